@@ -1,0 +1,35 @@
+// The routes: every service of the public API, each a thin handler over the domain.
+import type { ConnectRouter } from "@connectrpc/connect";
+import { AuthService } from "../gen/dialtone/v1/auth_service_pb.js";
+import { ChannelService } from "../gen/dialtone/v1/channel_service_pb.js";
+import { DeviceService } from "../gen/dialtone/v1/device_service_pb.js";
+import { DirectoryService } from "../gen/dialtone/v1/directory_service_pb.js";
+import { EnvelopeService } from "../gen/dialtone/v1/envelope_service_pb.js";
+import { EventService } from "../gen/dialtone/v1/event_service_pb.js";
+import { InviteService } from "../gen/dialtone/v1/invite_service_pb.js";
+import { MessageService } from "../gen/dialtone/v1/message_service_pb.js";
+import { PresenceService } from "../gen/dialtone/v1/presence_service_pb.js";
+import { VoiceService } from "../gen/dialtone/v1/voice_service_pb.js";
+import type { Deps } from "./domain/deps.js";
+import { authService } from "./services/auth.js";
+import { channelService } from "./services/channel.js";
+import { deviceService } from "./services/device.js";
+import { directoryService, presenceService } from "./services/directory.js";
+import { envelopeService } from "./services/envelope.js";
+import { eventService } from "./services/event.js";
+import { inviteService } from "./services/invite.js";
+import { messageService } from "./services/message.js";
+import { voiceService } from "./services/voice.js";
+
+export const routes = (deps: Deps) => (router: ConnectRouter) =>
+  router
+    .service(AuthService, authService(deps))
+    .service(InviteService, inviteService(deps))
+    .service(DeviceService, deviceService(deps))
+    .service(EnvelopeService, envelopeService(deps))
+    .service(ChannelService, channelService(deps))
+    .service(MessageService, messageService(deps))
+    .service(DirectoryService, directoryService(deps))
+    .service(PresenceService, presenceService(deps))
+    .service(EventService, eventService(deps))
+    .service(VoiceService, voiceService(deps));

@@ -1,0 +1,64 @@
+// Channels and their lifecycle events.
+import { asc, eq, inArray } from "drizzle-orm";
+import type { Db, Executor } from "../client.js";
+import { channels } from "../schema.js";
+import { appendEvents, type EventBuilder } from "./events.js";
+
+export type ChannelRow = typeof channels.$inferSelect;
+
+export async function listChannels(db: Executor): Promise<ChannelRow[]> {
+  return db.select().from(channels).orderBy(asc(channels.createdAt), asc(channels.id));
+}
+
+export async function findChannel(db: Executor, id: string): Promise<ChannelRow | undefined> {
+  const [row] = await db.select().from(channels).where(eq(channels.id, id));
+  return row;
+}
+
+/** Inserts a channel unless its id exists; returns the stored row and whether it is new. */
+export async function createChannel(
+  db: Db,
+  row: { id: string; encryptedName: string; createdByUserId: string; now: Date },
+  event: (channel: ChannelRow) => EventBuilder,
+) {
+  return db.transaction(async (tx) => {
+    const [inserted] = await tx
+      .insert(channels)
+      .values({ id: row.id, encryptedName: row.encryptedName, createdByUserId: row.createdByUserId, createdAt: row.now, updatedAt: row.now })
+      .onConflictDoNothing()
+      .returning();
+    if (!inserted) return { channel: (await findChannel(tx, row.id))!, created: false, events: [] };
+    const events = await appendEvents(tx, [event(inserted)], row.now);
+    return { channel: inserted, created: true, events };
+  });
+}
+
+export async function renameChannel(
+  db: Db,
+  id: string,
+  encryptedName: string,
+  now: Date,
+  event: (channel: ChannelRow) => EventBuilder,
+) {
+  return db.transaction(async (tx) => {
+    const [updated] = await tx.update(channels).set({ encryptedName, updatedAt: now }).where(eq(channels.id, id)).returning();
+    if (!updated) return undefined;
+    const events = await appendEvents(tx, [event(updated)], now);
+    return { channel: updated, events };
+  });
+}
+
+/** Deletes a channel; its messages and envelopes go with it (ON DELETE CASCADE). */
+export async function deleteChannel(db: Db, id: string, now: Date, event: EventBuilder) {
+  return db.transaction(async (tx) => {
+    const deleted = await tx.delete(channels).where(eq(channels.id, id)).returning({ id: channels.id });
+    if (!deleted.length) return undefined;
+    return { events: await appendEvents(tx, [event], now) };
+  });
+}
+
+export async function findChannelIds(db: Executor, ids: string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const rows = await db.select({ id: channels.id }).from(channels).where(inArray(channels.id, ids));
+  return new Set(rows.map((r) => r.id));
+}

@@ -1,0 +1,30 @@
+// Registration invites; only the SHA-256 of a token is stored.
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import type { Executor } from "../client.js";
+import { invites } from "../schema.js";
+
+export type InviteRow = typeof invites.$inferSelect;
+
+export async function insertInvite(db: Executor, row: typeof invites.$inferInsert): Promise<InviteRow> {
+  const [inserted] = await db.insert(invites).values(row).returning();
+  return inserted!;
+}
+
+export async function listInvites(db: Executor, includeInactive: boolean, now: Date): Promise<InviteRow[]> {
+  const active = and(isNull(invites.revokedAt), sql`${invites.expiresAt} > ${now}`, sql`${invites.uses} < ${invites.maxUses}`);
+  return db
+    .select()
+    .from(invites)
+    .where(includeInactive ? undefined : active)
+    .orderBy(desc(invites.createdAt), desc(invites.id));
+}
+
+/** Marks an invite revoked; returns false when it does not exist. */
+export async function revokeInvite(db: Executor, id: string, now: Date): Promise<boolean> {
+  const rows = await db
+    .update(invites)
+    .set({ revokedAt: sql`coalesce(${invites.revokedAt}, ${now})` })
+    .where(eq(invites.id, id))
+    .returning({ id: invites.id });
+  return rows.length > 0;
+}

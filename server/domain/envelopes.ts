@@ -1,0 +1,83 @@
+// Key envelopes. The server fills in the sender from the session, so a client cannot
+// write in another device's name; the first envelope per recipient and key wins.
+import { KeyKind } from "../../gen/dialtone/v1/envelope_pb.js";
+import { findChannelIds } from "../db/repos/channels.js";
+import { findDevicesByIds } from "../db/repos/devices.js";
+import * as repo from "../db/repos/envelopes.js";
+import type { Caller, Deps } from "./deps.js";
+import { invalid, notFound } from "./errors.js";
+import { envelopeCiphertext, epoch, LIMITS, uuid } from "./validate.js";
+import { ephemeral } from "./wire.js";
+
+export const DIRECTORY_SCOPE = "directory";
+
+function kindAndScope(field: string, kind: KeyKind, scopeId: string): { kind: KeyKind; scopeId: string; channelId: string | null } {
+  if (kind === KeyKind.CHANNEL) {
+    const id = uuid(`${field}.scope_id`, scopeId);
+    return { kind, scopeId: id, channelId: id };
+  }
+  if (kind === KeyKind.DIRECTORY) {
+    if (scopeId !== DIRECTORY_SCOPE) throw invalid(`${field}.scope_id`, `must be "${DIRECTORY_SCOPE}" for directory keys`);
+    return { kind, scopeId, channelId: null };
+  }
+  throw invalid(`${field}.kind`, "must be KEY_KIND_CHANNEL or KEY_KIND_DIRECTORY");
+}
+
+export async function putEnvelopes(
+  deps: Deps,
+  caller: Caller,
+  inputs: Array<{ kind: KeyKind; scopeId: string; epoch: number; recipientDeviceId: string; ciphertext: string }>,
+) {
+  if (!inputs.length) throw invalid("envelopes", "required");
+  if (inputs.length > LIMITS.envelopesPerCall) throw invalid("envelopes", `at most ${LIMITS.envelopesPerCall} per call`);
+  const now = deps.now();
+  const rows = inputs.map((e, i) => {
+    const f = `envelopes[${i}]`;
+    const { kind, scopeId, channelId } = kindAndScope(f, e.kind, e.scopeId);
+    return {
+      kind: kind as number,
+      scopeId,
+      channelId,
+      epoch: epoch(`${f}.epoch`, e.epoch),
+      recipientDeviceId: uuid(`${f}.recipient_device_id`, e.recipientDeviceId),
+      senderDeviceId: caller.deviceId,
+      ciphertext: envelopeCiphertext(`${f}.ciphertext`, e.ciphertext),
+      createdAt: now,
+    };
+  });
+  const db = deps.database.db;
+  const channelIds = [...new Set(rows.flatMap((r) => (r.channelId ? [r.channelId] : [])))];
+  const known = await findChannelIds(db, channelIds);
+  const missingChannel = channelIds.find((c) => !known.has(c));
+  if (missingChannel) throw notFound(`channel ${missingChannel}`);
+  const recipients = [...new Set(rows.map((r) => r.recipientDeviceId))];
+  const devices = new Map((await findDevicesByIds(db, recipients)).map((d) => [d.id, d]));
+  const bad = recipients.find((id) => !devices.get(id) || devices.get(id)!.revokedAt);
+  if (bad) throw notFound(`device ${bad}`);
+  const stored = await repo.insertEnvelopes(db, rows);
+  for (const r of stored) {
+    deps.bus.publishEphemeral({
+      audience: { kind: "device", deviceId: r.recipientDeviceId },
+      event: ephemeral({ case: "keyShared", value: { kind: r.kind, scopeId: r.scopeId, epoch: r.epoch, senderDeviceId: r.senderDeviceId } }, now),
+    });
+  }
+  return { stored: stored.length, alreadyPresent: rows.length - stored.length };
+}
+
+export async function listEnvelopes(deps: Deps, caller: Caller, req: { kind: KeyKind; scopeId: string }) {
+  if (req.kind !== KeyKind.UNSPECIFIED && req.kind !== KeyKind.CHANNEL && req.kind !== KeyKind.DIRECTORY) {
+    throw invalid("kind", "unknown key kind");
+  }
+  if (req.scopeId && req.kind === KeyKind.CHANNEL) uuid("scope_id", req.scopeId);
+  const rows = await repo.listEnvelopesFor(deps.database.db, caller.deviceId, req.kind || undefined, req.scopeId || undefined);
+  const senders = new Map((await findDevicesByIds(deps.database.db, [...new Set(rows.map((r) => r.senderDeviceId))])).map((d) => [d.id, d]));
+  return rows.map((r) => ({ ...r, sender: senders.get(r.senderDeviceId)! }));
+}
+
+export async function listMissingEnvelopes(deps: Deps, req: { kind: KeyKind; scopeId: string }) {
+  if (req.kind !== KeyKind.UNSPECIFIED && req.kind !== KeyKind.CHANNEL && req.kind !== KeyKind.DIRECTORY) {
+    throw invalid("kind", "unknown key kind");
+  }
+  if (req.scopeId && req.kind !== KeyKind.DIRECTORY && req.scopeId !== DIRECTORY_SCOPE) uuid("scope_id", req.scopeId);
+  return repo.listMissingEnvelopes(deps.database.db, req.kind || undefined, req.scopeId || undefined, 1000);
+}

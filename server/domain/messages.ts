@@ -1,0 +1,49 @@
+// Messages: idempotent send, paged history.
+import * as channels from "../db/repos/channels.js";
+import * as repo from "../db/repos/messages.js";
+import type { Caller, Deps } from "./deps.js";
+import { DomainError, invalid, notFound } from "./errors.js";
+import { epoch, LIMITS, sealed, uuid } from "./validate.js";
+import { durable, toMessage } from "./wire.js";
+
+export async function sendMessage(
+  deps: Deps,
+  caller: Caller,
+  req: { messageId: string; channelId: string; encryptedBody: string; encryptedSenderName: string; keyEpoch: number },
+) {
+  const id = uuid("message_id", req.messageId);
+  const channelId = uuid("channel_id", req.channelId);
+  const body = sealed("encrypted_body", req.encryptedBody, LIMITS.bodyBytes);
+  const senderName = sealed("encrypted_sender_name", req.encryptedSenderName, LIMITS.nameBytes);
+  const keyEpoch = epoch("key_epoch", req.keyEpoch);
+  const channel = await channels.findChannel(deps.database.db, channelId);
+  if (!channel) throw notFound("channel");
+  const now = deps.now();
+  const res = await repo.insertMessage(
+    deps.database.db,
+    {
+      id,
+      channelId,
+      senderUserId: caller.userId,
+      senderDeviceId: caller.deviceId,
+      encryptedBody: body,
+      encryptedSenderName: senderName,
+      keyEpoch,
+      createdAt: now,
+    },
+    (m) => durable({ case: "messageCreated", value: { message: toMessage(m) } }, now),
+  );
+  if (!res.created && (res.message.senderUserId !== caller.userId || res.message.channelId !== channelId)) {
+    throw new DomainError("already_exists", "message_id: used by another message");
+  }
+  deps.bus.publishDurable(res.events);
+  return res.message;
+}
+
+export async function listMessages(deps: Deps, req: { channelId: string; beforeSeq: bigint; limit: number }) {
+  const channelId = uuid("channel_id", req.channelId);
+  const limit = req.limit === 0 ? LIMITS.historyDefault : req.limit;
+  if (limit < 1 || limit > LIMITS.historyPage) throw invalid("limit", `must be 1 to ${LIMITS.historyPage}`);
+  if (!(await channels.findChannel(deps.database.db, channelId))) throw notFound("channel");
+  return repo.listMessages(deps.database.db, channelId, req.beforeSeq > 0n ? req.beforeSeq : undefined, limit);
+}

@@ -1,0 +1,34 @@
+// Fixed-window counters per key (client address, username hash). In memory: each
+// server process limits on its own.
+export class RateLimiter {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Counts one hit; false when the key is over its limit for the current window. */
+  hit(key: string): boolean {
+    const t = this.now();
+    let w = this.windows.get(key);
+    if (!w || t - w.start >= this.windowMs) {
+      w = { start: t, count: 0 };
+      this.windows.set(key, w);
+      if (this.windows.size > 10_000) this.sweep(t);
+    }
+    w.count++;
+    return w.count <= this.limit;
+  }
+
+  /** True when the key is already at its limit (without counting). */
+  blocked(key: string): boolean {
+    const w = this.windows.get(key);
+    return !!w && this.now() - w.start < this.windowMs && w.count >= this.limit;
+  }
+
+  private sweep(t: number) {
+    for (const [k, w] of this.windows) if (t - w.start >= this.windowMs) this.windows.delete(k);
+  }
+}

@@ -1,0 +1,84 @@
+// Rows → API messages, and durable event payloads. The one place that knows both
+// the database row shapes and the protobuf shapes.
+import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { Channel } from "../../gen/dialtone/v1/channel_pb.js";
+import { ChannelSchema } from "../../gen/dialtone/v1/channel_pb.js";
+import type { Device } from "../../gen/dialtone/v1/device_pb.js";
+import { DeviceSchema } from "../../gen/dialtone/v1/device_pb.js";
+import { EventSchema, type Event } from "../../gen/dialtone/v1/event_pb.js";
+import { MessageSchema, type Message } from "../../gen/dialtone/v1/message_pb.js";
+import { ProfileSchema, type Profile } from "../../gen/dialtone/v1/profile_pb.js";
+import type { ChannelRow } from "../db/repos/channels.js";
+import type { DeviceRow } from "../db/repos/accounts.js";
+import type { EventBuilder } from "../db/repos/events.js";
+import type { MessageRow } from "../db/repos/messages.js";
+
+const ts = (d: Date | null | undefined) => (d ? timestampFromDate(d) : undefined);
+
+export function toChannel(r: ChannelRow): Channel {
+  return create(ChannelSchema, {
+    channelId: r.id,
+    encryptedName: r.encryptedName,
+    createdByUserId: r.createdByUserId ?? "",
+    createdAt: ts(r.createdAt),
+    updatedAt: ts(r.updatedAt),
+    keyEpoch: r.keyEpoch,
+  });
+}
+
+export function toMessage(r: MessageRow): Message {
+  return create(MessageSchema, {
+    messageId: r.id,
+    channelId: r.channelId,
+    senderUserId: r.senderUserId,
+    senderDeviceId: r.senderDeviceId,
+    encryptedBody: r.encryptedBody,
+    encryptedSenderName: r.encryptedSenderName,
+    keyEpoch: r.keyEpoch,
+    seq: r.seq,
+    createdAt: ts(r.createdAt),
+  });
+}
+
+export function toDevice(r: DeviceRow): Device {
+  return create(DeviceSchema, {
+    deviceId: r.id,
+    userId: r.userId,
+    publicKey: r.publicKey,
+    createdAt: ts(r.createdAt),
+    lastSeenAt: ts(r.lastSeenAt),
+    revokedAt: ts(r.revokedAt),
+  });
+}
+
+export function toProfile(r: {
+  userId: string;
+  isAdmin: boolean;
+  encryptedName: string | null;
+  keyEpoch: number | null;
+  updatedAt: Date | null;
+}): Profile {
+  return create(ProfileSchema, {
+    userId: r.userId,
+    encryptedName: r.encryptedName ?? "",
+    keyEpoch: r.keyEpoch ?? 0,
+    isAdmin: r.isAdmin,
+    updatedAt: ts(r.updatedAt),
+  });
+}
+
+export type EventPayload = MessageInitShape<typeof EventSchema>["payload"];
+
+/** An event builder for the durable log: the payload is encoded once, with its seq. */
+export function durable(payload: NonNullable<EventPayload>, at: Date): EventBuilder {
+  return (seq) => ({
+    type: payload.case ?? "unknown",
+    payload: toBinary(EventSchema, create(EventSchema, { seq, createdAt: ts(at), payload })),
+  });
+}
+
+/** An ephemeral event (seq 0): live only, never stored. */
+export function ephemeral(payload: NonNullable<EventPayload>, at: Date = new Date()): Event {
+  return create(EventSchema, { seq: 0n, createdAt: ts(at), payload });
+}

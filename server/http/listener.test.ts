@@ -1,0 +1,399 @@
+import { afterAll, beforeAll, describe, expect, jest, test } from "@jest/globals";
+import { Code, ConnectError, createClient, type ConnectRouter, type Transport } from "@connectrpc/connect";
+import {
+  connectNodeAdapter,
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+  Http2SessionManager,
+} from "@connectrpc/connect-node";
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { AuthService } from "../../gen/dialtone/v1/auth_service_pb.js";
+import { EventService, type SubscribeResponse } from "../../gen/dialtone/v1/event_service_pb.js";
+import { createListener, withHealth, type Listener, type ListenerOptions, type NodeHandler } from "./listener.js";
+
+// Stream modes, chosen by SubscribeRequest.after_seq in these tests.
+const TICKER = 0n; // an item every 20 ms until the client goes away
+const GATED = 1n; // 3 items; each waits for the client to have received the previous one
+const POLITE = 2n; // ticker that ends cleanly when the listener starts closing
+
+// Rendezvous between the gated stream and the test: proves items are not buffered.
+const acks = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+function ack(id: string) {
+  let entry = acks.get(id);
+  if (!entry) {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    entry = { promise, resolve };
+    acks.set(id, entry);
+  }
+  return entry;
+}
+
+const hello = (i: number) => ({ item: { case: "hello" as const, value: { streamId: String(i), headSeq: BigInt(i) } } });
+
+function routes(closing: () => AbortSignal) {
+  return (router: ConnectRouter) => {
+    router.service(AuthService, {
+      getSession: () => ({ userId: "user-1", deviceId: "device-1", isAdmin: true }),
+      login() {
+        throw new ConnectError("unimplemented", Code.Unimplemented);
+      },
+    });
+    router.service(EventService, {
+      async *subscribe(req, ctx) {
+        const mode = req.afterSeq ?? TICKER;
+        if (mode === GATED) {
+          const key = ctx.requestHeader.get("x-gate") ?? "";
+          for (let i = 0; i < 3; i++) {
+            yield hello(i);
+            if (i === 2) return;
+            const timeout = sleep(3000, "timeout", { signal: ctx.signal });
+            if ((await Promise.race([ack(`${key}/${i}`).promise, timeout])) === "timeout") {
+              throw new ConnectError(`item ${i} not received before the next was produced: buffered`, Code.Internal);
+            }
+          }
+        }
+        const signal = mode === POLITE ? AbortSignal.any([ctx.signal, closing()]) : ctx.signal;
+        for (let i = 0; ; i++) {
+          yield hello(i);
+          try {
+            await sleep(20, undefined, { signal });
+          } catch (err) {
+            if (mode === POLITE && closing().aborted) return;
+            throw err;
+          }
+        }
+      },
+    });
+  };
+}
+
+interface Started {
+  listener: Listener;
+  port: number;
+}
+
+async function start(opts: ListenerOptions = {}): Promise<Started> {
+  const adapter = connectNodeAdapter({ routes: routes(() => listener.closing) });
+  // Tell the client which HTTP version the server saw.
+  const tagged: NodeHandler = (req, res) => {
+    res.setHeader("x-http-version", req.httpVersion);
+    adapter(req, res);
+  };
+  const listener = createListener(withHealth(tagged), opts);
+  await new Promise<void>((resolve) => listener.server.listen(0, "127.0.0.1", resolve));
+  const address = listener.server.address() as net.AddressInfo;
+  return { listener, port: address.port };
+}
+
+// connect-node logs a handler whose client vanished mid-response; these tests cut streams on purpose.
+const consoleError = console.error.bind(console);
+beforeAll(() => {
+  jest.spyOn(console, "error").mockImplementation((...args: unknown[]) => {
+    if (String(args[0]).startsWith("handler for rpc") && /ERR_STREAM_DESTROYED|ERR_HTTP2_INVALID_STREAM/.test(String(args[1]))) return;
+    consoleError(...args);
+  });
+});
+afterAll(() => {
+  jest.restoreAllMocks();
+});
+
+const sessionManagers: Http2SessionManager[] = [];
+function h2Manager(url: string, nodeOptions: { ca?: Buffer } = {}): Http2SessionManager {
+  const manager = new Http2SessionManager(url, { idleConnectionTimeoutMs: 5 }, nodeOptions);
+  sessionManagers.push(manager);
+  return manager;
+}
+afterAll(() => sessionManagers.forEach((m) => m.abort()));
+
+function transports(baseUrl: string): Record<string, [Transport, string]> {
+  return {
+    "Connect over HTTP/1.1": [createConnectTransport({ baseUrl, httpVersion: "1.1" }), "1.1"],
+    "gRPC-Web over HTTP/1.1": [createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }), "1.1"],
+    "gRPC over h2c": [createGrpcTransport({ baseUrl, sessionManager: h2Manager(baseUrl) }), "2.0"],
+    "Connect over h2c": [createConnectTransport({ baseUrl, httpVersion: "2", sessionManager: h2Manager(baseUrl) }), "2.0"],
+  };
+}
+
+async function getSession(transport: Transport): Promise<{ userId: string; version: string | null }> {
+  let version: string | null = null;
+  const res = await createClient(AuthService, transport).getSession({}, { onHeader: (h) => (version = h.get("x-http-version")) });
+  return { userId: res.userId, version };
+}
+
+async function expectUnbufferedStream(transport: Transport): Promise<void> {
+  const key = randomUUID();
+  const got: string[] = [];
+  const stream = createClient(EventService, transport).subscribe({ afterSeq: GATED }, { headers: { "x-gate": key } });
+  for await (const res of stream) {
+    got.push(streamId(res));
+    ack(`${key}/${got.length - 1}`).resolve();
+  }
+  expect(got).toEqual(["0", "1", "2"]);
+}
+
+function streamId(res: SubscribeResponse): string {
+  if (res.item.case !== "hello") throw new Error(`unexpected item ${res.item.case}`);
+  return res.item.value.streamId;
+}
+
+/** Raw HTTP/1.1 exchange, written in pieces to exercise partial reads in the sniffer. */
+async function rawExchange(port: number, pieces: (string | Buffer)[], readBytes = Infinity): Promise<Buffer> {
+  const socket = net.connect(port, "127.0.0.1");
+  await new Promise((resolve) => socket.once("connect", resolve));
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve) => {
+    const finish = () => resolve(Buffer.concat(chunks));
+    socket.on("data", (c: Buffer) => {
+      chunks.push(c);
+      if (Buffer.concat(chunks).length >= readBytes) socket.destroy();
+    });
+    socket.on("close", finish);
+    socket.on("error", () => {});
+  });
+  for (const piece of pieces) {
+    socket.write(piece);
+    await sleep(30);
+  }
+  return done;
+}
+
+function httpGet(port: number, path: string, method = "GET"): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, path, method, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (c: string) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, type: res.headers["content-type"] ?? "", body }));
+    });
+    req.on("error", reject).end();
+  });
+}
+
+describe("cleartext: one port for HTTP/1.1 and h2c", () => {
+  let s: Started;
+  let all: Record<string, [Transport, string]>;
+  beforeAll(async () => {
+    s = await start();
+    all = transports(`http://127.0.0.1:${s.port}`);
+  });
+  afterAll(() => s.listener.close(1000));
+
+  test.each(["Connect over HTTP/1.1", "gRPC-Web over HTTP/1.1", "gRPC over h2c", "Connect over h2c"])("unary: %s", async (name) => {
+    const [transport, version] = all[name]!;
+    expect(await getSession(transport)).toEqual({ userId: "user-1", version });
+  });
+
+  test.each(["Connect over HTTP/1.1", "gRPC-Web over HTTP/1.1", "gRPC over h2c", "Connect over h2c"])(
+    "server stream arrives unbuffered: %s",
+    async (name) => expectUnbufferedStream(all[name]![0]),
+  );
+
+  test("unimplemented methods answer unimplemented", async () => {
+    const client = createClient(AuthService, all["gRPC over h2c"]![0]);
+    await expect(client.logout({})).rejects.toMatchObject({ code: Code.Unimplemented });
+    await expect(client.login({})).rejects.toMatchObject({ code: Code.Unimplemented });
+  });
+
+  test("GET /healthz and /health answer ok as text/plain", async () => {
+    for (const p of ["/healthz", "/health", "/healthz?probe=1"]) {
+      expect(await httpGet(s.port, p)).toEqual({ status: 200, type: "text/plain; charset=utf-8", body: "ok" });
+    }
+    expect((await httpGet(s.port, "/healthz", "HEAD")).status).toBe(200);
+    expect((await httpGet(s.port, "/nope")).status).toBe(404);
+  });
+
+  test("the sniffer copes with requests split into tiny reads", async () => {
+    // "P" could start the h2 preface; the next bytes diverge, so it must still reach HTTP/1.1.
+    const h1 = await rawExchange(s.port, ["P", "UT /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n", "\r\n"]);
+    expect(h1.toString("latin1")).toMatch(/^HTTP\/1\.1 \d{3} /);
+    const get = await rawExchange(s.port, ["G", "ET /hea", "lthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"]);
+    expect(get.toString("latin1")).toMatch(/^HTTP\/1\.1 200 [\s\S]*\r\n\r\nok$/);
+    // The preface in three pieces: the server's first frame must be SETTINGS (type 4).
+    const preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    const emptySettings = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    const h2 = await rawExchange(s.port, [preface.slice(0, 5), preface.slice(5, 17), preface.slice(17), emptySettings], 9);
+    expect(h2[3]).toBe(4);
+  });
+});
+
+describe("timeouts", () => {
+  test("a slow request is cut, a long response stream is not", async () => {
+    const s = await start({ headersTimeoutMs: 200, requestTimeoutMs: 300, timeoutCheckIntervalMs: 50 });
+    try {
+      // Silent, stuck inside the preface, or headers never finish: each connection is dropped.
+      for (const pieces of [[], ["PRI * HTTP"], ["GET / HTTP/1.1\r\n"]]) {
+        const t0 = performance.now();
+        await rawExchange(s.port, pieces);
+        expect(performance.now() - t0).toBeLessThan(1500);
+      }
+      // Body never arrives: Node's requestTimeout (enabled by the forwarded 'listening') answers 408.
+      const slow = await rawExchange(s.port, [
+        "POST /dialtone.v1.AuthService/GetSession HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n",
+      ]);
+      expect(slow.toString("latin1")).toMatch(/^HTTP\/1\.1 408 /);
+
+      // A stream three times longer than requestTimeout keeps flowing over both versions.
+      const baseUrl = `http://127.0.0.1:${s.port}`;
+      const sm = h2Manager(baseUrl);
+      for (const transport of [
+        createConnectTransport({ baseUrl, httpVersion: "1.1" }),
+        createGrpcTransport({ baseUrl, sessionManager: sm }),
+      ]) {
+        const abort = new AbortController();
+        const end = setTimeout(() => abort.abort(), 1000);
+        let n = 0;
+        try {
+          for await (const res of createClient(EventService, transport).subscribe({}, { signal: abort.signal })) {
+            expect(streamId(res)).toBe(String(n++));
+          }
+        } catch (err) {
+          expect(ConnectError.from(err).code).toBe(Code.Canceled);
+        } finally {
+          clearTimeout(end);
+        }
+        expect(n).toBeGreaterThan(20);
+      }
+    } finally {
+      await s.listener.close(500);
+    }
+  });
+});
+
+describe("close()", () => {
+  async function openStreams(port: number, afterSeq: bigint) {
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const ts = [
+      createConnectTransport({ baseUrl, httpVersion: "1.1" }),
+      createGrpcTransport({ baseUrl, sessionManager: h2Manager(baseUrl) }),
+    ];
+    const firstItem: Promise<void>[] = [];
+    const outcomes = ts.map((transport) => {
+      let markFirst!: () => void;
+      firstItem.push(new Promise<void>((r) => (markFirst = r)));
+      return (async () => {
+        let n = 0;
+        try {
+          for await (const _ of createClient(EventService, transport).subscribe({ afterSeq })) if (n++ === 1) markFirst();
+          return "ended";
+        } catch {
+          return "error";
+        }
+      })();
+    });
+    await Promise.all(firstItem);
+    return outcomes;
+  }
+
+  test("cuts streams that ignore `closing` after the grace period and resolves", async () => {
+    const s = await start();
+    const outcomes = await openStreams(s.port, TICKER);
+    const t0 = performance.now();
+    await s.listener.close(300);
+    const took = performance.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(2000);
+    expect(await Promise.all(outcomes)).toEqual(["error", "error"]);
+    expect(s.listener.server.listening).toBe(false);
+  });
+
+  test("streams that watch `closing` end cleanly, before the grace period", async () => {
+    const s = await start();
+    const outcomes = await openStreams(s.port, POLITE);
+    const t0 = performance.now();
+    await s.listener.close(5000);
+    expect(performance.now() - t0).toBeLessThan(1500);
+    expect(await Promise.all(outcomes)).toEqual(["ended", "ended"]);
+    await s.listener.close(); // idempotent
+  });
+
+  test("idle keep-alive and h2 connections do not hold close() up", async () => {
+    const s = await start();
+    const all = transports(`http://127.0.0.1:${s.port}`);
+    for (const [transport] of Object.values(all)) await getSession(transport);
+    const t0 = performance.now();
+    await s.listener.close(5000);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  test("close() before listen() resolves", async () => {
+    const listener = createListener(withHealth(connectNodeAdapter({ routes: () => {} })));
+    await listener.close(100);
+    expect(() => listener.reloadTls("x", "y")).toThrow(/without TLS/);
+  });
+});
+
+describe("TLS: ALPN h2 and http/1.1 on one port", () => {
+  let dir: string;
+  const pair = (name: string) => {
+    const key = path.join(dir, `${name}.key`);
+    const cert = path.join(dir, `${name}.crt`);
+    execFileSync("openssl", [
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+      "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "1",
+      "-keyout", key, "-out", cert,
+    ], { stdio: "ignore" });
+    return { key: readFileSync(key), cert: readFileSync(cert) };
+  };
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "dialtone-tls-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("Connect over HTTP/1.1 and gRPC over HTTP/2, streams, certificate reload", async () => {
+    const first = pair("first");
+    const s = await start({ tls: first });
+    try {
+      const baseUrl = `https://localhost:${s.port}`;
+      const h1 = (ca: Buffer) => createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { ca, agent: false } });
+      const h2 = (ca: Buffer) => createGrpcTransport({ baseUrl, sessionManager: h2Manager(baseUrl, { ca }) });
+
+      expect(await getSession(h1(first.cert))).toEqual({ userId: "user-1", version: "1.1" });
+      expect(await getSession(h2(first.cert))).toEqual({ userId: "user-1", version: "2.0" });
+      await expectUnbufferedStream(h1(first.cert));
+      await expectUnbufferedStream(h2(first.cert));
+
+      const second = pair("second");
+      s.listener.reloadTls(second.cert, second.key);
+      expect(await getSession(h1(second.cert))).toEqual({ userId: "user-1", version: "1.1" });
+      expect(await getSession(h2(second.cert))).toEqual({ userId: "user-1", version: "2.0" });
+      await expect(getSession(h1(first.cert))).rejects.toThrow(/certificate/i);
+      expect(() => s.listener.reloadTls("not a cert", "not a key")).toThrow();
+      expect(await getSession(h1(second.cert))).toEqual({ userId: "user-1", version: "1.1" });
+    } finally {
+      await s.listener.close(1000);
+    }
+  });
+
+  test("close() ends an open stream and resolves", async () => {
+    const tlsPair = pair("close");
+    const s = await start({ tls: tlsPair });
+    const baseUrl = `https://localhost:${s.port}`;
+    const ts = [
+      createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { ca: tlsPair.cert } }),
+      createGrpcTransport({ baseUrl, sessionManager: h2Manager(baseUrl, { ca: tlsPair.cert }) }),
+    ];
+    const outcomes = ts.map(async (t) => {
+      try {
+        for await (const _ of createClient(EventService, t).subscribe({})) {
+          /* drain */
+        }
+        return "ended";
+      } catch {
+        return "error";
+      }
+    });
+    await sleep(200);
+    const t0 = performance.now();
+    await s.listener.close(200);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(await Promise.all(outcomes)).toEqual(["error", "error"]);
+  });
+});

@@ -1,0 +1,120 @@
+// dialtone-server: the only place that listens. Config → secrets → database →
+// migrations → app → listener; graceful shutdown on SIGTERM/SIGINT, TLS reload on SIGHUP.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createApp } from "./app.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { openDatabase } from "./db/client.js";
+import { createInvite } from "./domain/invites.js";
+import { createListener } from "./http/listener.js";
+import { createLogger } from "./log.js";
+import { resolveSecrets } from "./secrets.js";
+
+const HELP = `dialtone-server: the Dialtone chat server
+
+Usage: dialtone-server [--help]
+
+Serves Connect, gRPC and gRPC-Web on one port (HTTP/1.1 and h2c; TLS when configured).
+With no configuration it runs on an embedded database in its data directory and prints
+an invite token to register the first (admin) account.
+
+Environment:
+  DIALTONE_LISTEN_ADDR        host:port to listen on (default 127.0.0.1:8080)
+  DIALTONE_DB_URL             PostgreSQL URL; unset = embedded PGlite in the data dir
+  DIALTONE_DATA_DIR           data dir (default $XDG_DATA_HOME/dialtone-server)
+  DIALTONE_ADMIN_TOKEN        admin token for X-Admin-Token (generated when embedded)
+  DIALTONE_USERNAME_PEPPER    HMAC key for usernames (generated when embedded)
+  DIALTONE_TLS_CERT/KEY       PEM certificate and key: serve TLS (h2 + http/1.1)
+  DIALTONE_TURN_URLS          comma-separated stun:/turn: URLs handed to clients
+  DIALTONE_TURN_SECRET        coturn static-auth-secret: mint short-lived TURN credentials
+  DIALTONE_TURN_TTL_SECONDS   TURN credential lifetime (default 21600)
+  DIALTONE_HEARTBEAT_SECONDS  event stream heartbeat, 1-15 (default 15)
+  DIALTONE_AUTH_RATE_PER_IP   login/register attempts per minute per address (default 30)
+  DIALTONE_AUTH_FAILURES_PER_USER  failed logins per minute per account (default 10)
+  DIALTONE_LOG_LEVEL          debug, info, warn or error (default info)
+`;
+
+async function main(argv: string[]) {
+  const { values } = parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" } }, allowPositionals: false });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`dialtone-server: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  for (const w of config.warnings) log.warn(w);
+  const secrets = await resolveSecrets(config);
+  const database = config.dbUrl
+    ? await openDatabase({ kind: "postgres", url: config.dbUrl })
+    : await openDatabase({ kind: "pglite", dataDir: join(config.dataDir, "pgdata") });
+  await database.migrate();
+  const app = await createApp({
+    database,
+    secrets,
+    log,
+    turn: { urls: config.turnUrls, secret: config.turnSecret, ttlSeconds: config.turnTtlSeconds },
+    heartbeatSeconds: config.heartbeatSeconds,
+    authRatePerIp: config.authRatePerIp,
+    authFailuresPerUser: config.authFailuresPerUser,
+  });
+  const tls = config.tls
+    ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) }
+    : undefined;
+  const listener = createListener(app.handler, tls ? { tls } : {});
+  await new Promise<void>((resolve, reject) => {
+    listener.server.once("error", reject);
+    listener.server.listen(config.listenPort, config.listenHost, () => resolve());
+  });
+  const addr = listener.server.address();
+  const port = typeof addr === "object" && addr ? addr.port : config.listenPort;
+  const url = `${tls ? "https" : "http"}://${config.listenHost.includes(":") ? `[${config.listenHost}]` : config.listenHost}:${port}`;
+  log.info("listening", { url, database: database.kind, tls: !!tls });
+
+  const { token } = await createInvite(app.deps, undefined, {});
+  const lines = [
+    `dialtone-server listening on ${url}`,
+    `  database:    ${database.kind === "pglite" ? `embedded (PGlite) in ${join(config.dataDir, "pgdata")}` : "PostgreSQL (DIALTONE_DB_URL)"}`,
+    `  data dir:    ${config.dataDir}`,
+    `  admin token: ${secrets.adminTokenFile ? `in ${secrets.adminTokenFile}` : "from DIALTONE_ADMIN_TOKEN"}`,
+    `  invite:      ${token}   (single use, valid 24 h)`,
+    `Register: dialtone register --server ${url} --username NAME --invite ${token}`,
+  ];
+  process.stdout.write(lines.join("\n") + "\n");
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    app.endStreams();
+    await listener.close(5000);
+    await app.deps.bus.close();
+    await database.close();
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGHUP", () => {
+    if (!config.tls) return;
+    void Promise.all([readFile(config.tls.certFile), readFile(config.tls.keyFile)])
+      .then(([cert, key]) => listener.reloadTls(cert, key))
+      .then(() => log.info("tls certificate reloaded"))
+      .catch((err: Error) => log.error("tls reload failed", { name: err.name }));
+  });
+}
+
+main(process.argv.slice(2)).catch((err: Error) => {
+  process.stderr.write(`dialtone-server: ${err.message}\n`);
+  process.exit(1);
+});
