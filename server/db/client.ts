@@ -20,6 +20,8 @@ export interface Database {
   readonly db: Db;
   /** Applies pending migrations (idempotent). */
   migrate(): Promise<void>;
+  /** Embedded only: a consistent copy of the whole database (tests, backups). */
+  dump?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       kind: "pglite",
       db,
       migrate: () => migratePglite(db as never, { migrationsFolder }),
+      dump: () => client.dumpDataDir("none"),
       close: () => client.close(),
     };
   }
@@ -56,16 +59,6 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     migrate: () => migratePostgres(db as never, { migrationsFolder }),
     close: () => client.end({ timeout: 5 }),
   };
-}
-
-/** Copies an embedded database (used by tests to skip initdb, and for backups). */
-export async function dumpPglite(dataDir: string): Promise<Blob> {
-  const client = await PGlite.create({ dataDir });
-  try {
-    return await client.dumpDataDir("none");
-  } finally {
-    await client.close();
-  }
 }
 
 /** True when `err` (or its cause) is a PostgreSQL unique violation. */

@@ -38,7 +38,13 @@ export function toConnectError(err: unknown, log: Logger, method: string): Conne
     method,
     name: e?.name ?? typeof err,
     pg_code: String(e?.code ?? e?.cause?.code ?? ""),
-    frames: e?.stack?.split("\n").slice(1, 6).join(" | ").replace(/\s+/g, " "),
+    // Only "at ..." lines: a query error's message (with its parameters) spans several lines.
+    frames: e?.stack
+      ?.split("\n")
+      .filter((l) => /^\s+at /.test(l))
+      .slice(0, 5)
+      .map((l) => l.trim())
+      .join(" | "),
   });
   return new ConnectError(`internal error (id ${id})`, Code.Internal);
 }

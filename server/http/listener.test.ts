@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -107,8 +108,8 @@ afterAll(() => {
 });
 
 const sessionManagers: Http2SessionManager[] = [];
-function h2Manager(url: string, nodeOptions: { ca?: Buffer } = {}): Http2SessionManager {
-  const manager = new Http2SessionManager(url, { idleConnectionTimeoutMs: 5 }, nodeOptions);
+function h2Manager(url: string, nodeOptions: { ca?: Buffer } = {}, idleConnectionTimeoutMs = 5): Http2SessionManager {
+  const manager = new Http2SessionManager(url, { idleConnectionTimeoutMs }, nodeOptions);
   sessionManagers.push(manager);
   return manager;
 }
@@ -159,6 +160,7 @@ async function rawExchange(port: number, pieces: (string | Buffer)[], readBytes 
     socket.on("close", finish);
     socket.on("error", () => {});
   });
+  socket.setTimeout(5000, () => socket.destroy()); // a failure, not a hung test
   for (const piece of pieces) {
     socket.write(piece);
     await sleep(30);
@@ -316,11 +318,17 @@ describe("close()", () => {
 
   test("idle keep-alive and h2 connections do not hold close() up", async () => {
     const s = await start();
-    const all = transports(`http://127.0.0.1:${s.port}`);
-    for (const [transport] of Object.values(all)) await getSession(transport);
+    const baseUrl = `http://127.0.0.1:${s.port}`;
+    const agent = new http.Agent({ keepAlive: true });
+    const sm = h2Manager(baseUrl, {}, 60_000); // the client would keep it open for a minute
+    await getSession(createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { agent } }));
+    await getSession(createGrpcTransport({ baseUrl, sessionManager: sm }));
+    expect(Object.values(agent.freeSockets).flat()).toHaveLength(1);
+    expect(sm.state()).toBe("open");
     const t0 = performance.now();
     await s.listener.close(5000);
     expect(performance.now() - t0).toBeLessThan(1000);
+    agent.destroy();
   });
 
   test("close() before listen() resolves", async () => {
@@ -370,6 +378,20 @@ describe("TLS: ALPN h2 and http/1.1 on one port", () => {
     } finally {
       await s.listener.close(1000);
     }
+  });
+
+  test("idle connections do not hold close() up", async () => {
+    const tlsPair = pair("idle");
+    const s = await start({ tls: tlsPair });
+    const baseUrl = `https://localhost:${s.port}`;
+    const agent = new https.Agent({ keepAlive: true, ca: tlsPair.cert });
+    await getSession(createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { agent } }));
+    await getSession(createGrpcTransport({ baseUrl, sessionManager: h2Manager(baseUrl, { ca: tlsPair.cert }, 60_000) }));
+    expect(Object.values(agent.freeSockets).flat()).toHaveLength(1);
+    const t0 = performance.now();
+    await s.listener.close(5000);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    agent.destroy();
   });
 
   test("close() ends an open stream and resolves", async () => {

@@ -1,5 +1,5 @@
 // Users, devices and sessions: registration, login and session lookup.
-import { and, count, eq, isNull, sql } from "drizzle-orm";
+import { and, count, eq, gt, isNull, sql } from "drizzle-orm";
 import { DomainError } from "../../domain/errors.js";
 import type { Db, Executor } from "../client.js";
 import { devices, invites, sessions, users } from "../schema.js";
@@ -41,7 +41,7 @@ export async function registerAccount(db: Db, input: RegisterInput) {
         and(
           eq(invites.tokenHash, input.inviteTokenHash),
           isNull(invites.revokedAt),
-          sql`${invites.expiresAt} > ${input.now}`,
+          gt(invites.expiresAt, input.now),
           sql`${invites.uses} < ${invites.maxUses}`,
         ),
       )
@@ -156,7 +156,7 @@ export async function findSession(db: Executor, tokenHash: string, now: Date): P
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .innerJoin(devices, eq(devices.id, sessions.deviceId))
-    .where(and(eq(sessions.tokenHash, tokenHash), isNull(devices.revokedAt), sql`${sessions.expiresAt} > ${now}`));
+    .where(and(eq(sessions.tokenHash, tokenHash), isNull(devices.revokedAt), gt(sessions.expiresAt, now)));
   return row;
 }
 

@@ -1,5 +1,5 @@
 // Registration invites; only the SHA-256 of a token is stored.
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../client.js";
 import { invites } from "../schema.js";
 
@@ -11,7 +11,7 @@ export async function insertInvite(db: Executor, row: typeof invites.$inferInser
 }
 
 export async function listInvites(db: Executor, includeInactive: boolean, now: Date): Promise<InviteRow[]> {
-  const active = and(isNull(invites.revokedAt), sql`${invites.expiresAt} > ${now}`, sql`${invites.uses} < ${invites.maxUses}`);
+  const active = and(isNull(invites.revokedAt), gt(invites.expiresAt, now), sql`${invites.uses} < ${invites.maxUses}`);
   return db
     .select()
     .from(invites)
@@ -21,10 +21,10 @@ export async function listInvites(db: Executor, includeInactive: boolean, now: D
 
 /** Marks an invite revoked; returns false when it does not exist. */
 export async function revokeInvite(db: Executor, id: string, now: Date): Promise<boolean> {
-  const rows = await db
+  await db
     .update(invites)
-    .set({ revokedAt: sql`coalesce(${invites.revokedAt}, ${now})` })
-    .where(eq(invites.id, id))
-    .returning({ id: invites.id });
-  return rows.length > 0;
+    .set({ revokedAt: now })
+    .where(and(eq(invites.id, id), isNull(invites.revokedAt)));
+  const [row] = await db.select({ id: invites.id }).from(invites).where(eq(invites.id, id));
+  return !!row;
 }

@@ -1,0 +1,25 @@
+// Additional authenticated data: every AAD of DESIGN §5 is UTF-8 text joined by "|".
+import { utf8Encode } from "./bytes.js";
+import { CryptoError } from "./errors.js";
+
+export const AAD_PREFIX = "dialtone/v1/";
+
+/**
+ * `dialtone/v1/` + label + `|` + fields joined by `|`. A field that is empty or contains `|`
+ * is refused: otherwise two different contexts could produce the same AAD bytes.
+ */
+export function joinAad(fn: string, label: string, fields: readonly string[]): Uint8Array {
+  for (const field of fields) {
+    if (typeof field !== "string" || field.length === 0 || field.includes("|")) {
+      throw new CryptoError("invalid-input", `${fn}: context fields must be non-empty and contain no "|"`);
+    }
+  }
+  return utf8Encode([AAD_PREFIX + label, ...fields].join("|"));
+}
+
+/** Epochs are u32 on the wire and start at 1. */
+export function requireEpoch(fn: string, epoch: number): void {
+  if (!Number.isInteger(epoch) || epoch < 1 || epoch > 0xffffffff) {
+    throw new CryptoError("invalid-input", `${fn}: epoch must be an integer in 1..4294967295`);
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * The one error type of client/crypto. Messages start with the function name and never
+ * contain key material or plaintext; `code` is stable for callers to branch on.
+ */
+export type CryptoErrorCode =
+  | "invalid-input" // wrong length, bad base64, forbidden character in a context field, ...
+  | "malformed" // a sealed field, envelope or keystore file that cannot be parsed
+  | "unsupported-version" // a version byte / field we do not know
+  | "epoch-mismatch" // sealed field header names another epoch than the key supplied
+  | "invalid-public-key" // X25519 produced the all-zero secret (RFC 7748 §6.1) or failed
+  | "decrypt-failed"; // AES-GCM authentication failed: wrong key, wrong AAD or tampering
+
+export class CryptoError extends Error {
+  override readonly name = "CryptoError";
+  readonly code: CryptoErrorCode;
+
+  constructor(code: CryptoErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

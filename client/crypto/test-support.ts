@@ -1,0 +1,80 @@
+// Helpers shared by the *.test.ts files of client/crypto (not exported from index.ts); pure
+// like the rest of the module: the tests read vectors.json and hand the text to parseVectors.
+import { decodeBase64, encodeBase64, fromHex } from "./bytes.js";
+import type { Rng } from "./primitives.js";
+
+/** An Rng that hands out the given chunks in order and insists on the requested lengths. */
+export function queueRng(...chunks: Uint8Array[]): Rng {
+  const queue = [...chunks];
+  return (length) => {
+    const next = queue.shift();
+    if (next === undefined || next.length !== length) {
+      throw new Error(`queueRng: asked for ${length} bytes, queued ${next?.length ?? "nothing"}`);
+    }
+    return next;
+  };
+}
+
+/** The base64 text with one bit of its decoded bytes flipped. */
+export function flipBit(text: string, byteIndex: number, bit: number): string {
+  const bytes = decodeBase64(text);
+  bytes[byteIndex]! ^= 1 << bit;
+  return encodeBase64(bytes);
+}
+
+export const hex = (text: string): Uint8Array => fromHex(text);
+export const b64 = (text: string): Uint8Array => decodeBase64(text);
+
+/** The shape gen_vectors.py writes. */
+export interface Vectors {
+  sealed: Array<{
+    context: Record<string, string>;
+    epoch: number;
+    key: string;
+    nonce: string;
+    plaintext: string;
+    aad: string;
+    sealed: string;
+  }>;
+  envelope: Array<{
+    context: Record<string, string | number>;
+    senderPrivateKey: string;
+    senderPublicKey: string;
+    recipientPrivateKey: string;
+    recipientPublicKey: string;
+    key: string;
+    salt: string;
+    nonce: string;
+    sharedSecret: string;
+    kek: string;
+    aad: string;
+    envelope: string;
+  }>;
+  keystore: {
+    serverOrigin: string;
+    passphrase: string;
+    salt: string;
+    nonce: string;
+    fileKey: string;
+    plaintext: string;
+    aad: string;
+    file: string;
+  };
+  safetyNumber: Array<{
+    a: { userId: string; devicePublicKeys: string[] };
+    b: { userId: string; devicePublicKeys: string[] };
+    fingerprintA: string;
+    fingerprintB: string;
+    safetyNumber: string;
+  }>;
+  deviceFingerprint: Array<{ publicKey: string; fingerprint: string }>;
+}
+
+export function parseVectors(text: string): Vectors {
+  return JSON.parse(text) as Vectors;
+}
+
+/** Every (byte, bit) of a byte range: the exhaustive set for single-bit tamper tests. */
+export function* bitsIn(start: number, end: number): Generator<[number, number]> {
+  for (let byte = start; byte < end; byte++) for (let bit = 0; bit < 8; bit++) yield [byte, bit];
+}

@@ -1,0 +1,69 @@
+// Private directories and crash-safe file replacement.
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
+
+export const DIR_MODE = 0o700;
+export const FILE_MODE = 0o600;
+
+/**
+ * Creates `dir` (and `base` and everything between) and sets each to 0700 explicitly: mkdir's
+ * mode is filtered by the umask, and a pre-existing directory keeps whatever mode it had.
+ */
+export async function ensurePrivateDir(base: string, dir: string): Promise<void> {
+  const root = resolve(base);
+  const target = resolve(dir);
+  const rel = relative(root, target);
+  if (rel.startsWith("..") || resolve(root, rel) !== target) {
+    throw new Error(`ensurePrivateDir: ${target} is not inside ${root}`);
+  }
+  await mkdir(target, { recursive: true, mode: DIR_MODE });
+  let current = root;
+  await chmod(current, DIR_MODE);
+  for (const part of rel === "" ? [] : rel.split(sep)) {
+    current = join(current, part);
+    await chmod(current, DIR_MODE);
+  }
+}
+
+/** The name of the temp file a write goes through; stray ones are left by interrupted writes. */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+/**
+ * Replaces `path` atomically: write a temp file in the same directory, fsync it, rename it over
+ * the target, fsync the directory. A crash leaves either the old or the new file, never a mix.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode: number = FILE_MODE): Promise<void> {
+  const tmp = tempPathFor(path);
+  try {
+    const handle = await open(tmp, "wx", mode);
+    try {
+      await handle.chmod(mode); // open()'s mode went through the umask; state it exactly
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await syncDir(dirname(path));
+}
+
+/** fsync of a directory makes the rename durable; platforms that cannot do it are skipped. */
+async function syncDir(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, "r");
+    await handle.sync();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EISDIR" && code !== "EINVAL" && code !== "EPERM") throw err;
+  } finally {
+    await handle?.close();
+  }
+}

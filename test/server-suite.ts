@@ -1,0 +1,376 @@
+// The server integration suite. It runs once per database kind (server.pglite.test.ts,
+// server.postgres.test.ts): the same repositories and rules must hold on both.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { sql } from "drizzle-orm";
+import { AuthService } from "../gen/dialtone/v1/auth_service_pb.js";
+import { MessageService } from "../gen/dialtone/v1/message_service_pb.js";
+import { EventService } from "../gen/dialtone/v1/event_service_pb.js";
+import type { Database } from "../server/db/client.js";
+import { api, bearer, devicePublicKey, mintInvite, registerUser, sealedValue, type TestUser } from "./support/api.js";
+import { databaseSource, type DatabaseSource, type DbKind } from "./support/databases.js";
+import { startTestServer, type TestServer } from "./support/server.js";
+
+export async function codeOf(p: Promise<unknown>): Promise<Code | "ok"> {
+  try {
+    await p;
+    return "ok";
+  } catch (err) {
+    return ConnectError.from(err).code;
+  }
+}
+
+/** Every row of every table, as text (bytea decoded as UTF-8 too). */
+export async function dumpAllTables(database: Database): Promise<string> {
+  const res = await database.db.execute(sql`SELECT schemaname, tablename FROM pg_tables WHERE schemaname IN ('public', 'drizzle')`);
+  const rows = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as Array<{ schemaname: string; tablename: string }>;
+  let out = "";
+  for (const { schemaname, tablename } of rows) {
+    const data = await database.db.execute(sql.raw(`SELECT * FROM "${schemaname}"."${tablename}"`));
+    const list = (Array.isArray(data) ? data : (data as { rows: unknown[] }).rows) as unknown[];
+    out += `${tablename}\n` + JSON.stringify(list, (_k, v: unknown) => {
+      if (typeof v === "bigint") return v.toString();
+      if (v instanceof Uint8Array) return Buffer.from(v).toString("utf8");
+      if (v && typeof v === "object" && (v as { type?: string }).type === "Buffer") return Buffer.from((v as { data: number[] }).data).toString("utf8");
+      return v;
+    }) + "\n";
+  }
+  return out;
+}
+
+export function serverSuite(kind: DbKind) {
+  let source: DatabaseSource;
+  beforeAll(async () => {
+    source = await databaseSource(kind);
+  }, 60_000);
+  afterAll(async () => {
+    await source?.stop();
+  });
+
+  async function withServer<T>(fn: (s: TestServer) => Promise<T>, opts: Parameters<typeof startTestServer>[1] = {}): Promise<T> {
+    const db = await source.fresh();
+    const server = await startTestServer(db, opts);
+    try {
+      return await fn(server);
+    } finally {
+      await server.close();
+      await db.close();
+    }
+  }
+
+  describe(`server on ${kind}`, () => {
+    test("Connect over HTTP/1.1 and gRPC over h2c reach the same port", () =>
+      withServer(async (s) => {
+        const alice = await registerUser(s.url);
+        const viaConnect = await alice.api.auth.getSession({});
+        const grpc = createClient(AuthService, createGrpcTransport({ baseUrl: s.url, idleConnectionTimeoutMs: 5 }));
+        const viaGrpc = await grpc.getSession({}, { headers: bearer(alice.token) });
+        expect(viaConnect.userId).toBe(alice.userId);
+        expect(viaGrpc.userId).toBe(alice.userId);
+        expect(viaGrpc.deviceId).toBe(alice.deviceId);
+      }));
+
+    test("the first account is admin, later ones are not", () =>
+      withServer(async (s) => {
+        const first = await registerUser(s.url);
+        const second = await registerUser(s.url);
+        expect(first.isAdmin).toBe(true);
+        expect(second.isAdmin).toBe(false);
+      }));
+
+    test("20 concurrent registrations with one invite create exactly one account", () =>
+      withServer(async (s) => {
+        const invite = await mintInvite(s.url);
+        const results = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, i) =>
+            api(s.url).auth.register({ username: `racer-${i}`, password: "password-123", inviteToken: invite, devicePublicKey: devicePublicKey() }),
+          ),
+        );
+        const ok = results.filter((r) => r.status === "fulfilled");
+        const codes = results.flatMap((r) => (r.status === "rejected" ? [ConnectError.from(r.reason).code] : []));
+        expect(ok).toHaveLength(1);
+        expect(codes.every((c) => c === Code.FailedPrecondition)).toBe(true);
+        const profiles = await (await registerUser(s.url)).api.directory.listProfiles({});
+        expect(profiles.profiles).toHaveLength(2);
+      }));
+
+    test("a failed registration leaves the invite usable", () =>
+      withServer(async (s) => {
+        const taken = await registerUser(s.url, "taken-name");
+        const invite = await mintInvite(s.url);
+        const anon = api(s.url).auth;
+        const base = { password: "password-123", inviteToken: invite, devicePublicKey: devicePublicKey() };
+        expect(await codeOf(anon.register({ ...base, username: taken.username }))).toBe(Code.AlreadyExists);
+        expect(await codeOf(anon.register({ ...base, username: "Taken-Name " }))).toBe(Code.AlreadyExists);
+        expect(await codeOf(anon.register({ ...base, username: "fresh", password: "short" }))).toBe(Code.InvalidArgument);
+        expect(await codeOf(anon.register({ ...base, username: "fresh", devicePublicKey: "bm90IGEga2V5" }))).toBe(Code.InvalidArgument);
+        const ok = await anon.register({ ...base, username: "fresh" });
+        expect(ok.session?.isAdmin).toBe(false);
+        expect(await codeOf(anon.register({ ...base, username: "another" }))).toBe(Code.FailedPrecondition);
+      }));
+
+    test("invites: unknown, revoked, multi-use and listed without tokens", () =>
+      withServer(async (s) => {
+        const admin = api(s.url, { "x-admin-token": s.adminToken });
+        const anon = api(s.url).auth;
+        const reg = (inviteToken: string, username: string) =>
+          anon.register({ username, password: "password-123", inviteToken, devicePublicKey: devicePublicKey() });
+        expect(await codeOf(reg("no-such-invite", "u1"))).toBe(Code.NotFound);
+        const multi = await admin.invite.createInvite({ maxUses: 2 });
+        await reg(multi.token, "m1");
+        await reg(multi.token, "m2");
+        expect(await codeOf(reg(multi.token, "m3"))).toBe(Code.FailedPrecondition);
+        const revoked = await admin.invite.createInvite({});
+        await admin.invite.revokeInvite({ inviteId: revoked.invite!.inviteId });
+        expect(await codeOf(reg(revoked.token, "r1"))).toBe(Code.FailedPrecondition);
+        const listed = await admin.invite.listInvites({ includeInactive: true });
+        expect(listed.invites.map((i) => i.inviteId)).toEqual(expect.arrayContaining([multi.invite!.inviteId, revoked.invite!.inviteId]));
+        expect(JSON.stringify(listed, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))).not.toContain(multi.token);
+        const active = await admin.invite.listInvites({});
+        expect(active.invites.map((i) => i.inviteId)).not.toContain(multi.invite!.inviteId);
+      }));
+
+    test("an admin session may mint invites; a member session may not", () =>
+      withServer(async (s) => {
+        const admin = await registerUser(s.url);
+        const member = await registerUser(s.url);
+        expect((await admin.api.invite.createInvite({})).token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        expect(await codeOf(member.api.invite.createInvite({}))).toBe(Code.PermissionDenied);
+        expect(await codeOf(api(s.url).invite.createInvite({}))).toBe(Code.Unauthenticated);
+        expect(await codeOf(api(s.url, { "x-admin-token": "wrong-token-0123456789" }).invite.createInvite({}))).toBe(Code.PermissionDenied);
+      }));
+
+    test("login: wrong password, new device announced, rate limit per account", () =>
+      withServer(async (s) => {
+        const alice = await registerUser(s.url);
+        const anon = api(s.url).auth;
+        expect(await codeOf(anon.login({ username: alice.username, password: "wrong-password", devicePublicKey: alice.publicKey }))).toBe(
+          Code.Unauthenticated,
+        );
+        expect(await codeOf(anon.login({ username: "nobody-here", password: "whatever-1", devicePublicKey: alice.publicKey }))).toBe(
+          Code.Unauthenticated,
+        );
+        const same = await anon.login({ username: alice.username, password: "correct horse battery", devicePublicKey: alice.publicKey });
+        expect(same.deviceCreated).toBe(false);
+        expect(same.session?.deviceId).toBe(alice.deviceId);
+        const second = await anon.login({ username: ` ${alice.username.toUpperCase()}`, password: "correct horse battery", devicePublicKey: devicePublicKey() });
+        expect(second.deviceCreated).toBe(true);
+        const devices = await alice.api.device.listDevices({ userIds: [alice.userId] });
+        expect(devices.devices.map((d) => d.deviceId).sort()).toEqual([alice.deviceId, second.session!.deviceId].sort());
+        for (let i = 0; i < 10; i++) await codeOf(anon.login({ username: alice.username, password: "bad-password", devicePublicKey: alice.publicKey }));
+        expect(await codeOf(anon.login({ username: alice.username, password: "correct horse battery", devicePublicKey: alice.publicKey }))).toBe(
+          Code.ResourceExhausted,
+        );
+      }));
+
+    test("login and register are rate limited per client address", () =>
+      withServer(
+        async (s) => {
+          const anon = api(s.url).auth;
+          const codes = [];
+          for (let i = 0; i < 5; i++) codes.push(await codeOf(anon.login({ username: "someone", password: "password-1", devicePublicKey: devicePublicKey() })));
+          expect(codes.slice(0, 3)).toEqual([Code.Unauthenticated, Code.Unauthenticated, Code.Unauthenticated]);
+          expect(codes.slice(3)).toEqual([Code.ResourceExhausted, Code.ResourceExhausted]);
+        },
+        { authRatePerIp: 3 },
+      ));
+
+    test("sessions survive a restart and die at logout", async () => {
+      let db = await source.fresh();
+      let server = await startTestServer(db);
+      const alice = await registerUser(server.url);
+      await server.close();
+      db = await source.restart(db);
+      server = await startTestServer(db);
+      try {
+        const me = api(server.url, bearer(alice.token));
+        expect((await me.auth.getSession({})).userId).toBe(alice.userId);
+        await me.auth.logout({});
+        expect(await codeOf(me.auth.getSession({}))).toBe(Code.Unauthenticated);
+        expect(await codeOf(me.channel.listChannels({}))).toBe(Code.Unauthenticated);
+      } finally {
+        await server.close();
+        await db.close();
+      }
+    });
+
+    test("channels: admin create/rename/delete, idempotent create, members read only", () =>
+      withServer(async (s) => {
+        const admin = await registerUser(s.url);
+        const bob = await registerUser(s.url);
+        const id = randomUUID();
+        const name = sealedValue();
+        const created = await admin.api.channel.createChannel({ channelId: id, encryptedName: name });
+        expect(created.channel?.keyEpoch).toBe(1);
+        expect((await admin.api.channel.createChannel({ channelId: id, encryptedName: name })).channel?.channelId).toBe(id);
+        expect(await codeOf(admin.api.channel.createChannel({ channelId: id, encryptedName: sealedValue() }))).toBe(Code.AlreadyExists);
+        expect(await codeOf(bob.api.channel.createChannel({ channelId: randomUUID(), encryptedName: name }))).toBe(Code.PermissionDenied);
+        const renamed = sealedValue();
+        await admin.api.channel.renameChannel({ channelId: id, encryptedName: renamed });
+        expect((await bob.api.channel.listChannels({})).channels.map((c) => c.encryptedName)).toEqual([renamed]);
+        await admin.api.message.sendMessage({ messageId: randomUUID(), channelId: id, encryptedBody: sealedValue(), encryptedSenderName: sealedValue(), keyEpoch: 1 });
+        await admin.api.channel.deleteChannel({ channelId: id });
+        expect((await bob.api.channel.listChannels({})).channels).toHaveLength(0);
+        expect(await codeOf(bob.api.message.listMessages({ channelId: id }))).toBe(Code.NotFound);
+        expect(await codeOf(admin.api.channel.deleteChannel({ channelId: id }))).toBe(Code.NotFound);
+      }));
+
+    test("SendMessage is idempotent per sender; history pages newest first", () =>
+      withServer(async (s) => {
+        const admin = await registerUser(s.url);
+        const bob = await registerUser(s.url);
+        const channelId = randomUUID();
+        await admin.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
+        const msg = { messageId: randomUUID(), channelId, encryptedBody: sealedValue(), encryptedSenderName: sealedValue(), keyEpoch: 1 };
+        const a = await bob.api.message.sendMessage(msg);
+        const b = await bob.api.message.sendMessage(msg);
+        expect(b.message).toEqual(a.message);
+        expect(await codeOf(admin.api.message.sendMessage(msg))).toBe(Code.AlreadyExists);
+        const ids: string[] = [msg.messageId];
+        for (let i = 0; i < 7; i++) {
+          const r = await admin.api.message.sendMessage({ ...msg, messageId: randomUUID(), encryptedBody: sealedValue() });
+          ids.push(r.message!.messageId);
+        }
+        const page1 = await bob.api.message.listMessages({ channelId, limit: 5 });
+        expect(page1.messages.map((m) => m.messageId)).toEqual(ids.slice(-5).reverse());
+        expect(page1.hasMore).toBe(true);
+        const page2 = await bob.api.message.listMessages({ channelId, limit: 5, beforeSeq: page1.messages.at(-1)!.seq });
+        expect(page2.messages.map((m) => m.messageId)).toEqual(ids.slice(0, 3).reverse());
+        expect(page2.hasMore).toBe(false);
+        const all = await bob.api.message.listMessages({ channelId });
+        expect(all.messages).toHaveLength(8);
+        expect(all.messages[7]).toEqual(a.message);
+      }));
+
+    test("envelopes: the server sets the sender, first write wins, missing ones are listed", () =>
+      withServer(async (s) => {
+        const admin = await registerUser(s.url);
+        const bob = await registerUser(s.url);
+        const channelId = randomUUID();
+        await admin.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
+        const before = await admin.api.envelope.listMissingEnvelopes({ kind: 1, scopeId: channelId });
+        expect(before.missing.map((m) => m.deviceId).sort()).toEqual([admin.deviceId, bob.deviceId].sort());
+        const env = { kind: 1, scopeId: channelId, epoch: 1, recipientDeviceId: bob.deviceId, ciphertext: sealedValue(60).slice(0, 0) };
+        const first = { ...env, ciphertext: Buffer.concat([Buffer.from([1]), Buffer.alloc(92, 7)]).toString("base64") };
+        const put = await admin.api.envelope.putEnvelopes({ envelopes: [first] });
+        expect(put).toMatchObject({ stored: 1, alreadyPresent: 0 });
+        const second = { ...env, ciphertext: Buffer.concat([Buffer.from([1]), Buffer.alloc(92, 9)]).toString("base64") };
+        expect(await bob.api.envelope.putEnvelopes({ envelopes: [second] })).toMatchObject({ stored: 0, alreadyPresent: 1 });
+        const mine = await bob.api.envelope.listEnvelopes({});
+        expect(mine.envelopes).toHaveLength(1);
+        expect(mine.envelopes[0]).toMatchObject({
+          senderDeviceId: admin.deviceId,
+          senderUserId: admin.userId,
+          senderPublicKey: admin.publicKey,
+          ciphertext: first.ciphertext,
+        });
+        const after = await admin.api.envelope.listMissingEnvelopes({ kind: 1, scopeId: channelId });
+        expect(after.missing.map((m) => m.deviceId)).toEqual([admin.deviceId]);
+      }));
+
+    test("directory profiles and presence", () =>
+      withServer(async (s) => {
+        const alice = await registerUser(s.url);
+        const bob = await registerUser(s.url);
+        const name = sealedValue();
+        await alice.api.directory.setProfile({ encryptedName: name, keyEpoch: 1 });
+        const profiles = await bob.api.directory.listProfiles({});
+        expect(profiles.profiles.find((p) => p.userId === alice.userId)).toMatchObject({ encryptedName: name, isAdmin: true });
+        expect(profiles.profiles.find((p) => p.userId === bob.userId)).toMatchObject({ encryptedName: "", isAdmin: false });
+        const ac = new AbortController();
+        const stream = alice.api.event.subscribe({}, { signal: ac.signal })[Symbol.asyncIterator]();
+        await stream.next();
+        const online = await bob.api.presence.listPresence({ userIds: [alice.userId, bob.userId] });
+        expect(online.presences.find((p) => p.userId === alice.userId)).toMatchObject({ online: true, onlineDeviceIds: [alice.deviceId] });
+        expect(online.presences.find((p) => p.userId === bob.userId)?.online).toBe(false);
+        ac.abort();
+        await expect(stream.next()).rejects.toThrow();
+        for (let i = 0; i < 50; i++) {
+          const p = await bob.api.presence.listPresence({ userIds: [alice.userId] });
+          if (!p.presences[0]!.online) return;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        throw new Error("alice still online after her stream closed");
+      }));
+
+    test("a dump of every table after a session holds no plaintext username", () =>
+      withServer(async (s) => {
+        const marker = `zq${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+        const alice = await registerUser(s.url, `${marker}-alice`);
+        const bob = await registerUser(s.url, `${marker}-bob`);
+        await api(s.url).auth.login({ username: `${marker}-bob`, password: "correct horse battery", devicePublicKey: devicePublicKey() });
+        await codeOf(api(s.url).auth.login({ username: `${marker}-carol`, password: "correct horse battery", devicePublicKey: devicePublicKey() }));
+        const channelId = randomUUID();
+        await alice.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
+        await bob.api.message.sendMessage({ messageId: randomUUID(), channelId, encryptedBody: sealedValue(), encryptedSenderName: sealedValue(), keyEpoch: 1 });
+        await bob.api.auth.logout({});
+        const dump = await dumpAllTables(s.database);
+        expect(dump).toContain("users");
+        expect(dump.length).toBeGreaterThan(500);
+        expect(dump.toLowerCase()).not.toContain(marker);
+        expect(dump).not.toContain(alice.token);
+        expect(s.logs.join("").toLowerCase()).not.toContain(marker);
+        expect(s.logs.join("")).not.toContain(alice.token);
+      }));
+
+    test("Subscribe: a subscriber that drops during 1,000 concurrent sends and resumes sees each message once, in order", () =>
+      withServer(async (s) => {
+        const admin = await registerUser(s.url);
+        const senders = [admin, await registerUser(s.url), await registerUser(s.url)];
+        const reader = await registerUser(s.url);
+        const channelId = randomUUID();
+        await admin.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
+        const h2 = createGrpcTransport({ baseUrl: s.url, idleConnectionTimeoutMs: 5 });
+        const sendClients = senders.map((u) => ({ u, c: createClient(MessageService, h2) }));
+        const events = createClient(EventService, h2);
+        const seen: Array<{ id: string; seq: bigint }> = [];
+        let cursor: bigint | undefined;
+
+        const first = new AbortController();
+        const firstStream = (async () => {
+          try {
+            for await (const item of events.subscribe({}, { signal: first.signal, headers: bearer(reader.token) })) {
+              if (item.item.case === "hello") cursor = item.item.value.headSeq;
+              if (item.item.case === "event" && item.item.value.payload.case === "messageCreated") {
+                seen.push({ id: item.item.value.payload.value.message!.messageId, seq: item.item.value.seq });
+                cursor = item.item.value.seq;
+                if (seen.length === 250) first.abort();
+              }
+            }
+          } catch (err) {
+            if (ConnectError.from(err).code !== Code.Canceled) throw err;
+          }
+        })();
+        while (cursor === undefined) await new Promise((r) => setTimeout(r, 5));
+
+        const sent = await Promise.all(
+          Array.from({ length: 1000 }, (_, i) => {
+            const { u, c } = sendClients[i % sendClients.length]!;
+            return c.sendMessage(
+              { messageId: randomUUID(), channelId, encryptedBody: sealedValue(300), encryptedSenderName: sealedValue(), keyEpoch: 1 },
+              { headers: bearer(u.token) },
+            );
+          }),
+        );
+        await firstStream;
+        expect(seen.length).toBeGreaterThanOrEqual(250);
+
+        const ids = new Set(sent.map((r) => r.message!.messageId));
+        const second = new AbortController();
+        for await (const item of events.subscribe({ afterSeq: cursor }, { signal: second.signal, headers: bearer(reader.token) })) {
+          if (item.item.case === "event" && item.item.value.payload.case === "messageCreated") {
+            seen.push({ id: item.item.value.payload.value.message!.messageId, seq: item.item.value.seq });
+            if (seen.length === 1000) break;
+          }
+        }
+        second.abort();
+        expect(seen.map((x) => x.id).sort()).toEqual([...ids].sort());
+        expect(new Set(seen.map((x) => x.id)).size).toBe(1000);
+        for (let i = 1; i < seen.length; i++) expect(seen[i]!.seq > seen[i - 1]!.seq).toBe(true);
+        const bySeq = new Map(sent.map((r) => [r.message!.messageId, r.message!.seq]));
+        for (const x of seen) expect(x.seq).toBe(bySeq.get(x.id));
+      }), 120_000);
+  });
+}
