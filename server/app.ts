@@ -8,12 +8,15 @@ import { RateLimiter } from "./domain/rate-limit.js";
 import { VoiceRooms } from "./domain/voice-rooms.js";
 import { ephemeral } from "./domain/wire.js";
 import { InProcessBus, type EventBus } from "./events/bus.js";
+import { Cluster } from "./events/cluster.js";
 import { Feed } from "./events/feed.js";
+import { Presence } from "./events/presence.js";
 import { PEER_HEADER } from "./http/context.js";
 import { ShutdownError } from "./http/errors.js";
 import { auth, errorsAndLogging } from "./http/interceptors.js";
 import type { NodeHandler } from "./http/listener.js";
 import { withHealth } from "./http/listener.js";
+import { createMetrics, withMetrics, type Metrics } from "./http/metrics.js";
 import { routes } from "./connect.js";
 import type { Logger } from "./log.js";
 
@@ -27,11 +30,14 @@ export interface AppOptions {
   authRatePerIp?: number;
   authFailuresPerUser?: number;
   now?: () => Date;
+  /** `GET /metrics`: a bearer token to require, and whether to add Node.js process metrics. */
+  metrics?: { token?: string | undefined; processMetrics?: boolean };
 }
 
 export interface App {
   deps: Deps;
   handler: NodeHandler;
+  metrics: Metrics;
   /** Ends every open stream with `unavailable` (before the listener closes). */
   endStreams(): void;
 }
@@ -47,18 +53,28 @@ export async function createApp(o: AppOptions): Promise<App> {
     headSeq: await headSeq(o.database.db),
     readRange: (after, upTo) => readEventsAfter(o.database.db, after, 10_000, upTo),
   });
-  const voice = new VoiceRooms(bus);
-  const presence = (userId: string, online: boolean) =>
-    bus.publishEphemeral({ audience: { kind: "all" }, event: ephemeral({ case: "presenceChanged", value: { userId, online } }) });
-  feed.onStreamOpen((s, first) => first && presence(s.userId, true));
-  feed.onStreamClose((s, last) => {
-    voice.streamClosed(s.id);
-    if (last) presence(s.userId, false);
-  });
+  // Presence and voice rooms are announced by each process to its own subscribers.
+  const all = { kind: "all" } as const;
+  const presence = new Presence((userId, online) =>
+    feed.deliverLocal({ audience: all, event: ephemeral({ case: "presenceChanged", value: { userId, online } }) }),
+  );
+  const voice = new VoiceRooms(
+    bus.processId,
+    (kind, m) =>
+      feed.deliverLocal({
+        audience: all,
+        event: ephemeral({ case: kind, value: { member: { channelId: m.channelId, userId: m.userId, deviceId: m.deviceId } } }),
+      }),
+    (msg) => bus.publishState(msg),
+  );
+  const shared = !(bus instanceof InProcessBus);
+  const cluster = new Cluster({ bus, feed, presence, voice, log, ...(shared ? { headSeq: () => headSeq(o.database.db) } : {}) });
+  if (shared) cluster.start();
   const deps: Deps = {
     database: o.database,
     bus,
     feed,
+    presence,
     voice,
     log,
     secrets: o.secrets,
@@ -70,9 +86,13 @@ export async function createApp(o: AppOptions): Promise<App> {
     heartbeatSeconds: o.heartbeatSeconds ?? 15,
     now: o.now ?? (() => new Date()),
   };
+  const metrics = createMetrics(
+    { streamCount: () => feed.streamCount, headSeq: () => feed.head, database: o.database },
+    { processMetrics: o.metrics?.processMetrics ?? false },
+  );
   const connect = connectNodeAdapter({
     routes: routes(deps),
-    interceptors: [errorsAndLogging(deps), auth(deps)],
+    interceptors: [metrics.interceptor, errorsAndLogging(deps), auth(deps)],
     readMaxBytes: MAX_REQUEST_BYTES,
   });
   const handler: NodeHandler = (req, res) => {
@@ -80,5 +100,13 @@ export async function createApp(o: AppOptions): Promise<App> {
     req.headers[PEER_HEADER] = req.socket?.remoteAddress ?? "unknown";
     connect(req, res);
   };
-  return { deps, handler: withHealth(handler), endStreams: () => feed.failAll(new ShutdownError()) };
+  return {
+    deps,
+    handler: withHealth(withMetrics(handler, metrics, o.metrics?.token)),
+    metrics,
+    endStreams: () => {
+      if (shared) cluster.stop();
+      feed.failAll(new ShutdownError());
+    },
+  };
 }

@@ -22,6 +22,8 @@ export interface Config {
   readonly authRatePerIp: number;
   readonly authFailuresPerUser: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
+  /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined;
   readonly warnings: readonly string[];
 }
 
@@ -85,6 +87,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     throw new ConfigError("DIALTONE_LOG_LEVEL: expected debug, info, warn or error");
   }
+  const metricsToken = get("DIALTONE_METRICS_TOKEN");
+  if (metricsToken && metricsToken.length < 16) throw new ConfigError("DIALTONE_METRICS_TOKEN: use at least 16 characters");
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(p));
   return Object.freeze({
     listenHost: host,
@@ -101,6 +105,7 @@ export function loadConfig(env: Env = process.env): Config {
     authRatePerIp: int(env, "DIALTONE_AUTH_RATE_PER_IP", 30, 1, 100000),
     authFailuresPerUser: int(env, "DIALTONE_AUTH_FAILURES_PER_USER", 10, 1, 100000),
     logLevel,
+    metricsToken,
     warnings: Object.freeze(warnings),
   });
 }

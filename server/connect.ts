@@ -1,5 +1,6 @@
 // The routes: every service of the public API, each a thin handler over the domain.
 import type { ConnectRouter } from "@connectrpc/connect";
+import { AdminService } from "../gen/dialtone/v1/admin_service_pb.js";
 import { AuthService } from "../gen/dialtone/v1/auth_service_pb.js";
 import { ChannelService } from "../gen/dialtone/v1/channel_service_pb.js";
 import { DeviceService } from "../gen/dialtone/v1/device_service_pb.js";
@@ -11,6 +12,7 @@ import { MessageService } from "../gen/dialtone/v1/message_service_pb.js";
 import { PresenceService } from "../gen/dialtone/v1/presence_service_pb.js";
 import { VoiceService } from "../gen/dialtone/v1/voice_service_pb.js";
 import type { Deps } from "./domain/deps.js";
+import { adminService } from "./services/admin.js";
 import { authService } from "./services/auth.js";
 import { channelService } from "./services/channel.js";
 import { deviceService } from "./services/device.js";
@@ -25,6 +27,7 @@ export const routes = (deps: Deps) => (router: ConnectRouter) =>
   router
     .service(AuthService, authService(deps))
     .service(InviteService, inviteService(deps))
+    .service(AdminService, adminService(deps))
     .service(DeviceService, deviceService(deps))
     .service(EnvelopeService, envelopeService(deps))
     .service(ChannelService, channelService(deps))

@@ -4,21 +4,26 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createApp } from "./app.js";
+import { COMMANDS_HELP, runCommand } from "./cli/index.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
+import { DataDirBusy, lockDataDir } from "./datalock.js";
 import { openDatabase } from "./db/client.js";
 import { createInvite } from "./domain/invites.js";
+import { PgBus } from "./events/pg-bus.js";
 import { createListener } from "./http/listener.js";
 import { createLogger } from "./log.js";
 import { resolveSecrets } from "./secrets.js";
 
 const HELP = `dialtone-server: the Dialtone chat server
 
-Usage: dialtone-server [--help]
+Usage: dialtone-server [--help] [COMMAND [FILE]]
 
 Serves Connect, gRPC and gRPC-Web on one port (HTTP/1.1 and h2c; TLS when configured).
 With no configuration it runs on an embedded database in its data directory and prints
-an invite token to register the first (admin) account.
+an invite token to register the first (admin) account. GET /healthz answers "ok";
+GET /metrics serves Prometheus metrics.
 
+${COMMANDS_HELP}
 Environment:
   DIALTONE_LISTEN_ADDR        host:port to listen on (default 127.0.0.1:8080)
   DIALTONE_DB_URL             PostgreSQL URL; unset = embedded PGlite in the data dir
@@ -33,14 +38,17 @@ Environment:
   DIALTONE_AUTH_RATE_PER_IP   login/register attempts per minute per address (default 30)
   DIALTONE_AUTH_FAILURES_PER_USER  failed logins per minute per account (default 10)
   DIALTONE_LOG_LEVEL          debug, info, warn or error (default info)
+  DIALTONE_METRICS_TOKEN      when set, /metrics requires Authorization: Bearer <it>
 `;
 
 async function main(argv: string[]) {
-  const { values } = parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" } }, allowPositionals: false });
+  const { values, positionals } = parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" } }, allowPositionals: true });
   if (values.help) {
     process.stdout.write(HELP);
     return;
   }
+  const [command, ...args] = positionals;
+  if (command !== undefined) process.exit(await runCommand(command, args));
   let config: Config;
   try {
     config = loadConfig();
@@ -54,18 +62,31 @@ async function main(argv: string[]) {
   const log = createLogger(config.logLevel);
   for (const w of config.warnings) log.warn(w);
   const secrets = await resolveSecrets(config);
+  if (!config.dbUrl) {
+    try {
+      lockDataDir(config.dataDir); // PGlite files must have one process; released at exit
+    } catch (err) {
+      if (!(err instanceof DataDirBusy)) throw err;
+      process.stderr.write(`dialtone-server: ${err.message}\n`);
+      process.exit(1);
+    }
+  }
   const database = config.dbUrl
     ? await openDatabase({ kind: "postgres", url: config.dbUrl })
     : await openDatabase({ kind: "pglite", dataDir: join(config.dataDir, "pgdata") });
   await database.migrate();
+  // On PostgreSQL, LISTEN/NOTIFY lets several server processes share the database.
+  const bus = config.dbUrl ? await PgBus.connect(config.dbUrl, log) : undefined;
   const app = await createApp({
     database,
+    ...(bus ? { bus } : {}),
     secrets,
     log,
     turn: { urls: config.turnUrls, secret: config.turnSecret, ttlSeconds: config.turnTtlSeconds },
     heartbeatSeconds: config.heartbeatSeconds,
     authRatePerIp: config.authRatePerIp,
     authFailuresPerUser: config.authFailuresPerUser,
+    metrics: { token: config.metricsToken, processMetrics: true },
   });
   const tls = config.tls
     ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) }

@@ -4,41 +4,13 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { sql } from "drizzle-orm";
 import { AuthService } from "../gen/dialtone/v1/auth_service_pb.js";
 import { MessageService } from "../gen/dialtone/v1/message_service_pb.js";
 import { EventService } from "../gen/dialtone/v1/event_service_pb.js";
-import type { Database } from "../server/db/client.js";
+import { codeOf, dumpAllTables } from "./support/assertions.js";
 import { api, bearer, devicePublicKey, mintInvite, registerUser, sealedValue, type TestUser } from "./support/api.js";
 import { databaseSource, type DatabaseSource, type DbKind } from "./support/databases.js";
 import { startTestServer, type TestServer } from "./support/server.js";
-
-export async function codeOf(p: Promise<unknown>): Promise<Code | "ok"> {
-  try {
-    await p;
-    return "ok";
-  } catch (err) {
-    return ConnectError.from(err).code;
-  }
-}
-
-/** Every row of every table, as text (bytea decoded as UTF-8 too). */
-export async function dumpAllTables(database: Database): Promise<string> {
-  const res = await database.db.execute(sql`SELECT schemaname, tablename FROM pg_tables WHERE schemaname IN ('public', 'drizzle')`);
-  const rows = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as Array<{ schemaname: string; tablename: string }>;
-  let out = "";
-  for (const { schemaname, tablename } of rows) {
-    const data = await database.db.execute(sql.raw(`SELECT * FROM "${schemaname}"."${tablename}"`));
-    const list = (Array.isArray(data) ? data : (data as { rows: unknown[] }).rows) as unknown[];
-    out += `${tablename}\n` + JSON.stringify(list, (_k, v: unknown) => {
-      if (typeof v === "bigint") return v.toString();
-      if (v instanceof Uint8Array) return Buffer.from(v).toString("utf8");
-      if (v && typeof v === "object" && (v as { type?: string }).type === "Buffer") return Buffer.from((v as { data: number[] }).data).toString("utf8");
-      return v;
-    }) + "\n";
-  }
-  return out;
-}
 
 export function serverSuite(kind: DbKind) {
   let source: DatabaseSource;

@@ -1,11 +1,112 @@
-// dialtone-voiced: the voice daemon (DESIGN §6). Not built yet: this entry point
-// only describes itself, so that `npx dialtone-voiced --help` answers honestly.
-const HELP = `dialtone-voiced: the Dialtone voice daemon
+// dialtone-voiced entry point: flags → logger → daemon (werift, Opus, audio backend, portal) →
+// VoicedService on the Unix socket. The only file that listens or touches process globals.
+import { createServer } from "node:http";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { VoicedService } from "../gen/dialtone/voiced/v1/voiced_service_pb.js";
+import { audioBackend } from "./audio/select.js";
+import { opusCodec } from "./codec/opus.js";
+import { HELP, parseConfig, UsageError, VERSION, type VoicedConfig } from "./config.js";
+import { Daemon } from "./daemon.js";
+import { defaultSocketPath, listenExclusive } from "./ipc/socket.js";
+import { voicedService } from "./ipc/service.js";
+import { createLogger } from "./log.js";
+import { openPortalBus } from "./ptt/dbus.js";
+import { probeTurn } from "./rtc/turn.js";
+import { weriftPeerFactory } from "./rtc/werift-peer.js";
 
-Status: not implemented yet. Voice (WebRTC mesh, Opus, TURN, the VoicedService IPC
-on $XDG_RUNTIME_DIR/dialtone/voiced.sock) is the next milestone; the server side
-(VoiceService: rooms, sealed signal relay, TURN credentials) is already live.
-`;
+async function main(): Promise<number> {
+  let config: VoicedConfig | "help" | "version";
+  try {
+    config = parseConfig(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`dialtone-voiced: ${err.message}\n(see dialtone-voiced --help)\n`);
+    return 2;
+  }
+  if (config === "help") {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (config === "version") {
+    process.stdout.write(`dialtone-voiced ${VERSION}\n`);
+    return 0;
+  }
+  const socketPath = config.socketPath ?? defaultSocketPath();
+  const log = createLogger({ level: config.debug ? "debug" : "info", ...(config.logFile ? { file: config.logFile } : {}) });
 
-process.stdout.write(HELP);
-process.exit(process.argv.includes("--help") || process.argv.includes("-h") ? 0 : 1);
+  const daemon = new Daemon({
+    config,
+    log,
+    peerFactory: weriftPeerFactory,
+    codec: opusCodec(),
+    backend: audioBackend(config.audioBackend),
+    openPortalBus: () => openPortalBus(),
+    env: process.env,
+    probeTurn: (c) => probeTurn(c),
+  });
+
+  let stopping = false;
+  let release = () => {};
+  const server = createServer(
+    connectNodeAdapter({
+      routes: (router) =>
+        router.service(
+          VoicedService,
+          voicedService(daemon, {
+            socketPath,
+            logFile: config.logFile ?? "",
+            audioBackend: config.audioBackend,
+            onShutdown: () => void stop("shutdown requested"),
+          }),
+        ),
+    }),
+  );
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("stopping", { reason: why });
+    await daemon.shutdown().catch(() => {});
+    release();
+    server.closeAllConnections();
+    server.close();
+    process.exit(0);
+  };
+
+  const listening = await listenExclusive(server, socketPath);
+  if (listening.kind === "running") {
+    process.stdout.write(`dialtone-voiced is already running on ${socketPath}: reusing it\n`);
+    return 0;
+  }
+  release = listening.release;
+  // werift throws from timers and socket callbacks now and then (a peer that vanished): one bad
+  // peer must not end everyone's call, so these are logged and the daemon goes on.
+  process.on("unhandledRejection", (err) => log.warn("unhandled rejection", { error: err instanceof Error ? err.message : String(err) }));
+  process.on("uncaughtException", (err) => log.error("uncaught exception", { error: err.message, stack: err.stack?.split("\n").slice(0, 4).join(" | ") }));
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  log.info("starting voice daemon", {
+    version: VERSION,
+    pid: process.pid,
+    socket: socketPath,
+    audio: config.audioBackend,
+    ptt: config.pttKey,
+    ptt_backend: config.pttBackend,
+    vad_threshold: config.vadThreshold,
+    relay_only: config.relayOnly,
+    meter: config.meter,
+    ...(config.recordPath ? { record: config.recordPath } : {}),
+  });
+  await daemon.init();
+  process.stdout.write(`dialtone-voiced listening on ${socketPath}\n`);
+  return -1; // keep running
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`dialtone-voiced: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -18,6 +18,8 @@ export type Executor = Pick<Db, "select" | "insert" | "update" | "delete" | "exe
 export interface Database {
   readonly kind: "pglite" | "postgres";
   readonly db: Db;
+  /** Size of the connection pool (PGlite: 1, a single in-process connection). */
+  readonly maxConnections: number;
   /** Applies pending migrations (idempotent). */
   migrate(): Promise<void>;
   /** Embedded only: a consistent copy of the whole database (tests, backups). */
@@ -41,13 +43,15 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     return {
       kind: "pglite",
       db,
+      maxConnections: 1,
       migrate: () => migratePglite(db as never, { migrationsFolder }),
       dump: () => client.dumpDataDir("none"),
       close: () => client.close(),
     };
   }
+  const maxConnections = opts.maxConnections ?? 10;
   const client = postgres(opts.url, {
-    max: opts.maxConnections ?? 10,
+    max: maxConnections,
     onnotice: () => {},
     // bigint columns come back as JS bigint
     types: { bigint: postgres.BigInt },
@@ -56,6 +60,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return {
     kind: "postgres",
     db,
+    maxConnections,
     migrate: () => migratePostgres(db as never, { migrationsFolder }),
     close: () => client.end({ timeout: 5 }),
   };

@@ -34,6 +34,9 @@ export const users = pgTable(
     passwordHash: text("password_hash").notNull(),
     isAdmin: boolean("is_admin").notNull().default(false),
     createdAt: ts("created_at").notNull().defaultNow(),
+    // Set when an admin removed the account: a tombstone that keeps its messages'
+    // sender; username_hash then holds "removed:<id>" so the name is free again.
+    removedAt: ts("removed_at"),
   },
   (t) => [uniqueIndex("users_username_hash_idx").on(t.usernameHash)],
 );

@@ -35,7 +35,7 @@ export async function renameChannel(deps: Deps, caller: Caller, req: { channelId
   const res = await repo.renameChannel(deps.database.db, id, name, now, (c) =>
     durable({ case: "channelRenamed", value: { channel: toChannel(c) } }, now),
   );
-  if (!res) throw notFound("channel");
+  if (!res) throw notFound("channel", "channel_id");
   deps.bus.publishDurable(res.events);
   deps.log.info("channel renamed", { channel_id: id, by: caller.userId });
   return res.channel;
@@ -46,7 +46,7 @@ export async function deleteChannel(deps: Deps, caller: Caller, req: { channelId
   const id = uuid("channel_id", req.channelId);
   const now = deps.now();
   const res = await repo.deleteChannel(deps.database.db, id, now, durable({ case: "channelDeleted", value: { channelId: id } }, now));
-  if (!res) throw notFound("channel");
+  if (!res) throw notFound("channel", "channel_id");
   deps.bus.publishDurable(res.events);
   deps.voice.closeRoom(id);
   deps.log.info("channel deleted", { channel_id: id, by: caller.userId });

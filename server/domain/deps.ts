@@ -2,6 +2,7 @@
 import type { Database } from "../db/client.js";
 import type { EventBus } from "../events/bus.js";
 import type { Feed } from "../events/feed.js";
+import type { Presence } from "../events/presence.js";
 import type { Logger } from "../log.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { VoiceRooms } from "./voice-rooms.js";
@@ -15,6 +16,7 @@ export interface Deps {
   database: Database;
   bus: EventBus;
   feed: Feed;
+  presence: Presence;
   voice: VoiceRooms;
   log: Logger;
   secrets: Secrets;

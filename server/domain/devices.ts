@@ -8,14 +8,13 @@ import { durable } from "./wire.js";
 export const listDevices = (deps: Deps, req: { userIds: string[]; includeRevoked: boolean }) =>
   repo.listDevices(deps.database.db, uuids("user_ids", req.userIds), req.includeRevoked);
 
-export class RevokedError extends Error {
-  override readonly name = "RevokedError";
-}
+/** The one revoking: a session's caller, or the admin token (no user). */
+export type Actor = Pick<Caller, "isAdmin"> & { userId: string | undefined };
 
-export async function revokeDevice(deps: Deps, caller: Caller, req: { deviceId: string }) {
+export async function revokeDevice(deps: Deps, caller: Actor, req: { deviceId: string }): Promise<{ userId: string; revoked: boolean }> {
   const id = uuid("device_id", req.deviceId);
   const device = await repo.findDevice(deps.database.db, id);
-  if (!device) throw notFound("device");
+  if (!device) throw notFound("device", "device_id");
   if (device.userId !== caller.userId && !caller.isAdmin) throw denied("device_id: not your device");
   const now = deps.now();
   const res = await repo.revokeDevice(
@@ -24,9 +23,9 @@ export async function revokeDevice(deps: Deps, caller: Caller, req: { deviceId: 
     now,
     durable({ case: "deviceRevoked", value: { deviceId: id, userId: device.userId } }, now),
   );
-  if (!res) return; // already revoked: idempotent
+  if (!res) return { userId: device.userId, revoked: false }; // already revoked: idempotent
   deps.bus.publishDurable(res.events);
-  deps.feed.fail((s) => s.deviceId === id, new RevokedError("device revoked"));
   deps.voice.deviceGone(id);
-  deps.log.info("device revoked", { device_id: id, by: caller.userId });
+  deps.log.info("device revoked", { device_id: id, by: caller.userId ?? "admin-token" });
+  return { userId: device.userId, revoked: true };
 }

@@ -20,7 +20,7 @@ export async function setProfile(deps: Deps, caller: Caller, req: { encryptedNam
 
 export async function listPresence(deps: Deps, req: { userIds: string[] }) {
   const users = await listUserAdminFlags(deps.database.db, uuids("user_ids", req.userIds));
-  const online = deps.feed.onlineDevices();
+  const online = deps.presence.onlineDevices();
   return users.map((u) => ({
     userId: u.id,
     isAdmin: u.isAdmin,

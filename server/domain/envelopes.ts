@@ -48,12 +48,12 @@ export async function putEnvelopes(
   const db = deps.database.db;
   const channelIds = [...new Set(rows.flatMap((r) => (r.channelId ? [r.channelId] : [])))];
   const known = await findChannelIds(db, channelIds);
-  const missingChannel = channelIds.find((c) => !known.has(c));
-  if (missingChannel) throw notFound(`channel ${missingChannel}`);
+  const missingChannel = rows.findIndex((r) => r.channelId !== null && !known.has(r.channelId));
+  if (missingChannel >= 0) throw notFound("channel", `envelopes[${missingChannel}].scope_id`);
   const recipients = [...new Set(rows.map((r) => r.recipientDeviceId))];
   const devices = new Map((await findDevicesByIds(db, recipients)).map((d) => [d.id, d]));
-  const bad = recipients.find((id) => !devices.get(id) || devices.get(id)!.revokedAt);
-  if (bad) throw notFound(`device ${bad}`);
+  const bad = rows.findIndex((r) => !devices.get(r.recipientDeviceId) || devices.get(r.recipientDeviceId)!.revokedAt);
+  if (bad >= 0) throw notFound("device", `envelopes[${bad}].recipient_device_id`);
   const stored = await repo.insertEnvelopes(db, rows);
   for (const r of stored) {
     deps.bus.publishEphemeral({
@@ -64,20 +64,32 @@ export async function putEnvelopes(
   return { stored: stored.length, alreadyPresent: rows.length - stored.length };
 }
 
-export async function listEnvelopes(deps: Deps, caller: Caller, req: { kind: KeyKind; scopeId: string }) {
+/**
+ * The kind and scope filter of the list calls: either may be unset; a set scope is a channel id
+ * (UUID, stored lower-case) or "directory", and must fit a set kind.
+ */
+function listFilter(req: { kind: KeyKind; scopeId: string }): { kind: KeyKind | undefined; scopeId: string | undefined } {
   if (req.kind !== KeyKind.UNSPECIFIED && req.kind !== KeyKind.CHANNEL && req.kind !== KeyKind.DIRECTORY) {
     throw invalid("kind", "unknown key kind");
   }
-  if (req.scopeId && req.kind === KeyKind.CHANNEL) uuid("scope_id", req.scopeId);
-  const rows = await repo.listEnvelopesFor(deps.database.db, caller.deviceId, req.kind || undefined, req.scopeId || undefined);
+  const kind = req.kind === KeyKind.UNSPECIFIED ? undefined : req.kind;
+  if (!req.scopeId) return { kind, scopeId: undefined };
+  if (req.scopeId === DIRECTORY_SCOPE) {
+    if (kind === KeyKind.CHANNEL) throw invalid("scope_id", "must be a channel id (UUID) for channel keys");
+    return { kind, scopeId: DIRECTORY_SCOPE };
+  }
+  if (kind === KeyKind.DIRECTORY) throw invalid("scope_id", `must be "${DIRECTORY_SCOPE}" for directory keys`);
+  return { kind, scopeId: uuid("scope_id", req.scopeId) };
+}
+
+export async function listEnvelopes(deps: Deps, caller: Caller, req: { kind: KeyKind; scopeId: string }) {
+  const { kind, scopeId } = listFilter(req);
+  const rows = await repo.listEnvelopesFor(deps.database.db, caller.deviceId, kind, scopeId);
   const senders = new Map((await findDevicesByIds(deps.database.db, [...new Set(rows.map((r) => r.senderDeviceId))])).map((d) => [d.id, d]));
   return rows.map((r) => ({ ...r, sender: senders.get(r.senderDeviceId)! }));
 }
 
 export async function listMissingEnvelopes(deps: Deps, req: { kind: KeyKind; scopeId: string }) {
-  if (req.kind !== KeyKind.UNSPECIFIED && req.kind !== KeyKind.CHANNEL && req.kind !== KeyKind.DIRECTORY) {
-    throw invalid("kind", "unknown key kind");
-  }
-  if (req.scopeId && req.kind !== KeyKind.DIRECTORY && req.scopeId !== DIRECTORY_SCOPE) uuid("scope_id", req.scopeId);
-  return repo.listMissingEnvelopes(deps.database.db, req.kind || undefined, req.scopeId || undefined, 1000);
+  const { kind, scopeId } = listFilter(req);
+  return repo.listMissingEnvelopes(deps.database.db, kind, scopeId, 1000);
 }

@@ -36,6 +36,6 @@ export const listInvites = (deps: Deps, includeInactive: boolean) =>
 
 export async function revokeInvite(deps: Deps, inviteId: string) {
   const id = uuid("invite_id", inviteId);
-  if (!(await repo.revokeInvite(deps.database.db, id, deps.now()))) throw notFound("invite");
+  if (!(await repo.revokeInvite(deps.database.db, id, deps.now()))) throw notFound("invite", "invite_id");
   deps.log.info("invite revoked", { invite_id: id });
 }

@@ -17,7 +17,7 @@ export async function sendMessage(
   const senderName = sealed("encrypted_sender_name", req.encryptedSenderName, LIMITS.nameBytes);
   const keyEpoch = epoch("key_epoch", req.keyEpoch);
   const channel = await channels.findChannel(deps.database.db, channelId);
-  if (!channel) throw notFound("channel");
+  if (!channel) throw notFound("channel", "channel_id");
   const now = deps.now();
   const res = await repo.insertMessage(
     deps.database.db,
@@ -44,6 +44,6 @@ export async function listMessages(deps: Deps, req: { channelId: string; beforeS
   const channelId = uuid("channel_id", req.channelId);
   const limit = req.limit === 0 ? LIMITS.historyDefault : req.limit;
   if (limit < 1 || limit > LIMITS.historyPage) throw invalid("limit", `must be 1 to ${LIMITS.historyPage}`);
-  if (!(await channels.findChannel(deps.database.db, channelId))) throw notFound("channel");
+  if (!(await channels.findChannel(deps.database.db, channelId))) throw notFound("channel", "channel_id");
   return repo.listMessages(deps.database.db, channelId, req.beforeSeq > 0n ? req.beforeSeq : undefined, limit);
 }

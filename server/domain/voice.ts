@@ -9,14 +9,14 @@ import { ephemeral } from "./wire.js";
 export async function joinVoice(deps: Deps, caller: Caller, req: { channelId: string; streamId: string }) {
   const channelId = uuid("channel_id", req.channelId);
   const streamId = uuid("stream_id", req.streamId);
-  const stream = deps.feed.stream(streamId);
+  const stream = deps.presence.stream(streamId);
   if (!stream || stream.deviceId !== caller.deviceId) {
     throw invalid("stream_id", "not an open Subscribe stream of this device");
   }
-  if (!(await findChannel(deps.database.db, channelId))) throw notFound("channel");
+  if (!(await findChannel(deps.database.db, channelId))) throw notFound("channel", "channel_id");
   // The stream may have closed while we looked the channel up.
-  if (!deps.feed.stream(streamId)) throw invalid("stream_id", "the stream closed");
-  return deps.voice.join({ channelId, userId: caller.userId, deviceId: caller.deviceId, streamId });
+  if (!deps.presence.stream(streamId)) throw invalid("stream_id", "the stream closed");
+  return deps.voice.join({ channelId, userId: caller.userId, deviceId: caller.deviceId, streamId, processId: stream.processId });
 }
 
 export function leaveVoice(deps: Deps, caller: Caller, req: { channelId: string }) {
@@ -36,7 +36,7 @@ export function relaySignal(
   const me = deps.voice.memberOf(caller.deviceId);
   if (!me || me.channelId !== channelId) throw new DomainError("failed_precondition", "channel_id: join the voice room before signalling");
   const them = deps.voice.memberOf(recipient);
-  if (!them || them.channelId !== channelId) throw notFound("recipient_device_id in this voice room");
+  if (!them || them.channelId !== channelId) throw notFound("device in this voice room", "recipient_device_id");
   deps.bus.publishEphemeral({
     audience: { kind: "stream", streamId: them.streamId },
     event: ephemeral({

@@ -1,9 +1,10 @@
-// The live bus tells every server process about committed durable events and
-// carries ephemeral ones. This in-process implementation serves a single process;
-// a PostgreSQL LISTEN/NOTIFY one (notifying seqs, readers load rows by seq) can
-// implement the same interface for several processes on one database.
-import type { EventRow } from "../db/repos/events.js";
+// The live bus connects the server processes that share one database. It carries
+// three things: announcements of committed durable events (receivers read the rows
+// by seq), ephemeral events for an audience, and cluster state (which streams and
+// voice members each process holds). InProcessBus serves a single process; PgBus
+// (pg-bus.ts) uses PostgreSQL LISTEN/NOTIFY so any process can serve any client.
 import type { Event } from "../../gen/dialtone/v1/event_pb.js";
+import type { EventRow } from "../db/repos/events.js";
 
 /** Who receives an ephemeral event. */
 export type Audience =
@@ -16,32 +17,64 @@ export interface EphemeralMessage {
   audience: Audience;
 }
 
+/** What a process tells the others about the state it holds. */
+export type StateMessage =
+  | { kind: "hello" } // a process started: the others re-announce their state
+  | { kind: "heartbeat" }
+  | { kind: "bye" } // a process stops: drop its state now
+  | { kind: "stream-open"; streamId: string; userId: string; deviceId: string }
+  | { kind: "stream-close"; streamId: string }
+  | { kind: "voice-join"; channelId: string; userId: string; deviceId: string; streamId: string }
+  | { kind: "voice-leave"; channelId: string; deviceId: string };
+
 export interface EventBus {
+  /** This process's id in the cluster. */
+  readonly processId: string;
+  /** Committed durable events: delivered here at once, announced to other processes. */
   publishDurable(rows: readonly EventRow[]): void;
   publishEphemeral(msg: EphemeralMessage): void;
+  /** Cluster state for the other processes (never delivered back to this one). */
+  publishState(msg: StateMessage): void;
   onDurable(handler: (rows: readonly EventRow[]) => void): void;
+  /** Another process committed durable events up to this seq. */
+  onAnnounce(handler: (upToSeq: bigint) => void): void;
   onEphemeral(handler: (msg: EphemeralMessage) => void): void;
+  onState(handler: (msg: StateMessage, fromProcess: string) => void): void;
   close(): Promise<void>;
 }
 
+/** Handler lists shared by the bus implementations. */
+export class BusHandlers {
+  durable: Array<(rows: readonly EventRow[]) => void> = [];
+  announce: Array<(upTo: bigint) => void> = [];
+  ephemeral: Array<(msg: EphemeralMessage) => void> = [];
+  state: Array<(msg: StateMessage, from: string) => void> = [];
+}
+
 export class InProcessBus implements EventBus {
-  private durable: Array<(rows: readonly EventRow[]) => void> = [];
-  private ephemeral: Array<(msg: EphemeralMessage) => void> = [];
+  readonly processId = "local";
+  protected readonly h = new BusHandlers();
 
   publishDurable(rows: readonly EventRow[]) {
-    if (rows.length) for (const h of this.durable) h(rows);
+    if (rows.length) for (const f of this.h.durable) f(rows);
   }
   publishEphemeral(msg: EphemeralMessage) {
-    for (const h of this.ephemeral) h(msg);
+    for (const f of this.h.ephemeral) f(msg);
   }
-  onDurable(handler: (rows: readonly EventRow[]) => void) {
-    this.durable.push(handler);
+  publishState(_msg: StateMessage) {}
+  onDurable(f: (rows: readonly EventRow[]) => void) {
+    this.h.durable.push(f);
   }
-  onEphemeral(handler: (msg: EphemeralMessage) => void) {
-    this.ephemeral.push(handler);
+  onAnnounce(f: (upTo: bigint) => void) {
+    this.h.announce.push(f);
+  }
+  onEphemeral(f: (msg: EphemeralMessage) => void) {
+    this.h.ephemeral.push(f);
+  }
+  onState(f: (msg: StateMessage, from: string) => void) {
+    this.h.state.push(f);
   }
   async close() {
-    this.durable = [];
-    this.ephemeral = [];
+    Object.assign(this.h, new BusHandlers());
   }
 }

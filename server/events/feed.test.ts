@@ -4,7 +4,9 @@ import { EventSchema, type Event } from "../../gen/dialtone/v1/event_pb.js";
 import type { EventRow } from "../db/repos/events.js";
 import { createLogger } from "../log.js";
 import { InProcessBus } from "./bus.js";
+import { VoiceRooms } from "../domain/voice-rooms.js";
 import { Feed } from "./feed.js";
+import { Presence } from "./presence.js";
 import { SlowSubscriberError } from "./subscriber.js";
 
 const row = (seq: bigint): EventRow => ({
@@ -89,18 +91,56 @@ describe("Feed", () => {
     expect(await b.next(50)).toBe("idle");
   });
 
-  test("presence hooks fire for a user's first and last stream", () => {
-    const { feed } = setup();
+  test("an announcement from another process is read from the database", async () => {
+    const { feed, reads } = setup([row(1n), row(2n)]);
+    const sub = feed.open("u", "d");
+    feed.announce(2n);
+    expect(await take(() => sub.next(1000), 2)).toEqual([1n, 2n]);
+    expect(reads).toEqual([[0n, 2n]]);
+    feed.announce(1n); // stale: nothing to read
+    expect(await sub.next(30)).toBe("idle");
+    expect(reads).toHaveLength(1);
+  });
+
+  test("a DeviceRevoked event ends that device's streams", async () => {
+    const { bus, feed } = setup();
+    const a = feed.open("u", "dev-a");
+    const b = feed.open("u", "dev-b");
+    const revoked = create(EventSchema, { seq: 1n, payload: { case: "deviceRevoked", value: { deviceId: "dev-a", userId: "u" } } });
+    bus.publishDurable([{ seq: 1n, payload: toBinary(EventSchema, revoked) }]);
+    await expect(a.next(50)).rejects.toThrow("device revoked");
+    expect((await b.next(50)) as Event).toMatchObject({ seq: 1n });
+  });
+});
+
+describe("Presence", () => {
+  test("a user is online while any process holds one of their streams", () => {
+    const changes: string[] = [];
+    const p = new Presence((u, on) => changes.push(`${u} ${on}`));
+    p.add({ streamId: "s1", userId: "u", deviceId: "d1", processId: "A" });
+    p.add({ streamId: "s2", userId: "u", deviceId: "d2", processId: "B" });
+    p.add({ streamId: "s2", userId: "u", deviceId: "d2", processId: "B" });
+    expect(p.onlineDevices().get("u")).toEqual(new Set(["d1", "d2"]));
+    p.remove("s1");
+    expect(p.isOnline("u")).toBe(true);
+    p.removeProcess("B");
+    expect(p.isOnline("u")).toBe(false);
+    expect(changes).toEqual(["u true", "u false"]);
+  });
+});
+
+describe("VoiceRooms", () => {
+  test("local changes are shared, remote ones applied, a vanished process's members leave", () => {
     const seen: string[] = [];
-    feed.onStreamOpen((s, first) => seen.push(`open ${s.deviceId} ${first}`));
-    feed.onStreamClose((s, last) => seen.push(`close ${s.deviceId} ${last}`));
-    const one = feed.open("u", "d1");
-    const two = feed.open("u", "d2");
-    expect(feed.isOnline("u")).toBe(true);
-    feed.close(one);
-    feed.close(two);
-    feed.close(two);
-    expect(seen).toEqual(["open d1 true", "open d2 false", "close d1 false", "close d2 true"]);
-    expect(feed.isOnline("u")).toBe(false);
+    const shared: string[] = [];
+    const v = new VoiceRooms("A", (k, m) => seen.push(`${k} ${m.deviceId}`), (msg) => shared.push(msg.kind));
+    v.join({ channelId: "c", userId: "u1", deviceId: "d1", streamId: "s1" });
+    v.apply({ kind: "voice-join", channelId: "c", userId: "u2", deviceId: "d2", streamId: "s2" }, "B");
+    expect(v.members("c").map((m) => `${m.deviceId}@${m.processId}`)).toEqual(["d1@A", "d2@B"]);
+    v.removeProcess("B");
+    v.streamClosed("s1");
+    expect(v.allRooms()).toEqual([]);
+    expect(seen).toEqual(["voiceJoined d1", "voiceJoined d2", "voiceLeft d2", "voiceLeft d1"]);
+    expect(shared).toEqual(["voice-join", "voice-leave"]);
   });
 });

@@ -9,6 +9,10 @@ import type { Logger } from "../log.js";
 import type { Audience, EphemeralMessage, EventBus } from "./bus.js";
 import { Subscriber } from "./subscriber.js";
 
+export class RevokedError extends Error {
+  override readonly name = "RevokedError";
+}
+
 export interface FeedOptions {
   bus: EventBus;
   /** Durable rows with after < seq <= upTo, in order. */
@@ -32,55 +36,49 @@ export class Feed {
   private readonly subs = new Map<string, Subscriber>();
   private gapTimer: NodeJS.Timeout | undefined;
   private filling = false;
-  private readonly closeHandlers: Array<(s: StreamInfo, lastOfUser: boolean) => void> = [];
-  private readonly openHandlers: Array<(s: StreamInfo, firstOfUser: boolean) => void> = [];
+  /** Highest seq another process announced; rows up to it are read from the database. */
+  private announced = 0n;
+  private readonly closeHandlers: Array<(s: StreamInfo) => void> = [];
+  private readonly openHandlers: Array<(s: StreamInfo) => void> = [];
 
   constructor(private readonly opts: FeedOptions) {
     this.head = opts.headSeq;
     opts.bus.onDurable((rows) => this.accept(rows));
-    opts.bus.onEphemeral((msg) => this.deliver(msg));
+    opts.bus.onAnnounce((seq) => this.announce(seq));
+    opts.bus.onEphemeral((msg) => this.deliverLocal(msg));
   }
 
-  onStreamOpen(h: (s: StreamInfo, firstOfUser: boolean) => void) {
+  onStreamOpen(h: (s: StreamInfo) => void) {
     this.openHandlers.push(h);
   }
-  onStreamClose(h: (s: StreamInfo, lastOfUser: boolean) => void) {
+  onStreamClose(h: (s: StreamInfo) => void) {
     this.closeHandlers.push(h);
   }
 
   /** Opens a stream. Live events are queued from now on; events up to `head` are not. */
   open(userId: string, deviceId: string): Subscriber {
     const sub = new Subscriber(randomUUID(), userId, deviceId, this.head, this.opts.maxQueue ?? 10_000);
-    const first = !this.isOnline(userId);
     this.subs.set(sub.id, sub);
-    for (const h of this.openHandlers) h(sub, first);
+    for (const h of this.openHandlers) h(sub);
     return sub;
   }
 
   close(sub: Subscriber) {
     if (!this.subs.delete(sub.id)) return;
     sub.close();
-    const last = !this.isOnline(sub.userId);
-    for (const h of this.closeHandlers) h(sub, last);
+    for (const h of this.closeHandlers) h(sub);
   }
 
-  stream(id: string): StreamInfo | undefined {
-    return this.subs.get(id);
+  /** Durable events up to `seq` exist (committed by another process, or seen by polling). */
+  announce(seq: bigint) {
+    if (seq <= this.head || seq <= this.announced) return;
+    this.announced = seq;
+    this.scheduleFill();
   }
 
-  isOnline(userId: string): boolean {
-    for (const s of this.subs.values()) if (s.userId === userId) return true;
-    return false;
-  }
-
-  onlineDevices(): Map<string, Set<string>> {
-    const out = new Map<string, Set<string>>();
-    for (const s of this.subs.values()) {
-      let set = out.get(s.userId);
-      if (!set) out.set(s.userId, (set = new Set()));
-      set.add(s.deviceId);
-    }
-    return out;
+  /** Ephemeral events for this process's streams that match the audience. */
+  deliverLocal({ event, audience }: EphemeralMessage) {
+    for (const s of this.subs.values()) if (matches(audience, s)) s.push(event);
   }
 
   get streamCount() {
@@ -109,18 +107,20 @@ export class Feed {
       this.head = next.seq;
       this.dispatch(fromBinary(EventSchema, next.payload));
     }
-    if (this.pending.size && !this.gapTimer && !this.filling) {
-      // A gap: an earlier commit's publish is probably a moment behind; if not, read it.
-      this.gapTimer = setTimeout(() => void this.fillGap(), this.opts.gapWaitMs ?? 20);
-    }
+    if (this.pending.size || this.announced > this.head) this.scheduleFill();
+  }
+
+  private scheduleFill() {
+    // A gap: an earlier commit's publish is probably a moment behind; if not, read it.
+    if (!this.gapTimer && !this.filling) this.gapTimer = setTimeout(() => void this.fillGap(), this.opts.gapWaitMs ?? 20);
   }
 
   private async fillGap() {
     this.gapTimer = undefined;
-    if (!this.pending.size) return;
+    if (!this.pending.size && this.announced <= this.head) return;
     this.filling = true;
     try {
-      const upTo = [...this.pending.keys()].reduce((a, b) => (a > b ? a : b));
+      const upTo = [...this.pending.keys(), this.announced].reduce((a, b) => (a > b ? a : b));
       const rows = await this.opts.readRange(this.head, upTo);
       for (const r of rows) if (r.seq > this.head) this.pending.set(r.seq, r);
     } catch (err) {
@@ -133,10 +133,11 @@ export class Feed {
 
   private dispatch(ev: Event) {
     for (const s of this.subs.values()) s.push(ev);
-  }
-
-  private deliver({ event, audience }: EphemeralMessage) {
-    for (const s of this.subs.values()) if (matches(audience, s)) s.push(event);
+    // Every process sees this durable event, so each ends its own streams of the device.
+    if (ev.payload.case === "deviceRevoked") {
+      const { deviceId } = ev.payload.value;
+      this.fail((s) => s.deviceId === deviceId, new RevokedError("device revoked"));
+    }
   }
 }
 

@@ -3,8 +3,8 @@
 // never its message (a database error message can hold query parameters).
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { RevokedError } from "../domain/devices.js";
 import { DomainError, type ErrorCode } from "../domain/errors.js";
+import { RevokedError } from "../events/feed.js";
 import { SlowSubscriberError } from "../events/subscriber.js";
 import type { Logger } from "../log.js";
 

@@ -2,6 +2,7 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import { AdminService } from "../../gen/dialtone/v1/admin_service_pb.js";
 import { AuthService } from "../../gen/dialtone/v1/auth_service_pb.js";
 import { ChannelService } from "../../gen/dialtone/v1/channel_service_pb.js";
 import { DeviceService } from "../../gen/dialtone/v1/device_service_pb.js";
@@ -17,6 +18,7 @@ import { TEST_ADMIN_TOKEN } from "./server.js";
 export interface Api {
   auth: Client<typeof AuthService>;
   invite: Client<typeof InviteService>;
+  admin: Client<typeof AdminService>;
   device: Client<typeof DeviceService>;
   envelope: Client<typeof EnvelopeService>;
   channel: Client<typeof ChannelService>;
@@ -31,6 +33,7 @@ export function apiFor(transport: Transport): Api {
   return {
     auth: createClient(AuthService, transport),
     invite: createClient(InviteService, transport),
+    admin: createClient(AdminService, transport),
     device: createClient(DeviceService, transport),
     envelope: createClient(EnvelopeService, transport),
     channel: createClient(ChannelService, transport),

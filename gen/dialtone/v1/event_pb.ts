@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dialtone/v1/event.proto.
  */
 export const file_dialtone_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChdkaWFsdG9uZS92MS9ldmVudC5wcm90bxILZGlhbHRvbmUudjEi+QUKBUV2ZW50EgsKA3NlcRgBIAEoBBIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI2Cg9tZXNzYWdlX2NyZWF0ZWQYCiABKAsyGy5kaWFsdG9uZS52MS5NZXNzYWdlQ3JlYXRlZEgAEjYKD2NoYW5uZWxfY3JlYXRlZBgLIAEoCzIbLmRpYWx0b25lLnYxLkNoYW5uZWxDcmVhdGVkSAASNgoPY2hhbm5lbF9yZW5hbWVkGAwgASgLMhsuZGlhbHRvbmUudjEuQ2hhbm5lbFJlbmFtZWRIABI2Cg9jaGFubmVsX2RlbGV0ZWQYDSABKAsyGy5kaWFsdG9uZS52MS5DaGFubmVsRGVsZXRlZEgAEjAKDGRldmljZV9hZGRlZBgOIAEoCzIYLmRpYWx0b25lLnYxLkRldmljZUFkZGVkSAASNAoOZGV2aWNlX3Jldm9rZWQYDyABKAsyGi5kaWFsdG9uZS52MS5EZXZpY2VSZXZva2VkSAASNgoPcHJvZmlsZV91cGRhdGVkGBAgASgLMhsuZGlhbHRvbmUudjEuUHJvZmlsZVVwZGF0ZWRIABIuCgt1c2VyX2pvaW5lZBgRIAEoCzIXLmRpYWx0b25lLnYxLlVzZXJKb2luZWRIABI4ChBwcmVzZW5jZV9jaGFuZ2VkGB4gASgLMhwuZGlhbHRvbmUudjEuUHJlc2VuY2VDaGFuZ2VkSAASMAoMdm9pY2Vfam9pbmVkGB8gASgLMhguZGlhbHRvbmUudjEuVm9pY2VKb2luZWRIABIsCgp2b2ljZV9sZWZ0GCAgASgLMhYuZGlhbHRvbmUudjEuVm9pY2VMZWZ0SAASMAoMdm9pY2Vfc2lnbmFsGCEgASgLMhguZGlhbHRvbmUudjEuVm9pY2VTaWduYWxIABIsCgprZXlfc2hhcmVkGCIgASgLMhYuZGlhbHRvbmUudjEuS2V5U2hhcmVkSABCCQoHcGF5bG9hZCI3Cg5NZXNzYWdlQ3JlYXRlZBIlCgdtZXNzYWdlGAEgASgLMhQuZGlhbHRvbmUudjEuTWVzc2FnZSI3Cg5DaGFubmVsQ3JlYXRlZBIlCgdjaGFubmVsGAEgASgLMhQuZGlhbHRvbmUudjEuQ2hhbm5lbCI3Cg5DaGFubmVsUmVuYW1lZBIlCgdjaGFubmVsGAEgASgLMhQuZGlhbHRvbmUudjEuQ2hhbm5lbCIkCg5DaGFubmVsRGVsZXRlZBISCgpjaGFubmVsX2lkGAEgASgJIjIKC0RldmljZUFkZGVkEiMKBmRldmljZRgBIAEoCzITLmRpYWx0b25lLnYxLkRldmljZSIzCg1EZXZpY2VSZXZva2VkEhEKCWRldmljZV9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJIjcKDlByb2ZpbGVVcGRhdGVkEiUKB3Byb2ZpbGUYASABKAsyFC5kaWFsdG9uZS52MS5Qcm9maWxlIi8KClVzZXJKb2luZWQSDwoHdXNlcl9pZBgBIAEoCRIQCghpc19hZG1pbhgCIAEoCCIyCg9QcmVzZW5jZUNoYW5nZWQSDwoHdXNlcl9pZBgBIAEoCRIOCgZvbmxpbmUYAiABKAgiRQoLVm9pY2VNZW1iZXISEgoKY2hhbm5lbF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoCSI3CgtWb2ljZUpvaW5lZBIoCgZtZW1iZXIYASABKAsyGC5kaWFsdG9uZS52MS5Wb2ljZU1lbWJlciI1CglWb2ljZUxlZnQSKAoGbWVtYmVyGAEgASgLMhguZGlhbHRvbmUudjEuVm9pY2VNZW1iZXIingEKC1ZvaWNlU2lnbmFsEhIKCmNoYW5uZWxfaWQYASABKAkSFgoOc2VuZGVyX3VzZXJfaWQYAiABKAkSGAoQc2VuZGVyX2RldmljZV9pZBgDIAEoCRIbChNyZWNpcGllbnRfZGV2aWNlX2lkGAQgASgJEhkKEWVuY3J5cHRlZF9wYXlsb2FkGAUgASgJEhEKCWtleV9lcG9jaBgGIAEoDSJqCglLZXlTaGFyZWQSIgoEa2luZBgBIAEoDjIULmRpYWx0b25lLnYxLktleUtpbmQSEAoIc2NvcGVfaWQYAiABKAkSDQoFZXBvY2gYAyABKA0SGAoQc2VuZGVyX2RldmljZV9pZBgEIAEoCWIGcHJvdG8z", [file_dialtone_v1_channel, file_dialtone_v1_device, file_dialtone_v1_envelope, file_dialtone_v1_message, file_dialtone_v1_profile, file_google_protobuf_timestamp]);
+  fileDesc("ChdkaWFsdG9uZS92MS9ldmVudC5wcm90bxILZGlhbHRvbmUudjEi3wYKBUV2ZW50EgsKA3NlcRgBIAEoBBIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI2Cg9tZXNzYWdlX2NyZWF0ZWQYCiABKAsyGy5kaWFsdG9uZS52MS5NZXNzYWdlQ3JlYXRlZEgAEjYKD2NoYW5uZWxfY3JlYXRlZBgLIAEoCzIbLmRpYWx0b25lLnYxLkNoYW5uZWxDcmVhdGVkSAASNgoPY2hhbm5lbF9yZW5hbWVkGAwgASgLMhsuZGlhbHRvbmUudjEuQ2hhbm5lbFJlbmFtZWRIABI2Cg9jaGFubmVsX2RlbGV0ZWQYDSABKAsyGy5kaWFsdG9uZS52MS5DaGFubmVsRGVsZXRlZEgAEjAKDGRldmljZV9hZGRlZBgOIAEoCzIYLmRpYWx0b25lLnYxLkRldmljZUFkZGVkSAASNAoOZGV2aWNlX3Jldm9rZWQYDyABKAsyGi5kaWFsdG9uZS52MS5EZXZpY2VSZXZva2VkSAASNgoPcHJvZmlsZV91cGRhdGVkGBAgASgLMhsuZGlhbHRvbmUudjEuUHJvZmlsZVVwZGF0ZWRIABIuCgt1c2VyX2pvaW5lZBgRIAEoCzIXLmRpYWx0b25lLnYxLlVzZXJKb2luZWRIABIwCgx1c2VyX3JlbW92ZWQYEiABKAsyGC5kaWFsdG9uZS52MS5Vc2VyUmVtb3ZlZEgAEjIKDWFkbWluX2NoYW5nZWQYEyABKAsyGS5kaWFsdG9uZS52MS5BZG1pbkNoYW5nZWRIABI4ChBwcmVzZW5jZV9jaGFuZ2VkGB4gASgLMhwuZGlhbHRvbmUudjEuUHJlc2VuY2VDaGFuZ2VkSAASMAoMdm9pY2Vfam9pbmVkGB8gASgLMhguZGlhbHRvbmUudjEuVm9pY2VKb2luZWRIABIsCgp2b2ljZV9sZWZ0GCAgASgLMhYuZGlhbHRvbmUudjEuVm9pY2VMZWZ0SAASMAoMdm9pY2Vfc2lnbmFsGCEgASgLMhguZGlhbHRvbmUudjEuVm9pY2VTaWduYWxIABIsCgprZXlfc2hhcmVkGCIgASgLMhYuZGlhbHRvbmUudjEuS2V5U2hhcmVkSABCCQoHcGF5bG9hZCI3Cg5NZXNzYWdlQ3JlYXRlZBIlCgdtZXNzYWdlGAEgASgLMhQuZGlhbHRvbmUudjEuTWVzc2FnZSI3Cg5DaGFubmVsQ3JlYXRlZBIlCgdjaGFubmVsGAEgASgLMhQuZGlhbHRvbmUudjEuQ2hhbm5lbCI3Cg5DaGFubmVsUmVuYW1lZBIlCgdjaGFubmVsGAEgASgLMhQuZGlhbHRvbmUudjEuQ2hhbm5lbCIkCg5DaGFubmVsRGVsZXRlZBISCgpjaGFubmVsX2lkGAEgASgJIjIKC0RldmljZUFkZGVkEiMKBmRldmljZRgBIAEoCzITLmRpYWx0b25lLnYxLkRldmljZSIzCg1EZXZpY2VSZXZva2VkEhEKCWRldmljZV9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJIjcKDlByb2ZpbGVVcGRhdGVkEiUKB3Byb2ZpbGUYASABKAsyFC5kaWFsdG9uZS52MS5Qcm9maWxlIi8KClVzZXJKb2luZWQSDwoHdXNlcl9pZBgBIAEoCRIQCghpc19hZG1pbhgCIAEoCCI6CgtVc2VyUmVtb3ZlZBIPCgd1c2VyX2lkGAEgASgJEhoKEnJldm9rZWRfZGV2aWNlX2lkcxgCIAMoCSIxCgxBZG1pbkNoYW5nZWQSDwoHdXNlcl9pZBgBIAEoCRIQCghpc19hZG1pbhgCIAEoCCIyCg9QcmVzZW5jZUNoYW5nZWQSDwoHdXNlcl9pZBgBIAEoCRIOCgZvbmxpbmUYAiABKAgiRQoLVm9pY2VNZW1iZXISEgoKY2hhbm5lbF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoCSI3CgtWb2ljZUpvaW5lZBIoCgZtZW1iZXIYASABKAsyGC5kaWFsdG9uZS52MS5Wb2ljZU1lbWJlciI1CglWb2ljZUxlZnQSKAoGbWVtYmVyGAEgASgLMhguZGlhbHRvbmUudjEuVm9pY2VNZW1iZXIingEKC1ZvaWNlU2lnbmFsEhIKCmNoYW5uZWxfaWQYASABKAkSFgoOc2VuZGVyX3VzZXJfaWQYAiABKAkSGAoQc2VuZGVyX2RldmljZV9pZBgDIAEoCRIbChNyZWNpcGllbnRfZGV2aWNlX2lkGAQgASgJEhkKEWVuY3J5cHRlZF9wYXlsb2FkGAUgASgJEhEKCWtleV9lcG9jaBgGIAEoDSJqCglLZXlTaGFyZWQSIgoEa2luZBgBIAEoDjIULmRpYWx0b25lLnYxLktleUtpbmQSEAoIc2NvcGVfaWQYAiABKAkSDQoFZXBvY2gYAyABKA0SGAoQc2VuZGVyX2RldmljZV9pZBgEIAEoCWIGcHJvdG8z", [file_dialtone_v1_channel, file_dialtone_v1_device, file_dialtone_v1_envelope, file_dialtone_v1_message, file_dialtone_v1_profile, file_google_protobuf_timestamp]);
 
 /**
  * Event is one item of the event feed. Durable events have a seq > 0, are stored
@@ -115,6 +115,23 @@ export type Event = Message<"dialtone.v1.Event"> & {
      */
     value: UserJoined;
     case: "userJoined";
+  } | {
+    /**
+     * An admin removed an account (durable). Its devices were revoked in the same
+     * transaction (one DeviceRevoked each, just before this event).
+     *
+     * @generated from field: dialtone.v1.UserRemoved user_removed = 18;
+     */
+    value: UserRemoved;
+    case: "userRemoved";
+  } | {
+    /**
+     * An account's admin flag changed (durable).
+     *
+     * @generated from field: dialtone.v1.AdminChanged admin_changed = 19;
+     */
+    value: AdminChanged;
+    case: "adminChanged";
   } | {
     /**
      * An account came online or went offline (ephemeral).
@@ -349,6 +366,63 @@ export const UserJoinedSchema: GenMessage<UserJoined> = /*@__PURE__*/
   messageDesc(file_dialtone_v1_event, 8);
 
 /**
+ * UserRemoved announces that an admin removed an account. Clients should stop
+ * sharing keys with its devices.
+ *
+ * @generated from message dialtone.v1.UserRemoved
+ */
+export type UserRemoved = Message<"dialtone.v1.UserRemoved"> & {
+  /**
+   * The removed account's id.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The devices revoked with it.
+   *
+   * @generated from field: repeated string revoked_device_ids = 2;
+   */
+  revokedDeviceIds: string[];
+};
+
+/**
+ * Describes the message dialtone.v1.UserRemoved.
+ * Use `create(UserRemovedSchema)` to create a new message.
+ */
+export const UserRemovedSchema: GenMessage<UserRemoved> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_event, 9);
+
+/**
+ * AdminChanged announces that an account's admin flag was granted or revoked.
+ *
+ * @generated from message dialtone.v1.AdminChanged
+ */
+export type AdminChanged = Message<"dialtone.v1.AdminChanged"> & {
+  /**
+   * The account's id.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The new flag.
+   *
+   * @generated from field: bool is_admin = 2;
+   */
+  isAdmin: boolean;
+};
+
+/**
+ * Describes the message dialtone.v1.AdminChanged.
+ * Use `create(AdminChangedSchema)` to create a new message.
+ */
+export const AdminChangedSchema: GenMessage<AdminChanged> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_event, 10);
+
+/**
  * PresenceChanged reports an account going online or offline.
  *
  * @generated from message dialtone.v1.PresenceChanged
@@ -374,7 +448,7 @@ export type PresenceChanged = Message<"dialtone.v1.PresenceChanged"> & {
  * Use `create(PresenceChangedSchema)` to create a new message.
  */
 export const PresenceChangedSchema: GenMessage<PresenceChanged> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_event, 9);
+  messageDesc(file_dialtone_v1_event, 11);
 
 /**
  * VoiceMember is one device in a voice room.
@@ -409,7 +483,7 @@ export type VoiceMember = Message<"dialtone.v1.VoiceMember"> & {
  * Use `create(VoiceMemberSchema)` to create a new message.
  */
 export const VoiceMemberSchema: GenMessage<VoiceMember> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_event, 10);
+  messageDesc(file_dialtone_v1_event, 12);
 
 /**
  * VoiceJoined reports a device joining a voice room.
@@ -430,7 +504,7 @@ export type VoiceJoined = Message<"dialtone.v1.VoiceJoined"> & {
  * Use `create(VoiceJoinedSchema)` to create a new message.
  */
 export const VoiceJoinedSchema: GenMessage<VoiceJoined> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_event, 11);
+  messageDesc(file_dialtone_v1_event, 13);
 
 /**
  * VoiceLeft reports a device leaving a voice room (or its stream ending).
@@ -451,7 +525,7 @@ export type VoiceLeft = Message<"dialtone.v1.VoiceLeft"> & {
  * Use `create(VoiceLeftSchema)` to create a new message.
  */
 export const VoiceLeftSchema: GenMessage<VoiceLeft> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_event, 12);
+  messageDesc(file_dialtone_v1_event, 14);
 
 /**
  * VoiceSignal relays WebRTC signalling between two devices of a voice room. The
@@ -509,7 +583,7 @@ export type VoiceSignal = Message<"dialtone.v1.VoiceSignal"> & {
  * Use `create(VoiceSignalSchema)` to create a new message.
  */
 export const VoiceSignalSchema: GenMessage<VoiceSignal> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_event, 13);
+  messageDesc(file_dialtone_v1_event, 15);
 
 /**
  * KeyShared tells a device that an envelope addressed to it was stored.
@@ -551,5 +625,5 @@ export type KeyShared = Message<"dialtone.v1.KeyShared"> & {
  * Use `create(KeySharedSchema)` to create a new message.
  */
 export const KeySharedSchema: GenMessage<KeyShared> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_event, 14);
+  messageDesc(file_dialtone_v1_event, 16);
 

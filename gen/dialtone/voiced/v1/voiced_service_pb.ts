@@ -2,15 +2,15 @@
 // @generated from file dialtone/voiced/v1/voiced_service.proto (package dialtone.voiced.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file dialtone/voiced/v1/voiced_service.proto.
  */
 export const file_dialtone_voiced_v1_voiced_service: GenFile = /*@__PURE__*/
-  fileDesc("CidkaWFsdG9uZS92b2ljZWQvdjEvdm9pY2VkX3NlcnZpY2UucHJvdG8SEmRpYWx0b25lLnZvaWNlZC52MSI/CglJY2VTZXJ2ZXISDAoEdXJscxgBIAMoCRIQCgh1c2VybmFtZRgCIAEoCRISCgpjcmVkZW50aWFsGAMgASgJIrwBCgtKb2luUmVxdWVzdBISCgpzZXJ2ZXJfdXJsGAEgASgJEhUKDXNlc3Npb25fdG9rZW4YAiABKAkSEgoKY2hhbm5lbF9pZBgDIAEoCRITCgtjaGFubmVsX2tleRgEIAEoDBIRCglrZXlfZXBvY2gYBSABKA0SMgoLaWNlX3NlcnZlcnMYBiADKAsyHS5kaWFsdG9uZS52b2ljZWQudjEuSWNlU2VydmVyEhIKCnJlbGF5X29ubHkYByABKAgiDgoMSm9pblJlc3BvbnNlIg4KDExlYXZlUmVxdWVzdCIPCg1MZWF2ZVJlc3BvbnNlIiAKD1NldE11dGVkUmVxdWVzdBINCgVtdXRlZBgBIAEoCCISChBTZXRNdXRlZFJlc3BvbnNlIiMKFFNldFB1c2hUb1RhbGtSZXF1ZXN0EgsKA2tleRgBIAEoCSIXChVTZXRQdXNoVG9UYWxrUmVzcG9uc2UiEwoRV2F0Y2hTdGF0ZVJlcXVlc3QiWAoGTWVtYmVyEg8KB3VzZXJfaWQYASABKAkSEQoJZGV2aWNlX2lkGAIgASgJEhAKCHNwZWFraW5nGAMgASgIEhgKEGNvbm5lY3Rpb25fc3RhdGUYBCABKAkimAEKBVN0YXRlEhIKCmNoYW5uZWxfaWQYASABKAkSDQoFbXV0ZWQYAiABKAgSEAoIc3BlYWtpbmcYAyABKAgSGAoQcHVzaF90b190YWxrX2tleRgEIAEoCRIrCgdtZW1iZXJzGAUgAygLMhouZGlhbHRvbmUudm9pY2VkLnYxLk1lbWJlchITCgtpbnB1dF9sZXZlbBgGIAEoDSJpChJXYXRjaFN0YXRlUmVzcG9uc2USKgoFc3RhdGUYASABKAsyGS5kaWFsdG9uZS52b2ljZWQudjEuU3RhdGVIABIOCgRpbmZvGAIgASgJSAASDwoFZXJyb3IYAyABKAlIAEIGCgRpdGVtIhEKD1NodXRkb3duUmVxdWVzdCISChBTaHV0ZG93blJlc3BvbnNlMqcECg1Wb2ljZWRTZXJ2aWNlEksKBEpvaW4SHy5kaWFsdG9uZS52b2ljZWQudjEuSm9pblJlcXVlc3QaIC5kaWFsdG9uZS52b2ljZWQudjEuSm9pblJlc3BvbnNlIgASTgoFTGVhdmUSIC5kaWFsdG9uZS52b2ljZWQudjEuTGVhdmVSZXF1ZXN0GiEuZGlhbHRvbmUudm9pY2VkLnYxLkxlYXZlUmVzcG9uc2UiABJXCghTZXRNdXRlZBIjLmRpYWx0b25lLnZvaWNlZC52MS5TZXRNdXRlZFJlcXVlc3QaJC5kaWFsdG9uZS52b2ljZWQudjEuU2V0TXV0ZWRSZXNwb25zZSIAEmYKDVNldFB1c2hUb1RhbGsSKC5kaWFsdG9uZS52b2ljZWQudjEuU2V0UHVzaFRvVGFsa1JlcXVlc3QaKS5kaWFsdG9uZS52b2ljZWQudjEuU2V0UHVzaFRvVGFsa1Jlc3BvbnNlIgASXwoKV2F0Y2hTdGF0ZRIlLmRpYWx0b25lLnZvaWNlZC52MS5XYXRjaFN0YXRlUmVxdWVzdBomLmRpYWx0b25lLnZvaWNlZC52MS5XYXRjaFN0YXRlUmVzcG9uc2UiADABElcKCFNodXRkb3duEiMuZGlhbHRvbmUudm9pY2VkLnYxLlNodXRkb3duUmVxdWVzdBokLmRpYWx0b25lLnZvaWNlZC52MS5TaHV0ZG93blJlc3BvbnNlIgBiBnByb3RvMw");
+  fileDesc("CidkaWFsdG9uZS92b2ljZWQvdjEvdm9pY2VkX3NlcnZpY2UucHJvdG8SEmRpYWx0b25lLnZvaWNlZC52MSI/CglJY2VTZXJ2ZXISDAoEdXJscxgBIAMoCRIQCgh1c2VybmFtZRgCIAEoCRISCgpjcmVkZW50aWFsGAMgASgJIrwBCgtKb2luUmVxdWVzdBISCgpzZXJ2ZXJfdXJsGAEgASgJEhUKDXNlc3Npb25fdG9rZW4YAiABKAkSEgoKY2hhbm5lbF9pZBgDIAEoCRITCgtjaGFubmVsX2tleRgEIAEoDBIRCglrZXlfZXBvY2gYBSABKA0SMgoLaWNlX3NlcnZlcnMYBiADKAsyHS5kaWFsdG9uZS52b2ljZWQudjEuSWNlU2VydmVyEhIKCnJlbGF5X29ubHkYByABKAgiDgoMSm9pblJlc3BvbnNlIg4KDExlYXZlUmVxdWVzdCIPCg1MZWF2ZVJlc3BvbnNlIiAKD1NldE11dGVkUmVxdWVzdBINCgVtdXRlZBgBIAEoCCISChBTZXRNdXRlZFJlc3BvbnNlIiMKFFNldFB1c2hUb1RhbGtSZXF1ZXN0EgsKA2tleRgBIAEoCSIXChVTZXRQdXNoVG9UYWxrUmVzcG9uc2UiEwoRV2F0Y2hTdGF0ZVJlcXVlc3QiwgEKBk1lbWJlchIPCgd1c2VyX2lkGAEgASgJEhEKCWRldmljZV9pZBgCIAEoCRIQCghzcGVha2luZxgDIAEoCBIYChBjb25uZWN0aW9uX3N0YXRlGAQgASgJEhYKDmNhbmRpZGF0ZV90eXBlGAUgASgJEg0KBXJlYWR5GAYgASgIEhgKEHBhY2tldHNfcmVjZWl2ZWQYByABKAQSFAoMcGFja2V0c19sb3N0GAggASgEEhEKCWppdHRlcl9tcxgJIAEoDSLQAgoFU3RhdGUSEgoKY2hhbm5lbF9pZBgBIAEoCRINCgVtdXRlZBgCIAEoCBIQCghzcGVha2luZxgDIAEoCBIYChBwdXNoX3RvX3RhbGtfa2V5GAQgASgJEisKB21lbWJlcnMYBSADKAsyGi5kaWFsdG9uZS52b2ljZWQudjEuTWVtYmVyEhMKC2lucHV0X2xldmVsGAYgASgNEi4KBnN0YXR1cxgHIAEoDjIeLmRpYWx0b25lLnZvaWNlZC52MS5Sb29tU3RhdHVzEg8KB3VzZXJfaWQYCCABKAkSEQoJZGV2aWNlX2lkGAkgASgJEjcKDXNwZWFraW5nX21vZGUYCiABKA4yIC5kaWFsdG9uZS52b2ljZWQudjEuU3BlYWtpbmdNb2RlEhUKDXZhZF90aHJlc2hvbGQYCyABKA0SEgoKcmVsYXlfb25seRgMIAEoCCJpChJXYXRjaFN0YXRlUmVzcG9uc2USKgoFc3RhdGUYASABKAsyGS5kaWFsdG9uZS52b2ljZWQudjEuU3RhdGVIABIOCgRpbmZvGAIgASgJSAASDwoFZXJyb3IYAyABKAlIAEIGCgRpdGVtIhEKD1NodXRkb3duUmVxdWVzdCISChBTaHV0ZG93blJlc3BvbnNlIhAKDkdldEluZm9SZXF1ZXN0Im0KD0dldEluZm9SZXNwb25zZRILCgNwaWQYASABKA0SDwoHdmVyc2lvbhgCIAEoCRITCgtzb2NrZXRfcGF0aBgDIAEoCRIQCghsb2dfZmlsZRgEIAEoCRIVCg1hdWRpb19iYWNrZW5kGAUgASgJKo4BCgpSb29tU3RhdHVzEhsKF1JPT01fU1RBVFVTX1VOU1BFQ0lGSUVEEAASFAoQUk9PTV9TVEFUVVNfSURMRRABEhcKE1JPT01fU1RBVFVTX0pPSU5JTkcQAhIWChJST09NX1NUQVRVU19KT0lORUQQAxIcChhST09NX1NUQVRVU19SRUNPTk5FQ1RJTkcQBCpvCgxTcGVha2luZ01vZGUSHQoZU1BFQUtJTkdfTU9ERV9VTlNQRUNJRklFRBAAEiAKHFNQRUFLSU5HX01PREVfVk9JQ0VfQUNUSVZJVFkQARIeChpTUEVBS0lOR19NT0RFX1BVU0hfVE9fVEFMSxACMv0ECg1Wb2ljZWRTZXJ2aWNlEksKBEpvaW4SHy5kaWFsdG9uZS52b2ljZWQudjEuSm9pblJlcXVlc3QaIC5kaWFsdG9uZS52b2ljZWQudjEuSm9pblJlc3BvbnNlIgASTgoFTGVhdmUSIC5kaWFsdG9uZS52b2ljZWQudjEuTGVhdmVSZXF1ZXN0GiEuZGlhbHRvbmUudm9pY2VkLnYxLkxlYXZlUmVzcG9uc2UiABJXCghTZXRNdXRlZBIjLmRpYWx0b25lLnZvaWNlZC52MS5TZXRNdXRlZFJlcXVlc3QaJC5kaWFsdG9uZS52b2ljZWQudjEuU2V0TXV0ZWRSZXNwb25zZSIAEmYKDVNldFB1c2hUb1RhbGsSKC5kaWFsdG9uZS52b2ljZWQudjEuU2V0UHVzaFRvVGFsa1JlcXVlc3QaKS5kaWFsdG9uZS52b2ljZWQudjEuU2V0UHVzaFRvVGFsa1Jlc3BvbnNlIgASXwoKV2F0Y2hTdGF0ZRIlLmRpYWx0b25lLnZvaWNlZC52MS5XYXRjaFN0YXRlUmVxdWVzdBomLmRpYWx0b25lLnZvaWNlZC52MS5XYXRjaFN0YXRlUmVzcG9uc2UiADABElcKCFNodXRkb3duEiMuZGlhbHRvbmUudm9pY2VkLnYxLlNodXRkb3duUmVxdWVzdBokLmRpYWx0b25lLnZvaWNlZC52MS5TaHV0ZG93blJlc3BvbnNlIgASVAoHR2V0SW5mbxIiLmRpYWx0b25lLnZvaWNlZC52MS5HZXRJbmZvUmVxdWVzdBojLmRpYWx0b25lLnZvaWNlZC52MS5HZXRJbmZvUmVzcG9uc2UiAGIGcHJvdG8z");
 
 /**
  * IceServer is one STUN or TURN server.
@@ -275,6 +275,41 @@ export type Member = Message<"dialtone.voiced.v1.Member"> & {
    * @generated from field: string connection_state = 4;
    */
   connectionState: string;
+
+  /**
+   * The type of the local ICE candidate in use ("relay", "srflx", "host"), empty until connected.
+   *
+   * @generated from field: string candidate_type = 5;
+   */
+  candidateType: string;
+
+  /**
+   * Whether both sides confirmed the connection and audio is sent to this participant.
+   *
+   * @generated from field: bool ready = 6;
+   */
+  ready: boolean;
+
+  /**
+   * RTP packets received from this participant.
+   *
+   * @generated from field: uint64 packets_received = 7;
+   */
+  packetsReceived: bigint;
+
+  /**
+   * RTP packets from this participant that never arrived (or arrived too late to play).
+   *
+   * @generated from field: uint64 packets_lost = 8;
+   */
+  packetsLost: bigint;
+
+  /**
+   * The interarrival jitter of their packets (RFC 3550), in milliseconds.
+   *
+   * @generated from field: uint32 jitter_ms = 9;
+   */
+  jitterMs: number;
 };
 
 /**
@@ -331,6 +366,48 @@ export type State = Message<"dialtone.voiced.v1.State"> & {
    * @generated from field: uint32 input_level = 6;
    */
   inputLevel: number;
+
+  /**
+   * Where the daemon is in joining the room.
+   *
+   * @generated from field: dialtone.voiced.v1.RoomStatus status = 7;
+   */
+  status: RoomStatus;
+
+  /**
+   * The local account (known once joined).
+   *
+   * @generated from field: string user_id = 8;
+   */
+  userId: string;
+
+  /**
+   * The local device (known once joined).
+   *
+   * @generated from field: string device_id = 9;
+   */
+  deviceId: string;
+
+  /**
+   * How speaking is detected now (push-to-talk falls back to voice activity when unavailable).
+   *
+   * @generated from field: dialtone.voiced.v1.SpeakingMode speaking_mode = 10;
+   */
+  speakingMode: SpeakingMode;
+
+  /**
+   * The voice activity threshold (mean absolute sample value of a 20 ms frame).
+   *
+   * @generated from field: uint32 vad_threshold = 11;
+   */
+  vadThreshold: number;
+
+  /**
+   * Whether only relay (TURN) candidates are used.
+   *
+   * @generated from field: bool relay_only = 12;
+   */
+  relayOnly: boolean;
 };
 
 /**
@@ -416,6 +493,152 @@ export const ShutdownResponseSchema: GenMessage<ShutdownResponse> = /*@__PURE__*
   messageDesc(file_dialtone_voiced_v1_voiced_service, 14);
 
 /**
+ * GetInfoRequest asks about the daemon.
+ *
+ * @generated from message dialtone.voiced.v1.GetInfoRequest
+ */
+export type GetInfoRequest = Message<"dialtone.voiced.v1.GetInfoRequest"> & {
+};
+
+/**
+ * Describes the message dialtone.voiced.v1.GetInfoRequest.
+ * Use `create(GetInfoRequestSchema)` to create a new message.
+ */
+export const GetInfoRequestSchema: GenMessage<GetInfoRequest> = /*@__PURE__*/
+  messageDesc(file_dialtone_voiced_v1_voiced_service, 15);
+
+/**
+ * GetInfoResponse describes the daemon.
+ *
+ * @generated from message dialtone.voiced.v1.GetInfoResponse
+ */
+export type GetInfoResponse = Message<"dialtone.voiced.v1.GetInfoResponse"> & {
+  /**
+   * The daemon's process id.
+   *
+   * @generated from field: uint32 pid = 1;
+   */
+  pid: number;
+
+  /**
+   * The daemon's version.
+   *
+   * @generated from field: string version = 2;
+   */
+  version: string;
+
+  /**
+   * The Unix socket it serves.
+   *
+   * @generated from field: string socket_path = 3;
+   */
+  socketPath: string;
+
+  /**
+   * Where it logs, empty for standard error.
+   *
+   * @generated from field: string log_file = 4;
+   */
+  logFile: string;
+
+  /**
+   * The audio backend ("device", "tone:440", "file:in.wav").
+   *
+   * @generated from field: string audio_backend = 5;
+   */
+  audioBackend: string;
+};
+
+/**
+ * Describes the message dialtone.voiced.v1.GetInfoResponse.
+ * Use `create(GetInfoResponseSchema)` to create a new message.
+ */
+export const GetInfoResponseSchema: GenMessage<GetInfoResponse> = /*@__PURE__*/
+  messageDesc(file_dialtone_voiced_v1_voiced_service, 16);
+
+/**
+ * RoomStatus is where the daemon is in joining its room.
+ *
+ * @generated from enum dialtone.voiced.v1.RoomStatus
+ */
+export enum RoomStatus {
+  /**
+   * Not reported.
+   *
+   * @generated from enum value: ROOM_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Not in a room.
+   *
+   * @generated from enum value: ROOM_STATUS_IDLE = 1;
+   */
+  IDLE = 1,
+
+  /**
+   * Connecting to the server and joining.
+   *
+   * @generated from enum value: ROOM_STATUS_JOINING = 2;
+   */
+  JOINING = 2,
+
+  /**
+   * In the room.
+   *
+   * @generated from enum value: ROOM_STATUS_JOINED = 3;
+   */
+  JOINED = 3,
+
+  /**
+   * The server connection dropped; retrying with backoff and joining again.
+   *
+   * @generated from enum value: ROOM_STATUS_RECONNECTING = 4;
+   */
+  RECONNECTING = 4,
+}
+
+/**
+ * Describes the enum dialtone.voiced.v1.RoomStatus.
+ */
+export const RoomStatusSchema: GenEnum<RoomStatus> = /*@__PURE__*/
+  enumDesc(file_dialtone_voiced_v1_voiced_service, 0);
+
+/**
+ * SpeakingMode is how the daemon decides that the local user speaks.
+ *
+ * @generated from enum dialtone.voiced.v1.SpeakingMode
+ */
+export enum SpeakingMode {
+  /**
+   * Not reported.
+   *
+   * @generated from enum value: SPEAKING_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Voice activity detection: an energy gate with attack and hangover.
+   *
+   * @generated from enum value: SPEAKING_MODE_VOICE_ACTIVITY = 1;
+   */
+  VOICE_ACTIVITY = 1,
+
+  /**
+   * Push-to-talk through the XDG GlobalShortcuts portal.
+   *
+   * @generated from enum value: SPEAKING_MODE_PUSH_TO_TALK = 2;
+   */
+  PUSH_TO_TALK = 2,
+}
+
+/**
+ * Describes the enum dialtone.voiced.v1.SpeakingMode.
+ */
+export const SpeakingModeSchema: GenEnum<SpeakingMode> = /*@__PURE__*/
+  enumDesc(file_dialtone_voiced_v1_voiced_service, 1);
+
+/**
  * VoicedService is the local API of dialtone-voiced, served with Connect over
  * HTTP/1.1 on a Unix socket ($XDG_RUNTIME_DIR/dialtone/voiced.sock, mode 0600 in a
  * 0700 directory). Secrets (session token, channel key) travel only through Join.
@@ -482,6 +705,16 @@ export const VoicedService: GenService<{
     methodKind: "unary";
     input: typeof ShutdownRequestSchema;
     output: typeof ShutdownResponseSchema;
+  },
+  /**
+   * GetInfo describes the running daemon (a cheap liveness probe).
+   *
+   * @generated from rpc dialtone.voiced.v1.VoicedService.GetInfo
+   */
+  getInfo: {
+    methodKind: "unary";
+    input: typeof GetInfoRequestSchema;
+    output: typeof GetInfoResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_dialtone_voiced_v1_voiced_service, 0);

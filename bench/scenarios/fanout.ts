@@ -1,0 +1,239 @@
+// Fan-out: 1 sender → N subscribers (EventService.Subscribe) at fixed message rates, beside a
+// raw ws broadcast server and clients doing the same work with the same payload.
+import path from "node:path";
+import { Histogram, msSummary, type HistogramData } from "../lib/hist.js";
+import { list, num, type BenchOptions } from "../lib/options.js";
+import { benchPostgres, type BenchPostgres } from "../lib/pg.js";
+import { BENCH_DIR, Child, cpuSeconds, machineCpu, sleep, startChild } from "../lib/proc.js";
+import { log, printTable, writeResult, type Row } from "../lib/report.js";
+import { summarizeProfile } from "../profile.js";
+import type { PhaseData, SubscriberCounters } from "../clients/subscribers.js";
+import type { DialtoneReady } from "../servers/dialtone.js";
+
+interface RateResult {
+  rate: number;
+  sent: number;
+  expected: number;
+  delivered: number;
+  missing: number;
+  windowS: number;
+  deliveriesPerS: number;
+  latencyMs: ReturnType<typeof msSummary>;
+  /** Per message: until the last subscriber had it. */
+  allDeliveredMs: ReturnType<typeof msSummary>;
+  sendRttMs?: ReturnType<typeof msSummary>;
+  senderLagMs: ReturnType<typeof msSummary>;
+  serverCpuS: number;
+  serverCpuPct: number;
+  dbCpuPct?: number;
+  machineBusyPct: number;
+  subscriberErrors: Record<string, number>;
+}
+
+interface Side {
+  kind: "dialtone" | "ws";
+  server: Child;
+  subs: Child[];
+  sender: Child;
+  pg?: BenchPostgres;
+  openMs: number;
+  presenceEvents: number;
+}
+
+async function collect(subs: Child[], phase: number) {
+  const datas = await Promise.all(subs.map((s) => s.call<Record<number, PhaseData>>("phases", { list: [phase] })));
+  return datas.map((d) => d[phase]!);
+}
+
+async function runRate(side: Side, rate: number, phase: number, o: { warmupS: number; durationS: number; subscribers: number; profileFile?: string }): Promise<RateResult> {
+  await side.sender.call("run", { rate, durationS: o.warmupS, phase: 100 + phase });
+  await sleep(300);
+  await Promise.all(side.subs.map((s) => s.call("reset")));
+  if (o.profileFile) await side.server.call("profile-start");
+  const cpu0 = cpuSeconds(side.server.pid);
+  const db0 = side.pg?.cpu();
+  const m0 = machineCpu();
+  const t0 = performance.now();
+  const run = await side.sender.call<{ sent: number; sentS: number; rtt: HistogramData; lag: HistogramData; errors: Record<string, number> }>("run", {
+    rate,
+    durationS: o.durationS,
+    phase,
+  });
+  const expected = run.sent * o.subscribers;
+  // Wait for the tail: until every delivery arrived or nothing moves for 3 s.
+  let delivered = 0;
+  for (let last = -1, still = 0; still < 15; ) {
+    const d = (await collect(side.subs, phase)).reduce((a, p) => a + p.deliveries, 0);
+    delivered = d;
+    if (d >= expected) break;
+    still = d === last ? still + 1 : 0;
+    last = d;
+    await sleep(200);
+  }
+  const windowS = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(side.server.pid) - cpu0;
+  const dbCpu = side.pg ? side.pg.cpu() - db0! : undefined;
+  const m1 = machineCpu();
+  if (o.profileFile) await side.server.call("profile-stop", { file: o.profileFile });
+  const phases = await collect(side.subs, phase);
+  const hist = Histogram.from(phases.map((p) => p.hist));
+  const perMsg = new Map<number, { max: number; n: number }>();
+  for (const p of phases)
+    for (const [i, max, n] of p.perMsg) {
+      const m = perMsg.get(i);
+      if (!m) perMsg.set(i, { max, n });
+      else {
+        m.max = Math.max(m.max, max);
+        m.n += n;
+      }
+    }
+  const all = new Histogram();
+  for (const m of perMsg.values()) if (m.n >= o.subscribers) all.record(m.max);
+  const counters = await Promise.all(side.subs.map((s) => s.call<SubscriberCounters>("counters")));
+  const errors: Record<string, number> = { ...run.errors };
+  for (const c of counters) for (const [k, v] of Object.entries(c.errors)) errors[k] = (errors[k] ?? 0) + v;
+  return {
+    rate,
+    sent: run.sent,
+    expected,
+    delivered,
+    missing: expected - delivered,
+    windowS,
+    deliveriesPerS: delivered / run.sentS,
+    latencyMs: msSummary(hist.summary()),
+    allDeliveredMs: msSummary(all.summary()),
+    ...(side.kind === "dialtone" ? { sendRttMs: msSummary(Histogram.from([run.rtt]).summary()) } : {}),
+    senderLagMs: msSummary(Histogram.from([run.lag]).summary()),
+    serverCpuS: cpu,
+    serverCpuPct: (100 * cpu) / windowS,
+    ...(dbCpu !== undefined ? { dbCpuPct: (100 * dbCpu) / windowS } : {}),
+    machineBusyPct: (100 * (m1.busy - m0.busy)) / (m1.total - m0.total),
+    subscriberErrors: errors,
+  };
+}
+
+async function startSide(kind: "dialtone" | "ws", o: BenchOptions, n: number, procs: number, streamsPerConn: number): Promise<Side> {
+  let pg: BenchPostgres | undefined;
+  let server: Child;
+  let tokens: string[] = [];
+  let channelId = "";
+  let port: number;
+  const nofile = 1_000_000;
+  if (kind === "dialtone") {
+    if (o.db === "postgres") pg = await benchPostgres();
+    const r = await startChild("servers/dialtone.ts", {
+      label: "dialtone-server",
+      nofile,
+      opts: { db: o.db, dbUrl: pg?.url, users: n + 1, heartbeatSeconds: 15 },
+    });
+    server = r.child;
+    const ready = r.ready as unknown as DialtoneReady;
+    ({ tokens, channelId, port } = ready);
+  } else {
+    const r = await startChild("servers/ws.ts", { label: "ws-server", nofile, opts: { heartbeatSeconds: 15 } });
+    server = r.child;
+    port = (r.ready as unknown as { port: number }).port;
+  }
+  // tokens[0] sends; every subscriber is its own account (tokens[1..n]).
+  const subTokens = tokens.slice(1);
+  const per = Math.ceil(n / procs);
+  const subs = await Promise.all(
+    Array.from({ length: procs }, (_, p) =>
+      startChild("clients/subscribers.ts", {
+        label: `${kind}-subscribers-${p}`,
+        nofile,
+        opts: { kind, port, tokens: subTokens.slice(p * per, (p + 1) * per), streamsPerConn },
+      }).then((r) => r.child),
+    ),
+  );
+  const t = performance.now();
+  const opened = await Promise.all(subs.map((s, p) => s.call<{ open: number; failed: number }>("open", { total: Math.min(per, n - p * per) })));
+  const openMs = performance.now() - t;
+  const open = opened.reduce((a, r) => a + r.open, 0);
+  if (open < n) throw new Error(`${kind}: only ${open} of ${n} subscribers opened`);
+  // Let the connect-time presence storm (one PresenceChanged to every open stream per new user) drain.
+  let presence = 0;
+  for (let last = -1; ; await sleep(500)) {
+    const c = await Promise.all(subs.map((s) => s.call<SubscriberCounters>("counters")));
+    presence = c.reduce((a, x) => a + x.presence, 0);
+    if (presence === last) break;
+    last = presence;
+  }
+  const sender = (
+    await startChild("clients/sender.ts", {
+      label: `${kind}-sender`,
+      opts: { kind, port, tokens: tokens.slice(0, 1), channelId, connections: 1 },
+    })
+  ).child;
+  return { kind, server, subs, sender, ...(pg ? { pg } : {}), openMs, presenceEvents: presence };
+}
+
+async function stopSide(s: Side) {
+  await Promise.all([s.sender.stop(), ...s.subs.map((c) => c.stop())]);
+  await s.server.stop();
+  await s.pg?.stop();
+}
+
+export async function fanout(o: BenchOptions): Promise<void> {
+  const subscribers = num(o, "subscribers", o.quick ? 200 : 1000);
+  const rates = list(o, "rates", [30, 100]);
+  const warmupS = num(o, "warmup", o.quick ? 1 : 2);
+  const durationS = num(o, "duration", o.quick ? 3 : 10);
+  const procs = num(o, "procs", 2);
+  const streamsPerConn = num(o, "streamsPerConn", 1);
+  const results: Record<string, { openMs: number; presenceEvents: number; rates: RateResult[] }> = {};
+  let profile: ReturnType<typeof summarizeProfile> | undefined;
+  const profileFile = path.join(BENCH_DIR, "results", "fanout-server.cpuprofile");
+
+  for (const kind of ["dialtone", "ws"] as const) {
+    log(`fanout: ${kind}: ${subscribers} subscribers in ${procs} processes${kind === "dialtone" ? `, h2c, ${streamsPerConn} stream(s)/connection, ${o.db}` : ""}`);
+    const side = await startSide(kind, o, subscribers, procs, streamsPerConn);
+    try {
+      log(`fanout: ${kind}: opened in ${side.openMs.toFixed(0)} ms (${side.presenceEvents} presence events)`);
+      const rs: RateResult[] = [];
+      for (const [k, rate] of rates.entries()) {
+        const prof = o.profile && kind === "dialtone" && rate === Math.max(...rates) ? profileFile : undefined;
+        rs.push(await runRate(side, rate, k + 1, { warmupS, durationS, subscribers, ...(prof ? { profileFile: prof } : {}) }));
+        const r = rs.at(-1)!;
+        log(`fanout: ${kind} @${rate}/s: p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, ${r.deliveriesPerS.toFixed(0)} deliveries/s, server CPU ${r.serverCpuPct.toFixed(0)} %`);
+        if (prof) profile = summarizeProfile(prof);
+      }
+      results[kind] = { openMs: side.openMs, presenceEvents: side.presenceEvents, rates: rs };
+    } finally {
+      await stopSide(side);
+    }
+  }
+
+  const rows: Row[] = [];
+  for (const [k, rate] of rates.entries()) {
+    const a = results.dialtone!.rates[k]!;
+    const b = results.ws!.rates[k]!;
+    rows.push(
+      { metric: `@${rate}/s latency p50`, ours: a.latencyMs.p50, baseline: b.latencyMs.p50, unit: "ms" },
+      { metric: `@${rate}/s latency p99`, ours: a.latencyMs.p99, baseline: b.latencyMs.p99, unit: "ms" },
+      { metric: `@${rate}/s latency max`, ours: a.latencyMs.max, baseline: b.latencyMs.max, unit: "ms" },
+      { metric: `@${rate}/s all-subscribers p99`, ours: a.allDeliveredMs.p99, baseline: b.allDeliveredMs.p99, unit: "ms", note: "per message, until the last subscriber had it" },
+      { metric: `@${rate}/s deliveries/s`, ours: a.deliveriesPerS, baseline: b.deliveriesPerS, unit: "/s" },
+      { metric: `@${rate}/s missing deliveries`, ours: a.missing, baseline: b.missing, unit: "" },
+      { metric: `@${rate}/s server CPU`, ours: a.serverCpuPct, baseline: b.serverCpuPct, unit: "% of a core" },
+      { metric: `@${rate}/s server CPU per delivery`, ours: (a.serverCpuS / a.delivered) * 1e6, baseline: (b.serverCpuS / b.delivered) * 1e6, unit: "µs" },
+      { metric: `@${rate}/s machine busy`, ours: a.machineBusyPct, baseline: b.machineBusyPct, unit: "% of 2 cores" },
+    );
+    if (a.dbCpuPct !== undefined) rows.push({ metric: `@${rate}/s PostgreSQL CPU`, ours: a.dbCpuPct, unit: "% of a core" });
+    if (a.sendRttMs) rows.push({ metric: `@${rate}/s Send RTT p50 / p99`, ours: `${a.sendRttMs.p50} / ${a.sendRttMs.p99}`, unit: "ms" });
+  }
+  rows.push({ metric: `open ${subscribers} streams`, ours: results.dialtone!.openMs, baseline: results.ws!.openMs, unit: "ms", note: "distinct accounts" });
+  rows.push({ metric: "presence events during open", ours: results.dialtone!.presenceEvents, baseline: 0, unit: "" });
+  printTable(`fan-out: 1 sender → ${subscribers} subscribers, ${300}-byte ciphertext (${o.db}, h2c)`, rows, "raw ws");
+  if (profile) {
+    process.stdout.write(`\nserver CPU profile (${profileFile}), top self time:\n`);
+    for (const f of profile.top.slice(0, 15)) process.stdout.write(`  ${f.selfPct.toFixed(1).padStart(5)} %  ${f.fn}  ${f.where}\n`);
+  }
+  const file = await writeResult("fanout", {
+    config: { subscribers, rates, warmupS, durationS, subscriberProcesses: procs, streamsPerConn, db: o.db, transport: "h2c (Connect protocol, binary)", bodyBytes: 300 },
+    results,
+    ...(profile ? { profile } : {}),
+    table: rows,
+  });
+  log(`fanout: wrote ${file}`);
+}

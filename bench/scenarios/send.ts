@@ -1,0 +1,75 @@
+// Send round trip: MessageService.SendMessage at a fixed offered rate (open loop) on
+// PostgreSQL (as the tests run it: fsync off; and durable: fsync + synchronous_commit on) and
+// on PGlite, beside the bare SQL of the same transaction run inside the server process.
+import { Histogram, msSummary, type HistogramData } from "../lib/hist.js";
+import { list, num, type BenchOptions } from "../lib/options.js";
+import { benchPostgres, type BenchPostgres } from "../lib/pg.js";
+import { cpuSeconds, sleep, startChild } from "../lib/proc.js";
+import { log, printTable, writeResult, type Row } from "../lib/report.js";
+import type { DialtoneReady } from "../servers/dialtone.js";
+
+type Variant = "postgres" | "postgres-durable" | "pglite";
+
+export async function send(o: BenchOptions): Promise<void> {
+  const rate = num(o, "rate", 500);
+  const durationS = num(o, "duration", o.quick ? 3 : 10);
+  const warmupS = num(o, "warmup", o.quick ? 1 : 2);
+  const conns = num(o, "senders", 10);
+  const variants = (o.set.variants?.split(",") ?? ["postgres", "postgres-durable", "pglite"]) as Variant[];
+  void list;
+  const out: Record<string, unknown> = {};
+  const rows: Row[] = [];
+
+  for (const v of variants) {
+    let pg: BenchPostgres | undefined;
+    if (v !== "pglite") pg = await benchPostgres({ durable: v === "postgres-durable" });
+    const { child: server, ready } = await startChild("servers/dialtone.ts", {
+      label: `dialtone-server-${v}`,
+      opts: { db: v === "pglite" ? "pglite" : "postgres", dbUrl: pg?.url, users: conns + 1 },
+    });
+    const r = ready as unknown as DialtoneReady;
+    const { child: sender } = await startChild("clients/sender.ts", {
+      label: `sender-${v}`,
+      opts: { kind: "dialtone", port: r.port, tokens: r.tokens.slice(1), channelId: r.channelId, connections: conns },
+    });
+    try {
+      await sender.call("run", { rate, durationS: warmupS, phase: 100 });
+      await sleep(300);
+      const c0 = cpuSeconds(server.pid);
+      const d0 = pg?.cpu();
+      const t0 = performance.now();
+      const res = await sender.call<{ sent: number; sentS: number; rtt: HistogramData; rttSched: HistogramData; lag: HistogramData; errors: Record<string, number> }>("run", {
+        rate,
+        durationS,
+        phase: 1,
+      });
+      const wall = (performance.now() - t0) / 1000;
+      const cpu = cpuSeconds(server.pid) - c0;
+      const dbCpu = pg ? pg.cpu() - d0! : undefined;
+      const rtt = msSummary(Histogram.from([res.rtt]).summary());
+      const sched = msSummary(Histogram.from([res.rttSched]).summary());
+      const lag = msSummary(Histogram.from([res.lag]).summary());
+      const floor = await server.call<{ hist: HistogramData; elapsedS: number }>("probe-send", { rate, durationS: Math.min(5, durationS) });
+      const sql = msSummary(Histogram.from([floor.hist]).summary());
+      const ok = rtt.count;
+      out[v] = { sent: res.sent, ok, errors: res.errors, achievedPerS: ok / res.sentS, rttMs: rtt, rttFromScheduleMs: sched, senderLagMs: lag, serverCpuPct: (100 * cpu) / wall, ...(dbCpu !== undefined ? { dbCpuPct: (100 * dbCpu) / wall } : {}), bareSqlMs: sql };
+      log(`send: ${v} @${rate}/s: p50 ${rtt.p50} ms, p99 ${rtt.p99} ms (bare SQL p50 ${sql.p50}, p99 ${sql.p99}), server CPU ${((100 * cpu) / wall).toFixed(0)} %`);
+      rows.push(
+        { metric: `${v}: Send p50`, ours: rtt.p50, baseline: sql.p50, unit: "ms" },
+        { metric: `${v}: Send p99`, ours: rtt.p99, baseline: sql.p99, unit: "ms" },
+        { metric: `${v}: Send max`, ours: rtt.max, baseline: sql.max, unit: "ms" },
+        { metric: `${v}: p99 from scheduled time`, ours: sched.p99, unit: "ms", note: "open-loop view, includes sender lag" },
+        { metric: `${v}: achieved rate`, ours: ok / res.sentS, baseline: rate, unit: "msg/s", note: `${Object.values(res.errors).reduce((a, b) => a + b, 0)} errors` },
+        { metric: `${v}: server CPU`, ours: (100 * cpu) / wall, unit: "% of a core" },
+      );
+      if (dbCpu !== undefined) rows.push({ metric: `${v}: PostgreSQL CPU`, ours: (100 * dbCpu) / wall, unit: "% of a core" });
+    } finally {
+      await sender.stop();
+      await server.stop();
+      await pg?.stop();
+    }
+  }
+  printTable(`Send round trip, open loop at ${rate} msg/s from ${conns} h2c connections (300-byte body)`, rows, "bare SQL");
+  const file = await writeResult("send", { config: { rate, durationS, warmupS, senderConnections: conns, variants, bodyBytes: 300 }, results: out, table: rows });
+  log(`send: wrote ${file}`);
+}

@@ -1,0 +1,104 @@
+// send, history, tail.
+import type { ClientEvents } from "../../core/index.js";
+import { UsageError } from "../../core/index.js";
+import { eventOutput, messageJson, messageLine } from "../format.js";
+import { WAIT_OPTION, numberOption, openClient, print, waitMs, warn, withClient, type Command } from "../context.js";
+
+export const sendCommand: Command = {
+  name: "send",
+  args: "CHANNEL TEXT",
+  summary: "send a message (TEXT - reads it from stdin)",
+  options: { wait: WAIT_OPTION },
+  positionals: [2, Infinity],
+  async run(ctx, values, positionals) {
+    let text = positionals.slice(1).join(" ");
+    if (positionals.length === 2 && text === "-") text = (await ctx.io.readStdin()).replace(/\r?\n$/, "");
+    if (text.length === 0) throw new UsageError("invalid-input", "the message is empty");
+    await withClient(ctx, async (client) => {
+      const wait = waitMs(values);
+      const channel = await client.resolveChannel(positionals[0]!, wait);
+      const sent = await client.send(channel.id, text, wait);
+      print(ctx, messageLine(sent, client.channel(channel.id)), messageJson(sent, client.channel(channel.id)));
+    });
+  },
+};
+
+export const historyCommand: Command = {
+  name: "history",
+  args: "CHANNEL",
+  summary: "print a channel's latest messages, oldest first",
+  details: "With --json, one JSON object per line (the same shape as tail's messages).",
+  options: {
+    limit: { type: "string", value: "N", help: "how many messages (default 50; pages of 200 are fetched as needed)" },
+    wait: WAIT_OPTION,
+  },
+  positionals: [1, 1],
+  async run(ctx, values, positionals) {
+    const limit = numberOption(values, "limit", 1, 1_000_000, 50);
+    await withClient(ctx, async (client) => {
+      const wait = waitMs(values);
+      const channel = await client.resolveChannel(positionals[0]!, wait);
+      await client.requireChannelKey(channel.id, wait);
+      const messages = await client.history(channel.id, limit);
+      const view = client.channel(channel.id);
+      if (ctx.json) for (const m of messages) ctx.io.out(JSON.stringify(messageJson(m, view)) + "\n");
+      else if (messages.length === 0) ctx.io.out(`no messages in #${channel.label} yet\n`);
+      else ctx.io.out(messages.map((m) => messageLine(m, view)).join("\n") + "\n");
+    });
+  },
+};
+
+const TAIL_EVENTS: ReadonlyArray<keyof ClientEvents> = [
+  "channel-created",
+  "channel-renamed",
+  "channel-deleted",
+  "device-added",
+  "device-revoked",
+  "key-change-refused",
+  "key-rejected",
+  "profile-updated",
+  "user-joined",
+  "presence",
+  "connection",
+  "resync",
+];
+
+export const tailCommand: Command = {
+  name: "tail",
+  args: "",
+  summary: "follow every channel until interrupted (one line or JSON object per event)",
+  details:
+    "Reconnects by itself (a server restart loses nothing and repeats nothing) and, while running,\n" +
+    "shares the keys it holds with new devices. Connection changes go to stderr unless --json.",
+  options: {
+    "since-last": { type: "boolean", help: "first replay what happened since this device last followed the feed" },
+  },
+  positionals: [0, 0],
+  async run(ctx, values) {
+    const client = await openClient(ctx);
+    try {
+      client.on("message", (m) => {
+        const view = client.channel(m.channelId);
+        ctx.io.out((ctx.json ? JSON.stringify(messageJson(m, view)) : messageLine(m, view)) + "\n");
+      });
+      for (const name of TAIL_EVENTS) {
+        client.on(name, (value) => {
+          const o = eventOutput(name, value);
+          if (!o) return;
+          if (ctx.json) ctx.io.out(JSON.stringify(o.json) + "\n");
+          else if (name === "connection" || name === "resync") ctx.io.err(o.line + "\n");
+          else ctx.io.out(o.line + "\n");
+        });
+      }
+      client.on("error", (e) => warn(ctx, `${e.message}${e.cause instanceof Error ? `: ${e.cause.message}` : ""}`));
+      const stopped = new Promise<void>((resolve) => {
+        if (ctx.io.signal.aborted) resolve();
+        ctx.io.signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+      client.start({ resume: values["since-last"] === true });
+      await stopped;
+    } finally {
+      await client.close();
+    }
+  },
+};

@@ -1,0 +1,124 @@
+// What every command gets: the process's I/O (injected, so commands run in-process in tests),
+// the global flags, and helpers to reach the server's keystore and client.
+import { DialtoneClient, SessionError, UsageError, type ServerAccess } from "../core/index.js";
+import { Keystore } from "../keystore/index.js";
+import type { Json } from "./format.js";
+import { secret } from "./prompt.js";
+import { pickServer } from "./servers.js";
+
+export interface CliIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Writes to stdout. */
+  out(text: string): void;
+  /** Writes to stderr. */
+  err(text: string): void;
+  /** All of stdin (for `send CHANNEL -`). */
+  readStdin(): Promise<string>;
+  /** Asks on the terminal without echo; throws a UsageError when there is no terminal. */
+  prompt(question: string): Promise<string>;
+  /** Aborted on SIGINT/SIGTERM: long-running commands (tail) stop cleanly. */
+  readonly signal: AbortSignal;
+}
+
+export interface Ctx {
+  readonly io: CliIo;
+  readonly json: boolean;
+  readonly serverFlag: string | undefined;
+  readonly configDir: string;
+}
+
+export type OptionValues = Readonly<Record<string, string | boolean | undefined>>;
+
+export interface OptionSpec {
+  readonly type: "string" | "boolean";
+  readonly short?: string;
+  /** Placeholder shown in help, e.g. "N". */
+  readonly value?: string;
+  readonly help: string;
+}
+
+export interface Command {
+  /** "send", "channel create", ... */
+  readonly name: string;
+  /** Positional synopsis, e.g. "CHANNEL TEXT". */
+  readonly args: string;
+  readonly summary: string;
+  readonly details?: string;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  /** Minimum and maximum positionals (Infinity: the rest of the line). */
+  readonly positionals: readonly [number, number];
+  run(ctx: Ctx, values: OptionValues, positionals: readonly string[]): Promise<void>;
+}
+
+/** Prints the human text (lines) or the JSON object, as asked. */
+export function print(ctx: Ctx, human: string | readonly string[], json: Json): void {
+  if (ctx.json) ctx.io.out(JSON.stringify(json) + "\n");
+  else {
+    const lines = typeof human === "string" ? [human] : human;
+    if (lines.length > 0) ctx.io.out(lines.join("\n") + "\n");
+  }
+}
+
+export const warn = (ctx: Ctx, text: string) => ctx.io.err(`dialtone: ${text}\n`);
+
+export const server = (ctx: Ctx) => pickServer(ctx.configDir, ctx.serverFlag);
+
+export function passphrase(ctx: Ctx, creating: boolean): Promise<string> {
+  return secret(ctx.io, "DIALTONE_PASSPHRASE", creating ? "New keystore passphrase (8+ characters): " : "Keystore passphrase: ", creating);
+}
+
+export function password(ctx: Ctx, username: string, confirm: boolean): Promise<string> {
+  return secret(ctx.io, "DIALTONE_PASSWORD", `Password for ${username}: `, confirm);
+}
+
+/** Server, config dir and passphrase of an existing keystore (a missing one means "not logged in"). */
+export async function access(ctx: Ctx): Promise<ServerAccess> {
+  const url = await server(ctx);
+  if (!(await Keystore.exists(ctx.configDir, url))) {
+    throw new SessionError("not-logged-in", `not logged in to ${url} from this config dir: run dialtone login or register`);
+  }
+  return { server: url, configDir: ctx.configDir, passphrase: await passphrase(ctx, false) };
+}
+
+/** The client of the server's keystore; with `reconcile`, keys are fetched and shared first. */
+export async function openClient(ctx: Ctx, opts: { reconcile: boolean } = { reconcile: true }): Promise<DialtoneClient> {
+  const client = await DialtoneClient.open(await access(ctx));
+  try {
+    if (opts.reconcile) await client.reconcile();
+  } catch (err) {
+    await client.close().catch(() => {});
+    throw err;
+  }
+  return client;
+}
+
+/** Runs `fn` with an open client and always closes it (stopping streams, saving the keystore). */
+export async function withClient<T>(ctx: Ctx, fn: (client: DialtoneClient) => Promise<T>, opts?: { reconcile: boolean }): Promise<T> {
+  const client = await openClient(ctx, opts);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/** A numeric option within [min, max], or `fallback` when absent. */
+export function numberOption(values: OptionValues, name: string, min: number, max: number, fallback: number, integer = true): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  const shape = integer ? /^\d+$/ : /^\d+(\.\d+)?$/;
+  if (typeof raw !== "string" || !shape.test(raw) || n < min || n > max) {
+    throw new UsageError("invalid-input", `--${name}: ${integer ? "a whole number" : "a number"} from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/** `--wait SECONDS` (default 10) as milliseconds. */
+export const waitMs = (values: OptionValues): number => Math.round(numberOption(values, "wait", 0, 3600, 10, false) * 1000);
+
+export const WAIT_OPTION: OptionSpec = {
+  type: "string",
+  value: "SECONDS",
+  help: "how long to wait for a key another member's client shares with this device (default 10)",
+};

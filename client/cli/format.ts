@@ -1,0 +1,167 @@
+// Output shapes: one human line, or one JSON object with stable snake_case field names.
+import type { ChannelView, ChatMessage, ClientEvents, DeviceView, SafetyNumberResult, UserView } from "../core/index.js";
+import { ENCRYPTED_PLACEHOLDER, shortId } from "../core/index.js";
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const two = (n: number) => String(n).padStart(2, "0");
+/** Local wall-clock time as HH:MM. */
+export const hhmm = (d: Date) => `${two(d.getHours())}:${two(d.getMinutes())}`;
+
+const iso = (d: Date | undefined): string | null => (d ? d.toISOString() : null);
+
+export function channelLabel(channel: ChannelView | undefined, channelId: string): string {
+  return channel?.name !== undefined ? `#${channel.name}` : `${ENCRYPTED_PLACEHOLDER}(${shortId(channelId)})`;
+}
+
+export function messageLine(m: ChatMessage, channel: ChannelView | undefined): string {
+  const sender = m.senderMismatch ? `${m.sender} (claims ${JSON.stringify(m.claimedSender)})` : m.sender;
+  const body = m.body ?? (m.error === "missing-key" ? `${ENCRYPTED_PLACEHOLDER} (no key yet)` : `${ENCRYPTED_PLACEHOLDER} (does not open)`);
+  return `[${hhmm(m.sentAt)}] ${channelLabel(channel, m.channelId)} ${sender}: ${body}`;
+}
+
+export function messageJson(m: ChatMessage, channel: ChannelView | undefined): { [key: string]: Json } {
+  return {
+    type: "message",
+    seq: Number(m.seq),
+    channel_id: m.channelId,
+    channel: channel?.name ?? null,
+    message_id: m.messageId,
+    sender_user_id: m.senderUserId,
+    sender_device_id: m.senderDeviceId,
+    sender: m.sender,
+    sender_claimed: m.claimedSender ?? null,
+    sender_mismatch: m.senderMismatch,
+    body: m.body ?? null,
+    error: m.error ?? null,
+    key_epoch: m.keyEpoch,
+    sent_at: m.sentAt.toISOString(),
+  };
+}
+
+export function channelJson(c: ChannelView, hasKey: boolean): { [key: string]: Json } {
+  return {
+    channel_id: c.id,
+    name: c.name ?? null,
+    key_epoch: c.keyEpoch,
+    has_key: hasKey,
+    created_by_user_id: c.createdByUserId,
+    created_at: iso(c.createdAt),
+  };
+}
+
+export function deviceJson(d: DeviceView): { [key: string]: Json } {
+  return {
+    device_id: d.deviceId,
+    user_id: d.userId,
+    user: d.user,
+    fingerprint: d.fingerprint,
+    current: d.current,
+    status: d.status,
+    verified: d.verified,
+    created_at: iso(d.createdAt),
+    last_seen_at: iso(d.lastSeenAt),
+  };
+}
+
+export function deviceLine(d: DeviceView): string {
+  const status = d.status === "changed" ? "KEY CHANGED (refused)" : d.status === "pinned" ? "new (pinned now)" : d.status === "invalid" ? "invalid key" : "pinned";
+  return `${d.user.padEnd(20)} ${shortId(d.deviceId)}  ${d.fingerprint}  ${status}${d.verified ? ", verified" : ""}${d.current ? "  (this device)" : ""}`;
+}
+
+export function safetyJson(user: UserView, r: SafetyNumberResult): { [key: string]: Json } {
+  return {
+    user_id: r.userId,
+    user: user.label,
+    safety_number: r.digits,
+    verified: r.verified,
+    devices: r.devices.map((d) => ({ device_id: d.deviceId, user_id: d.userId, fingerprint: d.fingerprint })),
+    refused_devices: r.refused.map((d) => ({ device_id: d.deviceId, user_id: d.userId, fingerprint: d.fingerprint })),
+  };
+}
+
+/** The non-message events of `tail`, as one human line or one JSON object (undefined: not shown). */
+export function eventOutput<K extends keyof ClientEvents>(
+  name: K,
+  value: ClientEvents[K],
+): { line: string; json: { [key: string]: Json } } | undefined {
+  const v = value as ClientEvents[keyof ClientEvents];
+  switch (name) {
+    case "channel-created": {
+      const c = v as ClientEvents["channel-created"];
+      return { line: `* channel ${channelLabel(c, c.id)} created`, json: { type: "channel_created", channel_id: c.id, channel: c.name ?? null } };
+    }
+    case "channel-renamed": {
+      const r = v as ClientEvents["channel-renamed"];
+      return {
+        line: `* channel ${r.previous !== undefined ? `#${r.previous}` : shortId(r.channel.id)} renamed to ${channelLabel(r.channel, r.channel.id)}`,
+        json: { type: "channel_renamed", channel_id: r.channel.id, channel: r.channel.name ?? null, previous: r.previous ?? null },
+      };
+    }
+    case "channel-deleted": {
+      const d = v as ClientEvents["channel-deleted"];
+      return {
+        line: `* channel ${d.name !== undefined ? `#${d.name}` : shortId(d.channelId)} deleted`,
+        json: { type: "channel_deleted", channel_id: d.channelId, channel: d.name ?? null },
+      };
+    }
+    case "device-added": {
+      const d = v as ClientEvents["device-added"];
+      const who = d.own ? "your account" : d.user;
+      const line = d.knownUser
+        ? `* new device for ${who}: ${d.fingerprint} (compare it with them; their safety number changed)`
+        : `* device of ${who} seen for the first time: ${d.fingerprint}`;
+      return { line, json: { type: "device_added", user_id: d.userId, user: d.user, device_id: d.deviceId, fingerprint: d.fingerprint, own: d.own, known_user: d.knownUser } };
+    }
+    case "device-revoked": {
+      const d = v as ClientEvents["device-revoked"];
+      return { line: `* device ${shortId(d.deviceId)} of ${d.user} revoked`, json: { type: "device_revoked", user_id: d.userId, user: d.user, device_id: d.deviceId } };
+    }
+    case "key-change-refused": {
+      const k = v as ClientEvents["key-change-refused"];
+      return {
+        line: `!! device ${shortId(k.deviceId)} of ${k.user} now shows key ${k.offeredFingerprint}, pinned ${k.pinnedFingerprint}: REFUSED, nothing is shared with it`,
+        json: {
+          type: "key_change_refused",
+          user_id: k.userId,
+          user: k.user,
+          device_id: k.deviceId,
+          pinned_fingerprint: k.pinnedFingerprint,
+          offered_fingerprint: k.offeredFingerprint,
+        },
+      };
+    }
+    case "key-rejected": {
+      const k = v as ClientEvents["key-rejected"];
+      const scope = k.scope.kind === "channel" ? k.scope.channelId : "directory";
+      return {
+        line: `!! key envelope from ${k.sender} rejected: ${k.reason}`,
+        json: { type: "key_rejected", scope: scope, kind: k.scope.kind, epoch: k.epoch, sender_user_id: k.senderUserId, sender_device_id: k.senderDeviceId, reason: k.reason },
+      };
+    }
+    case "profile-updated": {
+      const u = v as ClientEvents["profile-updated"];
+      return { line: `* ${u.label} updated their profile`, json: { type: "profile_updated", user_id: u.userId, user: u.label, name: u.name ?? null } };
+    }
+    case "user-joined": {
+      const u = v as ClientEvents["user-joined"];
+      return { line: `* a new member joined (user ${shortId(u.userId)})`, json: { type: "user_joined", user_id: u.userId, is_admin: u.isAdmin } };
+    }
+    case "presence": {
+      const p = v as ClientEvents["presence"];
+      return { line: `* ${p.user} is ${p.online ? "online" : "offline"}`, json: { type: "presence", user_id: p.userId, user: p.user, online: p.online } };
+    }
+    case "connection": {
+      const c = v as ClientEvents["connection"];
+      const detail = c.state === "offline" && c.retryInMs !== undefined ? `, retrying in ${(c.retryInMs / 1000).toFixed(1)} s` : "";
+      return {
+        line: `-- ${c.state}${c.error ? ` (${c.error})` : ""}${detail}`,
+        json: { type: "connection", state: c.state, error: c.error ?? null, retry_in_ms: c.retryInMs ?? null },
+      };
+    }
+    case "resync":
+      return { line: "-- the server lost our feed position; reloaded", json: { type: "resync" } };
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,65 @@
+// servers.json: the servers this config dir has logged in to, most recent first. Not secret
+// (URLs only), but kept 0600 like everything in the config dir. It lets `--server` be omitted
+// when there is only one.
+import { readFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { ensurePrivateDir, serverOrigin, writeFileAtomic } from "../keystore/index.js";
+import { UsageError } from "../core/index.js";
+
+const FILE = "servers.json";
+
+/** A server URL as typed, checked and tidied: http(s), no trailing slash, no query or fragment. */
+export function normaliseServerUrl(text: string): string {
+  serverOrigin(text); // throws a clear error for anything but http(s) URLs
+  const url = new URL(text);
+  if (url.username || url.password) throw new UsageError("invalid-input", "--server: credentials in the URL are not supported");
+  const path = url.pathname.replace(/\/+$/, "");
+  return `${url.origin}${path}`;
+}
+
+export async function readServers(configDir: string): Promise<string[]> {
+  try {
+    const doc = JSON.parse(await readFile(join(configDir, FILE), "utf8")) as { servers?: unknown };
+    return Array.isArray(doc.servers) ? doc.servers.filter((s): s is string => typeof s === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Moves `url` to the front of the list. */
+export async function rememberServer(configDir: string, url: string): Promise<void> {
+  const servers = [url, ...(await readServers(configDir)).filter((s) => s !== url)].slice(0, 20);
+  await ensurePrivateDir(configDir, configDir);
+  await writeFileAtomic(join(configDir, FILE), JSON.stringify({ servers }, null, 2) + "\n");
+}
+
+export async function forgetServer(configDir: string, url: string): Promise<void> {
+  const servers = (await readServers(configDir)).filter((s) => s !== url);
+  await ensurePrivateDir(configDir, configDir);
+  await writeFileAtomic(join(configDir, FILE), JSON.stringify({ servers }, null, 2) + "\n");
+}
+
+/** Origins of the keystores present (each has a clear-text `origin` file beside it). */
+async function keystoreOrigins(configDir: string): Promise<string[]> {
+  try {
+    const dirs = await readdir(join(configDir, "servers"));
+    const out: string[] = [];
+    for (const d of dirs) {
+      const origin = (await readFile(join(configDir, "servers", d, "origin"), "utf8").catch(() => "")).trim();
+      if (origin) out.push(origin);
+    }
+    return out;
+  } catch {
+    return [];
+  }
+}
+
+/** `--server` if given, else the only server known to this config dir. */
+export async function pickServer(configDir: string, flag: string | undefined): Promise<string> {
+  if (flag) return normaliseServerUrl(flag);
+  let known = await readServers(configDir);
+  if (known.length === 0) known = await keystoreOrigins(configDir);
+  if (known.length === 1) return known[0]!;
+  if (known.length === 0) throw new UsageError("invalid-input", "--server URL is required (no server is known yet in this config dir)");
+  throw new UsageError("invalid-input", `--server URL is required: this config dir knows ${known.length} servers (${known.join(", ")})`);
+}

@@ -1,0 +1,91 @@
+// Typed Connect clients for every public service, over HTTP/1.1 (works through plain proxies
+// and keeps the event stream a simple chunked response). Every rejection is an ApiError.
+import type { DescService } from "@bufbuild/protobuf";
+import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { AuthService } from "../../gen/dialtone/v1/auth_service_pb.js";
+import { ChannelService } from "../../gen/dialtone/v1/channel_service_pb.js";
+import { DeviceService } from "../../gen/dialtone/v1/device_service_pb.js";
+import { DirectoryService } from "../../gen/dialtone/v1/directory_service_pb.js";
+import { EnvelopeService } from "../../gen/dialtone/v1/envelope_service_pb.js";
+import { EventService } from "../../gen/dialtone/v1/event_service_pb.js";
+import { InviteService } from "../../gen/dialtone/v1/invite_service_pb.js";
+import { MessageService } from "../../gen/dialtone/v1/message_service_pb.js";
+import { PresenceService } from "../../gen/dialtone/v1/presence_service_pb.js";
+import { VoiceService } from "../../gen/dialtone/v1/voice_service_pb.js";
+import { toApiError } from "./errors.js";
+
+export interface Api {
+  readonly auth: Client<typeof AuthService>;
+  readonly invite: Client<typeof InviteService>;
+  readonly device: Client<typeof DeviceService>;
+  readonly envelope: Client<typeof EnvelopeService>;
+  readonly channel: Client<typeof ChannelService>;
+  readonly message: Client<typeof MessageService>;
+  readonly directory: Client<typeof DirectoryService>;
+  readonly presence: Client<typeof PresenceService>;
+  readonly event: Client<typeof EventService>;
+  readonly voice: Client<typeof VoiceService>;
+}
+
+export interface ApiOptions {
+  /** The server URL (its origin is what matters). */
+  readonly baseUrl: string;
+  /** The bearer token to send, read at every call (so a login can install it later). */
+  readonly token?: () => string | undefined;
+  /** Deadline of unary calls; streams pass `timeoutMs: 0` to have none. Default 20 s. */
+  readonly timeoutMs?: number;
+}
+
+async function* mapErrors<T>(iterable: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* iterable;
+  } catch (err) {
+    throw toApiError(err);
+  }
+}
+
+/** Wraps a generated client so promise rejections and stream errors become ApiErrors. */
+function withApiErrors<T extends object>(client: T): T {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        const result: unknown = value.apply(target, args);
+        if (result instanceof Promise) return result.catch((err: unknown) => Promise.reject(toApiError(err)));
+        if (result !== null && typeof result === "object" && Symbol.asyncIterator in result) {
+          return mapErrors(result as AsyncIterable<unknown>);
+        }
+        return result;
+      };
+    },
+  });
+}
+
+export function createApi(options: ApiOptions): Api {
+  const bearer: Interceptor = (next) => (req) => {
+    const token = options.token?.();
+    if (token) req.header.set("authorization", `Bearer ${token}`);
+    return next(req);
+  };
+  const transport = createConnectTransport({
+    baseUrl: options.baseUrl,
+    httpVersion: "1.1",
+    interceptors: [bearer],
+    defaultTimeoutMs: options.timeoutMs ?? 20_000,
+  });
+  const make = <S extends DescService>(service: S): Client<S> => withApiErrors(createClient(service, transport));
+  return {
+    auth: make(AuthService),
+    invite: make(InviteService),
+    device: make(DeviceService),
+    envelope: make(EnvelopeService),
+    channel: make(ChannelService),
+    message: make(MessageService),
+    directory: make(DirectoryService),
+    presence: make(PresenceService),
+    event: make(EventService),
+    voice: make(VoiceService),
+  };
+}

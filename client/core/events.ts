@@ -1,0 +1,73 @@
+// What a DialtoneClient tells its UI: every event name and payload, in decrypted terms.
+import type { VoiceJoined, VoiceLeft, VoiceSignal } from "../../gen/dialtone/v1/event_pb.js";
+import type { KeyScope } from "./keys.js";
+import type { ChatMessage } from "./messages.js";
+import type { ChannelView, UserView } from "./names.js";
+import type { ConnectionState } from "./sync.js";
+
+export type VoiceEvent =
+  | { readonly type: "joined"; readonly value: VoiceJoined }
+  | { readonly type: "left"; readonly value: VoiceLeft }
+  | { readonly type: "signal"; readonly value: VoiceSignal };
+
+export interface ClientEvents {
+  /** A new message (live, or replayed after a reconnect), each message id once. */
+  message: ChatMessage;
+  "channel-created": ChannelView;
+  "channel-renamed": { readonly channel: ChannelView; readonly previous: string | undefined };
+  "channel-deleted": { readonly channelId: string; readonly name: string | undefined };
+  /** Keys arrived: names that were "<encrypted>" may open now. */
+  "channels-changed": readonly ChannelView[];
+  /** A device seen for the first time (pinned). `knownUser`: a new device of someone we knew. */
+  "device-added": {
+    readonly deviceId: string;
+    readonly userId: string;
+    readonly user: string;
+    readonly fingerprint: string;
+    readonly own: boolean;
+    readonly knownUser: boolean;
+  };
+  "device-revoked": { readonly deviceId: string; readonly userId: string; readonly user: string };
+  /** A pinned device shows another key: refused, nothing is encrypted to it. */
+  "key-change-refused": {
+    readonly deviceId: string;
+    readonly userId: string;
+    readonly user: string;
+    readonly pinnedFingerprint: string;
+    readonly offeredFingerprint: string;
+  };
+  /** An envelope addressed to us was refused (forged, moved, or a substituted key). */
+  "key-rejected": {
+    readonly scope: KeyScope;
+    readonly epoch: number;
+    readonly senderUserId: string;
+    readonly sender: string;
+    readonly senderDeviceId: string;
+    readonly reason: string;
+  };
+  "key-received": { readonly scope: KeyScope; readonly epoch: number; readonly senderDeviceId: string };
+  "profile-updated": UserView;
+  "user-joined": { readonly userId: string; readonly isAdmin: boolean };
+  presence: { readonly userId: string; readonly user: string; readonly online: boolean };
+  connection: { readonly state: ConnectionState; readonly error?: string; readonly retryInMs?: number };
+  /** The server lost our feed position; channels and names were reloaded. */
+  resync: Record<string, never>;
+  /** Voice room changes and signals addressed to this device (sealed; the voice daemon opens them). */
+  voice: VoiceEvent;
+  /** A background task failed (key sharing, a listener); the client keeps going. */
+  error: { readonly message: string; readonly cause: unknown };
+}
+
+export interface DeviceView {
+  readonly deviceId: string;
+  readonly userId: string;
+  readonly user: string;
+  readonly fingerprint: string;
+  /** This install. */
+  readonly current: boolean;
+  /** "known": pinned earlier with this key; "pinned": first seen now; "changed": refused. */
+  readonly status: "known" | "pinned" | "changed" | "invalid";
+  readonly verified: boolean;
+  readonly createdAt: Date | undefined;
+  readonly lastSeenAt: Date | undefined;
+}

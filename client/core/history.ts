@@ -1,0 +1,90 @@
+// Per-channel timelines: live messages and history pages merged by message id, in seq order,
+// with backwards paging through MessageService.ListMessages (newest first on the wire).
+import type { Message } from "../../gen/dialtone/v1/message_pb.js";
+import type { Api } from "./api.js";
+import type { ChatMessage } from "./messages.js";
+
+const PAGE_MAX = 200;
+const bySeq = (a: ChatMessage, b: ChatMessage) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0);
+
+/** One channel's messages in seq order, each id once, plus where backwards paging stands. */
+export class Timeline {
+  readonly #byId = new Map<string, ChatMessage>();
+  #sorted: ChatMessage[] = [];
+  /** False once a history page said there is nothing older. */
+  hasMore = true;
+
+  /** Adds messages not seen yet; returns those that were new (in seq order). */
+  merge(messages: readonly ChatMessage[]): ChatMessage[] {
+    const added = messages.filter((m) => {
+      if (this.#byId.has(m.messageId)) return false;
+      this.#byId.set(m.messageId, m);
+      return true;
+    });
+    if (added.length > 0) this.#sorted = [...this.#sorted, ...added].sort(bySeq);
+    return added.sort(bySeq);
+  }
+
+  has(messageId: string): boolean {
+    return this.#byId.has(messageId);
+  }
+
+  /** The smallest seq held: the next history page asks for messages before it. */
+  get oldestSeq(): bigint | undefined {
+    return this.#sorted[0]?.seq;
+  }
+
+  get size(): number {
+    return this.#sorted.length;
+  }
+
+  messages(): readonly ChatMessage[] {
+    return this.#sorted;
+  }
+}
+
+export class History {
+  readonly #api: Pick<Api, "message">;
+  readonly #open: (message: Message) => Promise<ChatMessage>;
+  readonly #timelines = new Map<string, Timeline>();
+
+  constructor(api: Pick<Api, "message">, open: (message: Message) => Promise<ChatMessage>) {
+    this.#api = api;
+    this.#open = open;
+  }
+
+  timeline(channelId: string): Timeline {
+    let t = this.#timelines.get(channelId);
+    if (!t) this.#timelines.set(channelId, (t = new Timeline()));
+    return t;
+  }
+
+  drop(channelId: string): void {
+    this.#timelines.delete(channelId);
+  }
+
+  /** Loads up to `count` messages older than the timeline holds; returns the new ones, oldest first. */
+  async loadOlder(channelId: string, count: number): Promise<ChatMessage[]> {
+    const timeline = this.timeline(channelId);
+    const added: ChatMessage[] = [];
+    while (added.length < count && timeline.hasMore) {
+      const page = await this.#api.message.listMessages({
+        channelId,
+        beforeSeq: timeline.oldestSeq ?? 0n,
+        limit: Math.min(PAGE_MAX, count - added.length),
+      });
+      const opened: ChatMessage[] = [];
+      for (const m of page.messages) opened.push(await this.#open(m));
+      added.push(...timeline.merge(opened));
+      if (!page.hasMore || page.messages.length === 0) timeline.hasMore = false;
+    }
+    return added.sort(bySeq);
+  }
+
+  /** The newest `limit` messages of a channel, oldest first, paging as needed. */
+  async latest(channelId: string, limit: number): Promise<readonly ChatMessage[]> {
+    const timeline = this.timeline(channelId);
+    if (timeline.size < limit) await this.loadOlder(channelId, limit - timeline.size);
+    return timeline.messages().slice(-limit);
+  }
+}

@@ -1,0 +1,67 @@
+// client/core: the client library shared by the CLI, the terminal UI and the voice daemon.
+// No terminal, no process globals: everything comes in through arguments.
+export { createApi, type Api, type ApiOptions } from "./api.js";
+export { ChannelBook, checkName, sealChannelName } from "./channels.js";
+export { DialtoneClient, type StartOptions } from "./client.js";
+export type { ClientEvents, DeviceView, VoiceEvent } from "./events.js";
+export { History, Timeline } from "./history.js";
+export { coalesce } from "./coalesce.js";
+export { Emitter, type Listener } from "./emitter.js";
+export {
+  ApiError,
+  KeyError,
+  SessionError,
+  UsageError,
+  toApiError,
+  type ApiErrorCode,
+  type KeyErrorCode,
+  type SessionErrorCode,
+  type UsageErrorCode,
+} from "./errors.js";
+export {
+  DIRECTORY_SCOPE,
+  KeyManager,
+  keyOpensChannelName,
+  newChannelKey,
+  type DeviceCheck,
+  type EnvelopeInit,
+  type FetchReport,
+  type KeyEvent,
+  type KeyManagerDeps,
+  type KeyScope,
+} from "./keys.js";
+export { openMessage, sealMessage, type ChatMessage, type MessageIds } from "./messages.js";
+export {
+  Directory,
+  ENCRYPTED_PLACEHOLDER,
+  channelView,
+  openName,
+  resolveByNameOrId,
+  shortId,
+  userLabel,
+  type ChannelView,
+  type UserView,
+} from "./names.js";
+export {
+  login,
+  logout,
+  register,
+  requireSession,
+  sessionApi,
+  type Credentials,
+  type ServerAccess,
+  type SessionResult,
+} from "./session.js";
+export { KeystoreStore, mergeKeystore, type MergeOptions, type MergeReport } from "./store.js";
+export {
+  DEFAULT_BACKOFF,
+  SyncEngine,
+  backoffDelay,
+  type BackoffOptions,
+  type ConnectionState,
+  type FeedCursor,
+  type HelloInfo,
+  type SyncHandlers,
+  type SyncOptions,
+} from "./sync.js";
+export { computeSafetyNumber, markVerified, type DeviceKeyView, type SafetyNumberResult, type VerifyDeps } from "./verify.js";

@@ -1,0 +1,179 @@
+// The key manager against a real server: TOFU pins, refusal of changed keys, and rejection of
+// forged, moved and substituted envelopes. No client runs in the background here, so every
+// share happens exactly when a test calls reconcile().
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { KeyKind } from "../../gen/dialtone/v1/envelope_pb.js";
+import { constantTimeEqual, generateSymmetricKey, sealEnvelope } from "../crypto/index.js";
+import type { ClientEvents } from "./events.js";
+import type { ChannelView } from "./names.js";
+import { Harness, type TestInstall } from "./test-harness.js";
+
+let h: Harness;
+let admin: TestInstall;
+let alice: TestInstall;
+let general: ChannelView;
+let random: ChannelView;
+
+function record<K extends keyof ClientEvents>(install: TestInstall, name: K): Array<ClientEvents[K]> {
+  const out: Array<ClientEvents[K]> = [];
+  install.client.on(name, (v) => void out.push(v));
+  return out;
+}
+
+/** A member's client writing an envelope by hand (what a malicious member could do). */
+async function handWrittenEnvelope(
+  from: TestInstall,
+  to: TestInstall,
+  opts: { scopeId: string; aadChannelId: string; key: Uint8Array; claimedSenderDeviceId?: string },
+) {
+  const recipient = from.client.store.keystore.pinnedDevice(to.client.me.deviceId) ?? (await pinFromServer(from, to));
+  const ciphertext = await sealEnvelope({
+    senderPrivateKey: from.client.store.keystore.deviceKeyPair.privateKey,
+    recipientPublicKey: recipient.publicKey,
+    context: {
+      kind: "channel",
+      channelId: opts.aadChannelId,
+      epoch: 1,
+      senderDeviceId: opts.claimedSenderDeviceId ?? from.client.me.deviceId,
+      recipientDeviceId: to.client.me.deviceId,
+    },
+    key: opts.key,
+  });
+  return from.client.api.envelope.putEnvelopes({
+    envelopes: [{ kind: KeyKind.CHANNEL, scopeId: opts.scopeId, epoch: 1, recipientDeviceId: to.client.me.deviceId, ciphertext }],
+  });
+}
+
+async function pinFromServer(from: TestInstall, to: TestInstall) {
+  await from.client.devices();
+  return from.client.store.keystore.pinnedDevice(to.client.me.deviceId)!;
+}
+
+beforeAll(async () => {
+  h = await Harness.start();
+  admin = await h.register("admin");
+  alice = await h.register("alice");
+  general = await admin.client.createChannel("general");
+  random = await admin.client.createChannel("random");
+  await alice.client.reconcile();
+}, 90_000);
+afterAll(() => h?.close());
+
+describe("sharing", () => {
+  test("a new channel's key reaches every device, and the receiver pins the sender on first sight", async () => {
+    expect(alice.client.keys.channelKey(general.id)).toBeDefined();
+    const pinned = alice.client.store.keystore.pinnedDevice(admin.client.me.deviceId);
+    expect(pinned?.userId).toBe(admin.client.me.userId);
+    expect(constantTimeEqual(pinned!.publicKey, admin.client.store.keystore.devicePublicKey)).toBe(true);
+    const sent = await admin.client.send(general.id, "hello alice");
+    const [seen] = await alice.client.history(general.id, 1);
+    expect(seen).toMatchObject({ messageId: sent.messageId, body: "hello alice" });
+    expect(alice.client.channel(general.id)?.name).toBe("general");
+  });
+
+  test("a new device of a known user is announced with its fingerprint and gets the keys", async () => {
+    const events = record(admin, "device-added");
+    const alice2 = await h.newDevice("alice");
+    await admin.client.reconcile();
+    expect(events).toEqual([expect.objectContaining({ userId: alice.client.me.userId, deviceId: alice2.client.me.deviceId, knownUser: true, own: false })]);
+    expect(events[0]!.fingerprint).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){4}$/);
+    await alice2.client.reconcile();
+    expect(alice2.client.keys.channelKey(general.id)).toBeDefined();
+  });
+
+  test("a pinned device showing another key is refused loudly and never encrypted to", async () => {
+    const bob = await h.register("bob");
+    // Alice pinned bob's device id with another key earlier: the server now "changed" it.
+    alice.client.store.keystore.pinDevice(bob.client.me.deviceId, bob.client.me.userId, generateSymmetricKey());
+    const refused = record(alice, "key-change-refused");
+    await alice.client.reconcile();
+    await alice.client.reconcile(); // reported once, not at every retry
+    expect(refused).toEqual([expect.objectContaining({ deviceId: bob.client.me.deviceId, userId: bob.client.me.userId })]);
+    expect(refused[0]!.pinnedFingerprint).not.toBe(refused[0]!.offeredFingerprint);
+    const missing = await alice.client.api.envelope.listMissingEnvelopes({ kind: KeyKind.CHANNEL, scopeId: general.id });
+    expect(missing.missing.map((m) => m.deviceId)).toContain(bob.client.me.deviceId);
+    const devices = await alice.client.devices();
+    expect(devices.find((d) => d.deviceId === bob.client.me.deviceId)?.status).toBe("changed");
+  });
+});
+
+describe("receiving", () => {
+  test("an envelope from a sender device whose key differs from the pin is refused", async () => {
+    const carol = await h.register("carol");
+    carol.client.store.keystore.pinDevice(admin.client.me.deviceId, admin.client.me.userId, generateSymmetricKey());
+    await admin.client.reconcile(); // admin shares general and random with carol
+    const rejected = record(carol, "key-rejected");
+    await carol.client.reconcile();
+    expect(carol.client.keys.channelKey(general.id)).toBeUndefined();
+    expect(rejected.map((r) => r.reason)).toEqual([
+      expect.stringMatching(/key other than the one pinned/),
+      expect.stringMatching(/key other than the one pinned/),
+    ]);
+  });
+
+  test("a substituted channel key (it does not open the channel's name) is rejected", async () => {
+    const dave = await h.register("dave");
+    // Alice, a member, races the admin with a key of her own making, correctly sealed.
+    await handWrittenEnvelope(alice, dave, { scopeId: general.id, aadChannelId: general.id, key: generateSymmetricKey() });
+    const rejected = record(dave, "key-rejected");
+    await dave.client.reconcile();
+    expect(dave.client.keys.channelKey(general.id)).toBeUndefined();
+    expect(rejected).toEqual([expect.objectContaining({ senderUserId: alice.client.me.userId, reason: expect.stringMatching(/does not open the channel's name/) })]);
+    await expect(dave.client.requireChannelKey(general.id, 0)).rejects.toThrow(/rejected: .*substituted key/);
+  });
+
+  test("an envelope whose AAD names another channel, or another sender device, is rejected", async () => {
+    const erin = await h.register("erin");
+    const realGeneralKey = alice.client.keys.channelKey(general.id)!.key;
+    // The real key of #general, bound to #general, stored under #random: moved between channels.
+    await handWrittenEnvelope(alice, erin, { scopeId: random.id, aadChannelId: general.id, key: realGeneralKey });
+    // Claims the admin's device as its sender; the server records alice's device as the sender anyway.
+    await handWrittenEnvelope(alice, erin, {
+      scopeId: general.id,
+      aadChannelId: general.id,
+      key: realGeneralKey,
+      claimedSenderDeviceId: admin.client.me.deviceId,
+    });
+    const stored = await erin.client.api.envelope.listEnvelopes({});
+    expect(stored.envelopes.map((e) => e.senderDeviceId)).toEqual([alice.client.me.deviceId, alice.client.me.deviceId]);
+    const rejected = record(erin, "key-rejected");
+    await erin.client.reconcile();
+    expect(erin.client.keys.channelKey(general.id)).toBeUndefined();
+    expect(erin.client.keys.channelKey(random.id)).toBeUndefined();
+    expect(rejected).toHaveLength(2);
+    for (const r of rejected) expect(r.reason).toMatch(/does not open under its pinned key and the expected context/);
+    expect(erin.client.channel(general.id)?.label).toBe("<encrypted>");
+  });
+});
+
+describe("directory key", () => {
+  test("the first member creates it, later ones receive it, and a substituted one is rejected", async () => {
+    await admin.client.setProfileName("Admin Person");
+    expect(admin.client.keys.directoryKey()?.epoch).toBe(1);
+    const share = (async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      await admin.client.reconcile();
+    })();
+    const [me] = await Promise.all([alice.client.setProfileName("Alice A.", 10_000), share]);
+    expect(me.name).toBe("Alice A.");
+    expect(alice.client.directory.nameOf(admin.client.me.userId)).toBe("Admin Person");
+    await admin.client.directory.refresh();
+    expect(admin.client.directory.nameOf(alice.client.me.userId)).toBe("Alice A.");
+
+    const frank = await h.register("frank");
+    const ciphertext = await sealEnvelope({
+      senderPrivateKey: alice.client.store.keystore.deviceKeyPair.privateKey,
+      recipientPublicKey: (await pinFromServer(alice, frank)).publicKey,
+      context: { kind: "directory", epoch: 1, senderDeviceId: alice.client.me.deviceId, recipientDeviceId: frank.client.me.deviceId },
+      key: generateSymmetricKey(),
+    });
+    await alice.client.api.envelope.putEnvelopes({
+      envelopes: [{ kind: KeyKind.DIRECTORY, scopeId: "directory", epoch: 1, recipientDeviceId: frank.client.me.deviceId, ciphertext }],
+    });
+    const rejected = record(frank, "key-rejected");
+    await frank.client.reconcile();
+    expect(frank.client.keys.directoryKey()).toBeUndefined();
+    expect(rejected[0]?.reason).toMatch(/opens no profile name/);
+    expect(frank.client.directory.nameOf(admin.client.me.userId)).toBeUndefined();
+  });
+});

@@ -1,0 +1,405 @@
+// The key manager: which devices we trust (TOFU pins), which keys we hold, and the envelopes
+// that move channel and directory keys between devices.
+//
+// Sharing: to every device the server lists as lacking a key we hold, after pinning its public
+// key on first sight; a pinned device showing another key is refused and reported, never
+// encrypted to. Receiving: an envelope is opened with the key WE pinned for its sender device
+// (pinning it on first sight), under the context we expect (kind, scope, epoch, sender,
+// recipient), and a channel key is kept only if it opens the channel's sealed name: a member
+// handing out a substituted key is caught before the key is used.
+import type { Channel } from "../../gen/dialtone/v1/channel_pb.js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { KeyKind, type Envelope, type EnvelopeInputSchema } from "../../gen/dialtone/v1/envelope_pb.js";
+import type { Profile } from "../../gen/dialtone/v1/profile_pb.js";
+import {
+  deviceFingerprint,
+  generateSymmetricKey,
+  openEnvelope,
+  openText,
+  publicKeyFromBase64,
+  publicKeyToBase64,
+  sealEnvelope,
+  type EnvelopeContext,
+  type EpochKey,
+} from "../crypto/index.js";
+import { KeystoreError } from "../keystore/index.js";
+import type { Api } from "./api.js";
+import { coalesce } from "./coalesce.js";
+import type { KeystoreStore } from "./store.js";
+
+export const DIRECTORY_SCOPE = "directory";
+const MAX_MISSING_ROWS = 1000;
+const PUT_BATCH = 1000;
+
+export type KeyScope = { readonly kind: "channel"; readonly channelId: string } | { readonly kind: "directory" };
+
+/** What the key manager reports; the client re-emits these to the UI. */
+export type KeyEvent =
+  | {
+      /** A device seen for the first time was pinned (TOFU). */
+      readonly type: "device-pinned";
+      readonly deviceId: string;
+      readonly userId: string;
+      readonly fingerprint: string;
+      /** One of our own other devices. */
+      readonly own: boolean;
+      /** We already had devices of this user pinned: a new device of a known user. */
+      readonly knownUser: boolean;
+    }
+  | {
+      /** The server shows a different key for a pinned device: refused, nothing is shared with it. */
+      readonly type: "device-key-changed";
+      readonly deviceId: string;
+      readonly userId: string;
+      readonly pinnedFingerprint: string;
+      readonly offeredFingerprint: string;
+    }
+  | {
+      readonly type: "key-received";
+      readonly scope: KeyScope;
+      readonly epoch: number;
+      readonly senderDeviceId: string;
+      readonly senderUserId: string;
+    }
+  | {
+      /** An envelope addressed to us was refused: see `reason`. */
+      readonly type: "key-rejected";
+      readonly scope: KeyScope;
+      readonly epoch: number;
+      readonly senderDeviceId: string;
+      readonly senderUserId: string;
+      readonly reason: string;
+    }
+  | { readonly type: "keys-shared"; readonly count: number };
+
+export interface KeyManagerDeps {
+  readonly api: Pick<Api, "envelope" | "directory">;
+  readonly store: KeystoreStore;
+  readonly me: { readonly userId: string; readonly deviceId: string };
+  /** The channel's current row, to confirm a received key against its sealed name. */
+  readonly channel: (channelId: string) => Promise<Channel | undefined>;
+  readonly emit: (event: KeyEvent) => void;
+}
+
+/** What checking a device's key against our pins found; "invalid" is a malformed key. */
+export type DeviceCheck = "pinned" | "known" | "changed" | "invalid";
+
+export interface FetchReport {
+  readonly added: number;
+  readonly rejected: number;
+}
+
+export type EnvelopeInit = MessageInitShape<typeof EnvelopeInputSchema>;
+
+function scopeOf(kind: KeyKind, scopeId: string): KeyScope | undefined {
+  if (kind === KeyKind.CHANNEL) return { kind: "channel", channelId: scopeId };
+  if (kind === KeyKind.DIRECTORY && scopeId === DIRECTORY_SCOPE) return { kind: "directory" };
+  return undefined;
+}
+
+const scopeKey = (s: KeyScope) => (s.kind === "channel" ? `channel:${s.channelId}` : "directory");
+
+/** A fresh channel key: 32 random bytes, epoch 1. */
+export function newChannelKey(): EpochKey {
+  return { epoch: 1, key: generateSymmetricKey() };
+}
+
+/** Whether `key` opens the channel's sealed name (key confirmation). */
+export async function keyOpensChannelName(channel: Pick<Channel, "channelId" | "encryptedName">, key: EpochKey): Promise<boolean> {
+  try {
+    await openText(key, { purpose: "channel-name", channelId: channel.channelId }, channel.encryptedName);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function keyOpensProfile(profile: Profile, key: EpochKey): Promise<boolean> {
+  try {
+    await openText(key, { purpose: "profile-name", userId: profile.userId }, profile.encryptedName);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class KeyManager {
+  readonly #deps: KeyManagerDeps;
+  /** Envelopes and device keys already reported, so a retry loop does not repeat the alarm. */
+  readonly #reported = new Set<string>();
+  /** The last rejection per scope, for error messages ("the key offered was rejected: ..."). */
+  readonly #lastRejection = new Map<string, string>();
+
+  /** Lists our envelopes and stores every key that passes the checks (coalesced). */
+  readonly fetchKeys: () => Promise<FetchReport>;
+  /** Shares every key we hold with every accepted device lacking it (coalesced). */
+  readonly shareMissing: () => Promise<number>;
+  /** fetchKeys, then shareMissing: run on connect, DeviceAdded, KeyShared, ChannelCreated. */
+  readonly reconcile: () => Promise<void>;
+
+  constructor(deps: KeyManagerDeps) {
+    this.#deps = deps;
+    this.fetchKeys = coalesce(() => this.#fetchKeys());
+    this.shareMissing = coalesce(() => this.#shareMissing());
+    this.reconcile = coalesce(async () => {
+      await this.fetchKeys();
+      await this.shareMissing();
+    });
+  }
+
+  get #keystore() {
+    return this.#deps.store.keystore;
+  }
+
+  channelKey(channelId: string): EpochKey | undefined {
+    return this.#keystore.latestChannelKey(channelId);
+  }
+
+  channelKeyAt(channelId: string, epoch: number): EpochKey | undefined {
+    const key = this.#keystore.channelKey(channelId, epoch);
+    return key ? { epoch, key } : undefined;
+  }
+
+  directoryKey(): EpochKey | undefined {
+    return this.#keystore.latestDirectoryKey();
+  }
+
+  directoryKeyAt(epoch: number): EpochKey | undefined {
+    const key = this.#keystore.directoryKey(epoch);
+    return key ? { epoch, key } : undefined;
+  }
+
+  /** Why the last envelope for this scope was refused, if one was. */
+  lastRejection(scope: KeyScope): string | undefined {
+    return this.#lastRejection.get(scopeKey(scope));
+  }
+
+  /**
+   * Trust on first use: pins an unknown device (reporting it), accepts a known one, and refuses
+   * (reporting it once) a device whose key or owner differs from the pinned one.
+   */
+  async checkDevice(deviceId: string, userId: string, publicKeyBase64: string): Promise<DeviceCheck> {
+    const ks = this.#keystore;
+    let publicKey: Uint8Array;
+    try {
+      publicKey = publicKeyFromBase64(publicKeyBase64);
+    } catch {
+      return "invalid";
+    }
+    const knownUser = ks.pinnedDevicesOf(userId).length > 0;
+    const result = ks.pinDevice(deviceId, userId, publicKey);
+    if (result === "known") return "known";
+    if (result === "pinned") {
+      this.#deps.store.markDirty();
+      this.#deps.emit({
+        type: "device-pinned",
+        deviceId,
+        userId,
+        fingerprint: await deviceFingerprint(publicKey),
+        own: userId === this.#deps.me.userId,
+        knownUser,
+      });
+      return "pinned";
+    }
+    const tag = `changed:${deviceId}:${publicKeyBase64}:${userId}`;
+    if (!this.#reported.has(tag)) {
+      this.#reported.add(tag);
+      const pinned = ks.pinnedDevice(deviceId)!;
+      this.#deps.emit({
+        type: "device-key-changed",
+        deviceId,
+        userId,
+        pinnedFingerprint: await deviceFingerprint(pinned.publicKey),
+        offeredFingerprint: await deviceFingerprint(publicKey),
+      });
+    }
+    return "changed";
+  }
+
+  /** checkDevice, as "may we encrypt to / accept keys from this device". */
+  async acceptDevice(deviceId: string, userId: string, publicKeyBase64: string): Promise<boolean> {
+    const r = await this.checkDevice(deviceId, userId, publicKeyBase64);
+    return r === "pinned" || r === "known";
+  }
+
+  /** Seals `key` for one pinned device. */
+  async sealFor(scope: KeyScope, epoch: number, key: Uint8Array, recipientDeviceId: string): Promise<EnvelopeInit> {
+    const recipient = this.#keystore.pinnedDevice(recipientDeviceId);
+    if (!recipient) throw new Error(`sealFor: device ${recipientDeviceId} is not pinned`);
+    const context: EnvelopeContext = {
+      ...scope,
+      epoch,
+      senderDeviceId: this.#deps.me.deviceId,
+      recipientDeviceId,
+    };
+    const ciphertext = await sealEnvelope({
+      senderPrivateKey: this.#keystore.deviceKeyPair.privateKey,
+      recipientPublicKey: recipient.publicKey,
+      context,
+      key,
+    });
+    return {
+      kind: scope.kind === "channel" ? KeyKind.CHANNEL : KeyKind.DIRECTORY,
+      scopeId: scope.kind === "channel" ? scope.channelId : DIRECTORY_SCOPE,
+      epoch,
+      recipientDeviceId,
+      ciphertext,
+    };
+  }
+
+  async #put(inputs: EnvelopeInit[]): Promise<number> {
+    let stored = 0;
+    for (let i = 0; i < inputs.length; i += PUT_BATCH) {
+      stored += (await this.#deps.api.envelope.putEnvelopes({ envelopes: inputs.slice(i, i + PUT_BATCH) })).stored;
+    }
+    return stored;
+  }
+
+  async #shareMissing(): Promise<number> {
+    const { api } = this.#deps;
+    let rows = (await api.envelope.listMissingEnvelopes({})).missing;
+    if (rows.length >= MAX_MISSING_ROWS) {
+      // Truncated: ask per scope we hold a key for, so keys we lack cannot hide ours.
+      rows = [];
+      for (const channelId of this.#keystore.channelIds()) {
+        rows.push(...(await api.envelope.listMissingEnvelopes({ kind: KeyKind.CHANNEL, scopeId: channelId })).missing);
+      }
+      if (this.directoryKey()) {
+        rows.push(...(await api.envelope.listMissingEnvelopes({ kind: KeyKind.DIRECTORY, scopeId: DIRECTORY_SCOPE })).missing);
+      }
+    }
+    const inputs: EnvelopeInit[] = [];
+    for (const row of rows) {
+      const scope = scopeOf(row.kind, row.scopeId);
+      if (!scope) continue;
+      const held = scope.kind === "channel" ? this.channelKeyAt(scope.channelId, row.epoch) : this.directoryKeyAt(row.epoch);
+      if (!held) continue;
+      if (!(await this.acceptDevice(row.deviceId, row.userId, row.publicKey))) continue;
+      inputs.push(await this.sealFor(scope, row.epoch, held.key, row.deviceId));
+    }
+    if (inputs.length === 0) return 0;
+    const stored = await this.#put(inputs);
+    if (stored > 0) this.#deps.emit({ type: "keys-shared", count: stored });
+    return stored;
+  }
+
+  async #fetchKeys(): Promise<FetchReport> {
+    const { envelopes } = await this.#deps.api.envelope.listEnvelopes({});
+    let added = 0;
+    let rejected = 0;
+    let profiles: Profile[] | undefined;
+    for (const env of envelopes) {
+      const scope = scopeOf(env.kind, env.scopeId);
+      if (!scope || env.recipientDeviceId !== this.#deps.me.deviceId) continue;
+      const held = scope.kind === "channel" ? this.channelKeyAt(scope.channelId, env.epoch) : this.directoryKeyAt(env.epoch);
+      if (held) continue;
+      const tag = `envelope:${env.senderDeviceId}:${env.ciphertext}`;
+      if (this.#reported.has(tag)) continue;
+      const outcome = await this.#receive(env, scope, async () => (profiles ??= (await this.#deps.api.directory.listProfiles({})).profiles));
+      if (outcome === "added") added++;
+      else if (outcome !== "skipped") {
+        rejected++;
+        this.#reported.add(tag);
+        this.#lastRejection.set(scopeKey(scope), outcome.reason);
+        this.#deps.emit({
+          type: "key-rejected",
+          scope,
+          epoch: env.epoch,
+          senderDeviceId: env.senderDeviceId,
+          senderUserId: env.senderUserId,
+          reason: outcome.reason,
+        });
+      }
+    }
+    return { added, rejected };
+  }
+
+  async #receive(
+    env: Envelope,
+    scope: KeyScope,
+    profiles: () => Promise<Profile[]>,
+  ): Promise<"added" | "skipped" | { reason: string }> {
+    const ks = this.#keystore;
+    if (!(await this.acceptDevice(env.senderDeviceId, env.senderUserId, env.senderPublicKey))) {
+      return { reason: `the sender device ${env.senderDeviceId} shows a key other than the one pinned for it` };
+    }
+    const sender = ks.pinnedDevice(env.senderDeviceId)!;
+    let key: Uint8Array;
+    try {
+      key = await openEnvelope({
+        recipientPrivateKey: ks.deviceKeyPair.privateKey,
+        senderPublicKey: sender.publicKey,
+        context: { ...scope, epoch: env.epoch, senderDeviceId: env.senderDeviceId, recipientDeviceId: this.#deps.me.deviceId },
+        envelope: env.ciphertext,
+      });
+    } catch {
+      return { reason: `the envelope from device ${env.senderDeviceId} does not open under its pinned key and the expected context (forged or moved)` };
+    }
+    const epochKey = { epoch: env.epoch, key };
+    if (scope.kind === "channel") {
+      const channel = await this.#deps.channel(scope.channelId);
+      if (!channel) return "skipped"; // deleted, or not listed yet: nothing to confirm against
+      if (!(await keyOpensChannelName(channel, epochKey))) {
+        return { reason: `the key from device ${env.senderDeviceId} does not open the channel's name (substituted key)` };
+      }
+    } else {
+      // Confirm against a profile name sealed at this epoch by someone other than the sender
+      // (a sender can seal its own profile with any key it likes).
+      const named = (await profiles()).filter((p) => p.encryptedName !== "" && p.keyEpoch === env.epoch);
+      const others = named.filter((p) => p.userId !== env.senderUserId);
+      const witnesses = others.length > 0 ? others : named;
+      if (witnesses.length > 0) {
+        let ok = false;
+        for (const p of witnesses) if ((ok = await keyOpensProfile(p, epochKey))) break;
+        if (!ok) return { reason: `the directory key from device ${env.senderDeviceId} opens no profile name (substituted key)` };
+      }
+    }
+    try {
+      const r = scope.kind === "channel" ? ks.setChannelKey(scope.channelId, env.epoch, key) : ks.setDirectoryKey(env.epoch, key);
+      if (r === "added") this.#deps.store.markDirty();
+    } catch (err) {
+      if (err instanceof KeystoreError && err.code === "key-conflict") return { reason: "a different key for this epoch is already held" };
+      throw err;
+    }
+    this.#deps.emit({ type: "key-received", scope, epoch: env.epoch, senderDeviceId: env.senderDeviceId, senderUserId: env.senderUserId });
+    return "added";
+  }
+
+  /**
+   * Stores a channel key we created and seals it for every accepted device lacking it (our own
+   * included, so another install of ours, or this one after losing its keystore, can fetch it).
+   */
+  async adoptNewChannelKey(channelId: string, key: EpochKey): Promise<number> {
+    this.#keystore.setChannelKey(channelId, key.epoch, key.key);
+    this.#deps.store.markDirty();
+    return this.shareMissing();
+  }
+
+  /**
+   * The directory key, fetching it if shared. With `generate`, when nobody has a key yet (no
+   * profile carries a name), creates one: the envelope to ourselves is written first, and since
+   * the server keeps the first envelope per recipient, a racing creator's key wins over ours.
+   */
+  async ensureDirectoryKey(generate: boolean): Promise<EpochKey | undefined> {
+    if (this.directoryKey()) return this.directoryKey();
+    await this.fetchKeys();
+    if (this.directoryKey() || !generate) return this.directoryKey();
+    const { profiles } = await this.#deps.api.directory.listProfiles({});
+    if (profiles.some((p) => p.encryptedName !== "")) return undefined; // someone holds one: wait for a share
+    const key = generateSymmetricKey();
+    const me = this.#deps.me;
+    const pinnedSelf = await this.acceptDevice(me.deviceId, me.userId, publicKeyToBase64(this.#keystore.devicePublicKey));
+    if (!pinnedSelf) return undefined;
+    const self = await this.sealFor({ kind: "directory" }, 1, key, me.deviceId);
+    const { stored } = await this.#deps.api.envelope.putEnvelopes({ envelopes: [self] });
+    if (stored === 1) {
+      this.#keystore.setDirectoryKey(1, key);
+      this.#deps.store.markDirty();
+      await this.shareMissing();
+    } else {
+      await this.fetchKeys();
+    }
+    return this.directoryKey();
+  }
+}
+

@@ -1,0 +1,121 @@
+// Accounts on one server: register, login, logout. Each server has its own keystore (and so its
+// own device key); the session token lives inside it, never in a clear-text file.
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { Session as WireSession } from "../../gen/dialtone/v1/auth_service_pb.js";
+import { publicKeyToBase64 } from "../crypto/index.js";
+import type { Session } from "../keystore/index.js";
+import { createApi, type Api } from "./api.js";
+import { ApiError, SessionError } from "./errors.js";
+import { KeystoreStore } from "./store.js";
+
+/** Where a server's state lives and how to unlock it. */
+export interface ServerAccess {
+  /** The server URL. */
+  readonly server: string;
+  /** The config dir (client/keystore resolveConfigDir). */
+  readonly configDir: string;
+  /** The keystore passphrase. */
+  readonly passphrase: string;
+}
+
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface SessionResult {
+  readonly store: KeystoreStore;
+  readonly session: Session;
+  /** A keystore (and so a device key) was created by this call. */
+  readonly keystoreCreated: boolean;
+  /** The server registered a new device for the account. */
+  readonly deviceCreated: boolean;
+}
+
+function toSession(s: WireSession | undefined): Session {
+  if (!s) throw new ApiError("internal", "the server answered without a session");
+  return {
+    token: s.token,
+    userId: s.userId,
+    deviceId: s.deviceId,
+    isAdmin: s.isAdmin,
+    expiresAt: s.expiresAt ? timestampDate(s.expiresAt) : new Date(Date.now() + 86_400_000),
+  };
+}
+
+async function storeFor(access: ServerAccess): Promise<{ store: KeystoreStore; created: boolean }> {
+  const opened = await KeystoreStore.openOrCreate(access.configDir, access.server, access.passphrase);
+  const s = opened.store.keystore.session;
+  if (s && s.expiresAt.getTime() > Date.now()) {
+    throw new SessionError(
+      "already-logged-in",
+      `this config dir is already logged in to ${opened.store.origin} (user ${s.userId}); run logout first, or use another DIALTONE_CONFIG_DIR`,
+    );
+  }
+  return opened;
+}
+
+/** Creates an account with an invite, logging in this install's device. */
+export async function register(access: ServerAccess, creds: Credentials & { readonly invite: string }): Promise<SessionResult> {
+  const { store, created } = await storeFor(access);
+  const api = createApi({ baseUrl: access.server });
+  const res = await api.auth.register({
+    username: creds.username,
+    password: creds.password,
+    inviteToken: creds.invite,
+    devicePublicKey: publicKeyToBase64(store.keystore.devicePublicKey),
+  });
+  const session = toSession(res.session);
+  store.setSession(session);
+  await store.save();
+  return { store, session, keystoreCreated: created, deviceCreated: true };
+}
+
+/** Opens a session; an install the account has not used yet becomes a new device. */
+export async function login(access: ServerAccess, creds: Credentials): Promise<SessionResult> {
+  const { store, created } = await storeFor(access);
+  const api = createApi({ baseUrl: access.server });
+  const res = await api.auth.login({
+    username: creds.username,
+    password: creds.password,
+    devicePublicKey: publicKeyToBase64(store.keystore.devicePublicKey),
+  });
+  const session = toSession(res.session);
+  store.setSession(session);
+  await store.save();
+  return { store, session, keystoreCreated: created, deviceCreated: res.deviceCreated };
+}
+
+/** The stored session, or a SessionError saying how to get one. */
+export function requireSession(store: KeystoreStore): Session {
+  const s = store.keystore.session;
+  if (!s) throw new SessionError("not-logged-in", `not logged in to ${store.origin}: run dialtone login (or register)`);
+  if (s.expiresAt.getTime() <= Date.now()) {
+    throw new SessionError("expired", `the session for ${store.origin} expired: run dialtone login`);
+  }
+  return s;
+}
+
+/** An API client authenticated with the store's session. */
+export function sessionApi(store: KeystoreStore): Api {
+  return createApi({ baseUrl: store.server, token: () => store.keystore.session?.token });
+}
+
+/**
+ * Revokes the session on the server and forgets it locally. The keystore (device key, channel
+ * keys, pins) stays: logging in again from this install reuses the same device.
+ */
+export async function logout(store: KeystoreStore): Promise<{ revoked: boolean }> {
+  if (!store.keystore.session) throw new SessionError("not-logged-in", `not logged in to ${store.origin}`);
+  let revoked = true;
+  try {
+    await sessionApi(store).auth.logout({});
+  } catch (err) {
+    // Already revoked or expired on the server: forgetting it locally is all that is left.
+    if (!(err instanceof ApiError && err.code === "unauthenticated")) throw err;
+    revoked = false;
+  }
+  store.clearSession();
+  await store.save();
+  return { revoked };
+}

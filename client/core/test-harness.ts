@@ -1,0 +1,104 @@
+// Test support for client/core: a real in-process server (PGlite) and clients with their own
+// config dirs, as separate installs would have. Used by the *.test.ts files beside it only.
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { mintInvite } from "../../test/support/api.js";
+import { databaseSource, type DatabaseSource } from "../../test/support/databases.js";
+import { startTestServer, type TestServer } from "../../test/support/server.js";
+import type { Database } from "../../server/db/client.js";
+import { DialtoneClient } from "./client.js";
+import { login, register } from "./session.js";
+
+export const PASSWORD = "correct horse battery";
+export const PASSPHRASE = "keystore passphrase";
+
+export interface TestInstall {
+  readonly client: DialtoneClient;
+  readonly configDir: string;
+  readonly username: string;
+}
+
+export class Harness {
+  server!: TestServer;
+  #db!: Database;
+  readonly #source: DatabaseSource;
+  readonly #dirs: string[] = [];
+  readonly #clients: DialtoneClient[] = [];
+
+  private constructor(source: DatabaseSource) {
+    this.#source = source;
+  }
+
+  static async start(): Promise<Harness> {
+    const h = new Harness(await databaseSource("pglite"));
+    h.#db = await h.#source.fresh();
+    h.server = await startTestServer(h.#db, { heartbeatSeconds: 2 });
+    return h;
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  /** Stops the server and starts it again on the same port over the same data. */
+  async restart(downtimeMs = 0): Promise<void> {
+    const port = this.server.port;
+    await this.server.close();
+    this.#db = await this.#source.restart(this.#db);
+    if (downtimeMs > 0) await new Promise((r) => setTimeout(r, downtimeMs));
+    this.server = await startTestServer(this.#db, { port, heartbeatSeconds: 2 });
+  }
+
+  async #dir(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), "dialtone-core-"));
+    this.#dirs.push(dir);
+    return dir;
+  }
+
+  #track(client: DialtoneClient): DialtoneClient {
+    this.#clients.push(client);
+    return client;
+  }
+
+  /** Registers a new account from a new install (the first one is the admin). */
+  async register(username = `u${randomUUID().slice(0, 8)}`): Promise<TestInstall> {
+    const configDir = await this.#dir();
+    const res = await register({ server: this.url, configDir, passphrase: PASSPHRASE }, { username, password: PASSWORD, invite: await mintInvite(this.url) });
+    const client = this.#track(await DialtoneClient.fromStore(res.store));
+    await client.reconcile();
+    return { client, configDir, username };
+  }
+
+  /** Logs an existing account in from a new install: a new device. */
+  async newDevice(username: string): Promise<TestInstall> {
+    const configDir = await this.#dir();
+    const res = await login({ server: this.url, configDir, passphrase: PASSPHRASE }, { username, password: PASSWORD });
+    return { client: this.#track(await DialtoneClient.fromStore(res.store)), configDir, username };
+  }
+
+  /** Opens another client on an install's keystore (a second process of the same install). */
+  async reopen(install: TestInstall): Promise<DialtoneClient> {
+    return this.#track(await DialtoneClient.open({ server: this.url, configDir: install.configDir, passphrase: PASSPHRASE }));
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.#clients) await c.close().catch(() => {});
+    await this.server.close();
+    await this.#db.close();
+    await this.#source.stop();
+    for (const d of this.#dirs) await rm(d, { recursive: true, force: true });
+  }
+}
+
+/** Polls `check` until it returns a value (or throws after `timeoutMs`). */
+export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,772 @@
+// The bad-input suite: every RPC of every service, called with empty, oversize and malformed
+// fields, unknown ids, no session, a garbage session and a non-admin where an admin is needed.
+// Each case checks the exact Connect code, that the message names the field, and that nothing
+// was written (every table dumped before and after the call). It runs once per database kind
+// (validation.pglite.test.ts, validation.postgres.test.ts).
+import { randomBytes, randomUUID } from "node:crypto";
+import http from "node:http";
+import http2 from "node:http2";
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import type { KeyKind } from "../gen/dialtone/v1/envelope_pb.js";
+import { MessageService } from "../gen/dialtone/v1/message_service_pb.js";
+import { PresenceService } from "../gen/dialtone/v1/presence_service_pb.js";
+import { MAX_REQUEST_BYTES } from "../server/app.js";
+import type { Database } from "../server/db/client.js";
+import { LIMITS } from "../server/domain/validate.js";
+import {
+  adminApi,
+  api,
+  bearer,
+  devicePublicKey,
+  envelopeValue,
+  mintInvite,
+  registerUser,
+  sealedValue,
+  type Api,
+  type TestUser,
+} from "./support/api.js";
+import { dumpAllTables, errorOf } from "./support/assertions.js";
+import { databaseSource, type DatabaseSource, type DbKind } from "./support/databases.js";
+import { startTestServer, type TestServer } from "./support/server.js";
+
+const PASSWORD = "correct horse battery";
+const KIND_CHANNEL = 1;
+const KIND_DIRECTORY = 2;
+
+/** A server with a few accounts and rows to aim bad calls at. */
+interface World {
+  s: TestServer;
+  db: Database;
+  /** The first account: an admin. */
+  admin: TestUser;
+  /** A plain member. */
+  member: TestUser;
+  /** A channel that exists, with one message from the admin. */
+  channelId: string;
+  messageId: string;
+  /** An unused invite (bad registrations must leave it unused). */
+  invite: string;
+  /** An invite that was revoked, and one whose single use is spent. */
+  revokedInvite: string;
+  usedInvite: string;
+  anon: Api;
+  /** A well-formed bearer token that is no session. */
+  garbage: Api;
+  /** Every account whose session the cases use. */
+  users: TestUser[];
+  /** When the sessions were opened (Date.now()). */
+  createdAt: number;
+  /** Anything else a describe block sets up. */
+  extra: Record<string, unknown>;
+  /** Subscribe streams opened by the cases' setup, aborted at teardown. */
+  streams: AbortController[];
+}
+
+type Call = (w: World) => Promise<unknown>;
+
+interface Case {
+  name: string;
+  call: Call;
+  code: Code;
+  /** What the error message must contain (the field), or match. */
+  names: string | RegExp;
+}
+
+/** Table name → its rows (as text), from a dumpAllTables dump. */
+function tablesOf(dump: string): Map<string, string> {
+  const lines = dump.split("\n");
+  const out = new Map<string, string>();
+  for (let i = 0; i + 1 < lines.length; i += 2) out.set(lines[i]!, lines[i + 1]!);
+  return out;
+}
+
+/** The tables whose rows differ between two dumps. */
+function changedTables(before: string, after: string): string[] {
+  const a = tablesOf(before);
+  const b = tablesOf(after);
+  return [...new Set([...a.keys(), ...b.keys()])].filter((t) => a.get(t) !== b.get(t)).sort();
+}
+
+/** The first item of a server stream (so a stream call can fail like a unary one). */
+async function firstItem(stream: AsyncIterable<unknown>): Promise<unknown> {
+  for await (const item of stream) return item;
+  return undefined;
+}
+
+/** A sealed-looking value whose base64 text is exactly `chars` long (chars % 4 === 0). */
+function sealedOfLength(chars: number): string {
+  const v = sealedValue((chars / 4) * 3 - 33);
+  if (v.length !== chars) throw new Error(`sealedOfLength(${chars}) gave ${v.length}`);
+  return v;
+}
+
+/** Base64 of `bytes` whose first byte is `version` (valid base64, wrong content). */
+const b64 = (version: number, bytes: number) => Buffer.concat([Buffer.from([version]), randomBytes(bytes - 1)]).toString("base64");
+
+const uuidCases = (rpc: string, field: string, make: (v: string) => Call): Case[] => [
+  { name: `${rpc}: ${field} empty`, call: make(""), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} not a UUID`, call: make("not-a-uuid"), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} one digit short`, call: make(randomUUID().slice(0, -1)), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} in braces`, call: make(`{${randomUUID()}}`), code: Code.InvalidArgument, names: field },
+];
+
+/** Bad values for a sealed field (base64 of 0x01 || epoch || nonce || ciphertext || tag). */
+const sealedCases = (rpc: string, field: string, limit: number, make: (v: string) => Call): Case[] => [
+  { name: `${rpc}: ${field} empty`, call: make(""), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} not base64`, call: make("this is not base64!"), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} base64url`, call: make(sealedValue(30).replaceAll("+", "-").replaceAll("/", "_") + "-_"), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} unpadded base64`, call: make(sealedValue(17).replace(/=+$/, "")), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} version 2`, call: make(b64(2, 64)), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} version 0`, call: make(b64(0, 64)), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} shorter than a sealed value`, call: make(b64(1, 32)), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} ${limit + 4} chars (limit ${limit})`, call: make(sealedOfLength(limit + 4)), code: Code.InvalidArgument, names: field },
+];
+
+/** No session, and a session token that is not one. */
+const authCases = (rpc: string, call: (a: Api, w: World) => Promise<unknown>): Case[] => [
+  { name: `${rpc}: no session`, call: (w) => call(w.anon, w), code: Code.Unauthenticated, names: /Authorization: Bearer/ },
+  { name: `${rpc}: garbage bearer token`, call: (w) => call(w.garbage, w), code: Code.Unauthenticated, names: /session/ },
+  {
+    name: `${rpc}: not a bearer scheme`,
+    call: (w) => call(api(w.s.url, { authorization: `Basic ${Buffer.from("a:b").toString("base64")}` }), w),
+    code: Code.Unauthenticated,
+    names: /session/,
+  },
+];
+
+/** Admin-only calls: no credentials, a garbage session, a wrong admin token, a member. */
+const adminCases = (rpc: string, call: (a: Api, w: World) => Promise<unknown>, admin: "invite" | "channel"): Case[] => [
+  ...authCases(rpc, call).map((c) => (admin === "invite" ? { ...c, names: /admin/ } : c)),
+  ...(admin === "invite"
+    ? [{ name: `${rpc}: wrong admin token`, call: (w: World) => call(api(w.s.url, { "x-admin-token": "wrong-token-0123456789abcdef" }), w), code: Code.PermissionDenied, names: /admin token/ }]
+    : []),
+  { name: `${rpc}: a member session`, call: (w) => call(w.member.api, w), code: Code.PermissionDenied, names: /admin/ },
+];
+
+const newChannel = () => ({ channelId: randomUUID(), encryptedName: sealedValue() });
+const newMessage = (channelId: string) => ({
+  messageId: randomUUID(),
+  channelId,
+  encryptedBody: sealedValue(),
+  encryptedSenderName: sealedValue(),
+  keyEpoch: 1,
+});
+const channelEnvelope = (w: World, over: Record<string, unknown> = {}) => ({
+  kind: KIND_CHANNEL,
+  scopeId: w.channelId,
+  epoch: 1,
+  recipientDeviceId: w.member.deviceId,
+  ciphertext: envelopeValue(),
+  ...over,
+});
+const registration = (w: World, over: Record<string, unknown> = {}) => ({
+  username: `new-${randomUUID().slice(0, 8)}`,
+  password: PASSWORD,
+  inviteToken: w.invite,
+  devicePublicKey: devicePublicKey(),
+  ...over,
+});
+const login = (w: World, over: Record<string, unknown> = {}) => ({
+  username: w.member.username,
+  password: PASSWORD,
+  devicePublicKey: w.member.publicKey,
+  ...over,
+});
+const manyUuids = (n: number) => Array.from({ length: n }, () => randomUUID());
+
+/** Code.ResourceExhausted from "resource_exhausted". */
+function codeFromName(name: string): Code {
+  const key = name.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase()) as keyof typeof Code;
+  return Code[key] ?? Code.Unknown;
+}
+
+interface RawBody {
+  /** Send headers announcing this many body bytes, then wait for the answer without sending them. */
+  announce?: number;
+  /** Or send this body in full. */
+  body?: Buffer;
+}
+
+/** A Connect unary call over raw HTTP/1.1 (JSON); resolves the response, rejects a ConnectError. */
+function connectUnary(url: string, path: string, token: string, o: RawBody): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const length = o.announce ?? o.body!.length;
+    const req = http.request(`${url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(length), authorization: `Bearer ${token}` },
+    });
+    req.on("error", reject);
+    req.on("response", (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        req.destroy();
+        const text = Buffer.concat(chunks).toString("utf8");
+        try {
+          const json = JSON.parse(text) as { code?: string; message?: string };
+          if (res.statusCode === 200) resolve(json);
+          else reject(new ConnectError(json.message ?? text, codeFromName(json.code ?? "unknown")));
+        } catch {
+          reject(new ConnectError(`HTTP ${res.statusCode}: ${text}`, Code.Unknown));
+        }
+      });
+    });
+    if (o.body) req.end(o.body);
+    else req.flushHeaders();
+  });
+}
+
+/** A gRPC unary call over raw h2c; resolves the response bytes, rejects a ConnectError. */
+function grpcUnary(url: string, path: string, token: string, o: RawBody): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(url);
+    session.on("error", reject);
+    const stream = session.request({
+      ":method": "POST",
+      ":path": path,
+      "content-type": "application/grpc+proto",
+      te: "trailers",
+      authorization: `Bearer ${token}`,
+    });
+    let status: string | undefined;
+    let message = "";
+    const take = (h: http2.IncomingHttpHeaders) => {
+      if (h["grpc-status"] !== undefined) status = String(h["grpc-status"]);
+      if (h["grpc-message"] !== undefined) message = decodeURIComponent(String(h["grpc-message"]));
+    };
+    const chunks: Buffer[] = [];
+    stream.on("response", take);
+    stream.on("trailers", take);
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("error", reject);
+    stream.on("end", () => {
+      stream.close();
+      session.close();
+      if (status === "0") resolve(Buffer.concat(chunks).subarray(5));
+      else reject(new ConnectError(message, Number(status ?? Code.Unknown)));
+    });
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(o.announce ?? o.body!.length, 1);
+    if (o.body) stream.end(Buffer.concat([prefix, o.body]));
+    else stream.write(prefix);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cases, per service. Calls go through the typed clients (Connect, JSON).
+
+const authServiceCases: Case[] = [
+  { name: "Register: username empty", call: (w) => w.anon.auth.register(registration(w, { username: "" })), code: Code.InvalidArgument, names: "username" },
+  { name: "Register: username of 1 character", call: (w) => w.anon.auth.register(registration(w, { username: "a" })), code: Code.InvalidArgument, names: "username" },
+  { name: "Register: username of 33 characters", call: (w) => w.anon.auth.register(registration(w, { username: "u".repeat(33) })), code: Code.InvalidArgument, names: "username" },
+  { name: "Register: username only spaces", call: (w) => w.anon.auth.register(registration(w, { username: "     " })), code: Code.InvalidArgument, names: "username" },
+  { name: "Register: username with a NUL", call: (w) => w.anon.auth.register(registration(w, { username: "ab\u0000cd" })), code: Code.InvalidArgument, names: "username" },
+  { name: "Register: username with a zero-width space", call: (w) => w.anon.auth.register(registration(w, { username: "ab\u200bcd" })), code: Code.InvalidArgument, names: "username" },
+  { name: "Register: username of 1 KiB", call: (w) => w.anon.auth.register(registration(w, { username: "x".repeat(1024) })), code: Code.InvalidArgument, names: "username" },
+  { name: "Register: username taken (other case, padded)", call: (w) => w.anon.auth.register(registration(w, { username: ` ${w.member.username.toUpperCase()} ` })), code: Code.AlreadyExists, names: "username" },
+  { name: "Register: password empty", call: (w) => w.anon.auth.register(registration(w, { password: "" })), code: Code.InvalidArgument, names: "password" },
+  { name: "Register: password of 7 characters", call: (w) => w.anon.auth.register(registration(w, { password: "1234567" })), code: Code.InvalidArgument, names: "password" },
+  { name: "Register: password of 257 characters", call: (w) => w.anon.auth.register(registration(w, { password: "p".repeat(257) })), code: Code.InvalidArgument, names: "password" },
+  { name: "Register: invite_token empty", call: (w) => w.anon.auth.register(registration(w, { inviteToken: "" })), code: Code.InvalidArgument, names: "invite_token" },
+  { name: "Register: invite_token of 257 characters", call: (w) => w.anon.auth.register(registration(w, { inviteToken: "t".repeat(257) })), code: Code.InvalidArgument, names: "invite_token" },
+  { name: "Register: invite_token unknown", call: (w) => w.anon.auth.register(registration(w, { inviteToken: randomBytes(32).toString("base64url") })), code: Code.NotFound, names: "invite_token" },
+  { name: "Register: invite_token revoked", call: (w) => w.anon.auth.register(registration(w, { inviteToken: w.revokedInvite })), code: Code.FailedPrecondition, names: "invite_token" },
+  { name: "Register: invite_token used up", call: (w) => w.anon.auth.register(registration(w, { inviteToken: w.usedInvite })), code: Code.FailedPrecondition, names: "invite_token" },
+  { name: "Register: device_public_key empty", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: "" })), code: Code.InvalidArgument, names: "device_public_key" },
+  { name: "Register: device_public_key not base64", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: "not a key at all!" })), code: Code.InvalidArgument, names: "device_public_key" },
+  { name: "Register: device_public_key of 31 bytes", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: randomBytes(31).toString("base64") })), code: Code.InvalidArgument, names: "device_public_key" },
+  { name: "Register: device_public_key of 33 bytes", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: randomBytes(33).toString("base64") })), code: Code.InvalidArgument, names: "device_public_key" },
+  { name: "Register: device_public_key all zero", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: Buffer.alloc(32).toString("base64") })), code: Code.InvalidArgument, names: "device_public_key" },
+  { name: "Register: device_public_key base64url", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: randomBytes(32).toString("base64url") })), code: Code.InvalidArgument, names: "device_public_key" },
+  { name: "Register: device_public_key of 1 KiB", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: randomBytes(768).toString("base64") })), code: Code.InvalidArgument, names: "device_public_key" },
+
+  { name: "Login: username empty", call: (w) => w.anon.auth.login(login(w, { username: "" })), code: Code.InvalidArgument, names: "username" },
+  { name: "Login: username of 33 characters", call: (w) => w.anon.auth.login(login(w, { username: "u".repeat(33) })), code: Code.InvalidArgument, names: "username" },
+  { name: "Login: username with a control character", call: (w) => w.anon.auth.login(login(w, { username: "ab\u0007cd" })), code: Code.InvalidArgument, names: "username" },
+  { name: "Login: password empty", call: (w) => w.anon.auth.login(login(w, { password: "" })), code: Code.InvalidArgument, names: "password" },
+  { name: "Login: password of 1025 characters", call: (w) => w.anon.auth.login(login(w, { password: "p".repeat(1025) })), code: Code.InvalidArgument, names: "password" },
+  { name: "Login: device_public_key empty", call: (w) => w.anon.auth.login(login(w, { devicePublicKey: "" })), code: Code.InvalidArgument, names: "device_public_key" },
+  { name: "Login: device_public_key not base64", call: (w) => w.anon.auth.login(login(w, { devicePublicKey: "%%%%" })), code: Code.InvalidArgument, names: "device_public_key" },
+  { name: "Login: device_public_key of 16 bytes", call: (w) => w.anon.auth.login(login(w, { devicePublicKey: randomBytes(16).toString("base64") })), code: Code.InvalidArgument, names: "device_public_key" },
+  { name: "Login: wrong password", call: (w) => w.anon.auth.login(login(w, { password: "not the password" })), code: Code.Unauthenticated, names: /username or password/ },
+  {
+    name: "Login: wrong password from a new device registers no device",
+    call: (w) => w.anon.auth.login(login(w, { password: "still not the password", devicePublicKey: devicePublicKey() })),
+    code: Code.Unauthenticated,
+    names: /username or password/,
+  },
+  { name: "Login: unknown username", call: (w) => w.anon.auth.login(login(w, { username: `nobody-${randomUUID().slice(0, 8)}` })), code: Code.Unauthenticated, names: /username or password/ },
+
+  ...authCases("Logout", (a) => a.auth.logout({})),
+  ...authCases("GetSession", (a) => a.auth.getSession({})),
+];
+
+const inviteServiceCases: Case[] = [
+  ...adminCases("CreateInvite", (a) => a.invite.createInvite({}), "invite"),
+  ...[0, 59, 2_592_001, 4_294_967_295].map((v) => ({
+    name: `CreateInvite: lifetime_seconds ${v}`,
+    call: (w: World) => adminApi(w.s.url).invite.createInvite({ lifetimeSeconds: v }),
+    code: Code.InvalidArgument,
+    names: "lifetime_seconds",
+  })),
+  ...[0, 1001, 4_294_967_295].map((v) => ({
+    name: `CreateInvite: max_uses ${v}`,
+    call: (w: World) => adminApi(w.s.url).invite.createInvite({ maxUses: v }),
+    code: Code.InvalidArgument,
+    names: "max_uses",
+  })),
+  { name: "CreateInvite: max_uses 0 from an admin session", call: (w) => w.admin.api.invite.createInvite({ maxUses: 0 }), code: Code.InvalidArgument, names: "max_uses" },
+  ...adminCases("ListInvites", (a) => a.invite.listInvites({ includeInactive: true }), "invite"),
+  ...adminCases("RevokeInvite", (a) => a.invite.revokeInvite({ inviteId: randomUUID() }), "invite"),
+  ...uuidCases("RevokeInvite", "invite_id", (v) => (w) => adminApi(w.s.url).invite.revokeInvite({ inviteId: v })),
+  { name: "RevokeInvite: invite_id unknown", call: (w) => adminApi(w.s.url).invite.revokeInvite({ inviteId: randomUUID() }), code: Code.NotFound, names: "invite_id" },
+];
+
+const deviceServiceCases: Case[] = [
+  ...authCases("ListDevices", (a) => a.device.listDevices({})),
+  { name: "ListDevices: user_ids[0] not a UUID", call: (w) => w.member.api.device.listDevices({ userIds: ["nope"] }), code: Code.InvalidArgument, names: "user_ids[0]" },
+  { name: "ListDevices: user_ids[1] empty", call: (w) => w.member.api.device.listDevices({ userIds: [w.admin.userId, ""] }), code: Code.InvalidArgument, names: "user_ids[1]" },
+  { name: "ListDevices: 1001 user_ids", call: (w) => w.member.api.device.listDevices({ userIds: manyUuids(1001) }), code: Code.InvalidArgument, names: "user_ids" },
+  ...authCases("RevokeDevice", (a, w) => a.device.revokeDevice({ deviceId: w.member.deviceId })),
+  ...uuidCases("RevokeDevice", "device_id", (v) => (w) => w.member.api.device.revokeDevice({ deviceId: v })),
+  { name: "RevokeDevice: device_id unknown", call: (w) => w.member.api.device.revokeDevice({ deviceId: randomUUID() }), code: Code.NotFound, names: "device_id" },
+  { name: "RevokeDevice: another account's device, by a member", call: (w) => w.member.api.device.revokeDevice({ deviceId: w.admin.deviceId }), code: Code.PermissionDenied, names: "device_id" },
+];
+
+const put = (w: World, envelopes: Array<Record<string, unknown>>) => w.admin.api.envelope.putEnvelopes({ envelopes });
+const envelopeServiceCases: Case[] = [
+  ...authCases("PutEnvelopes", (a, w) => a.envelope.putEnvelopes({ envelopes: [channelEnvelope(w)] })),
+  { name: "PutEnvelopes: no envelopes", call: (w) => put(w, []), code: Code.InvalidArgument, names: "envelopes" },
+  { name: "PutEnvelopes: 1001 envelopes", call: (w) => put(w, Array.from({ length: 1001 }, (_, i) => channelEnvelope(w, { epoch: i + 1 }))), code: Code.InvalidArgument, names: "envelopes" },
+  { name: "PutEnvelopes: kind unspecified", call: (w) => put(w, [channelEnvelope(w, { kind: 0 })]), code: Code.InvalidArgument, names: "envelopes[0].kind" },
+  { name: "PutEnvelopes: kind 99", call: (w) => put(w, [channelEnvelope(w, { kind: 99 })]), code: Code.InvalidArgument, names: "envelopes[0].kind" },
+  ...uuidCases("PutEnvelopes (channel key)", "envelopes[0].scope_id", (v) => (w) => put(w, [channelEnvelope(w, { scopeId: v })])),
+  { name: "PutEnvelopes: channel key scoped \"directory\"", call: (w) => put(w, [channelEnvelope(w, { scopeId: "directory" })]), code: Code.InvalidArgument, names: "envelopes[0].scope_id" },
+  { name: "PutEnvelopes: directory key scoped to a channel", call: (w) => put(w, [channelEnvelope(w, { kind: KIND_DIRECTORY })]), code: Code.InvalidArgument, names: "envelopes[0].scope_id" },
+  { name: "PutEnvelopes: directory key with an empty scope", call: (w) => put(w, [channelEnvelope(w, { kind: KIND_DIRECTORY, scopeId: "" })]), code: Code.InvalidArgument, names: "envelopes[0].scope_id" },
+  { name: "PutEnvelopes: epoch 0", call: (w) => put(w, [channelEnvelope(w, { epoch: 0 })]), code: Code.InvalidArgument, names: "envelopes[0].epoch" },
+  ...uuidCases("PutEnvelopes", "envelopes[0].recipient_device_id", (v) => (w) => put(w, [channelEnvelope(w, { recipientDeviceId: v })])),
+  { name: "PutEnvelopes: ciphertext empty", call: (w) => put(w, [channelEnvelope(w, { ciphertext: "" })]), code: Code.InvalidArgument, names: "envelopes[0].ciphertext" },
+  { name: "PutEnvelopes: ciphertext not base64", call: (w) => put(w, [channelEnvelope(w, { ciphertext: "*".repeat(124) })]), code: Code.InvalidArgument, names: "envelopes[0].ciphertext" },
+  { name: "PutEnvelopes: ciphertext version 2", call: (w) => put(w, [channelEnvelope(w, { ciphertext: b64(2, 93) })]), code: Code.InvalidArgument, names: "envelopes[0].ciphertext" },
+  { name: "PutEnvelopes: ciphertext of 92 bytes", call: (w) => put(w, [channelEnvelope(w, { ciphertext: b64(1, 92) })]), code: Code.InvalidArgument, names: "envelopes[0].ciphertext" },
+  { name: "PutEnvelopes: ciphertext of 94 bytes", call: (w) => put(w, [channelEnvelope(w, { ciphertext: b64(1, 94) })]), code: Code.InvalidArgument, names: "envelopes[0].ciphertext" },
+  { name: "PutEnvelopes: ciphertext of 1028 chars (limit 1 KiB)", call: (w) => put(w, [channelEnvelope(w, { ciphertext: b64(1, 771) })]), code: Code.InvalidArgument, names: "envelopes[0].ciphertext" },
+  {
+    name: "PutEnvelopes: a bad second envelope stores neither",
+    call: (w) => put(w, [channelEnvelope(w), channelEnvelope(w, { epoch: 0 })]),
+    code: Code.InvalidArgument,
+    names: "envelopes[1].epoch",
+  },
+  { name: "PutEnvelopes: unknown channel", call: (w) => put(w, [channelEnvelope(w), channelEnvelope(w, { scopeId: randomUUID() })]), code: Code.NotFound, names: "envelopes[1].scope_id" },
+  {
+    name: "PutEnvelopes: unknown recipient device",
+    call: (w) => put(w, [channelEnvelope(w), channelEnvelope(w, { recipientDeviceId: randomUUID() })]),
+    code: Code.NotFound,
+    names: "envelopes[1].recipient_device_id",
+  },
+  ...authCases("ListEnvelopes", (a) => a.envelope.listEnvelopes({})),
+  { name: "ListEnvelopes: kind 99", call: (w) => w.member.api.envelope.listEnvelopes({ kind: 99 as KeyKind }), code: Code.InvalidArgument, names: "kind" },
+  // An empty scope_id is "unset" (match all), so the empty-UUID case does not apply.
+  ...uuidCases("ListEnvelopes (channel key)", "scope_id", (v) => (w) => w.member.api.envelope.listEnvelopes({ kind: KIND_CHANNEL, scopeId: v })).slice(1),
+  { name: "ListEnvelopes: scope_id neither a UUID nor \"directory\" (kind unset)", call: (w) => w.member.api.envelope.listEnvelopes({ scopeId: "general" }), code: Code.InvalidArgument, names: "scope_id" },
+  { name: "ListEnvelopes: directory key with a channel scope", call: (w) => w.member.api.envelope.listEnvelopes({ kind: KIND_DIRECTORY, scopeId: w.channelId }), code: Code.InvalidArgument, names: "scope_id" },
+  { name: "ListEnvelopes: channel key scoped \"directory\"", call: (w) => w.member.api.envelope.listEnvelopes({ kind: KIND_CHANNEL, scopeId: "directory" }), code: Code.InvalidArgument, names: "scope_id" },
+  ...authCases("ListMissingEnvelopes", (a) => a.envelope.listMissingEnvelopes({})),
+  { name: "ListMissingEnvelopes: kind 99", call: (w) => w.member.api.envelope.listMissingEnvelopes({ kind: 99 as KeyKind }), code: Code.InvalidArgument, names: "kind" },
+  ...uuidCases("ListMissingEnvelopes (channel key)", "scope_id", (v) => (w) => w.member.api.envelope.listMissingEnvelopes({ kind: KIND_CHANNEL, scopeId: v })).slice(1),
+  { name: "ListMissingEnvelopes: scope_id neither a UUID nor \"directory\" (kind unset)", call: (w) => w.member.api.envelope.listMissingEnvelopes({ scopeId: "general" }), code: Code.InvalidArgument, names: "scope_id" },
+  { name: "ListMissingEnvelopes: directory key with a channel scope", call: (w) => w.member.api.envelope.listMissingEnvelopes({ kind: KIND_DIRECTORY, scopeId: w.channelId }), code: Code.InvalidArgument, names: "scope_id" },
+  { name: "ListMissingEnvelopes: channel key scoped \"directory\"", call: (w) => w.member.api.envelope.listMissingEnvelopes({ kind: KIND_CHANNEL, scopeId: "directory" }), code: Code.InvalidArgument, names: "scope_id" },
+];
+
+const channelServiceCases: Case[] = [
+  ...authCases("ListChannels", (a) => a.channel.listChannels({})),
+  ...adminCases("CreateChannel", (a) => a.channel.createChannel(newChannel()), "channel"),
+  ...uuidCases("CreateChannel", "channel_id", (v) => (w) => w.admin.api.channel.createChannel({ ...newChannel(), channelId: v })),
+  ...sealedCases("CreateChannel", "encrypted_name", LIMITS.nameBytes, (v) => (w) => w.admin.api.channel.createChannel({ ...newChannel(), encryptedName: v })),
+  { name: "CreateChannel: existing channel_id with another name", call: (w) => w.admin.api.channel.createChannel({ channelId: w.channelId, encryptedName: sealedValue() }), code: Code.AlreadyExists, names: "channel_id" },
+  ...adminCases("RenameChannel", (a, w) => a.channel.renameChannel({ channelId: w.channelId, encryptedName: sealedValue() }), "channel"),
+  ...uuidCases("RenameChannel", "channel_id", (v) => (w) => w.admin.api.channel.renameChannel({ channelId: v, encryptedName: sealedValue() })),
+  ...sealedCases("RenameChannel", "encrypted_name", LIMITS.nameBytes, (v) => (w) => w.admin.api.channel.renameChannel({ channelId: w.channelId, encryptedName: v })),
+  { name: "RenameChannel: unknown channel_id", call: (w) => w.admin.api.channel.renameChannel({ channelId: randomUUID(), encryptedName: sealedValue() }), code: Code.NotFound, names: "channel_id" },
+  ...adminCases("DeleteChannel", (a, w) => a.channel.deleteChannel({ channelId: w.channelId }), "channel"),
+  ...uuidCases("DeleteChannel", "channel_id", (v) => (w) => w.admin.api.channel.deleteChannel({ channelId: v })),
+  { name: "DeleteChannel: unknown channel_id", call: (w) => w.admin.api.channel.deleteChannel({ channelId: randomUUID() }), code: Code.NotFound, names: "channel_id" },
+];
+
+const send = (w: World, over: Record<string, unknown>) => w.member.api.message.sendMessage({ ...newMessage(w.channelId), ...over });
+const messageServiceCases: Case[] = [
+  ...authCases("SendMessage", (a, w) => a.message.sendMessage(newMessage(w.channelId))),
+  ...uuidCases("SendMessage", "message_id", (v) => (w) => send(w, { messageId: v })),
+  ...uuidCases("SendMessage", "channel_id", (v) => (w) => send(w, { channelId: v })),
+  ...sealedCases("SendMessage", "encrypted_body", LIMITS.bodyBytes, (v) => (w) => send(w, { encryptedBody: v })),
+  ...sealedCases("SendMessage", "encrypted_sender_name", LIMITS.nameBytes, (v) => (w) => send(w, { encryptedSenderName: v })),
+  { name: "SendMessage: key_epoch 0", call: (w) => send(w, { keyEpoch: 0 }), code: Code.InvalidArgument, names: "key_epoch" },
+  { name: "SendMessage: unknown channel_id", call: (w) => send(w, { channelId: randomUUID() }), code: Code.NotFound, names: "channel_id" },
+  { name: "SendMessage: message_id of another sender's message", call: (w) => send(w, { messageId: w.messageId }), code: Code.AlreadyExists, names: "message_id" },
+  {
+    name: "SendMessage: own message_id again in another channel",
+    call: (w) => w.admin.api.message.sendMessage({ ...newMessage(String(w.extra.otherChannelId)), messageId: w.messageId }),
+    code: Code.AlreadyExists,
+    names: "message_id",
+  },
+  // JSON the typed clients cannot produce: the decoder names the field.
+  ...(
+    [
+      ["key_epoch -1", '{"keyEpoch": -1}', "key_epoch"],
+      ["key_epoch 2^32", '{"keyEpoch": 4294967296}', "key_epoch"],
+      ["key_epoch a string", '{"keyEpoch": "one"}', "key_epoch"],
+      ["channel_id a number", '{"channelId": 5}', "channel_id"],
+      ["encrypted_body an object", '{"encryptedBody": {}}', "encrypted_body"],
+      ["not JSON", "{", /cannot decode message dialtone.v1.SendMessageRequest/],
+      ["a JSON array", "[]", /cannot decode message dialtone.v1.SendMessageRequest/],
+    ] as const
+  ).map(([what, json, names]) => ({
+    name: `SendMessage (raw JSON): ${what}`,
+    call: (w: World) => connectUnary(w.s.url, "/dialtone.v1.MessageService/SendMessage", w.member.token, { body: Buffer.from(json) }),
+    code: Code.InvalidArgument,
+    names,
+  })),
+  ...authCases("ListMessages", (a, w) => a.message.listMessages({ channelId: w.channelId })),
+  ...uuidCases("ListMessages", "channel_id", (v) => (w) => w.member.api.message.listMessages({ channelId: v })),
+  ...[LIMITS.historyPage + 1, 1_000_000, 4_294_967_295].map((limit) => ({
+    name: `ListMessages: limit ${limit}`,
+    call: (w: World) => w.member.api.message.listMessages({ channelId: w.channelId, limit }),
+    code: Code.InvalidArgument,
+    names: "limit",
+  })),
+  { name: "ListMessages: unknown channel_id", call: (w) => w.member.api.message.listMessages({ channelId: randomUUID() }), code: Code.NotFound, names: "channel_id" },
+];
+
+const directoryServiceCases: Case[] = [
+  ...authCases("ListProfiles", (a) => a.directory.listProfiles({})),
+  ...authCases("SetProfile", (a) => a.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 1 })),
+  ...sealedCases("SetProfile", "encrypted_name", LIMITS.nameBytes, (v) => (w) => w.member.api.directory.setProfile({ encryptedName: v, keyEpoch: 1 })),
+  { name: "SetProfile: key_epoch 0", call: (w) => w.member.api.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 0 }), code: Code.InvalidArgument, names: "key_epoch" },
+  ...authCases("ListPresence", (a) => a.presence.listPresence({})),
+  { name: "ListPresence: user_ids[0] not a UUID", call: (w) => w.member.api.presence.listPresence({ userIds: ["x"] }), code: Code.InvalidArgument, names: "user_ids[0]" },
+  { name: "ListPresence: user_ids[2] with a trailing space", call: (w) => w.member.api.presence.listPresence({ userIds: [w.admin.userId, w.member.userId, `${w.admin.userId} `] }), code: Code.InvalidArgument, names: "user_ids[2]" },
+  { name: "ListPresence: 1001 user_ids", call: (w) => w.member.api.presence.listPresence({ userIds: manyUuids(1001) }), code: Code.InvalidArgument, names: "user_ids" },
+];
+
+const eventServiceCases: Case[] = [
+  ...authCases("Subscribe", (a) => firstItem(a.event.subscribe({}))),
+  ...authCases("Subscribe with after_seq", (a) => firstItem(a.event.subscribe({ afterSeq: 0n }))),
+  { name: "Subscribe: after_seq ahead of the feed", call: (w) => firstItem(w.member.api.event.subscribe({ afterSeq: 1_000_000n })), code: Code.FailedPrecondition, names: "after_seq" },
+];
+
+const voiceAuthCases: Case[] = [
+  ...authCases("Join", (a, w) => a.voice.join({ channelId: w.channelId, streamId: randomUUID() })),
+  ...authCases("Leave", (a, w) => a.voice.leave({ channelId: w.channelId })),
+  ...authCases("Signal", (a, w) => a.voice.signal({ channelId: w.channelId, recipientDeviceId: w.member.deviceId, encryptedPayload: sealedValue(), keyEpoch: 1 })),
+  ...authCases("GetIceServers", (a) => a.voice.getIceServers({})),
+  ...authCases("ListVoiceRooms", (a) => a.voice.listVoiceRooms({})),
+];
+
+// In the voice world the admin and the member are in w.channelId's room; the outsider is not.
+const adminStream = (w: World) => String(w.extra.adminStream);
+const signal = (w: World, over: Record<string, unknown>) =>
+  w.admin.api.voice.signal({ channelId: w.channelId, recipientDeviceId: w.member.deviceId, encryptedPayload: sealedValue(), keyEpoch: 1, ...over });
+const voiceRoomCases: Case[] = [
+  ...uuidCases("Join", "channel_id", (v) => (w) => w.admin.api.voice.join({ channelId: v, streamId: adminStream(w) })),
+  ...uuidCases("Join", "stream_id", (v) => (w) => w.admin.api.voice.join({ channelId: w.channelId, streamId: v })),
+  { name: "Join: stream_id of no open stream", call: (w) => w.admin.api.voice.join({ channelId: w.channelId, streamId: randomUUID() }), code: Code.InvalidArgument, names: "stream_id" },
+  { name: "Join: stream_id of another device's stream", call: (w) => w.admin.api.voice.join({ channelId: w.channelId, streamId: String(w.extra.memberStream) }), code: Code.InvalidArgument, names: "stream_id" },
+  { name: "Join: unknown channel_id", call: (w) => w.admin.api.voice.join({ channelId: randomUUID(), streamId: adminStream(w) }), code: Code.NotFound, names: "channel_id" },
+  ...uuidCases("Leave", "channel_id", (v) => (w) => w.admin.api.voice.leave({ channelId: v })),
+  { name: "Leave: a room the caller is not in", call: (w) => w.admin.api.voice.leave({ channelId: String(w.extra.otherChannelId) }), code: Code.FailedPrecondition, names: "channel_id" },
+  { name: "Leave: by a device in no room", call: (w) => (w.extra.outsider as TestUser).api.voice.leave({ channelId: w.channelId }), code: Code.FailedPrecondition, names: "channel_id" },
+  ...uuidCases("Signal", "channel_id", (v) => (w) => signal(w, { channelId: v })),
+  ...uuidCases("Signal", "recipient_device_id", (v) => (w) => signal(w, { recipientDeviceId: v })),
+  ...sealedCases("Signal", "encrypted_payload", LIMITS.signalBytes, (v) => (w) => signal(w, { encryptedPayload: v })),
+  { name: "Signal: key_epoch 0", call: (w) => signal(w, { keyEpoch: 0 }), code: Code.InvalidArgument, names: "key_epoch" },
+  { name: "Signal: a room the caller is not in", call: (w) => signal(w, { channelId: String(w.extra.otherChannelId) }), code: Code.FailedPrecondition, names: "channel_id" },
+  {
+    name: "Signal: from a device in no room",
+    call: (w) => (w.extra.outsider as TestUser).api.voice.signal({ channelId: w.channelId, recipientDeviceId: w.member.deviceId, encryptedPayload: sealedValue(), keyEpoch: 1 }),
+    code: Code.FailedPrecondition,
+    names: "channel_id",
+  },
+  { name: "Signal: recipient not in the room", call: (w) => signal(w, { recipientDeviceId: (w.extra.outsider as TestUser).deviceId }), code: Code.NotFound, names: "recipient_device_id" },
+  { name: "Signal: unknown recipient device", call: (w) => signal(w, { recipientDeviceId: randomUUID() }), code: Code.NotFound, names: "recipient_device_id" },
+];
+
+// ---------------------------------------------------------------------------------------------
+
+export function validationSuite(kind: DbKind) {
+  let source: DatabaseSource;
+  beforeAll(async () => {
+    source = await databaseSource(kind);
+  }, 60_000);
+  afterAll(async () => {
+    await source?.stop();
+  });
+
+  /** One server and world for the enclosing describe block. */
+  function useWorld(): () => World {
+    let world: World | undefined;
+    beforeAll(async () => {
+      const db = await source.fresh();
+      const s = await startTestServer(db);
+      const admin = await registerUser(s.url, "admin-user");
+      const usedInvite = await mintInvite(s.url);
+      const [member, invite, revoked] = await Promise.all([
+        registerUser(s.url, "member-user", usedInvite),
+        mintInvite(s.url),
+        adminApi(s.url).invite.createInvite({}),
+      ]);
+      const channelId = randomUUID();
+      const otherChannelId = randomUUID();
+      const [, , sent] = await Promise.all([
+        adminApi(s.url).invite.revokeInvite({ inviteId: revoked.invite!.inviteId }),
+        admin.api.channel.createChannel({ channelId: otherChannelId, encryptedName: sealedValue() }),
+        admin.api.channel.createChannel({ channelId, encryptedName: sealedValue() }).then(() => admin.api.message.sendMessage(newMessage(channelId))),
+      ]);
+      world = {
+        s,
+        db,
+        admin,
+        member,
+        users: [admin, member],
+        createdAt: Date.now(),
+        channelId,
+        messageId: sent.message!.messageId,
+        invite,
+        revokedInvite: revoked.token,
+        usedInvite,
+        anon: api(s.url),
+        garbage: api(s.url, bearer(randomBytes(32).toString("base64url"))),
+        extra: { otherChannelId },
+        streams: [],
+      };
+    }, 60_000);
+    afterAll(async () => {
+      if (!world) return;
+      // Closing the server ends the open Subscribe streams (unavailable) before the clients let go.
+      await world.s.close();
+      for (const ac of world.streams) ac.abort();
+      await world.db.close();
+    });
+    return () => world!;
+  }
+
+  /** Runs one bad call between two dumps of every table. */
+  async function expectRejected(w: World, c: Case) {
+    // Sliding expiry rewrites a session on its first use a minute after the last rewrite: once
+    // the sessions are that old, use them before the dump so the bad call itself writes nothing.
+    if (Date.now() - w.createdAt > 45_000) await Promise.all(w.users.map((u) => u.api.auth.getSession({})));
+    const before = await dumpAllTables(w.db);
+    const err = await errorOf(c.call(w));
+    const after = await dumpAllTables(w.db);
+    const names = typeof c.names === "string" ? expect.stringContaining(c.names) : expect.stringMatching(c.names);
+    expect(err ? { code: Code[err.code], message: err.rawMessage } : "accepted").toEqual({ code: Code[c.code], message: names });
+    expect(changedTables(before, after)).toEqual([]);
+  }
+
+  const each = (cases: Case[], world: () => World) => test.each(cases)("$name", (c) => expectRejected(world(), c));
+
+  // One server for everything: a rejected call changes nothing, so the cases cannot disturb
+  // one another. The blocks that need more state (voice rooms, a revoked device) add it first.
+  describe(`bad input on ${kind}`, () => {
+    const world = useWorld();
+    describe("AuthService", () => each(authServiceCases, world));
+    describe("InviteService", () => each(inviteServiceCases, world));
+    describe("DeviceService", () => each(deviceServiceCases, world));
+    describe("EnvelopeService", () => each(envelopeServiceCases, world));
+    describe("ChannelService", () => each(channelServiceCases, world));
+    describe("MessageService", () => each(messageServiceCases, world));
+    describe("DirectoryService and PresenceService", () => each(directoryServiceCases, world));
+    describe("EventService", () => each(eventServiceCases, world));
+    describe("VoiceService (auth)", () => each(voiceAuthCases, world));
+
+    describe("VoiceService rooms", () => {
+      /** Opens a Subscribe stream for `u`, keeps reading it, and returns its stream_id. */
+      async function openStream(w: World, u: TestUser): Promise<string> {
+        const ac = new AbortController();
+        w.streams.push(ac);
+        const it = u.api.event.subscribe({}, { signal: ac.signal })[Symbol.asyncIterator]();
+        const first = await it.next();
+        const item = (first.value as { item: { case: string; value: { streamId: string } } }).item;
+        if (item.case !== "hello") throw new Error("Subscribe did not start with hello");
+        void (async () => {
+          try {
+            while (!(await it.next()).done);
+          } catch {
+            // ended at teardown
+          }
+        })();
+        return item.value.streamId;
+      }
+      // The admin and the member are in w.channelId's room; the outsider has a stream but no room.
+      beforeAll(async () => {
+        const w = world();
+        const outsider = await registerUser(w.s.url, "outsider");
+        w.users.push(outsider);
+        w.extra.outsider = outsider;
+        w.extra.adminStream = await openStream(w, w.admin);
+        w.extra.memberStream = await openStream(w, w.member);
+        await openStream(w, outsider);
+        await w.admin.api.voice.join({ channelId: w.channelId, streamId: String(w.extra.adminStream) });
+        await w.member.api.voice.join({ channelId: w.channelId, streamId: String(w.extra.memberStream) });
+      });
+      each(voiceRoomCases, world);
+
+      test("a signal payload of exactly 64 KiB is relayed; the bad calls left the room as it was", async () => {
+        const w = world();
+        await signal(w, { encryptedPayload: sealedOfLength(LIMITS.signalBytes) });
+        const rooms = await w.member.api.voice.listVoiceRooms({});
+        expect(rooms.rooms).toHaveLength(1);
+        expect(rooms.rooms[0]!.members.map((m) => m.deviceId).sort()).toEqual([w.admin.deviceId, w.member.deviceId].sort());
+      });
+    });
+
+    describe("revoked devices", () => {
+      // The member logs in on a second device, then revokes it.
+      beforeAll(async () => {
+        const w = world();
+        const key = devicePublicKey();
+        const second = await w.anon.auth.login({ username: w.member.username, password: PASSWORD, devicePublicKey: key });
+        await w.member.api.device.revokeDevice({ deviceId: second.session!.deviceId });
+        w.extra.revokedKey = key;
+        w.extra.revokedDevice = second.session!.deviceId;
+        w.extra.revokedSession = api(w.s.url, bearer(second.session!.token));
+      });
+      each(
+        [
+          {
+            name: "Login: with a revoked device's key",
+            call: (w) => w.anon.auth.login({ username: w.member.username, password: PASSWORD, devicePublicKey: String(w.extra.revokedKey) }),
+            code: Code.PermissionDenied,
+            names: "device_public_key",
+          },
+          { name: "GetSession: a revoked device's session", call: (w) => (w.extra.revokedSession as Api).auth.getSession({}), code: Code.Unauthenticated, names: /session/ },
+          { name: "SendMessage: a revoked device's session", call: (w) => (w.extra.revokedSession as Api).message.sendMessage(newMessage(w.channelId)), code: Code.Unauthenticated, names: /session/ },
+          {
+            name: "PutEnvelopes: to a revoked device",
+            call: (w) => put(w, [channelEnvelope(w, { recipientDeviceId: String(w.extra.revokedDevice) })]),
+            code: Code.NotFound,
+            names: "envelopes[0].recipient_device_id",
+          },
+        ],
+        world,
+      );
+    });
+
+    describe("request size (1 MiB)", () => {
+      each(
+        [
+          {
+            name: "Connect: a body of 1 MiB + 1 byte is refused from its Content-Length",
+            call: (w) => connectUnary(w.s.url, "/dialtone.v1.AuthService/GetSession", w.member.token, { announce: MAX_REQUEST_BYTES + 1 }),
+            code: Code.ResourceExhausted,
+            names: /larger than configured readMaxBytes 1048576/,
+          },
+          {
+            name: "Connect: a 4 MiB body is refused from its Content-Length",
+            call: (w) => connectUnary(w.s.url, "/dialtone.v1.MessageService/SendMessage", w.member.token, { announce: 4 * MAX_REQUEST_BYTES }),
+            code: Code.ResourceExhausted,
+            names: /larger than configured readMaxBytes/,
+          },
+          {
+            name: "gRPC: a message of 1 MiB + 1 byte is refused from its length prefix",
+            call: (w) => grpcUnary(w.s.url, "/dialtone.v1.AuthService/GetSession", w.member.token, { announce: MAX_REQUEST_BYTES + 1 }),
+            code: Code.ResourceExhausted,
+            names: /larger than configured readMaxBytes 1048576/,
+          },
+          {
+            name: "gRPC: a SendMessage of 4 MiB is refused from its length prefix",
+            call: (w) => grpcUnary(w.s.url, "/dialtone.v1.MessageService/SendMessage", w.member.token, { announce: 4 * MAX_REQUEST_BYTES }),
+            code: Code.ResourceExhausted,
+            names: /larger than configured readMaxBytes/,
+          },
+        ],
+        world,
+      );
+
+      test("a body of exactly 1 MiB is accepted (Connect JSON padded with spaces, gRPC with an unknown field)", async () => {
+        const w = world();
+        const json = Buffer.alloc(MAX_REQUEST_BYTES, " ");
+        json.write("{}");
+        const viaConnect = (await connectUnary(w.s.url, "/dialtone.v1.AuthService/GetSession", w.member.token, { body: json })) as { userId: string };
+        expect(viaConnect.userId).toBe(w.member.userId);
+        // GetSessionRequest with field 15 (bytes): tag 0x7a, a 3-byte varint length, then the bytes.
+        const length = MAX_REQUEST_BYTES - 4;
+        const message = Buffer.alloc(MAX_REQUEST_BYTES);
+        message.set([0x7a, (length & 0x7f) | 0x80, ((length >> 7) & 0x7f) | 0x80, length >> 14]);
+        await expect(grpcUnary(w.s.url, "/dialtone.v1.AuthService/GetSession", w.member.token, { body: message })).resolves.toBeDefined();
+      });
+
+      test("typed clients sending over 1 MiB are refused and nothing is written", async () => {
+        const w = world();
+        const over = sealedOfLength(4 * Math.ceil((MAX_REQUEST_BYTES + 1024) / 4));
+        const grpc = createGrpcTransport({ baseUrl: w.s.url, idleConnectionTimeoutMs: 5 });
+        const calls: Array<[string, () => Promise<unknown>]> = [
+          ["SendMessage (Connect JSON)", () => send(w, { encryptedBody: over })],
+          ["SendMessage (gRPC)", () => createClient(MessageService, grpc).sendMessage({ ...newMessage(w.channelId), encryptedBody: over }, { headers: bearer(w.member.token) })],
+          ["Register (Connect JSON)", () => w.anon.auth.register(registration(w, { username: over }))],
+          ["ListPresence with 30,000 ids (Connect JSON)", () => w.member.api.presence.listPresence({ userIds: manyUuids(30_000) })],
+          ["ListPresence with 30,000 ids (gRPC)", () => createClient(PresenceService, grpc).listPresence({ userIds: manyUuids(30_000) }, { headers: bearer(w.member.token) })],
+        ];
+        await Promise.all([w.admin, w.member].map((u) => u.api.auth.getSession({})));
+        const before = await dumpAllTables(w.db);
+        for (const [label, call] of calls) {
+          const err = await errorOf(call());
+          // The server answers resource_exhausted as soon as it sees the size; when the client is
+          // still uploading, the connection may be reset before it reads that answer (ECONNRESET on
+          // HTTP/1.1, NGHTTP2_ENHANCE_YOUR_CALM on HTTP/2). Never accepted, never invalid_argument.
+          const seen = err ? (err.code === Code.ResourceExhausted ? "resource_exhausted" : /ECONNRESET|NGHTTP2|socket hang up|EPIPE/.test(err.rawMessage) ? "reset" : `${Code[err.code]}: ${err.rawMessage}`) : "accepted";
+          expect([label, seen]).toEqual([label, expect.stringMatching(/^(resource_exhausted|reset)$/)]);
+        }
+        expect(changedTables(before, await dumpAllTables(w.db))).toEqual([]);
+        // The server still answers; the invite the oversize Register carried is checked under "limits".
+        expect((await w.member.api.auth.getSession({})).userId).toBe(w.member.userId);
+      });
+    });
+
+    // Last: these calls succeed and write (and make every later dump bigger).
+    describe("limits", () => {
+      test("the invite every bad registration carried is still good", async () => {
+        const w = world();
+        const res = await w.anon.auth.register(registration(w));
+        expect(res.session?.isAdmin).toBe(false);
+      });
+
+      test("every limit is inclusive: values exactly at it are accepted", async () => {
+        const w = world();
+        const adminToken = adminApi(w.s.url).invite;
+        for (const init of [{ lifetimeSeconds: 60 }, { lifetimeSeconds: 2_592_000 }, { maxUses: 1 }, { maxUses: 1000 }]) {
+          expect((await adminToken.createInvite(init)).token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        }
+        const long = await w.anon.auth.register(registration(w, { username: "u".repeat(32), password: "p".repeat(256), inviteToken: await mintInvite(w.s.url) }));
+        expect(long.session?.userId).toBeTruthy();
+        const short = await w.anon.auth.register(registration(w, { username: "ab", password: "p".repeat(8), inviteToken: await mintInvite(w.s.url) }));
+        expect(short.session?.userId).toBeTruthy();
+        expect((await w.anon.auth.login({ username: "U".repeat(32), password: "p".repeat(256), devicePublicKey: devicePublicKey() })).deviceCreated).toBe(true);
+
+        const name1k = sealedOfLength(LIMITS.nameBytes);
+        const channelId = randomUUID();
+        await w.admin.api.channel.createChannel({ channelId, encryptedName: name1k });
+        await w.admin.api.channel.renameChannel({ channelId, encryptedName: sealedOfLength(LIMITS.nameBytes) });
+        const body64k = sealedOfLength(LIMITS.bodyBytes);
+        const sent = await w.member.api.message.sendMessage({ ...newMessage(channelId), encryptedBody: body64k, encryptedSenderName: name1k });
+        expect(sent.message?.encryptedBody).toBe(body64k);
+        expect((await w.member.api.message.listMessages({ channelId, limit: LIMITS.historyPage })).messages).toHaveLength(1);
+        expect((await w.member.api.message.listMessages({ channelId, limit: 1 })).messages).toHaveLength(1);
+        expect((await w.member.api.directory.setProfile({ encryptedName: name1k, keyEpoch: 1 })).profile?.encryptedName).toBe(name1k);
+
+        const ids = [w.admin.userId, ...manyUuids(LIMITS.idsPerCall - 1)];
+        expect((await w.member.api.device.listDevices({ userIds: ids })).devices.map((d) => d.deviceId)).toEqual([w.admin.deviceId]);
+        expect((await w.member.api.presence.listPresence({ userIds: ids })).presences).toHaveLength(1);
+        const envelopes = Array.from({ length: LIMITS.envelopesPerCall }, (_, i) => channelEnvelope(w, { scopeId: channelId, epoch: i + 1 }));
+        expect(await w.admin.api.envelope.putEnvelopes({ envelopes })).toMatchObject({ stored: LIMITS.envelopesPerCall, alreadyPresent: 0 });
+        // A scope filter in upper case finds the envelopes stored under the lower-case id.
+        expect((await w.member.api.envelope.listEnvelopes({ kind: KIND_CHANNEL, scopeId: channelId.toUpperCase() })).envelopes).toHaveLength(LIMITS.envelopesPerCall);
+        expect((await w.admin.api.envelope.listMissingEnvelopes({ scopeId: channelId.toUpperCase() })).missing.map((m) => m.scopeId)).toContain(channelId);
+        expect(await w.admin.api.envelope.putEnvelopes({ envelopes: [channelEnvelope(w, { kind: KIND_DIRECTORY, scopeId: "directory" })] })).toMatchObject({ stored: 1 });
+      });
+    });
+  });
+}

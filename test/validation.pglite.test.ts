@@ -1,0 +1,3 @@
+import { validationSuite } from "./validation-suite.js";
+
+validationSuite("pglite");

@@ -1,0 +1,209 @@
+// The media loop, one 20 ms slot at a time: capture → speaking gate (PTT/VAD/mute, with the
+// VAD's attack frames sent as pre-roll) → Opus → RTP to every ready peer; and per remote
+// device: jitter buffer → decode/conceal → mix of all speakers → playback and --record.
+import type { AudioEncoder, Codec } from "../codec/codec.js";
+import { mixFrames } from "../codec/mixer.js";
+import { PeerPlayout, type PlayoutStats } from "../codec/playout.js";
+import type { Logger } from "../log.js";
+import type { SpeakingControl } from "../ptt/speaking.js";
+import type { RtpIn } from "../rtc/peer.js";
+import type { AudioBackend, AudioInput, AudioOutput } from "./backend.js";
+import { nullOutput } from "./backend.js";
+import { MediaClock } from "./clock.js";
+import { FRAME_MS, FRAME_SAMPLES, frameLevel, silentFrame, type Frame } from "./format.js";
+import { WavRecorder } from "./wav.js";
+
+/** A remote device counts as speaking this long after its last packet (senders stop when silent). */
+const SPEAKING_HOLD_MS = 400;
+
+export interface EngineCounters {
+  framesSent: number;
+  bytesSent: number;
+  /** Frames not sent because we were not speaking (or muted). */
+  framesGated: number;
+  packetsReceived: number;
+  bytesReceived: number;
+  captureUnderruns: number;
+}
+
+export interface EngineOptions {
+  backend: AudioBackend;
+  codec: Codec;
+  speaking: SpeakingControl;
+  log: Logger;
+  recordPath?: string;
+  /** Sends one packet to every ready peer; returns how many got it. */
+  send(payload: Uint8Array, seq: number, timestamp: number, marker: boolean): number;
+  /** Our speaking flag or a remote speaking flag changed. */
+  onSpeakingChange(): void;
+  onError(msg: string): void;
+  now?: () => number;
+}
+
+export class AudioEngine {
+  readonly counters: EngineCounters = { framesSent: 0, bytesSent: 0, framesGated: 0, packetsReceived: 0, bytesReceived: 0, captureUnderruns: 0 };
+  speaking = false;
+  inputLevel = 0;
+  private input: AudioInput | undefined;
+  private output: AudioOutput = nullOutput();
+  private recorder: WavRecorder | undefined;
+  private encoder: AudioEncoder;
+  private readonly playouts = new Map<string, PeerPlayout>();
+  private readonly remoteSpeaking = new Set<string>();
+  private readonly clock: MediaClock;
+  private readonly preRoll: Array<{ frame: Frame; slot: number }> = [];
+  private seq = Math.floor(Math.random() * 0x10000);
+  private readonly tsOffset = Math.floor(Math.random() * 0x1_0000_0000);
+  private readonly now: () => number;
+  private running = false;
+
+  constructor(private readonly o: EngineOptions) {
+    this.now = o.now ?? Date.now;
+    this.encoder = o.codec.createEncoder();
+    this.clock = new MediaClock((slot) => this.tick(slot), this.now);
+  }
+
+  /** Opens the devices (a failure is reported, and that direction stays silent) and starts the clock. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      this.input = await this.o.backend.openInput();
+    } catch (err) {
+      this.input = undefined;
+      this.o.onError(`audio input unavailable (${this.o.backend.name}): ${err instanceof Error ? err.message : String(err)}; sending silence`);
+    }
+    try {
+      this.output = await this.o.backend.openOutput();
+    } catch (err) {
+      this.output = nullOutput();
+      this.o.onError(`audio output unavailable (${this.o.backend.name}): ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (this.o.recordPath && !this.recorder) this.recorder = new WavRecorder(this.o.recordPath);
+    this.clock.start();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.clock.stop();
+    this.recorder?.flush();
+    await this.input?.close().catch(() => {});
+    await this.output.close().catch(() => {});
+    this.input = undefined;
+    this.output = nullOutput();
+    this.playouts.clear();
+    this.remoteSpeaking.clear();
+    this.speaking = false;
+    this.o.speaking.vad.reset();
+  }
+
+  /** Closes the recording (daemon exit). */
+  async close(): Promise<void> {
+    await this.stop();
+    this.recorder?.close();
+  }
+
+  receive(from: string, p: RtpIn): void {
+    if (!this.running) return;
+    let playout = this.playouts.get(from);
+    if (!playout) this.playouts.set(from, (playout = new PeerPlayout(this.o.codec.createDecoder())));
+    this.counters.packetsReceived++;
+    this.counters.bytesReceived += p.payload.length;
+    playout.push(p.seq, p.timestamp, p.payload, this.now());
+  }
+
+  removePeer(deviceId: string): void {
+    this.playouts.delete(deviceId);
+    if (this.remoteSpeaking.delete(deviceId)) this.o.onSpeakingChange();
+  }
+
+  /** Forgets the receive state of devices that left. */
+  retainPeers(present: ReadonlySet<string>): void {
+    for (const id of [...this.playouts.keys()]) if (!present.has(id)) this.removePeer(id);
+  }
+
+  isSpeaking(deviceId: string): boolean {
+    return this.remoteSpeaking.has(deviceId);
+  }
+
+  peerStats(deviceId: string): PlayoutStats | undefined {
+    return this.playouts.get(deviceId)?.stats();
+  }
+
+  allPeerStats(): PlayoutStats[] {
+    return [...this.playouts.values()].map((p) => p.stats());
+  }
+
+  get clockSkips(): number {
+    return this.clock.skipped;
+  }
+
+  private tick(slot: number): void {
+    try {
+      this.sendSide(slot);
+      this.receiveSide(slot);
+    } catch (err) {
+      this.o.log.error("media tick failed", { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  private sendSide(slot: number): void {
+    let frame = this.input?.read(slot) ?? null;
+    if (!frame) {
+      if (this.input) this.counters.captureUnderruns++;
+      frame = silentFrame();
+    }
+    this.inputLevel = frameLevel(frame);
+    const on = this.o.speaking.update(this.inputLevel);
+    const opened = on && !this.speaking;
+    if (on !== this.speaking) {
+      this.speaking = on;
+      this.o.onSpeakingChange();
+    }
+    if (!on) {
+      this.counters.framesGated++;
+      // Keep the frames that may open the gate, to send them once it opens (no clipped onsets).
+      this.preRoll.push({ frame, slot });
+      while (this.preRoll.length > this.o.speaking.vad.attackFrames - 1) this.preRoll.shift();
+      return;
+    }
+    const frames = this.preRoll.splice(0);
+    frames.push({ frame, slot });
+    // The marker bit flags the first packet of a talkspurt (RFC 3551 §4.1).
+    frames.forEach((f, i) => this.encodeAndSend(f.frame, f.slot, opened && i === 0));
+  }
+
+  private encodeAndSend(frame: Frame, slot: number, marker: boolean): void {
+    const packet = this.encoder.encode(frame);
+    // RTP time runs with the wall clock (960 per slot), through silences too (RFC 3551 §4.1).
+    const ts = (slot * FRAME_SAMPLES + this.tsOffset) >>> 0;
+    const seq = this.seq;
+    this.seq = (this.seq + 1) & 0xffff;
+    if (this.o.send(packet, seq, ts, marker) > 0) {
+      this.counters.framesSent++;
+      this.counters.bytesSent += packet.length;
+    }
+  }
+
+  private receiveSide(slot: number): void {
+    const nowMs = slot * FRAME_MS;
+    const frames: Frame[] = [];
+    let changed = false;
+    const wall = this.now();
+    for (const [id, p] of this.playouts) {
+      const f = p.next(nowMs);
+      if (f) frames.push(f);
+      const talking = wall - p.lastPacketAt < SPEAKING_HOLD_MS;
+      if (talking !== this.remoteSpeaking.has(id)) {
+        if (talking) this.remoteSpeaking.add(id);
+        else this.remoteSpeaking.delete(id);
+        changed = true;
+      }
+    }
+    const mixed = mixFrames(frames);
+    this.output.write(mixed, slot);
+    this.recorder?.write(mixed, slot);
+    if (changed) this.o.onSpeakingChange();
+  }
+}

@@ -1,0 +1,298 @@
+// The daemon's behaviour behind the IPC: join (validate, resolve and check ICE, join the room,
+// start the media loop), leave, mute, push-to-talk, state for WatchState, stats and shutdown.
+// Everything hardware- or network-shaped comes in through DaemonDeps.
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { JoinRequest } from "../gen/dialtone/voiced/v1/voiced_service_pb.js";
+import type { AudioBackend } from "./audio/backend.js";
+import { AudioEngine } from "./audio/engine.js";
+import type { Codec } from "./codec/codec.js";
+import type { VoicedConfig } from "./config.js";
+import type { Logger } from "./log.js";
+import type { PortalBus } from "./ptt/portal.js";
+import { SpeakingControl } from "./ptt/speaking.js";
+import { describeIce, IceConfigError, resolveIceConfig, type IceConfig, type IceServer } from "./rtc/ice-config.js";
+import type { PeerFactory } from "./rtc/peer.js";
+import { VoiceRoom, type RoomStatus as RoomPhase } from "./session/room.js";
+import { serverApi as defaultServerApi, type ServerApi } from "./session/server-api.js";
+import { RoomStatus, SpeakingMode, StateStore } from "./state.js";
+import { statsFields, type StatsSample } from "./stats.js";
+
+export interface DaemonDeps {
+  config: VoicedConfig;
+  log: Logger;
+  peerFactory: PeerFactory;
+  codec: Codec;
+  backend: AudioBackend;
+  openPortalBus: () => Promise<PortalBus>;
+  env: NodeJS.ProcessEnv;
+  probeTurn: (c: IceConfig) => Promise<void>;
+  serverApi?: (url: string, token: string) => ServerApi;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const invalid = (field: string, why: string) => new ConnectError(`${field}: ${why}`, Code.InvalidArgument);
+const STATUS: Record<RoomPhase, RoomStatus> = {
+  joining: RoomStatus.JOINING,
+  joined: RoomStatus.JOINED,
+  reconnecting: RoomStatus.RECONNECTING,
+  idle: RoomStatus.IDLE,
+};
+
+export class Daemon {
+  readonly state = new StateStore();
+  private readonly speaking: SpeakingControl;
+  private readonly engine: AudioEngine;
+  private room: VoiceRoom | undefined;
+  private ops: Promise<unknown> = Promise.resolve();
+  private ticker: NodeJS.Timeout | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
+  private lastStats: StatsSample | undefined;
+  private lastMeter = 0;
+
+  constructor(private readonly d: DaemonDeps) {
+    const { log } = d;
+    this.speaking = new SpeakingControl({
+      backend: d.config.pttBackend,
+      vadThreshold: d.config.vadThreshold,
+      openPortalBus: d.openPortalBus,
+      env: d.env,
+      log,
+      onInfo: (m) => this.state.info(m),
+      onError: (m) => this.notifyError(m),
+      onChange: () =>
+        this.state.update((s) => {
+          s.pushToTalkKey = this.speaking.key;
+          s.speakingMode = this.speaking.mode === "ptt" ? SpeakingMode.PUSH_TO_TALK : SpeakingMode.VOICE_ACTIVITY;
+        }),
+    });
+    this.engine = new AudioEngine({
+      backend: d.backend,
+      codec: d.codec,
+      speaking: this.speaking,
+      log,
+      ...(d.config.recordPath ? { recordPath: d.config.recordPath } : {}),
+      send: (payload, seq, ts, marker) => this.room?.sendRtp(payload, seq, ts, marker) ?? 0,
+      onSpeakingChange: () => this.refresh(),
+      onError: (m) => this.notifyError(m),
+    });
+    this.state.update((s) => {
+      s.vadThreshold = d.config.vadThreshold;
+      s.relayOnly = d.config.relayOnly;
+    });
+  }
+
+  /** Chooses PTT or VAD at start-up (the portal attempt fails fast without a session bus). */
+  async init(): Promise<void> {
+    await this.speaking.configure(this.d.config.pttKey);
+  }
+
+  private notifyError(m: string) {
+    this.d.log.warn("notice", { error: m });
+    this.state.error(m);
+  }
+
+  /** Operations that change the room run one after another. */
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.ops.then(op, op);
+    this.ops = run.catch(() => {});
+    return run;
+  }
+
+  join(req: JoinRequest): Promise<void> {
+    return this.serial(() => this.doJoin(req));
+  }
+
+  leave(): Promise<void> {
+    return this.serial(() => this.doLeave());
+  }
+
+  private async doJoin(req: JoinRequest): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(req.serverUrl);
+    } catch {
+      throw invalid("server_url", "not a URL");
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw invalid("server_url", "must be http:// or https://");
+    if (!req.sessionToken) throw invalid("session_token", "required");
+    if (!UUID.test(req.channelId)) throw invalid("channel_id", "not a UUID");
+    if (req.channelKey.length !== 32) throw invalid("channel_key", "must be 32 bytes");
+    if (req.keyEpoch < 1) throw invalid("key_epoch", "must be at least 1");
+    const { log, config } = this.d;
+    log.redact(req.sessionToken);
+    log.redact(Buffer.from(req.channelKey).toString("base64"));
+    log.redact(Buffer.from(req.channelKey).toString("hex"));
+
+    if (this.room) await this.doLeave();
+    const relayOnly = req.relayOnly || config.relayOnly;
+    this.state.update((s) => {
+      s.channelId = req.channelId;
+      s.status = RoomStatus.JOINING;
+      s.relayOnly = relayOnly;
+      s.members = [];
+    });
+    try {
+      const api = (this.d.serverApi ?? defaultServerApi)(url.origin, req.sessionToken);
+      const ice = await this.iceConfig(api, req.iceServers, relayOnly);
+      const room = new VoiceRoom({
+        api,
+        channelId: req.channelId,
+        channelKey: req.channelKey,
+        keyEpoch: req.keyEpoch,
+        peerFactory: this.d.peerFactory,
+        peerOptions: { iceServers: ice.servers, relayOnly },
+        log,
+        onRtp: (from, p) => this.engine.receive(from, p),
+        onChange: () => this.refresh(),
+        onStatus: (st, detail) => {
+          if (this.room !== room) return;
+          this.state.update((s) => (s.status = STATUS[st]));
+          if (st === "idle") {
+            // The server ended the membership for good (session refused, room gone).
+            void this.serial(async () => this.room === room && this.doLeave());
+          } else if (st === "reconnecting" && detail) this.state.info(`server connection lost (${detail}); reconnecting`);
+        },
+        onError: (m) => this.notifyError(m),
+      });
+      this.room = room;
+      await room.start();
+      this.state.update((s) => {
+        s.userId = room.userId;
+        s.deviceId = room.deviceId;
+      });
+      await this.engine.start();
+      this.startTimers();
+      log.info("voice joined", { channel: req.channelId, ice: describeIce(ice), relay_only: relayOnly });
+    } catch (err) {
+      this.room = undefined;
+      await this.engine.stop();
+      this.state.update((s) => {
+        s.channelId = "";
+        s.status = RoomStatus.IDLE;
+        s.members = [];
+      });
+      const ce = err instanceof ConnectError ? err : ConnectError.from(err);
+      this.notifyError(`join failed: ${ce.rawMessage}`);
+      throw ce;
+    }
+  }
+
+  /** Join's ICE servers, else the flags', else the server's; checked, and TURN probed. */
+  private async iceConfig(api: ServerApi, fromJoin: readonly IceServer[], relayOnly: boolean): Promise<IceConfig> {
+    const { log, config } = this.d;
+    let servers: IceServer[] = fromJoin.map((s) => ({ urls: [...s.urls], username: s.username, credential: s.credential }));
+    let source = "join";
+    if (!servers.length && config.iceServers.length) [servers, source] = [config.iceServers, "flags"];
+    if (!servers.length) {
+      const res = await api.voice.getIceServers({});
+      [servers, source] = [res.iceServers.map((s) => ({ urls: [...s.urls], username: s.username, credential: s.credential })), "server"];
+    }
+    let ice: IceConfig;
+    try {
+      ice = resolveIceConfig(servers, relayOnly);
+    } catch (err) {
+      throw new ConnectError(err instanceof IceConfigError ? err.message : String(err), Code.FailedPrecondition);
+    }
+    for (const w of ice.warnings) {
+      log.warn("ice config", { warning: w });
+      this.state.info(w);
+    }
+    if (ice.turn) {
+      try {
+        await this.d.probeTurn(ice);
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        if (relayOnly) throw new ConnectError(`relay-only: ${why}`, Code.FailedPrecondition);
+        log.warn("TURN unusable: continuing without it", { error: why });
+        this.state.info(`${why}; continuing without TURN`);
+        ice = resolveIceConfig(servers.filter((s) => !s.urls.some((u) => /^turns?:/i.test(u))), false);
+      }
+    }
+    log.info("ice config", { source, servers: describeIce(ice), relay_only: relayOnly });
+    return ice;
+  }
+
+  private async doLeave(): Promise<void> {
+    const room = this.room;
+    this.room = undefined;
+    this.stopTimers();
+    await room?.leave();
+    await this.engine.stop();
+    this.state.update((s) => {
+      s.channelId = "";
+      s.status = RoomStatus.IDLE;
+      s.members = [];
+      s.speaking = false;
+    });
+    if (room) this.d.log.info("voice left", { channel: room.channelId });
+  }
+
+  setMuted(muted: boolean): void {
+    this.speaking.muted = muted;
+    this.state.update((s) => (s.muted = muted));
+    this.d.log.info("mute", { muted });
+  }
+
+  async setPushToTalk(key: string): Promise<void> {
+    await this.speaking.configure(key);
+  }
+
+  /** Rebuilds the member list from the room roster, the peers and the audio engine. */
+  private refresh(): void {
+    const room = this.room;
+    const members = room?.members() ?? [];
+    this.state.update((s) => {
+      s.speaking = this.engine.speaking;
+      s.inputLevel = this.engine.inputLevel;
+      s.members = members.map((m) => {
+        const st = this.engine.peerStats(m.deviceId);
+        return {
+          $typeName: "dialtone.voiced.v1.Member" as const,
+          userId: m.userId,
+          deviceId: m.deviceId,
+          speaking: this.engine.isSpeaking(m.deviceId),
+          connectionState: m.state ?? "waiting",
+          candidateType: m.candidateType ?? "",
+          ready: m.ready ?? false,
+          packetsReceived: BigInt(st?.received ?? 0),
+          packetsLost: BigInt(st?.lost ?? 0),
+          jitterMs: Math.round(st?.jitterMs ?? 0),
+        };
+      });
+    });
+    this.engine.retainPeers(new Set(members.map((m) => m.deviceId)));
+  }
+
+  private sample(): StatsSample {
+    return { counters: { ...this.engine.counters }, peers: this.engine.allPeerStats(), cpu: process.cpuUsage(), atMs: Date.now() };
+  }
+
+  private startTimers(): void {
+    this.stopTimers();
+    this.lastStats = this.sample();
+    this.ticker = setInterval(() => {
+      this.refresh();
+      if (this.d.config.meter && Date.now() - this.lastMeter >= 1000) {
+        this.lastMeter = Date.now();
+        this.d.log.info("meter", { level: this.engine.inputLevel, threshold: this.d.config.vadThreshold, speaking: this.engine.speaking });
+      }
+    }, 1000);
+    this.statsTimer = setInterval(() => {
+      const cur = this.sample();
+      if (this.lastStats) this.d.log.info("stats", statsFields(this.lastStats, cur));
+      this.lastStats = cur;
+    }, this.d.config.statsIntervalSeconds * 1000);
+  }
+
+  private stopTimers(): void {
+    clearInterval(this.ticker);
+    clearInterval(this.statsTimer);
+  }
+
+  /** Leaves, closes the recording and the portal session. */
+  async shutdown(): Promise<void> {
+    await this.serial(() => this.doLeave());
+    await this.engine.close();
+    await this.speaking.close();
+  }
+}

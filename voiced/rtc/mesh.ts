@@ -1,0 +1,349 @@
+// The full mesh: one Peer per remote device of the room. Glare-free (the device with the lower
+// id offers, the other only answers), trickle ICE with remote candidates buffered until the
+// remote description is set, a "ready" handshake before audio is sent, and reconnection with
+// backoff when a connection fails (a fresh connection: new ICE credentials, new TURN allocation).
+import { randomBytes } from "node:crypto";
+import type { CandidateInit, Peer, PeerFactory, PeerOptions, PeerState, RtpIn } from "./peer.js";
+import type { SignalMessage } from "./signal.js";
+
+export interface MeshEvents {
+  /** Sends a signal to one device (sealed and relayed by the caller). */
+  send(to: string, msg: SignalMessage): Promise<void>;
+  onRtp(from: string, p: RtpIn): void;
+  /** Something about a peer changed (state, readiness, candidate type): refresh the roster. */
+  onChange(deviceId: string): void;
+  log(level: "debug" | "info" | "warn", msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface MeshOptions {
+  localDeviceId: string;
+  factory: PeerFactory;
+  peerOptions: PeerOptions;
+  /** How long "disconnected" may last before reconnecting (default 5 s). */
+  disconnectGraceMs?: number;
+  /** How long an offer may wait for its answer, or a connection for "connected" (default 15 s). */
+  connectTimeoutMs?: number;
+}
+
+export interface PeerSnapshot {
+  deviceId: string;
+  state: PeerState | "waiting";
+  ready: boolean;
+  candidateType: string | undefined;
+}
+
+const newSid = () => randomBytes(12).toString("base64url");
+const MAX_EARLY = 64;
+
+class RemotePeer {
+  sid: string | undefined;
+  peer: Peer | undefined;
+  remoteDescriptionSet = false;
+  descriptionSent = false;
+  pendingRemote: CandidateInit[] = [];
+  pendingLocal: CandidateInit[] = [];
+  /** Candidates for a connection whose offer has not arrived yet, by sid. */
+  early = new Map<string, CandidateInit[]>();
+  localConnected = false;
+  remoteReady = false;
+  candidateType: string | undefined;
+  attempts = 0;
+  timer: NodeJS.Timeout | undefined;
+  closed = false;
+  /** Signals are handled one at a time, in order. */
+  queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly deviceId: string,
+    readonly offerer: boolean,
+  ) {}
+
+  get ready(): boolean {
+    return this.localConnected && this.remoteReady && this.peer?.state === "connected";
+  }
+}
+
+export class Mesh {
+  private readonly peers = new Map<string, RemotePeer>();
+  private closed = false;
+
+  constructor(
+    private readonly o: MeshOptions,
+    private readonly ev: MeshEvents,
+  ) {}
+
+  /** Makes the set of remote devices exactly `deviceIds` (ours is skipped). */
+  setMembers(deviceIds: Iterable<string>): void {
+    const want = new Set([...deviceIds].filter((d) => d !== this.o.localDeviceId));
+    for (const id of [...this.peers.keys()]) if (!want.has(id)) this.remove(id);
+    for (const id of want) this.add(id);
+  }
+
+  add(deviceId: string): void {
+    if (this.closed || deviceId === this.o.localDeviceId || this.peers.has(deviceId)) return;
+    const r = new RemotePeer(deviceId, this.o.localDeviceId < deviceId);
+    this.peers.set(deviceId, r);
+    this.ev.onChange(deviceId);
+    if (r.offerer) this.enqueue(r, () => this.offer(r));
+  }
+
+  remove(deviceId: string): void {
+    const r = this.peers.get(deviceId);
+    if (!r) return;
+    this.peers.delete(deviceId);
+    r.closed = true;
+    clearTimeout(r.timer);
+    void this.teardown(r);
+    this.ev.onChange(deviceId);
+  }
+
+  handleSignal(from: string, msg: SignalMessage): void {
+    if (this.closed || from === this.o.localDeviceId) return;
+    let r = this.peers.get(from);
+    if (!r) {
+      // An offer may beat the roster event that announces its sender; the server has already
+      // checked that the sender is in our room.
+      if (msg.t !== "offer") return;
+      this.add(from);
+      r = this.peers.get(from)!;
+    }
+    const peer = r;
+    this.enqueue(peer, () => this.onSignal(peer, msg));
+  }
+
+  /** Sends one Opus packet to every peer that is ready for it. */
+  sendRtp(payload: Uint8Array, seq: number, timestamp: number, marker: boolean): number {
+    let n = 0;
+    for (const r of this.peers.values()) {
+      if (!r.ready) continue;
+      r.peer!.sendRtp(payload, seq, timestamp, marker);
+      n++;
+    }
+    return n;
+  }
+
+  snapshot(): PeerSnapshot[] {
+    return [...this.peers.values()].map((r) => ({
+      deviceId: r.deviceId,
+      state: r.peer ? r.peer.state : "waiting",
+      ready: r.ready,
+      candidateType: r.candidateType,
+    }));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.peers.values()];
+    this.peers.clear();
+    await Promise.all(
+      all.map((r) => {
+        r.closed = true;
+        clearTimeout(r.timer);
+        return this.teardown(r);
+      }),
+    );
+  }
+
+  private enqueue(r: RemotePeer, job: () => Promise<void>): void {
+    r.queue = r.queue.then(job).catch((err: unknown) => {
+      this.ev.log("warn", "peer negotiation failed", { peer: r.deviceId, error: err instanceof Error ? err.message : String(err) });
+      this.scheduleReconnect(r);
+    });
+  }
+
+  private async teardown(r: RemotePeer): Promise<void> {
+    const peer = r.peer;
+    r.peer = undefined;
+    r.sid = undefined;
+    r.remoteDescriptionSet = false;
+    r.descriptionSent = false;
+    r.pendingRemote = [];
+    r.pendingLocal = [];
+    r.localConnected = false;
+    r.remoteReady = false;
+    r.candidateType = undefined;
+    await peer?.close().catch(() => {});
+  }
+
+  private createPeer(r: RemotePeer, sid: string): Peer {
+    const peer = this.o.factory(this.o.peerOptions);
+    r.peer = peer;
+    r.sid = sid;
+    const current = () => r.peer === peer && !r.closed;
+    peer.onLocalCandidate((c) => {
+      if (!current()) return;
+      // Trickled candidates wait until our description is on its way (werift finds some
+      // while setLocalDescription is still running).
+      if (r.descriptionSent) void this.signal(r, { t: "candidate", sid, c });
+      else r.pendingLocal.push(c);
+    });
+    peer.onRtp((p) => {
+      if (current()) this.ev.onRtp(r.deviceId, p);
+    });
+    peer.onStateChange((s) => {
+      if (!current()) return;
+      this.ev.log("info", "peer state", { peer: r.deviceId, state: s });
+      this.onState(r, peer, sid, s);
+      this.ev.onChange(r.deviceId);
+    });
+    return peer;
+  }
+
+  private onState(r: RemotePeer, peer: Peer, sid: string, s: PeerState): void {
+    clearTimeout(r.timer);
+    r.timer = undefined;
+    if (s === "connected") {
+      r.localConnected = true;
+      r.attempts = 0;
+      void this.signal(r, { t: "ready", sid });
+      void peer.selectedCandidateType().then((t) => {
+        if (r.peer !== peer) return;
+        r.candidateType = t;
+        if (this.o.peerOptions.relayOnly && t && t !== "relay") {
+          this.ev.log("warn", "relay-only connection selected a non-relay candidate", { peer: r.deviceId, type: t });
+        }
+        this.ev.onChange(r.deviceId);
+      }, () => {});
+    } else if (s === "failed") {
+      r.localConnected = false;
+      this.reconnect(r, peer);
+    } else if (s === "disconnected") {
+      r.localConnected = false;
+      r.timer = setTimeout(() => r.peer === peer && peer.state !== "connected" && this.reconnect(r, peer), this.o.disconnectGraceMs ?? 5000);
+    }
+  }
+
+  /** A failed connection: the offerer starts a fresh one; the answerer asks it to. */
+  private reconnect(r: RemotePeer, peer: Peer): void {
+    if (r.closed || r.peer !== peer) return;
+    if (r.offerer) this.scheduleReconnect(r);
+    else if (r.sid) {
+      void this.signal(r, { t: "restart", sid: r.sid });
+      this.armTimeout(r, peer);
+    }
+  }
+
+  private scheduleReconnect(r: RemotePeer): void {
+    if (r.closed || this.closed) return;
+    clearTimeout(r.timer);
+    const delay = Math.min(30_000, 500 * 2 ** r.attempts++);
+    this.ev.log("info", "peer reconnect scheduled", { peer: r.deviceId, in_ms: delay, offerer: r.offerer });
+    r.timer = setTimeout(() => {
+      if (r.closed) return;
+      if (r.offerer) this.enqueue(r, () => this.offer(r));
+      else if (r.sid) void this.signal(r, { t: "restart", sid: r.sid });
+    }, delay);
+  }
+
+  /** Reconnects when a connection is not up in time (lost offer, unreachable TURN, ...). */
+  private armTimeout(r: RemotePeer, peer: Peer): void {
+    clearTimeout(r.timer);
+    r.timer = setTimeout(() => {
+      if (r.peer !== peer || r.closed || peer.state === "connected") return;
+      this.ev.log("info", "peer connection timed out", { peer: r.deviceId, state: peer.state });
+      if (r.offerer) this.scheduleReconnect(r);
+      else if (r.sid) {
+        void this.signal(r, { t: "restart", sid: r.sid });
+        this.armTimeout(r, peer);
+      }
+    }, this.o.connectTimeoutMs ?? 15_000);
+  }
+
+  private async offer(r: RemotePeer): Promise<void> {
+    if (r.closed) return;
+    await this.teardown(r);
+    const sid = newSid();
+    const peer = this.createPeer(r, sid);
+    this.armTimeout(r, peer);
+    const sdp = await peer.createOffer();
+    if (r.peer !== peer) return;
+    this.checkRelay(sdp, r);
+    await this.describe(r, { t: "offer", sid, sdp });
+    this.ev.onChange(r.deviceId);
+  }
+
+  /** Sends our description, then the candidates found meanwhile. */
+  private async describe(r: RemotePeer, msg: SignalMessage & { sid: string }): Promise<void> {
+    await this.signal(r, msg);
+    r.descriptionSent = true;
+    const queued = r.pendingLocal;
+    r.pendingLocal = [];
+    for (const c of queued) await this.signal(r, { t: "candidate", sid: msg.sid, c });
+  }
+
+  /** werift falls back to host candidates when TURN fails, even when told relay only: refuse that. */
+  private checkRelay(sdp: string, r: RemotePeer): void {
+    if (!this.o.peerOptions.relayOnly) return;
+    if (!/ typ relay/.test(sdp) && !r.pendingLocal.some((c) => / typ relay/.test(c.candidate))) {
+      throw new Error("relay-only: no relay candidate was gathered (is the TURN server reachable and are its credentials valid?)");
+    }
+  }
+
+  private async onSignal(r: RemotePeer, msg: SignalMessage): Promise<void> {
+    if (r.closed) return;
+    switch (msg.t) {
+      case "offer": {
+        if (r.offerer) {
+          // Both sides think they offer: cannot happen with the id rule unless ids disagree.
+          this.ev.log("warn", "ignoring an offer from a device we offer to", { peer: r.deviceId });
+          return;
+        }
+        await this.teardown(r);
+        const peer = this.createPeer(r, msg.sid);
+        this.armTimeout(r, peer);
+        const answer = await peer.acceptOffer(msg.sdp);
+        if (r.peer !== peer) return;
+        r.remoteDescriptionSet = true;
+        const early = r.early.get(msg.sid) ?? [];
+        r.early.clear();
+        for (const c of early) await peer.addRemoteCandidate(c).catch(() => {});
+        this.checkRelay(answer, r);
+        await this.describe(r, { t: "answer", sid: msg.sid, sdp: answer });
+        this.ev.onChange(r.deviceId);
+        return;
+      }
+      case "answer": {
+        if (!r.offerer || msg.sid !== r.sid || !r.peer || r.remoteDescriptionSet) return;
+        await r.peer.acceptAnswer(msg.sdp);
+        r.remoteDescriptionSet = true;
+        const buffered = r.pendingRemote;
+        r.pendingRemote = [];
+        for (const c of buffered) await r.peer.addRemoteCandidate(c).catch(() => {});
+        return;
+      }
+      case "candidate": {
+        if (msg.sid === r.sid && r.peer) {
+          if (r.remoteDescriptionSet) await r.peer.addRemoteCandidate(msg.c).catch(() => {});
+          else r.pendingRemote.push(msg.c);
+        } else if (!r.offerer) {
+          // For an offer still on its way: keep them until it arrives.
+          const list = r.early.get(msg.sid) ?? [];
+          if (list.length < MAX_EARLY) list.push(msg.c);
+          r.early.set(msg.sid, list);
+        }
+        return;
+      }
+      case "ready":
+        if (msg.sid === r.sid) {
+          r.remoteReady = true;
+          this.ev.onChange(r.deviceId);
+        }
+        return;
+      case "restart":
+        if (r.offerer && msg.sid === r.sid) {
+          this.ev.log("info", "peer asked for a fresh connection", { peer: r.deviceId });
+          await this.offer(r);
+        }
+        return;
+    }
+  }
+
+  private async signal(r: RemotePeer, msg: SignalMessage): Promise<void> {
+    if (r.closed) return;
+    try {
+      await this.ev.send(r.deviceId, msg);
+    } catch (err) {
+      this.ev.log("debug", "signal not delivered", { peer: r.deviceId, type: msg.t, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}

@@ -1,0 +1,102 @@
+// Peer over werift: one sendrecv Opus transceiver, trickle candidates out, RTP in and out.
+import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, useOPUS, type RTCRtpTransceiver } from "werift";
+import type { CandidateInit, Peer, PeerFactory, PeerOptions, PeerState, RtpIn } from "./peer.js";
+import { releaseTurnAllocations } from "./turn.js";
+
+class WeriftPeer implements Peer {
+  private readonly pc: RTCPeerConnection;
+  private readonly track = new MediaStreamTrack({ kind: "audio" });
+  private transceiver: RTCRtpTransceiver | undefined;
+  private payloadType = 111;
+  private closed = false;
+
+  constructor(o: PeerOptions) {
+    this.pc = new RTCPeerConnection({
+      // Always our own list: werift's default is a public STUN server.
+      iceServers: o.iceServers.map((s) => ({ urls: s.urls, ...(s.username ? { username: s.username } : {}), ...(s.credential ? { credential: s.credential } : {}) })),
+      iceTransportPolicy: o.relayOnly ? "relay" : "all",
+      codecs: { audio: [useOPUS()], video: [] },
+      ...(o.portRange ? { icePortRange: o.portRange } : {}),
+    });
+  }
+
+  private attach(t: RTCRtpTransceiver) {
+    this.transceiver = t;
+    this.payloadType = t.sender.codec?.payloadType ?? this.payloadType;
+  }
+
+  async createOffer(): Promise<string> {
+    this.attach(this.pc.addTransceiver(this.track, { direction: "sendrecv" }));
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    return this.pc.localDescription!.sdp;
+  }
+
+  async acceptOffer(sdp: string): Promise<string> {
+    await this.pc.setRemoteDescription({ type: "offer", sdp });
+    const t = this.pc.getTransceivers().find((x) => x.kind === "audio");
+    if (!t) throw new Error("offer has no audio section");
+    await t.sender.replaceTrack(this.track);
+    t.setDirection("sendrecv");
+    this.attach(t);
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    this.payloadType = t.sender.codec?.payloadType ?? this.payloadType;
+    return this.pc.localDescription!.sdp;
+  }
+
+  async acceptAnswer(sdp: string): Promise<void> {
+    await this.pc.setRemoteDescription({ type: "answer", sdp });
+    if (this.transceiver) this.payloadType = this.transceiver.sender.codec?.payloadType ?? this.payloadType;
+  }
+
+  async addRemoteCandidate(c: CandidateInit): Promise<void> {
+    await this.pc.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null });
+  }
+
+  onLocalCandidate(cb: (c: CandidateInit) => void): void {
+    this.pc.onIceCandidate.subscribe((c) => {
+      if (!c?.candidate) return;
+      const j = c.toJSON();
+      cb({ candidate: j.candidate, ...(j.sdpMid ? { sdpMid: j.sdpMid } : {}), ...(typeof j.sdpMLineIndex === "number" ? { sdpMLineIndex: j.sdpMLineIndex } : {}) });
+    });
+  }
+
+  onStateChange(cb: (s: PeerState) => void): void {
+    this.pc.connectionStateChange.subscribe((s) => cb(s));
+  }
+
+  onRtp(cb: (p: RtpIn) => void): void {
+    this.pc.onTrack.subscribe((track) => {
+      track.onReceiveRtp.subscribe((p) =>
+        cb({ seq: p.header.sequenceNumber, timestamp: p.header.timestamp, marker: p.header.marker, payload: p.payload }),
+      );
+    });
+  }
+
+  sendRtp(payload: Uint8Array, seq: number, timestamp: number, marker: boolean): void {
+    if (this.closed) return;
+    const header = new RtpHeader({ payloadType: this.payloadType, sequenceNumber: seq & 0xffff, timestamp: timestamp >>> 0, marker });
+    this.track.writeRtp(new RtpPacket(header, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)));
+  }
+
+  get state(): PeerState {
+    return this.pc.connectionState;
+  }
+
+  async selectedCandidateType(): Promise<string | undefined> {
+    const report = await this.pc.getStats();
+    const stats = [...report.values()] as unknown as Array<Record<string, unknown>>;
+    const pair = stats.find((s) => s.type === "candidate-pair" && (s.nominated === true || s.selected === true) && s.state === "succeeded")
+      ?? stats.find((s) => s.type === "candidate-pair" && s.nominated === true);
+    const local = pair && stats.find((s) => s.id === pair.localCandidateId);
+    return local ? String(local.candidateType) : undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await releaseTurnAllocations(this.pc).catch(() => {});
+    await this.pc.close();
+  }
+}
+
+export const weriftPeerFactory: PeerFactory = (o) => new WeriftPeer(o);
