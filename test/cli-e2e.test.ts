@@ -72,7 +72,7 @@ beforeAll(async () => {
   dataDir = join(root.dir, "server-data");
   port = await freePort();
   await startServer();
-}, 150_000);
+}, 180_000);
 
 afterAll(async () => {
   await tail?.stop();
@@ -97,15 +97,15 @@ describe("dialtone CLI against a real server", () => {
     ids.roomA = created["channel_id"] as string;
     tail = follow(["tail", "--json"], envFor("admin"));
     await tail.waitFor((l) => l["type"] === "connection" && l["state"] === "online");
-  }, 60_000);
+  }, 90_000);
 
   test("alice and bob register; all three send and read each other's messages", async () => {
     const [inviteA, inviteB] = await Promise.all([okJson("admin", ["invite"]), okJson("admin", ["invite", "--uses", "1", "--hours", "2"])]);
     expect(inviteA["token"]).toEqual(expect.any(String));
     expect(inviteB["max_uses"]).toBe(1);
     const [alice, bob] = await Promise.all([
-      okJson("alice", ["register", "--server", url, "--username", names.alice, "--invite", inviteA["token"] as string]),
-      okJson("bob", ["register", "--server", url, "--username", names.bob, "--invite", inviteB["token"] as string]),
+      okJson("alice", ["register", "--server", url, "--username", names.alice, "--invite", inviteA["token"] as string, "--wait", "30"]),
+      okJson("bob", ["register", "--server", url, "--username", names.bob, "--invite", inviteB["token"] as string, "--wait", "30"]),
     ]);
     // Both got the directory key from the admin's running tail and published their names.
     expect(alice).toMatchObject({ is_admin: false, name: names.alice });
@@ -132,7 +132,7 @@ describe("dialtone CLI against a real server", () => {
       expect.stringMatching(new RegExp(`^\\[\\d\\d:\\d\\d\\] #${names.roomA} ${names.alice}: ${sent[1]}$`)),
       expect.stringMatching(new RegExp(`^\\[\\d\\d:\\d\\d\\] #${names.roomA} ${names.bob}: ${sent[2]}$`)),
     ]);
-  }, 120_000);
+  }, 180_000);
 
   let safety1 = "";
   test("verify prints the same 60 digits on both sides", async () => {
@@ -142,15 +142,15 @@ describe("dialtone CLI against a real server", () => {
     safety1 = a["safety_number"] as string;
     const human = await ok("alice", ["verify", names.bob]);
     expect(human.replace(/\s/g, "")).toContain(safety1);
-  }, 60_000);
+  }, 90_000);
 
   test("alice's second device reads the history with only the admin's tail running, and the safety number changes", async () => {
     const from = tail!.lines().length;
     const login = await okJson("alice2", ["login", "--server", url, "--username", names.alice]);
     expect(login).toMatchObject({ device_created: true, user_id: expect.any(String) });
-    const added = await tail!.waitFor((l) => l["type"] === "device_added" && l["device_id"] === login["device_id"], 30_000, from);
+    const added = await tail!.waitFor((l) => l["type"] === "device_added" && l["device_id"] === login["device_id"], 60_000, from);
     expect(added).toMatchObject({ known_user: true, user: names.alice, fingerprint: expect.stringMatching(/^[0-9a-f]{4}( [0-9a-f]{4}){4}$/) });
-    const lines = await history("alice2", names.roomA);
+    const lines = await history("alice2", names.roomA, ["--wait", "30"]);
     expect(lines.map((l) => l["body"])).toEqual(texts.slice(0, 3));
 
     const [a, b] = await Promise.all([okJson("alice", ["verify", names.bob]), okJson("bob", ["verify", names.alice])]);
@@ -158,18 +158,18 @@ describe("dialtone CLI against a real server", () => {
     expect(a["safety_number"]).not.toBe(safety1);
     expect(b["safety_number"]).toBe(a["safety_number"]);
     expect(b["devices"]).toEqual(expect.arrayContaining([expect.objectContaining({ device_id: login["device_id"] })]));
-  }, 90_000);
+  }, 150_000);
 
   test("tail survives a server restart and shows each message exactly once", async () => {
     await stopServer();
-    await tail!.waitFor((l) => l["type"] === "connection" && l["state"] === "offline");
+    await tail!.waitFor((l) => l["type"] === "connection" && l["state"] === "offline", 60_000);
     await startServer();
     const later = [text("alice-after-restart"), text("bob-after-restart")];
     await ok("alice", ["send", names.roomA, later[0]!]);
     await ok("bob", ["send", names.roomA, later[1]!]);
     await ok("bob", ["profile", "set", names.bobby]);
-    await tail!.waitFor((l) => l["type"] === "message" && l["body"] === later[1], 30_000);
-    await tail!.waitFor((l) => l["type"] === "profile_updated" && l["name"] === names.bobby, 30_000);
+    await tail!.waitFor((l) => l["type"] === "message" && l["body"] === later[1], 60_000);
+    await tail!.waitFor((l) => l["type"] === "profile_updated" && l["name"] === names.bobby, 60_000);
     const messages = tail!.lines().filter((l) => l["type"] === "message");
     expect(messages.map((l) => l["body"])).toEqual(texts);
     expect(new Set(messages.map((l) => l["message_id"])).size).toBe(messages.length);
@@ -177,7 +177,7 @@ describe("dialtone CLI against a real server", () => {
     expect(bobs[0]).toMatchObject({ sender: names.bob }); // the profile changed after this message
     expect(await tail!.stop()).toBe(0);
     tail = undefined;
-  }, 150_000);
+  }, 210_000);
 
   test("forged envelopes and envelopes moved to another channel are rejected by the client", async () => {
     ids.roomB = (await okJson("admin", ["channel", "create", names.roomB]))["channel_id"] as string;
@@ -223,7 +223,7 @@ describe("dialtone CLI against a real server", () => {
       expect(r.stderr).toMatch(/^dialtone: this device holds no key for .*rejected: .*does not open under its pinned key and the expected context/);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
     }
-  }, 90_000);
+  }, 150_000);
 
   test("the server's database and logs hold none of the names and texts", async () => {
     await stopServer();
@@ -248,5 +248,5 @@ describe("dialtone CLI against a real server", () => {
     // The marker alone (in any case) appears nowhere either.
     expect(dump.toLowerCase()).not.toContain(M);
     expect(logs.toLowerCase()).not.toContain(M);
-  }, 60_000);
+  }, 90_000);
 });

@@ -34,9 +34,10 @@ export async function promptHidden(question: string): Promise<string> {
         else if (ch >= " ") value += ch;
       }
     };
-    output.write(question);
+    // Raw mode first: input typed (or pasted) as soon as the question shows must not echo.
     input.setRawMode(true);
     input.on("data", onData);
+    output.write(question);
   });
 }
 

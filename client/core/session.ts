@@ -1,5 +1,6 @@
 // Accounts on one server: register, login, logout. Each server has its own keystore (and so its
 // own device key); the session token lives inside it, never in a clear-text file.
+import { rm } from "node:fs/promises";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Session as WireSession } from "../../gen/dialtone/v1/auth_service_pb.js";
 import { publicKeyToBase64 } from "../crypto/index.js";
@@ -55,16 +56,28 @@ async function storeFor(access: ServerAccess): Promise<{ store: KeystoreStore; c
   return opened;
 }
 
+/** Runs `call`; if it fails and the keystore was created for it, removes that keystore again (a typo in --server leaves nothing behind). */
+async function undoIfCreated<T>(store: KeystoreStore, created: boolean, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (created) await rm(store.keystore.paths.dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
 /** Creates an account with an invite, logging in this install's device. */
 export async function register(access: ServerAccess, creds: Credentials & { readonly invite: string }): Promise<SessionResult> {
   const { store, created } = await storeFor(access);
   const api = createApi({ baseUrl: access.server });
-  const res = await api.auth.register({
-    username: creds.username,
-    password: creds.password,
-    inviteToken: creds.invite,
-    devicePublicKey: publicKeyToBase64(store.keystore.devicePublicKey),
-  });
+  const res = await undoIfCreated(store, created, () =>
+    api.auth.register({
+      username: creds.username,
+      password: creds.password,
+      inviteToken: creds.invite,
+      devicePublicKey: publicKeyToBase64(store.keystore.devicePublicKey),
+    }),
+  );
   const session = toSession(res.session);
   store.setSession(session);
   await store.save();
@@ -75,11 +88,13 @@ export async function register(access: ServerAccess, creds: Credentials & { read
 export async function login(access: ServerAccess, creds: Credentials): Promise<SessionResult> {
   const { store, created } = await storeFor(access);
   const api = createApi({ baseUrl: access.server });
-  const res = await api.auth.login({
-    username: creds.username,
-    password: creds.password,
-    devicePublicKey: publicKeyToBase64(store.keystore.devicePublicKey),
-  });
+  const res = await undoIfCreated(store, created, () =>
+    api.auth.login({
+      username: creds.username,
+      password: creds.password,
+      devicePublicKey: publicKeyToBase64(store.keystore.devicePublicKey),
+    }),
+  );
   const session = toSession(res.session);
   store.setSession(session);
   await store.save();

@@ -7,7 +7,7 @@ import type { Api } from "./api.js";
 import type { ChatMessage } from "./messages.js";
 import { ApiError } from "./errors.js";
 import { SyncEngine, backoffDelay, type ConnectionState } from "./sync.js";
-import { Harness, eventually, type TestInstall } from "./test-harness.js";
+import { Harness, eventually, type TestInstall } from "./test-support.js";
 
 const hello = (headSeq: bigint) => create(SubscribeResponseSchema, { item: { case: "hello", value: { streamId: "s", headSeq, heartbeatIntervalSeconds: 15 } } });
 const durable = (seq: bigint) =>

@@ -113,6 +113,7 @@ export class SyncEngine {
   /** Resolves once the stream is online; rejects after `timeoutMs` or when the engine stops. */
   waitOnline(timeoutMs: number): Promise<void> {
     if (this.#state === "online") return Promise.resolve();
+    if (this.#stopped) return Promise.reject(new ApiError("canceled", "the event stream is not running"));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#stateWaiters.delete(check);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
-import { Harness, type TestInstall } from "./test-harness.js";
+import { Harness, type TestInstall } from "./test-support.js";
 
 let h: Harness;
 let alice: TestInstall;

@@ -8,6 +8,7 @@
 //   await voice.setMuted(true); await voice.leave();
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
+import { Agent } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
@@ -109,7 +110,10 @@ export class VoiceDaemon {
 
   /** The daemon on `socketPath`, or undefined when none answers there. */
   static async connect(socketPath = voicedSocketPath(), spawned = false): Promise<VoiceDaemon | undefined> {
-    const transport = createConnectTransport({ baseUrl: "http://localhost", httpVersion: "1.1", nodeOptions: { socketPath } });
+    // A fresh connection per call: a local socket costs nothing, and a kept-alive one can be
+    // closed by the daemon's idle timeout just as a call reuses it (EPIPE).
+    const agent = new Agent({ keepAlive: false });
+    const transport = createConnectTransport({ baseUrl: "http://localhost", httpVersion: "1.1", nodeOptions: { socketPath, agent } });
     const client = createClient(VoicedService, transport);
     try {
       const info = await client.getInfo({}, { timeoutMs: 2000 });

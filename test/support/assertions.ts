@@ -28,16 +28,18 @@ export async function errorOf(p: Promise<unknown>): Promise<ConnectError | undef
 export async function dumpAllTables(database: Database): Promise<string> {
   const res = await database.db.execute(sql`SELECT schemaname, tablename FROM pg_tables WHERE schemaname IN ('public', 'drizzle')`);
   const rows = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as Array<{ schemaname: string; tablename: string }>;
-  let out = "";
-  for (const { schemaname, tablename } of rows) {
-    const data = await database.db.execute(sql.raw(`SELECT * FROM "${schemaname}"."${tablename}"`));
-    const list = (Array.isArray(data) ? data : (data as { rows: unknown[] }).rows) as unknown[];
-    out += `${tablename}\n` + JSON.stringify(list, (_k, v: unknown) => {
-      if (typeof v === "bigint") return v.toString();
-      if (v instanceof Uint8Array) return Buffer.from(v).toString("utf8");
-      if (v && typeof v === "object" && (v as { type?: string }).type === "Buffer") return Buffer.from((v as { data: number[] }).data).toString("utf8");
-      return v;
-    }) + "\n";
-  }
-  return out;
+  // The tables are read concurrently (several connections on PostgreSQL) and joined in order.
+  const parts = await Promise.all(
+    rows.map(async ({ schemaname, tablename }) => {
+      const data = await database.db.execute(sql.raw(`SELECT * FROM "${schemaname}"."${tablename}"`));
+      const list = (Array.isArray(data) ? data : (data as { rows: unknown[] }).rows) as unknown[];
+      return `${tablename}\n` + JSON.stringify(list, (_k, v: unknown) => {
+        if (typeof v === "bigint") return v.toString();
+        if (v instanceof Uint8Array) return Buffer.from(v).toString("utf8");
+        if (v && typeof v === "object" && (v as { type?: string }).type === "Buffer") return Buffer.from((v as { data: number[] }).data).toString("utf8");
+        return v;
+      }) + "\n";
+    }),
+  );
+  return parts.join("");
 }

@@ -29,7 +29,7 @@ export function dialtone(args: readonly string[], env: Env, opts: { input?: stri
     let stderr = "";
     proc.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
     proc.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs ?? 90_000);
     proc.once("exit", (code, signal) => {
       clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr });

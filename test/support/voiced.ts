@@ -1,6 +1,6 @@
 // dialtone-voiced processes for tests: each in its own runtime dir (its own socket), logging
 // to a file, driven through client/core/voice.ts exactly as the CLI drives it.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ export const VOICED_BIN = fileURLToPath(new URL("../../bin/dialtone-voiced.js", 
 
 export interface TestDaemon {
   name: string;
-  proc: ChildProcess;
+  pid: number;
   dir: string;
   socketPath: string;
   logFile: string;
@@ -35,31 +35,47 @@ export function daemonEnv(runtimeDir: string): NodeJS.ProcessEnv {
   return env;
 }
 
-export async function startDaemon(name: string, args: string[], o: { startTimeoutMs?: number } = {}): Promise<TestDaemon> {
+export async function startDaemon(name: string, args: string[], o: { startTimeoutMs?: number; socketPath?: string } = {}): Promise<TestDaemon> {
   const dir = mkdtempSync(join(tmpdir(), `voiced-${name}-`));
   const logFile = join(dir, "voiced.log");
   const recordPath = join(dir, "out.wav");
   const env = daemonEnv(dir);
-  const socketPath = voicedSocketPath(env);
-  const proc = spawn(process.execPath, [VOICED_BIN, "--log", logFile, "--record", recordPath, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const socketPath = o.socketPath ?? voicedSocketPath(env);
+  const extra = o.socketPath ? ["--socket", o.socketPath] : [];
+  const proc = spawn(process.execPath, [VOICED_BIN, "--log", logFile, "--record", recordPath, ...extra, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   proc.stdout!.on("data", (b: Buffer) => (out += b.toString()));
   proc.stderr!.on("data", (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-  const log = () => {
-    try {
-      return readFileSync(logFile, "utf8");
-    } catch {
-      return "";
-    }
-  };
   const deadline = Date.now() + (o.startTimeoutMs ?? 30_000);
   let voice: VoiceDaemon | undefined;
   while (!(voice = await VoiceDaemon.connect(socketPath))) {
-    if (proc.exitCode !== null) throw new Error(`voiced ${name} exited with ${proc.exitCode}:\n${out}\n${log()}`);
-    if (Date.now() > deadline) throw new Error(`voiced ${name} did not answer on ${socketPath}:\n${out}\n${log()}`);
+    if (proc.exitCode !== null) throw new Error(`voiced ${name} exited with ${proc.exitCode}:\n${out}\n${readLog(logFile)}`);
+    if (Date.now() > deadline) throw new Error(`voiced ${name} did not answer on ${socketPath}:\n${out}\n${readLog(logFile)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  return attachDaemon(name, voice, { dir, logFile, recordPath, output: () => out });
+}
+
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+function pidGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Wraps a daemon found or started by client/core/voice.ts (or by startDaemon) for tests. */
+export function attachDaemon(name: string, voice: VoiceDaemon, o: { dir: string; logFile: string; recordPath: string; output?: () => string }): TestDaemon {
+  const pid = voice.info.pid;
   const updates: VoiceUpdate[] = [];
   const ac = new AbortController();
   void (async () => {
@@ -76,13 +92,19 @@ export async function startDaemon(name: string, args: string[], o: { startTimeou
     }
     return undefined;
   };
-  const d: TestDaemon = {
+  const log = () => readLog(o.logFile);
+  const gone = async (ms: number) => {
+    const end = Date.now() + ms;
+    while (!pidGone(pid) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    return pidGone(pid);
+  };
+  return {
     name,
-    proc,
-    dir,
-    socketPath,
-    logFile,
-    recordPath,
+    pid,
+    dir: o.dir,
+    socketPath: voice.socketPath,
+    logFile: o.logFile,
+    recordPath: o.recordPath,
     voice,
     updates,
     latest,
@@ -98,23 +120,20 @@ export async function startDaemon(name: string, args: string[], o: { startTimeou
       }
     },
     log,
-    output: () => out,
+    output: o.output ?? (() => ""),
     async kill(signal = "SIGKILL") {
       ac.abort();
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      await exited;
+      if (!pidGone(pid)) process.kill(pid, signal);
+      await gone(10_000);
     },
     async stop() {
       ac.abort();
-      if (proc.exitCode === null && proc.signalCode === null) {
-        await voice.shutdown().catch(() => proc.kill("SIGTERM"));
-        const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
-        await exited;
-        clearTimeout(t);
-      }
+      if (pidGone(pid)) return;
+      await voice.shutdown().catch(() => process.kill(pid, "SIGTERM"));
+      if (!(await gone(5000))) process.kill(pid, "SIGKILL");
+      await gone(5000);
     },
   };
-  return d;
 }
 
 export function removeDaemonDir(d: TestDaemon): void {
