@@ -5,7 +5,7 @@
 // with pg_restore into an empty database (docs/OPERATIONS.md).
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
-import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync, gzipSync } from "node:zlib";
@@ -26,6 +26,10 @@ async function writeAtomically(file: string, data: Uint8Array) {
 
 export async function runBackup(config: Config, file: string, out: Out): Promise<number> {
   if (config.dbUrl) return pgDump(config.dbUrl, file, out);
+  if (!existsSync(join(pgdataOf(config), "PG_VERSION"))) {
+    out(`backup: no embedded database in ${pgdataOf(config)} (DIALTONE_DATA_DIR); nothing to back up`);
+    return 1;
+  }
   return openOffline(config, out, async (database, where) => {
     const tar = new Uint8Array(await (await database.dump!()).arrayBuffer());
     await writeAtomically(file, /\.(gz|tgz)$/.test(file) ? gzipSync(tar) : tar);
@@ -60,6 +64,7 @@ async function pgDump(url: string, file: string, out: Out): Promise<number> {
     out(`backup: pg_dump failed: ${stderr}`);
     return 1;
   }
+  await chmod(tmp, 0o600); // it holds password hashes and every ciphertext
   await rename(tmp, file);
   out(`backup: ${describeUrl(url)} dumped to ${file} (${(await stat(file)).size} bytes, pg_dump custom format)`);
   out("backup: restore with: pg_restore --no-owner --dbname=postgres://... FILE (into an empty database)");
