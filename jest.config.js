@@ -11,4 +11,6 @@ export default {
   },
   testMatch: ["<rootDir>/{server,client,voiced,test}/**/*.test.ts"],
   testTimeout: 60000,
+  // Two workers on two cores: most suites wait on real servers and processes, not the CPU.
+  maxWorkers: 2,
 };

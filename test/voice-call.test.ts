@@ -12,7 +12,7 @@ import { registerUser, sealedValue, type TestUser } from "./support/api.js";
 import { startCoturn, type Coturn } from "./support/coturn.js";
 import { databaseSource, type DatabaseSource } from "./support/databases.js";
 import { startTestServer, type TestServer } from "./support/server.js";
-import { ensureDaemon } from "../client/core/voice.js";
+import { ensureDaemon, RoomStatus } from "../client/core/voice.js";
 import { attachDaemon, daemonEnv, removeDaemonDir, startDaemon, VOICED_BIN, type TestDaemon } from "./support/voiced.js";
 import { loadWav, tonePowers, windowsWithTones } from "./support/wav.js";
 
@@ -188,6 +188,24 @@ test("leave and re-join work; a SIGKILLed daemon leaves the others' rosters with
   // The two left keep talking.
   await new Promise((r) => setTimeout(r, 500));
   expect(toneAt(b, 440, 500)).toBeGreaterThan(5e-3);
+}, 60_000);
+
+test("when the server ends every event stream, the daemons reconnect, join again and renegotiate", async () => {
+  const connections = (d: TestDaemon) => d.log().split('"state":"connected"').length - 1;
+  const before = [connections(a), connections(b)];
+  server.app.endStreams();
+  for (const d of [a, b]) {
+    await d.waitFor(() => d.log().includes("feed reconnected: joining again"), 10_000, "a feed reconnect");
+  }
+  // A new connection, not the old one carrying on.
+  await a.waitFor(() => connections(a) > before[0]!, 20_000, "a renegotiated connection");
+  await b.waitFor(() => connections(b) > before[1]!, 20_000, "a renegotiated connection");
+  await a.waitFor(relayReady(bob.deviceId), 20_000, "bob again");
+  await b.waitFor(relayReady(alice.deviceId), 20_000, "alice again");
+  await b.waitFor(speaking(alice.deviceId), 5000, "alice heard again");
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(toneAt(b, 440)).toBeGreaterThan(5e-3);
+  expect(a.latest()!.status).toBe(RoomStatus.JOINED);
 }, 60_000);
 
 test("the server never saw SDP or ICE candidates: not in its logs, not in its database", async () => {

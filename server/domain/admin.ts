@@ -22,7 +22,7 @@ export async function setAdmin(deps: Deps, actor: AdminActor, req: { userId: str
   const id = uuid("user_id", req.userId);
   const now = deps.now();
   const res = await repo.setAdmin(deps.database.db, id, req.isAdmin, now, durable({ case: "adminChanged", value: { userId: id, isAdmin: req.isAdmin } }, now));
-  if (res.kind === "not_found") throw notFound("user");
+  if (res.kind === "not_found") throw notFound("user", "user_id");
   if (res.kind === "removed") throw new DomainError("failed_precondition", "user_id: the account was removed");
   if (res.kind === "changed") deps.bus.publishDurable(res.events);
   deps.log.info("audit", { action: req.isAdmin ? "grant_admin" : "revoke_admin", actor: actorName(actor), target_user_id: id, changed: res.kind === "changed" });
@@ -37,7 +37,7 @@ export async function removeUser(deps: Deps, actor: AdminActor, req: { userId: s
     ...deviceIds.map((deviceId) => durable({ case: "deviceRevoked", value: { deviceId, userId: id } }, now)),
     durable({ case: "userRemoved", value: { userId: id, revokedDeviceIds: deviceIds } }, now),
   ]);
-  if (res.kind === "not_found") throw notFound("user");
+  if (res.kind === "not_found") throw notFound("user", "user_id");
   const revoked = res.kind === "removed" ? res.revokedDeviceIds : [];
   if (res.kind === "removed") {
     // The feed ends the open streams of each revoked device as it delivers DeviceRevoked

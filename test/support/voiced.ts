@@ -32,6 +32,7 @@ export function daemonEnv(runtimeDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: runtimeDir };
   delete env.NODE_OPTIONS;
   delete env.DBUS_SESSION_BUS_ADDRESS;
+  delete env.DISPLAY; // dbus-next would derive a session bus from an X display
   return env;
 }
 
