@@ -3,7 +3,7 @@
 // bench/results/<scenario>.json. Servers and load generators run in separate processes.
 import { parseArgs } from "node:util";
 import type { BenchOptions } from "./lib/options.js";
-import { log } from "./lib/report.js";
+import { log, sampleBackground } from "./lib/report.js";
 import { crypto } from "./scenarios/crypto.js";
 import { fanout } from "./scenarios/fanout.js";
 import { history } from "./scenarios/history.js";
@@ -58,8 +58,10 @@ const opts: BenchOptions = {
 const chosen = positionals.length ? positionals : Object.keys(SCENARIOS);
 const t0 = performance.now();
 for (const name of chosen) {
+  const bg = await sampleBackground();
   const t = performance.now();
-  log(`${name}: start`);
+  log(`${name}: start (machine ${bg.busyPct.toFixed(0)} % busy before it, load average ${bg.loadavg[0]!.toFixed(1)})`);
+  if (bg.busyPct > 25) log(`${name}: WARNING: other work keeps this machine ${bg.busyPct.toFixed(0)} % busy: figures will be skewed`);
   await SCENARIOS[name]!(opts);
   log(`${name}: done in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 }

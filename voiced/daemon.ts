@@ -57,7 +57,7 @@ export class Daemon {
       openPortalBus: d.openPortalBus,
       env: d.env,
       log,
-      onInfo: (m) => this.state.info(m),
+      onInfo: (m) => this.state.info(m, "speaking-mode"),
       onError: (m) => this.notifyError(m),
       onChange: () =>
         this.state.update((s) => {

@@ -18,6 +18,8 @@ export class StateStore {
   private state: State = create(StateSchema, { status: RoomStatus.IDLE, speakingMode: SpeakingMode.VOICE_ACTIVITY });
   private readonly watchers = new Set<Watcher>();
   private pending = false;
+  /** Notices that describe a lasting condition (why PTT fell back to VAD), replayed to new watchers. */
+  private readonly sticky = new Map<string, WatchStateResponse>();
 
   /** Replaces the state through `fn` and tells the watchers (once per tick). */
   update(fn: (s: State) => void): void {
@@ -38,8 +40,15 @@ export class StateStore {
     return this.state;
   }
 
-  info(text: string): void {
-    this.broadcast(create(WatchStateResponseSchema, { item: { case: "info", value: text } }));
+  /** An info notice; with `topic`, it is also replayed to later watchers until replaced or cleared. */
+  info(text: string, topic?: string): void {
+    const item = create(WatchStateResponseSchema, { item: { case: "info", value: text } });
+    if (topic) this.sticky.set(topic, item);
+    this.broadcast(item);
+  }
+
+  clearSticky(topic: string): void {
+    this.sticky.delete(topic);
   }
 
   error(text: string): void {
@@ -50,6 +59,7 @@ export class StateStore {
   watch(w: Watcher): () => void {
     this.watchers.add(w);
     w(create(WatchStateResponseSchema, { item: { case: "state", value: this.snapshot() } }));
+    for (const item of this.sticky.values()) w(item);
     return () => this.watchers.delete(w);
   }
 

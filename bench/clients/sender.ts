@@ -26,6 +26,8 @@ export interface RunArgs {
   rate: number;
   durationS: number;
   phase: number;
+  /** How long to wait for answers still outstanding when the sending window ends (default 10 s). */
+  tailS?: number;
 }
 
 const o = childOptions<SenderOptions>();
@@ -54,7 +56,7 @@ if (o.kind === "dialtone") {
   }
 }
 
-async function run({ rate, durationS, phase }: RunArgs) {
+async function run({ rate, durationS, phase, tailS = 10 }: RunArgs) {
   const total = Math.round(rate * durationS);
   const rtt = new Histogram(); // from the actual call
   const rttSched = new Histogram(); // from the time the message was due (open-loop view)
@@ -101,8 +103,13 @@ async function run({ rate, durationS, phase }: RunArgs) {
     setTimeout(tick, 2);
   });
   const sentS = (nowUs() - start) / 1e6;
-  await Promise.all(inflight);
-  return { sent: total, sentS, rtt: rtt.toJSON(), rttSched: rttSched.toJSON(), lag: lag.toJSON(), errors };
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(inflight), new Promise((r) => (timer = setTimeout(r, tailS * 1000)))]);
+  clearTimeout(timer);
+  const failed = Object.values(errors).reduce((a, b) => a + b, 0);
+  // Answers not back by the deadline: counted, never waited for (the server is overloaded).
+  const unanswered = o.kind === "ws" ? 0 : total - rtt.count - failed;
+  return { sent: total, sentS, answered: rtt.count, unanswered, rtt: rtt.toJSON(), rttSched: rttSched.toJSON(), lag: lag.toJSON(), errors };
 }
 
 serve({ run: (a: RunArgs) => run(a) }, () => {

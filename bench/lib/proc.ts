@@ -242,3 +242,13 @@ export function machineCpu(): { busy: number; total: number } {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Waits until `pid` uses under `pct` % of a core over 500 ms (or maxS passes); returns the seconds waited. */
+export async function waitIdle(pid: number, maxS = 30, pct = 5): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const c0 = cpuSeconds(pid);
+    await sleep(500);
+    if (((cpuSeconds(pid) - c0) / 0.5) * 100 < pct || (performance.now() - t0) / 1000 > maxS) return (performance.now() - t0) / 1000;
+  }
+}

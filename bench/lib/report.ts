@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { BENCH_DIR } from "./proc.js";
+import { BENCH_DIR, machineCpu, sleep } from "./proc.js";
 
 export interface Row {
   metric: string;
@@ -39,8 +39,21 @@ export function printTable(title: string, rows: Row[], baselineName = "baseline"
   for (const b of body) process.stdout.write(line(b).trimEnd() + "\n");
 }
 
+let background: { busyPct: number; loadavg: number[] } | undefined;
+
+/** Samples how busy the machine is before a scenario starts (other work on the box skews every figure). */
+export async function sampleBackground(seconds = 2): Promise<{ busyPct: number; loadavg: number[] }> {
+  const a = machineCpu();
+  await sleep(seconds * 1000);
+  const b = machineCpu();
+  background = { busyPct: (100 * (b.busy - a.busy)) / (b.total - a.total), loadavg: os.loadavg() };
+  return background;
+}
+
 export function machine() {
   return {
+    backgroundBeforeScenario: background,
+    loadavgAtEnd: os.loadavg(),
     node: process.version,
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model,

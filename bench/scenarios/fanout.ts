@@ -4,7 +4,7 @@ import path from "node:path";
 import { Histogram, msSummary, type HistogramData } from "../lib/hist.js";
 import { list, num, type BenchOptions } from "../lib/options.js";
 import { benchPostgres, type BenchPostgres } from "../lib/pg.js";
-import { BENCH_DIR, Child, cpuSeconds, machineCpu, sleep, startChild } from "../lib/proc.js";
+import { BENCH_DIR, Child, cpuSeconds, machineCpu, sleep, startChild, waitIdle } from "../lib/proc.js";
 import { log, printTable, writeResult, type Row } from "../lib/report.js";
 import { summarizeProfile } from "../profile.js";
 import type { PhaseData, SubscriberCounters } from "../clients/subscribers.js";
@@ -27,6 +27,11 @@ interface RateResult {
   serverCpuPct: number;
   dbCpuPct?: number;
   machineBusyPct: number;
+  /** Load generators (subscriber processes + sender). */
+  clientCpuPct: number;
+  /** Machine busy time not spent by this bench's processes (other work on the box). */
+  foreignCpuPct: number;
+  sendUnanswered: number;
   subscriberErrors: Record<string, number>;
 }
 
@@ -45,24 +50,30 @@ async function collect(subs: Child[], phase: number) {
   return datas.map((d) => d[phase]!);
 }
 
-async function runRate(side: Side, rate: number, phase: number, o: { warmupS: number; durationS: number; subscribers: number; profileFile?: string }): Promise<RateResult> {
-  await side.sender.call("run", { rate, durationS: o.warmupS, phase: 100 + phase });
-  await sleep(300);
+async function runRate(side: Side, rate: number, phase: number, o: { warmupS: number; durationS: number; tailS: number; subscribers: number; profileFile?: string }): Promise<RateResult> {
+  await side.sender.call("run", { rate, durationS: o.warmupS, phase: 100 + phase, tailS: o.tailS });
+  // Start from an idle server: a backlog of the warm-up (or an earlier phase) drains first.
+  await waitIdle(side.server.pid, 60, 10);
   await Promise.all(side.subs.map((s) => s.call("reset")));
   if (o.profileFile) await side.server.call("profile-start");
   const cpu0 = cpuSeconds(side.server.pid);
+  const clientPids = [side.sender.pid, ...side.subs.map((c) => c.pid)];
+  const cl0 = clientPids.reduce((a, p) => a + cpuSeconds(p), 0);
   const db0 = side.pg?.cpu();
   const m0 = machineCpu();
   const t0 = performance.now();
-  const run = await side.sender.call<{ sent: number; sentS: number; rtt: HistogramData; lag: HistogramData; errors: Record<string, number> }>("run", {
+  const run = await side.sender.call<{ sent: number; sentS: number; unanswered: number; rtt: HistogramData; lag: HistogramData; errors: Record<string, number> }>("run", {
     rate,
     durationS: o.durationS,
     phase,
+    tailS: 1,
   });
   const expected = run.sent * o.subscribers;
-  // Wait for the tail: until every delivery arrived or nothing moves for 3 s.
+  // The tail: until every delivery arrived, nothing moved for 3 s, or tailS passed since the
+  // sending window closed. Later deliveries count as missing (the server fell behind).
   let delivered = 0;
-  for (let last = -1, still = 0; still < 15; ) {
+  const deadline = t0 + (run.sentS + o.tailS) * 1000;
+  for (let last = -1, still = 0; still < 15 && performance.now() < deadline; ) {
     const d = (await collect(side.subs, phase)).reduce((a, p) => a + p.deliveries, 0);
     delivered = d;
     if (d >= expected) break;
@@ -72,10 +83,12 @@ async function runRate(side: Side, rate: number, phase: number, o: { warmupS: nu
   }
   const windowS = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(side.server.pid) - cpu0;
+  const clientCpu = clientPids.reduce((a, p) => a + cpuSeconds(p), 0) - cl0;
   const dbCpu = side.pg ? side.pg.cpu() - db0! : undefined;
   const m1 = machineCpu();
   if (o.profileFile) await side.server.call("profile-stop", { file: o.profileFile });
   const phases = await collect(side.subs, phase);
+  delivered = phases.reduce((a, p) => a + p.deliveries, 0);
   const hist = Histogram.from(phases.map((p) => p.hist));
   const perMsg = new Map<number, { max: number; n: number }>();
   for (const p of phases)
@@ -108,11 +121,14 @@ async function runRate(side: Side, rate: number, phase: number, o: { warmupS: nu
     serverCpuPct: (100 * cpu) / windowS,
     ...(dbCpu !== undefined ? { dbCpuPct: (100 * dbCpu) / windowS } : {}),
     machineBusyPct: (100 * (m1.busy - m0.busy)) / (m1.total - m0.total),
+    clientCpuPct: (100 * clientCpu) / windowS,
+    foreignCpuPct: Math.max(0, (100 * (m1.busy - m0.busy - cpu - clientCpu - (dbCpu ?? 0))) / windowS),
+    sendUnanswered: run.unanswered,
     subscriberErrors: errors,
   };
 }
 
-async function startSide(kind: "dialtone" | "ws", o: BenchOptions, n: number, procs: number, streamsPerConn: number): Promise<Side> {
+async function startSide(kind: "dialtone" | "ws", o: BenchOptions, n: number, procs: number, streamsPerConn: number, accounts: number): Promise<Side> {
   let pg: BenchPostgres | undefined;
   let server: Child;
   let tokens: string[] = [];
@@ -124,7 +140,7 @@ async function startSide(kind: "dialtone" | "ws", o: BenchOptions, n: number, pr
     const r = await startChild("servers/dialtone.ts", {
       label: "dialtone-server",
       nofile,
-      opts: { db: o.db, dbUrl: pg?.url, users: n + 1, heartbeatSeconds: 15 },
+      opts: { db: o.db, dbUrl: pg?.url, users: accounts + 1, heartbeatSeconds: 15 },
     });
     server = r.child;
     const ready = r.ready as unknown as DialtoneReady;
@@ -134,15 +150,16 @@ async function startSide(kind: "dialtone" | "ws", o: BenchOptions, n: number, pr
     server = r.child;
     port = (r.ready as unknown as { port: number }).port;
   }
-  // tokens[0] sends; every subscriber is its own account (tokens[1..n]).
+  // tokens[0] sends; subscribers use the other accounts round-robin.
   const subTokens = tokens.slice(1);
   const per = Math.ceil(n / procs);
+  const tokensOf = (p: number) => subTokens.filter((_, i) => i % procs === p);
   const subs = await Promise.all(
     Array.from({ length: procs }, (_, p) =>
       startChild("clients/subscribers.ts", {
         label: `${kind}-subscribers-${p}`,
         nofile,
-        opts: { kind, port, tokens: subTokens.slice(p * per, (p + 1) * per), streamsPerConn },
+        opts: { kind, port, tokens: tokensOf(p), streamsPerConn },
       }).then((r) => r.child),
     ),
   );
@@ -181,19 +198,21 @@ export async function fanout(o: BenchOptions): Promise<void> {
   const durationS = num(o, "duration", o.quick ? 3 : 10);
   const procs = num(o, "procs", 2);
   const streamsPerConn = num(o, "streamsPerConn", 1);
+  const accounts = Math.min(subscribers, num(o, "accounts", 50));
+  const tailS = num(o, "tail", o.quick ? 5 : 10);
   const results: Record<string, { openMs: number; presenceEvents: number; rates: RateResult[] }> = {};
   let profile: ReturnType<typeof summarizeProfile> | undefined;
   const profileFile = path.join(BENCH_DIR, "results", "fanout-server.cpuprofile");
 
   for (const kind of ["dialtone", "ws"] as const) {
     log(`fanout: ${kind}: ${subscribers} subscribers in ${procs} processes${kind === "dialtone" ? `, h2c, ${streamsPerConn} stream(s)/connection, ${o.db}` : ""}`);
-    const side = await startSide(kind, o, subscribers, procs, streamsPerConn);
+    const side = await startSide(kind, o, subscribers, procs, streamsPerConn, accounts);
     try {
       log(`fanout: ${kind}: opened in ${side.openMs.toFixed(0)} ms (${side.presenceEvents} presence events)`);
       const rs: RateResult[] = [];
       for (const [k, rate] of rates.entries()) {
         const prof = o.profile && kind === "dialtone" && rate === Math.max(...rates) ? profileFile : undefined;
-        rs.push(await runRate(side, rate, k + 1, { warmupS, durationS, subscribers, ...(prof ? { profileFile: prof } : {}) }));
+        rs.push(await runRate(side, rate, k + 1, { warmupS, durationS, tailS, subscribers, ...(prof ? { profileFile: prof } : {}) }));
         const r = rs.at(-1)!;
         log(`fanout: ${kind} @${rate}/s: p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, ${r.deliveriesPerS.toFixed(0)} deliveries/s, server CPU ${r.serverCpuPct.toFixed(0)} %`);
         if (prof) profile = summarizeProfile(prof);
@@ -214,15 +233,16 @@ export async function fanout(o: BenchOptions): Promise<void> {
       { metric: `@${rate}/s latency max`, ours: a.latencyMs.max, baseline: b.latencyMs.max, unit: "ms" },
       { metric: `@${rate}/s all-subscribers p99`, ours: a.allDeliveredMs.p99, baseline: b.allDeliveredMs.p99, unit: "ms", note: "per message, until the last subscriber had it" },
       { metric: `@${rate}/s deliveries/s`, ours: a.deliveriesPerS, baseline: b.deliveriesPerS, unit: "/s" },
-      { metric: `@${rate}/s missing deliveries`, ours: a.missing, baseline: b.missing, unit: "" },
+      { metric: `@${rate}/s not delivered within ${tailS} s`, ours: a.missing, baseline: b.missing, unit: "", note: `of ${a.expected} / ${b.expected}` },
       { metric: `@${rate}/s server CPU`, ours: a.serverCpuPct, baseline: b.serverCpuPct, unit: "% of a core" },
       { metric: `@${rate}/s server CPU per delivery`, ours: (a.serverCpuS / a.delivered) * 1e6, baseline: (b.serverCpuS / b.delivered) * 1e6, unit: "µs" },
-      { metric: `@${rate}/s machine busy`, ours: a.machineBusyPct, baseline: b.machineBusyPct, unit: "% of 2 cores" },
+      { metric: `@${rate}/s load generators CPU`, ours: a.clientCpuPct, baseline: b.clientCpuPct, unit: "% of a core" },
+      { metric: `@${rate}/s other work on the box`, ours: a.foreignCpuPct, baseline: b.foreignCpuPct, unit: "% of a core", note: "not this bench" },
     );
     if (a.dbCpuPct !== undefined) rows.push({ metric: `@${rate}/s PostgreSQL CPU`, ours: a.dbCpuPct, unit: "% of a core" });
     if (a.sendRttMs) rows.push({ metric: `@${rate}/s Send RTT p50 / p99`, ours: `${a.sendRttMs.p50} / ${a.sendRttMs.p99}`, unit: "ms" });
   }
-  rows.push({ metric: `open ${subscribers} streams`, ours: results.dialtone!.openMs, baseline: results.ws!.openMs, unit: "ms", note: "distinct accounts" });
+  rows.push({ metric: `open ${subscribers} streams`, ours: results.dialtone!.openMs, baseline: results.ws!.openMs, unit: "ms", note: `${accounts} accounts` });
   rows.push({ metric: "presence events during open", ours: results.dialtone!.presenceEvents, baseline: 0, unit: "" });
   printTable(`fan-out: 1 sender → ${subscribers} subscribers, ${300}-byte ciphertext (${o.db}, h2c)`, rows, "raw ws");
   if (profile) {
@@ -230,7 +250,7 @@ export async function fanout(o: BenchOptions): Promise<void> {
     for (const f of profile.top.slice(0, 15)) process.stdout.write(`  ${f.selfPct.toFixed(1).padStart(5)} %  ${f.fn}  ${f.where}\n`);
   }
   const file = await writeResult("fanout", {
-    config: { subscribers, rates, warmupS, durationS, subscriberProcesses: procs, streamsPerConn, db: o.db, transport: "h2c (Connect protocol, binary)", bodyBytes: 300 },
+    config: { subscribers, accounts, rates, warmupS, durationS, tailS, subscriberProcesses: procs, streamsPerConn, db: o.db, transport: "h2c (Connect protocol, binary)", bodyBytes: 300 },
     results,
     ...(profile ? { profile } : {}),
     table: rows,

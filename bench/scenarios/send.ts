@@ -4,7 +4,7 @@
 import { Histogram, msSummary, type HistogramData } from "../lib/hist.js";
 import { list, num, type BenchOptions } from "../lib/options.js";
 import { benchPostgres, type BenchPostgres } from "../lib/pg.js";
-import { cpuSeconds, sleep, startChild } from "../lib/proc.js";
+import { cpuSeconds, sleep, startChild, waitIdle } from "../lib/proc.js";
 import { log, printTable, writeResult, type Row } from "../lib/report.js";
 import type { DialtoneReady } from "../servers/dialtone.js";
 
@@ -38,7 +38,7 @@ export async function send(o: BenchOptions): Promise<void> {
       const c0 = cpuSeconds(server.pid);
       const d0 = pg?.cpu();
       const t0 = performance.now();
-      const res = await sender.call<{ sent: number; sentS: number; rtt: HistogramData; rttSched: HistogramData; lag: HistogramData; errors: Record<string, number> }>("run", {
+      const res = await sender.call<{ sent: number; sentS: number; answered: number; unanswered: number; rtt: HistogramData; rttSched: HistogramData; lag: HistogramData; errors: Record<string, number> }>("run", {
         rate,
         durationS,
         phase: 1,
@@ -49,17 +49,38 @@ export async function send(o: BenchOptions): Promise<void> {
       const rtt = msSummary(Histogram.from([res.rtt]).summary());
       const sched = msSummary(Histogram.from([res.rttSched]).summary());
       const lag = msSummary(Histogram.from([res.lag]).summary());
-      const floor = await server.call<{ hist: HistogramData; elapsedS: number }>("probe-send", { rate, durationS: Math.min(5, durationS) });
+      await waitIdle(server.pid, 30);
+      type Probe = { hist: HistogramData; elapsedS: number; sent: number; unanswered: number };
+      const probeS = Math.min(5, durationS);
+      const one = await server.call<Probe>("probe-send", { rate, durationS: probeS, shape: "one-statement" });
+      await waitIdle(server.pid, 30);
+      const floor = await server.call<Probe>("probe-send", { rate, durationS: probeS, shape: "server" });
       const sql = msSummary(Histogram.from([floor.hist]).summary());
+      const sql1 = msSummary(Histogram.from([one.hist]).summary());
       const ok = rtt.count;
-      out[v] = { sent: res.sent, ok, errors: res.errors, achievedPerS: ok / res.sentS, rttMs: rtt, rttFromScheduleMs: sched, senderLagMs: lag, serverCpuPct: (100 * cpu) / wall, ...(dbCpu !== undefined ? { dbCpuPct: (100 * dbCpu) / wall } : {}), bareSqlMs: sql };
-      log(`send: ${v} @${rate}/s: p50 ${rtt.p50} ms, p99 ${rtt.p99} ms (bare SQL p50 ${sql.p50}, p99 ${sql.p99}), server CPU ${((100 * cpu) / wall).toFixed(0)} %`);
+      const errs = Object.values(res.errors).reduce((a, b) => a + b, 0);
+      out[v] = {
+        sent: res.sent,
+        answered: ok,
+        unansweredAfterTail: res.unanswered,
+        errors: res.errors,
+        answeredPerS: ok / res.sentS,
+        rttMs: rtt,
+        rttFromScheduleMs: sched,
+        senderLagMs: lag,
+        serverCpuPct: (100 * cpu) / wall,
+        ...(dbCpu !== undefined ? { dbCpuPct: (100 * dbCpu) / wall } : {}),
+        bareSql: { ms: sql, unanswered: floor.unanswered, sent: floor.sent },
+        bareSqlOneStatement: { ms: sql1, unanswered: one.unanswered, sent: one.sent },
+      };
+      log(`send: ${v} @${rate}/s: p50 ${rtt.p50} ms, p99 ${rtt.p99} ms, ${res.unanswered} unanswered (bare SQL p99 ${sql.p99}, one statement p99 ${sql1.p99}), server CPU ${((100 * cpu) / wall).toFixed(0)} %`);
       rows.push(
         { metric: `${v}: Send p50`, ours: rtt.p50, baseline: sql.p50, unit: "ms" },
         { metric: `${v}: Send p99`, ours: rtt.p99, baseline: sql.p99, unit: "ms" },
         { metric: `${v}: Send max`, ours: rtt.max, baseline: sql.max, unit: "ms" },
         { metric: `${v}: p99 from scheduled time`, ours: sched.p99, unit: "ms", note: "open-loop view, includes sender lag" },
-        { metric: `${v}: achieved rate`, ours: ok / res.sentS, baseline: rate, unit: "msg/s", note: `${Object.values(res.errors).reduce((a, b) => a + b, 0)} errors` },
+        { metric: `${v}: answered within run + 10 s`, ours: ok, baseline: floor.sent - floor.unanswered, unit: "", note: `of ${res.sent} / ${floor.sent} sent; ${errs} errors` },
+        { metric: `${v}: bare SQL as one statement p50 / p99`, ours: `${sql1.p50} / ${sql1.p99}`, unit: "ms", note: "the fix: event_head lock held one round trip" },
         { metric: `${v}: server CPU`, ours: (100 * cpu) / wall, unit: "% of a core" },
       );
       if (dbCpu !== undefined) rows.push({ metric: `${v}: PostgreSQL CPU`, ours: (100 * dbCpu) / wall, unit: "% of a core" });

@@ -8,6 +8,7 @@ import path from "node:path";
 import { BENCH_DIR, Child, cpuSeconds, sleep, startChild } from "../lib/proc.js";
 import { log, printTable, writeResult, type Row } from "../lib/report.js";
 import type { SubscriberCounters } from "../clients/subscribers.js";
+import { diffHeap, summarizeHeap } from "../heap.js";
 import type { DialtoneReady } from "../servers/dialtone.js";
 
 type Kind = "dialtone" | "ws";
@@ -67,7 +68,15 @@ async function serverMem(s: Setup) {
 
 /** Opens streams in steps; returns per-step memory. Stops at the first step that fails or runs out of budget. */
 async function openSteps(kind: Kind, s: Setup, steps: number[], budgetS: number, profileFile?: string) {
-  const base = await serverMem(s);
+  let base = await serverMem(s);
+  let heap: ReturnType<typeof diffHeap> | undefined;
+  const snap = (name: string) => path.join(BENCH_DIR, "results", `streams-${name}.heapsnapshot`);
+  // Heap snapshots only at small counts: a snapshot is ~2-3× the heap in JSON.
+  const heapSnap = !!profileFile && steps[0]! <= 5000;
+  if (heapSnap) {
+    await s.server.call("heap-snapshot", { file: snap("before") });
+    base = await serverMem(s); // RSS figures of a profiled run are approximate: the snapshot grew the process
+  }
   const out: Array<{ target: number; open: number; failed: number; openS: number; rss: number; heapUsed: number; external: number; rssPerStreamKB: number; heapPerStreamKB: number; clientRssMB: number }> = [];
   const t0 = performance.now();
   let limit: string | undefined;
@@ -97,6 +106,12 @@ async function openSteps(kind: Kind, s: Setup, steps: number[], budgetS: number,
       heapPerStreamKB: (m.heapUsed - base.heapUsed) / n / 1024,
       clientRssMB: clientRss / MB,
     });
+    if (prof && heapSnap) {
+      await s.server.call("heap-snapshot", { file: snap("after") });
+      heap = diffHeap(summarizeHeap(snap("before")), summarizeHeap(snap("after")), n);
+      heap.rows = heap.rows.slice(0, 30);
+      log(`streams: ${kind}: heap growth per stream ${(heap.totalBytesPer / 1024).toFixed(1)} KB; top: ${heap.rows.slice(0, 5).map((r) => `${r.what} ${r.bytesPer.toFixed(0)} B`).join(", ")}`);
+    }
     log(`streams: ${kind}: ${n} open (+${open - (out.at(-2)?.open ?? 0)} in ${openS.toFixed(1)} s, ${failed} failed), server RSS ${(m.rss / MB).toFixed(0)} MB = ${out.at(-1)!.rssPerStreamKB.toFixed(1)} KB/stream`);
     if (failed > 0 || n < target) {
       const c = await Promise.all(s.subs.map((x) => x.call<SubscriberCounters>("counters")));
@@ -108,7 +123,7 @@ async function openSteps(kind: Kind, s: Setup, steps: number[], budgetS: number,
       break;
     }
   }
-  return { base, steps: out, ...(limit ? { limit } : {}) };
+  return { base, steps: out, ...(limit ? { limit } : {}), ...(heap ? { heapPerStream: heap } : {}) };
 }
 
 /** Server CPU over an idle window, and heartbeats the clients got in it. */

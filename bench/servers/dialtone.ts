@@ -111,6 +111,19 @@ serve(
       }
       return { streams: app.deps.feed.streamCount, memory: process.memoryUsage(), gc: !!gc };
     },
+    "heap-snapshot": async ({ file }: { file: string }) => {
+      const { createWriteStream } = await import("node:fs");
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      const session = new Session();
+      session.connect();
+      const out = createWriteStream(file);
+      session.on("HeapProfiler.addHeapSnapshotChunk", (m) => out.write((m.params as { chunk: string }).chunk));
+      await new Promise<void>((resolve, reject) => session.post("HeapProfiler.takeHeapSnapshot", { reportProgress: false }, (err) => (err ? reject(err) : resolve())));
+      session.disconnect();
+      await new Promise<void>((resolve) => out.end(resolve));
+      return { file };
+    },
     "profile-start": async () => {
       inspector = new Session();
       inspector.connect();
@@ -144,8 +157,11 @@ serve(
       const rows = (Array.isArray(plan) ? plan : (plan as { rows: unknown[] }).rows) as Array<Record<string, string>>;
       return { raw: raw.toJSON(), repo: repo.toJSON(), plan: rows.map((r) => Object.values(r)[0]) };
     },
-    // The Send transaction as bare SQL (seq, message row, event row), open loop at `rate`.
-    "probe-send": async ({ rate, durationS }: { rate: number; durationS: number }) => {
+    // The Send transaction as bare SQL (seq, message row, event row), open loop at `rate`:
+    //  "server": the statements the server runs (seq first, then the rows, in one transaction);
+    //  "one-statement": the same rows in one statement (a CTE), so the event_head row lock is
+    //  held for one round trip instead of five.
+    "probe-send": async ({ rate, durationS, shape = "server", tailS = 10 }: { rate: number; durationS: number; shape?: "server" | "one-statement"; tailS?: number }) => {
       const h = new Histogram();
       const total = Math.round(rate * durationS);
       const body = sealedField(300);
@@ -158,6 +174,19 @@ serve(
         const wait = due - nowUs();
         if (wait > 1000) await new Promise((r) => setTimeout(r, wait / 1000));
         const t = nowUs();
+        if (shape === "one-statement") {
+          inflight.push(
+            db
+              .execute(
+                sql`WITH h AS (UPDATE event_head SET seq = seq + 1 WHERE id = 1 RETURNING seq),
+                  m AS (INSERT INTO messages (id, channel_id, sender_user_id, sender_device_id, encrypted_body, encrypted_sender_name, key_epoch, seq, created_at)
+                        SELECT ${randomUUID()}, ${channelId}, ${userIds[0]}, ${deviceIds[0]}, ${body}, ${name}, 1, h.seq, now() FROM h RETURNING seq)
+                  INSERT INTO events (seq, type, payload, created_at) SELECT m.seq, 'messageCreated', ${payload}, now() FROM m`,
+              )
+              .then(() => h.record(nowUs() - t)),
+          );
+          continue;
+        }
         inflight.push(
           db
             .transaction(async (tx) => {
@@ -170,8 +199,11 @@ serve(
             .then(() => h.record(nowUs() - t)),
         );
       }
-      await Promise.all(inflight);
-      return { hist: h.toJSON(), elapsedS: (nowUs() - start) / 1e6 };
+      const elapsedS = (nowUs() - start) / 1e6;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(inflight), new Promise((r) => (timer = setTimeout(r, tailS * 1000)))]);
+      clearTimeout(timer);
+      return { hist: h.toJSON(), elapsedS, sent: total, unanswered: total - h.count };
     },
   },
   async () => {

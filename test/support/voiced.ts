@@ -51,7 +51,10 @@ export async function startDaemon(name: string, args: string[], o: { startTimeou
   let voice: VoiceDaemon | undefined;
   while (!(voice = await VoiceDaemon.connect(socketPath))) {
     if (proc.exitCode !== null) throw new Error(`voiced ${name} exited with ${proc.exitCode}:\n${out}\n${readLog(logFile)}`);
-    if (Date.now() > deadline) throw new Error(`voiced ${name} did not answer on ${socketPath}:\n${out}\n${readLog(logFile)}`);
+    if (Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`voiced ${name} did not answer on ${socketPath}:\n${out}\n${readLog(logFile)}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return attachDaemon(name, voice, { dir, logFile, recordPath, output: () => out });

@@ -25,10 +25,13 @@ export class MediaClock {
   private schedule(): void {
     const t = this.now();
     const next = (Math.floor(t / FRAME_MS) + 1) * FRAME_MS;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, next - t));
+    // The slots run from setImmediate, after the event loop's poll phase: packets that queued
+    // up while we were late reach the jitter buffers before the slots that want them.
+    this.timer = setTimeout(() => setImmediate(() => this.fire()), Math.max(0, next - t));
   }
 
   private fire(): void {
+    if (!this.timer) return;
     const current = Math.floor(this.now() / FRAME_MS);
     let from = this.last! + 1;
     if (current - from >= MAX_CATCH_UP) {

@@ -110,7 +110,7 @@ export class AudioEngine {
     if (!playout) this.playouts.set(from, (playout = new PeerPlayout(this.o.codec.createDecoder())));
     this.counters.packetsReceived++;
     this.counters.bytesReceived += p.payload.length;
-    playout.push(p.seq, p.timestamp, p.payload, this.now());
+    playout.push(p.seq, p.timestamp, p.payload, this.now(), p.marker);
   }
 
   removePeer(deviceId: string): void {

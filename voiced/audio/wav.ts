@@ -97,7 +97,7 @@ export class WavRecorder {
 
   constructor(
     readonly path: string,
-    private readonly flushEveryMs = 500,
+    private readonly flushEveryMs = 200,
   ) {
     this.fd = openSync(path, "w", 0o600);
   }

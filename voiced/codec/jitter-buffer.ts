@@ -51,6 +51,9 @@ export class JitterBuffer {
   private highest: number | undefined;
   private base: number | undefined;
   private concealRun = 0;
+  /** Extra delay learnt from underruns; it decays over talkspurts that go well. */
+  private boostMs = 0;
+  private idleSince = -Infinity;
   private lastTransit: number | undefined;
   private jitter = 0; // ms
   private received = 0;
@@ -72,7 +75,8 @@ export class JitterBuffer {
     return this.highest + delta;
   }
 
-  push(seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number): void {
+  /** `marker` is the RTP marker bit: set on the first packet of a talkspurt (RFC 3551 §4.1). */
+  push(seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number, marker = false): void {
     const ext = this.unwrap(seq);
     // RFC 3550 §6.4.1 jitter over arrival vs. RTP time (48 kHz clock: 48 ticks per ms).
     const transit = arrivalMs - (timestamp >>> 0) / 48;
@@ -101,12 +105,16 @@ export class JitterBuffer {
     }
     this.packets.set(ext, payload);
     if (this.state === "idle") {
+      // The very packet we stopped waiting for, shortly after: that was an underrun (the delay was
+      // too short), not the end of a talkspurt (a new one starts with the marker bit, later).
+      const underrun = !marker && ext === this.nextSeq && arrivalMs - this.idleSince < 200;
+      this.boostMs = underrun ? Math.min(this.maxTarget, this.boostMs + FRAME_MS) : Math.max(0, this.boostMs - FRAME_MS / 2);
       this.state = "buffering";
       this.bufferStart = arrivalMs;
       this.nextSeq = ext;
       // Each talkspurt starts with a delay fitted to the jitter seen so far.
-      const want = Math.ceil((3 * this.jitter) / FRAME_MS) * FRAME_MS;
-      this.targetMs = Math.min(this.maxTarget, Math.max(this.minTarget, want, this.targetMs));
+      const want = Math.ceil((3 * this.jitter) / FRAME_MS) * FRAME_MS + this.boostMs;
+      this.targetMs = Math.min(this.maxTarget, Math.max(this.minTarget, want));
     } else if (this.state === "buffering" && ext < this.nextSeq) {
       this.nextSeq = ext;
     }
@@ -115,7 +123,9 @@ export class JitterBuffer {
   pull(nowMs: number): Playout {
     if (this.state === "idle") return { kind: "idle" };
     if (this.state === "buffering") {
-      if (nowMs - this.bufferStart < this.targetMs) return { kind: "idle" };
+      // Pulls come on 20 ms ticks: start on the tick nearest the target, not the one after it
+      // (waiting for the next would add up to a whole frame to every talkspurt).
+      if (nowMs - this.bufferStart < this.targetMs - FRAME_MS / 2) return { kind: "idle" };
       this.state = "playing";
     }
     this.trim();
@@ -137,8 +147,7 @@ export class JitterBuffer {
     if (++this.concealRun > this.maxConceal) {
       this.state = "idle";
       this.concealRun = 0;
-      // An underrun while playing means the delay was too short: start the next one longer.
-      this.targetMs = Math.min(this.maxTarget, this.targetMs + FRAME_MS);
+      this.idleSince = nowMs;
       return { kind: "idle" };
     }
     return { kind: "lost" };

@@ -26,9 +26,9 @@ export class PeerPlayout {
     this.jitter = new JitterBuffer(jitter);
   }
 
-  push(seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number): void {
+  push(seq: number, timestamp: number, payload: Uint8Array, arrivalMs: number, marker = false): void {
     this.lastPacketAt = arrivalMs;
-    this.jitter.push(seq, timestamp, payload, arrivalMs);
+    this.jitter.push(seq, timestamp, payload, arrivalMs, marker);
   }
 
   /** The next 20 ms of this speaker, or null while they are silent. */

@@ -41,7 +41,7 @@ export class SpeakingControl {
     this.pressed = false;
     this.key = key;
     this.vad.reset();
-    if (!key) return this.useVad(undefined);
+    if (!key) return this.useVad("push-to-talk off");
     if (this.o.backend === "none") return this.useVad(`push-to-talk backend is "none"`);
     try {
       const bus = await this.o.openPortalBus();
@@ -72,10 +72,10 @@ export class SpeakingControl {
     }
   }
 
-  private useVad(why: string | undefined): void {
+  private useVad(why: string): void {
     this.mode = "vad";
-    this.o.log.info("speaking mode", { mode: "vad", threshold: this.vad.threshold, ...(why ? { reason: why } : {}) });
-    if (why) this.o.onInfo(`${why}; using voice activity detection (threshold ${this.vad.threshold})`);
+    this.o.log.info("speaking mode", { mode: "vad", threshold: this.vad.threshold, reason: why });
+    this.o.onInfo(`${why}; using voice activity detection (threshold ${this.vad.threshold})`);
     this.o.onChange();
   }
 

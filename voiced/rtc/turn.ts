@@ -1,7 +1,9 @@
 // TURN checks werift does not do: a probe allocation at join (a wrong secret otherwise stalls
 // setLocalDescription for ~13 s without an error), and releasing allocations on close
 // (werift's close leaves them to expire, holding a relay port for up to 10 minutes).
-import { Message, classes, createTurnClient, methods, type RTCPeerConnection } from "werift";
+import { createSocket, type Socket } from "node:dgram";
+import { isIP } from "node:net";
+import { Message, classes, createTurnClient, makeIntegrityKey, methods, parseMessage, type RTCPeerConnection } from "werift";
 import type { IceConfig } from "./ice-config.js";
 
 interface TurnLike {
@@ -26,10 +28,79 @@ async function release(turn: TurnLike, ms = 1000): Promise<void> {
   await timeout(turn.requestWithRetry(req, turn.server, ac.signal), ms, "refresh timeout").catch(() => ac.abort());
 }
 
+const UDP_TRANSPORT = 0x11000000; // REQUESTED-TRANSPORT: UDP (17) in the top byte
+
+/** One STUN transaction over UDP (retransmitted every 250 ms): the response, success or error. */
+function exchange(sock: Socket, host: string, port: number, req: Message, deadline: number): Promise<Message> {
+  return new Promise((resolve, reject) => {
+    const id = req.transactionIdHex;
+    const onMessage = (data: Buffer) => {
+      const m = parseMessage(data);
+      if (m && m.transactionIdHex === id) done(() => resolve(m));
+    };
+    const send = () => sock.send(req.bytes, port, host);
+    const timer = setInterval(send, 250);
+    const stop = setTimeout(() => done(() => reject(new Error("no answer"))), Math.max(0, deadline - Date.now()));
+    const done = (f: () => void) => {
+      clearInterval(timer);
+      clearTimeout(stop);
+      sock.off("message", onMessage);
+      f();
+    };
+    sock.on("message", onMessage);
+    send();
+  });
+}
+
+const errorOf = (m: Message): [number, string] => (m.getAttributeValue("ERROR-CODE") as [number, string] | undefined) ?? [0, ""];
+
+/**
+ * The UDP probe, by hand: werift's client never reports a 401 to the authenticated request
+ * (the error response fails its integrity check and it retransmits until it gives up), so a
+ * wrong secret would only show as a timeout.
+ */
+async function probeTurnUdp(t: NonNullable<IceConfig["turn"]>, ms: number): Promise<void> {
+  const family = isIP(t.host) === 6 ? "udp6" : "udp4";
+  const sock = createSocket(family);
+  sock.on("error", () => {});
+  const deadline = Date.now() + ms;
+  const what = `TURN server ${t.url}`;
+  try {
+    const allocate = () => new Message(methods.ALLOCATE, classes.REQUEST).setAttribute("REQUESTED-TRANSPORT", UDP_TRANSPORT).setAttribute("LIFETIME", 600);
+    let res = await exchange(sock, t.host, t.port, allocate(), deadline).catch(() => {
+      throw new Error(`${what} did not answer in ${ms} ms`);
+    });
+    for (let attempt = 0; ; attempt++) {
+      if (res.messageClass === classes.RESPONSE) break;
+      const [code, reason] = errorOf(res);
+      const realm = res.getAttributeValue("REALM") as string | undefined;
+      const nonce = res.getAttributeValue("NONCE") as string | undefined;
+      if (!((code === 401 || code === 438) && realm && nonce) || attempt > 0 && code === 401) {
+        throw new Error(code === 401 ? `${what} refused the credentials (401 ${reason})` : `${what} refused the allocation (${code} ${reason})`);
+      }
+      if (attempt > 2) throw new Error(`${what}: authentication does not settle (${code} ${reason})`);
+      const key = makeIntegrityKey(t.username, realm, t.credential);
+      const signed = (m: Message) => m.setAttribute("USERNAME", t.username).setAttribute("REALM", realm).setAttribute("NONCE", nonce).addMessageIntegrity(key).addFingerprint();
+      res = await exchange(sock, t.host, t.port, signed(allocate()), deadline).catch(() => {
+        throw new Error(`${what} did not answer in ${ms} ms`);
+      });
+      if (res.messageClass === classes.RESPONSE) {
+        // Free it at once (RFC 8656 §7: a Refresh with LIFETIME 0).
+        const refresh = signed(new Message(methods.REFRESH, classes.REQUEST).setAttribute("LIFETIME", 0));
+        await exchange(sock, t.host, t.port, refresh, Math.min(deadline, Date.now() + 1000)).catch(() => {});
+        return;
+      }
+    }
+  } finally {
+    sock.close();
+  }
+}
+
 /** Allocates once and frees it; rejects with a readable reason when the TURN server is unusable. */
 export async function probeTurn(config: IceConfig, ms = 5000): Promise<void> {
   const t = config.turn;
   if (!t) return;
+  if (!t.secure && (t.transport ?? "udp") === "udp") return probeTurnUdp(t, ms);
   const client = createTurnClient(
     { address: [t.host, t.port], username: t.username, password: t.credential },
     { transport: t.secure ? "tls" : (t.transport ?? "udp"), connectTimeoutMs: ms },
@@ -40,7 +111,7 @@ export async function probeTurn(config: IceConfig, ms = 5000): Promise<void> {
   } catch (err) {
     client.then((c) => c.close()).catch(() => {});
     const reason = err instanceof Error ? err.message : String(err);
-    throw new Error(/40[13]|Unauthorized|Forbidden/i.test(reason) ? `TURN server ${t.url} refused the credentials (${reason})` : `TURN server ${t.url}: ${reason}`);
+    throw new Error(reason.startsWith("TURN server") ? reason : `TURN server ${t.url}: ${reason}`);
   }
   await release(turn);
   await turn.close();

@@ -1,0 +1,34 @@
+// A history reader: MessageService.ListMessages through the generated stubs over h2c, one
+// request at a time (closed loop), newest page or pages ending at random depths.
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { MessageService } from "../../gen/dialtone/v1/message_service_pb.js";
+import { Histogram, nowUs } from "../lib/hist.js";
+import { childOptions, emit, serve } from "../lib/proc.js";
+
+interface HistoryOptions {
+  port: number;
+  token: string;
+  channelId: string;
+  maxSeq: number;
+}
+const o = childOptions<HistoryOptions>();
+const client = createClient(MessageService, createConnectTransport({ baseUrl: `http://127.0.0.1:${o.port}`, httpVersion: "2", useBinaryFormat: true }));
+const headers = { authorization: `Bearer ${o.token}` };
+
+async function run({ count, limit, mode }: { count: number; limit: number; mode: "newest" | "random" }) {
+  const h = new Histogram();
+  let rows = 0;
+  for (let i = 0; i < count; i++) {
+    const beforeSeq = mode === "newest" ? 0n : BigInt(limit + 1 + Math.floor(Math.random() * (o.maxSeq - limit)));
+    const t = nowUs();
+    const res = await client.listMessages({ channelId: o.channelId, beforeSeq, limit }, { headers });
+    h.record(nowUs() - t);
+    rows += res.messages.length;
+    if (res.messages.length !== limit) throw new Error(`page of ${res.messages.length}, wanted ${limit}`);
+  }
+  return { hist: h.toJSON(), rows };
+}
+
+serve({ run });
+emit("ready");

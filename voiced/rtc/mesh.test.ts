@@ -1,0 +1,194 @@
+import { expect, test } from "@jest/globals";
+import { Mesh } from "./mesh.js";
+import type { CandidateInit, Peer, PeerState, RtpIn } from "./peer.js";
+import type { SignalMessage } from "./signal.js";
+
+/** Fake peers: connected once both descriptions are applied and a remote candidate was added. */
+class FakePeer implements Peer {
+  static all: FakePeer[] = [];
+  static byId = new Map<string, FakePeer>();
+  readonly id = `p${FakePeer.all.length}`;
+  state: PeerState = "new";
+  closed = false;
+  remoteSet = false;
+  localSet = false;
+  remoteCandidates = 0;
+  counterpart: string | undefined;
+  private cand: Array<(c: CandidateInit) => void> = [];
+  private stateCbs: Array<(s: PeerState) => void> = [];
+  private rtpCbs: Array<(p: RtpIn) => void> = [];
+  constructor() {
+    FakePeer.all.push(this);
+    FakePeer.byId.set(this.id, this);
+  }
+  private gather() {
+    // werift finds candidates while setLocalDescription runs, before it returns.
+    for (const cb of this.cand) cb({ candidate: `candidate:1 1 udp 1 10.0.0.1 ${this.id.length} typ host`, sdpMid: "0" });
+    setImmediate(() => this.cand.forEach((cb) => cb({ candidate: "candidate:2 1 udp 1 10.0.0.2 2 typ relay", sdpMid: "0" })));
+  }
+  async createOffer() {
+    this.localSet = true;
+    this.gather();
+    return `v=0\r\no=${this.id}\r\n`;
+  }
+  async acceptOffer(sdp: string) {
+    this.counterpart = /o=(\S+)/.exec(sdp)![1];
+    this.remoteSet = this.localSet = true;
+    this.gather();
+    return `v=0\r\no=${this.id}\r\n`;
+  }
+  async acceptAnswer(sdp: string) {
+    this.counterpart = /o=(\S+)/.exec(sdp)![1];
+    this.remoteSet = true;
+    this.maybeConnect();
+  }
+  async addRemoteCandidate() {
+    if (!this.remoteSet) throw new Error("candidate before remote description");
+    this.remoteCandidates++;
+    this.maybeConnect();
+  }
+  private maybeConnect() {
+    if (this.state === "new" && this.remoteSet && this.localSet && this.remoteCandidates > 0) this.setState("connected");
+  }
+  setState(s: PeerState) {
+    this.state = s;
+    this.stateCbs.forEach((cb) => cb(s));
+  }
+  onLocalCandidate(cb: (c: CandidateInit) => void) {
+    this.cand.push(cb);
+  }
+  onStateChange(cb: (s: PeerState) => void) {
+    this.stateCbs.push(cb);
+  }
+  onRtp(cb: (p: RtpIn) => void) {
+    this.rtpCbs.push(cb);
+  }
+  deliver(p: RtpIn) {
+    this.rtpCbs.forEach((cb) => cb(p));
+  }
+  sendRtp(payload: Uint8Array, seq: number, timestamp: number, marker: boolean) {
+    const other = FakePeer.byId.get(this.counterpart ?? "");
+    if (other && !other.closed) other.deliver({ payload, seq, timestamp, marker });
+  }
+  async selectedCandidateType() {
+    return "relay";
+  }
+  async close() {
+    this.closed = true;
+    this.state = "closed";
+  }
+}
+
+const A = "00000000-0000-4000-8000-00000000000a";
+const B = "00000000-0000-4000-8000-00000000000b";
+
+function pair(o: { hold?: (from: string, msg: SignalMessage) => boolean } = {}) {
+  const meshes = new Map<string, Mesh>();
+  const sent: Array<{ from: string; to: string; msg: SignalMessage }> = [];
+  const held: Array<() => void> = [];
+  const rtp: Record<string, RtpIn[]> = { [A]: [], [B]: [] };
+  const make = (me: string) =>
+    new Mesh(
+      { localDeviceId: me, factory: () => new FakePeer(), peerOptions: { iceServers: [], relayOnly: false }, connectTimeoutMs: 60_000 },
+      {
+        send: async (to, msg) => {
+          sent.push({ from: me, to, msg });
+          const go = () => setImmediate(() => meshes.get(to)?.handleSignal(me, msg));
+          if (o.hold?.(me, msg)) held.push(go);
+          else go();
+        },
+        onRtp: (_from, p) => rtp[me]!.push(p),
+        onChange: () => {},
+        log: () => {},
+      },
+    );
+  meshes.set(A, make(A));
+  meshes.set(B, make(B));
+  return { a: meshes.get(A)!, b: meshes.get(B)!, sent, held, rtp };
+}
+
+async function until(pred: () => boolean, ms = 2000) {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const ready = (m: Mesh, id: string) => m.snapshot().some((p) => p.deviceId === id && p.ready);
+
+test("glare-free: both learn of each other at once, only the lower device id offers; audio flows after ready", async () => {
+  const { a, b, sent, rtp } = pair();
+  a.setMembers([A, B]);
+  b.setMembers([A, B]);
+  await until(() => ready(a, B) && ready(b, A));
+  const offers = sent.filter((s) => s.msg.t === "offer");
+  expect(offers.map((s) => s.from)).toEqual([A]);
+  // The offer goes out before any of its candidates (queued while it was being made).
+  const firstCandidate = sent.findIndex((s) => s.from === A && s.msg.t === "candidate");
+  expect(firstCandidate).toBeGreaterThan(sent.findIndex((s) => s.msg.t === "offer"));
+  expect(a.sendRtp(new Uint8Array([1]), 7, 960, true)).toBe(1);
+  expect(b.sendRtp(new Uint8Array([2]), 9, 960, false)).toBe(1);
+  expect(rtp[B]!.map((p) => p.seq)).toEqual([7]);
+  expect(rtp[A]!.map((p) => p.seq)).toEqual([9]);
+  expect(a.snapshot()[0]).toMatchObject({ deviceId: B, state: "connected", ready: true, candidateType: "relay" });
+  await a.close();
+  await b.close();
+});
+
+test("candidates that arrive before the offer are kept until the remote description is set", async () => {
+  let release: (() => void) | undefined;
+  const { a, b, held } = pair({ hold: (from, msg) => from === A && msg.t === "offer" });
+  a.setMembers([B]);
+  b.setMembers([A]);
+  await until(() => held.length === 1);
+  await new Promise((r) => setTimeout(r, 30)); // A's candidates reach B first
+  release = held[0];
+  release!();
+  await until(() => ready(a, B) && ready(b, A));
+  await a.close();
+  await b.close();
+});
+
+test("no audio is sent to a peer until it says it is ready", async () => {
+  const { a, b } = pair({ hold: (from, msg) => from === B && msg.t === "ready" });
+  a.setMembers([B]);
+  b.setMembers([A]);
+  await until(() => a.snapshot()[0]?.state === "connected");
+  await new Promise((r) => setTimeout(r, 20));
+  expect(a.snapshot()[0]!.ready).toBe(false);
+  expect(a.sendRtp(new Uint8Array([1]), 1, 1, false)).toBe(0);
+  await a.close();
+  await b.close();
+});
+
+test("a failed connection is replaced: the answerer asks, the offerer starts a fresh one", async () => {
+  const { a, b, sent } = pair();
+  a.setMembers([B]);
+  b.setMembers([A]);
+  await until(() => ready(a, B) && ready(b, A));
+  const firstSid = sent.find((s) => s.msg.t === "offer")!.msg.sid;
+  const bPeer = FakePeer.all.filter((p) => !p.closed).find((p) => sent.some((s) => s.from === B && s.msg.t === "answer" && s.msg.sdp.includes(p.id)))!;
+  bPeer.setState("failed");
+  await until(() => sent.filter((s) => s.msg.t === "offer").length === 2, 3000);
+  expect(sent.some((s) => s.from === B && s.msg.t === "restart" && s.msg.sid === firstSid)).toBe(true);
+  await until(() => ready(a, B) && ready(b, A));
+  expect(sent.filter((s) => s.msg.t === "offer")[1]!.msg.sid).not.toBe(firstSid);
+  await a.close();
+  await b.close();
+});
+
+test("a device that leaves is closed; signals from strangers other than offers are ignored", async () => {
+  const { a, b } = pair();
+  a.setMembers([B]);
+  b.setMembers([A]);
+  await until(() => ready(a, B));
+  const before = FakePeer.all.filter((p) => !p.closed).length;
+  a.remove(B);
+  expect(a.snapshot()).toEqual([]);
+  await until(() => FakePeer.all.filter((p) => !p.closed).length === before - 1);
+  a.handleSignal("00000000-0000-4000-8000-00000000000c", { t: "candidate", sid: "xxxxxxxxxxxx", c: { candidate: "candidate:1" } });
+  expect(a.snapshot()).toEqual([]);
+  await b.close();
+  await a.close();
+});
