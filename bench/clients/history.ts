@@ -16,10 +16,11 @@ const o = childOptions<HistoryOptions>();
 const client = createClient(MessageService, createConnectTransport({ baseUrl: `http://127.0.0.1:${o.port}`, httpVersion: "2", useBinaryFormat: true }));
 const headers = { authorization: `Bearer ${o.token}` };
 
-async function run({ count, limit, mode }: { count: number; limit: number; mode: "newest" | "random" }) {
+async function run({ count, limit, mode, maxS = 20 }: { count: number; limit: number; mode: "newest" | "random"; maxS?: number }) {
   const h = new Histogram();
   let rows = 0;
-  for (let i = 0; i < count; i++) {
+  const end = performance.now() + maxS * 1000;
+  for (let i = 0; i < count && performance.now() < end; i++) {
     const beforeSeq = mode === "newest" ? 0n : BigInt(limit + 1 + Math.floor(Math.random() * (o.maxSeq - limit)));
     const t = nowUs();
     const res = await client.listMessages({ channelId: o.channelId, beforeSeq, limit }, { headers });

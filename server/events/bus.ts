@@ -43,25 +43,15 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
-/** Handler lists shared by the bus implementations. */
-export class BusHandlers {
-  durable: Array<(rows: readonly EventRow[]) => void> = [];
-  announce: Array<(upTo: bigint) => void> = [];
-  ephemeral: Array<(msg: EphemeralMessage) => void> = [];
-  state: Array<(msg: StateMessage, from: string) => void> = [];
-}
+/** Handler registration shared by the bus implementations. */
+export abstract class BusBase {
+  protected readonly h = {
+    durable: [] as Array<(rows: readonly EventRow[]) => void>,
+    announce: [] as Array<(upTo: bigint) => void>,
+    ephemeral: [] as Array<(msg: EphemeralMessage) => void>,
+    state: [] as Array<(msg: StateMessage, from: string) => void>,
+  };
 
-export class InProcessBus implements EventBus {
-  readonly processId = "local";
-  protected readonly h = new BusHandlers();
-
-  publishDurable(rows: readonly EventRow[]) {
-    if (rows.length) for (const f of this.h.durable) f(rows);
-  }
-  publishEphemeral(msg: EphemeralMessage) {
-    for (const f of this.h.ephemeral) f(msg);
-  }
-  publishState(_msg: StateMessage) {}
   onDurable(f: (rows: readonly EventRow[]) => void) {
     this.h.durable.push(f);
   }
@@ -74,7 +64,22 @@ export class InProcessBus implements EventBus {
   onState(f: (msg: StateMessage, from: string) => void) {
     this.h.state.push(f);
   }
+  protected clearHandlers() {
+    for (const list of Object.values(this.h)) list.length = 0;
+  }
+}
+
+export class InProcessBus extends BusBase implements EventBus {
+  readonly processId = "local";
+
+  publishDurable(rows: readonly EventRow[]) {
+    if (rows.length) for (const f of this.h.durable) f(rows);
+  }
+  publishEphemeral(msg: EphemeralMessage) {
+    for (const f of this.h.ephemeral) f(msg);
+  }
+  publishState(_msg: StateMessage) {}
   async close() {
-    Object.assign(this.h, new BusHandlers());
+    this.clearHandlers();
   }
 }

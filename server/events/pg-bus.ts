@@ -9,7 +9,7 @@ import postgres from "postgres";
 import { EventSchema } from "../../gen/dialtone/v1/event_pb.js";
 import type { EventRow } from "../db/repos/events.js";
 import type { Logger } from "../log.js";
-import { BusHandlers, type EphemeralMessage, type EventBus, type StateMessage } from "./bus.js";
+import { BusBase, type EphemeralMessage, type EventBus, type StateMessage } from "./bus.js";
 
 const CHANNEL = "dialtone_bus";
 const CHUNK = 7000;
@@ -19,9 +19,8 @@ type Wire =
   | { t: "e"; p: string; a: EphemeralMessage["audience"]; e: string } // ephemeral, base64 Event
   | { t: "s"; p: string; m: StateMessage };
 
-export class PgBus implements EventBus {
+export class PgBus extends BusBase implements EventBus {
   readonly processId = randomUUID();
-  private readonly h = new BusHandlers();
   private readonly sql: postgres.Sql;
   private readonly partial = new Map<string, { parts: string[]; got: number; at: number }>();
   private unlisten: (() => Promise<void>) | undefined;
@@ -30,6 +29,7 @@ export class PgBus implements EventBus {
     url: string,
     private readonly log: Logger,
   ) {
+    super();
     this.sql = postgres(url, { max: 2, onnotice: () => {} });
   }
 
@@ -55,20 +55,8 @@ export class PgBus implements EventBus {
     this.send({ t: "s", p: this.processId, m });
   }
 
-  onDurable(f: (rows: readonly EventRow[]) => void) {
-    this.h.durable.push(f);
-  }
-  onAnnounce(f: (upTo: bigint) => void) {
-    this.h.announce.push(f);
-  }
-  onEphemeral(f: (msg: EphemeralMessage) => void) {
-    this.h.ephemeral.push(f);
-  }
-  onState(f: (msg: StateMessage, from: string) => void) {
-    this.h.state.push(f);
-  }
-
   async close() {
+    this.clearHandlers();
     await this.unlisten?.().catch(() => {});
     await this.sql.end({ timeout: 2 });
   }
