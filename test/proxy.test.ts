@@ -178,37 +178,54 @@ async function freePair(): Promise<number> {
   }
 }
 
+type Launched = { proc: ChildProcess; output: () => string };
+
+function launch(cmd: string, args: string[]): Launched {
+  const proc = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  proc.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+  proc.stderr!.on("data", (c: Buffer) => (out += c.toString()));
+  proc.once("error", (err) => (out += `${err.message}; ${INSTALL}`));
+  return { proc, output: () => out };
+}
+
+async function stop(proc: ChildProcess) {
+  proc.kill("SIGTERM");
+  await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once("exit", r)));
+}
+
+/**
+ * Starts a proxy on a free port pair and exercises it. Another process may take the port
+ * between our probe and the proxy's bind: then it retries on a new pair (at most 3 times).
+ */
+async function throughProxy(start: (listen: number) => Launched) {
+  for (let attempt = 1; ; attempt++) {
+    const listen = await freePair();
+    const { proc, output } = start(listen);
+    try {
+      await waitForPort(listen, proc, output);
+    } catch (err) {
+      await stop(proc);
+      if (attempt < 3 && /Address already in use/.test(output())) continue;
+      throw err;
+    }
+    try {
+      await exercise(listen);
+    } finally {
+      await stop(proc);
+    }
+    return;
+  }
+}
+
 describe("running in front of a server", () => {
   test("nginx: Connect and gRPC, events stream through unbuffered", async () => {
-    const listen = await freePair();
-    const proc = spawn("nginx", [...nginxArgs(nginxConf({ listen, upstream: server.port })).slice(0, -1), `pid ${path.join(tmp.dir, "nginx.pid")}; daemon off;`], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    proc.stderr!.on("data", (c: Buffer) => (out += c.toString()));
-    proc.once("error", (err) => (out += `${err.message}; ${INSTALL}`));
-    try {
-      await waitForPort(listen, proc, () => out);
-      await exercise(listen);
-    } finally {
-      proc.kill("SIGTERM");
-      await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once("exit", r)));
-    }
-  }, 30_000);
+    await throughProxy((listen) =>
+      launch("nginx", [...nginxArgs(nginxConf({ listen, upstream: server.port })).slice(0, -1), `pid ${path.join(tmp.dir, "nginx.pid")}; daemon off;`]),
+    );
+  }, 45_000);
 
   test("HAProxy: Connect and gRPC over an h2c backend, events stream through unbuffered", async () => {
-    const listen = await freePair();
-    const proc = spawn("haproxy", ["-db", "-f", haproxyCfg({ listen, upstream: server.port })], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    proc.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-    proc.stderr!.on("data", (c: Buffer) => (out += c.toString()));
-    proc.once("error", (err) => (out += `${err.message}; ${INSTALL}`));
-    try {
-      await waitForPort(listen, proc, () => out);
-      await exercise(listen);
-    } finally {
-      proc.kill("SIGTERM");
-      await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once("exit", r)));
-    }
-  }, 30_000);
+    await throughProxy((listen) => launch("haproxy", ["-db", "-f", haproxyCfg({ listen, upstream: server.port })]));
+  }, 45_000);
 });
