@@ -12,7 +12,8 @@ type Variant = "postgres" | "postgres-durable" | "pglite";
 
 export async function send(o: BenchOptions): Promise<void> {
   const rate = num(o, "rate", 500);
-  const durationS = num(o, "duration", o.quick ? 3 : 10);
+  const durationS = num(o, "duration", o.quick ? 3 : 8);
+  const tailS = num(o, "tail", 5);
   const warmupS = num(o, "warmup", o.quick ? 1 : 2);
   const conns = num(o, "senders", 10);
   const variants = (o.set.variants?.split(",") ?? ["postgres", "postgres-durable", "pglite"]) as Variant[];
@@ -33,7 +34,8 @@ export async function send(o: BenchOptions): Promise<void> {
       opts: { kind: "dialtone", port: r.port, tokens: r.tokens.slice(1), channelId: r.channelId, connections: conns },
     });
     try {
-      await sender.call("run", { rate, durationS: warmupS, phase: 100 });
+      await sender.call("run", { rate, durationS: warmupS, phase: 100, tailS });
+      await waitIdle(server.pid, 20);
       await sleep(300);
       const c0 = cpuSeconds(server.pid);
       const d0 = pg?.cpu();
@@ -42,6 +44,7 @@ export async function send(o: BenchOptions): Promise<void> {
         rate,
         durationS,
         phase: 1,
+        tailS,
       });
       const wall = (performance.now() - t0) / 1000;
       const cpu = cpuSeconds(server.pid) - c0;
@@ -49,12 +52,12 @@ export async function send(o: BenchOptions): Promise<void> {
       const rtt = msSummary(Histogram.from([res.rtt]).summary());
       const sched = msSummary(Histogram.from([res.rttSched]).summary());
       const lag = msSummary(Histogram.from([res.lag]).summary());
-      await waitIdle(server.pid, 30);
+      await waitIdle(server.pid, 20);
       type Probe = { hist: HistogramData; elapsedS: number; sent: number; unanswered: number };
-      const probeS = Math.min(5, durationS);
-      const one = await server.call<Probe>("probe-send", { rate, durationS: probeS, shape: "one-statement" });
-      await waitIdle(server.pid, 30);
-      const floor = await server.call<Probe>("probe-send", { rate, durationS: probeS, shape: "server" });
+      const probeS = Math.min(4, durationS);
+      const one = await server.call<Probe>("probe-send", { rate, durationS: probeS, shape: "one-statement", tailS });
+      await waitIdle(server.pid, 20);
+      const floor = await server.call<Probe>("probe-send", { rate, durationS: probeS, shape: "server", tailS });
       const sql = msSummary(Histogram.from([floor.hist]).summary());
       const sql1 = msSummary(Histogram.from([one.hist]).summary());
       const ok = rtt.count;
@@ -79,7 +82,7 @@ export async function send(o: BenchOptions): Promise<void> {
         { metric: `${v}: Send p99`, ours: rtt.p99, baseline: sql.p99, unit: "ms" },
         { metric: `${v}: Send max`, ours: rtt.max, baseline: sql.max, unit: "ms" },
         { metric: `${v}: p99 from scheduled time`, ours: sched.p99, unit: "ms", note: "open-loop view, includes sender lag" },
-        { metric: `${v}: answered within run + 10 s`, ours: ok, baseline: floor.sent - floor.unanswered, unit: "", note: `of ${res.sent} / ${floor.sent} sent; ${errs} errors` },
+        { metric: `${v}: answered within run + ${tailS} s`, ours: ok, baseline: floor.sent - floor.unanswered, unit: "", note: `of ${res.sent} / ${floor.sent} sent; ${errs} errors` },
         { metric: `${v}: bare SQL as one statement p50 / p99`, ours: `${sql1.p50} / ${sql1.p99}`, unit: "ms", note: "the fix: event_head lock held one round trip" },
         { metric: `${v}: server CPU`, ours: (100 * cpu) / wall, unit: "% of a core" },
       );
@@ -91,6 +94,6 @@ export async function send(o: BenchOptions): Promise<void> {
     }
   }
   printTable(`Send round trip, open loop at ${rate} msg/s from ${conns} h2c connections (300-byte body)`, rows, "bare SQL");
-  const file = await writeResult("send", { config: { rate, durationS, warmupS, senderConnections: conns, variants, bodyBytes: 300 }, results: out, table: rows });
+  const file = await writeResult("send", { config: { rate, durationS, warmupS, tailS, senderConnections: conns, variants, bodyBytes: 300 }, results: out, table: rows });
   log(`send: wrote ${file}`);
 }

@@ -230,10 +230,10 @@ export async function streams(o: BenchOptions): Promise<void> {
   const upTo = num(o, "upTo", o.quick ? 4000 : 50_000);
   const step = num(o, "step", o.quick ? 2000 : 10_000);
   const accounts = num(o, "accounts", 100);
-  const idleS = num(o, "idle", o.quick ? 4 : 10);
+  const idleS = num(o, "idle", o.quick ? 4 : 6);
   const hbStreams = num(o, "hbStreams", o.quick ? 1000 : 2000);
-  const budgetS = num(o, "budget", 90);
-  const storm = list(o, "storm", o.quick ? [50, 100] : [100, 300]);
+  const budgetS = num(o, "budget", 60);
+  const storm = list(o, "storm", o.quick ? [50, 100] : [100, 200]);
   let hardNofile = NaN;
   try {
     hardNofile = Number(execFileSync("/bin/sh", ["-c", `ulimit -n ${WANT_NOFILE} 2>/dev/null; ulimit -n`]).toString().trim());
@@ -246,7 +246,7 @@ export async function streams(o: BenchOptions): Promise<void> {
   for (const kind of ["dialtone", "ws"] as const) {
     log(`streams: ${kind}: ${first} idle streams, one connection each, then +${step} up to ${upTo}${kind === "dialtone" ? ` (h2c, ${o.db}, ${accounts} accounts)` : ""}`);
     const mem = await memoryRun(kind, o, { first, upTo: kind === "ws" ? Math.min(upTo, hardNofile - 1000) : upTo, step: kind === "ws" ? Math.min(step, hardNofile - 1000 - first) : step, accounts, budgetS, idleS, profile: o.profile });
-    const hb1 = await heartbeatRun(kind, o, hbStreams, accounts, o.quick ? 3 : 5);
+    const hb1 = await heartbeatRun(kind, o, hbStreams, accounts, o.quick ? 3 : 4);
     res[kind] = { ...mem, heartbeat1s: hb1 };
   }
   const stormRes = await connectStorm(o, storm);
