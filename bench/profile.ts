@@ -110,6 +110,7 @@ export function summarizeProfile(file: string) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const s = summarizeProfile(process.argv[2]!);
   const out = process.stdout;
+  out.on("error", () => process.exit(0)); // e.g. piped into head
   out.write(`${s.file}: ${s.durationMs.toFixed(0)} ms sampled, ${s.busyPct.toFixed(1)} % busy (percentages below are of busy time)\n\nTop self time:\n`);
   for (const f of s.top.slice(0, 30)) out.write(`  ${f.selfPct.toFixed(1).padStart(5)} %  ${f.selfMs.toFixed(0).padStart(7)} ms  ${f.fn}  ${f.where}\n`);
   out.write("\nSelf time by package/module:\n");

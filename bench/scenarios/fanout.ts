@@ -200,11 +200,11 @@ export async function fanout(o: BenchOptions): Promise<void> {
   const subscribers = num(o, "subscribers", o.quick ? 200 : 1000);
   const rates = list(o, "rates", [10, 30, 100]);
   const warmupS = num(o, "warmup", o.quick ? 1 : 2);
-  const durationS = num(o, "duration", o.quick ? 3 : 8);
+  const durationS = num(o, "duration", o.quick ? 3 : 6);
   const procs = num(o, "procs", 2);
   const streamsPerConn = num(o, "streamsPerConn", 1);
   const accounts = Math.min(subscribers, num(o, "accounts", 50));
-  const tailS = num(o, "tail", 5);
+  const tailS = num(o, "tail", 4);
   const results: Record<string, { openMs: number; presenceEvents: number; rates: RateResult[] }> = {};
   let profile: ReturnType<typeof summarizeProfile> | undefined;
   const profileFile = path.join(BENCH_DIR, "results", "fanout-server.cpuprofile");

@@ -19,7 +19,7 @@ export async function history(o: BenchOptions): Promise<void> {
   const messages = num(o, "messages", o.quick ? 100_000 : 1_000_000);
   const limit = num(o, "limit", 100);
   const count = num(o, "count", o.quick ? 300 : 2000);
-  const maxS = num(o, "maxS", o.quick ? 5 : 12);
+  const maxS = num(o, "maxS", o.quick ? 4 : 6);
   const dbs = (o.set.dbs?.split(",") ?? ["postgres", "pglite"]) as Array<"postgres" | "pglite">;
   // PGlite inserts ~10k rows/s here: 1M would take ~100 s of the 10-minute budget.
   const pgliteMessages = num(o, "pgliteMessages", o.quick ? 50_000 : 200_000);

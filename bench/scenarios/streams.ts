@@ -232,7 +232,7 @@ export async function streams(o: BenchOptions): Promise<void> {
   const accounts = num(o, "accounts", 100);
   const idleS = num(o, "idle", o.quick ? 4 : 6);
   const hbStreams = num(o, "hbStreams", o.quick ? 1000 : 2000);
-  const budgetS = num(o, "budget", 60);
+  const budgetS = num(o, "budget", 45);
   const storm = list(o, "storm", o.quick ? [50, 100] : [100, 200]);
   let hardNofile = NaN;
   try {
