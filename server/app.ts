@@ -12,6 +12,7 @@ import { Cluster } from "./events/cluster.js";
 import { Feed } from "./events/feed.js";
 import { Presence } from "./events/presence.js";
 import { PEER_HEADER } from "./http/context.js";
+import { clientAddress, TrustedProxies } from "./http/peer.js";
 import { ShutdownError } from "./http/errors.js";
 import { auth, errorsAndLogging } from "./http/interceptors.js";
 import type { NodeHandler } from "./http/listener.js";
@@ -29,6 +30,8 @@ export interface AppOptions {
   heartbeatSeconds?: number;
   authRatePerIp?: number;
   authFailuresPerUser?: number;
+  /** Reverse proxies whose X-Forwarded-For is believed for rate limits (addresses or CIDR ranges). */
+  trustedProxies?: readonly string[];
   now?: () => Date;
   /** `GET /metrics`: a bearer token to require, and whether to add Node.js process metrics. */
   metrics?: { token?: string | undefined; processMetrics?: boolean };
@@ -95,9 +98,11 @@ export async function createApp(o: AppOptions): Promise<App> {
     interceptors: [metrics.interceptor, errorsAndLogging(deps), auth(deps)],
     readMaxBytes: MAX_REQUEST_BYTES,
   });
+  const proxies = new TrustedProxies(o.trustedProxies ?? []);
   const handler: NodeHandler = (req, res) => {
-    // The client address for rate limiting, from the socket: a client cannot set it.
-    req.headers[PEER_HEADER] = req.socket?.remoteAddress ?? "unknown";
+    // The client address for rate limiting, from the socket (or a trusted proxy's X-Forwarded-For);
+    // whatever the client sent under this header name is overwritten.
+    req.headers[PEER_HEADER] = clientAddress(req.socket?.remoteAddress, req.headers["x-forwarded-for"], proxies);
     connect(req, res);
   };
   return {

@@ -25,6 +25,7 @@ describe("loadConfig", () => {
     [{ DIALTONE_HEARTBEAT_SECONDS: "60" }, "DIALTONE_HEARTBEAT_SECONDS"],
     [{ DIALTONE_AUTH_RATE_PER_IP: "many" }, "DIALTONE_AUTH_RATE_PER_IP"],
     [{ DIALTONE_LOG_LEVEL: "loud" }, "DIALTONE_LOG_LEVEL"],
+    [{ DIALTONE_TRUSTED_PROXIES: "127.0.0.1,proxy.example" }, "DIALTONE_TRUSTED_PROXIES"],
   ])("%j is refused with one line naming %s", (env, name) => {
     let err: unknown;
     try {

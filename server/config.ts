@@ -3,6 +3,7 @@
 // naming the variable.
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
+import { TrustedProxies } from "./http/peer.js";
 
 export interface Config {
   readonly listenHost: string;
@@ -20,6 +21,8 @@ export interface Config {
   readonly heartbeatSeconds: number;
   /** Login/register attempts per minute per client address, and failures per username. */
   readonly authRatePerIp: number;
+  /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client. */
+  readonly trustedProxies: readonly string[];
   readonly authFailuresPerUser: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
   /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
@@ -89,6 +92,12 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const metricsToken = get("DIALTONE_METRICS_TOKEN");
   if (metricsToken && metricsToken.length < 16) throw new ConfigError("DIALTONE_METRICS_TOKEN: use at least 16 characters");
+  const trustedProxies = (get("DIALTONE_TRUSTED_PROXIES") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  try {
+    new TrustedProxies(trustedProxies);
+  } catch (err) {
+    throw new ConfigError(`DIALTONE_TRUSTED_PROXIES: ${(err as Error).message}`);
+  }
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(p));
   return Object.freeze({
     listenHost: host,
@@ -104,6 +113,7 @@ export function loadConfig(env: Env = process.env): Config {
     heartbeatSeconds: int(env, "DIALTONE_HEARTBEAT_SECONDS", 15, 1, 15),
     authRatePerIp: int(env, "DIALTONE_AUTH_RATE_PER_IP", 30, 1, 100000),
     authFailuresPerUser: int(env, "DIALTONE_AUTH_FAILURES_PER_USER", 10, 1, 100000),
+    trustedProxies: Object.freeze(trustedProxies),
     logLevel,
     metricsToken,
     warnings: Object.freeze(warnings),

@@ -86,6 +86,7 @@ async function main(argv: string[]) {
     heartbeatSeconds: config.heartbeatSeconds,
     authRatePerIp: config.authRatePerIp,
     authFailuresPerUser: config.authFailuresPerUser,
+    trustedProxies: config.trustedProxies,
     metrics: { token: config.metricsToken, processMetrics: true },
   });
   const tls = config.tls

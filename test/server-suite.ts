@@ -149,6 +149,29 @@ export function serverSuite(kind: DbKind) {
         { authRatePerIp: 3 },
       ));
 
+    test("behind a trusted proxy, the limit counts the X-Forwarded-For client; a spoofed header from elsewhere is ignored", async () => {
+      const login = (s: TestServer, forwardedFor: string) =>
+        codeOf(api(s.url, { "x-forwarded-for": forwardedFor }).auth.login({ username: "someone", password: "password-1", devicePublicKey: devicePublicKey() }));
+      const db = await source.fresh();
+      // This test's connections come from 127.0.0.1: first as a trusted proxy, then as a plain client.
+      for (const trustedProxies of [["127.0.0.1"], ["10.0.0.0/8"]]) {
+        const s = await startTestServer(db, { authRatePerIp: 2, trustedProxies });
+        try {
+          const codes = [];
+          for (const client of ["198.51.100.1", "198.51.100.1", "198.51.100.1", "198.51.100.2", "1.1.1.1, 198.51.100.2"]) codes.push(await login(s, client));
+          const behindProxy = trustedProxies[0] === "127.0.0.1";
+          expect(codes).toEqual(
+            behindProxy
+              ? [Code.Unauthenticated, Code.Unauthenticated, Code.ResourceExhausted, Code.Unauthenticated, Code.Unauthenticated]
+              : [Code.Unauthenticated, Code.Unauthenticated, Code.ResourceExhausted, Code.ResourceExhausted, Code.ResourceExhausted],
+          );
+        } finally {
+          await s.close();
+        }
+      }
+      await db.close();
+    });
+
     test("sessions survive a restart and die at logout", async () => {
       let db = await source.fresh();
       let server = await startTestServer(db);
@@ -216,30 +239,63 @@ export function serverSuite(kind: DbKind) {
         expect(all.messages[7]).toEqual(a.message);
       }));
 
-    test("envelopes: the server sets the sender, first write wins, missing ones are listed", () =>
+    test("envelopes: the server sets the sender, one per sender, missing until the recipient accepts one", () =>
       withServer(async (s) => {
         const admin = await registerUser(s.url);
         const bob = await registerUser(s.url);
+        const carol = await registerUser(s.url);
         const channelId = randomUUID();
         await admin.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
-        const before = await admin.api.envelope.listMissingEnvelopes({ kind: 1, scopeId: channelId });
-        expect(before.missing.map((m) => m.deviceId).sort()).toEqual([admin.deviceId, bob.deviceId].sort());
-        const env = { kind: 1, scopeId: channelId, epoch: 1, recipientDeviceId: bob.deviceId, ciphertext: sealedValue(60).slice(0, 0) };
-        const first = { ...env, ciphertext: Buffer.concat([Buffer.from([1]), Buffer.alloc(92, 7)]).toString("base64") };
-        const put = await admin.api.envelope.putEnvelopes({ envelopes: [first] });
-        expect(put).toMatchObject({ stored: 1, alreadyPresent: 0 });
-        const second = { ...env, ciphertext: Buffer.concat([Buffer.from([1]), Buffer.alloc(92, 9)]).toString("base64") };
-        expect(await bob.api.envelope.putEnvelopes({ envelopes: [second] })).toMatchObject({ stored: 0, alreadyPresent: 1 });
-        const mine = await bob.api.envelope.listEnvelopes({});
-        expect(mine.envelopes).toHaveLength(1);
-        expect(mine.envelopes[0]).toMatchObject({
-          senderDeviceId: admin.deviceId,
-          senderUserId: admin.userId,
-          senderPublicKey: admin.publicKey,
-          ciphertext: first.ciphertext,
+        const missing = async (u: TestUser) => (await u.api.envelope.listMissingEnvelopes({ kind: 1, scopeId: channelId })).missing.map((m) => m.deviceId).sort();
+        expect(await missing(admin)).toEqual([admin.deviceId, bob.deviceId, carol.deviceId].sort());
+        const envelope = (recipientDeviceId: string, fill: number) => ({
+          kind: 1,
+          scopeId: channelId,
+          epoch: 1,
+          recipientDeviceId,
+          ciphertext: Buffer.concat([Buffer.from([1]), Buffer.alloc(92, fill)]).toString("base64"),
         });
-        const after = await admin.api.envelope.listMissingEnvelopes({ kind: 1, scopeId: channelId });
-        expect(after.missing.map((m) => m.deviceId)).toEqual([admin.deviceId]);
+        // The admin writes to itself (accepted at once) and to bob.
+        expect(await admin.api.envelope.putEnvelopes({ envelopes: [envelope(admin.deviceId, 1), envelope(bob.deviceId, 7)] })).toMatchObject({ stored: 2, alreadyPresent: 0 });
+        expect(await admin.api.envelope.putEnvelopes({ envelopes: [envelope(bob.deviceId, 8)] })).toMatchObject({ stored: 0, alreadyPresent: 1 });
+        // Carol, a member, writes junk for bob first-come or not: it sits beside the admin's.
+        expect(await carol.api.envelope.putEnvelopes({ envelopes: [envelope(bob.deviceId, 9)] })).toMatchObject({ stored: 1, alreadyPresent: 0 });
+        const mine = (await bob.api.envelope.listEnvelopes({})).envelopes;
+        expect(mine.map((e) => [e.senderDeviceId, e.senderUserId, e.senderPublicKey, e.ciphertext]).sort()).toEqual(
+          [
+            [admin.deviceId, admin.userId, admin.publicKey, envelope(bob.deviceId, 7).ciphertext],
+            [carol.deviceId, carol.userId, carol.publicKey, envelope(bob.deviceId, 9).ciphertext],
+          ].sort(),
+        );
+        // Not accepted yet: bob still lacks the key for anyone who has not written to him.
+        expect(await missing(admin)).toEqual([carol.deviceId]);
+        expect(await missing(carol)).toEqual([carol.deviceId]);
+        expect(await missing(bob)).toEqual([bob.deviceId, carol.deviceId].sort());
+        // Bob accepts the admin's and refuses carol's, which is deleted.
+        const ref = (sender: TestUser) => ({ kind: 1, scopeId: channelId, epoch: 1, senderDeviceId: sender.deviceId });
+        expect(await bob.api.envelope.acknowledgeEnvelopes({ accepted: [ref(admin)], rejected: [ref(carol)] })).toMatchObject({ accepted: 1, rejected: 1 });
+        expect((await bob.api.envelope.listEnvelopes({})).envelopes.map((e) => e.senderDeviceId)).toEqual([admin.deviceId]);
+        for (const u of [admin, bob, carol]) expect(await missing(u)).toEqual([carol.deviceId]);
+        // Only the recipient can acknowledge: carol's acknowledgement of bob's envelope matches nothing.
+        expect(await carol.api.envelope.acknowledgeEnvelopes({ rejected: [ref(admin)] })).toMatchObject({ accepted: 0, rejected: 0 });
+        expect((await bob.api.envelope.listEnvelopes({})).envelopes).toHaveLength(1);
+      }));
+
+    test("the directory key of an epoch belongs to the device that wrote itself one first", () =>
+      withServer(async (s) => {
+        const alice = await registerUser(s.url);
+        const bob = await registerUser(s.url);
+        const self = (u: TestUser) => ({
+          kind: 2,
+          scopeId: "directory",
+          epoch: 1,
+          recipientDeviceId: u.deviceId,
+          ciphertext: Buffer.concat([Buffer.from([1]), Buffer.alloc(92, 3)]).toString("base64"),
+        });
+        expect(await alice.api.envelope.putEnvelopes({ envelopes: [self(alice)] })).toMatchObject({ stored: 1 });
+        expect(await bob.api.envelope.putEnvelopes({ envelopes: [self(bob)] })).toMatchObject({ stored: 0, alreadyPresent: 1 });
+        const missing = (await alice.api.envelope.listMissingEnvelopes({ kind: 2 })).missing.map((m) => m.deviceId);
+        expect(missing).toEqual([bob.deviceId]);
       }));
 
     test("directory profiles and presence", () =>

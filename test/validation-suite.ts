@@ -347,6 +347,9 @@ const deviceServiceCases: Case[] = [
   { name: "RevokeDevice: another account's device, by a member", call: (w) => w.member.api.device.revokeDevice({ deviceId: w.admin.deviceId }), code: Code.PermissionDenied, names: "device_id" },
 ];
 
+const envelopeRef = (w: World, over: Record<string, unknown> = {}) => ({ kind: KIND_CHANNEL, scopeId: w.channelId, epoch: 1, senderDeviceId: w.admin.deviceId, ...over });
+const ack = (w: World, refs: { accepted?: Array<Record<string, unknown>>; rejected?: Array<Record<string, unknown>> }) =>
+  w.member.api.envelope.acknowledgeEnvelopes({ accepted: refs.accepted ?? [], rejected: refs.rejected ?? [] });
 const put = (w: World, envelopes: Array<Record<string, unknown>>) => w.admin.api.envelope.putEnvelopes({ envelopes });
 const envelopeServiceCases: Case[] = [
   ...authCases("PutEnvelopes", (a, w) => a.envelope.putEnvelopes({ envelopes: [channelEnvelope(w)] })),
@@ -392,6 +395,14 @@ const envelopeServiceCases: Case[] = [
   { name: "ListMissingEnvelopes: scope_id neither a UUID nor \"directory\" (kind unset)", call: (w) => w.member.api.envelope.listMissingEnvelopes({ scopeId: "general" }), code: Code.InvalidArgument, names: "scope_id" },
   { name: "ListMissingEnvelopes: directory key with a channel scope", call: (w) => w.member.api.envelope.listMissingEnvelopes({ kind: KIND_DIRECTORY, scopeId: w.channelId }), code: Code.InvalidArgument, names: "scope_id" },
   { name: "ListMissingEnvelopes: channel key scoped \"directory\"", call: (w) => w.member.api.envelope.listMissingEnvelopes({ kind: KIND_CHANNEL, scopeId: "directory" }), code: Code.InvalidArgument, names: "scope_id" },
+  ...authCases("AcknowledgeEnvelopes", (a, w) => a.envelope.acknowledgeEnvelopes({ accepted: [envelopeRef(w)] })),
+  { name: "AcknowledgeEnvelopes: nothing to acknowledge", call: (w) => ack(w, {}), code: Code.InvalidArgument, names: "accepted" },
+  { name: "AcknowledgeEnvelopes: 1001 references", call: (w) => ack(w, { accepted: Array.from({ length: 600 }, () => envelopeRef(w)), rejected: Array.from({ length: 401 }, () => envelopeRef(w)) }), code: Code.InvalidArgument, names: "accepted" },
+  { name: "AcknowledgeEnvelopes: kind unspecified", call: (w) => ack(w, { accepted: [envelopeRef(w, { kind: 0 })] }), code: Code.InvalidArgument, names: "accepted[0].kind" },
+  { name: "AcknowledgeEnvelopes: channel key scoped \"directory\"", call: (w) => ack(w, { rejected: [envelopeRef(w, { scopeId: "directory" })] }), code: Code.InvalidArgument, names: "rejected[0].scope_id" },
+  { name: "AcknowledgeEnvelopes: epoch 0", call: (w) => ack(w, { accepted: [envelopeRef(w), envelopeRef(w, { epoch: 0 })] }), code: Code.InvalidArgument, names: "accepted[1].epoch" },
+  ...uuidCases("AcknowledgeEnvelopes", "rejected[0].sender_device_id", (v) => (w) => ack(w, { rejected: [envelopeRef(w, { senderDeviceId: v })] })),
+  ...uuidCases("AcknowledgeEnvelopes (channel key)", "accepted[0].scope_id", (v) => (w) => ack(w, { accepted: [envelopeRef(w, { scopeId: v })] })),
 ];
 
 const channelServiceCases: Case[] = [

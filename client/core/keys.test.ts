@@ -120,6 +120,17 @@ describe("receiving", () => {
     expect(dave.client.keys.channelKey(general.id)).toBeUndefined();
     expect(rejected).toEqual([expect.objectContaining({ senderUserId: alice.client.me.userId, reason: expect.stringMatching(/does not open the channel's name/) })]);
     await expect(dave.client.requireChannelKey(general.id, 0)).rejects.toThrow(/rejected: .*substituted key/);
+    // The junk took no slot: the admin still sees dave as lacking the key, shares it, and dave keeps it.
+    const missing = await admin.client.api.envelope.listMissingEnvelopes({ kind: KeyKind.CHANNEL, scopeId: general.id });
+    expect(missing.missing.map((m) => m.deviceId)).toContain(dave.client.me.deviceId);
+    await admin.client.reconcile();
+    await dave.client.reconcile();
+    expect(constantTimeEqual(dave.client.keys.channelKey(general.id)!.key, admin.client.keys.channelKey(general.id)!.key)).toBe(true);
+    // Dave accepted the admin's envelope and had alice's deleted: nobody lists him as missing it now.
+    const after = await alice.client.api.envelope.listMissingEnvelopes({ kind: KeyKind.CHANNEL, scopeId: general.id });
+    expect(after.missing.map((m) => m.deviceId)).not.toContain(dave.client.me.deviceId);
+    const left = await dave.client.api.envelope.listEnvelopes({ kind: KeyKind.CHANNEL, scopeId: general.id });
+    expect(left.envelopes.map((e) => e.senderDeviceId)).toEqual([admin.client.me.deviceId]);
   });
 
   test("an envelope whose AAD names another channel, or another sender device, is rejected", async () => {
@@ -175,5 +186,9 @@ describe("directory key", () => {
     expect(frank.client.keys.directoryKey()).toBeUndefined();
     expect(rejected[0]?.reason).toMatch(/opens no profile name/);
     expect(frank.client.directory.nameOf(admin.client.me.userId)).toBeUndefined();
+    // The real key still reaches frank from a holder.
+    await admin.client.reconcile();
+    await frank.client.reconcile();
+    expect(constantTimeEqual(frank.client.keys.directoryKey()!.key, admin.client.keys.directoryKey()!.key)).toBe(true);
   });
 });

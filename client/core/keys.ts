@@ -10,6 +10,7 @@
 import type { Channel } from "../../gen/dialtone/v1/channel_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { KeyKind, type Envelope, type EnvelopeInputSchema } from "../../gen/dialtone/v1/envelope_pb.js";
+import type { EnvelopeRefSchema } from "../../gen/dialtone/v1/envelope_service_pb.js";
 import type { Profile } from "../../gen/dialtone/v1/profile_pb.js";
 import {
   deviceFingerprint,
@@ -90,6 +91,7 @@ export interface FetchReport {
 }
 
 export type EnvelopeInit = MessageInitShape<typeof EnvelopeInputSchema>;
+type EnvelopeRef = MessageInitShape<typeof EnvelopeRefSchema>;
 
 function scopeOf(kind: KeyKind, scopeId: string): KeyScope | undefined {
   if (kind === KeyKind.CHANNEL) return { kind: "channel", channelId: scopeId };
@@ -285,9 +287,9 @@ export class KeyManager {
 
   async #fetchKeys(): Promise<FetchReport> {
     const { envelopes } = await this.#deps.api.envelope.listEnvelopes({});
-    let added = 0;
-    let rejected = 0;
     let profiles: Profile[] | undefined;
+    const accepted: EnvelopeRef[] = [];
+    const rejected: EnvelopeRef[] = [];
     for (const env of envelopes) {
       const scope = scopeOf(env.kind, env.scopeId);
       if (!scope || env.recipientDeviceId !== this.#deps.me.deviceId) continue;
@@ -295,10 +297,11 @@ export class KeyManager {
       if (held) continue;
       const tag = `envelope:${env.senderDeviceId}:${env.ciphertext}`;
       if (this.#reported.has(tag)) continue;
+      const ref = { kind: env.kind, scopeId: env.scopeId, epoch: env.epoch, senderDeviceId: env.senderDeviceId };
       const outcome = await this.#receive(env, scope, async () => (profiles ??= (await this.#deps.api.directory.listProfiles({})).profiles));
-      if (outcome === "added") added++;
+      if (outcome === "added") accepted.push(ref);
       else if (outcome !== "skipped") {
-        rejected++;
+        rejected.push(ref);
         this.#reported.add(tag);
         this.#lastRejection.set(scopeKey(scope), outcome.reason);
         this.#deps.emit({
@@ -311,7 +314,15 @@ export class KeyManager {
         });
       }
     }
-    return { added, rejected };
+    // Tell the server: an accepted envelope ends the "missing" listing for this device; a rejected
+    // one is deleted, so junk from one member cannot stand in for the real key.
+    for (let i = 0; i < accepted.length; i += PUT_BATCH) {
+      await this.#deps.api.envelope.acknowledgeEnvelopes({ accepted: accepted.slice(i, i + PUT_BATCH) });
+    }
+    for (let i = 0; i < rejected.length; i += PUT_BATCH) {
+      await this.#deps.api.envelope.acknowledgeEnvelopes({ rejected: rejected.slice(i, i + PUT_BATCH) });
+    }
+    return { added: accepted.length, rejected: rejected.length };
   }
 
   async #receive(
@@ -378,7 +389,8 @@ export class KeyManager {
   /**
    * The directory key, fetching it if shared. With `generate`, when nobody has a key yet (no
    * profile carries a name), creates one: the envelope to ourselves is written first, and since
-   * the server keeps the first envelope per recipient, a racing creator's key wins over ours.
+   * the server keeps only the first self-written directory envelope of an epoch, of two racing
+   * creators one wins and the other waits for the winner's share.
    */
   async ensureDirectoryKey(generate: boolean): Promise<EpochKey | undefined> {
     if (this.directoryKey()) return this.directoryKey();

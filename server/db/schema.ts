@@ -117,7 +117,9 @@ export const messages = pgTable(
     seq: bigint("seq", { mode: "bigint" }).notNull(),
     createdAt: ts("created_at").notNull().defaultNow(),
   },
-  (t) => [uniqueIndex("messages_channel_seq_idx").on(t.channelId, t.seq.desc())],
+  // Ascending: history pages (ORDER BY seq DESC, i.e. NULLS FIRST) scan it backwards. A
+  // "seq DESC" index would be DESC NULLS LAST, which that ORDER BY cannot use.
+  (t) => [uniqueIndex("messages_channel_seq_idx").on(t.channelId, t.seq)],
 );
 
 export const envelopes = pgTable(
@@ -137,10 +139,18 @@ export const envelopes = pgTable(
     channelId: uuid("channel_id").references(() => channels.id, { onDelete: "cascade" }),
     ciphertext: text("ciphertext").notNull(),
     createdAt: ts("created_at").notNull().defaultNow(),
+    // set when the recipient reports it opened and checked the envelope (or at once when a
+    // device writes to itself): devices with an accepted envelope are no longer "missing"
+    acceptedAt: ts("accepted_at"),
   },
   (t) => [
-    primaryKey({ columns: [t.kind, t.scopeId, t.epoch, t.recipientDeviceId] }),
+    // one envelope per sender: a member writing junk for a device cannot take the slot
+    primaryKey({ columns: [t.kind, t.scopeId, t.epoch, t.recipientDeviceId, t.senderDeviceId] }),
     index("envelopes_recipient_idx").on(t.recipientDeviceId),
+    // the directory key of an epoch is the one whose creator wrote to itself first
+    uniqueIndex("envelopes_directory_creator_idx")
+      .on(t.kind, t.scopeId, t.epoch)
+      .where(sql`${t.kind} = 2 AND ${t.senderDeviceId} = ${t.recipientDeviceId}`),
   ],
 );
 

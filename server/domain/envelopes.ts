@@ -1,5 +1,7 @@
 // Key envelopes. The server fills in the sender from the session, so a client cannot
-// write in another device's name; the first envelope per recipient and key wins.
+// write in another device's name. Each sender keeps one envelope per recipient and key; the
+// recipient acknowledges what it accepted (or refused), which is what "missing" is based on,
+// so junk written by one member cannot keep a key from a device.
 import { KeyKind } from "../../gen/dialtone/v1/envelope_pb.js";
 import { findChannelIds } from "../db/repos/channels.js";
 import { findDevicesByIds } from "../db/repos/devices.js";
@@ -34,15 +36,18 @@ export async function putEnvelopes(
   const rows = inputs.map((e, i) => {
     const f = `envelopes[${i}]`;
     const { kind, scopeId, channelId } = kindAndScope(f, e.kind, e.scopeId);
+    const recipientDeviceId = uuid(`${f}.recipient_device_id`, e.recipientDeviceId);
     return {
       kind: kind as number,
       scopeId,
       channelId,
       epoch: epoch(`${f}.epoch`, e.epoch),
-      recipientDeviceId: uuid(`${f}.recipient_device_id`, e.recipientDeviceId),
+      recipientDeviceId,
       senderDeviceId: caller.deviceId,
       ciphertext: envelopeCiphertext(`${f}.ciphertext`, e.ciphertext),
       createdAt: now,
+      // a device writing to itself already holds the key
+      acceptedAt: recipientDeviceId === caller.deviceId ? now : null,
     };
   });
   const db = deps.database.db;
@@ -89,7 +94,28 @@ export async function listEnvelopes(deps: Deps, caller: Caller, req: { kind: Key
   return rows.map((r) => ({ ...r, sender: senders.get(r.senderDeviceId)! }));
 }
 
-export async function listMissingEnvelopes(deps: Deps, req: { kind: KeyKind; scopeId: string }) {
+export async function listMissingEnvelopes(deps: Deps, caller: Caller, req: { kind: KeyKind; scopeId: string }) {
   const { kind, scopeId } = listFilter(req);
-  return repo.listMissingEnvelopes(deps.database.db, kind, scopeId, 1000);
+  return repo.listMissingEnvelopes(deps.database.db, caller.deviceId, kind, scopeId, 1000);
+}
+
+type Ref = { kind: KeyKind; scopeId: string; epoch: number; senderDeviceId: string };
+
+function envelopeRefs(field: string, refs: Ref[]): repo.EnvelopeKey[] {
+  return refs.map((r, i) => {
+    const f = `${field}[${i}]`;
+    const { kind, scopeId } = kindAndScope(f, r.kind, r.scopeId);
+    return { kind, scopeId, epoch: epoch(`${f}.epoch`, r.epoch), senderDeviceId: uuid(`${f}.sender_device_id`, r.senderDeviceId) };
+  });
+}
+
+/** The recipient's verdict on envelopes addressed to it: accepted ones are marked, rejected ones deleted. */
+export async function acknowledgeEnvelopes(deps: Deps, caller: Caller, req: { accepted: Ref[]; rejected: Ref[] }) {
+  if (!req.accepted.length && !req.rejected.length) throw invalid("accepted", "accepted or rejected is required");
+  if (req.accepted.length + req.rejected.length > LIMITS.envelopesPerCall) {
+    throw invalid("accepted", `at most ${LIMITS.envelopesPerCall} references in all`);
+  }
+  const accepted = envelopeRefs("accepted", req.accepted);
+  const rejected = envelopeRefs("rejected", req.rejected);
+  return repo.acknowledgeEnvelopes(deps.database.db, caller.deviceId, accepted, rejected, deps.now());
 }

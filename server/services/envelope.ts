@@ -27,8 +27,10 @@ export function envelopeService(deps: Deps): ServiceImpl<typeof EnvelopeService>
       };
     },
     async listMissingEnvelopes(req, ctx) {
-      requireCaller(ctx);
-      return { missing: await envelopes.listMissingEnvelopes(deps, req) };
+      return { missing: await envelopes.listMissingEnvelopes(deps, requireCaller(ctx), req) };
+    },
+    async acknowledgeEnvelopes(req, ctx) {
+      return envelopes.acknowledgeEnvelopes(deps, requireCaller(ctx), req);
     },
   };
 }

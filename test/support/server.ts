@@ -21,6 +21,7 @@ export interface TestServerOptions {
   port?: number;
   turn?: App["deps"]["turn"];
   authRatePerIp?: number;
+  trustedProxies?: string[];
 }
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
@@ -34,6 +35,7 @@ export async function startTestServer(database: Database, o: TestServerOptions =
     log: createLogger("debug", (line) => void logs.push(line)),
     heartbeatSeconds: o.heartbeatSeconds ?? 15,
     authRatePerIp: o.authRatePerIp ?? 10_000,
+    ...(o.trustedProxies ? { trustedProxies: o.trustedProxies } : {}),
     ...(o.turn ? { turn: o.turn } : {}),
   });
   const listener = createListener(app.handler);

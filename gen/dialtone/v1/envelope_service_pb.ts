@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dialtone/v1/envelope_service.proto.
  */
 export const file_dialtone_v1_envelope_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJkaWFsdG9uZS92MS9lbnZlbG9wZV9zZXJ2aWNlLnByb3RvEgtkaWFsdG9uZS52MSJEChNQdXRFbnZlbG9wZXNSZXF1ZXN0Ei0KCWVudmVsb3BlcxgBIAMoCzIaLmRpYWx0b25lLnYxLkVudmVsb3BlSW5wdXQiPwoUUHV0RW52ZWxvcGVzUmVzcG9uc2USDgoGc3RvcmVkGAEgASgNEhcKD2FscmVhZHlfcHJlc2VudBgCIAEoDSJMChRMaXN0RW52ZWxvcGVzUmVxdWVzdBIiCgRraW5kGAEgASgOMhQuZGlhbHRvbmUudjEuS2V5S2luZBIQCghzY29wZV9pZBgCIAEoCSJBChVMaXN0RW52ZWxvcGVzUmVzcG9uc2USKAoJZW52ZWxvcGVzGAEgAygLMhUuZGlhbHRvbmUudjEuRW52ZWxvcGUiUwobTGlzdE1pc3NpbmdFbnZlbG9wZXNSZXF1ZXN0EiIKBGtpbmQYASABKA4yFC5kaWFsdG9uZS52MS5LZXlLaW5kEhAKCHNjb3BlX2lkGAIgASgJIk0KHExpc3RNaXNzaW5nRW52ZWxvcGVzUmVzcG9uc2USLQoHbWlzc2luZxgBIAMoCzIcLmRpYWx0b25lLnYxLk1pc3NpbmdFbnZlbG9wZTKxAgoPRW52ZWxvcGVTZXJ2aWNlElUKDFB1dEVudmVsb3BlcxIgLmRpYWx0b25lLnYxLlB1dEVudmVsb3Blc1JlcXVlc3QaIS5kaWFsdG9uZS52MS5QdXRFbnZlbG9wZXNSZXNwb25zZSIAElgKDUxpc3RFbnZlbG9wZXMSIS5kaWFsdG9uZS52MS5MaXN0RW52ZWxvcGVzUmVxdWVzdBoiLmRpYWx0b25lLnYxLkxpc3RFbnZlbG9wZXNSZXNwb25zZSIAEm0KFExpc3RNaXNzaW5nRW52ZWxvcGVzEiguZGlhbHRvbmUudjEuTGlzdE1pc3NpbmdFbnZlbG9wZXNSZXF1ZXN0GikuZGlhbHRvbmUudjEuTGlzdE1pc3NpbmdFbnZlbG9wZXNSZXNwb25zZSIAYgZwcm90bzM", [file_dialtone_v1_envelope]);
+  fileDesc("CiJkaWFsdG9uZS92MS9lbnZlbG9wZV9zZXJ2aWNlLnByb3RvEgtkaWFsdG9uZS52MSJEChNQdXRFbnZlbG9wZXNSZXF1ZXN0Ei0KCWVudmVsb3BlcxgBIAMoCzIaLmRpYWx0b25lLnYxLkVudmVsb3BlSW5wdXQiPwoUUHV0RW52ZWxvcGVzUmVzcG9uc2USDgoGc3RvcmVkGAEgASgNEhcKD2FscmVhZHlfcHJlc2VudBgCIAEoDSJMChRMaXN0RW52ZWxvcGVzUmVxdWVzdBIiCgRraW5kGAEgASgOMhQuZGlhbHRvbmUudjEuS2V5S2luZBIQCghzY29wZV9pZBgCIAEoCSJBChVMaXN0RW52ZWxvcGVzUmVzcG9uc2USKAoJZW52ZWxvcGVzGAEgAygLMhUuZGlhbHRvbmUudjEuRW52ZWxvcGUiUwobTGlzdE1pc3NpbmdFbnZlbG9wZXNSZXF1ZXN0EiIKBGtpbmQYASABKA4yFC5kaWFsdG9uZS52MS5LZXlLaW5kEhAKCHNjb3BlX2lkGAIgASgJIk0KHExpc3RNaXNzaW5nRW52ZWxvcGVzUmVzcG9uc2USLQoHbWlzc2luZxgBIAMoCzIcLmRpYWx0b25lLnYxLk1pc3NpbmdFbnZlbG9wZSJsCgtFbnZlbG9wZVJlZhIiCgRraW5kGAEgASgOMhQuZGlhbHRvbmUudjEuS2V5S2luZBIQCghzY29wZV9pZBgCIAEoCRINCgVlcG9jaBgDIAEoDRIYChBzZW5kZXJfZGV2aWNlX2lkGAQgASgJInUKG0Fja25vd2xlZGdlRW52ZWxvcGVzUmVxdWVzdBIqCghhY2NlcHRlZBgBIAMoCzIYLmRpYWx0b25lLnYxLkVudmVsb3BlUmVmEioKCHJlamVjdGVkGAIgAygLMhguZGlhbHRvbmUudjEuRW52ZWxvcGVSZWYiQgocQWNrbm93bGVkZ2VFbnZlbG9wZXNSZXNwb25zZRIQCghhY2NlcHRlZBgBIAEoDRIQCghyZWplY3RlZBgCIAEoDTKgAwoPRW52ZWxvcGVTZXJ2aWNlElUKDFB1dEVudmVsb3BlcxIgLmRpYWx0b25lLnYxLlB1dEVudmVsb3Blc1JlcXVlc3QaIS5kaWFsdG9uZS52MS5QdXRFbnZlbG9wZXNSZXNwb25zZSIAElgKDUxpc3RFbnZlbG9wZXMSIS5kaWFsdG9uZS52MS5MaXN0RW52ZWxvcGVzUmVxdWVzdBoiLmRpYWx0b25lLnYxLkxpc3RFbnZlbG9wZXNSZXNwb25zZSIAEm0KFExpc3RNaXNzaW5nRW52ZWxvcGVzEiguZGlhbHRvbmUudjEuTGlzdE1pc3NpbmdFbnZlbG9wZXNSZXF1ZXN0GikuZGlhbHRvbmUudjEuTGlzdE1pc3NpbmdFbnZlbG9wZXNSZXNwb25zZSIAEm0KFEFja25vd2xlZGdlRW52ZWxvcGVzEiguZGlhbHRvbmUudjEuQWNrbm93bGVkZ2VFbnZlbG9wZXNSZXF1ZXN0GikuZGlhbHRvbmUudjEuQWNrbm93bGVkZ2VFbnZlbG9wZXNSZXNwb25zZSIAYgZwcm90bzM", [file_dialtone_v1_envelope]);
 
 /**
  * PutEnvelopesRequest stores envelopes.
@@ -49,7 +49,9 @@ export type PutEnvelopesResponse = Message<"dialtone.v1.PutEnvelopesResponse"> &
   stored: number;
 
   /**
-   * Envelopes skipped because the recipient already had one for that key and epoch.
+   * Envelopes skipped because the caller's device had already written one to
+   * that recipient for that key and epoch, or (directory key) because another
+   * device created the key for that epoch first.
    *
    * @generated from field: uint32 already_present = 2;
    */
@@ -162,10 +164,111 @@ export const ListMissingEnvelopesResponseSchema: GenMessage<ListMissingEnvelopes
   messageDesc(file_dialtone_v1_envelope_service, 5);
 
 /**
+ * EnvelopeRef names one envelope addressed to the caller's device.
+ *
+ * @generated from message dialtone.v1.EnvelopeRef
+ */
+export type EnvelopeRef = Message<"dialtone.v1.EnvelopeRef"> & {
+  /**
+   * Which key.
+   *
+   * @generated from field: dialtone.v1.KeyKind kind = 1;
+   */
+  kind: KeyKind;
+
+  /**
+   * The channel id, or "directory".
+   *
+   * @generated from field: string scope_id = 2;
+   */
+  scopeId: string;
+
+  /**
+   * The key's epoch, at least 1.
+   *
+   * @generated from field: uint32 epoch = 3;
+   */
+  epoch: number;
+
+  /**
+   * The device that wrote the envelope (UUID).
+   *
+   * @generated from field: string sender_device_id = 4;
+   */
+  senderDeviceId: string;
+};
+
+/**
+ * Describes the message dialtone.v1.EnvelopeRef.
+ * Use `create(EnvelopeRefSchema)` to create a new message.
+ */
+export const EnvelopeRefSchema: GenMessage<EnvelopeRef> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_envelope_service, 6);
+
+/**
+ * AcknowledgeEnvelopesRequest reports envelopes the caller's device opened
+ * and checked (accepted) or refused (rejected). At most 1000 in all.
+ *
+ * @generated from message dialtone.v1.AcknowledgeEnvelopesRequest
+ */
+export type AcknowledgeEnvelopesRequest = Message<"dialtone.v1.AcknowledgeEnvelopesRequest"> & {
+  /**
+   * Envelopes whose key the device verified and keeps.
+   *
+   * @generated from field: repeated dialtone.v1.EnvelopeRef accepted = 1;
+   */
+  accepted: EnvelopeRef[];
+
+  /**
+   * Envelopes that did not open or carried a wrong key; they are deleted.
+   *
+   * @generated from field: repeated dialtone.v1.EnvelopeRef rejected = 2;
+   */
+  rejected: EnvelopeRef[];
+};
+
+/**
+ * Describes the message dialtone.v1.AcknowledgeEnvelopesRequest.
+ * Use `create(AcknowledgeEnvelopesRequestSchema)` to create a new message.
+ */
+export const AcknowledgeEnvelopesRequestSchema: GenMessage<AcknowledgeEnvelopesRequest> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_envelope_service, 7);
+
+/**
+ * AcknowledgeEnvelopesResponse counts the envelopes found.
+ *
+ * @generated from message dialtone.v1.AcknowledgeEnvelopesResponse
+ */
+export type AcknowledgeEnvelopesResponse = Message<"dialtone.v1.AcknowledgeEnvelopesResponse"> & {
+  /**
+   * Accepted envelopes found (unknown references are ignored).
+   *
+   * @generated from field: uint32 accepted = 1;
+   */
+  accepted: number;
+
+  /**
+   * Rejected envelopes deleted.
+   *
+   * @generated from field: uint32 rejected = 2;
+   */
+  rejected: number;
+};
+
+/**
+ * Describes the message dialtone.v1.AcknowledgeEnvelopesResponse.
+ * Use `create(AcknowledgeEnvelopesResponseSchema)` to create a new message.
+ */
+export const AcknowledgeEnvelopesResponseSchema: GenMessage<AcknowledgeEnvelopesResponse> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_envelope_service, 8);
+
+/**
  * EnvelopeService stores and hands out key envelopes. The server fills in the
  * sender from the caller's session, so nobody can write an envelope in another
- * device's name, and the first envelope stored for a (kind, scope, epoch,
- * recipient) is kept: a later one cannot replace it.
+ * device's name. Each sender device keeps one envelope per (kind, scope, epoch,
+ * recipient): envelopes from several senders sit side by side, and the recipient
+ * acknowledges the one it accepted, so a member writing junk for a device cannot
+ * keep the real key from reaching it.
  *
  * @generated from service dialtone.v1.EnvelopeService
  */
@@ -191,8 +294,9 @@ export const EnvelopeService: GenService<{
     output: typeof ListEnvelopesResponseSchema;
   },
   /**
-   * ListMissingEnvelopes lists active devices that lack an envelope for the
-   * current epoch of a key, so a key holder can share it with them.
+   * ListMissingEnvelopes lists active devices that have accepted no envelope for
+   * the current epoch of a key and hold none written by the caller's device, so
+   * a key holder can share it with them (once).
    *
    * @generated from rpc dialtone.v1.EnvelopeService.ListMissingEnvelopes
    */
@@ -200,6 +304,18 @@ export const EnvelopeService: GenService<{
     methodKind: "unary";
     input: typeof ListMissingEnvelopesRequestSchema;
     output: typeof ListMissingEnvelopesResponseSchema;
+  },
+  /**
+   * AcknowledgeEnvelopes records what the caller's device made of envelopes
+   * addressed to it: an accepted one marks its key delivered (the device is no
+   * longer listed as missing it); a rejected one is deleted.
+   *
+   * @generated from rpc dialtone.v1.EnvelopeService.AcknowledgeEnvelopes
+   */
+  acknowledgeEnvelopes: {
+    methodKind: "unary";
+    input: typeof AcknowledgeEnvelopesRequestSchema;
+    output: typeof AcknowledgeEnvelopesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_dialtone_v1_envelope_service, 0);
