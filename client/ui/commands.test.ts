@@ -1,0 +1,176 @@
+import { describe, expect, test } from "@jest/globals";
+import { channelHelpLines, completeCommand, helpLines, parseInput, USAGE, type Command } from "./commands.js";
+
+const cmd = (line: string): Command => {
+  const p = parseInput(line);
+  if (p.kind !== "command") throw new Error(`${JSON.stringify(line)} parsed as ${JSON.stringify(p)}`);
+  return p.command;
+};
+const err = (line: string): string => {
+  const p = parseInput(line);
+  if (p.kind !== "error") throw new Error(`${JSON.stringify(line)} parsed as ${JSON.stringify(p)}`);
+  return p.message;
+};
+
+describe("messages", () => {
+  test("blank input is empty", () => {
+    expect(parseInput("")).toEqual({ kind: "empty" });
+    expect(parseInput("   \n \t ")).toEqual({ kind: "empty" });
+  });
+
+  test("plain text is a message; trailing space and surrounding blank lines are dropped", () => {
+    expect(parseInput("hello")).toEqual({ kind: "message", text: "hello" });
+    expect(parseInput("\n\n  code\n  more  \n\n")).toEqual({ kind: "message", text: "  code\n  more" });
+    expect(parseInput("line one\nline two")).toEqual({ kind: "message", text: "line one\nline two" });
+  });
+
+  test('"//x" sends "/x"', () => {
+    expect(parseInput("//shrug")).toEqual({ kind: "message", text: "/shrug" });
+    expect(parseInput("//")).toEqual({ kind: "message", text: "/" });
+  });
+
+  test("a slash that is not at the start is text", () => {
+    expect(parseInput("and/or")).toEqual({ kind: "message", text: "and/or" });
+  });
+});
+
+describe("commands", () => {
+  test("help", () => {
+    expect(cmd("/help")).toEqual({ name: "help" });
+    expect(cmd("/HELP")).toEqual({ name: "help" });
+    expect(cmd("/?")).toEqual({ name: "help" });
+  });
+
+  test("join: /join and /j, leading # stripped, names may contain spaces", () => {
+    expect(cmd("/join #general")).toEqual({ name: "join", channel: "general" });
+    expect(cmd("/j gen")).toEqual({ name: "join", channel: "gen" });
+    expect(cmd("/Join   my channel  ")).toEqual({ name: "join", channel: "my channel" });
+    expect(cmd("/channel join #x")).toEqual({ name: "join", channel: "x" });
+    expect(err("/join")).toBe(USAGE.join);
+    expect(err("/join #")).toBe("usage: /join <channel>");
+  });
+
+  test("list: /list, /ls, /channel list", () => {
+    expect(cmd("/list")).toEqual({ name: "list" });
+    expect(cmd("/ls")).toEqual({ name: "list" });
+    expect(cmd("/channel list")).toEqual({ name: "list" });
+    expect(cmd("/CHANNEL LS")).toEqual({ name: "list" });
+  });
+
+  test("channel help", () => {
+    expect(cmd("/channel")).toEqual({ name: "channel-help" });
+    expect(cmd("/channel help")).toEqual({ name: "channel-help" });
+  });
+
+  test("channel create takes the rest of the line as the name", () => {
+    expect(cmd("/channel create Book club  2024")).toEqual({ name: "channel-create", channelName: "Book club  2024" });
+    expect(cmd("/channel Create 漢字 🎉")).toEqual({ name: "channel-create", channelName: "漢字 🎉" });
+    expect(err("/channel create")).toBe(USAGE.channelCreate);
+    expect(err("/channel create   ")).toBe("usage: /channel create <name>");
+  });
+
+  test("channel rename: first word, then the rest", () => {
+    expect(cmd("/channel rename #general Town square")).toEqual({
+      name: "channel-rename",
+      channel: "general",
+      newName: "Town square",
+    });
+    expect(err("/channel rename general")).toBe(USAGE.channelRename);
+    expect(err("/channel rename")).toBe(USAGE.channelRename);
+  });
+
+  test("channel delete", () => {
+    expect(cmd("/channel delete #old")).toEqual({ name: "channel-delete", channel: "old" });
+    expect(cmd("/channel delete 3f2a")).toEqual({ name: "channel-delete", channel: "3f2a" });
+    expect(err("/channel delete")).toBe(USAGE.channelDelete);
+  });
+
+  test("unknown channel sub-command", () => {
+    expect(err("/channel frobnicate x")).toMatch(/^unknown channel command: \/channel frobnicate/);
+  });
+
+  test("server invite (and the /invite alias)", () => {
+    expect(cmd("/server invite")).toEqual({ name: "server-invite" });
+    expect(cmd("/Server INVITE")).toEqual({ name: "server-invite" });
+    expect(cmd("/invite")).toEqual({ name: "server-invite" });
+    expect(err("/server")).toBe(USAGE.server);
+    expect(err("/server reboot")).toMatch(/^unknown server command: \/server reboot/);
+  });
+
+  test("voice", () => {
+    expect(cmd("/voice join")).toEqual({ name: "voice-join" });
+    expect(cmd("/voice join #lounge")).toEqual({ name: "voice-join", channel: "lounge" });
+    expect(cmd("/voice leave")).toEqual({ name: "voice-leave" });
+    expect(cmd("/voice MUTE")).toEqual({ name: "voice-mute" });
+    expect(cmd("/voice unmute")).toEqual({ name: "voice-unmute" });
+    expect(err("/voice")).toBe(USAGE.voice);
+    expect(err("/voice dance")).toMatch(/^unknown voice command: \/voice dance/);
+  });
+
+  test("verify, with an optional confirm", () => {
+    expect(cmd("/verify alice")).toEqual({ name: "verify", user: "alice", confirm: false });
+    expect(cmd("/verify @alice confirm")).toEqual({ name: "verify", user: "alice", confirm: true });
+    expect(cmd("/verify alice CONFIRM")).toEqual({ name: "verify", user: "alice", confirm: true });
+    expect(err("/verify")).toBe(USAGE.verify);
+    expect(err("/verify alice bob")).toBe(USAGE.verify);
+  });
+
+  test("devices, logout, quit", () => {
+    expect(cmd("/devices")).toEqual({ name: "devices" });
+    expect(cmd("/logout")).toEqual({ name: "logout" });
+    expect(cmd("/quit")).toEqual({ name: "quit" });
+    expect(cmd("/q")).toEqual({ name: "quit" });
+    expect(cmd("/exit")).toEqual({ name: "quit" });
+  });
+
+  test("unknown commands and a bare slash are errors that point at /help", () => {
+    expect(err("/foo bar")).toBe("unknown command: /foo (try /help)");
+    expect(err("/")).toMatch(/try \/help/);
+  });
+
+  test("a command spanning lines is refused rather than half-run", () => {
+    expect(err("/channel create a\nb")).toMatch(/one line/);
+  });
+
+  test("blank lines before a command are ignored", () => {
+    expect(cmd("\n/list")).toEqual({ name: "list" });
+  });
+});
+
+describe("help", () => {
+  test("the user help lists everyone's commands but not the admin ones", () => {
+    const text = helpLines(false).join("\n");
+    for (const c of ["/join", "/list", "/voice join", "/verify", "/devices", "/logout", "/quit"]) expect(text).toContain(c);
+    expect(text).not.toContain("/channel create");
+    expect(text).not.toContain("/server invite");
+  });
+
+  test("the admin help adds create, rename, delete and /server invite", () => {
+    const text = helpLines(true).join("\n");
+    for (const c of ["/channel create", "/channel rename", "/channel delete", "/server invite", "/join"]) expect(text).toContain(c);
+    expect(helpLines(true).length).toBeGreaterThan(helpLines(false).length);
+  });
+
+  test("descriptions line up in one column", () => {
+    const body = helpLines(false).slice(1);
+    expect(body.every((l) => l.startsWith("  /"))).toBe(true);
+    const col = body[0]!.indexOf("open a channel");
+    expect(body.find((l) => l.includes("/quit"))!.indexOf("quit (ctrl+q)")).toBe(col);
+  });
+
+  test("channel help: admins see create/rename/delete", () => {
+    expect(channelHelpLines(true).join("\n")).toContain("/channel create");
+    expect(channelHelpLines(false).join("\n")).not.toContain("/channel create");
+    expect(channelHelpLines(false).join("\n")).toContain("/channel list");
+  });
+});
+
+describe("completeCommand", () => {
+  test("completes a unique prefix, not an ambiguous one or a line with arguments", () => {
+    expect(completeCommand("/jo")).toBe("/join ");
+    expect(completeCommand("/VE")).toBe("/verify ");
+    expect(completeCommand("/l")).toBeUndefined(); // /list, /logout
+    expect(completeCommand("/join x")).toBeUndefined();
+    expect(completeCommand("hello")).toBeUndefined();
+  });
+});

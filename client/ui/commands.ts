@@ -1,0 +1,217 @@
+// Slash-command parsing for the chat input, and the /help text. Pure: the chat screen runs them.
+
+export type Command =
+  | { name: "help" }
+  | { name: "join"; channel: string }
+  | { name: "list" }
+  | { name: "channel-help" }
+  | { name: "channel-create"; channelName: string }
+  | { name: "channel-rename"; channel: string; newName: string }
+  | { name: "channel-delete"; channel: string }
+  | { name: "server-invite" }
+  | { name: "voice-join"; channel?: string }
+  | { name: "voice-leave" }
+  | { name: "voice-mute" }
+  | { name: "voice-unmute" }
+  | { name: "verify"; user: string; confirm: boolean }
+  | { name: "devices" }
+  | { name: "logout" }
+  | { name: "quit" };
+
+export type ParsedInput =
+  | { kind: "empty" }
+  | { kind: "message"; text: string }
+  | { kind: "command"; command: Command }
+  | { kind: "error"; message: string };
+
+export const USAGE = {
+  join: "usage: /join <channel>",
+  channelCreate: "usage: /channel create <name>",
+  channelRename: "usage: /channel rename <channel> <new name>",
+  channelDelete: "usage: /channel delete <channel>",
+  server: "usage: /server invite",
+  voice: "usage: /voice join [channel] | leave | mute | unmute",
+  verify: "usage: /verify <user> [confirm]",
+} as const;
+
+const command = (c: Command): ParsedInput => ({ kind: "command", command: c });
+const error = (message: string): ParsedInput => ({ kind: "error", message });
+
+/** Splits off the first whitespace-separated word; `rest` is the remainder, trimmed. */
+function firstWord(s: string): { word: string; rest: string } {
+  const m = /^(\S*)\s*([\s\S]*)$/.exec(s.trim())!;
+  return { word: m[1]!, rest: m[2]!.trim() };
+}
+
+const channelArg = (s: string) => s.trim().replace(/^#/, "");
+
+/**
+ * Classifies one submitted input: nothing, a message, a command, or a usage error.
+ * "//text" sends "/text". Commands are one line; their names are case-insensitive.
+ */
+export function parseInput(line: string): ParsedInput {
+  if (line.trim() === "") return { kind: "empty" };
+  // Blank lines around a message are dropped; leading spaces of its first line are kept.
+  const text = line.replace(/^(?:[ \t]*(?:\r\n|\r|\n))+/, "").trimEnd();
+  if (text.startsWith("//")) return { kind: "message", text: text.slice(1) };
+  if (!text.startsWith("/")) return { kind: "message", text };
+  if (/[\r\n]/.test(text)) return error("a command must fit on one line (start with // to send text beginning with /)");
+
+  const { word, rest } = firstWord(text.slice(1));
+  const name = word.toLowerCase();
+  switch (name) {
+    case "":
+      return error("type a command after / (try /help)");
+    case "help":
+    case "h":
+    case "?":
+      return command({ name: "help" });
+    case "join":
+    case "j": {
+      const channel = channelArg(rest);
+      return channel ? command({ name: "join", channel }) : error(USAGE.join);
+    }
+    case "list":
+    case "ls":
+      return command({ name: "list" });
+    case "channel":
+    case "ch":
+      return parseChannel(rest);
+    case "server":
+      return firstWord(rest).word.toLowerCase() === "invite"
+        ? command({ name: "server-invite" })
+        : rest === ""
+          ? error(USAGE.server)
+          : error(`unknown server command: /server ${firstWord(rest).word}`);
+    case "invite":
+      return command({ name: "server-invite" });
+    case "voice":
+    case "v":
+      return parseVoice(rest);
+    case "verify": {
+      const { word: user, rest: more } = firstWord(rest);
+      const target = user.replace(/^@/, "");
+      if (!target) return error(USAGE.verify);
+      if (more === "") return command({ name: "verify", user: target, confirm: false });
+      if (more.toLowerCase() === "confirm") return command({ name: "verify", user: target, confirm: true });
+      return error(USAGE.verify);
+    }
+    case "devices":
+      return command({ name: "devices" });
+    case "logout":
+      return command({ name: "logout" });
+    case "quit":
+    case "q":
+    case "exit":
+      return command({ name: "quit" });
+    default:
+      return error(`unknown command: /${word} (try /help)`);
+  }
+}
+
+function parseChannel(args: string): ParsedInput {
+  const { word, rest } = firstWord(args);
+  switch (word.toLowerCase()) {
+    case "":
+    case "help":
+      return command({ name: "channel-help" });
+    case "list":
+    case "ls":
+      return command({ name: "list" });
+    case "join": {
+      const channel = channelArg(rest);
+      return channel ? command({ name: "join", channel }) : error(USAGE.join);
+    }
+    case "create":
+    case "new":
+      return rest ? command({ name: "channel-create", channelName: rest }) : error(USAGE.channelCreate);
+    case "rename": {
+      const { word: channel, rest: newName } = firstWord(rest);
+      const target = channelArg(channel);
+      return target && newName ? command({ name: "channel-rename", channel: target, newName }) : error(USAGE.channelRename);
+    }
+    case "delete":
+    case "rm": {
+      const channel = channelArg(rest);
+      return channel ? command({ name: "channel-delete", channel }) : error(USAGE.channelDelete);
+    }
+    default:
+      return error(`unknown channel command: /channel ${word} (try /channel help)`);
+  }
+}
+
+function parseVoice(args: string): ParsedInput {
+  const { word, rest } = firstWord(args);
+  switch (word.toLowerCase()) {
+    case "join": {
+      const channel = channelArg(rest);
+      return command(channel ? { name: "voice-join", channel } : { name: "voice-join" });
+    }
+    case "leave":
+      return command({ name: "voice-leave" });
+    case "mute":
+      return command({ name: "voice-mute" });
+    case "unmute":
+      return command({ name: "voice-unmute" });
+    case "":
+      return error(USAGE.voice);
+    default:
+      return error(`unknown voice command: /voice ${word} (${USAGE.voice})`);
+  }
+}
+
+type HelpRow = readonly [usage: string, what: string];
+
+const USER_HELP: HelpRow[] = [
+  ["/join <channel>", "open a channel by name or id prefix (/j)"],
+  ["/list", "list channels (/ls, /channel list)"],
+  ["/channel help", "channel commands"],
+  ["/voice join [channel]", "join voice (default: this channel)"],
+  ["/voice leave|mute|unmute", "leave voice, mute or unmute your microphone"],
+  ["/verify <user> [confirm]", "show the safety number; confirm marks it verified"],
+  ["/devices", "list your devices"],
+  ["/logout", "log out of this server (ends the session)"],
+  ["/quit", "quit (ctrl+q)"],
+  ["//text", "send a message that starts with /"],
+];
+
+const ADMIN_HELP: HelpRow[] = [
+  ["/channel create <name>", "create a channel"],
+  ["/channel rename <channel> <new name>", "rename a channel"],
+  ["/channel delete <channel>", "delete a channel and its messages"],
+  ["/server invite", "create a one-time invite token (/invite)"],
+];
+
+function rows(title: string, list: HelpRow[]): string[] {
+  const col = Math.max(...list.map(([u]) => u.length)) + 2;
+  return [title, ...list.map(([usage, what]) => `  ${usage.padEnd(col)}${what}`)];
+}
+
+/** The /help text, one line per row; the admin variant adds the channel and invite commands. */
+export function helpLines(isAdmin: boolean): string[] {
+  return isAdmin ? [...rows("commands:", USER_HELP), ...rows("admin:", ADMIN_HELP)] : rows("commands:", USER_HELP);
+}
+
+/** The /channel help text. */
+export function channelHelpLines(isAdmin: boolean): string[] {
+  const common: HelpRow[] = [
+    ["/channel list", "list channels (/list, /ls)"],
+    ["/join <channel>", "open a channel by name or id prefix"],
+  ];
+  const admin = ADMIN_HELP.filter(([u]) => u.startsWith("/channel"));
+  const lines = rows("channel commands:", isAdmin ? [...common, ...admin] : common);
+  if (!isAdmin) lines.push("  (create, rename and delete are for admins)");
+  return lines;
+}
+
+/** Command words for tab completion ("/jo" → "/join "). */
+export const COMMAND_WORDS = [
+  "/help", "/join", "/list", "/channel", "/server", "/invite", "/voice", "/verify", "/devices", "/logout", "/quit",
+] as const;
+
+/** Completes a lone command word: the unique match with a trailing space, else undefined. */
+export function completeCommand(input: string): string | undefined {
+  if (!/^\/[a-z]*$/i.test(input)) return undefined;
+  const matches = COMMAND_WORDS.filter((w) => w.startsWith(input.toLowerCase()));
+  return matches.length === 1 ? `${matches[0]} ` : undefined;
+}
