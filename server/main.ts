@@ -8,7 +8,7 @@ import { COMMANDS_HELP, runCommand } from "./cli/index.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { DataDirBusy, lockDataDir } from "./datalock.js";
 import { openDatabase } from "./db/client.js";
-import { createInvite } from "./domain/invites.js";
+import { bootstrapInvite } from "./domain/invites.js";
 import { PgBus } from "./events/pg-bus.js";
 import { createListener } from "./http/listener.js";
 import { createLogger } from "./log.js";
@@ -19,8 +19,8 @@ const HELP = `dialtone-server: the Dialtone chat server
 Usage: dialtone-server [--help] [COMMAND [FILE]]
 
 Serves Connect, gRPC and gRPC-Web on one port (HTTP/1.1 and h2c; TLS when configured).
-With no configuration it runs on an embedded database in its data directory and prints
-an invite token to register the first (admin) account. GET /healthz answers "ok";
+With no configuration it runs on an embedded database in its data directory and, while
+no account exists, prints an invite token to register the first (admin) account. GET /healthz answers "ok";
 GET /metrics serves Prometheus metrics.
 
 ${COMMANDS_HELP}
@@ -102,14 +102,18 @@ async function main(argv: string[]) {
   const url = `${tls ? "https" : "http"}://${config.listenHost.includes(":") ? `[${config.listenHost}]` : config.listenHost}:${port}`;
   log.info("listening", { url, database: database.kind, tls: !!tls });
 
-  const { token } = await createInvite(app.deps, undefined, {});
+  const token = await bootstrapInvite(app.deps);
   const lines = [
     `dialtone-server listening on ${url}`,
     `  database:    ${database.kind === "pglite" ? `embedded (PGlite) in ${join(config.dataDir, "pgdata")}` : "PostgreSQL (DIALTONE_DB_URL)"}`,
     `  data dir:    ${config.dataDir}`,
     `  admin token: ${secrets.adminTokenFile ? `in ${secrets.adminTokenFile}` : "from DIALTONE_ADMIN_TOKEN"}`,
-    `  invite:      ${token}   (single use, valid 24 h)`,
-    `Register: dialtone register --server ${url} --username NAME --invite ${token}`,
+    ...(token
+      ? [
+          `  invite:      ${token}   (single use, valid 24 h; the first account is an admin)`,
+          `Register: dialtone register --server ${url} --username NAME --invite ${token}`,
+        ]
+      : [`  invites:     an admin mints them: dialtone invite, or buf curl with the admin token (docs/OPERATIONS.md)`]),
   ];
   process.stdout.write(lines.join("\n") + "\n");
 

@@ -49,7 +49,7 @@ interface Server {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts the server and waits for its banner (it ends with the "Register:" line). */
+/** Starts the server and waits for its banner (it ends with the "Register:" or the "invites:" line). */
 async function startServer(dataDir: string): Promise<Server> {
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -69,7 +69,7 @@ async function startServer(dataDir: string): Promise<Server> {
     const started = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), 90_000);
       const check = () => {
-        if (/listening on/.test(out) && /^Register: /m.test(out)) {
+        if (/listening on/.test(out) && /^(Register: |  invites: )/m.test(out)) {
           clearTimeout(timer);
           resolve(true);
         }
@@ -269,4 +269,12 @@ describe("buf curl against a real dialtone-server process", () => {
     expect(seconds).toBeLessThan(8);
     expect(s.stderr()).toMatch(/"msg":"stopped"/);
   }, 60_000);
+
+  test("once accounts exist, a restart prints no invite, only how to mint one", async () => {
+    server = await startServer(dataDir);
+    expect(server.banner).not.toMatch(/invite:\s+[A-Za-z0-9_-]{43}/);
+    expect(server.banner).not.toMatch(/^Register: /m);
+    expect(server.banner).toMatch(/invites: +an admin mints them/);
+    expect(server.stderr()).not.toMatch(/"msg":"invite created"/);
+  }, 120_000);
 });

@@ -1,5 +1,6 @@
 // Invites: minted by admins, shown once, stored as a hash.
 import { randomUUID } from "node:crypto";
+import { userCount } from "../db/repos/accounts.js";
 import * as repo from "../db/repos/invites.js";
 import type { Deps } from "./deps.js";
 import { invalid, notFound } from "./errors.js";
@@ -38,4 +39,14 @@ export async function revokeInvite(deps: Deps, inviteId: string) {
   const id = uuid("invite_id", inviteId);
   if (!(await repo.revokeInvite(deps.database.db, id, deps.now()))) throw notFound("invite", "invite_id");
   deps.log.info("invite revoked", { invite_id: id });
+}
+
+/**
+ * The invite the start-up banner prints, minted only while the server has no account yet: once
+ * someone has registered, admins mint invites themselves, and a restart leaves no fresh token
+ * in the service's output.
+ */
+export async function bootstrapInvite(deps: Deps): Promise<string | undefined> {
+  if ((await userCount(deps.database.db)) > 0) return undefined;
+  return (await createInvite(deps, undefined, {})).token;
 }
