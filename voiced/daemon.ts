@@ -46,6 +46,7 @@ export class Daemon {
   private ops: Promise<unknown> = Promise.resolve();
   private ticker: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
+  private iceTimer: NodeJS.Timeout | undefined;
   private lastStats: StatsSample | undefined;
   private lastMeter = 0;
 
@@ -133,7 +134,7 @@ export class Daemon {
     });
     try {
       const api = (this.d.serverApi ?? defaultServerApi)(url.origin, req.sessionToken);
-      const ice = await this.iceConfig(api, req.iceServers, relayOnly);
+      const { ice, source, ttlSeconds } = await this.iceConfig(api, req.iceServers, relayOnly);
       const room = new VoiceRoom({
         api,
         channelId: req.channelId,
@@ -162,6 +163,8 @@ export class Daemon {
       });
       await this.engine.start();
       this.startTimers();
+      // The server's TURN credentials expire: fetch fresh ones at half their lifetime.
+      if (source === "server" && ttlSeconds > 0) this.scheduleIceRefresh(room, api, relayOnly, ttlSeconds / 2);
       log.info("voice joined", { channel: req.channelId, ice: describeIce(ice), relay_only: relayOnly });
     } catch (err) {
       this.room = undefined;
@@ -178,14 +181,19 @@ export class Daemon {
   }
 
   /** Join's ICE servers, else the flags', else the server's; checked, and TURN probed. */
-  private async iceConfig(api: ServerApi, fromJoin: readonly IceServer[], relayOnly: boolean): Promise<IceConfig> {
+  private async iceConfig(
+    api: ServerApi,
+    fromJoin: readonly IceServer[],
+    relayOnly: boolean,
+  ): Promise<{ ice: IceConfig; source: "join" | "flags" | "server"; ttlSeconds: number }> {
     const { log, config } = this.d;
     let servers: IceServer[] = fromJoin.map((s) => ({ urls: [...s.urls], username: s.username, credential: s.credential }));
-    let source = "join";
+    let source: "join" | "flags" | "server" = "join";
+    let ttlSeconds = 0;
     if (!servers.length && config.iceServers.length) [servers, source] = [config.iceServers, "flags"];
     if (!servers.length) {
       const res = await api.voice.getIceServers({});
-      [servers, source] = [res.iceServers.map((s) => ({ urls: [...s.urls], username: s.username, credential: s.credential })), "server"];
+      [servers, source, ttlSeconds] = [res.iceServers.map((s) => ({ urls: [...s.urls], username: s.username, credential: s.credential })), "server", res.ttlSeconds];
     }
     let ice: IceConfig;
     try {
@@ -208,8 +216,35 @@ export class Daemon {
         ice = resolveIceConfig(servers.filter((s) => !s.urls.some((u) => /^turns?:/i.test(u))), false);
       }
     }
-    log.info("ice config", { source, servers: describeIce(ice), relay_only: relayOnly });
-    return ice;
+    log.info("ice config", { source, servers: describeIce(ice), relay_only: relayOnly, ...(ttlSeconds ? { ttl_seconds: ttlSeconds } : {}) });
+    return { ice, source, ttlSeconds };
+  }
+
+  private scheduleIceRefresh(room: VoiceRoom, api: ServerApi, relayOnly: boolean, inSeconds: number): void {
+    clearTimeout(this.iceTimer);
+    this.iceTimer = setTimeout(() => void this.refreshIce(room, api, relayOnly), Math.max(5, inSeconds) * 1000);
+  }
+
+  /**
+   * Fresh TURN credentials from the server for new connections and, through an ICE restart,
+   * for the connected ones (coturn refuses to refresh an allocation once its REST username
+   * has expired, which would end a long call).
+   */
+  private async refreshIce(room: VoiceRoom, api: ServerApi, relayOnly: boolean): Promise<void> {
+    if (this.room !== room) return;
+    const { log } = this.d;
+    try {
+      const res = await api.voice.getIceServers({});
+      const ice = resolveIceConfig(res.iceServers.map((s) => ({ urls: [...s.urls], username: s.username, credential: s.credential })), relayOnly);
+      if (this.room !== room) return;
+      room.updateIceServers(ice.servers);
+      log.info("TURN credentials refreshed", { servers: describeIce(ice), ttl_seconds: res.ttlSeconds });
+      if (res.ttlSeconds > 0) this.scheduleIceRefresh(room, api, relayOnly, res.ttlSeconds / 2);
+    } catch (err) {
+      const why = err instanceof ConnectError ? err.rawMessage : err instanceof Error ? err.message : String(err);
+      log.warn("TURN credential refresh failed: retrying in 30 s", { error: why });
+      if (this.room === room) this.scheduleIceRefresh(room, api, relayOnly, 30);
+    }
   }
 
   private async doLeave(): Promise<void> {
@@ -287,6 +322,7 @@ export class Daemon {
   private stopTimers(): void {
     clearInterval(this.ticker);
     clearInterval(this.statsTimer);
+    clearTimeout(this.iceTimer);
   }
 
   /** Leaves, closes the recording and the portal session. */

@@ -1,13 +1,14 @@
 // The headless CLI: picks the command, parses its flags, runs it, and turns every error into
 // one line on stderr and an exit code: 0 ok, 1 usage, 2 server or session, 3 crypto or keys.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { ApiError, KeyError, SessionError, UsageError } from "../core/index.js";
+import { ApiError, KeyError, SessionError, UsageError, VoiceDaemonError } from "../core/index.js";
 import { CryptoError } from "../crypto/index.js";
 import { KeystoreError, resolveConfigDir } from "../keystore/index.js";
 import { loginCommand, logoutCommand, profileSetCommand, registerCommand, whoamiCommand } from "./commands/account.js";
 import { channelCreateCommand, channelDeleteCommand, channelRenameCommand, channelsCommand } from "./commands/channels.js";
 import { historyCommand, sendCommand, tailCommand } from "./commands/messages.js";
 import { devicesCommand, inviteCommand, verifyCommand } from "./commands/trust.js";
+import { VOICE_COMMANDS } from "./commands/voice.js";
 import type { CliIo, Command, Ctx, OptionSpec } from "./context.js";
 
 export const EXIT = { ok: 0, usage: 1, server: 2, crypto: 3 } as const;
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   devicesCommand,
   verifyCommand,
   profileSetCommand,
+  ...VOICE_COMMANDS,
 ];
 
 const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -37,7 +39,7 @@ const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 };
 
 /** Command words first ("channel create"), flags anywhere after, values after their flags. */
-const GROUPS = new Set(["channel", "profile"]);
+const GROUPS = new Set(["channel", "profile", "voice"]);
 
 function optionLines(options: Readonly<Record<string, OptionSpec>>): string[] {
   return Object.entries(options).map(([name, o]) => {
@@ -122,6 +124,7 @@ export function describeError(err: unknown, server: string | undefined): { code:
     return { code: EXIT.server, message: `the server said ${err.code}: ${err.message}` };
   }
   if (err instanceof KeyError) return { code: EXIT.crypto, message: err.message };
+  if (err instanceof VoiceDaemonError) return { code: err.code === "bad-flag" ? EXIT.usage : EXIT.server, message: `voice: ${err.message}` };
   if (err instanceof CryptoError) return { code: EXIT.crypto, message: `crypto error: ${err.message}` };
   if (err instanceof KeystoreError) {
     const usage = err.code === "weak-passphrase" || err.code === "invalid-origin" || err.code === "exists" || err.code === "invalid-input";

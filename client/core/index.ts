@@ -65,3 +65,31 @@ export {
   type SyncOptions,
 } from "./sync.js";
 export { computeSafetyNumber, markVerified, type DeviceKeyView, type SafetyNumberResult, type VerifyDeps } from "./verify.js";
+export {
+  ensureDaemon,
+  RoomStatus,
+  SpeakingMode,
+  VOICED_ENV,
+  VoiceDaemon,
+  VoiceDaemonError,
+  voicedBinary,
+  voicedSocketPath,
+  type EnsureDaemonOptions,
+  type IceServerInit,
+  type Member as VoiceMember,
+  type State as VoiceState,
+  type VoiceDaemonErrorCode,
+  type VoiceJoinOptions,
+  type VoiceUpdate,
+} from "./voice.js";
+export {
+  VOICE_FLAG_OPTIONS,
+  VoiceSession,
+  daemonArgs,
+  defaultVoiceLog,
+  flagIceServers,
+  parseVoiceFlags,
+  voiceLogFile,
+  type PttBackendFlag,
+  type VoiceFlags,
+} from "./voice-session.js";

@@ -24,10 +24,21 @@ export function turnserverPath(): string {
   return path;
 }
 
-export async function startCoturn(o: { minPort?: number; maxPort?: number } = {}): Promise<Coturn> {
+export interface CoturnOptions {
+  minPort?: number;
+  maxPort?: number;
+  /** Listen here (a restart on the port of a stopped one); default a free port. */
+  port?: number;
+  /** The REST secret (default random). */
+  secret?: string;
+  /** Log each session with its user (`-v`). */
+  verbose?: boolean;
+}
+
+export async function startCoturn(o: CoturnOptions = {}): Promise<Coturn> {
   const bin = turnserverPath();
-  const port = await freePort();
-  const secret = randomBytes(16).toString("hex");
+  const port = o.port ?? (await freePort());
+  const secret = o.secret ?? randomBytes(16).toString("hex");
   const proc = spawn(
     bin,
     [
@@ -48,6 +59,7 @@ export async function startCoturn(o: { minPort?: number; maxPort?: number } = {}
       "--no-multicast-peers",
       "--log-file=stdout",
       "--simple-log",
+      ...(o.verbose ? ["-v"] : []),
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );

@@ -1,5 +1,6 @@
 import { expect, test } from "@jest/globals";
 import { Mesh } from "./mesh.js";
+import type { IceServer } from "./ice-config.js";
 import type { CandidateInit, Peer, PeerState, RtpIn } from "./peer.js";
 import type { SignalMessage } from "./signal.js";
 
@@ -7,6 +8,11 @@ import type { SignalMessage } from "./signal.js";
 class FakePeer implements Peer {
   static all: FakePeer[] = [];
   static byId = new Map<string, FakePeer>();
+  /** When set, ICE restarts end in "failed". */
+  static failRestarts = false;
+  /** The ICE servers each restart was given. */
+  restartServers: Array<IceServer[] | undefined> = [];
+  private restarting = false;
   readonly id = `p${FakePeer.all.length}`;
   state: PeerState = "new";
   closed = false;
@@ -40,7 +46,25 @@ class FakePeer implements Peer {
   async acceptAnswer(sdp: string) {
     this.counterpart = /o=(\S+)/.exec(sdp)![1];
     this.remoteSet = true;
-    this.maybeConnect();
+    if (this.restarting) this.finishRestart();
+    else this.maybeConnect();
+  }
+  async restartIce(servers?: IceServer[]) {
+    this.restarting = true;
+    this.restartServers.push(servers);
+    this.gather();
+    return `v=0\r\no=${this.id}\r\ns=restart\r\n`;
+  }
+  async acceptRestart(_sdp: string, servers?: IceServer[]) {
+    this.restarting = true;
+    this.restartServers.push(servers);
+    this.gather();
+    setImmediate(() => this.finishRestart());
+    return `v=0\r\no=${this.id}\r\ns=restart\r\n`;
+  }
+  private finishRestart() {
+    this.restarting = false;
+    this.setState(FakePeer.failRestarts ? "failed" : "connected");
   }
   async addRemoteCandidate() {
     if (!this.remoteSet) throw new Error("candidate before remote description");
@@ -162,18 +186,70 @@ test("no audio is sent to a peer until it says it is ready", async () => {
   await b.close();
 });
 
-test("a failed connection is replaced: the answerer asks, the offerer starts a fresh one", async () => {
+const livePeers = () => FakePeer.all.filter((p) => !p.closed);
+const answererPeer = (sent: Array<{ from: string; msg: SignalMessage }>) =>
+  livePeers().find((p) => sent.some((s) => s.from === B && s.msg.t === "answer" && s.msg.sdp.includes(`o=${p.id}\r`)))!;
+
+test("a failed connection restarts ICE in place: the answerer asks, the offerer re-offers the same connection", async () => {
+  let answers = 0;
+  const { a, b, sent, rtp, held } = pair({ hold: (from, msg) => from === B && msg.t === "answer" && answers++ >= 1 });
+  a.setMembers([B]);
+  b.setMembers([A]);
+  await until(() => ready(a, B) && ready(b, A));
+  const firstSid = sent.find((s) => s.msg.t === "offer")!.msg.sid;
+  const peers = livePeers().length;
+  answererPeer(sent).setState("failed");
+  await until(() => sent.filter((s) => s.msg.t === "offer").length === 2, 3000);
+  expect(sent.some((s) => s.from === B && s.msg.t === "restart" && s.msg.sid === firstSid)).toBe(true);
+  // No audio while the restart waits for its answer.
+  await until(() => held.length === 1);
+  expect(a.sendRtp(new Uint8Array([1]), 1, 1, false)).toBe(0);
+  held[0]!();
+  await until(() => ready(a, B) && ready(b, A));
+  const restartOffer = sent.filter((s) => s.msg.t === "offer")[1]!;
+  expect(restartOffer.msg.sid).toBe(firstSid);
+  expect(livePeers().length).toBe(peers); // the same connections, none new
+  // Its candidates follow the restart offer.
+  expect(sent.findIndex((s, i) => i > sent.indexOf(restartOffer) && s.from === A && s.msg.t === "candidate")).toBeGreaterThan(sent.indexOf(restartOffer));
+  expect(a.sendRtp(new Uint8Array([1]), 5, 1, false)).toBe(1);
+  expect(rtp[B]!.map((p) => p.seq)).toContain(5);
+  await a.close();
+  await b.close();
+});
+
+test("when the ICE restart fails too, a fresh connection replaces it", async () => {
   const { a, b, sent } = pair();
   a.setMembers([B]);
   b.setMembers([A]);
   await until(() => ready(a, B) && ready(b, A));
   const firstSid = sent.find((s) => s.msg.t === "offer")!.msg.sid;
-  const bPeer = FakePeer.all.filter((p) => !p.closed).find((p) => sent.some((s) => s.from === B && s.msg.t === "answer" && s.msg.sdp.includes(p.id)))!;
-  bPeer.setState("failed");
-  await until(() => sent.filter((s) => s.msg.t === "offer").length === 2, 3000);
-  expect(sent.some((s) => s.from === B && s.msg.t === "restart" && s.msg.sid === firstSid)).toBe(true);
+  FakePeer.failRestarts = true;
+  try {
+    answererPeer(sent).setState("failed");
+    await until(() => sent.some((s) => s.msg.t === "offer" && s.msg.sid !== firstSid), 5000);
+  } finally {
+    FakePeer.failRestarts = false;
+  }
+  await until(() => ready(a, B) && ready(b, A), 3000);
+  expect(sent.filter((s) => s.msg.t === "offer" && s.msg.sid === firstSid).length).toBe(2); // the first and the restart
+  await a.close();
+  await b.close();
+});
+
+test("fresh ICE servers: connected peers restart ICE with them on both sides, new peers start with them", async () => {
+  const { a, b, sent } = pair();
+  a.setMembers([B]);
+  b.setMembers([A]);
   await until(() => ready(a, B) && ready(b, A));
-  expect(sent.filter((s) => s.msg.t === "offer")[1]!.msg.sid).not.toBe(firstSid);
+  const fresh: IceServer[] = [{ urls: ["turn:127.0.0.1:3478"], username: "2:u", credential: "new" }];
+  const offersBefore = sent.filter((s) => s.msg.t === "offer").length;
+  b.updateIceServers(fresh, true); // the answerer asks for a restart
+  a.updateIceServers(fresh, false);
+  await until(() => sent.filter((s) => s.msg.t === "offer").length === offersBefore + 1);
+  await until(() => ready(a, B) && ready(b, A));
+  const [pa, pb] = [livePeers().find((p) => sent.some((s) => s.from === A && s.msg.t === "offer" && s.msg.sdp.includes(`o=${p.id}\r`)))!, answererPeer(sent)];
+  expect(pa.restartServers).toEqual([fresh]);
+  expect(pb.restartServers).toEqual([fresh]);
   await a.close();
   await b.close();
 });

@@ -1,8 +1,11 @@
 // The full mesh: one Peer per remote device of the room. Glare-free (the device with the lower
 // id offers, the other only answers), trickle ICE with remote candidates buffered until the
-// remote description is set, a "ready" handshake before audio is sent, and reconnection with
-// backoff when a connection fails (a fresh connection: new ICE credentials, new TURN allocation).
+// remote description is set, a "ready" handshake before audio is sent. A failed connection first
+// gets an ICE restart in place (same connection and DTLS session, new ICE credentials and TURN
+// allocation); when that does not bring it back, a fresh connection with backoff replaces it.
+// Fresh TURN credentials reach new peers at once and connected ones through an ICE restart.
 import { randomBytes } from "node:crypto";
+import type { IceServer } from "./ice-config.js";
 import type { CandidateInit, Peer, PeerFactory, PeerOptions, PeerState, RtpIn } from "./peer.js";
 import type { SignalMessage } from "./signal.js";
 
@@ -48,6 +51,10 @@ class RemotePeer {
   remoteReady = false;
   candidateType: string | undefined;
   attempts = 0;
+  /** In-place ICE restarts tried since the connection was last up (one is tried, then a fresh connection). */
+  iceRestarts = 0;
+  /** An ICE restart is under way: the connection is not usable until it reports "connected" again. */
+  restarting = false;
   timer: NodeJS.Timeout | undefined;
   closed = false;
   /** Signals are handled one at a time, in order. */
@@ -66,11 +73,29 @@ class RemotePeer {
 export class Mesh {
   private readonly peers = new Map<string, RemotePeer>();
   private closed = false;
+  private peerOptions: PeerOptions;
 
   constructor(
     private readonly o: MeshOptions,
     private readonly ev: MeshEvents,
-  ) {}
+  ) {
+    this.peerOptions = o.peerOptions;
+  }
+
+  /**
+   * New ICE servers (fresh TURN credentials): used by every connection made from now on and,
+   * with `restart`, brought to the connected ones by an ICE restart (the answerer asks the
+   * offerer for one) before the credentials their allocations were made with expire.
+   */
+  updateIceServers(servers: IceServer[], restart: boolean): void {
+    this.peerOptions = { ...this.peerOptions, iceServers: servers };
+    if (!restart || this.closed) return;
+    for (const r of this.peers.values()) {
+      if (!r.peer || !r.remoteDescriptionSet || r.restarting || !r.sid) continue;
+      if (r.offerer) this.enqueue(r, () => this.restartIce(r, "fresh TURN credentials"));
+      else void this.signal(r, { t: "restart", sid: r.sid });
+    }
+  }
 
   /** Makes the set of remote devices exactly `deviceIds` (ours is skipped). */
   setMembers(deviceIds: Iterable<string>): void {
@@ -162,11 +187,13 @@ export class Mesh {
     r.localConnected = false;
     r.remoteReady = false;
     r.candidateType = undefined;
+    r.restarting = false;
+    r.iceRestarts = 0;
     await peer?.close().catch(() => {});
   }
 
   private createPeer(r: RemotePeer, sid: string): Peer {
-    const peer = this.o.factory(this.o.peerOptions);
+    const peer = this.o.factory(this.peerOptions);
     r.peer = peer;
     r.sid = sid;
     const current = () => r.peer === peer && !r.closed;
@@ -193,19 +220,23 @@ export class Mesh {
     clearTimeout(r.timer);
     r.timer = undefined;
     if (s === "connected") {
+      if (r.restarting || r.iceRestarts > 0) this.ev.log("info", "ICE restart completed", { peer: r.deviceId });
       r.localConnected = true;
       r.attempts = 0;
+      r.iceRestarts = 0;
+      r.restarting = false;
       void this.signal(r, { t: "ready", sid });
       void peer.selectedCandidateType().then((t) => {
         if (r.peer !== peer) return;
         r.candidateType = t;
-        if (this.o.peerOptions.relayOnly && t && t !== "relay") {
+        if (this.peerOptions.relayOnly && t && t !== "relay") {
           this.ev.log("warn", "relay-only connection selected a non-relay candidate", { peer: r.deviceId, type: t });
         }
         this.ev.onChange(r.deviceId);
       }, () => {});
     } else if (s === "failed") {
       r.localConnected = false;
+      r.restarting = false;
       this.reconnect(r, peer);
     } else if (s === "disconnected") {
       r.localConnected = false;
@@ -213,11 +244,13 @@ export class Mesh {
     }
   }
 
-  /** A failed connection: the offerer starts a fresh one; the answerer asks it to. */
+  /** A failed connection: the offerer restarts ICE (or starts afresh); the answerer asks it to. */
   private reconnect(r: RemotePeer, peer: Peer): void {
     if (r.closed || r.peer !== peer) return;
-    if (r.offerer) this.scheduleReconnect(r);
-    else if (r.sid) {
+    if (r.offerer) {
+      if (this.canRestartIce(r)) this.enqueue(r, () => this.restartIce(r, "connection failed"));
+      else this.scheduleReconnect(r);
+    } else if (r.sid) {
       void this.signal(r, { t: "restart", sid: r.sid });
       this.armTimeout(r, peer);
     }
@@ -239,7 +272,7 @@ export class Mesh {
   private armTimeout(r: RemotePeer, peer: Peer): void {
     clearTimeout(r.timer);
     r.timer = setTimeout(() => {
-      if (r.peer !== peer || r.closed || peer.state === "connected") return;
+      if (r.peer !== peer || r.closed || (peer.state === "connected" && !r.restarting)) return;
       this.ev.log("info", "peer connection timed out", { peer: r.deviceId, state: peer.state });
       if (r.offerer) this.scheduleReconnect(r);
       else if (r.sid) {
@@ -247,6 +280,38 @@ export class Mesh {
         this.armTimeout(r, peer);
       }
     }, this.o.connectTimeoutMs ?? 15_000);
+  }
+
+  private canRestartIce(r: RemotePeer): boolean {
+    return !!r.peer && !!r.sid && r.remoteDescriptionSet && !r.restarting && r.iceRestarts === 0;
+  }
+
+  /** ICE restart in place (offerer): a new offer for the same sid, on the same connection. */
+  private async restartIce(r: RemotePeer, why: string): Promise<void> {
+    const peer = r.peer;
+    const sid = r.sid;
+    if (r.closed || !peer || !sid || r.restarting) return;
+    this.beginRestart(r);
+    r.iceRestarts++;
+    r.remoteDescriptionSet = false;
+    r.pendingRemote = [];
+    this.ev.log("info", "ICE restart", { peer: r.deviceId, reason: why });
+    this.armTimeout(r, peer);
+    const sdp = await peer.restartIce(this.peerOptions.iceServers);
+    if (r.peer !== peer) return;
+    this.checkRelay(sdp, r);
+    await this.describe(r, { t: "offer", sid, sdp });
+    this.ev.onChange(r.deviceId);
+  }
+
+  /** No audio and no trickling until the restarted connection is described and up again. */
+  private beginRestart(r: RemotePeer): void {
+    r.restarting = true;
+    r.descriptionSent = false;
+    r.pendingLocal = [];
+    r.localConnected = false;
+    r.remoteReady = false;
+    this.ev.onChange(r.deviceId);
   }
 
   private async offer(r: RemotePeer): Promise<void> {
@@ -273,7 +338,7 @@ export class Mesh {
 
   /** werift falls back to host candidates when TURN fails, even when told relay only: refuse that. */
   private checkRelay(sdp: string, r: RemotePeer): void {
-    if (!this.o.peerOptions.relayOnly) return;
+    if (!this.peerOptions.relayOnly) return;
     if (!/ typ relay/.test(sdp) && !r.pendingLocal.some((c) => / typ relay/.test(c.candidate))) {
       throw new Error("relay-only: no relay candidate was gathered (is the TURN server reachable and are its credentials valid?)");
     }
@@ -286,6 +351,19 @@ export class Mesh {
         if (r.offerer) {
           // Both sides think they offer: cannot happen with the id rule unless ids disagree.
           this.ev.log("warn", "ignoring an offer from a device we offer to", { peer: r.deviceId });
+          return;
+        }
+        if (r.peer && msg.sid === r.sid && r.remoteDescriptionSet) {
+          // The same connection again: an ICE restart.
+          const peer = r.peer;
+          this.beginRestart(r);
+          this.ev.log("info", "ICE restart", { peer: r.deviceId, reason: "asked by the offerer" });
+          this.armTimeout(r, peer);
+          const answer = await peer.acceptRestart(msg.sdp, this.peerOptions.iceServers);
+          if (r.peer !== peer) return;
+          this.checkRelay(answer, r);
+          await this.describe(r, { t: "answer", sid: msg.sid, sdp: answer });
+          this.ev.onChange(r.deviceId);
           return;
         }
         await this.teardown(r);
@@ -330,7 +408,9 @@ export class Mesh {
         }
         return;
       case "restart":
-        if (r.offerer && msg.sid === r.sid) {
+        if (!r.offerer || msg.sid !== r.sid || r.restarting) return;
+        if (this.canRestartIce(r)) await this.restartIce(r, "asked by the answerer");
+        else {
           this.ev.log("info", "peer asked for a fresh connection", { peer: r.deviceId });
           await this.offer(r);
         }

@@ -23,9 +23,18 @@ export interface Peer {
   /** Applies a remote offer, creates and applies the answer; returns its SDP. */
   acceptOffer(sdp: string): Promise<string>;
   acceptAnswer(sdp: string): Promise<void>;
+  /**
+   * ICE restart in place (offerer): new ICE credentials and candidates on the same connection,
+   * gathered with `iceServers` when given (fresh TURN credentials); returns the new offer's SDP.
+   * The DTLS session and the media keep going once the new candidate pair is nominated.
+   */
+  restartIce(iceServers?: IceServer[]): Promise<string>;
+  /** The answerer's side of restartIce: applies the restart offer and returns the answer's SDP. */
+  acceptRestart(sdp: string, iceServers?: IceServer[]): Promise<string>;
   /** Only after a remote description is set (the mesh buffers before that). */
   addRemoteCandidate(c: CandidateInit): Promise<void>;
   onLocalCandidate(cb: (c: CandidateInit) => void): void;
+  /** Connection states; "connected" is also reported again when an ICE restart completes. */
   onStateChange(cb: (s: PeerState) => void): void;
   onRtp(cb: (p: RtpIn) => void): void;
   sendRtp(payload: Uint8Array, seq: number, timestamp: number, marker: boolean): void;

@@ -1,4 +1,6 @@
-// Peer over werift: one sendrecv Opus transceiver, trickle candidates out, RTP in and out.
+// Peer over werift: one sendrecv Opus transceiver, trickle candidates out, RTP in and out, and
+// ICE restarts in place (werift 0.25 needs a nudge for those: see resumeIce).
+import type { IceServer } from "./ice-config.js";
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, useOPUS, type RTCRtpTransceiver } from "werift";
 import type { CandidateInit, Peer, PeerFactory, PeerOptions, PeerState, RtpIn } from "./peer.js";
 import { releaseTurnAllocations } from "./turn.js";
@@ -9,15 +11,25 @@ class WeriftPeer implements Peer {
   private transceiver: RTCRtpTransceiver | undefined;
   private payloadType = 111;
   private closed = false;
+  private restarting = false;
+  private ownState: PeerState = "new";
+  private readonly stateCbs: Array<(s: PeerState) => void> = [];
 
   constructor(o: PeerOptions) {
     this.pc = new RTCPeerConnection({
       // Always our own list: werift's default is a public STUN server.
-      iceServers: o.iceServers.map((s) => ({ urls: s.urls, ...(s.username ? { username: s.username } : {}), ...(s.credential ? { credential: s.credential } : {}) })),
+      iceServers: weriftIceServers(o.iceServers),
       iceTransportPolicy: o.relayOnly ? "relay" : "all",
       codecs: { audio: [useOPUS()], video: [] },
       ...(o.portRange ? { icePortRange: o.portRange } : {}),
     });
+    this.pc.connectionStateChange.subscribe((st) => this.setState(st));
+  }
+
+  private setState(st: PeerState, always = false) {
+    if (st === this.ownState && !always) return;
+    this.ownState = st;
+    for (const cb of this.stateCbs) cb(st);
   }
 
   private attach(t: RTCRtpTransceiver) {
@@ -46,6 +58,43 @@ class WeriftPeer implements Peer {
   async acceptAnswer(sdp: string): Promise<void> {
     await this.pc.setRemoteDescription({ type: "answer", sdp });
     if (this.transceiver) this.payloadType = this.transceiver.sender.codec?.payloadType ?? this.payloadType;
+    if (this.restarting) this.resumeIce();
+  }
+
+  async restartIce(iceServers?: IceServer[]): Promise<string> {
+    this.restarting = true;
+    const offer = await this.pc.createOffer({ iceRestart: true });
+    // werift applies new ICE servers only to a gatherer that has not gathered in this
+    // generation: after createOffer reset it, before setLocalDescription gathers again.
+    if (iceServers) this.pc.setConfiguration({ iceServers: weriftIceServers(iceServers) });
+    await this.pc.setLocalDescription(offer);
+    return this.pc.localDescription!.sdp;
+  }
+
+  async acceptRestart(sdp: string, iceServers?: IceServer[]): Promise<string> {
+    this.restarting = true;
+    await this.pc.setRemoteDescription({ type: "offer", sdp }); // new ufrag: werift restarts ICE here
+    if (iceServers) this.pc.setConfiguration({ iceServers: weriftIceServers(iceServers) });
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    this.resumeIce();
+    return this.pc.localDescription!.sdp;
+  }
+
+  /**
+   * werift 0.25 restarts the ICE agent on a restart but its connect() returns early while DTLS
+   * is up, so no connectivity checks run and media stops: start the checks on each transport
+   * ourselves. DTLS carries on over the newly nominated pair.
+   */
+  private resumeIce(): void {
+    this.restarting = false;
+    for (const t of this.pc.iceTransports) {
+      // Started already (werift does when DTLS is not up), or never restarted: leave it.
+      if (t.state === "closed" || t.state === "checking" || t.state === "connected") continue;
+      t.start().then(
+        () => !this.closed && this.setState("connected", true),
+        () => !this.closed && this.setState("failed", true),
+      );
+    }
   }
 
   async addRemoteCandidate(c: CandidateInit): Promise<void> {
@@ -61,7 +110,7 @@ class WeriftPeer implements Peer {
   }
 
   onStateChange(cb: (s: PeerState) => void): void {
-    this.pc.connectionStateChange.subscribe((s) => cb(s));
+    this.stateCbs.push(cb);
   }
 
   onRtp(cb: (p: RtpIn) => void): void {
@@ -79,7 +128,7 @@ class WeriftPeer implements Peer {
   }
 
   get state(): PeerState {
-    return this.pc.connectionState;
+    return this.ownState;
   }
 
   async selectedCandidateType(): Promise<string | undefined> {
@@ -97,6 +146,10 @@ class WeriftPeer implements Peer {
     await releaseTurnAllocations(this.pc).catch(() => {});
     await this.pc.close();
   }
+}
+
+function weriftIceServers(servers: readonly IceServer[]) {
+  return servers.map((s) => ({ urls: s.urls, ...(s.username ? { username: s.username } : {}), ...(s.credential ? { credential: s.credential } : {}) }));
 }
 
 export const weriftPeerFactory: PeerFactory = (o) => new WeriftPeer(o);

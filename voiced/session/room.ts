@@ -47,8 +47,17 @@ export class VoiceRoom {
   private rejoinTimer: NodeJS.Timeout | undefined;
   private helloWaiter: ((id: string) => void) | undefined;
   private joinChain: Promise<void> = Promise.resolve();
+  private peerOptions: PeerOptions;
 
-  constructor(private readonly o: RoomOptions) {}
+  constructor(private readonly o: RoomOptions) {
+    this.peerOptions = o.peerOptions;
+  }
+
+  /** Fresh ICE servers (TURN credentials): for every connection from now on, and by ICE restart for the current ones. */
+  updateIceServers(servers: PeerOptions["iceServers"]): void {
+    this.peerOptions = { ...this.peerOptions, iceServers: servers };
+    this.mesh?.updateIceServers(servers, true);
+  }
 
   get channelId(): string {
     return this.o.channelId;
@@ -134,7 +143,7 @@ export class VoiceRoom {
 
   private newMesh(): Mesh {
     return new Mesh(
-      { localDeviceId: this.deviceId, factory: this.o.peerFactory, peerOptions: this.o.peerOptions },
+      { localDeviceId: this.deviceId, factory: this.o.peerFactory, peerOptions: this.peerOptions },
       {
         send: async (to, msg) => {
           const sealed = await this.sealer!.seal(to, msg);

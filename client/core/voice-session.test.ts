@@ -1,0 +1,133 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { daemonEnv } from "../../test/support/voiced.js";
+import { UsageError } from "./errors.js";
+import { Harness, eventually, type TestInstall } from "./test-support.js";
+import { RoomStatus, VoiceDaemon, voicedSocketPath, type VoiceUpdate } from "./voice.js";
+import { daemonArgs, defaultVoiceLog, flagIceServers, parseVoiceFlags, VOICE_FLAG_OPTIONS, VoiceSession } from "./voice-session.js";
+
+const parse = (args: string[]) => parseVoiceFlags(parseArgs({ args, options: VOICE_FLAG_OPTIONS, strict: true }).values);
+
+describe("voice flags", () => {
+  test("every flag parses into VoiceFlags", () => {
+    const f = parse([
+      "--voice-debug", "--voice-log", "/tmp/v.log", "--voice-ptt", "", "--voice-ptt-backend", "none", "--voice-vad", "800", "--voice-meter",
+      "--voice-stun", "stun.example:3478, stun:two", "--voice-turn", "turn.example", "--voice-turn-user", "u", "--voice-turn-pass", "p",
+      "--voice-relay-only", "--voice-audio", "tone:440", "--voiced", "/opt/voiced",
+    ]);
+    expect(f).toEqual({
+      debug: true, log: "/tmp/v.log", ptt: "", pttBackend: "none", vad: 800, meter: true, stun: ["stun.example:3478", "stun:two"],
+      turn: ["turn.example"], turnUser: "u", turnPass: "p", relayOnly: true, audio: "tone:440", voiced: "/opt/voiced",
+    });
+    expect(parse([])).toEqual({});
+  });
+
+  test.each([
+    [["--voice-vad", "0"], /--voice-vad: "0" is not a whole number/],
+    [["--voice-vad=-3"], /--voice-vad: "-3"/],
+    [["--voice-vad", "loud"], /--voice-vad: "loud"/],
+    [["--voice-ptt-backend", "hotkey"], /--voice-ptt-backend: "hotkey" is not auto, portal or none \(the X11 hotkey/],
+    [["--voice-turn-user", "u"], /--voice-turn-user: needs --voice-turn/],
+    [["--voice-turn", "t:3478"], /--voice-turn: needs --voice-turn-user and --voice-turn-pass/],
+    [["--voice-audio", "speaker"], /--voice-audio: "speaker" is not device/],
+    [["--voice-stun", " , "], /--voice-stun: an empty list/],
+    [["--voice-log", ""], /--voice-log: an empty path/],
+  ])("%j is refused with a UsageError", (args, message) => {
+    let err: unknown;
+    try {
+      parse(args);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(message);
+  });
+
+  test("the daemon's argv carries behaviour flags only: ICE servers and secrets go through Join", () => {
+    const f = parse(["--voice-ptt", "", "--voice-vad", "900", "--voice-meter", "--voice-debug", "--voice-log", "/l", "--voice-turn", "t", "--voice-turn-user", "u", "--voice-turn-pass", "sekrit", "--voice-relay-only", "--voice-ptt-backend", "auto"]);
+    const argv = daemonArgs(f);
+    expect(argv).toEqual(["--ptt", "", "--ptt-backend", "auto", "--vad-threshold", "900", "--meter", "--relay-only", "--debug", "--log", "/l"]);
+    expect(argv.join(" ")).not.toContain("sekrit");
+    expect(flagIceServers(f)).toEqual([{ urls: ["turn:t"], username: "u", credential: "sekrit" }]);
+    // --voice-ptt absent: the daemon's default (ctrl+v through the portal) stays.
+    expect(daemonArgs(parse(["--voice-meter"]))).toEqual(["--meter"]);
+  });
+
+  test("the debug log lives under $XDG_STATE_HOME/dialtone", () => {
+    expect(defaultVoiceLog({ XDG_STATE_HOME: "/s" })).toBe("/s/dialtone/voiced.log");
+    expect(defaultVoiceLog({ HOME: "/h" })).toBe("/h/.local/state/dialtone/voiced.log");
+  });
+});
+
+describe("VoiceSession", () => {
+  let h: Harness;
+  let alice: TestInstall;
+  let channelId: string;
+  const dir = mkdtempSync(join(tmpdir(), "voice-session-"));
+  const env = { ...daemonEnv(join(dir, "run")), XDG_STATE_HOME: join(dir, "state") };
+  const sessions: VoiceSession[] = [];
+
+  beforeAll(async () => {
+    h = await Harness.start();
+    alice = await h.register();
+    channelId = (await alice.client.createChannel(`v${randomUUID().slice(0, 6)}`)).id;
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const s of sessions) await s.shutdown().catch(() => {});
+    for (const s of sessions) await s.close();
+    await h?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("join starts the daemon with the flags, hands over the session by IPC, and relays its state; a restarted daemon is watched again", async () => {
+    const flags = parseVoiceFlags({ "voice-debug": true, "voice-ptt": "", "voice-audio": "tone:440" });
+    const voice = new VoiceSession(alice.client, flags, env);
+    sessions.push(voice);
+    const updates: VoiceUpdate[] = [];
+    voice.on("update", (u) => updates.push(u));
+    expect(voice.logFile).toBe(join(dir, "state", "dialtone", "voiced.log"));
+
+    await voice.join(channelId);
+    expect(voice.spawnedDaemon).toBe(true);
+    const pid = voice.daemonPid!;
+    await eventually(() => voice.state?.status === RoomStatus.JOINED && voice.state.channelId === channelId, 15_000, "joined");
+    expect(voice.state!.deviceId).toBe(alice.client.me.deviceId);
+
+    // The log: where the session said, 0600 in a 0700 directory, debug level, no token.
+    const log = voice.logFile!;
+    expect(statSync(log).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(log)).mode & 0o777).toBe(0o700);
+    await eventually(() => readFileSync(log, "utf8").includes("voice joined"), 10_000, "the daemon's log");
+    const token = alice.client.session.token;
+    expect(readFileSync(log, "utf8")).not.toContain(token);
+    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).not.toContain(token);
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    expect(argv).toEqual(expect.arrayContaining(["--audio-backend", "tone:440", "--debug", "--log", log]));
+
+    await voice.setMuted(true);
+    await eventually(() => voice.state?.muted === true, 5000, "muted");
+
+    // The daemon dies: the session says so, and picks up the next daemon on the socket.
+    process.kill(pid, "SIGKILL");
+    await eventually(() => updates.some((u) => u.kind === "error" && /voice daemon stopped/.test(u.message)), 10_000, "a stopped notice");
+    expect(voice.state).toBeUndefined();
+    const other = new VoiceSession(alice.client, flags, env);
+    sessions.push(other);
+    await other.join(channelId);
+    expect(other.daemonPid).not.toBe(pid);
+    await eventually(() => updates.some((u) => u.kind === "info" && /running again/.test(u.message)), 15_000, "a running-again notice");
+    await eventually(() => voice.state?.status === RoomStatus.JOINED, 15_000, "the new daemon's state");
+    expect(voice.daemonPid).toBe(other.daemonPid);
+
+    await voice.leave();
+    await eventually(() => voice.state?.status === RoomStatus.IDLE, 10_000, "idle after leave");
+    await voice.close();
+    // close() leaves the daemon running.
+    expect(await VoiceDaemon.connect(voicedSocketPath(env))).toBeDefined();
+  }, 90_000);
+});

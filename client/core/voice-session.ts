@@ -1,0 +1,355 @@
+// Voice for one DialtoneClient: the `--voice-*` flags (shared by the CLI and the terminal UI),
+// what of them reaches the daemon's command line, and a VoiceSession that starts or finds the
+// user's dialtone-voiced, joins it to a channel with the client's session and channel key (over
+// the 0600 socket, never argv) and relays its WatchState stream, re-watching when it restarts.
+//
+//   const flags = parseVoiceFlags(values);            // values from parseArgs(VOICE_FLAG_OPTIONS)
+//   const voice = new VoiceSession(client, flags);
+//   voice.on("update", (u) => render(u));              // state snapshots, info and error notices
+//   await voice.join(channel.id); ... await voice.leave(); await voice.close();
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import type { DialtoneClient } from "./client.js";
+import { Emitter } from "./emitter.js";
+import { UsageError } from "./errors.js";
+import { ensureDaemon, VoiceDaemon, VoiceDaemonError, voicedSocketPath, type IceServerInit, type State, type VoiceUpdate } from "./voice.js";
+
+export type PttBackendFlag = "auto" | "portal" | "none";
+
+export interface VoiceFlags {
+  /** Daemon log at debug level, in `log` or $XDG_STATE_HOME/dialtone/voiced.log. */
+  debug?: boolean;
+  /** Where a daemon we start logs (0600; its directory 0700). */
+  log?: string;
+  /** Push-to-talk shortcut; "" = voice activity detection. */
+  ptt?: string;
+  pttBackend?: PttBackendFlag;
+  /** Voice activity threshold (> 0). */
+  vad?: number;
+  meter?: boolean;
+  stun?: string[];
+  turn?: string[];
+  turnUser?: string;
+  turnPass?: string;
+  /** Use TURN relay candidates only (hides our address from peers). */
+  relayOnly?: boolean;
+  /** The daemon's audio backend: device | tone:FREQ[:pulse] | file:PATH (headless use, tests). */
+  audio?: string;
+  /** The daemon binary. */
+  voiced?: string;
+}
+
+interface VoiceOptionSpec {
+  readonly type: "string" | "boolean";
+  readonly value?: string;
+  readonly help: string;
+}
+
+/** node:util parseArgs option specs (with help text for the CLI's --help). */
+export const VOICE_FLAG_OPTIONS = {
+  "voice-debug": { type: "boolean", help: "the voice daemon logs at debug level to a file (see --voice-log)" },
+  "voice-log": { type: "string", value: "FILE", help: "the voice daemon's log (default $XDG_STATE_HOME/dialtone/voiced.log with --voice-debug)" },
+  "voice-ptt": { type: "string", value: "KEY", help: 'push-to-talk shortcut (default ctrl+v; "" = voice activity detection)' },
+  "voice-ptt-backend": { type: "string", value: "B", help: "auto | portal | none (none = always voice activity detection)" },
+  "voice-vad": { type: "string", value: "N", help: "voice activity threshold, mean absolute sample level (default 500)" },
+  "voice-meter": { type: "boolean", help: "the voice daemon logs the microphone level once a second" },
+  "voice-stun": { type: "string", value: "LIST", help: "STUN servers, comma-separated (default: the server's)" },
+  "voice-turn": { type: "string", value: "LIST", help: "TURN servers, comma-separated (default: the server's, with short-lived credentials)" },
+  "voice-turn-user": { type: "string", value: "USER", help: "TURN username for --voice-turn" },
+  "voice-turn-pass": { type: "string", value: "PASS", help: "TURN password for --voice-turn (sent over the daemon's socket, not its argv)" },
+  "voice-relay-only": { type: "boolean", help: "use TURN relay candidates only (peers never see your address)" },
+  "voice-audio": { type: "string", value: "B", help: "audio of a started daemon: device | tone:FREQ | file:PATH (headless)" },
+  voiced: { type: "string", value: "PATH", help: "the voice daemon binary (else $DIALTONE_VOICED, else the bundled one)" },
+} as const satisfies Readonly<Record<string, VoiceOptionSpec>>;
+
+const bad = (flag: string, why: string) => new UsageError("invalid-input", `--${flag}: ${why}`);
+
+function str(values: Record<string, unknown>, name: string): string | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== "string") throw bad(name, "needs a value");
+  return v;
+}
+
+function bool(values: Record<string, unknown>, name: string): boolean | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== "boolean") throw bad(name, "takes no value");
+  return v;
+}
+
+function list(values: Record<string, unknown>, name: string): string[] | undefined {
+  const v = str(values, name);
+  if (v === undefined) return undefined;
+  const items = v.split(",").map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw bad(name, "an empty list");
+  for (const i of items) if (/\s/.test(i)) throw bad(name, `"${i}" is not a host[:port] or URL`);
+  return items;
+}
+
+/** The voice flags out of parsed options; throws a UsageError saying what is wrong. */
+export function parseVoiceFlags(values: Record<string, unknown>): VoiceFlags {
+  const f: VoiceFlags = {};
+  const debug = bool(values, "voice-debug");
+  const meter = bool(values, "voice-meter");
+  const relayOnly = bool(values, "voice-relay-only");
+  if (debug) f.debug = true;
+  if (meter) f.meter = true;
+  if (relayOnly) f.relayOnly = true;
+  const log = str(values, "voice-log");
+  if (log !== undefined) {
+    if (log === "") throw bad("voice-log", "an empty path");
+    f.log = log;
+  }
+  const ptt = str(values, "voice-ptt");
+  if (ptt !== undefined) f.ptt = ptt;
+  const backend = str(values, "voice-ptt-backend");
+  if (backend !== undefined) {
+    if (backend !== "auto" && backend !== "portal" && backend !== "none") {
+      throw bad("voice-ptt-backend", `"${backend}" is not auto, portal or none${backend === "hotkey" ? " (the X11 hotkey backend is gone: use the portal or voice activity detection)" : ""}`);
+    }
+    f.pttBackend = backend;
+  }
+  const vad = str(values, "voice-vad");
+  if (vad !== undefined) {
+    const n = Number(vad);
+    if (!/^\d+$/.test(vad.trim()) || !(n > 0) || n > 32767) throw bad("voice-vad", `"${vad}" is not a whole number from 1 to 32767`);
+    f.vad = n;
+  }
+  const stun = list(values, "voice-stun");
+  const turn = list(values, "voice-turn");
+  if (stun) f.stun = stun;
+  if (turn) f.turn = turn;
+  const turnUser = str(values, "voice-turn-user");
+  const turnPass = str(values, "voice-turn-pass");
+  if ((turnUser !== undefined || turnPass !== undefined) && !turn) throw bad(turnUser !== undefined ? "voice-turn-user" : "voice-turn-pass", "needs --voice-turn");
+  if (turn && (!turnUser || !turnPass)) throw bad("voice-turn", "needs --voice-turn-user and --voice-turn-pass (or leave TURN to the server's short-lived credentials)");
+  if (turnUser !== undefined) f.turnUser = turnUser;
+  if (turnPass !== undefined) f.turnPass = turnPass;
+  const audio = str(values, "voice-audio");
+  if (audio !== undefined) {
+    if (!/^(device|tone:\d+(\.\d+)?(:pulse)?|file:.+)$/.test(audio)) throw bad("voice-audio", `"${audio}" is not device, tone:FREQ[:pulse] or file:PATH`);
+    f.audio = audio;
+  }
+  const voiced = str(values, "voiced");
+  if (voiced !== undefined) {
+    if (voiced === "") throw bad("voiced", "an empty path");
+    f.voiced = voiced;
+  }
+  return f;
+}
+
+/**
+ * The flags a daemon we start gets. ICE servers (with the TURN password) go through Join instead,
+ * so they are not visible in `ps` and apply to a daemon that was already running; the session
+ * token and channel key only ever go through Join.
+ */
+export function daemonArgs(flags: VoiceFlags): string[] {
+  const a: string[] = [];
+  if (flags.ptt !== undefined) a.push("--ptt", flags.ptt);
+  if (flags.pttBackend) a.push("--ptt-backend", flags.pttBackend);
+  if (flags.vad !== undefined) a.push("--vad-threshold", String(flags.vad));
+  if (flags.meter) a.push("--meter");
+  if (flags.relayOnly) a.push("--relay-only");
+  if (flags.audio) a.push("--audio-backend", flags.audio);
+  if (flags.debug) a.push("--debug");
+  if (flags.log) a.push("--log", flags.log);
+  return a;
+}
+
+/** The ICE servers named by the flags (empty: the daemon asks the server for its own). */
+export function flagIceServers(flags: VoiceFlags): IceServerInit[] {
+  const out: IceServerInit[] = [];
+  const scheme = (s: string, d: "stun" | "turn") => (/^(stuns?|turns?):/i.test(s) ? s : `${d}:${s}`);
+  if (flags.stun?.length) out.push({ urls: flags.stun.map((s) => scheme(s, "stun")) });
+  if (flags.turn?.length) out.push({ urls: flags.turn.map((s) => scheme(s, "turn")), username: flags.turnUser ?? "", credential: flags.turnPass ?? "" });
+  return out;
+}
+
+/** $XDG_STATE_HOME/dialtone/voiced.log (default ~/.local/state). */
+export function defaultVoiceLog(env: NodeJS.ProcessEnv = process.env): string {
+  const state = env.XDG_STATE_HOME || join(env.HOME || homedir(), ".local", "state");
+  return join(state, "dialtone", "voiced.log");
+}
+
+/** The log file a started daemon gets: --voice-log, else the default one with --voice-debug. */
+export function voiceLogFile(flags: VoiceFlags, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flags.log ?? (flags.debug ? defaultVoiceLog(env) : undefined);
+}
+
+interface SessionEvents {
+  update: VoiceUpdate;
+  error: { readonly message: string; readonly cause: unknown };
+}
+
+const RETRY_MS = [500, 1000, 2000, 5000];
+
+/** Voice for one DialtoneClient: one daemon connection, one watch loop. */
+export class VoiceSession {
+  readonly #client: DialtoneClient;
+  readonly #flags: VoiceFlags;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #events = new Emitter<SessionEvents>();
+  readonly #configuredLog: string | undefined;
+  #daemon: VoiceDaemon | undefined;
+  #state: State | undefined;
+  #watching: AbortController | undefined;
+  #closed = false;
+  #starting: Promise<VoiceDaemon> | undefined;
+
+  constructor(client: DialtoneClient, flags: VoiceFlags, env: NodeJS.ProcessEnv = process.env) {
+    this.#client = client;
+    this.#flags = flags;
+    this.#env = env;
+    this.#configuredLog = voiceLogFile(flags, env);
+  }
+
+  /** The daemon's log file: the running daemon's own, else where a started one will log. */
+  get logFile(): string | undefined {
+    return this.#daemon?.info.logFile || this.#configuredLog;
+  }
+
+  /** The last state the daemon reported (undefined while no daemon is watched). */
+  get state(): State | undefined {
+    return this.#state;
+  }
+
+  /** Whether the daemon in use was started by this session (rather than found running). */
+  get spawnedDaemon(): boolean {
+    return this.#daemon?.spawned ?? false;
+  }
+
+  /** The daemon's pid, once one is in use. */
+  get daemonPid(): number | undefined {
+    return this.#daemon?.info.pid;
+  }
+
+  on(event: "update", fn: (u: VoiceUpdate) => void): () => void {
+    return this.#events.on(event, fn);
+  }
+
+  /** Starts the daemon if needed (with the forwarded flags) and watches it. */
+  async daemon(): Promise<VoiceDaemon> {
+    if (this.#closed) throw new VoiceDaemonError("not-running", "the voice session is closed");
+    if (this.#daemon) return this.#daemon;
+    this.#starting ??= (async () => {
+      const logFile = this.#configuredLog;
+      if (logFile) prepareLog(logFile);
+      const d = await ensureDaemon({
+        socketPath: voicedSocketPath(this.#env),
+        ...(this.#flags.voiced ? { voicedPath: this.#flags.voiced } : {}),
+        args: daemonArgs({ ...this.#flags, ...(logFile ? { log: logFile } : {}) }),
+        ...(logFile ? { logFile } : {}),
+        env: this.#env,
+      });
+      this.#daemon = d;
+      this.#watch(d);
+      return d;
+    })().finally(() => (this.#starting = undefined));
+    return this.#starting;
+  }
+
+  /** Joins the channel's voice room (leaving any other); `waitMs` for a channel key to be shared. */
+  async join(channelId: string, waitMs = 0): Promise<void> {
+    const key = await this.#client.requireChannelKey(channelId, waitMs);
+    const d = await this.daemon();
+    await d.join({
+      serverUrl: this.#client.origin,
+      sessionToken: this.#client.session.token,
+      channelId,
+      channelKey: key.key,
+      keyEpoch: key.epoch,
+      iceServers: flagIceServers(this.#flags),
+      relayOnly: this.#flags.relayOnly ?? false,
+    });
+  }
+
+  /** Leaves the room; nothing to do when no daemon runs. */
+  async leave(): Promise<void> {
+    const d = this.#daemon ?? (await VoiceDaemon.connect(voicedSocketPath(this.#env)));
+    await d?.leave();
+  }
+
+  async setMuted(muted: boolean): Promise<void> {
+    await (await this.#running()).setMuted(muted);
+  }
+
+  /** "" switches to voice activity detection. */
+  async setPushToTalk(key: string): Promise<void> {
+    await (await this.#running()).setPushToTalk(key);
+  }
+
+  /** Stops the daemon (leaving its room). */
+  async shutdown(): Promise<void> {
+    const d = this.#daemon ?? (await VoiceDaemon.connect(voicedSocketPath(this.#env)));
+    this.#watching?.abort();
+    this.#daemon = undefined;
+    await d?.shutdown();
+  }
+
+  /** Stops watching; the daemon keeps running (and in its room). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#watching?.abort();
+    await this.#starting?.catch(() => {});
+    this.#watching?.abort();
+  }
+
+  async #running(): Promise<VoiceDaemon> {
+    if (this.#daemon) return this.#daemon;
+    const d = await VoiceDaemon.connect(voicedSocketPath(this.#env));
+    if (!d) throw new VoiceDaemonError("not-running", "the voice daemon is not running: join a voice channel first");
+    this.#daemon = d;
+    this.#watch(d);
+    return d;
+  }
+
+  /** Relays WatchState; when the daemon goes away, says so and waits for one to answer again. */
+  #watch(first: VoiceDaemon): void {
+    this.#watching?.abort();
+    const ac = (this.#watching = new AbortController());
+    const emit = (u: VoiceUpdate) => {
+      if (u.kind === "state") this.#state = u.state;
+      this.#events.emit("update", u);
+    };
+    void (async () => {
+      let d: VoiceDaemon | undefined = first;
+      let attempt = 0;
+      while (!ac.signal.aborted) {
+        if (d) {
+          try {
+            for await (const u of d.watch(ac.signal)) {
+              attempt = 0;
+              emit(u);
+            }
+          } catch {
+            // the daemon went away: below
+          }
+          if (ac.signal.aborted) return;
+          this.#state = undefined;
+          if (this.#daemon === d) this.#daemon = undefined;
+          emit({ kind: "error", message: "the voice daemon stopped" });
+        }
+        await new Promise((r) => setTimeout(r, RETRY_MS[Math.min(attempt++, RETRY_MS.length - 1)]));
+        if (ac.signal.aborted) return;
+        d = await VoiceDaemon.connect(voicedSocketPath(this.#env));
+        if (d && !ac.signal.aborted) {
+          this.#daemon = d;
+          emit({ kind: "info", message: `voice daemon running again (pid ${d.info.pid})` });
+        }
+      }
+    })();
+  }
+}
+
+/** The log's directory 0700 and the file 0600 before the daemon appends to it. */
+function prepareLog(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(file, "a", 0o600));
+    chmodSync(file, 0o600);
+  } catch (err) {
+    throw new UsageError("invalid-input", `--voice-log: cannot write ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
