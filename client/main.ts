@@ -1,31 +1,41 @@
 // dialtone: the terminal client. With a command it is the headless CLI (client/cli); with none
-// it will start the terminal UI (not built yet: it prints a note and the help).
-import { runCli } from "./cli/run.js";
+// it starts the terminal UI (client/ui). `dialtone --help` prints the CLI help either way.
+import { runCli, splitCommand } from "./cli/run.js";
 import { promptHidden } from "./cli/prompt.js";
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString("utf8");
-}
+const argv = process.argv.slice(2);
+const wantsUi = splitCommand(argv).words.length === 0 && !argv.includes("--help") && !argv.includes("-h");
 
-const stop = new AbortController();
-let interrupts = 0;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    // The first signal lets a running command (tail) close its stream and save; a second one exits.
-    if (++interrupts > 1) process.exit(130);
-    stop.abort();
+if (wantsUi) {
+  // Loaded only here: the CLI never pays for terminal-kit.
+  const { runUi } = await import("./ui/app.js");
+  const code = await runUi(argv, process.env, (text) => void process.stderr.write(text));
+  process.stdout.write("", () => process.exit(code));
+} else {
+  const stop = new AbortController();
+  let interrupts = 0;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      // The first signal lets a running command (tail) close its stream and save; a second one exits.
+      if (++interrupts > 1) process.exit(130);
+      stop.abort();
+    });
+  }
+
+  const readStdin = async (): Promise<string> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+    return Buffer.concat(chunks).toString("utf8");
+  };
+
+  const code = await runCli(argv, {
+    env: process.env,
+    out: (text) => void process.stdout.write(text),
+    err: (text) => void process.stderr.write(text),
+    readStdin,
+    prompt: promptHidden,
+    signal: stop.signal,
   });
+  // Wait for stdout to drain (it may be a pipe), then exit even if a keep-alive socket lingers.
+  process.stdout.write("", () => process.exit(code));
 }
-
-const code = await runCli(process.argv.slice(2), {
-  env: process.env,
-  out: (text) => void process.stdout.write(text),
-  err: (text) => void process.stderr.write(text),
-  readStdin,
-  prompt: promptHidden,
-  signal: stop.signal,
-});
-// Wait for stdout to drain (it may be a pipe), then exit even if a keep-alive socket lingers.
-process.stdout.write("", () => process.exit(code));

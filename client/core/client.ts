@@ -41,6 +41,8 @@ export class DialtoneClient {
   readonly #history: History;
   readonly #events = new Emitter<ClientEvents>();
   readonly #seenMessages = new Set<string>();
+  /** Messages that arrived before their key, by id: opened again when a key for their channel arrives. */
+  readonly #locked = new Map<string, Message>();
   readonly #keyWaiters = new Set<() => void>();
   #sync: SyncEngine | undefined;
   #lastFetchForMessage = 0;
@@ -239,8 +241,24 @@ export class DialtoneClient {
     this.#events.emit("message", opened);
   }
 
-  #open(msg: Message): Promise<ChatMessage> {
-    return openMessage(msg, this.keys.channelKeyAt(msg.channelId, msg.keyEpoch), this.directory.nameOf(msg.senderUserId));
+  async #open(msg: Message): Promise<ChatMessage> {
+    const opened = await openMessage(msg, this.keys.channelKeyAt(msg.channelId, msg.keyEpoch), this.directory.nameOf(msg.senderUserId));
+    if (opened.error === "missing-key") {
+      this.#locked.set(msg.messageId, msg);
+      if (this.#locked.size > SEEN_MAX) this.#locked.delete(this.#locked.keys().next().value!);
+    } else this.#locked.delete(msg.messageId);
+    return opened;
+  }
+
+  /** Opens the held messages of a channel whose key arrived; each one opened is emitted as "message-opened". */
+  async #reopenLocked(channelId: string): Promise<void> {
+    for (const msg of [...this.#locked.values()]) {
+      if (msg.channelId !== channelId || !this.keys.channelKeyAt(channelId, msg.keyEpoch)) continue;
+      const opened = await this.#open(msg);
+      if (opened.error === "missing-key") continue;
+      this.#history.timeline(channelId).replace(opened);
+      this.#events.emit("message-opened", opened);
+    }
   }
 
   #remember(m: ChatMessage): void {
@@ -287,6 +305,7 @@ export class DialtoneClient {
       case "key-received":
         this.#keysArrived = true;
         this.#events.emit("key-received", { scope: e.scope, epoch: e.epoch, senderDeviceId: e.senderDeviceId });
+        if (e.scope.kind === "channel") this.#background("opening messages", this.#reopenLocked(e.scope.channelId));
         this.#wakeKeyWaiters();
         return;
       case "keys-shared":
@@ -497,6 +516,18 @@ export class DialtoneClient {
     await this.store.flush();
     if (!profile) throw new ApiError("internal", "the server answered without a profile");
     return this.directory.apply(profile);
+  }
+
+  /** Who is online now, per account (the "presence" event reports changes after this). */
+  async presence(): Promise<{ userId: string; online: boolean; isAdmin: boolean }[]> {
+    const { presences } = await this.api.presence.listPresence({});
+    return presences.map((p) => ({ userId: p.userId, online: p.online, isAdmin: p.isAdmin }));
+  }
+
+  /** The non-empty voice rooms (the "voice" joined/left events report changes after this). */
+  async voiceRooms(): Promise<{ channelId: string; members: { userId: string; deviceId: string }[] }[]> {
+    const { rooms } = await this.api.voice.listVoiceRooms({});
+    return rooms.map((r) => ({ channelId: r.channelId, members: r.members.map((m) => ({ userId: m.userId, deviceId: m.deviceId })) }));
   }
 
   /** Every active device of every user, pinning the ones seen for the first time. */

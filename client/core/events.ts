@@ -13,6 +13,8 @@ export type VoiceEvent =
 export interface ClientEvents {
   /** A new message (live, or replayed after a reconnect), each message id once. */
   message: ChatMessage;
+  /** A message that arrived before its key (body undefined, error "missing-key") opened now: show it in place. */
+  "message-opened": ChatMessage;
   "channel-created": ChannelView;
   "channel-renamed": { readonly channel: ChannelView; readonly previous: string | undefined };
   "channel-deleted": { readonly channelId: string; readonly name: string | undefined };

@@ -25,6 +25,13 @@ export class Timeline {
     return added.sort(bySeq);
   }
 
+  /** Swaps in a newer view of a held message (e.g. opened now that its key arrived). */
+  replace(message: ChatMessage): void {
+    if (!this.#byId.has(message.messageId)) return;
+    this.#byId.set(message.messageId, message);
+    this.#sorted = this.#sorted.map((m) => (m.messageId === message.messageId ? message : m));
+  }
+
   has(messageId: string): boolean {
     return this.#byId.has(messageId);
   }

@@ -1,0 +1,167 @@
+// What each slash command does. Each one that needs the network or crypto runs as a ChatState
+// task (shown pending, errors as system lines); the key handler that called it has returned long
+// before it settles.
+import { logout, shortId, type ChannelView } from "../core/index.js";
+import { channelHelpLines, helpLines, type Command } from "./commands.js";
+import { byLabel, type ChatState } from "./chat-state.js";
+import type { VoiceControl } from "./voice-control.js";
+import { clock } from "./scrollback.js";
+
+export interface CommandContext {
+  readonly state: ChatState;
+  readonly voice: VoiceControl;
+  /** A short error for the footer (usage mistakes), instead of a system line. */
+  error(message: string): void;
+  /** Several channels match: let the user choose, then `then(channel)`. */
+  pick(title: string, channels: readonly ChannelView[], then: (channel: ChannelView) => void): void;
+  quit(): void;
+  loggedOut(): void;
+}
+
+const normal = (s: string) => s.normalize("NFC").trim().toLowerCase();
+
+/** Channels matching what was typed: an exact name (any case, leading # dropped), else an id prefix. */
+export function matchChannels(channels: readonly ChannelView[], arg: string): ChannelView[] {
+  const wanted = normal(arg.replace(/^#/, ""));
+  if (!wanted) return [];
+  const byName = channels.filter((c) => c.name !== undefined && normal(c.name) === wanted);
+  if (byName.length > 0) return [...byName].sort(byLabel);
+  const compact = wanted.replaceAll("-", "");
+  if (!/^[0-9a-f]+$/.test(compact)) return [];
+  return channels.filter((c) => c.id.replaceAll("-", "").startsWith(compact)).sort(byLabel);
+}
+
+export const channelLabel = (c: ChannelView) => `${c.label} (${shortId(c.id)})`;
+
+/** Resolves a channel argument: one match → `then`, several → the picker, none → an error. */
+function withChannel(ctx: CommandContext, arg: string, then: (c: ChannelView) => void): void {
+  const matches = matchChannels(ctx.state.client.channels(), arg);
+  if (matches.length === 1) then(matches[0]!);
+  else if (matches.length > 1) ctx.pick(`Select a channel (${arg})`, matches, then);
+  else {
+    const locked = ctx.state.client.channels().some((c) => c.name === undefined);
+    ctx.error(locked ? `unknown channel name (some channel names are still encrypted for this device)` : "unknown channel name");
+  }
+}
+
+function adminOnly(ctx: CommandContext, what = "admin only"): boolean {
+  if (ctx.state.me.isAdmin) return false;
+  ctx.error(what);
+  return true;
+}
+
+export function runCommand(cmd: Command, ctx: CommandContext): void {
+  const { state } = ctx;
+  const client = state.client;
+  switch (cmd.name) {
+    case "help":
+      state.system(helpLines(state.me.isAdmin));
+      return;
+    case "channel-help":
+      state.system(channelHelpLines(state.me.isAdmin));
+      return;
+    case "list": {
+      const channels = [...client.channels()].sort(byLabel);
+      if (channels.length === 0) state.system("no channels yet");
+      else {
+        const lines = ["channels:", ...channels.map((c) => `  ${channelLabel(c)}${state.unread.get(c.id) ? ` · ${state.unread.get(c.id)} unread` : ""}`)];
+        if (channels.some((c) => c.name === undefined)) lines.push("  (<encrypted>: no member's client has shared that channel's key with this device yet)");
+        state.system(lines);
+      }
+      return;
+    }
+    case "join":
+      withChannel(ctx, cmd.channel, (c) => {
+        if (c.id === state.activeId) ctx.error("already viewing that channel");
+        else state.activate(c.id);
+      });
+      return;
+    case "channel-create":
+      if (adminOnly(ctx)) return;
+      state.run("creating channel", async () => {
+        const c = await client.createChannel(cmd.channelName);
+        state.activate(c.id);
+        state.system(`created channel '${c.label}' (${shortId(c.id)})`, c.id);
+      });
+      return;
+    case "channel-rename":
+      if (adminOnly(ctx)) return;
+      withChannel(ctx, cmd.channel, (c) =>
+        state.run("renaming channel", async () => {
+          const { channel, previous } = await client.renameChannel(c.id, cmd.newName);
+          state.system(`renamed channel '${previous ?? c.label}' to '${channel.label}'`);
+        }),
+      );
+      return;
+    case "channel-delete":
+      if (adminOnly(ctx)) return;
+      withChannel(ctx, cmd.channel, (c) =>
+        state.run("deleting channel", async () => {
+          await client.deleteChannel(c.id);
+          state.system(`deleted channel '${c.label}'`);
+        }),
+      );
+      return;
+    case "server-invite":
+      if (adminOnly(ctx, "admin only: server invites")) return;
+      state.run("minting an invite", async () => {
+        const inv = await client.createInvite();
+        state.system(`server invite (${inv.maxUses} use${inv.maxUses === 1 ? "" : "s"}, expires ${inv.expiresAt ? clock(inv.expiresAt) : "?"}):`);
+        state.system(inv.token, undefined, "highlight");
+      });
+      return;
+    case "verify":
+      state.run("computing the safety number", async () => {
+        const user = client.resolveUser(cmd.user);
+        const result = await client.safetyNumber(user.userId);
+        if (cmd.confirm) await client.markVerified(result);
+        const lines = [`safety number with ${user.label}:`, ...result.formatted.split("\n").map((l) => `  ${l}`)];
+        for (const d of result.refused) lines.push(`!! device ${shortId(d.deviceId)} shows a key other than the pinned one: left out, refused`);
+        lines.push(
+          cmd.confirm || result.verified
+            ? `${user.label} is verified at this number${cmd.confirm ? " (recorded now)" : ""}`
+            : `not verified: compare these digits with ${user.label} out of band, then /verify ${cmd.user} confirm`,
+        );
+        state.system(lines);
+      });
+      return;
+    case "devices":
+      state.run("listing devices", async () => {
+        const devices = await client.devices();
+        const lines = ["devices:"];
+        for (const d of devices) {
+          const flags = [d.current ? "this device" : "", d.verified ? "verified" : "", d.status === "changed" ? "!! KEY CHANGED, refused" : ""].filter(Boolean);
+          lines.push(`  ${d.user} ${shortId(d.deviceId)} ${d.fingerprint}${flags.length ? ` (${flags.join(", ")})` : ""}`);
+        }
+        state.system(lines);
+      });
+      return;
+    case "voice-join": {
+      const join = (c: ChannelView) => ctx.voice.join(c.id);
+      if (cmd.channel) withChannel(ctx, cmd.channel, join);
+      else if (state.active) join(state.active);
+      else ctx.error("no channel selected: /voice join <channel>");
+      return;
+    }
+    case "voice-leave":
+      ctx.voice.leave();
+      return;
+    case "voice-mute":
+      ctx.voice.setMuted(true);
+      return;
+    case "voice-unmute":
+      ctx.voice.setMuted(false);
+      return;
+    case "logout":
+      state.run("logging out", async () => {
+        await ctx.voice.close();
+        await client.close();
+        await logout(client.store);
+        ctx.loggedOut();
+      });
+      return;
+    case "quit":
+      ctx.quit();
+      return;
+  }
+}

@@ -1,0 +1,429 @@
+// The chat screen's state, fed by a DialtoneClient's events: one scrollback per channel (and one
+// for lines with no channel), unread counts, presence, voice rooms, the connection, and the
+// background tasks in flight. Every network or crypto call runs here as a task: a key handler
+// only queues it, and the screen shows it as pending until it settles.
+import {
+  KeyError,
+  type ChannelView,
+  type ChatMessage,
+  type ClientEvents,
+  type ConnectionState,
+  type DialtoneClient,
+} from "../core/index.js";
+import { errorText } from "./errors.js";
+import { Scrollback, type PaneEntry } from "./scrollback.js";
+
+/** Panes keep this many entries as messages arrive (scrolling up pages older ones back in). */
+const PANE_MAX = 5000;
+/** Messages fetched when a channel is first opened, and per page when scrolling past the top. */
+export const FIRST_PAGE = 100;
+export const OLDER_PAGE = 100;
+
+export interface ConnectionView {
+  readonly state: ConnectionState;
+  /** The stream was online before: a drop now means "reconnecting". */
+  readonly wasOnline: boolean;
+  readonly error?: string;
+  /** The server ended the session: no more reconnecting. */
+  readonly ended?: boolean;
+}
+
+export interface VoiceRoomMember {
+  readonly userId: string;
+  readonly deviceId: string;
+}
+
+const GLOBAL = "";
+
+export function placeholderBody(m: ChatMessage): string {
+  return m.error === "undecryptable" ? "[this message could not be decrypted]" : "[encrypted: waiting for the key to this channel]";
+}
+
+export class ChatState {
+  readonly client: DialtoneClient;
+  channels: ChannelView[] = [];
+  activeId: string | undefined;
+  cursorId: string | undefined;
+  connection: ConnectionView = { state: "offline", wasOnline: false };
+  readonly unread = new Map<string, number>();
+  /** Online accounts, from ListPresence and then the feed's presence events. */
+  readonly online = new Map<string, boolean>();
+  /** channelId → deviceId → member. */
+  readonly voiceRooms = new Map<string, Map<string, VoiceRoomMember>>();
+  /** Labels of the background tasks in flight, by task id. */
+  readonly tasks = new Map<number, string>();
+  readonly #panes = new Map<string, Scrollback>();
+  readonly #firstLoad = new Map<string, "loading" | "done">();
+  readonly #older = new Map<string, "loading" | "exhausted">();
+  readonly #changed: () => void;
+  #width: number;
+  #taskIds = 0;
+  #lineIds = 0;
+  #pendingIds = 0;
+  #sendChain: Promise<void> = Promise.resolve();
+  #lastSystem = "";
+  #unsubscribe: (() => void)[] = [];
+  /** System lines held while their channel's history loads. */
+  readonly #afterLoad = new Map<string, { lines: readonly string[]; kind: "system" | "highlight" }[]>();
+  /** Channels created by others whose name this device could not read yet. */
+  readonly #unnamed = new Set<string>();
+  /** The label each user had when last shown, to announce a name change once. */
+  readonly #labels = new Map<string, string>();
+  /** A name to publish once the directory key reaches this device (after registering). */
+  #namePending: string | undefined;
+
+  constructor(client: DialtoneClient, options: { width: number; changed: () => void }) {
+    this.client = client;
+    this.#width = options.width;
+    this.#changed = options.changed;
+    this.channels = client.channels();
+  }
+
+  get me(): { readonly userId: string; readonly deviceId: string; readonly isAdmin: boolean } {
+    return this.client.me;
+  }
+
+  get active(): ChannelView | undefined {
+    return this.activeId ? this.client.channel(this.activeId) : undefined;
+  }
+
+  /** Subscribes to the client and starts its event stream (resuming after the saved position). */
+  attach(): void {
+    const on = <K extends keyof ClientEvents>(name: K, fn: (v: ClientEvents[K]) => void) =>
+      this.#unsubscribe.push(
+        this.client.on(name, (v) => {
+          fn(v);
+          this.#changed();
+        }),
+      );
+    on("message", (m) => this.#onMessage(m));
+    on("message-opened", (m) => {
+      const pane = this.#panes.get(m.channelId);
+      if (pane?.has(m.messageId)) pane.replace(m.messageId, this.#entry(m, pane.get(m.messageId)?.kind === "history"));
+    });
+    on("channel-created", (c) => {
+      this.#refreshChannels();
+      if (c.createdByUserId === this.me.userId) return;
+      // Its key usually follows a moment later: announce it by name once it opens.
+      if (c.name === undefined) this.#unnamed.add(c.id);
+      else this.system(`new channel #${c.label}`);
+    });
+    on("channel-renamed", ({ channel, previous }) => {
+      this.#refreshChannels();
+      this.system(`channel #${previous ?? "<encrypted>"} is now #${channel.label}`, channel.id);
+    });
+    on("channel-deleted", ({ channelId, name }) => this.#onChannelDeleted(channelId, name));
+    on("channels-changed", () => {
+      this.#refreshChannels();
+      for (const id of this.#unnamed) {
+        const name = this.client.channel(id)?.name;
+        if (name === undefined) continue;
+        this.#unnamed.delete(id);
+        this.system(`new channel #${name}`);
+      }
+    });
+    on("device-added", (d) => {
+      if (d.own) this.system(`a new device of your account appeared: ${d.fingerprint} (not you? see /devices)`, undefined, "highlight");
+      // A member's first device is pinned silently (trust on first use); a further one is news.
+      else if (d.knownUser) this.system(`${d.user} has a new device: ${d.fingerprint} (check with /verify ${d.user})`, undefined, "highlight");
+    });
+    on("device-revoked", (d) => this.system(`${d.user} removed a device`));
+    on("key-change-refused", (k) =>
+      this.system(
+        `!! a device of ${k.user} shows a different key (pinned ${k.pinnedFingerprint}, offered ${k.offeredFingerprint}): refused, nothing is encrypted to it`,
+        undefined,
+        "highlight",
+      ),
+    );
+    on("key-rejected", (k) => this.system(`!! a key from ${k.sender} was rejected: ${k.reason}`, undefined, "highlight"));
+    on("key-received", (k) => {
+      if (k.scope.kind === "directory" && this.#namePending) this.publishName(this.#namePending);
+    });
+    on("profile-updated", (u) => {
+      const before = this.#labels.get(u.userId);
+      this.#labels.set(u.userId, u.label);
+      if (before !== undefined && before !== u.label && u.userId !== this.me.userId) this.system(`${before} is now known as ${u.label}`);
+    });
+    on("user-joined", (u) => {
+      this.online.set(u.userId, this.online.get(u.userId) ?? false);
+      const label = this.client.directory.labelOf(u.userId);
+      this.#labels.set(u.userId, label);
+      this.system(`a new member joined: ${label}`);
+    });
+    on("presence", (p) => this.online.set(p.userId, p.online));
+    on("connection", (c) => this.#onConnection(c));
+    on("resync", () => {
+      this.#refreshChannels();
+      this.system("the server could not resume our position: channels and names were reloaded");
+    });
+    on("voice", (v) => {
+      if (v.type === "signal") return;
+      const m = v.value.member;
+      if (!m) return;
+      let room = this.voiceRooms.get(m.channelId);
+      if (v.type === "joined") {
+        if (!room) this.voiceRooms.set(m.channelId, (room = new Map()));
+        room.set(m.deviceId, { userId: m.userId, deviceId: m.deviceId });
+      } else if (room) {
+        room.delete(m.deviceId);
+        if (room.size === 0) this.voiceRooms.delete(m.channelId);
+      }
+    });
+    on("error", (e) => {
+      if (e.message.startsWith("event stream stopped")) {
+        // The session was revoked or expired: the stream will not come back by itself.
+        this.connection = { ...this.connection, ended: true };
+        this.system(`${errorText(e.cause)}: the session ended; /logout, then log in again`, undefined, "highlight");
+        return;
+      }
+      // While offline every background call fails the same way; the header already says so.
+      if (this.connection.state === "online") this.system(`${e.message}: ${errorText(e.cause)}`);
+    });
+    for (const u of this.client.users()) this.#labels.set(u.userId, u.label);
+    this.client.start({ resume: true });
+    const first = [...this.channels].sort(byLabel)[0];
+    if (first) this.activate(first.id);
+    else this.system(this.me.isAdmin ? "no channels yet: /channel create <name> makes one" : "no channels yet: an admin can create one");
+  }
+
+  detach(): void {
+    for (const off of this.#unsubscribe) off();
+    this.#unsubscribe = [];
+  }
+
+  // --- panes --------------------------------------------------------------------------------
+
+  pane(channelId: string | undefined = this.activeId): Scrollback {
+    const key = channelId ?? GLOBAL;
+    let pane = this.#panes.get(key);
+    if (!pane) this.#panes.set(key, (pane = new Scrollback(this.#width, { maxEntries: PANE_MAX })));
+    return pane;
+  }
+
+  /** The pane width changed (resize, sidebar toggled). Panes re-wrap when next shown. */
+  setWidth(width: number): void {
+    this.#width = width;
+    this.pane().setWidth(width);
+  }
+
+  /** A line not from anyone: notices, command output, errors. Goes to `channelId`'s pane, else the active one. */
+  system(text: string | readonly string[], channelId?: string, kind: "system" | "highlight" = "system"): void {
+    const lines = typeof text === "string" ? [text] : text;
+    const target = channelId ?? this.activeId;
+    if (target !== undefined && this.isLoading(target)) {
+      // Shown after the history that is loading, not above it.
+      this.#afterLoad.set(target, [...(this.#afterLoad.get(target) ?? []), { lines, kind }]);
+      return;
+    }
+    const pane = this.pane(target);
+    const joined = lines.join("\n");
+    // The same notice twice in a row (a flapping background task) is shown once.
+    if (joined === this.#lastSystem && pane.newest?.body === joined) return;
+    this.#lastSystem = joined;
+    pane.add({ id: `sys-${++this.#lineIds}`, order: pane.newest?.order ?? 0n, time: new Date(), kind, body: joined });
+    this.#changed();
+  }
+
+  isLoading(channelId: string | undefined = this.activeId): boolean {
+    return channelId !== undefined && this.#firstLoad.get(channelId) === "loading";
+  }
+
+  olderState(channelId: string | undefined = this.activeId): "loading" | "exhausted" | undefined {
+    return channelId === undefined ? undefined : this.#older.get(channelId);
+  }
+
+  #entry(m: ChatMessage, history: boolean): PaneEntry {
+    const mine = m.senderUserId === this.me.userId;
+    const name = m.senderMismatch ? `${m.sender} (claims ${m.claimedSender})` : m.sender;
+    if (m.body === undefined) return { id: m.messageId, order: m.seq, time: m.sentAt, kind: "placeholder", name, body: placeholderBody(m) };
+    return { id: m.messageId, order: m.seq, time: m.sentAt, kind: history ? "history" : mine ? "own" : "other", name, body: m.body };
+  }
+
+  #onMessage(m: ChatMessage): void {
+    const pane = this.pane(m.channelId);
+    const seen = pane.has(m.messageId);
+    pane.add(this.#entry(m, false));
+    if (!seen && m.channelId !== this.activeId && m.senderUserId !== this.me.userId) {
+      this.unread.set(m.channelId, (this.unread.get(m.channelId) ?? 0) + 1);
+    }
+  }
+
+  // --- channels -----------------------------------------------------------------------------
+
+  #refreshChannels(): void {
+    this.channels = this.client.channels();
+    if (this.activeId && !this.client.channel(this.activeId)) this.activeId = undefined;
+    if (this.cursorId && !this.client.channel(this.cursorId)) this.cursorId = this.activeId;
+  }
+
+  #onChannelDeleted(channelId: string, name: string | undefined): void {
+    this.#refreshChannels();
+    this.unread.delete(channelId);
+    this.#panes.delete(channelId);
+    this.#firstLoad.delete(channelId);
+    this.#older.delete(channelId);
+    if (this.activeId === undefined) this.system(`channel #${name ?? "<encrypted>"} was deleted`);
+  }
+
+  /** Opens a channel: clears its unread count and, the first time, loads its recent history. */
+  activate(channelId: string): void {
+    this.activeId = channelId;
+    this.cursorId = channelId;
+    this.unread.delete(channelId);
+    const pane = this.pane(channelId);
+    pane.setWidth(this.#width);
+    if (!this.#firstLoad.has(channelId)) {
+      this.#firstLoad.set(channelId, "loading");
+      this.run("loading messages", async () => {
+        try {
+          const messages = await this.client.history(channelId, FIRST_PAGE);
+          const fresh = messages.filter((m) => !pane.has(m.messageId)).map((m) => this.#entry(m, true));
+          pane.prependOlder(fresh);
+          if (messages.length < FIRST_PAGE) this.#older.set(channelId, "exhausted");
+          this.#firstLoad.set(channelId, "done");
+        } catch (err) {
+          this.#firstLoad.delete(channelId); // try again when the channel is next opened
+          throw err;
+        } finally {
+          const waiting = this.#afterLoad.get(channelId) ?? [];
+          this.#afterLoad.delete(channelId);
+          for (const w of waiting) this.system(w.lines, channelId, w.kind);
+        }
+      });
+    }
+    this.#changed();
+  }
+
+  /** Pages older history into the active pane (when the user scrolled to its top). */
+  loadOlder(): void {
+    const id = this.activeId;
+    if (!id || this.#older.has(id) || this.#firstLoad.get(id) !== "done") return;
+    this.#older.set(id, "loading");
+    const pane = this.pane(id);
+    this.run("loading older messages", async () => {
+      try {
+        const older = await this.client.loadOlder(id, OLDER_PAGE);
+        pane.prependOlder(older.filter((m) => !pane.has(m.messageId)).map((m) => this.#entry(m, true)));
+        if (older.length === 0) this.#older.set(id, "exhausted");
+        else this.#older.delete(id);
+      } catch (err) {
+        this.#older.delete(id);
+        throw err;
+      }
+    });
+  }
+
+  moveCursor(delta: -1 | 1): void {
+    const sorted = [...this.channels].sort(byLabel);
+    if (sorted.length === 0) return;
+    const at = sorted.findIndex((c) => c.id === (this.cursorId ?? this.activeId));
+    const next = at < 0 ? 0 : Math.min(sorted.length - 1, Math.max(0, at + delta));
+    this.cursorId = sorted[next]!.id;
+    this.#changed();
+  }
+
+  // --- connection ---------------------------------------------------------------------------
+
+  #onConnection(c: ClientEvents["connection"]): void {
+    const before = this.connection;
+    this.connection = {
+      state: c.state,
+      wasOnline: before.wasOnline || c.state === "online",
+      ...(c.error ? { error: c.error } : {}),
+      ...(before.ended && c.state !== "online" ? { ended: true } : {}),
+    };
+    if (c.state === "online" && before.state !== "online") {
+      if (before.wasOnline) this.system("back online");
+      this.refreshPresence();
+    } else if (before.state === "online" && c.state !== "online") {
+      this.system("connection lost: reconnecting (typing and reading still work)");
+    }
+  }
+
+  /** Presence and voice rooms from the server (then kept current by the feed). */
+  refreshPresence(): void {
+    this.run("", async () => {
+      const [presence, rooms] = await Promise.all([this.client.presence(), this.client.voiceRooms()]);
+      this.online.clear();
+      for (const p of presence) this.online.set(p.userId, p.online);
+      this.voiceRooms.clear();
+      for (const r of rooms) this.voiceRooms.set(r.channelId, new Map(r.members.map((m) => [m.deviceId, m])));
+    });
+  }
+
+  // --- tasks --------------------------------------------------------------------------------
+
+  /**
+   * Runs `fn` in the background with `label` shown as pending ("" = silently); a failure becomes
+   * a system line. Never awaited by a key handler.
+   */
+  run(label: string, fn: () => Promise<void>, channelId?: string): void {
+    const id = ++this.#taskIds;
+    if (label) this.tasks.set(id, label);
+    this.#changed();
+    fn().then(
+      () => {
+        this.tasks.delete(id);
+        this.#changed();
+      },
+      (err: unknown) => {
+        this.tasks.delete(id);
+        this.system(`${label ? `${label} failed: ` : ""}${errorText(err)}`, channelId);
+      },
+    );
+  }
+
+  /** Sends in order, one at a time, with the text shown at once (grey) until the server has it. */
+  send(text: string): void {
+    const channelId = this.activeId;
+    if (!channelId) {
+      this.system("no channel selected: pick one in the sidebar (ctrl+up/down, enter) or /join <channel>");
+      return;
+    }
+    const pane = this.pane(channelId);
+    const pendingId = `pending-${++this.#pendingIds}`;
+    const myName = this.client.myDisplayName();
+    pane.add({ id: pendingId, order: pane.newest?.order ?? 0n, time: new Date(), kind: "placeholder", name: myName, body: text });
+    pane.toBottom();
+    this.#changed();
+    this.#sendChain = this.#sendChain.then(async () => {
+      const id = ++this.#taskIds;
+      this.tasks.set(id, "sending");
+      this.#changed();
+      try {
+        const m = await this.client.send(channelId, text);
+        pane.replace(pendingId, this.#entry(m, false));
+      } catch (err) {
+        const why = err instanceof KeyError ? err.message : errorText(err);
+        pane.replace(pendingId, {
+          id: pendingId,
+          order: pane.get(pendingId)?.order ?? 0n,
+          time: new Date(),
+          kind: "system",
+          body: `not sent (${why}); up arrow recalls it: ${text}`,
+        });
+      } finally {
+        this.tasks.delete(id);
+        this.#changed();
+      }
+    });
+  }
+
+  /** Publishes the display name (after registering); waits for the directory key if others hold it. */
+  publishName(name: string): void {
+    this.#namePending = name;
+    this.run("publishing your name", async () => {
+      await this.client.reconcile();
+      try {
+        await this.client.setProfileName(name, 30_000);
+        this.#namePending = undefined;
+      } catch (err) {
+        if (!(err instanceof KeyError)) throw err;
+        this.system("your name is not published yet: no member's client has shared the directory key with this device; it is retried when the key arrives");
+      }
+    });
+  }
+}
+
+export const byLabel = (a: ChannelView, b: ChannelView): number =>
+  a.label.localeCompare(b.label) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

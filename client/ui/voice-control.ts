@@ -1,0 +1,124 @@
+// /voice join|leave|mute|unmute for the chat screen, through client/core's VoiceSession (which
+// finds or starts dialtone-voiced and hands it the session and channel key over its socket).
+// Calls run in the background; the header shows what is in progress and then what the daemon
+// reports.
+import { RoomStatus, VoiceSession, type DialtoneClient, type VoiceFlags, type VoiceState } from "../core/index.js";
+import { errorText } from "./errors.js";
+
+export interface VoiceHooks {
+  /** A line for the active pane. */
+  notice(text: string): void;
+  changed(): void;
+  /** The display label of a channel. */
+  channelLabel(channelId: string): string;
+}
+
+type Phase = { readonly kind: "idle" } | { readonly kind: "starting" | "leaving"; readonly channelId: string };
+
+export class VoiceControl {
+  readonly #client: DialtoneClient;
+  readonly #flags: VoiceFlags;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #hooks: VoiceHooks;
+  #session: VoiceSession | undefined;
+  #phase: Phase = { kind: "idle" };
+  #logShown = false;
+
+  constructor(client: DialtoneClient, flags: VoiceFlags, hooks: VoiceHooks, env: NodeJS.ProcessEnv = process.env) {
+    this.#client = client;
+    this.#flags = flags;
+    this.#hooks = hooks;
+    this.#env = env;
+  }
+
+  get #state(): VoiceState | undefined {
+    return this.#session?.state;
+  }
+
+  /** The joined room's channel (as the daemon reports it). */
+  get channelId(): string | undefined {
+    return this.#state?.channelId || undefined;
+  }
+
+  /** "voice: off", "voice: starting #x", "voice: connecting #x", "voice: #x (muted)", ... */
+  label(): string {
+    const s = this.#state;
+    const ch = (id: string) => `#${this.#hooks.channelLabel(id)}`;
+    if (this.#phase.kind !== "idle") return `voice: ${this.#phase.kind} ${ch(this.#phase.channelId)}`;
+    if (!s || !s.channelId || s.status === RoomStatus.IDLE) return "voice: off";
+    if (s.status === RoomStatus.JOINING) return `voice: connecting ${ch(s.channelId)}`;
+    if (s.status === RoomStatus.RECONNECTING) return "voice: reconnecting";
+    return `voice: ${ch(s.channelId)}${s.muted ? " (muted)" : ""}${s.speaking ? " ●" : ""}`;
+  }
+
+  /** Whether a member of the joined room is heard now (the local user: their microphone is open). */
+  speaking(userId: string): boolean {
+    const s = this.#state;
+    if (!s) return false;
+    if (userId === this.#client.me.userId) return s.speaking;
+    return s.members.some((m) => m.userId === userId && m.speaking);
+  }
+
+  #sessionFor(): VoiceSession {
+    if (!this.#session) {
+      const session = new VoiceSession(this.#client, this.#flags, this.#env);
+      session.on("update", (u) => {
+        if (u.kind === "info") this.#hooks.notice(`voice info: ${u.message}`);
+        else if (u.kind === "error") this.#hooks.notice(`voice error: ${u.message}`);
+        this.#hooks.changed();
+      });
+      this.#session = session;
+    }
+    return this.#session;
+  }
+
+  #task(phase: Phase, done: string | undefined, fn: (s: VoiceSession) => Promise<void>): void {
+    const session = this.#sessionFor();
+    this.#phase = phase;
+    this.#hooks.changed();
+    fn(session).then(
+      () => {
+        this.#phase = { kind: "idle" };
+        if (!this.#logShown && session.logFile) {
+          this.#logShown = true;
+          this.#hooks.notice(`voice log: ${session.logFile}`);
+        }
+        if (done) this.#hooks.notice(done);
+        this.#hooks.changed();
+      },
+      (err: unknown) => {
+        this.#phase = { kind: "idle" };
+        this.#hooks.notice(`voice error: ${errorText(err)}`);
+        this.#hooks.changed();
+      },
+    );
+  }
+
+  join(channelId: string): void {
+    this.#hooks.notice(this.#session?.state ? "voice join requested" : "starting voice daemon...");
+    this.#task({ kind: "starting", channelId }, "voice connected", (s) => s.join(channelId));
+  }
+
+  leave(): void {
+    const id = this.channelId;
+    if (!id) {
+      this.#hooks.notice("voice: not in a voice channel");
+      return;
+    }
+    this.#task({ kind: "leaving", channelId: id }, "left voice", (s) => s.leave());
+  }
+
+  setMuted(muted: boolean): void {
+    this.#task({ kind: "idle" }, muted ? "microphone muted" : "microphone open", (s) => s.setMuted(muted));
+  }
+
+  /** On quit: a daemon this UI started is stopped; one found running leaves its room and keeps running. */
+  async close(): Promise<void> {
+    const session = this.#session;
+    if (!session) return;
+    this.#session = undefined;
+    if (session.spawnedDaemon) await session.shutdown().catch(() => {});
+    else if (session.state?.channelId) await session.leave().catch(() => {});
+    await session.close();
+  }
+}
