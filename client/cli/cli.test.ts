@@ -35,10 +35,10 @@ async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 }
 
 describe("command line", () => {
-  test("no command: a note about the UI, then the help", async () => {
+  test("no command (the terminal UI is client/main.ts's business): the help", async () => {
     const f = fakeIo();
     expect(await runCli([], f.io)).toBe(0);
-    expect(f.out()).toMatch(/^The terminal UI is not built yet/);
+    expect(f.out()).toMatch(/^dialtone: end-to-end-encrypted terminal chat/);
     expect(f.out()).toContain("channel rename ID|NAME NEW");
     expect(f.out()).toContain("Exit codes: 0 ok, 1 usage, 2 server or session error, 3 key or crypto error.");
   });

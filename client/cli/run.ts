@@ -144,9 +144,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (words.length === 0 || words[0] === "help") {
       const target = words[1] ? COMMANDS.filter((c) => c.name === words.slice(1).join(" ") || c.name.startsWith(`${words[1]} `)) : [];
       if (target.length > 0) io.out(target.map(commandHelp).join("\n"));
-      else if (words.length === 0 && !rest.includes("--help") && !rest.includes("-h")) {
-        io.out("The terminal UI is not built yet; use the commands below.\n\n" + mainHelp());
-      } else io.out(mainHelp());
+      else io.out(mainHelp()); // (with no command at all, client/main.ts opens the terminal UI instead)
       return EXIT.ok;
     }
     const name = words.join(" ");

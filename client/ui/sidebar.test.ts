@@ -140,10 +140,10 @@ describe("users", () => {
       26,
     );
     expect(section(lines, "Users")).toEqual([
-      { text: "  bob (admin)", style: "online" },
-      { text: "  me (you)", style: "online" },
-      { text: "  amy", style: "offline" },
-      { text: "  zed", style: "offline" },
+      { text: "● bob (admin)", style: "online" },
+      { text: "● me (you)", style: "online" },
+      { text: "○ amy", style: "offline" },
+      { text: "○ zed", style: "offline" },
     ]);
   });
 
@@ -173,6 +173,6 @@ test("every line fits the width, however narrow", () => {
     "  + ａｌｉｃｅ (admin)",
     "",
     "Users",
-    "  🇯🇵 someon… (admin) (you)",
+    "● 🇯🇵 someon… (admin) (you)",
   ]);
 });

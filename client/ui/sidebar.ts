@@ -113,7 +113,9 @@ export function sidebarLines(input: SidebarInput, width: number): StyledSidebarL
   const users = [...input.users].sort((a, b) => Number(b.me || b.online) - Number(a.me || a.online) || byLabel(a.label, b.label));
   for (const u of users) {
     const suffix = (u.admin ? " (admin)" : "") + (u.me ? " (you)" : "");
-    push(fit("  ", u.label, suffix, w), u.online || u.me ? "online" : "offline");
+    // The dot says it in text as well as colour (colour-blind users, monochrome terminals).
+    const online = u.online || u.me;
+    push(fit(online ? "● " : "○ ", u.label, suffix, w), online ? "online" : "offline");
   }
   return out;
 }
