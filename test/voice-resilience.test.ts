@@ -28,7 +28,8 @@ beforeAll(async () => {
   source = await databaseSource("pglite");
   db = await source.fresh();
   server = await startTestServer(db, { turn: { urls: [coturn.url], secret: coturn.secret, ttlSeconds: TTL_SECONDS } });
-  [alice, bob] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
+  alice = await registerUser(server.url); // first: the admin, who may create the channel
+  bob = await registerUser(server.url);
   const channelId = randomUUID();
   await alice.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
   const key = randomBytes(32);

@@ -236,6 +236,24 @@ test("when the ICE restart fails too, a fresh connection replaces it", async () 
   await b.close();
 });
 
+test("a second failure soon after an ICE restart gets a fresh connection, not another restart (no restart loop)", async () => {
+  const { a, b, sent } = pair();
+  a.setMembers([B]);
+  b.setMembers([A]);
+  await until(() => ready(a, B) && ready(b, A));
+  const firstSid = sent.find((s) => s.msg.t === "offer")!.msg.sid;
+  answererPeer(sent).setState("failed");
+  await until(() => sent.filter((s) => s.msg.t === "offer").length === 2, 3000);
+  await until(() => ready(a, B) && ready(b, A), 3000);
+  // The restarted connection fails again at once: within the window, no second in-place restart.
+  answererPeer(sent).setState("failed");
+  await until(() => sent.some((s) => s.msg.t === "offer" && s.msg.sid !== firstSid), 5000);
+  await until(() => ready(a, B) && ready(b, A), 3000);
+  expect(sent.filter((s) => s.msg.t === "offer" && s.msg.sid === firstSid).length).toBe(2); // the first and one restart
+  await a.close();
+  await b.close();
+});
+
 test("fresh ICE servers: connected peers restart ICE with them on both sides, new peers start with them", async () => {
   const { a, b, sent } = pair();
   a.setMembers([B]);

@@ -26,6 +26,12 @@ export interface MeshOptions {
   disconnectGraceMs?: number;
   /** How long an offer may wait for its answer, or a connection for "connected" (default 15 s). */
   connectTimeoutMs?: number;
+  /**
+   * At most one in-place ICE restart per peer in this window (default 30 s); other failures get a
+   * fresh connection with backoff. Without it, a restart whose checks fail at once (a loaded
+   * machine, candidates not trickled in yet) was answered by another restart, in a loop.
+   */
+  iceRestartIntervalMs?: number;
 }
 
 export interface PeerSnapshot {
@@ -55,6 +61,8 @@ class RemotePeer {
   iceRestarts = 0;
   /** An ICE restart is under way: the connection is not usable until it reports "connected" again. */
   restarting = false;
+  /** When the last in-place ICE restart began (either side); kept across fresh connections. */
+  lastIceRestartAt = 0;
   timer: NodeJS.Timeout | undefined;
   closed = false;
   /** Signals are handled one at a time, in order. */
@@ -93,7 +101,7 @@ export class Mesh {
     for (const r of this.peers.values()) {
       if (!r.peer || !r.remoteDescriptionSet || r.restarting || !r.sid) continue;
       if (r.offerer) this.enqueue(r, () => this.restartIce(r, "fresh TURN credentials"));
-      else void this.signal(r, { t: "restart", sid: r.sid });
+      else void this.signal(r, { t: "restart", sid: r.sid, reason: "refresh" });
     }
   }
 
@@ -283,7 +291,8 @@ export class Mesh {
   }
 
   private canRestartIce(r: RemotePeer): boolean {
-    return !!r.peer && !!r.sid && r.remoteDescriptionSet && !r.restarting && r.iceRestarts === 0;
+    const recent = Date.now() - r.lastIceRestartAt < (this.o.iceRestartIntervalMs ?? 30_000);
+    return !!r.peer && !!r.sid && r.remoteDescriptionSet && !r.restarting && r.iceRestarts === 0 && !recent;
   }
 
   /** ICE restart in place (offerer): a new offer for the same sid, on the same connection. */
@@ -307,6 +316,7 @@ export class Mesh {
   /** No audio and no trickling until the restarted connection is described and up again. */
   private beginRestart(r: RemotePeer): void {
     r.restarting = true;
+    r.lastIceRestartAt = Date.now();
     r.descriptionSent = false;
     r.pendingLocal = [];
     r.localConnected = false;
@@ -410,7 +420,10 @@ export class Mesh {
       case "restart":
         if (!r.offerer || msg.sid !== r.sid || r.restarting) return;
         if (this.canRestartIce(r)) await this.restartIce(r, "asked by the answerer");
-        else {
+        else if (msg.reason === "refresh" && r.peer?.state === "connected") {
+          // We restarted moments ago (for our own fresh credentials): the connection is up.
+          this.ev.log("info", "ICE restart for fresh credentials skipped: restarted moments ago", { peer: r.deviceId });
+        } else {
           this.ev.log("info", "peer asked for a fresh connection", { peer: r.deviceId });
           await this.offer(r);
         }

@@ -8,8 +8,11 @@ export type SignalMessage =
   | { t: "candidate"; sid: string; c: CandidateInit }
   /** "My side of `sid` is connected: send me audio" (werift's sender can be connected first). */
   | { t: "ready"; sid: string }
-  /** From the answerer: "`sid` failed, offer a fresh connection". */
-  | { t: "restart"; sid: string };
+  /**
+   * From the answerer: "`sid` failed: restart it" or, with reason "refresh", "I have fresh TURN
+   * credentials: restart ICE so that they are used".
+   */
+  | { t: "restart"; sid: string; reason?: "refresh" };
 
 const MAX_TEXT = 60 * 1024;
 
@@ -38,8 +41,9 @@ export function parseSignal(text: string): SignalMessage {
       };
     }
     case "ready":
-    case "restart":
       return { t: v.t, sid };
+    case "restart":
+      return v.reason === "refresh" ? { t: "restart", sid, reason: "refresh" } : { t: "restart", sid };
     default:
       throw new Error("signal: unknown type");
   }
