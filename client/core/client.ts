@@ -456,11 +456,14 @@ export class DialtoneClient {
     return this.directory.nameOf(this.session.userId) ?? userLabel(this.session.userId, undefined);
   }
 
-  /** Sends a message; retried with the same id (idempotent on the server) when the network fails. */
-  async send(channelId: string, text: string, waitMs = 0): Promise<ChatMessage> {
+  /**
+   * Sends a message; retried with the same id (idempotent on the server) when the network fails.
+   * A caller that retries later (after a reconnect) passes the same `messageId` again, so a send
+   * that reached the server before the connection broke is not stored twice.
+   */
+  async send(channelId: string, text: string, waitMs = 0, messageId: string = randomUUID()): Promise<ChatMessage> {
     if (text.length === 0) throw new UsageError("invalid-input", "the message is empty");
     const key = await this.requireChannelKey(channelId, waitMs);
-    const messageId = randomUUID();
     const sealed = await sealMessage(key, { channelId, messageId, senderUserId: this.session.userId }, text, this.myDisplayName());
     for (let attempt = 1; ; attempt++) {
       try {

@@ -91,7 +91,9 @@ export type VoiceUpdate =
 function rejected(err: unknown): VoiceDaemonError {
   if (err instanceof VoiceDaemonError) return err;
   const ce = ConnectError.from(err);
-  if (ce.code === Code.Unavailable || /ECONNREFUSED|ENOENT|socket hang up/i.test(ce.rawMessage)) {
+  // Only a failure below the protocol (connect-node sets `cause`) means the daemon did not answer;
+  // an error the daemon answered with (say, the Dialtone server is unreachable) is its refusal.
+  if (ce.cause !== undefined && (ce.code === Code.Unavailable || /ECONNREFUSED|ENOENT|ECONNRESET|socket hang up/i.test(ce.rawMessage))) {
     return new VoiceDaemonError("not-running", `the voice daemon is not reachable: ${ce.rawMessage}`, { cause: err });
   }
   return new VoiceDaemonError("rejected", ce.rawMessage, { cause: err });

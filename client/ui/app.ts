@@ -23,6 +23,8 @@ export interface AppOptions {
   readonly server?: string;
   readonly env: NodeJS.ProcessEnv;
   readonly voice: VoiceFlags;
+  /** Where to write after the terminal is given back (messages that never reached the server). */
+  readonly report?: (text: string) => void;
 }
 
 class App {
@@ -32,6 +34,7 @@ class App {
   #screen: Screen | undefined;
   #client: DialtoneClient | undefined;
   #voice: VoiceControl | undefined;
+  #state: ChatState | undefined;
   #drawPending = false;
   #lastDraw = 0;
   #quitting: Promise<void> | undefined;
@@ -98,6 +101,7 @@ class App {
       channelLabel: (id) => client.channel(id)?.label ?? id.slice(0, 8),
     });
     this.#voice = voice;
+    this.#state = state;
     this.#screen = new ChatScreen({
       state,
       voice,
@@ -107,6 +111,7 @@ class App {
         state.detach();
         this.#client = undefined;
         this.#voice = undefined;
+        this.#state = undefined;
         void this.showLogin("logged out: the keys stay in this install's keystore");
       },
     });
@@ -126,6 +131,15 @@ class App {
       // A server that does not answer must not keep the user from their shell.
       await Promise.race([stop().catch(() => {}), new Promise((r) => setTimeout(r, 3000).unref())]);
       this.#tty.close();
+      // Typed but never stored by the server (it could not be reached): not lost without a word.
+      // Written once the terminal has left the alternate screen (stdout drained), or it would vanish with it.
+      const unsent = this.#state?.unsent() ?? [];
+      if (unsent.length > 0 && this.#o.report) {
+        await this.#tty.drained();
+        const label = (id: string) => this.#client?.channel(id)?.label ?? id.slice(0, 8);
+        const n = unsent.length === 1 ? "1 message" : `${unsent.length} messages`;
+        this.#o.report(`dialtone: the server never confirmed ${n} (it could not be reached):\n${unsent.map((m) => `  #${label(m.channelId)}: ${m.text}`).join("\n")}\n`);
+      }
       this.#done(code);
     })();
   }
@@ -147,7 +161,7 @@ export async function runUi(argv: readonly string[], env: NodeJS.ProcessEnv, err
       strict: true,
     });
     const server = typeof values["server"] === "string" ? normaliseServerUrl(values["server"]) : undefined;
-    options = { configDir: resolveConfigDir(env), env, voice: parseVoiceFlags(values), ...(server ? { server } : {}) };
+    options = { configDir: resolveConfigDir(env), env, voice: parseVoiceFlags(values), report: err, ...(server ? { server } : {}) };
   } catch (e) {
     err(`dialtone: ${errorText(e)}\n${UI_USAGE}\n`);
     return 1;

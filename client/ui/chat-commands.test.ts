@@ -1,6 +1,6 @@
 import { expect, test } from "@jest/globals";
 import type { ChannelView } from "../core/index.js";
-import { matchChannels } from "./chat-commands.js";
+import { inviteExpiry, matchChannels } from "./chat-commands.js";
 
 const channel = (id: string, name: string | undefined): ChannelView =>
   ({ id, name, label: name ?? "<encrypted>", keyEpoch: 1, createdByUserId: "", createdAt: undefined }) as unknown as ChannelView;
@@ -20,4 +20,15 @@ test("a channel resolves by exact name (any case, # dropped) before id prefix; s
   expect(matchChannels(channels, "7777").map((c) => c.label)).toEqual(["<encrypted>"]);
   expect(matchChannels(channels, "nope")).toEqual([]);
   expect(matchChannels(channels, "#")).toEqual([]);
+});
+
+test("an invite's expiry says how far away it is, with the day when it is not today", () => {
+  const now = new Date(2026, 10, 22, 8, 5);
+  // The server's default: 24 h. "expires 08:05" alone would read as "now".
+  expect(inviteExpiry(new Date(2026, 10, 23, 8, 5), now)).toBe("expires in 24 h, tomorrow 08:05");
+  expect(inviteExpiry(new Date(2026, 10, 22, 8, 35), now)).toBe("expires in 30 min, 08:35");
+  expect(inviteExpiry(new Date(2026, 10, 22, 20, 5), now)).toBe("expires in 12 h, 20:05");
+  expect(inviteExpiry(new Date(2026, 10, 29, 8, 5), now)).toBe("expires in 7 days, 2026-11-29 08:05");
+  expect(inviteExpiry(new Date(2026, 10, 22, 8, 0), now)).toBe("expired 08:00");
+  expect(inviteExpiry(undefined, now)).toBe("expiry unknown");
 });

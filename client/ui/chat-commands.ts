@@ -5,13 +5,14 @@ import { logout, shortId, type ChannelView } from "../core/index.js";
 import { channelHelpLines, helpLines, type Command } from "./commands.js";
 import { byLabel, type ChatState } from "./chat-state.js";
 import type { VoiceControl } from "./voice-control.js";
+import { errorText } from "./errors.js";
 import { clock } from "./scrollback.js";
 
 export interface CommandContext {
   readonly state: ChatState;
   readonly voice: VoiceControl;
-  /** A short error for the footer (usage mistakes), instead of a system line. */
-  error(message: string): void;
+  /** A short error for the footer (usage mistakes), instead of a system line; `keepLine` leaves the typed line to fix (a typo in a name). */
+  error(message: string, keepLine?: boolean): void;
   /** Several channels match: let the user choose, then `then(channel)`. */
   pick(title: string, channels: readonly ChannelView[], then: (channel: ChannelView) => void): void;
   quit(): void;
@@ -33,6 +34,19 @@ export function matchChannels(channels: readonly ChannelView[], arg: string): Ch
 
 export const channelLabel = (c: ChannelView) => `${c.label} (${shortId(c.id)})`;
 
+/** When an invite expires, readable at a glance: "in 24 h, tomorrow 08:05" (a bare "08:05" a day ahead reads as now). */
+export function inviteExpiry(expires: Date | undefined, now: Date = new Date()): string {
+  if (!expires || Number.isNaN(expires.getTime())) return "expiry unknown";
+  const ms = expires.getTime() - now.getTime();
+  if (ms <= 0) return `expired ${clock(expires)}`;
+  const day = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((day(expires) - day(now)) / 86_400_000);
+  const date = `${expires.getFullYear()}-${String(expires.getMonth() + 1).padStart(2, "0")}-${String(expires.getDate()).padStart(2, "0")}`;
+  const when = days === 0 ? clock(expires) : days === 1 ? `tomorrow ${clock(expires)}` : `${date} ${clock(expires)}`;
+  const within = ms < 3_600_000 ? `${Math.max(1, Math.round(ms / 60_000))} min` : ms < 4 * 86_400_000 ? `${Math.round(ms / 3_600_000)} h` : `${Math.round(ms / 86_400_000)} days`;
+  return `expires in ${within}, ${when}`;
+}
+
 /** Resolves a channel argument: one match → `then`, several → the picker, none → an error. */
 function withChannel(ctx: CommandContext, arg: string, then: (c: ChannelView) => void): void {
   const matches = matchChannels(ctx.state.client.channels(), arg);
@@ -40,7 +54,7 @@ function withChannel(ctx: CommandContext, arg: string, then: (c: ChannelView) =>
   else if (matches.length > 1) ctx.pick(`Select a channel (${arg})`, matches, then);
   else {
     const locked = ctx.state.client.channels().some((c) => c.name === undefined);
-    ctx.error(locked ? `unknown channel name (some channel names are still encrypted for this device)` : "unknown channel name");
+    ctx.error(locked ? `unknown channel name (some channel names are still encrypted for this device)` : "unknown channel name", true);
   }
 }
 
@@ -97,7 +111,7 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
       if (adminOnly(ctx)) return;
       withChannel(ctx, cmd.channel, (c) =>
         state.run("deleting channel", async () => {
-          await client.deleteChannel(c.id);
+          await state.deleteChannel(c.id);
           state.system(`deleted channel '${c.label}'`);
         }),
       );
@@ -106,13 +120,19 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
       if (adminOnly(ctx, "admin only: server invites")) return;
       state.run("minting an invite", async () => {
         const inv = await client.createInvite();
-        state.system(`server invite (${inv.maxUses} use${inv.maxUses === 1 ? "" : "s"}, expires ${inv.expiresAt ? clock(inv.expiresAt) : "?"}):`);
+        state.system(`server invite (${inv.maxUses} use${inv.maxUses === 1 ? "" : "s"}, ${inviteExpiry(inv.expiresAt)}):`);
         state.system(inv.token, undefined, "highlight");
       });
       return;
-    case "verify":
+    case "verify": {
+      let user: ReturnType<typeof client.resolveUser>;
+      try {
+        user = client.resolveUser(cmd.user);
+      } catch (err) {
+        ctx.error(errorText(err), true);
+        return;
+      }
       state.run("computing the safety number", async () => {
-        const user = client.resolveUser(cmd.user);
         const result = await client.safetyNumber(user.userId);
         if (cmd.confirm) await client.markVerified(result);
         const lines = [`safety number with ${user.label}:`, ...result.formatted.split("\n").map((l) => `  ${l}`)];
@@ -125,6 +145,7 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
         state.system(lines);
       });
       return;
+    }
     case "devices":
       state.run("listing devices", async () => {
         const devices = await client.devices();
@@ -137,6 +158,11 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
       });
       return;
     case "voice-join": {
+      // The daemon would only come back with the same "cannot reach the server", less plainly.
+      if (state.connection.state !== "online") {
+        ctx.error("offline: voice needs the server; join again once the header says online", true);
+        return;
+      }
       const join = (c: ChannelView) => ctx.voice.join(c.id);
       if (cmd.channel) withChannel(ctx, cmd.channel, join);
       else if (state.active) join(state.active);

@@ -4,9 +4,10 @@
 import type { ChannelView } from "../core/index.js";
 import { channelLabel, runCommand } from "./chat-commands.js";
 import type { ChatState } from "./chat-state.js";
+import { footerLines, footerRoom, headerRow } from "./chrome.js";
 import { parseInput, completeCommand } from "./commands.js";
-import { fitRow, packItems, seg, splitRow, type Frame, type Row, type Segment, type Style } from "./frame.js";
-import { LineEditor } from "./input.js";
+import { fitRow, seg, type Frame, type Row, type Segment, type Style } from "./frame.js";
+import { INPUT_MAX_LENGTH, LineEditor } from "./input.js";
 import type { KeyPress } from "./keys.js";
 import { Picker } from "./picker.js";
 import type { Screen } from "./screen.js";
@@ -26,7 +27,10 @@ export const CHAT_HELP = [
   "ctrl+/ or f1: toggle help",
   "ctrl+q: quit",
 ];
-const SHORT_HELP = ["ctrl+/ or f1: show help", "ctrl+q: quit"];
+/** Ever shorter footers for small terminals; each keeps "ctrl+q: quit". */
+const SHORT_HELP = [["ctrl+/ or f1: show help", "ctrl+q: quit"], ["f1: help", "ctrl+q: quit"], ["ctrl+q: quit"]];
+/** Below this many columns the sidebar does not fit beside the messages: ctrl+l shows it instead of them. */
+export const NARROW_WIDTH = 60;
 const WHEEL_LINES = 3;
 
 const LINE_STYLES: Readonly<Record<LineStyle, Style>> = {
@@ -62,8 +66,17 @@ export interface ChatScreenOptions {
 export class ChatScreen implements Screen {
   readonly editor = new LineEditor();
   readonly #o: ChatScreenOptions;
+  /** The sidebar beside the messages (wide terminals). */
   #sidebar = true;
-  #help = true;
+  /** The sidebar in place of the messages (narrow terminals), until a channel is opened or it is closed. */
+  #overlay = false;
+  /** The last frame was narrower than NARROW_WIDTH. */
+  #narrow = false;
+  /** Key help: undefined = full when it fits, true = full (f1), false = short. */
+  #help: boolean | undefined;
+  #helpShownFull = true;
+  /** Columns of the input box in the last frame (for moving up and down in a multi-line message). */
+  #inputWidth = 76;
   #error: string | undefined;
   #picker: Picker<ChannelView> | undefined;
   /** Rows of the message pane in the last frame (for paging). */
@@ -90,8 +103,17 @@ export class ChatScreen implements Screen {
 
   paste(text: string): void {
     if (this.#picker) return;
-    this.editor.insert(text);
+    this.#insert(text);
     this.#o.redraw();
+  }
+
+  /** Typed or pasted text; says so when the input's limit cut it (rather than dropping it silently). */
+  #insert(text: string): void {
+    if (!this.editor.insert(text)) this.#error = `a message holds at most ${INPUT_MAX_LENGTH} characters: the rest was not inserted`;
+  }
+
+  get #sidebarShown(): boolean {
+    return this.#narrow ? this.#overlay : this.#sidebar;
   }
 
   wheel(delta: -1 | 1): void {
@@ -118,11 +140,16 @@ export class ChatScreen implements Screen {
     if (k.name === "char" || k.name === "enter" || k.name === "esc") this.#error = undefined;
     switch (k.name) {
       case "char":
-        e.insert(k.char ?? "");
+        this.#insert(k.char ?? "");
         return true;
       case "enter":
-        if (e.text === "" && this.#sidebar && state.cursorId && state.cursorId !== state.activeId) {
+        if (e.text === "" && this.#sidebarShown && state.cursorId && state.cursorId !== state.activeId) {
           state.activate(state.cursorId);
+          this.#overlay = false;
+          return true;
+        }
+        if (e.text === "" && this.#narrow && this.#overlay) {
+          this.#overlay = false;
           return true;
         }
         this.#submit();
@@ -132,16 +159,18 @@ export class ChatScreen implements Screen {
         e.newline();
         return true;
       case "up":
-        e.historyUp();
+        // In a message of several rows, up and down move between them; past the edge, history.
+        if (!e.cursorUp(this.#inputWidth)) e.historyUp();
         return true;
       case "down":
-        e.historyDown();
+        if (!e.cursorDown(this.#inputWidth)) e.historyDown();
         return true;
       case "ctrl+up":
       case "alt+up":
       case "ctrl+down":
       case "alt+down":
-        if (!this.#sidebar) this.#sidebar = true;
+        if (this.#narrow) this.#overlay = true;
+        else this.#sidebar = true;
         state.moveCursor(k.name.endsWith("up") ? -1 : 1);
         return true;
       case "pgup":
@@ -164,6 +193,10 @@ export class ChatScreen implements Screen {
         pane.toBottom();
         return true;
       case "home":
+        // With nothing typed, Home goes to the top of the messages (as End goes to the bottom).
+        if (e.text === "") this.#scroll(-pane.totalLines);
+        else e.home();
+        return true;
       case "ctrl+a":
         e.home();
         return true;
@@ -218,14 +251,16 @@ export class ChatScreen implements Screen {
         return true;
       }
       case "ctrl+l":
-        this.#sidebar = !this.#sidebar;
-        if (this.#sidebar) state.refreshPresence();
+        if (this.#narrow) this.#overlay = !this.#overlay;
+        else this.#sidebar = !this.#sidebar;
+        if (this.#sidebarShown) state.refreshPresence();
         return true;
       case "f1":
       case "ctrl+/":
-        this.#help = !this.#help;
+        this.#help = !this.#helpShownFull;
         return true;
       case "esc":
+        this.#overlay = false;
         return true;
       default:
         return false;
@@ -235,21 +270,26 @@ export class ChatScreen implements Screen {
   #submit(): void {
     const line = this.editor.submit();
     const parsed = parseInput(line);
+    // A mistake keeps the line in the input, to fix it (it is in the history too).
+    const keep = (message: string) => {
+      this.#error = message;
+      if (this.editor.text === "") this.editor.insert(line);
+    };
     switch (parsed.kind) {
       case "empty":
         return;
       case "message":
-        this.#state.send(parsed.text);
+        if (!this.#state.activeId) keep("no channel selected: pick one in the sidebar (ctrl+up/down, enter) or /join <channel>");
+        else this.#state.send(parsed.text);
         return;
       case "error":
-        this.#error = parsed.message;
-        this.editor.insert(line); // keep the line to fix it
+        keep(parsed.message);
         return;
       case "command":
         runCommand(parsed.command, {
           state: this.#state,
           voice: this.#o.voice,
-          error: (message) => (this.#error = message),
+          error: (message, keepLine) => (keepLine ? keep(message) : (this.#error = message)),
           pick: (title, channels, then) => this.#pick(title, channels, then),
           quit: this.#o.quit,
           loggedOut: this.#o.loggedOut,
@@ -277,31 +317,28 @@ export class ChatScreen implements Screen {
 
   #header(width: number): Row {
     const state = this.#state;
-    const me = state.me;
-    const myName = state.client.myDisplayName();
-    const channel = state.active;
     const c = state.connection;
-    const conn: Segment =
-      c.state === "online"
-        ? seg("● online ", "ok")
-        : c.ended
-          ? seg("○ offline · session ended ", "error")
-          : c.wasOnline
-          ? seg("○ offline · reconnecting ", "error")
-          : c.state === "connecting"
-            ? seg("◌ connecting ", "warn")
-            : seg("○ offline ", "error");
-    return splitRow(
-      [
-        seg(" › dialtone  ", "title"),
-        seg(myName, "bold"),
-        seg(me.isAdmin ? " (admin)" : "", "dim"),
-        seg("  ·  ", "border"),
-        seg(channel ? `#${channel.label}` : "no channel", channel ? "bold" : "dim"),
-        seg("  ·  ", "border"),
-        seg(this.#o.voice.label(), "dim"),
-      ],
-      [conn],
+    // A revoked session can keep its event stream: "session ended" wins over "online".
+    const connection = c.ended
+      ? { text: "○ session ended", style: "error" as const }
+      : c.state === "online"
+        ? { text: "● online", style: "ok" as const }
+        : c.wasOnline
+            ? { text: "○ offline · reconnecting", style: "error" as const }
+            : c.state === "connecting"
+              ? { text: "◌ connecting", style: "warn" as const }
+              : { text: "○ offline", style: "error" as const };
+    const channel = state.active;
+    return headerRow(
+      {
+        name: state.client.myDisplayName(),
+        admin: state.me.isAdmin,
+        ...(channel ? { channel: channel.label } : {}),
+        voice: this.#o.voice.label(),
+        voiceActive: this.#o.voice.active,
+        voiceShort: this.#o.voice.shortLabel(),
+        connection: { ...connection, short: connection.text.slice(0, 1) },
+      },
       width,
     );
   }
@@ -309,16 +346,18 @@ export class ChatScreen implements Screen {
   /** The separator above the input, carrying what is in progress. */
   #status(width: number): Row {
     const tasks = [...new Set(this.#state.tasks.values())];
+    const out = this.#state.outbox;
+    if (out.waiting) tasks.unshift(`${out.count} message${out.count === 1 ? "" : "s"} waiting for the connection (sent when it is back)`);
     const text = tasks.length > 0 ? `─ ${tasks.join(", ")}… ` : "";
     return fitRow([seg(text, "warn"), seg("─".repeat(width), "border")], width);
   }
 
-  #footer(width: number): Row[] {
-    if (this.#error) return [fitRow([seg(`  x ${this.#error}`, "error")], width)];
-    const text = this.#help ? CHAT_HELP : SHORT_HELP;
-    return packItems(text, Math.max(10, width - 2))
-      .slice(0, 3)
-      .map((l) => fitRow([seg(" "), seg(l, "dim")], width));
+  #footer(width: number, height: number): Row[] {
+    if (this.#error) return wrap(`x ${this.#error}`, Math.max(1, width - 3), 2).slice(0, height >= 16 ? 2 : 1).map((l) => fitRow([seg("  "), seg(l, "error")], width));
+    // f1 on a small terminal: all of the help, even if it takes half of the rows.
+    const { lines, full } = footerLines(CHAT_HELP, SHORT_HELP, width, footerRoom(height), this.#help, Math.max(3, Math.floor(height / 2)));
+    this.#helpShownFull = full;
+    return lines.map((l) => fitRow([seg(" "), seg(l, "dim")], width));
   }
 
   #sidebarRows(width: number, height: number): Row[] {
@@ -354,7 +393,10 @@ export class ChatScreen implements Screen {
       },
       width,
     );
-    const rows = lines.slice(0, height).map((l) => fitRow([seg(l.text, SIDEBAR_STYLES[l.style])], width));
+    // More lines than rows: scroll so that the channel cursor stays in view (with one line below it).
+    const at = lines.findIndex((l) => l.style === "cursor");
+    const first = at < 0 ? 0 : Math.max(0, Math.min(at + 2 - height, lines.length - height));
+    const rows = lines.slice(first, first + height).map((l) => fitRow([seg(l.text, SIDEBAR_STYLES[l.style])], width));
     while (rows.length < height) rows.push(fitRow([], width));
     return rows;
   }
@@ -386,22 +428,31 @@ export class ChatScreen implements Screen {
   }
 
   render(width: number, height: number): Frame {
-    const showSidebar = this.#sidebar && width >= 60;
-    const sideWidth = showSidebar ? SIDEBAR_WIDTH - 1 : 0;
-    const paneWidth = Math.max(10, width - (showSidebar ? SIDEBAR_WIDTH + 1 : 0) - 1);
+    this.#narrow = width < NARROW_WIDTH;
+    if (!this.#narrow) this.#overlay = false;
+    const beside = !this.#narrow && this.#sidebar;
+    const instead = this.#narrow && this.#overlay;
+    const sideWidth = beside ? SIDEBAR_WIDTH - 1 : 0;
+    const paneWidth = Math.max(10, width - (beside ? SIDEBAR_WIDTH + 1 : 0) - 1);
     this.#state.setWidth(paneWidth);
 
-    const input = this.editor.render(Math.max(4, width - 4), Math.max(1, Math.min(6, Math.floor(height / 4))));
-    const footer = this.#footer(width);
+    this.#inputWidth = Math.max(4, width - 4);
+    const input = this.editor.render(this.#inputWidth, Math.max(1, Math.min(6, Math.floor(height / 4))));
+    const footer = this.#footer(width, height);
     const paneHeight = Math.max(1, height - 3 - input.rows.length - footer.length);
     this.#paneHeight = paneHeight;
 
     const rows: Row[] = [this.#header(width), fitRow([seg("─".repeat(width), "border")], width)];
-    const pane = this.#paneRows(paneWidth, paneHeight);
-    const side = showSidebar ? this.#sidebarRows(sideWidth, paneHeight) : [];
-    pane.forEach((row, i) => {
-      rows.push(showSidebar ? fitRow([...row, seg("│ ", "border"), ...side[i]!], width) : fitRow(row, width));
-    });
+    if (instead) {
+      // A narrow terminal: the sidebar takes the messages' place (enter opens the selected channel).
+      for (const row of this.#sidebarRows(Math.max(1, width - 2), paneHeight)) rows.push(fitRow([seg(" "), ...row], width));
+    } else {
+      const pane = this.#paneRows(paneWidth, paneHeight);
+      const side = beside ? this.#sidebarRows(sideWidth, paneHeight) : [];
+      pane.forEach((row, i) => {
+        rows.push(beside ? fitRow([...row, seg("│ ", "border"), ...side[i]!], width) : fitRow(row, width));
+      });
+    }
     rows.push(this.#status(width));
     const inputTop = rows.length;
     input.rows.forEach((text, i) => rows.push(fitRow([seg(i === 0 ? "  > " : "    ", "focus"), seg(text)], width)));

@@ -2,7 +2,9 @@
 // for lines with no channel), unread counts, presence, voice rooms, the connection, and the
 // background tasks in flight. Every network or crypto call runs here as a task: a key handler
 // only queues it, and the screen shows it as pending until it settles.
+import { randomUUID } from "node:crypto";
 import {
+  ApiError,
   KeyError,
   type ChannelView,
   type ChatMessage,
@@ -15,6 +17,13 @@ import { Scrollback, type PaneEntry } from "./scrollback.js";
 
 /** Panes keep this many entries as messages arrive (scrolling up pages older ones back in). */
 const PANE_MAX = 5000;
+/** Errors after which a send is tried again (same message id) once the connection is back. */
+const SEND_RETRYABLE = new Set(["unavailable", "deadline-exceeded", "aborted", "resource-exhausted", "canceled"]);
+/** A server that fails oddly (a connection cut mid-answer) gets a few more tries, not forever. */
+const SEND_RETRY_ODD = new Set(["unknown", "internal"]);
+/** Between tries of a queued send while the server cannot be reached (a reconnect tries at once). */
+const SEND_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 15_000];
+
 /** Messages fetched when a channel is first opened, and per page when scrolling past the top. */
 export const FIRST_PAGE = 100;
 export const OLDER_PAGE = 100;
@@ -61,6 +70,17 @@ export class ChatState {
   #lineIds = 0;
   #pendingIds = 0;
   #sendChain: Promise<void> = Promise.resolve();
+  /** Messages typed but not yet stored by the server (in order): shown grey until they are. */
+  readonly #outbox = new Map<string, { readonly channelId: string; readonly text: string }>();
+  /** The first message of the outbox waits for the connection to come back. */
+  #sendWaiting = false;
+  readonly #onlineWaiters = new Set<() => void>();
+  #detached = false;
+  /** Device notices waiting for the check that they are newer than this install. */
+  #deviceNotices: ClientEvents["device-added"][] = [];
+  #deviceCheck = false;
+  /** Channels this user is deleting (their command says so; the feed's event need not repeat it). */
+  readonly #deleting = new Set<string>();
   #lastSystem = "";
   #unsubscribe: (() => void)[] = [];
   /** System lines held while their channel's history loads. */
@@ -123,9 +143,8 @@ export class ChatState {
       }
     });
     on("device-added", (d) => {
-      if (d.own) this.system(`a new device of your account appeared: ${d.fingerprint} (not you? see /devices)`, undefined, "highlight");
       // A member's first device is pinned silently (trust on first use); a further one is news.
-      else if (d.knownUser) this.system(`${d.user} has a new device: ${d.fingerprint} (check with /verify ${d.user})`, undefined, "highlight");
+      if (d.own || d.knownUser) this.#checkNewDevice(d);
     });
     on("device-revoked", (d) => this.system(`${d.user} removed a device`));
     on("key-change-refused", (k) =>
@@ -172,10 +191,10 @@ export class ChatState {
     on("error", (e) => {
       if (e.message.startsWith("event stream stopped")) {
         // The session was revoked or expired: the stream will not come back by itself.
-        this.connection = { ...this.connection, ended: true };
-        this.system(`${errorText(e.cause)}: the session ended; /logout, then log in again`, undefined, "highlight");
+        this.#sessionEnded(errorText(e.cause));
         return;
       }
+      if (this.#sessionEnded(undefined, e.cause)) return;
       // While offline every background call fails the same way; the header already says so.
       if (this.connection.state === "online") this.system(`${e.message}: ${errorText(e.cause)}`);
     });
@@ -187,8 +206,70 @@ export class ChatState {
   }
 
   detach(): void {
+    this.#detached = true;
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
+    for (const wake of this.#onlineWaiters) wake();
+  }
+
+  /**
+   * Marks the session as ended (once, with a line saying what to do) when `cause` says the server
+   * no longer takes it: revoked elsewhere (`dialtone logout`) or expired. The event stream of a
+   * revoked session may stay open, so a refused call is the first sign. Returns whether it was that.
+   */
+  #sessionEnded(why: string | undefined, cause?: unknown): boolean {
+    if (why === undefined && !(cause instanceof ApiError && cause.code === "unauthenticated")) return false;
+    if (!this.connection.ended) {
+      this.connection = { ...this.connection, ended: true };
+      this.system(`${why ?? errorText(cause)}: the session ended; /logout, then log in again`, undefined, "highlight");
+    }
+    return true;
+  }
+
+  /** Messages not yet stored by the server (say, at quit while offline), oldest first. */
+  unsent(): { readonly channelId: string; readonly text: string }[] {
+    return [...this.#outbox.values()];
+  }
+
+  /** How many messages wait to be sent, and whether they wait for the connection. */
+  get outbox(): { readonly count: number; readonly waiting: boolean } {
+    return { count: this.#outbox.size, waiting: this.#sendWaiting };
+  }
+
+  /**
+   * Announces a new device, unless it is older than this install's own device: a fresh install
+   * pins every existing device the first time it sees it, and the other devices of its own
+   * account (or a member's second one) are not news then.
+   */
+  #checkNewDevice(d: ClientEvents["device-added"]): void {
+    this.#deviceNotices.push(d);
+    if (this.#deviceCheck) return;
+    this.#deviceCheck = true;
+    const announce = (n: ClientEvents["device-added"]) => {
+      if (n.own) this.system(`a new device of your account appeared: ${n.fingerprint} (not you? see /devices)`, undefined, "highlight");
+      else this.system(`${n.user} has a new device: ${n.fingerprint} (check with /verify ${n.user})`, undefined, "highlight");
+    };
+    this.run("", async () => {
+      try {
+        while (this.#deviceNotices.length > 0) {
+          const batch = this.#deviceNotices.splice(0);
+          let devices: Awaited<ReturnType<DialtoneClient["devices"]>> | undefined;
+          try {
+            devices = await this.client.devices();
+          } catch {
+            // Cannot tell: a notice too many beats a missed one.
+          }
+          const mine = devices?.find((x) => x.current)?.createdAt;
+          for (const n of batch) {
+            const created = devices?.find((x) => x.deviceId === n.deviceId)?.createdAt;
+            if (mine && created && created.getTime() < mine.getTime()) continue;
+            announce(n);
+          }
+        }
+      } finally {
+        this.#deviceCheck = false;
+      }
+    });
   }
 
   // --- panes --------------------------------------------------------------------------------
@@ -262,7 +343,19 @@ export class ChatState {
     this.#panes.delete(channelId);
     this.#firstLoad.delete(channelId);
     this.#older.delete(channelId);
-    if (this.activeId === undefined) this.system(`channel #${name ?? "<encrypted>"} was deleted`);
+    // Said wherever the user is: a channel vanishing from the sidebar without a word is confusing.
+    if (!this.#deleting.delete(channelId)) this.system(`channel #${name ?? "<encrypted>"} was deleted`);
+  }
+
+  /** Runs the deletion of a channel by this user (its own line says so, not the feed's echo). */
+  async deleteChannel(channelId: string): Promise<void> {
+    this.#deleting.add(channelId);
+    try {
+      await this.client.deleteChannel(channelId);
+    } catch (err) {
+      this.#deleting.delete(channelId);
+      throw err;
+    }
   }
 
   /** Opens a channel: clears its unread count and, the first time, loads its recent history. */
@@ -332,6 +425,7 @@ export class ChatState {
       ...(c.error ? { error: c.error } : {}),
       ...(before.ended && c.state !== "online" ? { ended: true } : {}),
     };
+    if (c.state === "online") for (const wake of [...this.#onlineWaiters]) wake();
     if (c.state === "online" && before.state !== "online") {
       if (before.wasOnline) this.system("back online");
       this.refreshPresence();
@@ -368,12 +462,18 @@ export class ChatState {
       },
       (err: unknown) => {
         this.tasks.delete(id);
+        this.#sessionEnded(undefined, err);
         this.system(`${label ? `${label} failed: ` : ""}${errorText(err)}`, channelId);
       },
     );
   }
 
-  /** Sends in order, one at a time, with the text shown at once (grey) until the server has it. */
+  /**
+   * Sends in order, one at a time, with the text shown at once (grey) until the server has it.
+   * While the server cannot be reached the message waits, and is tried again with the same
+   * message id (the server stores an id once), so a send cut off mid-way is neither lost nor
+   * doubled. Only a refusal (no key, the channel is gone, the session ended) marks it failed.
+   */
   send(text: string): void {
     const channelId = this.activeId;
     if (!channelId) {
@@ -382,18 +482,21 @@ export class ChatState {
     }
     const pane = this.pane(channelId);
     const pendingId = `pending-${++this.#pendingIds}`;
+    const messageId = randomUUID();
     const myName = this.client.myDisplayName();
     pane.add({ id: pendingId, order: pane.newest?.order ?? 0n, time: new Date(), kind: "placeholder", name: myName, body: text });
     pane.toBottom();
+    this.#outbox.set(pendingId, { channelId, text });
     this.#changed();
     this.#sendChain = this.#sendChain.then(async () => {
       const id = ++this.#taskIds;
       this.tasks.set(id, "sending");
       this.#changed();
       try {
-        const m = await this.client.send(channelId, text);
+        const m = await this.#deliver(channelId, text, messageId, id);
         pane.replace(pendingId, this.#entry(m, false));
       } catch (err) {
+        this.#sessionEnded(undefined, err);
         const why = err instanceof KeyError ? err.message : errorText(err);
         pane.replace(pendingId, {
           id: pendingId,
@@ -403,9 +506,46 @@ export class ChatState {
           body: `not sent (${why}); up arrow recalls it: ${text}`,
         });
       } finally {
+        this.#outbox.delete(pendingId);
+        this.#sendWaiting = false;
         this.tasks.delete(id);
         this.#changed();
       }
+    });
+  }
+
+  async #deliver(channelId: string, text: string, messageId: string, taskId: number): Promise<ChatMessage> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.client.send(channelId, text, 0, messageId);
+      } catch (err) {
+        const retry =
+          err instanceof ApiError &&
+          (SEND_RETRYABLE.has(err.code) || (SEND_RETRY_ODD.has(err.code) && attempt < 3)) &&
+          !this.#detached &&
+          !this.connection.ended;
+        if (!retry) throw err;
+      }
+      this.#sendWaiting = true;
+      this.tasks.delete(taskId);
+      this.#changed();
+      await this.#untilOnline(SEND_RETRY_MS[Math.min(attempt, SEND_RETRY_MS.length - 1)]!);
+      this.#sendWaiting = false;
+      this.tasks.set(taskId, "sending");
+      this.#changed();
+    }
+  }
+
+  /** Resolves when the stream comes online (again), or after `ms` (the stream may lag the API). */
+  #untilOnline(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#onlineWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#onlineWaiters.add(done);
     });
   }
 

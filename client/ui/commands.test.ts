@@ -1,5 +1,5 @@
 import { describe, expect, test } from "@jest/globals";
-import { channelHelpLines, completeCommand, helpLines, parseInput, USAGE, type Command } from "./commands.js";
+import { channelHelpLines, completeCommand, helpLines, MESSAGE_MAX_BYTES, parseInput, USAGE, type Command } from "./commands.js";
 
 const cmd = (line: string): Command => {
   const p = parseInput(line);
@@ -27,6 +27,14 @@ describe("messages", () => {
   test('"//x" sends "/x"', () => {
     expect(parseInput("//shrug")).toEqual({ kind: "message", text: "/shrug" });
     expect(parseInput("//")).toEqual({ kind: "message", text: "/" });
+  });
+
+  test("a message longer than the server takes is refused before it is sent (the line stays to split)", () => {
+    // 16,384 CJK characters fit the input but are 49,152 bytes of UTF-8: more than a sealed body holds.
+    expect(err("中".repeat(16_384))).toBe(`message too long: 49152 bytes of UTF-8, at most ${MESSAGE_MAX_BYTES}; split it`);
+    expect(parseInput("中".repeat(16_373))).toEqual({ kind: "message", text: "中".repeat(16_373) }); // 49,119 bytes
+    expect(err("//" + "x".repeat(MESSAGE_MAX_BYTES + 1))).toMatch(/^message too long/);
+    expect(parseInput("x".repeat(16_384)).kind).toBe("message");
   });
 
   test("a slash that is not at the start is text", () => {

@@ -34,6 +34,12 @@ export const USAGE = {
   verify: "usage: /verify <user> [confirm]",
 } as const;
 
+/**
+ * The longest message body in UTF-8 bytes: the server takes a sealed body of at most 65,536
+ * base64 characters (docs/API.md), i.e. 49,152 bytes, of which 33 are the sealed header and tag.
+ */
+export const MESSAGE_MAX_BYTES = 49_119;
+
 const command = (c: Command): ParsedInput => ({ kind: "command", command: c });
 const error = (message: string): ParsedInput => ({ kind: "error", message });
 
@@ -53,8 +59,13 @@ export function parseInput(line: string): ParsedInput {
   if (line.trim() === "") return { kind: "empty" };
   // Blank lines around a message are dropped; leading spaces of its first line are kept.
   const text = line.replace(/^(?:[ \t]*(?:\r\n|\r|\n))+/, "").trimEnd();
-  if (text.startsWith("//")) return { kind: "message", text: text.slice(1) };
-  if (!text.startsWith("/")) return { kind: "message", text };
+  if (!text.startsWith("/") || text.startsWith("//")) {
+    const body = text.startsWith("//") ? text.slice(1) : text;
+    const bytes = Buffer.byteLength(body, "utf8");
+    // Refused here, with the text still in the input, rather than by the server after it was shown as sent.
+    if (bytes > MESSAGE_MAX_BYTES) return error(`message too long: ${bytes} bytes of UTF-8, at most ${MESSAGE_MAX_BYTES}; split it`);
+    return { kind: "message", text: body };
+  }
   if (/[\r\n]/.test(text)) return error("a command must fit on one line (start with // to send text beginning with /)");
 
   const { word, rest } = firstWord(text.slice(1));
@@ -169,7 +180,7 @@ const USER_HELP: HelpRow[] = [
   ["/voice join [channel]", "join voice (default: this channel)"],
   ["/voice leave|mute|unmute", "leave voice, mute or unmute your microphone"],
   ["/verify <user> [confirm]", "show the safety number; confirm marks it verified"],
-  ["/devices", "list your devices"],
+  ["/devices", "list devices and their fingerprints"],
   ["/logout", "log out of this server (ends the session)"],
   ["/quit", "quit (ctrl+q)"],
   ["//text", "send a message that starts with /"],

@@ -3,12 +3,13 @@
 // while the screen keeps answering keys ("connecting..." until it settles).
 import { authenticate, hasKeystore, NeedCredentials, type AuthResult } from "./auth.js";
 import { errorText } from "./errors.js";
-import { fitRow, packItems, seg, type Frame, type Row } from "./frame.js";
+import { footerLines } from "./chrome.js";
+import { fitRow, seg, type Frame, type Row } from "./frame.js";
 import type { KeyPress } from "./keys.js";
 import { FIELD_LABELS, FIELD_LIMITS, LoginForm, type FieldName } from "./login-form.js";
 import { Picker } from "./picker.js";
 import type { Screen } from "./screen.js";
-import { displayWidth, graphemes, graphemeWidth } from "./text.js";
+import { displayWidth, graphemes, graphemeWidth, wrap } from "./text.js";
 
 const PLACEHOLDERS: Partial<Record<FieldName, string>> = {
   server: "http://localhost:8080",
@@ -17,6 +18,18 @@ const PLACEHOLDERS: Partial<Record<FieldName, string>> = {
 };
 const LABEL_WIDTH = Math.max(...Object.values(FIELD_LABELS).map((l) => l.length));
 export const LOGIN_HELP = ["up/down or tab: switch field", "ctrl+r: register/login", "ctrl+s: servers", "enter: submit", "ctrl+q: quit"];
+/** Ever shorter help for small terminals; each keeps "ctrl+q: quit". */
+const LOGIN_SHORT_HELP = [["tab: next field", "ctrl+r: register/login", "enter: submit", "ctrl+q: quit"], ["tab: next", "enter: submit", "ctrl+q: quit"], ["ctrl+q: quit"]];
+/** Labels for narrow terminals. */
+const SHORT_LABELS: Readonly<Record<FieldName, string>> = {
+  server: "Server",
+  username: "Username",
+  password: "Password",
+  confirm: "Confirm",
+  passphrase: "Passphrase",
+  invite: "Invite",
+};
+const SHORT_LABEL_WIDTH = Math.max(...Object.values(SHORT_LABELS).map((l) => l.length));
 
 export interface LoginScreenOptions {
   readonly configDir: string;
@@ -205,38 +218,76 @@ export class LoginScreen implements Screen {
 
   render(width: number, height: number): Frame {
     const form = this.form;
-    const valueWidth = Math.max(8, Math.min(56, width - LABEL_WIDTH - 8));
-    const blockWidth = LABEL_WIDTH + 4 + valueWidth;
+    // Narrow terminals get short labels, so the value being typed stays visible.
+    const wide = width >= LABEL_WIDTH + 4 + 28;
+    const labelWidth = wide ? LABEL_WIDTH : SHORT_LABEL_WIDTH;
+    const labelOf = (f: FieldName) => (wide ? FIELD_LABELS[f] : SHORT_LABELS[f]);
+    let valueWidth = Math.max(8, Math.min(56, width - labelWidth - 8));
+    if (labelWidth + 4 + valueWidth > width) valueWidth = Math.max(1, width - labelWidth - 4);
+    const blockWidth = labelWidth + 4 + valueWidth;
     const left = Math.max(0, Math.floor((width - blockWidth) / 2));
     const pad = " ".repeat(left);
-    const body: Row[] = [];
-    const line = (...segments: Parameters<typeof seg>[]) => body.push(fitRow([seg(pad), ...segments.map(([t, s]) => seg(t, s))], width));
-    line(["›  dialtone", "title"]);
-    line(["encrypted messaging", "dim"]);
-    line([""]);
-    line([form.mode === "login" ? "[ Login ]" : "[ Register ]", "bold"]);
-    line([""]);
+    const line = (...segments: Parameters<typeof seg>[]): Row => fitRow([seg(pad), ...segments.map(([t, st]) => seg(t, st))], width);
+
+    // What must show: the mode, the fields (scrolled around the focused one if need be), one
+    // status row and one help row. The title, the blank rows and the rest of the help come as room allows.
+    const fields = form.fields;
     let cursor: { x: number; y: number } | undefined;
-    for (const f of form.fields) {
+    const fieldRows = fields.map((f) => {
       const focused = f === form.focus;
       const shown = form.display(f);
       const placeholder = shown === "" ? PLACEHOLDERS[f] : undefined;
       const value = placeholder ?? tail(shown, valueWidth - 1);
-      if (focused) cursor = { x: left + 2 + LABEL_WIDTH + 2 + (placeholder ? 0 : displayWidth(value)), y: body.length };
-      line(
-        [focused ? "> " : "  ", "focus"],
-        [FIELD_LABELS[f].padEnd(LABEL_WIDTH + 2), focused ? "focus" : "label"],
-        [value, placeholder ? "dim" : "normal"],
-      );
-    }
-    line([""]);
-    if (this.#busy) line(["  connecting...", "warn"]);
-    else if (this.#error) line([`  x ${this.#error}`, "error"]);
-    else if (this.#info) line([`  ${this.#info}`, "ok"]);
-    else if (form.mode === "login" && this.#resumable) line(["  this install has a keystore for this server: the passphrase is enough to resume its session", "dim"]);
-    else line([""]);
+      return {
+        focused,
+        cursorX: left + 2 + labelWidth + 2 + (placeholder ? 0 : displayWidth(value)),
+        row: line([focused ? "> " : "  ", "focus"], [labelOf(f).padEnd(labelWidth + 2), focused ? "focus" : "label"], [value, placeholder ? "dim" : "normal"]),
+      };
+    });
+    const status: Row[] = this.#busy
+      ? [line(["  connecting...", "warn"])]
+      : this.#error
+        ? wrap(`x ${this.#error}`, Math.max(1, width - left - 2), 2).map((l) => line([`  ${l}`, "error"]))
+        : this.#info
+          ? wrap(this.#info, Math.max(1, width - left - 2), 0).map((l) => line([`  ${l}`, "ok"]))
+          : form.mode === "login" && this.#resumable
+            ? wrap("this install has a keystore for this server: the passphrase is enough to resume its session", Math.max(1, width - left - 2), 0).map((l) => line([`  ${l}`, "dim"]))
+            : [line([""])];
+    const mode = line([form.mode === "login" ? "[ Login ]" : "[ Register ]", "bold"]);
 
-    const help = packItems(LOGIN_HELP, Math.max(10, width - 2)).map((l) => fitRow([seg(" "), seg(l, "dim")], width));
+    let spare = height - (1 + fields.length + 1 + 1);
+    const take = (n: number) => {
+      const got = Math.max(0, Math.min(n, spare));
+      spare -= got;
+      return got;
+    };
+    const statusRows = status.slice(0, 1 + take(status.length - 1));
+    const title = take(1) > 0;
+    const blankAfterMode = take(1) > 0;
+    const helpRows = 1 + take(2);
+    const help = footerLines(LOGIN_HELP, LOGIN_SHORT_HELP, width, helpRows, undefined).lines.map((l) => fitRow([seg(" "), seg(l, "dim")], width));
+    spare += helpRows - help.length; // a help that packs into fewer rows gives them back
+    const blankBeforeStatus = take(1) > 0;
+    const subtitle = take(1) > 0;
+    const blankAfterTitle = take(1) > 0;
+
+    const body: Row[] = [];
+    if (title) body.push(line(["›  dialtone", "title"]));
+    if (subtitle) body.push(line(["encrypted messaging", "dim"]));
+    if (blankAfterTitle) body.push(line([""]));
+    body.push(mode);
+    if (blankAfterMode) body.push(line([""]));
+    // Too few rows for every field: a window that keeps the focused one in view.
+    const room = Math.max(1, height - body.length - statusRows.length - help.length - (blankBeforeStatus ? 1 : 0));
+    const at = fieldRows.findIndex((r) => r.focused);
+    const first = Math.min(Math.max(0, at - room + 1), Math.max(0, fieldRows.length - room));
+    for (const r of fieldRows.slice(first, first + room)) {
+      if (r.focused) cursor = { x: r.cursorX, y: body.length };
+      body.push(r.row);
+    }
+    if (blankBeforeStatus) body.push(line([""]));
+    body.push(...statusRows);
+
     const free = Math.max(0, height - help.length - body.length);
     const top = Math.floor(free / 2);
     const rows: Row[] = [];
@@ -249,7 +300,7 @@ export class LoginScreen implements Screen {
       out = this.#picker.overlay(out, width, height);
       return { rows: out };
     }
-    const at = cursor && cursor.y + top < height ? { x: Math.min(width - 1, cursor.x), y: cursor.y + top } : undefined;
-    return at ? { rows: out, cursor: at } : { rows: out };
+    const cur = cursor && cursor.y + top < height ? { x: Math.min(width - 1, cursor.x), y: cursor.y + top } : undefined;
+    return cur ? { rows: out, cursor: cur } : { rows: out };
   }
 }

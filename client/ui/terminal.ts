@@ -214,6 +214,11 @@ export class Tty {
     this.#stdin.pause();
   }
 
+  /** Resolves once everything written to the terminal so far has been handed to it. */
+  drained(): Promise<void> {
+    return new Promise((resolve) => this.#stdout.write("", () => resolve()));
+  }
+
   /** The same, synchronously, for process exit (a crash or process.exit before close()). */
   #restoreSync(): void {
     if (this.#closed) return;

@@ -172,7 +172,10 @@ export function wrap(text: string, width: number, indent = 0): string[] {
   };
   const placeWord = (word: string[], widths: number[], total: number) => {
     let spaces = line === "" && !paragraphStart ? 0 : pendingSpaces;
-    if (lineWidth + spaces + total > room()) {
+    // A word wider than any continuation line is chunked anyway: it starts where it is (a lone
+    // "[12:00] name:" row above a long URL would waste a row), unless not even one more grapheme fits.
+    const chunked = total > cols - pad.length && lineWidth + spaces + (widths[0] ?? 0) <= room();
+    if (lineWidth + spaces + total > room() && !chunked) {
       if (line !== "") breakLine();
       spaces = 0;
     }

@@ -40,6 +40,11 @@ export class VoiceControl {
     return this.#state?.channelId || undefined;
   }
 
+  /** In a room, or on the way in or out (the header keeps the voice state then, however narrow). */
+  get active(): boolean {
+    return this.#phase.kind !== "idle" || Boolean(this.channelId);
+  }
+
   /** "voice: off", "voice: starting #x", "voice: connecting #x", "voice: #x (muted)", ... */
   label(): string {
     const s = this.#state;
@@ -49,6 +54,14 @@ export class VoiceControl {
     if (s.status === RoomStatus.JOINING) return `voice: connecting ${ch(s.channelId)}`;
     if (s.status === RoomStatus.RECONNECTING) return "voice: reconnecting";
     return `voice: ${ch(s.channelId)}${s.muted ? " (muted)" : ""}${s.speaking ? " ●" : ""}`;
+  }
+
+  /** The voice state in a word ("voice", "muted", "joining"), for a narrow header. */
+  shortLabel(): string {
+    if (this.#phase.kind !== "idle") return this.#phase.kind === "leaving" ? "leaving" : "joining";
+    const s = this.#state;
+    if (!s || !s.channelId || s.status === RoomStatus.IDLE) return "";
+    return s.muted ? "muted" : s.status === RoomStatus.JOINED ? "voice" : "joining";
   }
 
   /** Whether a member of the joined room is heard now (the local user: their microphone is open). */
@@ -109,7 +122,9 @@ export class VoiceControl {
   }
 
   setMuted(muted: boolean): void {
-    this.#task({ kind: "idle" }, muted ? "microphone muted" : "microphone open", (s) => s.setMuted(muted));
+    // The daemon keeps the setting for the next join: say so when no room is joined.
+    const later = this.channelId ? "" : " (for the next voice join)";
+    this.#task({ kind: "idle" }, `${muted ? "microphone muted" : "microphone open"}${later}`, (s) => s.setMuted(muted));
   }
 
   /** On quit: a daemon this UI started is stopped; one found running leaves its room and keeps running. */

@@ -1,0 +1,293 @@
+// Regressions found by exploring the terminal UI in tmux as a demanding user: small terminals,
+// long words, editing a multi-line message, Home, typos in names, sends while the server is
+// down (queued, sent once after the reconnect), and a new install of a known account (no false
+// "new device" notice on the new install itself). A real dialtone-server, real `dialtone`
+// processes in tmux; every assertion reads `tmux capture-pane` text.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
+import { rememberServer } from "../client/cli/servers.js";
+import { DialtoneClient, register } from "../client/core/index.js";
+import { mintInvite } from "./support/api.js";
+import { CLIENT_BIN, dialtone } from "./support/cli.js";
+import { freePort } from "./support/ports.js";
+import { cleanEnv, REPO, startServerProcess, tempDir, type ServerProcess } from "./support/process.js";
+import { TEST_ADMIN_TOKEN } from "./support/server.js";
+import { requireTmux, startTmux, type TmuxSession } from "./support/tmux.js";
+
+const PASSWORD = "correct horse battery staple";
+const PASSPHRASE = "keystore passphrase 42";
+
+let root: { dir: string; remove: () => void };
+let port: number;
+let server: ServerProcess;
+const sessions: TmuxSession[] = [];
+let alice: TmuxSession;
+let bob: TmuxSession;
+
+async function startServer(): Promise<void> {
+  server = await startServerProcess(
+    cleanEnv({ DIALTONE_DATA_DIR: join(root.dir, "server-data"), DIALTONE_LISTEN_ADDR: `127.0.0.1:${port}`, DIALTONE_ADMIN_TOKEN: TEST_ADMIN_TOKEN }),
+    180_000,
+  );
+}
+
+/** `dialtone` in tmux with its own config dir and home; `passphrase` pre-fills the form's field. */
+async function startClient(dir: string, size: { width: number; height: number }, passphrase = true): Promise<TmuxSession> {
+  const home = join(root.dir, `${dir}-home`);
+  mkdirSync(home, { recursive: true });
+  const s = await startTmux([process.execPath, CLIENT_BIN, "--server", server.url], {
+    ...size,
+    cwd: REPO,
+    env: {
+      HOME: home,
+      DIALTONE_CONFIG_DIR: join(root.dir, dir),
+      XDG_RUNTIME_DIR: join(root.dir, `${dir}-run`),
+      LANG: "C.UTF-8",
+      PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+      ...(passphrase ? { DIALTONE_PASSPHRASE: PASSPHRASE } : {}),
+    },
+  });
+  sessions.push(s);
+  return s;
+}
+
+async function install(who: string): Promise<DialtoneClient> {
+  const res = await register(
+    { server: server.url, configDir: join(root.dir, who), passphrase: PASSPHRASE },
+    { username: who, password: PASSWORD, invite: await mintInvite(server.url) },
+  );
+  await rememberServer(join(root.dir, who), server.url);
+  return DialtoneClient.fromStore(res.store);
+}
+
+async function command(s: TmuxSession, line: string): Promise<void> {
+  await s.type(line);
+  await s.keys("Enter");
+}
+
+const rows = (screen: string) => screen.split("\n");
+const count = (screen: string, text: string) => screen.split(text).length - 1;
+/** The input box's rows (from the "  > " prompt to the footer). */
+const inputRows = (screen: string) => {
+  const all = rows(screen);
+  const at = all.findIndex((r) => r.startsWith("  > "));
+  return at < 0 ? [] : all.slice(at).filter((r, i) => i === 0 || r.startsWith("    "));
+};
+
+beforeAll(async () => {
+  requireTmux(); // fails (never skips) without tmux
+  root = tempDir("dialtone-tui-qa-");
+  port = await freePort();
+  await startServer();
+  const a = await install("alice");
+  await a.setProfileName("alice", 30_000);
+  const b = await install("bob");
+  await a.reconcile();
+  await b.reconcile();
+  await b.setProfileName("bob", 30_000);
+  for (const name of ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]) await a.createChannel(name);
+  await a.reconcile();
+  await b.requireChannelKey(a.channels().find((c) => c.name === "alpha")!.id, 30_000);
+  await a.close();
+  await b.close();
+}, 300_000);
+
+afterAll(async () => {
+  for (const s of sessions) await s.kill();
+  await server?.stop();
+  root?.remove();
+}, 60_000);
+
+describe("the terminal UI, as a demanding user finds it", () => {
+  test("the login form at 20x8 keeps the focused field and how to quit in view", async () => {
+    alice = await startClient("alice", { width: 20, height: 8 });
+    const screen = await alice.waitFor("[ Login ]", 60_000);
+    expect(rows(screen)).toHaveLength(8);
+    expect(screen).toMatch(/^> Username +user/m); // short labels: the value has room
+    expect(screen).toContain("ctrl+q: quit");
+    await alice.keys("Down", "Down"); // username → password → passphrase
+    const focused = await alice.waitFor(/^> Passphrase +\*+/m);
+    expect(focused).toContain("ctrl+q: quit");
+    await alice.keys("Enter"); // the saved session resumes with the pre-filled passphrase
+    await alice.waitFor("● online", 120_000, "alice online");
+  }, 300_000);
+
+  test("40x12 and 20x8: the header keeps the channel and the connection, the footer how to quit; ctrl+l shows the sidebar instead of the messages", async () => {
+    await alice.resize(40, 12);
+    // The name goes before the channel does; the title and the admin badge first.
+    let screen = await alice.waitFor((t) => rows(t).length === 12 && /^ alice · #alpha · voice: off +● online$/.test(rows(t)[0]!), 20_000, "the 40x12 header");
+    expect(rows(screen).at(-1)).toContain("ctrl+q: quit");
+    expect(screen).toContain("> type a message");
+
+    await alice.keys("C-l");
+    screen = await alice.waitFor(/^ Channels$/m, 20_000, "the sidebar in place of the messages");
+    expect(screen).toMatch(/^ > alpha$/m);
+    await alice.keys("C-Down");
+    await alice.waitFor(/^ > beta$/m);
+    await alice.keys("Enter"); // opens beta and goes back to the messages
+    screen = await alice.waitFor((t) => rows(t)[0]!.includes("#beta") && !t.includes(" Channels"), 20_000, "beta open");
+
+    await alice.resize(20, 8);
+    screen = await alice.waitFor((t) => rows(t).length === 8 && /^ #beta +● online$/.test(rows(t)[0]!), 20_000, "the 20x8 header");
+    expect(rows(screen).at(-1)).toContain("ctrl+q: quit");
+    await alice.type("hi");
+    await alice.waitFor(/^ {2}> hi$/m);
+    await alice.keys("C-u");
+    // Three rows for the sidebar: it scrolls to keep the selection in view; esc closes it.
+    await alice.keys("C-l");
+    await alice.waitFor(/^ > beta$/m);
+    await alice.keys("C-Down", "C-Down", "C-Down", "C-Down");
+    screen = await alice.waitFor(/^ > zeta$/m, 20_000, "zeta selected and in view");
+    expect(screen).not.toContain(" Channels");
+    await alice.keys("Escape");
+    await alice.waitFor((t) => rows(t)[0]!.includes("#beta") && !/^ > zeta$/m.test(t), 20_000, "the messages again");
+
+    await alice.resize(100, 30);
+    await alice.waitFor((t) => rows(t).length === 30 && /│ Channels/.test(t), 20_000, "the sidebar beside the messages again");
+    await command(alice, "/join alpha");
+    await alice.waitFor(/#alpha {2}·/);
+  }, 300_000);
+
+  test("a word longer than a row starts right after the name (no row with the name alone)", async () => {
+    bob = await startClient("bob", { width: 100, height: 30 });
+    await bob.waitFor("[ Login ]", 60_000);
+    await bob.keys("Enter");
+    await bob.waitFor("● online", 120_000, "bob online");
+    await command(bob, "/join alpha");
+    await bob.waitFor(/#alpha {2}·/);
+    const word = "w".repeat(150);
+    await command(alice, word);
+    const screen = await bob.waitFor(/alice: w+/, 30_000, "the long word at bob's");
+    expect(screen).not.toMatch(/\] alice: *│/); // not a lone "[HH:MM] alice:" row
+    expect((screen.match(/w{5,}/g) ?? []).join("")).toBe(word);
+  }, 300_000);
+
+  test("up and down move between the rows of a multi-line message before they reach the history", async () => {
+    await command(alice, "an earlier message");
+    await alice.waitFor(/alice: an earlier message/);
+    await alice.type("line one");
+    await alice.keys("M-Enter");
+    await alice.type("line two");
+    await alice.keys("Up");
+    await alice.type("!");
+    let screen = await alice.waitFor((t) => inputRows(t).join("\n") === "  > line one!\n    line two", 20_000, "the edit on the first row");
+    await alice.keys("Up"); // on the first row: now the history
+    screen = await alice.waitFor((t) => inputRows(t).join("\n") === "  > an earlier message", 20_000, "the previous message recalled");
+    await alice.keys("Down"); // and back to the draft, intact
+    screen = await alice.waitFor((t) => inputRows(t).join("\n") === "  > line one!\n    line two", 20_000, "the draft back");
+    expect(screen).not.toContain("not sent");
+    await alice.keys("C-u");
+    await alice.waitFor("> type a message");
+  }, 120_000);
+
+  test("Home with nothing typed goes to the top of the messages, as End goes to the bottom", async () => {
+    for (let i = 0; i < 40; i++) await command(alice, `filler ${i}`);
+    await alice.waitFor((t) => /alice: filler 39\b/.test(t) && !t.includes("sending…"), 60_000, "every filler sent");
+    await alice.keys("Home");
+    const top = await alice.waitFor("the beginning of #alpha", 20_000, "the top of #alpha");
+    if (/filler 39\b/.test(top)) throw new Error(`the newest message is still in view at the top:\n${top}`);
+    await alice.keys("End");
+    await alice.waitFor(/alice: filler 39\b/);
+  }, 120_000);
+
+  test("a typo in a channel or user name keeps the line to fix it", async () => {
+    await command(alice, "/join alhpa");
+    let screen = await alice.waitFor("x unknown channel name");
+    expect(inputRows(screen)).toEqual(["  > /join alhpa"]);
+    await alice.keys("C-u");
+    await command(alice, "/verify bbo");
+    screen = await alice.waitFor(/x no user named "bbo"/);
+    expect(inputRows(screen)).toEqual(["  > /verify bbo"]);
+    await alice.keys("C-u");
+  }, 60_000);
+
+  test("a channel deleted while another user reads a different one: they are told; the admin sees one line", async () => {
+    await command(alice, "/channel create doomed");
+    await alice.waitFor(/#doomed {2}·/);
+    await bob.waitFor(/│ {3}doomed/, 30_000, "doomed in bob's sidebar");
+    await command(alice, "/channel delete doomed");
+    const deleted = await alice.waitFor("deleted channel 'doomed'");
+    await bob.waitFor("channel #doomed was deleted", 30_000);
+    expect((await bob.capture()).join("\n")).not.toMatch(/│ {3}doomed/);
+    await command(alice, "/join alpha");
+    await alice.waitFor(/#alpha {2}·/);
+    expect(deleted).not.toContain("channel #doomed was deleted");
+  }, 120_000);
+
+  test("sent while the server is down: shown as waiting, then delivered once after the reconnect (never marked failed, never doubled)", async () => {
+    await server.stop();
+    await alice.waitFor("○ offline", 30_000);
+    await command(alice, "queued while offline 1");
+    await command(alice, "queued while offline 2");
+    await alice.waitFor(/2 messages waiting for the connection/, 30_000);
+    // Voice needs the server too: said plainly, the line kept for later.
+    await command(alice, "/voice join");
+    const voice = await alice.waitFor("x offline: voice needs the server");
+    expect(inputRows(voice)).toEqual(["  > /voice join"]);
+    await alice.keys("C-u");
+    await startServer();
+    for (const s of [bob, alice]) {
+      const screen = await s.waitFor((t) => t.includes("● online") && /alice: queued while offline 2/.test(t), 120_000, "both queued messages delivered");
+      expect(count(screen, "queued while offline 1")).toBe(1);
+      expect(count(screen, "queued while offline 2")).toBe(1);
+      expect(screen).not.toContain("not sent");
+      expect(screen.indexOf("queued while offline 1")).toBeLessThan(screen.indexOf("queued while offline 2"));
+    }
+    await alice.waitFor((t) => !t.includes("waiting for the connection"), 30_000);
+  }, 300_000);
+
+  test("a new install of a known account: the others are told, the new install is not told about the account's older device", async () => {
+    const fresh = await startClient("bob-laptop", { width: 100, height: 30 }, false);
+    await fresh.waitFor("[ Register ]", 60_000);
+    await fresh.keys("C-r");
+    await fresh.waitFor("[ Login ]");
+    await fresh.type("bob");
+    await fresh.keys("Tab");
+    await fresh.type(PASSWORD);
+    await fresh.keys("Tab");
+    await fresh.type("laptop passphrase");
+    await fresh.keys("Enter");
+    await fresh.waitFor("● online", 120_000, "the new install online");
+    await alice.waitFor(/bob has a new device: [0-9a-f ]+\(check with/, 60_000);
+    await bob.waitFor(/a new device of your account appeared: [0-9a-f ]+/, 60_000);
+    // The new install gets the channel keys from a running client (and pins bob's first device then).
+    await fresh.waitFor(/│ .{2}alpha\b/, 60_000, "channel names on the new install");
+    await command(fresh, "/devices");
+    const devices = await fresh.waitFor(/\(this device\)/, 30_000);
+    expect(devices).toMatch(/bob [0-9a-f]{8} [0-9a-f ]+ \(this device\)/);
+    // Any notice would be queued before /devices answered; give the check a moment to settle.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await fresh.capture()).join("\n")).not.toContain("a new device of your account appeared");
+  }, 300_000);
+
+  test("a session revoked elsewhere: the header says so at the first refused call, nothing is retried; /logout and a fresh login work", async () => {
+    const out = await dialtone(["logout", "--server", server.url], cleanEnv({ DIALTONE_CONFIG_DIR: join(root.dir, "bob"), DIALTONE_PASSPHRASE: PASSPHRASE }));
+    expect(out.code).toBe(0);
+    await command(bob, "after the revocation");
+    const ended = await bob.waitFor((t) => t.includes("○ session ended") && t.includes("/logout, then log in again"), 30_000, "session ended");
+    expect(ended).toMatch(/not sent \(invalid or expired session/);
+    expect(ended).not.toContain("waiting for the connection");
+    await command(bob, "/logout");
+    await bob.waitFor("[ Login ]", 30_000);
+    await bob.waitFor("logged out");
+    await bob.waitFor(/> Username/); // the server is known: the cursor starts on the username
+    await bob.type("bob");
+    await bob.keys("Tab");
+    await bob.type(PASSWORD);
+    await bob.keys("Enter");
+    await bob.waitFor((t) => t.includes("● online") && t.includes("logged in as bob"), 120_000, "bob logged in again");
+  }, 300_000);
+
+  test("quitting with a message still waiting for the server prints it on the terminal given back", async () => {
+    await server.stop();
+    await alice.waitFor("○ offline", 30_000);
+    await command(alice, "typed just before quitting");
+    await alice.waitFor(/1 message waiting for the connection/, 30_000);
+    await alice.keys("C-q");
+    // The terminal wraps the line at its width: read it as one text.
+    const after = await alice.waitFor((t) => t.replace(/\n/g, "").includes("dialtone: the server never confirmed 1 message"), 30_000, "the unsent message on the terminal");
+    expect(after).toMatch(/^ {2}#alpha: typed just before quitting$/m);
+    expect(after).not.toContain("› dialtone");
+  }, 120_000);
+});
