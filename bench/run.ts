@@ -1,7 +1,10 @@
 // npm run bench [-- SCENARIO...] [--db postgres|pglite] [--profile] [--quick] [--set key=value]
-// Runs the scenarios (default: all, in this order), prints a table per scenario and writes
-// bench/results/<scenario>.json. Servers and load generators run in separate processes.
+// Runs the scenarios (default: all, in this order), prints a table per scenario (ours, the
+// baseline measured in the same run, the ratio), writes bench/results/<scenario>.json, and
+// ends with the targets of issue 7. The server under test is a real dialtone-server process;
+// baselines and load generators run in processes of their own. See docs/PERFORMANCE.md.
 import { parseArgs } from "node:util";
+import { checkTargets } from "./lib/targets.js";
 import type { BenchOptions } from "./lib/options.js";
 import { log, sampleBackground } from "./lib/report.js";
 import { crypto } from "./scenarios/crypto.js";
@@ -9,24 +12,31 @@ import { fanout } from "./scenarios/fanout.js";
 import { history } from "./scenarios/history.js";
 import { send } from "./scenarios/send.js";
 import { streams } from "./scenarios/streams.js";
+import { voice } from "./scenarios/voice.js";
 
-const SCENARIOS: Record<string, (o: BenchOptions) => Promise<void>> = { fanout, streams, send, history, crypto };
+const SCENARIOS: Record<string, (o: BenchOptions) => Promise<void>> = { fanout, streams, send, history, crypto, voice };
 
 const HELP = `npm run bench [-- SCENARIO...] [options]
 
-Scenarios (default: all): ${Object.keys(SCENARIOS).join(", ")}
+Scenarios (default: all, in this order):
   fanout   1 sender → 1,000 Subscribe streams at 30 and 100 msg/s vs a raw ws broadcast server
   streams  10k, then up to 50k idle Subscribe streams: RSS per stream, heartbeat CPU, vs raw ws
-  send     SendMessage round trip, open loop at 500 msg/s, PostgreSQL (fast and durable) and PGlite
+  send     SendMessage round trip, open loop at 500 msg/s, on PostgreSQL (test settings and
+           defaults) and PGlite, vs a raw ws server writing the same rows in one statement
   history  ListMessages pages of 100 in a channel of 1M messages, vs the bare SQL query
   crypto   seal+open per message and envelope builds per second vs openssl speed
+  voice    one-way voice latency and CPU per peer (bench/voice-latency.ts; needs turnserver)
 
 Options:
-  --db postgres|pglite   database for fanout and streams (default postgres)
-  --profile              CPU-profile the server during the fastest fan-out phase
-                         (bench/results/fanout-server.cpuprofile; summary in fanout.json)
-  --quick                small counts and short phases (smoke test)
+  --db postgres|pglite   database for fanout (default postgres)
+  --profile              CPU-profile the server in the fastest fan-out phase and the first Send
+                         variant, heap snapshots around the first streams step (bench/results/)
+  --quick                small counts and short phases (smoke test; also BENCH_QUICK=1)
   --set key=value        scenario overrides, e.g. --set subscribers=500 --set rates=30,100,300
+
+Environment:
+  BENCH_QUICK=1          as --quick
+  BENCH_SERVER_ROOT=DIR  run DIR/bin/dialtone-server.js (another checkout) as the server under test
 `;
 
 const { values, positionals } = parseArgs({
@@ -52,18 +62,29 @@ if (unknown.length) {
 const opts: BenchOptions = {
   db: values.db,
   profile: values.profile,
-  quick: values.quick,
+  quick: values.quick || process.env.BENCH_QUICK === "1",
   set: Object.fromEntries(values.set.map((kv) => kv.split("=", 2) as [string, string])),
 };
 const chosen = positionals.length ? positionals : Object.keys(SCENARIOS);
+const since = Date.now();
 const t0 = performance.now();
+const failed: string[] = [];
 for (const name of chosen) {
   const bg = await sampleBackground();
   const t = performance.now();
   log(`${name}: start (machine ${bg.busyPct.toFixed(0)} % busy before it, load average ${bg.loadavg[0]!.toFixed(1)})`);
   if (bg.busyPct > 25) log(`${name}: WARNING: other work keeps this machine ${bg.busyPct.toFixed(0)} % busy: figures will be skewed`);
-  await SCENARIOS[name]!(opts);
+  try {
+    await SCENARIOS[name]!(opts);
+  } catch (err) {
+    // One broken scenario should not cost the figures of the others.
+    failed.push(name);
+    log(`${name}: FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
   log(`${name}: done in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 }
-log(`all done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-process.exit(0);
+const elapsedS = (performance.now() - t0) / 1000;
+await checkTargets(since, elapsedS);
+log(`all done in ${elapsedS.toFixed(0)} s${opts.quick ? " (quick: small counts, not the figures of docs/PERFORMANCE.md)" : ""}`);
+if (failed.length) log(`failed: ${failed.join(", ")}`);
+process.exit(failed.length ? 1 : 0);

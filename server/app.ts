@@ -14,6 +14,7 @@ import { Presence } from "./events/presence.js";
 import { PEER_HEADER } from "./http/context.js";
 import { clientAddress, TrustedProxies } from "./http/peer.js";
 import { ShutdownError } from "./http/errors.js";
+import { withEventStream } from "./http/event-stream.js";
 import { auth, errorsAndLogging } from "./http/interceptors.js";
 import type { NodeHandler } from "./http/listener.js";
 import { withHealth } from "./http/listener.js";
@@ -93,11 +94,16 @@ export async function createApp(o: AppOptions): Promise<App> {
     { streamCount: () => feed.streamCount, headSeq: () => feed.head, database: o.database },
     { processMetrics: o.metrics?.processMetrics ?? false },
   );
-  const connect = connectNodeAdapter({
-    routes: routes(deps),
-    interceptors: [metrics.interceptor, errorsAndLogging(deps), auth(deps)],
-    readMaxBytes: MAX_REQUEST_BYTES,
-  });
+  const connect = withEventStream(
+    deps,
+    metrics,
+    MAX_REQUEST_BYTES,
+    connectNodeAdapter({
+      routes: routes(deps),
+      interceptors: [metrics.interceptor, errorsAndLogging(deps), auth(deps)],
+      readMaxBytes: MAX_REQUEST_BYTES,
+    }),
+  );
   const proxies = new TrustedProxies(o.trustedProxies ?? []);
   const handler: NodeHandler = (req, res) => {
     // The client address for rate limiting, from the socket (or a trusted proxy's X-Forwarded-For);

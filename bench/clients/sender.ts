@@ -1,25 +1,33 @@
 // A sender load process, open loop: message i is due at start + i / rate whatever happened to
 // the earlier ones (no coordinated omission). Each message id carries its send time.
-//   kind "dialtone": MessageService.SendMessage through the generated stubs over h2c, spread
-//     over `connections` connections (one account each);
-//   kind "ws": the baseline, the same SubscribeResponse bytes a subscriber would get, sent to
-//     the raw ws broadcast server.
+//   kind "dialtone": MessageService.SendMessage through the generated stubs (connect-node,
+//     HTTP/1.1 keep-alive or h2c), spread over `connections` clients (one account each);
+//   kind "ws": the fan-out baseline, the same SubscribeResponse bytes a subscriber would get,
+//     sent to the raw ws broadcast server;
+//   kind "ws-store": the Send baseline, SendMessageRequest bytes to the raw ws server's /store,
+//     each answered once its row is written (round trip timed like ours).
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import http from "node:http";
 import WebSocket from "ws";
-import { MessageService } from "../../gen/dialtone/v1/message_service_pb.js";
+import { MessageService, SendMessageRequestSchema, SendMessageResponseSchema } from "../../gen/dialtone/v1/message_service_pb.js";
 import { Histogram, nowUs } from "../lib/hist.js";
 import { BODY_BYTES, baselineFrame, messageId, sealedField } from "../lib/payload.js";
 import { childOptions, emit, serve } from "../lib/proc.js";
 
 export interface SenderOptions {
-  kind: "dialtone" | "ws";
+  kind: "dialtone" | "ws" | "ws-store";
   port: number;
   /** dialtone: one token per connection. */
   tokens?: string[];
   channelId?: string;
   connections?: number;
   bodyBytes?: number;
+  /** dialtone: "1.1" (default) or "2" (h2c). */
+  http?: "1.1" | "2";
+  /** ws-store: "store" (default) or "storecast" (store, then broadcast). */
+  storePath?: string;
 }
 
 export interface RunArgs {
@@ -36,10 +44,18 @@ const conns = Math.max(1, o.connections ?? 1);
 const bodyBytes = o.bodyBytes ?? BODY_BYTES;
 
 const clients: Client<typeof MessageService>[] = [];
+/** ws-store: replies awaited, by message id. */
+const awaiting = new Map<string, (err?: Error) => void>();
 const sockets: WebSocket[] = [];
 if (o.kind === "dialtone") {
   for (let c = 0; c < conns; c++) {
-    const transport = createConnectTransport({ baseUrl: `http://${host}:${o.port}`, httpVersion: "2", useBinaryFormat: true });
+    const baseUrl = `http://${host}:${o.port}`;
+    // HTTP/1.1 keep-alive, as the dialtone CLI; a few sockets per "connection" so an open loop is not
+    // held behind one slow answer (HTTP/1.1 has no multiplexing). --set http=2: one h2c session each.
+    const transport =
+      o.http === "2"
+        ? createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true })
+        : createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true, nodeOptions: { agent: new http.Agent({ keepAlive: true, maxSockets: 8 }) } });
     clients.push(createClient(MessageService, transport));
   }
   // Warm each connection (and each session's lookup) once.
@@ -50,8 +66,18 @@ if (o.kind === "dialtone") {
   );
 } else {
   for (let c = 0; c < conns; c++) {
-    const ws = new WebSocket(`ws://${host}:${o.port}/send`, { perMessageDeflate: false });
+    const ws = new WebSocket(`ws://${host}:${o.port}/${o.kind === "ws" ? "send" : (o.storePath ?? "store")}`, { perMessageDeflate: false });
     await new Promise<void>((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    ws.on("message", (data: Buffer) => {
+      const id = fromBinary(SendMessageResponseSchema, data).message?.messageId ?? "";
+      const w = awaiting.get(id);
+      awaiting.delete(id);
+      w?.();
+    });
+    ws.on("close", () => {
+      for (const w of awaiting.values()) w(new Error("baseline server closed the socket"));
+      awaiting.clear();
+    });
     sockets.push(ws);
   }
 }
@@ -79,11 +105,16 @@ async function run({ rate, durationS, phase, tailS = 10 }: RunArgs) {
           sockets[conn]!.send(baselineFrame(id, body, senderName, BigInt(i + 1)));
           continue;
         }
+        const req = { messageId: id, channelId: o.channelId!, encryptedBody: body, encryptedSenderName: senderName, keyEpoch: 1 };
+        const call =
+          o.kind === "ws-store"
+            ? new Promise<void>((resolve, reject) => {
+                awaiting.set(id, (err) => (err ? reject(err) : resolve()));
+                sockets[conn]!.send(toBinary(SendMessageRequestSchema, create(SendMessageRequestSchema, req)));
+              })
+            : clients[conn]!.sendMessage(req, { headers: { authorization: `Bearer ${o.tokens![conn % o.tokens!.length]}` } });
         inflight.push(
-          clients[conn]!.sendMessage(
-            { messageId: id, channelId: o.channelId!, encryptedBody: body, encryptedSenderName: senderName, keyEpoch: 1 },
-            { headers: { authorization: `Bearer ${o.tokens![conn % o.tokens!.length]}` } },
-          ).then(
+          call.then(
             () => {
               const end = nowUs();
               rtt.record(end - t);
@@ -109,6 +140,7 @@ async function run({ rate, durationS, phase, tailS = 10 }: RunArgs) {
   const failed = Object.values(errors).reduce((a, b) => a + b, 0);
   // Answers not back by the deadline: counted, never waited for (the server is overloaded).
   const unanswered = o.kind === "ws" ? 0 : total - rtt.count - failed;
+  awaiting.clear();
   return { sent: total, sentS, answered: rtt.count, unanswered, rtt: rtt.toJSON(), rttSched: rttSched.toJSON(), lag: lag.toJSON(), errors };
 }
 

@@ -1,10 +1,10 @@
 // A subscriber load process: opens many event streams and records, for every MessageCreated
 // it receives, send → receive latency (the send time travels in the message id).
-//   kind "dialtone": EventService.Subscribe through the generated stubs (connect-node), over
-//     h2c (streamsPerConn streams multiplexed on each connection) or HTTP/1.1 (a socket each);
+//   kind "dialtone": EventService.Subscribe through the generated stubs with the lean transport
+//     of lean-transport.ts, over h2c (streamsPerConn streams multiplexed on each connection) or
+//     HTTP/1.1 (a socket each), or with connect-node's transport (connectTransport);
 //   kind "ws": the raw ws baseline, one socket per subscriber, same payload decoded the same way.
 import http from "node:http";
-import net from "node:net";
 import { fromBinary } from "@bufbuild/protobuf";
 import { ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -14,12 +14,15 @@ import { EventService, SubscribeResponseSchema } from "../../gen/dialtone/v1/eve
 import { Histogram, nowUs, type HistogramData } from "../lib/hist.js";
 import { parseMessageId } from "../lib/payload.js";
 import { childOptions, emit, serve } from "../lib/proc.js";
+import { leanTransport } from "./lean-transport.js";
 
 export interface SubscribersOptions {
   kind: "dialtone" | "ws";
   port: number;
   tokens?: string[];
   http?: "2" | "1.1";
+  /** connect-node's own transport (HTTP/1.1, as the dialtone CLI) instead of the lean one. */
+  connectTransport?: boolean;
   /** h2c only: streams multiplexed on one connection (1 = a connection per stream, like real clients). */
   streamsPerConn?: number;
   /** Source addresses, round-robin per connection (more than ~28k sockets to one port need several). */
@@ -29,8 +32,8 @@ export interface SubscribersOptions {
 
 export interface PhaseData {
   hist: HistogramData;
-  /** Per message index: [index, max latency µs, deliveries]. */
-  perMsg: Array<[number, number, number]>;
+  /** Per message index: [index, max latency µs, deliveries, min latency µs]. */
+  perMsg: Array<[number, number, number, number]>;
   deliveries: number;
 }
 
@@ -51,10 +54,10 @@ const addrs = o.localAddresses?.length ? o.localAddresses : [undefined];
 
 class Phase {
   hist = new Histogram();
-  perMsg = new Map<number, { max: number; n: number }>();
+  perMsg = new Map<number, { max: number; min: number; n: number }>();
   deliveries = 0;
   data(): PhaseData {
-    return { hist: this.hist.toJSON(), perMsg: [...this.perMsg].map(([i, v]) => [i, v.max, v.n]), deliveries: this.deliveries };
+    return { hist: this.hist.toJSON(), perMsg: [...this.perMsg].map(([i, v]) => [i, v.max, v.n, v.min]), deliveries: this.deliveries };
   }
 }
 const phases = new Map<number, Phase>();
@@ -71,10 +74,11 @@ function onEvent(ev: Event, at: number) {
     p.hist.record(lat);
     p.deliveries++;
     const m = p.perMsg.get(index);
-    if (!m) p.perMsg.set(index, { max: lat, n: 1 });
+    if (!m) p.perMsg.set(index, { max: lat, min: lat, n: 1 });
     else {
       m.n++;
       if (lat > m.max) m.max = lat;
+      if (lat < m.min) m.min = lat;
     }
   } else if (ev.payload.case === "presenceChanged") counters.presence++;
   else counters.otherEvents++;
@@ -93,20 +97,14 @@ function clientFor(conn: number): EventClient {
   const localAddress = addrs[conn % addrs.length];
   const baseUrl = `http://${host}:${o.port}`;
   const transport =
-    o.http === "1.1"
+    o.connectTransport
       ? createConnectTransport({
           baseUrl,
           httpVersion: "1.1",
           useBinaryFormat: true,
           nodeOptions: { agent: new http.Agent({ keepAlive: true, maxSockets: Infinity }), ...(localAddress ? { localAddress } : {}) },
         })
-      : createConnectTransport({
-          baseUrl,
-          httpVersion: "2",
-          useBinaryFormat: true,
-          idleConnectionTimeoutMs: 24 * 3600_000,
-          nodeOptions: localAddress ? { createConnection: () => net.connect({ host, port: o.port, localAddress }) } : {},
-        });
+      : leanTransport({ host, port: o.port, http: o.http ?? "2", ...(localAddress ? { localAddress } : {}) });
   return (clients[conn] = createClient(EventService, transport));
 }
 

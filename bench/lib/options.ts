@@ -1,8 +1,8 @@
 // Options shared by the scenarios, from the command line (`npm run bench -- fanout --db pglite`).
 export interface BenchOptions {
-  /** Database for the scenarios that use one database (fan-out, streams). */
+  /** Database of the fan-out scenario's server (the others choose theirs). */
   db: "postgres" | "pglite";
-  /** Capture a V8 CPU profile of the server during the 100 msg/s fan-out phase. */
+  /** V8 CPU profiles of the server (fastest fan-out phase, first Send variant, history pages), heap snapshots (streams). */
   profile: boolean;
   /** Shorter phases and smaller counts, for a smoke run. */
   quick: boolean;

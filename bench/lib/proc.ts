@@ -16,8 +16,6 @@ export interface ChildOptions {
   opts?: unknown;
   /** Extra node flags (e.g. --cpu-prof, --expose-gc). */
   nodeFlags?: string[];
-  /** Raise RLIMIT_NOFILE in the child (through `ulimit -n` before exec). */
-  nofile?: number;
   label?: string;
 }
 
@@ -109,6 +107,13 @@ process.once("exit", () => {
   for (const c of live) c.kill();
 });
 
+/**
+ * `sh -c … exec "$@"` arguments that raise the soft limit on open files to the hard one (a
+ * default soft limit of 1,024 would stop the stream scenarios early), then exec the command:
+ * the pid stays the command's.
+ */
+export const RAISE_NOFILE = ["-c", 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', "sh"];
+
 /** Starts `bench/<script>` in a new Node process with tsx and an IPC channel; waits for its "ready". */
 export async function startChild(script: string, o: ChildOptions = {}): Promise<{ child: Child; ready: Msg }> {
   const file = path.join(BENCH_DIR, script);
@@ -120,15 +125,7 @@ export async function startChild(script: string, o: ChildOptions = {}): Promise<
   const nodeArgs = ["--import", "tsx", ...prof, ...(o.nodeFlags ?? []), file];
   const env = { ...process.env, BENCH_OPTS: JSON.stringify(o.opts ?? {}) };
   const stdio: Array<"ignore" | "inherit" | "ipc"> = ["ignore", "inherit", "inherit", "ipc"];
-  // `exec` keeps the pid: the child we talk to is the node process itself.
-  const proc = o.nofile
-    ? spawn("/bin/sh", ["-c", `ulimit -n ${o.nofile} 2>/dev/null || ulimit -n $(ulimit -Hn); exec "$@"`, "sh", process.execPath, ...nodeArgs], {
-        stdio,
-        env,
-        cwd: ROOT_DIR,
-        serialization: "advanced",
-      })
-    : spawn(process.execPath, nodeArgs, { stdio, env, cwd: ROOT_DIR, serialization: "advanced" });
+  const proc = spawn("/bin/sh", [...RAISE_NOFILE, process.execPath, ...nodeArgs], { stdio, env, cwd: ROOT_DIR, serialization: "advanced" });
   const child = new Child(proc, label);
   live.add(child);
   proc.once("exit", () => live.delete(child));

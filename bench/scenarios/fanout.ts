@@ -1,14 +1,21 @@
-// Fan-out: 1 sender → N subscribers (EventService.Subscribe) at fixed message rates, beside a
-// raw ws broadcast server and clients doing the same work with the same payload.
+// Fan-out: 1 sender → N subscribers (EventService.Subscribe on a real dialtone-server) at
+// fixed message rates, beside a raw ws broadcast server and clients doing the same work with
+// the same payload. Subscribers hold a socket each (Connect over HTTP/1.1, as the dialtone
+// CLI; --set http=2 for h2c). Latency is from the Send call (ours: auth, validation, the
+// commit, then the fan-out; ws: straight to the broadcast) to each subscriber's decode; the
+// spread (first subscriber to last, per message) is the fan-out alone.
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
+import { migrate, startDialtone, type DbTarget, type DialtoneServer } from "../lib/dialtone.js";
 import { Histogram, msSummary, type HistogramData } from "../lib/hist.js";
 import { list, num, type BenchOptions } from "../lib/options.js";
 import { benchPostgres, type BenchPostgres } from "../lib/pg.js";
 import { BENCH_DIR, Child, cpuSeconds, machineCpu, sleep, startChild, waitIdle } from "../lib/proc.js";
 import { log, printTable, writeResult, type Row } from "../lib/report.js";
+import { seed } from "../lib/seed.js";
 import { summarizeProfile } from "../profile.js";
 import type { PhaseData, SubscriberCounters } from "../clients/subscribers.js";
-import type { DialtoneReady } from "../servers/dialtone.js";
 
 interface RateResult {
   rate: number;
@@ -21,6 +28,8 @@ interface RateResult {
   latencyMs: ReturnType<typeof msSummary>;
   /** Per message: until the last subscriber had it. */
   allDeliveredMs: ReturnType<typeof msSummary>;
+  /** Per message: from the first subscriber's delivery to the last's. */
+  spreadMs: ReturnType<typeof msSummary>;
   sendRttMs?: ReturnType<typeof msSummary>;
   senderLagMs: ReturnType<typeof msSummary>;
   serverCpuS: number;
@@ -37,12 +46,18 @@ interface RateResult {
   subscriberErrors: Record<string, number>;
 }
 
+/** ours; the raw ws broadcast server; and a ws server that stores each message, then broadcasts. */
+type Kind = "dialtone" | "ws" | "ws-sql";
+
 interface Side {
-  kind: "dialtone" | "ws";
-  server: Child;
+  kind: Kind;
+  server: { pid: number; stop(): Promise<void> };
+  /** The real server (kind "dialtone"), for profiles. */
+  dialtone?: DialtoneServer;
   subs: Child[];
   sender: Child;
   pg?: BenchPostgres;
+  dataDir?: string;
   openMs: number;
   presenceEvents: number;
 }
@@ -54,11 +69,11 @@ async function collect(subs: Child[], phase: number) {
 
 async function runRate(side: Side, rate: number, phase: number, o: { warmupS: number; durationS: number; tailS: number; subscribers: number; profileFile?: string }): Promise<RateResult> {
   // Warm-up (JIT, connections) at a rate every side sustains, so it leaves no backlog behind.
-  await side.sender.call("run", { rate: Math.min(rate, 10), durationS: o.warmupS, phase: 100 + phase, tailS: o.tailS });
+  await side.sender.call("run", { rate: Math.min(rate, 30), durationS: o.warmupS, phase: 100 + phase, tailS: o.tailS });
   // Start from an idle server: a backlog of the warm-up (or an earlier phase) drains first.
   const drainS = await waitIdle(side.server.pid, 30, 10);
   await Promise.all(side.subs.map((s) => s.call("reset")));
-  if (o.profileFile) await side.server.call("profile-start");
+  if (o.profileFile) await side.dialtone?.profileStart();
   const cpu0 = cpuSeconds(side.server.pid);
   const clientPids = [side.sender.pid, ...side.subs.map((c) => c.pid)];
   const cl0 = clientPids.reduce((a, p) => a + cpuSeconds(p), 0);
@@ -89,22 +104,30 @@ async function runRate(side: Side, rate: number, phase: number, o: { warmupS: nu
   const clientCpu = clientPids.reduce((a, p) => a + cpuSeconds(p), 0) - cl0;
   const dbCpu = side.pg ? side.pg.cpu() - db0! : undefined;
   const m1 = machineCpu();
-  if (o.profileFile) await side.server.call("profile-stop", { file: o.profileFile });
+  if (o.profileFile) await side.dialtone?.profileStop(o.profileFile);
   const phases = await collect(side.subs, phase);
   delivered = phases.reduce((a, p) => a + p.deliveries, 0);
   const hist = Histogram.from(phases.map((p) => p.hist));
-  const perMsg = new Map<number, { max: number; n: number }>();
+  const perMsg = new Map<number, { max: number; min: number; n: number }>();
   for (const p of phases)
-    for (const [i, max, n] of p.perMsg) {
+    for (const [i, max, n, min] of p.perMsg) {
       const m = perMsg.get(i);
-      if (!m) perMsg.set(i, { max, n });
+      if (!m) perMsg.set(i, { max, min, n });
       else {
         m.max = Math.max(m.max, max);
+        m.min = Math.min(m.min, min);
         m.n += n;
       }
     }
+  // Per message: until the last subscriber had it; and the spread from the first subscriber
+  // to the last (the fan-out alone, whatever it took the message to reach the server).
   const all = new Histogram();
-  for (const m of perMsg.values()) if (m.n >= o.subscribers) all.record(m.max);
+  const spread = new Histogram();
+  for (const m of perMsg.values()) {
+    if (m.n < o.subscribers) continue;
+    all.record(m.max);
+    spread.record(m.max - m.min);
+  }
   const counters = await Promise.all(side.subs.map((s) => s.call<SubscriberCounters>("counters")));
   const errors: Record<string, number> = { ...run.errors };
   for (const c of counters) for (const [k, v] of Object.entries(c.errors)) errors[k] = (errors[k] ?? 0) + v;
@@ -119,7 +142,8 @@ async function runRate(side: Side, rate: number, phase: number, o: { warmupS: nu
     deliveriesPerS: delivered / windowS,
     latencyMs: msSummary(hist.summary()),
     allDeliveredMs: msSummary(all.summary()),
-    ...(side.kind === "dialtone" ? { sendRttMs: msSummary(Histogram.from([run.rtt]).summary()) } : {}),
+    spreadMs: msSummary(spread.summary()),
+    ...(side.kind !== "ws" ? { sendRttMs: msSummary(Histogram.from([run.rtt]).summary()) } : {}),
     senderLagMs: msSummary(Histogram.from([run.lag]).summary()),
     serverCpuS: cpu,
     serverCpuPct: (100 * cpu) / windowS,
@@ -133,28 +157,43 @@ async function runRate(side: Side, rate: number, phase: number, o: { warmupS: nu
   };
 }
 
-async function startSide(kind: "dialtone" | "ws", o: BenchOptions, n: number, procs: number, streamsPerConn: number, accounts: number): Promise<Side> {
+async function startSide(kind: Kind, o: BenchOptions, n: number, procs: number, streamsPerConn: number, accounts: number): Promise<Side> {
   let pg: BenchPostgres | undefined;
-  let server: Child;
+  let dataDir: string | undefined;
+  let server: Side["server"];
+  let dialtone: DialtoneServer | undefined;
   let tokens: string[] = [];
   let channelId = "";
   let port: number;
-  const nofile = 1_000_000;
   if (kind === "dialtone") {
-    if (o.db === "postgres") pg = await benchPostgres();
-    const r = await startChild("servers/dialtone.ts", {
-      label: "dialtone-server",
-      nofile,
-      opts: { db: o.db, dbUrl: pg?.url, users: accounts + 1, heartbeatSeconds: 15 },
-    });
-    server = r.child;
-    const ready = r.ready as unknown as DialtoneReady;
-    ({ tokens, channelId, port } = ready);
+    let db: DbTarget;
+    if (o.db === "postgres") {
+      pg = await benchPostgres();
+      db = { kind: "postgres", url: pg.url };
+    } else {
+      dataDir = await mkdtemp(path.join(os.tmpdir(), "dialtone-bench-"));
+      db = { kind: "pglite", dataDir };
+    }
+    await migrate(db);
+    ({ tokens, channelId } = await seed(db, { accounts: accounts + 1 }));
+    dialtone = await startDialtone(db, { label: "dialtone-server", heartbeatSeconds: 15, inspect: o.profile });
+    server = dialtone;
+    port = dialtone.port;
   } else {
-    const r = await startChild("servers/ws.ts", { label: "ws-server", nofile, opts: { heartbeatSeconds: 15 } });
+    let wsOpts: Record<string, unknown> = { heartbeatSeconds: 15 };
+    if (kind === "ws-sql") {
+      pg = await benchPostgres();
+      const db = { kind: "postgres" as const, url: pg.url };
+      await migrate(db);
+      const fx = await seed(db, { accounts: 1 });
+      channelId = fx.channelId;
+      wsOpts = { ...wsOpts, db, userId: fx.userIds[0], deviceId: fx.deviceIds[0] };
+    }
+    const r = await startChild("servers/ws.ts", { label: `${kind}-server`, opts: wsOpts });
     server = r.child;
     port = (r.ready as unknown as { port: number }).port;
   }
+  const subKind = kind === "dialtone" ? "dialtone" : "ws";
   // tokens[0] sends; subscribers use the other accounts round-robin.
   const subTokens = tokens.slice(1);
   const per = Math.ceil(n / procs);
@@ -163,8 +202,7 @@ async function startSide(kind: "dialtone" | "ws", o: BenchOptions, n: number, pr
     Array.from({ length: procs }, (_, p) =>
       startChild("clients/subscribers.ts", {
         label: `${kind}-subscribers-${p}`,
-        nofile,
-        opts: { kind, port, tokens: tokensOf(p), streamsPerConn },
+        opts: { kind: subKind, port, tokens: tokensOf(p), streamsPerConn, http: o.set.http === "2" ? "2" : "1.1" },
       }).then((r) => r.child),
     ),
   );
@@ -184,48 +222,56 @@ async function startSide(kind: "dialtone" | "ws", o: BenchOptions, n: number, pr
   const sender = (
     await startChild("clients/sender.ts", {
       label: `${kind}-sender`,
-      opts: { kind, port, tokens: tokens.slice(0, 1), channelId, connections: 1 },
+      opts: { kind: kind === "ws-sql" ? "ws-store" : kind, storePath: "storecast", port, tokens: tokens.slice(0, 1), channelId, connections: 1, http: o.set.http === "2" ? "2" : "1.1" },
     })
   ).child;
-  return { kind, server, subs, sender, ...(pg ? { pg } : {}), openMs, presenceEvents: presence };
+  return { kind, server, ...(dialtone ? { dialtone } : {}), subs, sender, ...(pg ? { pg } : {}), ...(dataDir ? { dataDir } : {}), openMs, presenceEvents: presence };
 }
 
 async function stopSide(s: Side) {
   await Promise.all([s.sender.stop(), ...s.subs.map((c) => c.stop())]);
   await s.server.stop();
   await s.pg?.stop();
+  if (s.dataDir) await rm(s.dataDir, { recursive: true, force: true });
 }
 
 export async function fanout(o: BenchOptions): Promise<void> {
   const subscribers = num(o, "subscribers", o.quick ? 200 : 1000);
-  const rates = list(o, "rates", [10, 30, 100]);
+  const rates = list(o, "rates", [30, 100]);
   const warmupS = num(o, "warmup", o.quick ? 1 : 2);
-  const durationS = num(o, "duration", o.quick ? 3 : 6);
+  const durationS = num(o, "duration", o.quick ? 3 : 5);
   const procs = num(o, "procs", 2);
   const streamsPerConn = num(o, "streamsPerConn", 1);
+  const http = o.set.http === "2" ? "h2c" : "HTTP/1.1";
   const accounts = Math.min(subscribers, num(o, "accounts", 50));
-  const tailS = num(o, "tail", 4);
+  const tailS = num(o, "tail", 3);
   const results: Record<string, { openMs: number; presenceEvents: number; rates: RateResult[] }> = {};
   let profile: ReturnType<typeof summarizeProfile> | undefined;
   const profileFile = path.join(BENCH_DIR, "results", "fanout-server.cpuprofile");
 
-  for (const kind of ["dialtone", "ws"] as const) {
-    log(`fanout: ${kind}: ${subscribers} subscribers in ${procs} processes${kind === "dialtone" ? `, h2c, ${streamsPerConn} stream(s)/connection, ${o.db}` : ""}`);
-    const side = await startSide(kind, o, subscribers, procs, streamsPerConn, accounts);
-    try {
+  // Both sides stay up and take turns at each rate, so background load that comes and goes on
+  // a shared machine falls on both alike.
+  const sides: Side[] = [];
+  try {
+    const kinds: Kind[] = o.set.wsSql === "0" ? ["dialtone", "ws"] : ["dialtone", "ws", "ws-sql"];
+    for (const kind of kinds) {
+      log(`fanout: ${kind}: ${subscribers} subscribers in ${procs} processes${kind === "dialtone" ? `, Connect over ${http}, ${o.db}` : kind === "ws-sql" ? ", storing each message in PostgreSQL before the broadcast" : ""}`);
+      const side = await startSide(kind, o, subscribers, procs, streamsPerConn, accounts);
+      sides.push(side);
       log(`fanout: ${kind}: opened in ${side.openMs.toFixed(0)} ms (${side.presenceEvents} presence events)`);
-      const rs: RateResult[] = [];
-      for (const [k, rate] of rates.entries()) {
-        const prof = o.profile && kind === "dialtone" && rate === Math.max(...rates) ? profileFile : undefined;
-        rs.push(await runRate(side, rate, k + 1, { warmupS, durationS, tailS, subscribers, ...(prof ? { profileFile: prof } : {}) }));
-        const r = rs.at(-1)!;
-        log(`fanout: ${kind} @${rate}/s: p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, ${r.deliveriesPerS.toFixed(0)} deliveries/s, server CPU ${r.serverCpuPct.toFixed(0)} %`);
+      results[kind] = { openMs: side.openMs, presenceEvents: side.presenceEvents, rates: [] };
+    }
+    for (const [k, rate] of rates.entries()) {
+      for (const side of sides) {
+        const prof = o.profile && side.kind === "dialtone" && rate === Math.max(...rates) ? profileFile : undefined;
+        const r = await runRate(side, rate, k + 1, { warmupS, durationS, tailS, subscribers, ...(prof ? { profileFile: prof } : {}) });
+        results[side.kind]!.rates.push(r);
+        log(`fanout: ${side.kind} @${rate}/s: p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, ${r.deliveriesPerS.toFixed(0)} deliveries/s, server CPU ${r.serverCpuPct.toFixed(0)} %`);
         if (prof) profile = summarizeProfile(prof);
       }
-      results[kind] = { openMs: side.openMs, presenceEvents: side.presenceEvents, rates: rs };
-    } finally {
-      await stopSide(side);
     }
+  } finally {
+    for (const side of sides) await stopSide(side);
   }
 
   const rows: Row[] = [];
@@ -237,6 +283,8 @@ export async function fanout(o: BenchOptions): Promise<void> {
       { metric: `@${rate}/s latency p99`, ours: a.latencyMs.p99, baseline: b.latencyMs.p99, unit: "ms" },
       { metric: `@${rate}/s latency max`, ours: a.latencyMs.max, baseline: b.latencyMs.max, unit: "ms" },
       { metric: `@${rate}/s all-subscribers p99`, ours: a.allDeliveredMs.p99, baseline: b.allDeliveredMs.p99, unit: "ms", note: "per message, until the last subscriber had it" },
+      { metric: `@${rate}/s fan-out spread p50`, ours: a.spreadMs.p50, baseline: b.spreadMs.p50, unit: "ms", note: "per message, first subscriber → last" },
+      { metric: `@${rate}/s fan-out spread p99`, ours: a.spreadMs.p99, baseline: b.spreadMs.p99, unit: "ms" },
       { metric: `@${rate}/s deliveries/s`, ours: a.deliveriesPerS, baseline: b.deliveriesPerS, unit: "/s" },
       { metric: `@${rate}/s not delivered within ${tailS} s`, ours: a.missing, baseline: b.missing, unit: "", note: `of ${a.expected} / ${b.expected}` },
       { metric: `@${rate}/s server CPU`, ours: a.serverCpuPct, baseline: b.serverCpuPct, unit: "% of a core" },
@@ -246,16 +294,26 @@ export async function fanout(o: BenchOptions): Promise<void> {
     );
     if (a.dbCpuPct !== undefined) rows.push({ metric: `@${rate}/s PostgreSQL CPU`, ours: a.dbCpuPct, unit: "% of a core" });
     if (a.sendRttMs) rows.push({ metric: `@${rate}/s Send RTT p50 / p99`, ours: `${a.sendRttMs.p50} / ${a.sendRttMs.p99}`, unit: "ms" });
+    const c = results["ws-sql"]?.rates[k];
+    if (c) {
+      const note = "baseline: ws that stores each message (one statement) before the broadcast";
+      rows.push(
+        { metric: `@${rate}/s vs ws + SQL: latency p50`, ours: a.latencyMs.p50, baseline: c.latencyMs.p50, unit: "ms", note },
+        { metric: `@${rate}/s vs ws + SQL: latency p99`, ours: a.latencyMs.p99, baseline: c.latencyMs.p99, unit: "ms" },
+        { metric: `@${rate}/s vs ws + SQL: store+ack RTT p50 / p99`, ours: `${a.sendRttMs?.p50} / ${a.sendRttMs?.p99}`, baseline: `${c.sendRttMs?.p50} / ${c.sendRttMs?.p99}`, unit: "ms" },
+        { metric: `@${rate}/s vs ws + SQL: server CPU per delivery`, ours: (a.serverCpuS / a.delivered) * 1e6, baseline: (c.serverCpuS / c.delivered) * 1e6, unit: "µs" },
+      );
+    }
   }
   rows.push({ metric: `open ${subscribers} streams`, ours: results.dialtone!.openMs, baseline: results.ws!.openMs, unit: "ms", note: `${accounts} accounts` });
   rows.push({ metric: "presence events during open", ours: results.dialtone!.presenceEvents, baseline: 0, unit: "" });
-  printTable(`fan-out: 1 sender → ${subscribers} subscribers, ${300}-byte ciphertext (${o.db}, h2c)`, rows, "raw ws");
+  printTable(`fan-out: 1 sender → ${subscribers} subscribers, 300-byte ciphertext (Connect over ${http}, ${o.db}; a socket per subscriber on both sides)`, rows, "raw ws");
   if (profile) {
     process.stdout.write(`\nserver CPU profile (${profileFile}), top self time:\n`);
     for (const f of profile.top.slice(0, 15)) process.stdout.write(`  ${f.selfPct.toFixed(1).padStart(5)} %  ${f.fn}  ${f.where}\n`);
   }
   const file = await writeResult("fanout", {
-    config: { subscribers, accounts, rates, warmupS, durationS, tailS, subscriberProcesses: procs, streamsPerConn, db: o.db, transport: "h2c (Connect protocol, binary)", bodyBytes: 300 },
+    config: { subscribers, accounts, rates, warmupS, durationS, tailS, subscriberProcesses: procs, streamsPerConn, db: o.db, transport: `Connect protocol, binary, ${http}`, bodyBytes: 300 },
     results,
     ...(profile ? { profile } : {}),
     table: rows,

@@ -1,126 +1,161 @@
-// Send round trip: MessageService.SendMessage at a fixed offered rate (open loop) on
-// PostgreSQL (as the tests run it: fsync off; and durable: fsync + synchronous_commit on) and
-// on PGlite, beside the bare SQL of the same transaction run inside the server process.
+// Send round trip: MessageService.SendMessage at a fixed offered rate (open loop: message i
+// is due at i / rate whatever happened to the others) from 10 clients (Connect over HTTP/1.1
+// keep-alive, as the dialtone CLI; --set http=2 for h2c), on
+// PostgreSQL (the test cluster's settings: fsync off; and PostgreSQL's defaults: fsync and
+// synchronous_commit on) and on PGlite (its files, as the embedded server runs it).
+// Baseline, same run, same database kind: a raw ws server whose /store runs one statement
+// per message (take the seq, write the message row and its event row) and answers; the
+// least work a durable Send needs, without auth, validation or idempotency.
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { migrate, startDialtone, type DbTarget } from "../lib/dialtone.js";
 import { Histogram, msSummary, type HistogramData } from "../lib/hist.js";
 import { list, num, type BenchOptions } from "../lib/options.js";
 import { benchPostgres, type BenchPostgres } from "../lib/pg.js";
-import path from "node:path";
-import { BENCH_DIR, cpuSeconds, sleep, startChild, waitIdle } from "../lib/proc.js";
+import { BENCH_DIR, cpuSeconds, startChild, waitIdle, type Child } from "../lib/proc.js";
 import { log, printTable, writeResult, type Row } from "../lib/report.js";
-import type { DialtoneReady } from "../servers/dialtone.js";
+import { seed } from "../lib/seed.js";
 
 type Variant = "postgres" | "postgres-durable" | "pglite";
+type RunRes = { sent: number; sentS: number; answered: number; unanswered: number; rtt: HistogramData; rttSched: HistogramData; lag: HistogramData; errors: Record<string, number> };
+
+const sum = (h: HistogramData) => msSummary(Histogram.from([h]).summary());
+
+interface Target {
+  db: DbTarget;
+  pg?: BenchPostgres;
+  dir?: string;
+  /** Server CPU seconds so far (the process under test, plus PostgreSQL when there is one). */
+  dbCpu(): number;
+  stop(): Promise<void>;
+}
+
+async function target(v: Variant): Promise<Target> {
+  if (v === "pglite") {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "dialtone-bench-"));
+    return { db: { kind: "pglite", dataDir: dir }, dir, dbCpu: () => 0, stop: () => rm(dir, { recursive: true, force: true }) };
+  }
+  const pg = await benchPostgres({ durable: v === "postgres-durable" });
+  return { db: { kind: "postgres", url: pg.url }, pg, dbCpu: () => pg.cpu(), stop: () => pg.stop() };
+}
+
+/** Warm-up, then each rate in turn; CPU of the server process and of the database. */
+async function drive(sender: Child, serverPid: number, t: Target, o: { rates: number[]; durationS: number; warmupS: number; tailS: number }) {
+  // Warm-up: a few hundred calls, so the JIT has compiled the hot path (it keeps compiling for
+  // the first thousand or so, and those compiles count as server CPU).
+  await sender.call("run", { rate: 200, durationS: o.warmupS, phase: 100, tailS: o.tailS });
+  const out: Array<{ rate: number; res: RunRes; cpu: number; dbCpu: number; wall: number }> = [];
+  for (const [k, rate] of o.rates.entries()) {
+    await waitIdle(serverPid, 10);
+    const c0 = cpuSeconds(serverPid);
+    const d0 = t.dbCpu();
+    const t0 = performance.now();
+    const res = await sender.call<RunRes>("run", { rate, durationS: o.durationS, phase: k + 1, tailS: o.tailS });
+    const wall = (performance.now() - t0) / 1000;
+    out.push({ rate, res, cpu: cpuSeconds(serverPid) - c0, dbCpu: t.dbCpu() - d0, wall });
+  }
+  return out;
+}
 
 export async function send(o: BenchOptions): Promise<void> {
   const rate = num(o, "rate", 500);
-  // A rate the server sustains first (its latency and CPU per Send), then the target rate.
+  // A rate the server sustains (its latency unloaded), then the target rate; PostgreSQL with
+  // its default settings at the target rate only (time budget).
   const rates = [...new Set([...list(o, "rates", [100]), rate])];
-  const durationS = num(o, "duration", o.quick ? 3 : 5);
-  const tailS = num(o, "tail", 3);
-  const probeS = num(o, "probe", 3);
-  const warmupS = num(o, "warmup", 1);
+  const ratesOf = (v: Variant) => (v === "postgres-durable" && !o.set.rates ? [rate] : rates);
+  const durationS = num(o, "duration", o.quick ? 3 : 4);
+  const tailS = num(o, "tail", 2);
+  const warmupS = num(o, "warmup", o.quick ? 1 : 2);
   const conns = num(o, "senders", 10);
   const variants = (o.set.variants?.split(",") ?? ["postgres", "postgres-durable", "pglite"]) as Variant[];
+  const drv = (v: Variant) => ({ rates: ratesOf(v), durationS, warmupS, tailS });
   const out: Record<string, unknown> = {};
   const rows: Row[] = [];
 
   for (const v of variants) {
-    let pg: BenchPostgres | undefined;
-    if (v !== "pglite") pg = await benchPostgres({ durable: v === "postgres-durable" });
-    const startServer = async (users: number) => {
-      const { child, ready } = await startChild("servers/dialtone.ts", {
-        label: `dialtone-server-${v}`,
-        opts: { db: v === "pglite" ? "pglite" : "postgres", dbUrl: pg?.url, users },
-      });
-      return { server: child, r: ready as unknown as DialtoneReady };
-    };
+    // ours
+    let t = await target(v);
+    let ours: Awaited<ReturnType<typeof drive>>;
     try {
-      // 1. the API, open loop
-      const { server, r } = await startServer(conns + 1);
+      await migrate(t.db);
+      const fx = await seed(t.db, { accounts: conns });
+      const server = await startDialtone(t.db, { label: `dialtone-server-${v}`, inspect: o.profile && v === variants[0] });
       const { child: sender } = await startChild("clients/sender.ts", {
         label: `sender-${v}`,
-        opts: { kind: "dialtone", port: r.port, tokens: r.tokens.slice(1), channelId: r.channelId, connections: conns },
+        opts: { kind: "dialtone", port: server.port, tokens: fx.tokens, channelId: fx.channelId, connections: conns, http: o.set.http === "2" ? "2" : "1.1" },
       });
-      type RunRes = { sent: number; sentS: number; answered: number; unanswered: number; rtt: HistogramData; rttSched: HistogramData; lag: HistogramData; errors: Record<string, number> };
-      const api: Array<{ rate: number; res: RunRes; cpu: number; dbCpu?: number; wall: number }> = [];
       try {
-        await sender.call("run", { rate: Math.min(rate, 100), durationS: warmupS, phase: 100, tailS });
-        for (const [k, rt] of rates.entries()) {
-          await waitIdle(server.pid, 10);
-          const prof = o.profile && v === variants[0] && rt === rate;
-          if (prof) await server.call("profile-start");
-          const c0 = cpuSeconds(server.pid);
-          const d0 = pg?.cpu();
-          const t0 = performance.now();
-          const res = await sender.call<RunRes>("run", { rate: rt, durationS, phase: k + 1, tailS });
-          const wall = (performance.now() - t0) / 1000;
-          api.push({ rate: rt, res, cpu: cpuSeconds(server.pid) - c0, wall, ...(pg ? { dbCpu: pg.cpu() - d0! } : {}) });
-          if (prof) await server.call("profile-stop", { file: path.join(BENCH_DIR, "results", "send-server.cpuprofile") });
-        }
+        if (o.profile && v === variants[0]) await server.profileStart();
+        ours = await drive(sender, server.pid, t, drv(v));
+        if (o.profile && v === variants[0]) await server.profileStop(path.join(BENCH_DIR, "results", "send-server.cpuprofile"));
       } finally {
-        // Killing the server drops its backlog (at most a pool's worth of transactions lingers in PostgreSQL).
         await sender.stop();
         await server.stop();
       }
-      // 2. the same transaction as bare SQL, in a fresh server process on the same database
-      const probe = await startServer(1);
-      type Probe = { hist: HistogramData; elapsedS: number; sent: number; unanswered: number };
-      let one: Probe, floor: Probe;
-      try {
-        await sleep(500);
-        one = await probe.server.call<Probe>("probe-send", { rate, durationS: probeS, shape: "one-statement", tailS });
-        await waitIdle(probe.server.pid, 10);
-        floor = await probe.server.call<Probe>("probe-send", { rate, durationS: probeS, shape: "server", tailS });
-      } finally {
-        await probe.server.stop();
-      }
-      const sum = (h: HistogramData) => msSummary(Histogram.from([h]).summary());
-      const sql = sum(floor.hist);
-      const sql1 = sum(one.hist);
-      const perRate = api.map(({ rate: rt, res, cpu, dbCpu, wall }) => {
-        const rtt = sum(res.rtt);
-        return {
-          rate: rt,
-          sent: res.sent,
-          answered: rtt.count,
-          unansweredAfterTail: res.unanswered,
-          errors: res.errors,
-          answeredPerS: rtt.count / (res.sentS + tailS),
-          rttMs: rtt,
-          rttFromScheduleMs: sum(res.rttSched),
-          senderLagMs: sum(res.lag),
-          serverCpuPct: (100 * cpu) / wall,
-          serverCpuMsPerSend: (1000 * cpu) / Math.max(1, rtt.count),
-          ...(dbCpu !== undefined ? { dbCpuPct: (100 * dbCpu) / wall } : {}),
-        };
-      });
-      out[v] = { rates: perRate, bareSql: { rate, ms: sql, unanswered: floor.unanswered, sent: floor.sent }, bareSqlOneStatement: { rate, ms: sql1, unanswered: one.unanswered, sent: one.sent } };
-      for (const r of perRate) {
-        const at = `${v} @${r.rate}/s`;
-        const base = r.rate === rate ? sql : undefined;
-        const errs = Object.values(r.errors).reduce((a, b) => a + b, 0);
-        log(`send: ${at}: p50 ${r.rttMs.p50} ms, p99 ${r.rttMs.p99} ms, ${r.unansweredAfterTail} unanswered, server CPU ${r.serverCpuPct.toFixed(0)} %`);
-        rows.push(
-          { metric: `${at}: Send p50`, ours: r.rttMs.p50, ...(base ? { baseline: base.p50 } : {}), unit: "ms" },
-          { metric: `${at}: Send p99`, ours: r.rttMs.p99, ...(base ? { baseline: base.p99 } : {}), unit: "ms" },
-          { metric: `${at}: Send max`, ours: r.rttMs.max, ...(base ? { baseline: base.max } : {}), unit: "ms" },
-          { metric: `${at}: answered within run + ${tailS} s`, ours: r.answered, ...(base ? { baseline: floor.sent - floor.unanswered } : {}), unit: "", note: `of ${r.sent}${base ? ` / ${floor.sent}` : ""} sent; ${errs} errors` },
-          { metric: `${at}: server CPU`, ours: r.serverCpuPct, unit: "% of a core", note: `${r.serverCpuMsPerSend.toFixed(2)} ms per answered Send` },
-        );
-        if (r.dbCpuPct !== undefined) rows.push({ metric: `${at}: PostgreSQL CPU`, ours: r.dbCpuPct, unit: "% of a core" });
-      }
-      rows.push({
-        metric: `${v} @${rate}/s: bare SQL as one statement p50 / p99`,
-        ours: `${sql1.p50} / ${sql1.p99}`,
-        unit: "ms",
-        note: `the fix: event_head locked for one statement; ${one.sent - one.unanswered} of ${one.sent} answered`,
-      });
-      log(`send: ${v}: bare SQL @${rate}/s p99 ${sql.p99} ms; as one statement p99 ${sql1.p99} ms`);
     } finally {
-      await pg?.stop();
+      await t.stop();
+    }
+    // the baseline, on a fresh database of the same kind
+    t = await target(v);
+    let base: Awaited<ReturnType<typeof drive>>;
+    try {
+      await migrate(t.db);
+      const fx = await seed(t.db, { accounts: 1 });
+      const { child: ws, ready } = await startChild("servers/ws.ts", { label: `ws-store-${v}`, opts: { db: t.db, userId: fx.userIds[0], deviceId: fx.deviceIds[0] } });
+      const { child: sender } = await startChild("clients/sender.ts", {
+        label: `ws-sender-${v}`,
+        opts: { kind: "ws-store", port: (ready as unknown as { port: number }).port, channelId: fx.channelId, connections: conns },
+      });
+      try {
+        base = await drive(sender, ws.pid, t, drv(v));
+      } finally {
+        await sender.stop();
+        await ws.stop();
+      }
+    } finally {
+      await t.stop();
+    }
+
+    const summarize = (r: (typeof ours)[number]) => {
+      const rtt = sum(r.res.rtt);
+      return {
+        rate: r.rate,
+        sent: r.res.sent,
+        answered: rtt.count,
+        unansweredAfterTail: r.res.unanswered,
+        errors: r.res.errors,
+        rttMs: rtt,
+        rttFromScheduleMs: sum(r.res.rttSched),
+        senderLagMs: sum(r.res.lag),
+        serverCpuPct: (100 * r.cpu) / r.wall,
+        serverCpuMsPerSend: (1000 * r.cpu) / Math.max(1, rtt.count),
+        dbCpuPct: (100 * r.dbCpu) / r.wall,
+      };
+    };
+    const a = ours.map(summarize);
+    const b = base.map(summarize);
+    out[v] = { ours: a, baseline: b };
+    for (const [i, x] of a.entries()) {
+      const y = b[i]!;
+      const at = `${v} @${x.rate}/s`;
+      const errs = Object.values(x.errors).reduce((p, q) => p + q, 0);
+      log(`send: ${at}: p50 ${x.rttMs.p50} ms, p99 ${x.rttMs.p99} ms (baseline ${y.rttMs.p50} / ${y.rttMs.p99} ms), ${x.unansweredAfterTail} unanswered, server CPU ${x.serverCpuPct.toFixed(0)} %`);
+      rows.push(
+        { metric: `${at}: Send p50`, ours: x.rttMs.p50, baseline: y.rttMs.p50, unit: "ms" },
+        { metric: `${at}: Send p99`, ours: x.rttMs.p99, baseline: y.rttMs.p99, unit: "ms" },
+        { metric: `${at}: Send max`, ours: x.rttMs.max, baseline: y.rttMs.max, unit: "ms" },
+        { metric: `${at}: answered in time`, ours: x.answered, baseline: y.answered, unit: "", note: `of ${x.sent} sent, within the run + ${tailS} s; ${errs} errors` },
+        { metric: `${at}: server CPU per Send`, ours: x.serverCpuMsPerSend, baseline: y.serverCpuMsPerSend, unit: "ms", note: `${x.serverCpuPct.toFixed(0)} % vs ${y.serverCpuPct.toFixed(0)} % of a core` },
+      );
+      if (v !== "pglite") rows.push({ metric: `${at}: PostgreSQL CPU`, ours: x.dbCpuPct, baseline: y.dbCpuPct, unit: "% of a core" });
     }
   }
-  printTable(`Send round trip, open loop at ${rates.join(" and ")} msg/s from ${conns} h2c connections (300-byte body)`, rows, "bare SQL");
-  const file = await writeResult("send", { config: { rate, rates, durationS, warmupS, tailS, probeS, senderConnections: conns, variants, bodyBytes: 300 }, results: out, table: rows });
+  printTable(`Send round trip, open loop at ${rates.join(" and ")} msg/s from ${conns} clients (Connect, ${o.set.http === "2" ? "h2c" : "HTTP/1.1"}; 300-byte body)`, rows, "ws + 1 SQL stmt");
+  const file = await writeResult("send", {
+    config: { rate, rates, durationS, warmupS, tailS, senderConnections: conns, variants, bodyBytes: 300, baseline: "raw ws server, one INSERT … WITH statement per message (seq + message row + event row), same database kind" },
+    results: out,
+    table: rows,
+  });
   log(`send: wrote ${file}`);
 }

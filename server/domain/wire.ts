@@ -7,6 +7,7 @@ import { ChannelSchema } from "../../gen/dialtone/v1/channel_pb.js";
 import type { Device } from "../../gen/dialtone/v1/device_pb.js";
 import { DeviceSchema } from "../../gen/dialtone/v1/device_pb.js";
 import { EventSchema, type Event } from "../../gen/dialtone/v1/event_pb.js";
+import { MessageCreatedSchema } from "../../gen/dialtone/v1/event_pb.js";
 import { MessageSchema, type Message } from "../../gen/dialtone/v1/message_pb.js";
 import { ProfileSchema, type Profile } from "../../gen/dialtone/v1/profile_pb.js";
 import type { ChannelRow } from "../db/repos/channels.js";
@@ -82,3 +83,24 @@ export function durable(payload: NonNullable<EventPayload>, at: Date): EventBuil
 export function ephemeral(payload: NonNullable<EventPayload>, at: Date = new Date()): Event {
   return create(EventSchema, { seq: 0n, createdAt: ts(at), payload });
 }
+
+/** A one-byte protobuf tag (field numbers below 16), for the SQL below to concatenate. */
+function tag(field: { number: number }, wireType: 0 | 2): number {
+  const t = (field.number << 3) | wireType;
+  if (t > 0x7f) throw new Error(`field ${field.number}: tag does not fit one byte`);
+  return t;
+}
+
+/**
+ * The tags that carry a seq in an encoded MessageCreated event: Event.seq, then
+ * Event.message_created.message.seq. Encoded protobuf messages merge when concatenated, so
+ * `payload built with seq 0 || [Event.seq][message_created{message{seq}}]` decodes as the
+ * event with its seq. The messages repository builds that suffix in the statement that takes
+ * the seq, so a Send is one statement (see insertMessage).
+ */
+export const MESSAGE_SEQ_TAGS = {
+  eventSeq: tag(EventSchema.field.seq!, 0),
+  messageCreated: tag(EventSchema.field.messageCreated!, 2),
+  message: tag(MessageCreatedSchema.field.message!, 2),
+  messageSeq: tag(MessageSchema.field.seq!, 0),
+} as const;

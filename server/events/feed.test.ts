@@ -7,7 +7,7 @@ import { InProcessBus } from "./bus.js";
 import { VoiceRooms } from "../domain/voice-rooms.js";
 import { Feed } from "./feed.js";
 import { Presence } from "./presence.js";
-import { SlowSubscriberError } from "./subscriber.js";
+import { SlowSubscriberError, Subscriber } from "./subscriber.js";
 
 const row = (seq: bigint): EventRow => ({
   seq,
@@ -110,6 +110,53 @@ describe("Feed", () => {
     bus.publishDurable([{ seq: 1n, payload: toBinary(EventSchema, revoked) }]);
     await expect(a.next(50)).rejects.toThrow("device revoked");
     expect((await b.next(50)) as Event).toMatchObject({ seq: 1n });
+  });
+});
+
+describe("Subscriber with a sink (the event stream's live path)", () => {
+  const ev = (seq: bigint) => create(EventSchema, { seq, payload: { case: "channelDeleted", value: { channelId: `c${seq}` } } });
+  function sink(accept: () => boolean = () => true) {
+    const got: bigint[] = [];
+    const ends: Array<Error | undefined> = [];
+    return { got, ends, sink: { write: (e: Event) => (got.push(e.seq), accept()), end: (err?: Error) => void ends.push(err) } };
+  }
+
+  test("queued events go first, then live ones straight through; durable ones already covered are dropped", () => {
+    const sub = new Subscriber("s", "u", "d", 2n, 100);
+    sub.push(ev(1n)); // covered by the replay (lastSeq 2)
+    sub.push(ev(3n));
+    const s = sink();
+    sub.attach(s.sink);
+    sub.push(ev(4n));
+    sub.push(ev(0n)); // ephemeral: never deduplicated
+    sub.push(ev(4n));
+    expect(s.got).toEqual([3n, 4n, 0n]);
+    sub.close();
+    sub.close();
+    expect(s.ends).toEqual([undefined]);
+  });
+
+  test("a full stream pauses writes; resume() sends the queue in order; too far behind fails once", () => {
+    let room = true;
+    const sub = new Subscriber("s", "u", "d", 0n, 3);
+    const s = sink(() => room);
+    sub.attach(s.sink);
+    room = false;
+    sub.push(ev(1n)); // written, fills the stream
+    sub.push(ev(2n));
+    sub.push(ev(3n));
+    expect(s.got).toEqual([1n]);
+    room = true;
+    sub.resume();
+    expect(s.got).toEqual([1n, 2n, 3n]);
+    room = false;
+    for (let i = 4n; i <= 8n; i++) sub.push(ev(i));
+    expect(s.got).toEqual([1n, 2n, 3n, 4n]);
+    expect(s.ends).toHaveLength(1);
+    expect(s.ends[0]).toBeInstanceOf(SlowSubscriberError);
+    expect(s.ends[0]!.message).toBe("subscriber too slow: resume with after_seq=4");
+    sub.close();
+    expect(s.ends).toHaveLength(1);
   });
 });
 

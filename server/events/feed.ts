@@ -40,6 +40,7 @@ export class Feed {
   private announced = 0n;
   private readonly closeHandlers: Array<(s: StreamInfo) => void> = [];
   private readonly openHandlers: Array<(s: StreamInfo) => void> = [];
+  private readonly eventHandlers: Array<(ev: Event) => void> = [];
 
   constructor(private readonly opts: FeedOptions) {
     this.head = opts.headSeq;
@@ -53,6 +54,10 @@ export class Feed {
   }
   onStreamClose(h: (s: StreamInfo) => void) {
     this.closeHandlers.push(h);
+  }
+  /** Every durable event, in seq order, as it is handed to the streams. */
+  onEvent(h: (ev: Event) => void) {
+    this.eventHandlers.push(h);
   }
 
   /** Opens a stream. Live events are queued from now on; events up to `head` are not. */
@@ -132,6 +137,7 @@ export class Feed {
   }
 
   private dispatch(ev: Event) {
+    for (const h of this.eventHandlers) h(ev);
     for (const s of this.subs.values()) s.push(ev);
     // Every process sees this durable event, so each ends its own streams of the device.
     if (ev.payload.case === "deviceRevoked") {

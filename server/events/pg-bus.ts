@@ -3,6 +3,12 @@
 // events and cluster state travel in the payload, split into chunks under NOTIFY's
 // 8000-byte limit. Lost notifications (a listener reconnecting) are harmless for
 // durable events: the feed polls the head seq and reads any gap.
+//
+// A process that has heard no other process for PEER_SILENCE_MS (the single-process
+// deployment, the common one) sends only its own hello, heartbeats and bye: nobody would read
+// the rest, and a NOTIFY per Send was a database round trip on the hot path. The first message
+// from a process it did not know counts as that process's hello (state is announced to it
+// then), and durable events committed meanwhile reach it through its head poll.
 import { randomUUID } from "node:crypto";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import postgres from "postgres";
@@ -13,6 +19,8 @@ import { BusBase, type EphemeralMessage, type EventBus, type StateMessage } from
 
 const CHANNEL = "dialtone_bus";
 const CHUNK = 7000;
+/** A peer silent this long is gone (the cluster heartbeat is 2 s). */
+const PEER_SILENCE_MS = 10_000;
 
 type Wire =
   | { t: "d"; p: string; s: string } // durable up to seq s
@@ -24,6 +32,10 @@ export class PgBus extends BusBase implements EventBus {
   private readonly sql: postgres.Sql;
   private readonly partial = new Map<string, { parts: string[]; got: number; at: number }>();
   private unlisten: (() => Promise<void>) | undefined;
+  private announcing = false;
+  private nextAnnounce: bigint | undefined;
+  /** Other processes heard from, and when. */
+  private readonly peers = new Map<string, number>();
 
   private constructor(
     url: string,
@@ -43,16 +55,52 @@ export class PgBus extends BusBase implements EventBus {
   publishDurable(rows: readonly EventRow[]) {
     if (!rows.length) return;
     for (const f of this.h.durable) f(rows);
-    this.send({ t: "d", p: this.processId, s: rows[rows.length - 1]!.seq.toString() });
+    if (!this.hasPeers()) return;
+    let seq = rows[0]!.seq;
+    for (const r of rows) if (r.seq > seq) seq = r.seq;
+    this.announce(seq);
+  }
+
+  private hasPeers(): boolean {
+    const cutoff = Date.now() - PEER_SILENCE_MS;
+    for (const [p, at] of this.peers) {
+      if (at >= cutoff) return true;
+      this.peers.delete(p);
+    }
+    return false;
+  }
+
+  /**
+   * One NOTIFY in flight at a time; seqs committed meanwhile are announced together by the
+   * next one (seqs become visible in commit order, so the highest covers the rest). Under a
+   * burst of sends this is a round trip per batch instead of per event.
+   */
+  private announce(seq: bigint) {
+    if (this.announcing) {
+      if (this.nextAnnounce === undefined || seq > this.nextAnnounce) this.nextAnnounce = seq;
+      return;
+    }
+    this.announcing = true;
+    const text = JSON.stringify({ t: "d", p: this.processId, s: seq.toString() } satisfies Wire);
+    this.sql
+      .notify(CHANNEL, `-:${text}`)
+      .catch((err: Error) => this.log.error("bus notify failed", { name: err.name }))
+      .finally(() => {
+        this.announcing = false;
+        const next = this.nextAnnounce;
+        this.nextAnnounce = undefined;
+        if (next !== undefined) this.announce(next);
+      });
   }
 
   publishEphemeral(msg: EphemeralMessage) {
     for (const f of this.h.ephemeral) f(msg);
-    this.send({ t: "e", p: this.processId, a: msg.audience, e: Buffer.from(toBinary(EventSchema, msg.event)).toString("base64") });
+    if (this.hasPeers()) this.send({ t: "e", p: this.processId, a: msg.audience, e: Buffer.from(toBinary(EventSchema, msg.event)).toString("base64") });
   }
 
   publishState(m: StateMessage) {
-    this.send({ t: "s", p: this.processId, m });
+    const always = m.kind === "hello" || m.kind === "heartbeat" || m.kind === "bye";
+    if (always || this.hasPeers()) this.send({ t: "s", p: this.processId, m });
   }
 
   async close() {
@@ -93,6 +141,12 @@ export class PgBus extends BusBase implements EventBus {
       return;
     }
     if (w.p === this.processId) return;
+    const known = this.peers.has(w.p);
+    if (w.t === "s" && w.m.kind === "bye") this.peers.delete(w.p);
+    else this.peers.set(w.p, Date.now());
+    if (!known && !(w.t === "s" && (w.m.kind === "hello" || w.m.kind === "bye"))) {
+      for (const f of this.h.state) f({ kind: "hello" }, w.p);
+    }
     if (w.t === "d") for (const f of this.h.announce) f(BigInt(w.s));
     else if (w.t === "e") {
       const msg = { audience: w.a, event: fromBinary(EventSchema, Buffer.from(w.e, "base64")) };

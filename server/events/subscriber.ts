@@ -1,14 +1,26 @@
-// One open Subscribe stream: a bounded queue of events waiting to be sent.
+// One open Subscribe stream: a bounded queue of events waiting to be sent, read with
+// next() (connect-node's path), or handed straight to a sink (the event stream's path, see
+// server/http/event-stream.ts), which saves a promise and a timer per event per stream.
 import type { Event } from "../../gen/dialtone/v1/event_pb.js";
 
 export class SlowSubscriberError extends Error {
   override readonly name = "SlowSubscriberError";
 }
 
+/** Takes live events as they come. */
+export interface Sink {
+  /** Sends one event; false when the stream cannot take more for now (call resume() later). */
+  write(event: Event): boolean;
+  /** The subscription ended: closed, or failed with `err`. */
+  end(err?: Error): void;
+}
+
 export class Subscriber {
   private queue: Event[] = [];
   private wake: (() => void) | undefined;
   private failure: Error | undefined;
+  private sink: Sink | undefined;
+  private paused = false;
   /** Highest durable seq sent or skipped; live events at or below it are dropped. */
   lastSeq: bigint;
   closed = false;
@@ -26,6 +38,7 @@ export class Subscriber {
   /** Queues an event; a subscriber that falls maxQueue events behind is failed, never skipped. */
   push(event: Event) {
     if (this.closed || this.failure) return;
+    if (this.sink && !this.paused && !this.queue.length) return this.deliver(event);
     if (this.queue.length >= this.maxQueue) {
       this.fail(new SlowSubscriberError(`subscriber too slow: resume with after_seq=${this.lastSeq}`));
       return;
@@ -35,13 +48,42 @@ export class Subscriber {
   }
 
   fail(err: Error) {
-    this.failure ??= err;
+    if (this.failure) return;
+    this.failure = err;
     this.wake?.();
+    if (!this.closed) this.sink?.end(err);
   }
 
   close() {
+    if (this.closed) return;
     this.closed = true;
     this.wake?.();
+    if (!this.failure) this.sink?.end();
+  }
+
+  /** From now on, events go to `sink` as they come, the queued ones first. */
+  attach(sink: Sink) {
+    this.sink = sink;
+    if (this.failure) return sink.end(this.failure);
+    if (this.closed) return sink.end();
+    this.resume();
+  }
+
+  /** The sink can take events again: the queue first, then live ones. */
+  resume() {
+    this.paused = false;
+    let i = 0;
+    while (!this.paused && i < this.queue.length && !this.closed && !this.failure) this.deliver(this.queue[i++]!);
+    this.queue.splice(0, i);
+  }
+
+  /** Durable events already covered by lastSeq are dropped here. */
+  private deliver(ev: Event) {
+    if (ev.seq !== 0n) {
+      if (ev.seq <= this.lastSeq) return;
+      this.lastSeq = ev.seq;
+    }
+    if (!this.sink!.write(ev)) this.paused = true;
   }
 
   /**

@@ -13,11 +13,13 @@ export const PEER_HEADER = "x-dialtone-peer";
 
 export function requireCaller(ctx: HandlerContext): Caller {
   const caller = ctx.values.get(kCaller);
-  if (!caller) {
-    const sent = ctx.requestHeader.get("authorization");
-    throw new ConnectError(sent ? "invalid or expired session" : "missing session: send Authorization: Bearer <token>", Code.Unauthenticated);
-  }
+  if (!caller) throw unauthenticatedError(!!ctx.requestHeader.get("authorization"));
   return caller;
+}
+
+/** The error for a call without a valid session (`sent`: an Authorization header came). */
+export function unauthenticatedError(sent: boolean): ConnectError {
+  return new ConnectError(sent ? "invalid or expired session" : "missing session: send Authorization: Bearer <token>", Code.Unauthenticated);
 }
 
 /** An admin: a valid X-Admin-Token, or an admin account's session. */

@@ -1,10 +1,10 @@
 // Cross-cutting RPC concerns: error mapping with request logging, and auth.
 import type { Interceptor } from "@connectrpc/connect";
-import { resolveSession } from "../domain/accounts.js";
-import type { Deps } from "../domain/deps.js";
+import type { Caller, Deps } from "../domain/deps.js";
 import { secretEquals } from "../domain/tokens.js";
 import { kAdminToken, kCaller, kPeer, PEER_HEADER } from "./context.js";
 import { toConnectError } from "./errors.js";
+import { sessionCache } from "./sessions.js";
 
 const NO_SESSION = new Set(["Register", "Login"]);
 
@@ -45,14 +45,21 @@ export function errorsAndLogging(deps: Deps): Interceptor {
 
 /** Resolves `Authorization: Bearer` and `X-Admin-Token` once per call into context values. */
 export function auth(deps: Deps): Interceptor {
+  const sessions = sessionCache(deps);
   return (next) => async (req) => {
     req.contextValues.set(kPeer, req.header.get(PEER_HEADER) ?? "unknown");
     const admin = req.header.get("x-admin-token");
     if (admin !== null) req.contextValues.set(kAdminToken, secretEquals(admin.trim(), deps.secrets.adminToken) ? "valid" : "invalid");
+    let caller: Caller | undefined;
     if (!NO_SESSION.has(req.method.name)) {
       const m = /^bearer\s+(\S+)$/i.exec(req.header.get("authorization")?.trim() ?? "");
-      if (m) req.contextValues.set(kCaller, await resolveSession(deps, m[1]!));
+      if (m) req.contextValues.set(kCaller, (caller = await sessions.resolve(m[1]!)));
     }
-    return next(req);
+    if (!caller || req.method.name !== "Logout") return next(req);
+    try {
+      return await next(req);
+    } finally {
+      sessions.forget(caller.tokenHash);
+    }
   };
 }

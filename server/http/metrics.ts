@@ -24,6 +24,10 @@ export interface Metrics {
   readonly registry: Registry;
   /** Counts calls and times them by method and code; counts events sent on streams. */
   readonly interceptor: Interceptor;
+  /** For calls served outside connect-node (event-stream.ts): one finished call. */
+  recordCall(method: string, code: string, seconds: number): void;
+  /** One event sent on a stream (durable: seq > 0). A plain counter: this runs per delivery. */
+  delivered(durable: boolean): void;
 }
 
 export function createMetrics(src: MetricsSources, o: MetricsOptions = {}): Metrics {
@@ -45,12 +49,22 @@ export function createMetrics(src: MetricsSources, o: MetricsOptions = {}): Metr
       this.set(Number(src.headSeq()));
     },
   });
-  const delivered = new Counter({
+  // Deliveries are tallied in plain numbers and handed to prom-client when scraped.
+  const tally = { durable: 0, ephemeral: 0 };
+  const reported = { durable: 0, ephemeral: 0 };
+  new Counter({
     name: "dialtone_events_delivered_total",
     help: "Events sent on Subscribe streams (replayed and live), by kind: durable (seq > 0) or ephemeral.",
     labelNames: ["kind"] as const,
     registers,
+    collect() {
+      for (const kind of ["durable", "ephemeral"] as const) {
+        this.inc({ kind }, tally[kind] - reported[kind]);
+        reported[kind] = tally[kind];
+      }
+    },
   });
+  const delivered = (durable: boolean) => void (durable ? tally.durable++ : tally.ephemeral++);
   const pool = new Gauge({
     name: "dialtone_db_pool_max_connections",
     help: "Configured database connection pool size (embedded PGlite: 1).",
@@ -71,18 +85,18 @@ export function createMetrics(src: MetricsSources, o: MetricsOptions = {}): Metr
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 600, 3600],
     registers,
   });
-  delivered.inc({ kind: "durable" }, 0);
-  delivered.inc({ kind: "ephemeral" }, 0);
   if (o.processMetrics) collectDefaultMetrics({ register: registry });
+
+  const recordCall = (method: string, code: string, seconds: number) => {
+    calls.inc({ method, code });
+    duration.observe({ method, code }, seconds);
+  };
 
   const interceptor: Interceptor = (next) => async (req) => {
     const method = `${req.service.typeName}/${req.method.name}`;
     const start = performance.now();
-    const done = (err: unknown) => {
-      const code = err === undefined ? "ok" : codeToString(ConnectError.from(err).code);
-      calls.inc({ method, code });
-      duration.observe({ method, code }, (performance.now() - start) / 1000);
-    };
+    const done = (err: unknown) =>
+      recordCall(method, err === undefined ? "ok" : codeToString(ConnectError.from(err).code), (performance.now() - start) / 1000);
     let res;
     try {
       res = await next(req);
@@ -102,7 +116,7 @@ export function createMetrics(src: MetricsSources, o: MetricsOptions = {}): Metr
         try {
           for await (const m of inner) {
             const item = (m as { item?: { case?: string; value?: { seq?: bigint } } }).item;
-            if (item?.case === "event") delivered.inc({ kind: item.value?.seq ? "durable" : "ephemeral" });
+            if (item?.case === "event") delivered(!!item.value?.seq);
             yield m;
           }
         } catch (err) {
@@ -114,7 +128,7 @@ export function createMetrics(src: MetricsSources, o: MetricsOptions = {}): Metr
       })(),
     };
   };
-  return { registry, interceptor };
+  return { registry, interceptor, recordCall, delivered };
 }
 
 /**

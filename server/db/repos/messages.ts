@@ -1,8 +1,9 @@
 // Messages: idempotent insert with its event, and backwards paging by seq.
-import { and, desc, eq, lt } from "drizzle-orm";
-import type { Db, Executor } from "../client.js";
+import { eq, sql } from "drizzle-orm";
+import { MESSAGE_SEQ_TAGS } from "../../domain/wire.js";
+import { isUniqueViolation, type Db, type Executor } from "../client.js";
 import { messages } from "../schema.js";
-import { insertEvents, reserveSeqs, type EventBuilder } from "./events.js";
+import type { EventBuilder } from "./events.js";
 
 export type MessageRow = typeof messages.$inferSelect;
 
@@ -12,41 +13,91 @@ export async function findMessage(db: Executor, id: string): Promise<MessageRow 
 }
 
 /**
- * Stores a message and its MessageCreated event in one transaction. When the id
- * exists already, nothing is written and the stored row is returned.
+ * Stores a message and its MessageCreated event in one statement: it takes the next seq
+ * (row-locking event_head until commit, so seqs become visible in commit order), inserts the
+ * message, and inserts the event, whose payload is the event encoded with seq 0 followed by
+ * the seq fields (MESSAGE_SEQ_TAGS) built in SQL. One round trip, so the lock is held for the
+ * statement alone. When the id exists already, the statement fails as a whole (no seq is
+ * used) and the stored row is returned.
  */
-export async function insertMessage(
-  db: Db,
-  row: Omit<MessageRow, "seq">,
-  event: (message: MessageRow) => EventBuilder,
-) {
-  const fast = await findMessage(db, row.id);
-  if (fast) return { message: fast, created: false, events: [] };
+export async function insertMessage(db: Db, row: Omit<MessageRow, "seq">, event: (message: MessageRow) => EventBuilder) {
+  const { type, payload } = event({ ...row, seq: 0n })(0n);
+  const t = MESSAGE_SEQ_TAGS;
+  const b = (byte: number) => Buffer.from([byte]);
+  const at = row.createdAt.toISOString(); // raw parameters: postgres.js takes no Date here
+  const statement = sql`
+    WITH h AS (UPDATE event_head SET seq = seq + 1 WHERE id = 1 RETURNING seq),
+    v AS (
+      SELECT h.seq, (
+        SELECT string_agg(set_byte('\\x00'::bytea, 0, (((h.seq >> (7 * i)) & 127) | (CASE WHEN h.seq >> (7 * (i + 1)) > 0 THEN 128 ELSE 0 END))::int), ''::bytea ORDER BY i)
+        FROM generate_series(0, 9) AS i WHERE i = 0 OR h.seq >> (7 * i) > 0
+      ) AS varint FROM h),
+    m AS (
+      INSERT INTO messages (id, channel_id, sender_user_id, sender_device_id, encrypted_body, encrypted_sender_name, key_epoch, seq, created_at)
+      SELECT ${row.id}, ${row.channelId}, ${row.senderUserId}, ${row.senderDeviceId}, ${row.encryptedBody}, ${row.encryptedSenderName}, ${row.keyEpoch}, v.seq, ${at}::timestamptz
+      FROM v RETURNING seq),
+    e AS (
+      INSERT INTO events (seq, type, payload, created_at)
+      SELECT m.seq, ${type},
+        ${payload}::bytea || ${b(t.eventSeq)}::bytea || v.varint
+          || ${b(t.messageCreated)}::bytea || set_byte('\\x00'::bytea, 0, 3 + length(v.varint))
+          || ${b(t.message)}::bytea || set_byte('\\x00'::bytea, 0, 1 + length(v.varint))
+          || ${b(t.messageSeq)}::bytea || v.varint,
+        ${at}::timestamptz
+      FROM m, v RETURNING seq)
+    SELECT seq FROM e`;
+  let seq: bigint;
   try {
-    return await db.transaction(async (tx) => {
-      // Taking the seq first serialises senders, so the check below sees any
-      // concurrent send of the same id that committed before us.
-      const seq = await reserveSeqs(tx, 1);
-      if (await findMessage(tx, row.id)) throw new DuplicateId();
-      const [inserted] = await tx.insert(messages).values({ ...row, seq }).returning();
-      const events = await insertEvents(tx, seq, [event(inserted!)], row.createdAt);
-      return { message: inserted!, created: true, events };
-    });
+    const res = await db.execute(statement);
+    const rows = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as Array<{ seq: bigint | number | string }>;
+    seq = BigInt(rows[0]!.seq);
   } catch (err) {
-    if (!(err instanceof DuplicateId)) throw err;
-    return { message: (await findMessage(db, row.id))!, created: false, events: [] };
+    if (!isUniqueViolation(err)) throw err;
+    const stored = await findMessage(db, row.id);
+    if (!stored) throw err;
+    return { message: stored, created: false, events: [] };
   }
+  const message: MessageRow = { ...row, seq };
+  return { message, created: true, events: [{ seq, payload: event(message)(seq).payload }] };
 }
 
-class DuplicateId extends Error {}
-
-/** One page of a channel's history, newest first; fetches limit + 1 to tell if more remain. */
+/**
+ * One page of a channel's history, newest first; fetches limit + 1 to tell if more remain.
+ * Plain SQL with the rows mapped here: the hottest read of the API, and drizzle's query
+ * building and per-field mapping were most of its server CPU. The ORDER BY matches
+ * messages_channel_seq_idx scanned backwards (migration 0004).
+ */
 export async function listMessages(db: Executor, channelId: string, beforeSeq: bigint | undefined, limit: number) {
-  const rows = await db
-    .select()
-    .from(messages)
-    .where(beforeSeq ? and(eq(messages.channelId, channelId), lt(messages.seq, beforeSeq)) : eq(messages.channelId, channelId))
-    .orderBy(desc(messages.seq))
-    .limit(limit + 1);
-  return { messages: rows.slice(0, limit), hasMore: rows.length > limit };
+  const res = await db.execute(sql`
+    SELECT id, channel_id, sender_user_id, sender_device_id, encrypted_body, encrypted_sender_name, key_epoch, seq, created_at
+    FROM messages
+    WHERE channel_id = ${channelId} ${beforeSeq ? sql`AND seq < ${beforeSeq.toString()}::bigint` : sql``}
+    ORDER BY seq DESC
+    LIMIT ${limit + 1}`);
+  const raw = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as RawMessage[];
+  const rows: MessageRow[] = raw.slice(0, limit).map((r) => ({
+    id: r.id,
+    channelId: r.channel_id,
+    senderUserId: r.sender_user_id,
+    senderDeviceId: r.sender_device_id,
+    encryptedBody: r.encrypted_body,
+    encryptedSenderName: r.encrypted_sender_name,
+    keyEpoch: Number(r.key_epoch),
+    seq: BigInt(r.seq),
+    createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
+  }));
+  return { messages: rows, hasMore: raw.length > limit };
+}
+
+/** A messages row as the drivers return it (postgres.js: bigint; PGlite: number). */
+interface RawMessage {
+  id: string;
+  channel_id: string;
+  sender_user_id: string;
+  sender_device_id: string;
+  encrypted_body: string;
+  encrypted_sender_name: string;
+  key_epoch: number;
+  seq: bigint | number | string;
+  created_at: Date | string;
 }
