@@ -65,11 +65,22 @@ function toneAt(d: TestDaemon, freq: number): number {
   return p[Math.floor(p.length / 2)] ?? 0;
 }
 
+/** A wait at one daemon that, when it fails, also shows the other side's log (the cause is often there). */
+async function waitBoth(d: TestDaemon, other: TestDaemon, pred: Parameters<TestDaemon["waitFor"]>[0], ms: number, what: string): Promise<void> {
+  try {
+    await d.waitFor(pred, ms, what);
+  } catch (err) {
+    const tail = other.log().split("\n").filter((l) => !l.includes('"msg":"meter"')).slice(-30).join("\n");
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nlog tail of ${other.name}:\n${tail}`);
+  }
+}
+
 async function talking(): Promise<void> {
-  await a.waitFor(relayReady(bob.deviceId), 30_000, "a relay connection to bob");
-  await b.waitFor(relayReady(alice.deviceId), 30_000, "a relay connection to alice");
-  await a.waitFor(speaking(bob.deviceId), 5000, "bob heard");
-  await b.waitFor(speaking(alice.deviceId), 5000, "alice heard");
+  await waitBoth(a, b, relayReady(bob.deviceId), 30_000, "a relay connection to bob");
+  await waitBoth(b, a, relayReady(alice.deviceId), 30_000, "a relay connection to alice");
+  // Generous: on a loaded CI machine the first packets after "ready" can take a while.
+  await waitBoth(a, b, speaking(bob.deviceId), 15_000, "bob heard");
+  await waitBoth(b, a, speaking(alice.deviceId), 15_000, "alice heard");
   await new Promise((r) => setTimeout(r, 1500));
   expect(toneAt(b, 440)).toBeGreaterThan(5e-3);
   expect(toneAt(a, 880)).toBeGreaterThan(5e-3);
