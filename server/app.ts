@@ -11,6 +11,7 @@ import { InProcessBus, type EventBus } from "./events/bus.js";
 import { Cluster } from "./events/cluster.js";
 import { Feed } from "./events/feed.js";
 import { Presence } from "./events/presence.js";
+import { COMPRESSIONS } from "./http/compression.js";
 import { PEER_HEADER } from "./http/context.js";
 import { clientAddress, TrustedProxies } from "./http/peer.js";
 import { ShutdownError } from "./http/errors.js";
@@ -102,6 +103,7 @@ export async function createApp(o: AppOptions): Promise<App> {
       routes: routes(deps),
       interceptors: [metrics.interceptor, errorsAndLogging(deps), auth(deps)],
       readMaxBytes: MAX_REQUEST_BYTES,
+      acceptCompression: COMPRESSIONS,
     }),
   );
   const proxies = new TrustedProxies(o.trustedProxies ?? []);

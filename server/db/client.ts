@@ -66,10 +66,21 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   };
 }
 
+/** The PostgreSQL error with SQLSTATE `code` in `err` or its causes (drizzle wraps driver errors). */
+function pgError(err: unknown, code: string): { constraint?: string; constraint_name?: string } | undefined {
+  for (let e: unknown = err, i = 0; e && i < 4; e = (e as { cause?: unknown }).cause, i++) {
+    if ((e as { code?: unknown }).code === code) return e as { constraint?: string; constraint_name?: string };
+  }
+  return undefined;
+}
+
 /** True when `err` (or its cause) is a PostgreSQL unique violation. */
 export function isUniqueViolation(err: unknown): boolean {
-  for (let e: unknown = err, i = 0; e && i < 4; e = (e as { cause?: unknown }).cause, i++) {
-    if ((e as { code?: unknown }).code === "23505") return true;
-  }
-  return false;
+  return pgError(err, "23505") !== undefined;
+}
+
+/** True when `err` is a foreign key violation of `constraint` (PGlite and postgres.js name the field differently). */
+export function isForeignKeyViolation(err: unknown, constraint: string): boolean {
+  const e = pgError(err, "23503");
+  return !!e && (e.constraint ?? e.constraint_name) === constraint;
 }

@@ -16,8 +16,6 @@ export async function sendMessage(
   const body = sealed("encrypted_body", req.encryptedBody, LIMITS.bodyBytes);
   const senderName = sealed("encrypted_sender_name", req.encryptedSenderName, LIMITS.nameBytes);
   const keyEpoch = epoch("key_epoch", req.keyEpoch);
-  const channel = await channels.findChannel(deps.database.db, channelId);
-  if (!channel) throw notFound("channel", "channel_id");
   const now = deps.now();
   const res = await repo.insertMessage(
     deps.database.db,
@@ -33,6 +31,7 @@ export async function sendMessage(
     },
     (m) => durable({ case: "messageCreated", value: { message: toMessage(m) } }, now),
   );
+  if (!res.message) throw notFound("channel", "channel_id");
   if (!res.created && (res.message.senderUserId !== caller.userId || res.message.channelId !== channelId)) {
     throw new DomainError("already_exists", "message_id: used by another message");
   }
@@ -44,6 +43,8 @@ export async function listMessages(deps: Deps, req: { channelId: string; beforeS
   const channelId = uuid("channel_id", req.channelId);
   const limit = req.limit === 0 ? LIMITS.historyDefault : req.limit;
   if (limit < 1 || limit > LIMITS.historyPage) throw invalid("limit", `must be 1 to ${LIMITS.historyPage}`);
-  if (!(await channels.findChannel(deps.database.db, channelId))) throw notFound("channel", "channel_id");
-  return repo.listMessages(deps.database.db, channelId, req.beforeSeq > 0n ? req.beforeSeq : undefined, limit);
+  const page = await repo.listMessages(deps.database.db, channelId, req.beforeSeq > 0n ? req.beforeSeq : undefined, limit);
+  // Only an empty page may be an unknown channel: the common case costs one query.
+  if (!page.messages.length && !(await channels.findChannel(deps.database.db, channelId))) throw notFound("channel", "channel_id");
+  return page;
 }

@@ -1,7 +1,7 @@
 // Messages: idempotent insert with its event, and backwards paging by seq.
 import { eq, sql } from "drizzle-orm";
 import { MESSAGE_SEQ_TAGS } from "../../domain/wire.js";
-import { isUniqueViolation, type Db, type Executor } from "../client.js";
+import { isForeignKeyViolation, isUniqueViolation, type Db, type Executor } from "../client.js";
 import { messages } from "../schema.js";
 import type { EventBuilder } from "./events.js";
 
@@ -18,7 +18,7 @@ export async function findMessage(db: Executor, id: string): Promise<MessageRow 
  * message, and inserts the event, whose payload is the event encoded with seq 0 followed by
  * the seq fields (MESSAGE_SEQ_TAGS) built in SQL. One round trip, so the lock is held for the
  * statement alone. When the id exists already, the statement fails as a whole (no seq is
- * used) and the stored row is returned.
+ * used) and the stored row is returned; when the channel does not exist, no message is.
  */
 export async function insertMessage(db: Db, row: Omit<MessageRow, "seq">, event: (message: MessageRow) => EventBuilder) {
   const { type, payload } = event({ ...row, seq: 0n })(0n);
@@ -52,6 +52,8 @@ export async function insertMessage(db: Db, row: Omit<MessageRow, "seq">, event:
     const rows = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as Array<{ seq: bigint | number | string }>;
     seq = BigInt(rows[0]!.seq);
   } catch (err) {
+    // No channel read before the insert: its foreign key answers (and the seq is not used).
+    if (isForeignKeyViolation(err, "messages_channel_id_channels_id_fk")) return { message: undefined, created: false, events: [] };
     if (!isUniqueViolation(err)) throw err;
     const stored = await findMessage(db, row.id);
     if (!stored) throw err;
