@@ -7,6 +7,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { MessageService } from "../gen/dialtone/v1/message_service_pb.js";
 import type { SubscribeResponse } from "../gen/dialtone/v1/event_service_pb.js";
 import { api, bearer, devicePublicKey, sealedValue, type TestUser } from "./support/api.js";
+import { codeOf } from "./support/assertions.js";
 import { startPostgres, type TestPostgres } from "./support/postgres.js";
 import { spawnServer, type ServerProcess } from "./support/server-process.js";
 import postgres from "postgres";
@@ -130,6 +131,40 @@ test("presence and voice cross processes: a signal sent through process 1 reache
   );
   expect((await alice.api.presence.listPresence({ userIds: [bob.userId] })).presences[0]!.online).toBe(false);
   await aliceStream.close();
+}, 60_000);
+
+test("a logout through process 2 ends that session's stream on process 1 and its cached session there, at once; another session lives on", async () => {
+  const alice = await register(p1.url);
+  const again = (await api(p1.url).auth.login({ username: alice.username, password: "password-123", devicePublicKey: alice.publicKey })).session!;
+  const other = { ...alice, token: again.token, api: api(p1.url, bearer(again.token)) };
+  expect(again.deviceId).toBe(alice.deviceId); // same device, a second session
+  const ended: Array<{ code: Code; at: number }> = [];
+  const ac = new AbortController();
+  let hello = false;
+  const first = (async () => {
+    try {
+      for await (const it of alice.api.event.subscribe({}, { signal: ac.signal })) if (it.item.case === "hello") hello = true;
+    } catch (err) {
+      ended.push({ code: ConnectError.from(err).code, at: Date.now() });
+    }
+  })();
+  const second = follow(other);
+  await second.until(() => hello && !!second.streamId());
+  expect((await alice.api.auth.getSession({})).userId).toBe(alice.userId); // now in process 1's session cache
+
+  const loggedOutAt = Date.now();
+  await api(p2.url, bearer(alice.token)).auth.logout({});
+  await first;
+  expect(ended).toHaveLength(1);
+  expect(ended[0]!.code).toBe(Code.Unauthenticated);
+  expect(ended[0]!.at - loggedOutAt).toBeLessThan(1000);
+  expect(await codeOf(alice.api.auth.getSession({}))).toBe(Code.Unauthenticated);
+
+  // The other session's stream still receives.
+  await other.api.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 1 });
+  await second.until(() => second.items.some((i) => i.item.case === "event" && i.item.value.payload.case === "profileUpdated"));
+  expect((await other.api.auth.getSession({})).userId).toBe(alice.userId);
+  await second.close();
 }, 60_000);
 
 test("SIGKILL of process 2 during a send burst loses no acknowledged message", async () => {

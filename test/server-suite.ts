@@ -191,6 +191,36 @@ export function serverSuite(kind: DbKind) {
       }
     });
 
+    test("a logout ends that session's open streams at once (unauthenticated), not another session's", () =>
+      withServer(async (s) => {
+        const alice = await registerUser(s.url);
+        const again = (await api(s.url).auth.login({ username: alice.username, password: "correct horse battery", devicePublicKey: alice.publicKey })).session!;
+        const other = api(s.url, bearer(again.token));
+        const open = (a: typeof other) => {
+          const ac = new AbortController();
+          const it = a.event.subscribe({}, { signal: ac.signal })[Symbol.asyncIterator]();
+          return { it, ac };
+        };
+        const mine = open(alice.api);
+        const theirs = open(other);
+        expect((await mine.it.next()).value?.item.case).toBe("hello");
+        expect((await theirs.it.next()).value?.item.case).toBe("hello");
+        const start = Date.now();
+        await alice.api.auth.logout({});
+        const end = async () => {
+          for (;;) if ((await mine.it.next()).done) return undefined; // events before the end are fine
+        };
+        const err = await end().catch((e: unknown) => ConnectError.from(e));
+        expect(err?.code).toBe(Code.Unauthenticated);
+        expect(Date.now() - start).toBeLessThan(1000);
+        // The other session still works, and its stream still receives.
+        await other.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 1 });
+        let next = await theirs.it.next();
+        while (next.value && !(next.value.item.case === "event" && next.value.item.value.payload.case === "profileUpdated")) next = await theirs.it.next();
+        expect(next.done).toBe(false);
+        theirs.ac.abort();
+      }));
+
     test("channels: admin create/rename/delete, idempotent create, members read only", () =>
       withServer(async (s) => {
         const admin = await registerUser(s.url);

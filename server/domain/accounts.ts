@@ -97,6 +97,9 @@ export async function login(
 
 export async function logout(deps: Deps, caller: Caller) {
   await repo.deleteSession(deps.database.db, caller.tokenHash);
+  // Its open streams end now, here and in every other process (which also drop it from their session caches).
+  deps.feed.endSession(caller.tokenHash);
+  deps.bus.publishState({ kind: "session-end", sessionKey: caller.tokenHash });
   deps.log.info("logout", { user_id: caller.userId, device_id: caller.deviceId });
 }
 

@@ -25,7 +25,8 @@ export type StateMessage =
   | { kind: "stream-open"; streamId: string; userId: string; deviceId: string }
   | { kind: "stream-close"; streamId: string }
   | { kind: "voice-join"; channelId: string; userId: string; deviceId: string; streamId: string }
-  | { kind: "voice-leave"; channelId: string; deviceId: string };
+  | { kind: "voice-leave"; channelId: string; deviceId: string }
+  | { kind: "session-end"; sessionKey: string }; // a Logout: end its streams, forget it
 
 export interface EventBus {
   /** This process's id in the cluster. */

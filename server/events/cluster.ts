@@ -80,6 +80,8 @@ export class Cluster {
       case "voice-join":
       case "voice-leave":
         return this.o.voice.apply(msg, from);
+      case "session-end":
+        return this.o.feed.endSession(msg.sessionKey);
       case "heartbeat":
         return;
     }

@@ -13,6 +13,13 @@ export class RevokedError extends Error {
   override readonly name = "RevokedError";
 }
 
+export class SessionEndedError extends Error {
+  override readonly name = "SessionEndedError";
+  constructor() {
+    super("session ended (logged out); log in again");
+  }
+}
+
 export interface FeedOptions {
   bus: EventBus;
   /** Durable rows with after < seq <= upTo, in order. */
@@ -41,6 +48,7 @@ export class Feed {
   private readonly closeHandlers: Array<(s: StreamInfo) => void> = [];
   private readonly openHandlers: Array<(s: StreamInfo) => void> = [];
   private readonly eventHandlers: Array<(ev: Event) => void> = [];
+  private readonly sessionEndHandlers: Array<(sessionKey: string) => void> = [];
 
   constructor(private readonly opts: FeedOptions) {
     this.head = opts.headSeq;
@@ -55,14 +63,18 @@ export class Feed {
   onStreamClose(h: (s: StreamInfo) => void) {
     this.closeHandlers.push(h);
   }
+  /** A session ended (a Logout here or in another process). */
+  onSessionEnd(h: (sessionKey: string) => void) {
+    this.sessionEndHandlers.push(h);
+  }
   /** Every durable event, in seq order, as it is handed to the streams. */
   onEvent(h: (ev: Event) => void) {
     this.eventHandlers.push(h);
   }
 
   /** Opens a stream. Live events are queued from now on; events up to `head` are not. */
-  open(userId: string, deviceId: string): Subscriber {
-    const sub = new Subscriber(randomUUID(), userId, deviceId, this.head, this.opts.maxQueue ?? 10_000);
+  open(userId: string, deviceId: string, sessionKey = ""): Subscriber {
+    const sub = new Subscriber(randomUUID(), userId, deviceId, this.head, this.opts.maxQueue ?? 10_000, sessionKey);
     this.subs.set(sub.id, sub);
     for (const h of this.openHandlers) h(sub);
     return sub;
@@ -93,6 +105,13 @@ export class Feed {
   /** Ends every stream matching `pred` (e.g. all streams of a revoked device). */
   fail(pred: (s: Subscriber) => boolean, err: Error) {
     for (const s of this.subs.values()) if (pred(s)) s.fail(err);
+  }
+
+  /** A session ended: its streams end, and whoever caches sessions forgets it. */
+  endSession(sessionKey: string) {
+    if (!sessionKey) return;
+    this.fail((s) => s.sessionKey === sessionKey, new SessionEndedError());
+    for (const h of this.sessionEndHandlers) h(sessionKey);
   }
 
   /** Ends every stream with `err` (shutdown); their handlers then close them. */

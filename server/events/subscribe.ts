@@ -30,7 +30,7 @@ export interface Subscription {
 
 /** Opens the feed subscription; throws failed_precondition when after_seq is ahead of the feed. */
 export function openSubscription(deps: Deps, caller: Caller, afterSeq: bigint | undefined): Subscription {
-  const sub = deps.feed.open(caller.userId, caller.deviceId);
+  const sub = deps.feed.open(caller.userId, caller.deviceId, caller.tokenHash);
   const head = sub.lastSeq;
   const close = () => deps.feed.close(sub);
   if (afterSeq !== undefined && afterSeq > head) {

@@ -31,6 +31,8 @@ export class Subscriber {
     readonly deviceId: string,
     startSeq: bigint,
     private readonly maxQueue: number,
+    /** The caller's session (token hash): a Logout ends the streams it opened. */
+    readonly sessionKey = "",
   ) {
     this.lastSeq = startSeq;
   }

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { DomainError, type ErrorCode } from "../domain/errors.js";
-import { RevokedError } from "../events/feed.js";
+import { RevokedError, SessionEndedError } from "../events/feed.js";
 import { SlowSubscriberError } from "../events/subscriber.js";
 import type { Logger } from "../log.js";
 
@@ -30,6 +30,7 @@ export function toConnectError(err: unknown, log: Logger, method: string): Conne
   if (err instanceof DomainError) return new ConnectError(err.message, CODES[err.code]);
   if (err instanceof SlowSubscriberError) return new ConnectError(err.message, Code.ResourceExhausted);
   if (err instanceof RevokedError) return new ConnectError("device revoked", Code.PermissionDenied);
+  if (err instanceof SessionEndedError) return new ConnectError(err.message, Code.Unauthenticated);
   if (err instanceof ShutdownError) return new ConnectError(err.message, Code.Unavailable);
   const id = randomUUID();
   const e = err as { name?: string; stack?: string; code?: unknown; cause?: { code?: unknown } };

@@ -1,6 +1,6 @@
 // Cross-cutting RPC concerns: error mapping with request logging, and auth.
 import type { Interceptor } from "@connectrpc/connect";
-import type { Caller, Deps } from "../domain/deps.js";
+import type { Deps } from "../domain/deps.js";
 import { secretEquals } from "../domain/tokens.js";
 import { kAdminToken, kCaller, kPeer, PEER_HEADER } from "./context.js";
 import { toConnectError } from "./errors.js";
@@ -50,16 +50,10 @@ export function auth(deps: Deps): Interceptor {
     req.contextValues.set(kPeer, req.header.get(PEER_HEADER) ?? "unknown");
     const admin = req.header.get("x-admin-token");
     if (admin !== null) req.contextValues.set(kAdminToken, secretEquals(admin.trim(), deps.secrets.adminToken) ? "valid" : "invalid");
-    let caller: Caller | undefined;
     if (!NO_SESSION.has(req.method.name)) {
       const m = /^bearer\s+(\S+)$/i.exec(req.header.get("authorization")?.trim() ?? "");
-      if (m) req.contextValues.set(kCaller, (caller = await sessions.resolve(m[1]!)));
+      if (m) req.contextValues.set(kCaller, await sessions.resolve(m[1]!));
     }
-    if (!caller || req.method.name !== "Logout") return next(req);
-    try {
-      return await next(req);
-    } finally {
-      sessions.forget(caller.tokenHash);
-    }
+    return next(req);
   };
 }

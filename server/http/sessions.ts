@@ -3,10 +3,9 @@
 // Send and about a fifth of its server CPU.
 //
 // An entry goes as soon as the session could have changed: on DeviceRevoked, UserRemoved
-// and AdminChanged (durable events every process sees through its feed), on a Logout through
-// this process, at the session's expiry, and before the sliding expiry is due to be written
-// (so the database sees the same writes as without the cache). A Logout through another
-// process of a cluster reaches this one's cache after at most TTL_MS.
+// and AdminChanged (durable events every process sees through its feed), on a Logout (in this
+// process or, through the bus, in another), at the session's expiry, and before the sliding
+// expiry is due to be written (so the database sees the same writes as without the cache).
 import type { Event } from "../../gen/dialtone/v1/event_pb.js";
 import { resolveSession } from "../domain/accounts.js";
 import type { Caller, Deps } from "../domain/deps.js";
@@ -25,6 +24,7 @@ export class SessionCache {
 
   constructor(private readonly deps: Deps) {
     deps.feed.onEvent((ev) => this.onEvent(ev));
+    deps.feed.onSessionEnd((key) => this.forget(key));
   }
 
   async resolve(token: string): Promise<Caller | undefined> {
@@ -46,7 +46,7 @@ export class SessionCache {
     return caller;
   }
 
-  /** The session ended here (Logout). */
+  /** The session ended (Logout). */
   forget(tokenHash: string): void {
     this.generation++;
     this.entries.delete(tokenHash);
