@@ -292,6 +292,7 @@ const authServiceCases: Case[] = [
   { name: "Register: device_public_key of 33 bytes", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: randomBytes(33).toString("base64") })), code: Code.InvalidArgument, names: "device_public_key" },
   { name: "Register: device_public_key all zero", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: Buffer.alloc(32).toString("base64") })), code: Code.InvalidArgument, names: "device_public_key" },
   { name: "Register: device_public_key base64url", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: randomBytes(32).toString("base64url") })), code: Code.InvalidArgument, names: "device_public_key" },
+  { name: "Register: device_public_key of another account's device", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: w.member.publicKey })), code: Code.AlreadyExists, names: "device_public_key" },
   { name: "Register: device_public_key of 1 KiB", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: randomBytes(768).toString("base64") })), code: Code.InvalidArgument, names: "device_public_key" },
 
   { name: "Login: username empty", call: (w) => w.anon.auth.login(login(w, { username: "" })), code: Code.InvalidArgument, names: "username" },
@@ -299,6 +300,7 @@ const authServiceCases: Case[] = [
   { name: "Login: username with a control character", call: (w) => w.anon.auth.login(login(w, { username: "ab\u0007cd" })), code: Code.InvalidArgument, names: "username" },
   { name: "Login: password empty", call: (w) => w.anon.auth.login(login(w, { password: "" })), code: Code.InvalidArgument, names: "password" },
   { name: "Login: password of 1025 characters", call: (w) => w.anon.auth.login(login(w, { password: "p".repeat(1025) })), code: Code.InvalidArgument, names: "password" },
+  { name: "Login: device_public_key of another account's device", call: (w) => w.anon.auth.login(login(w, { devicePublicKey: w.admin.publicKey })), code: Code.AlreadyExists, names: "device_public_key" },
   { name: "Login: device_public_key empty", call: (w) => w.anon.auth.login(login(w, { devicePublicKey: "" })), code: Code.InvalidArgument, names: "device_public_key" },
   { name: "Login: device_public_key not base64", call: (w) => w.anon.auth.login(login(w, { devicePublicKey: "%%%%" })), code: Code.InvalidArgument, names: "device_public_key" },
   { name: "Login: device_public_key of 16 bytes", call: (w) => w.anon.auth.login(login(w, { devicePublicKey: randomBytes(16).toString("base64") })), code: Code.InvalidArgument, names: "device_public_key" },

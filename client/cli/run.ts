@@ -113,7 +113,10 @@ export function describeError(err: unknown, server: string | undefined): { code:
     const more = err.candidates.length > 0 ? `: ${err.candidates.join(", ")}` : "";
     return { code: EXIT.usage, message: err.message + more };
   }
-  if (err instanceof SessionError) return { code: err.code === "already-logged-in" ? EXIT.usage : EXIT.server, message: err.message };
+  if (err instanceof SessionError) {
+    const local = err.code === "already-logged-in" || err.code === "keystore-of-another-account";
+    return { code: local ? EXIT.usage : EXIT.server, message: err.message };
+  }
   if (err instanceof ApiError) {
     if (err.code === "unavailable" && err.message === "cannot reach the server") {
       return { code: EXIT.server, message: `cannot reach the server${server ? ` at ${server}` : ""}` };

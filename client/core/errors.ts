@@ -96,7 +96,7 @@ export class UsageError extends Error {
   }
 }
 
-export type SessionErrorCode = "not-logged-in" | "already-logged-in" | "expired";
+export type SessionErrorCode = "not-logged-in" | "already-logged-in" | "expired" | "keystore-of-another-account";
 
 /** No usable session in the keystore: CLI exit 2. */
 export class SessionError extends Error {

@@ -56,12 +56,22 @@ async function storeFor(access: ServerAccess): Promise<{ store: KeystoreStore; c
   return opened;
 }
 
-/** Runs `call`; if it fails and the keystore was created for it, removes that keystore again (a typo in --server leaves nothing behind). */
+/**
+ * Runs `call`; if it fails and the keystore was created for it, removes that keystore again (a
+ * typo in --server leaves nothing behind). The server refuses a device key that another account
+ * holds: this keystore belongs to that account (its keys and pins are that user's).
+ */
 async function undoIfCreated<T>(store: KeystoreStore, created: boolean, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
     if (created) await rm(store.keystore.paths.dir, { recursive: true, force: true });
+    if (err instanceof ApiError && err.code === "already-exists" && err.message.includes("device_public_key")) {
+      throw new SessionError(
+        "keystore-of-another-account",
+        `this config dir's keystore for ${store.origin} belongs to another account; log in as that account, or use another DIALTONE_CONFIG_DIR`,
+      );
+    }
     throw err;
   }
 }

@@ -1,5 +1,5 @@
 // Users, devices and sessions: registration, login and session lookup.
-import { and, count, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, count, eq, gt, isNull, ne, sql } from "drizzle-orm";
 import { DomainError } from "../../domain/errors.js";
 import type { Db, Executor } from "../client.js";
 import { devices, invites, sessions, users } from "../schema.js";
@@ -63,6 +63,7 @@ export async function registerAccount(db: Db, input: RegisterInput) {
         createdAt: input.now,
       })
       .returning();
+    await refuseKeyOfAnotherAccount(tx, input.publicKey, input.userId);
     const [device] = await tx
       .insert(devices)
       .values({ id: input.deviceId, userId: input.userId, publicKey: input.publicKey, createdAt: input.now, lastSeenAt: input.now })
@@ -71,6 +72,20 @@ export async function registerAccount(db: Db, input: RegisterInput) {
     const rows = await appendEvents(tx, input.events(user!, device!), input.now);
     return { user: user!, device: device!, events: rows };
   });
+}
+
+/**
+ * A device key identifies one device of one account: the key of another account's device
+ * (anyone can read it from ListDevices) would give a second identity the same fingerprint
+ * and safety numbers, and a reused keystore would mix two accounts' keys and pins.
+ */
+async function refuseKeyOfAnotherAccount(tx: Executor, publicKey: string, userId: string): Promise<void> {
+  const [other] = await tx
+    .select({ id: devices.id })
+    .from(devices)
+    .where(and(eq(devices.publicKey, publicKey), ne(devices.userId, userId)))
+    .limit(1);
+  if (other) throw new DomainError("already_exists", "device_public_key: the device of another account; this install needs a device key of its own");
 }
 
 async function classifyUnusableInvite(tx: Executor, tokenHash: string, now: Date): Promise<DomainError> {
@@ -120,6 +135,7 @@ export async function loginDevice(db: Db, input: LoginInput) {
       .where(and(eq(devices.userId, input.userId), eq(devices.publicKey, input.publicKey)));
     if (device?.revokedAt) throw new DomainError("permission_denied", "device_public_key: this device was revoked");
     if (!device) {
+      await refuseKeyOfAnotherAccount(tx, input.publicKey, input.userId);
       [device] = await tx
         .insert(devices)
         .values({ id: input.newDeviceId, userId: input.userId, publicKey: input.publicKey, createdAt: input.now })
