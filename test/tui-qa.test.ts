@@ -261,13 +261,17 @@ describe("the terminal UI, as a demanding user finds it", () => {
     expect((await fresh.capture()).join("\n")).not.toContain("a new device of your account appeared");
   }, 300_000);
 
-  test("a session revoked elsewhere: the header says so at the first refused call, nothing is retried; /logout and a fresh login work", async () => {
+  test("a session logged out elsewhere: its stream ends at once, the header says so, the send is refused and not retried; /logout and a fresh login work", async () => {
     const out = await dialtone(["logout", "--server", server.url], cleanEnv({ DIALTONE_CONFIG_DIR: join(root.dir, "bob"), DIALTONE_PASSPHRASE: PASSPHRASE }));
     expect(out.code).toBe(0);
     await command(bob, "after the revocation");
-    const ended = await bob.waitFor((t) => t.includes("○ session ended") && t.includes("/logout, then log in again"), 30_000, "session ended");
+    // The server ends the session's stream at once, and refuses the send.
+    const ended = await bob.waitFor((t) => t.includes("○ session ended") && t.includes("not sent ("), 30_000, "session ended");
+    expect(ended).toMatch(/the session ended \((the session was logged out|invalid or expired session)\): \/logout, then/);
     expect(ended).toMatch(/not sent \(invalid or expired session/);
     expect(ended).not.toContain("waiting for the connection");
+    // The stream the server ended is not announced as a connection to win back.
+    expect(ended.slice(ended.indexOf("the session ended ("))).not.toContain("reconnecting");
     await command(bob, "/logout");
     await bob.waitFor("[ Login ]", 30_000);
     await bob.waitFor("logged out");

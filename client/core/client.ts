@@ -120,6 +120,7 @@ export class DialtoneClient {
             state,
             ...(info.error ? { error: info.error.message } : {}),
             ...(info.retryInMs !== undefined ? { retryInMs: info.retryInMs } : {}),
+            ...(info.stopped ? { stopped: true } : {}),
           }),
         onFatal: (error) => this.#events.emit("error", { message: `event stream stopped: ${error.message}`, cause: error }),
         onHandlerError: (cause) => this.#events.emit("error", { message: "an event could not be handled", cause }),

@@ -51,7 +51,8 @@ export interface ClientEvents {
   "profile-updated": UserView;
   "user-joined": { readonly userId: string; readonly isAdmin: boolean };
   presence: { readonly userId: string; readonly user: string; readonly online: boolean };
-  connection: { readonly state: ConnectionState; readonly error?: string; readonly retryInMs?: number };
+  /** `stopped`: the server ended the session or revoked the device; no reconnect follows. */
+  connection: { readonly state: ConnectionState; readonly error?: string; readonly retryInMs?: number; readonly stopped?: boolean };
   /** The server lost our feed position; channels and names were reloaded. */
   resync: Record<string, never>;
   /** Voice room changes and signals addressed to this device (sealed; the voice daemon opens them). */

@@ -87,11 +87,17 @@ describe("SyncEngine (scripted feed)", () => {
   test("a revoked session stops the engine for good", async () => {
     const { api, asked } = fakeFeed([{ items: [], end: new ConnectError("unauthenticated", Code.Unauthenticated) }]);
     let fatal: ApiError | undefined;
-    const engine = new SyncEngine({ api, handlers: { onEvent: () => {}, onFatal: (e) => (fatal = e) } });
+    const states: Array<{ state: string; stopped?: boolean }> = [];
+    const engine = new SyncEngine({
+      api,
+      handlers: { onEvent: () => {}, onFatal: (e) => (fatal = e), onState: (state, info) => void states.push({ state, ...(info.stopped ? { stopped: true } : {}) }) },
+    });
     engine.start();
     await eventually(() => fatal, 2000, "the fatal error");
     expect(fatal?.code).toBe("unauthenticated");
     expect(engine.running).toBe(false);
+    // The UI is told the stream will not come back (it says "session ended", not "reconnecting").
+    expect(states.at(-1)).toEqual({ state: "offline", stopped: true });
     await engine.stop();
     expect(asked).toHaveLength(1);
   });

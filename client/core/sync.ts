@@ -27,7 +27,8 @@ export interface SyncHandlers {
   onHello?(hello: SubscribeHello, info: HelloInfo): void | Promise<void>;
   /** Every durable event once, in seq order, and every ephemeral event (seq 0) as it comes. */
   onEvent(event: Event, info: { readonly replayed: boolean }): void | Promise<void>;
-  onState?(state: ConnectionState, info: { readonly error?: ApiError; readonly retryInMs?: number }): void;
+  /** `stopped`: the server refused the session or device; the engine will not reconnect. */
+  onState?(state: ConnectionState, info: { readonly error?: ApiError; readonly retryInMs?: number; readonly stopped?: boolean }): void;
   /** The session is gone (revoked, expired, device revoked): the engine stopped for good. */
   onFatal?(error: ApiError): void;
   /** A handler threw; the event is skipped so one bad event cannot wedge the stream. */
@@ -131,7 +132,7 @@ export class SyncEngine {
     });
   }
 
-  #setState(state: ConnectionState, info: { error?: ApiError; retryInMs?: number } = {}): void {
+  #setState(state: ConnectionState, info: { error?: ApiError; retryInMs?: number; stopped?: boolean } = {}): void {
     if (this.#state === state && info.retryInMs === undefined && info.error === undefined) return;
     this.#state = state;
     this.#opts.handlers.onState?.(state, info);
@@ -151,7 +152,7 @@ export class SyncEngine {
         error = e instanceof ApiError ? e : new ApiError("unknown", e instanceof Error ? e.message : String(e), { cause: e });
         if (FATAL.has(error.code)) {
           this.#stopped = true;
-          this.#setState("offline", { error });
+          this.#setState("offline", { error, stopped: true });
           this.#opts.handlers.onFatal?.(error);
           break;
         }

@@ -191,7 +191,7 @@ export class ChatState {
     on("error", (e) => {
       if (e.message.startsWith("event stream stopped")) {
         // The session was revoked or expired: the stream will not come back by itself.
-        this.#sessionEnded(errorText(e.cause));
+        this.#sessionEnded(e.cause instanceof ApiError ? e.cause.message : errorText(e.cause));
         return;
       }
       if (this.#sessionEnded(undefined, e.cause)) return;
@@ -218,10 +218,13 @@ export class ChatState {
    * revoked session may stay open, so a refused call is the first sign. Returns whether it was that.
    */
   #sessionEnded(why: string | undefined, cause?: unknown): boolean {
-    if (why === undefined && !(cause instanceof ApiError && cause.code === "unauthenticated")) return false;
+    const refused = cause instanceof ApiError && cause.code === "unauthenticated";
+    if (why === undefined && !refused) return false;
     if (!this.connection.ended) {
       this.connection = { ...this.connection, ended: true };
-      this.system(`${why ?? errorText(cause)}: the session ended; /logout, then log in again`, undefined, "highlight");
+      // The server's own words ("invalid or expired session", "the session was logged out"), once.
+      const reason = refused ? cause.message : (why ?? errorText(cause));
+      this.system(`the session ended (${reason}): /logout, then log in again`, undefined, "highlight");
     }
     return true;
   }
@@ -430,6 +433,8 @@ export class ChatState {
       if (before.wasOnline) this.system("back online");
       this.refreshPresence();
     } else if (before.state === "online" && c.state !== "online") {
+      // A stream the server ended for the session (logout, revocation) does not come back.
+      if (c.stopped && this.#sessionEnded(c.error ?? "refused by the server")) return;
       this.system("connection lost: reconnecting (typing and reading still work)");
     }
   }

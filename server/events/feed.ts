@@ -16,7 +16,7 @@ export class RevokedError extends Error {
 export class SessionEndedError extends Error {
   override readonly name = "SessionEndedError";
   constructor() {
-    super("session ended (logged out); log in again");
+    super("the session was logged out");
   }
 }
 
