@@ -1,12 +1,14 @@
 // The feed puts durable events in seq order (filling gaps from the database, since
 // publishes from concurrent commits may arrive out of order), decodes each once and
-// hands it to every open stream, alongside ephemeral events for their audience.
+// hands it to every open stream, alongside ephemeral events for their audience (through
+// one outbox, a slice per event-loop turn).
 import { randomUUID } from "node:crypto";
 import { fromBinary } from "@bufbuild/protobuf";
 import { EventSchema, type Event } from "../../gen/dialtone/v1/event_pb.js";
 import type { EventRow } from "../db/repos/events.js";
 import type { Logger } from "../log.js";
 import type { Audience, EphemeralMessage, EventBus } from "./bus.js";
+import { Outbox } from "./outbox.js";
 import { Subscriber } from "./subscriber.js";
 
 export class RevokedError extends Error {
@@ -41,6 +43,8 @@ export class Feed {
   head: bigint;
   private readonly pending = new Map<bigint, EventRow>();
   private readonly subs = new Map<string, Subscriber>();
+  /** Deliveries to streams, in order, a slice per event-loop turn. */
+  private readonly outbox = new Outbox();
   private gapTimer: NodeJS.Timeout | undefined;
   private filling = false;
   /** Highest seq another process announced; rows up to it are read from the database. */
@@ -95,7 +99,8 @@ export class Feed {
 
   /** Ephemeral events for this process's streams that match the audience. */
   deliverLocal({ event, audience }: EphemeralMessage) {
-    for (const s of this.subs.values()) if (matches(audience, s)) s.push(event);
+    const to = [...this.subs.values()].filter((s) => matches(audience, s));
+    if (to.length) this.outbox.push(event, to);
   }
 
   get streamCount() {
@@ -117,6 +122,7 @@ export class Feed {
   /** Ends every stream with `err` (shutdown); their handlers then close them. */
   failAll(err: Error) {
     for (const s of this.subs.values()) s.fail(err);
+    this.outbox.clear();
     clearTimeout(this.gapTimer);
   }
 
@@ -157,12 +163,11 @@ export class Feed {
 
   private dispatch(ev: Event) {
     for (const h of this.eventHandlers) h(ev);
-    for (const s of this.subs.values()) s.push(ev);
-    // Every process sees this durable event, so each ends its own streams of the device.
-    if (ev.payload.case === "deviceRevoked") {
-      const { deviceId } = ev.payload.value;
-      this.fail((s) => s.deviceId === deviceId, new RevokedError("device revoked"));
-    }
+    // Every process sees this durable event, so each ends its own streams of the device, once
+    // they have been handed the event.
+    const revoked = ev.payload.case === "deviceRevoked" ? ev.payload.value.deviceId : undefined;
+    const then = revoked ? () => this.fail((s) => s.deviceId === revoked, new RevokedError("device revoked")) : undefined;
+    this.outbox.push(ev, [...this.subs.values()], then);
   }
 }
 
