@@ -58,3 +58,13 @@ test("clear drops what is queued (shutdown)", async () => {
   expect(s.map((x) => x.got.length)).toEqual([1, 0, 0, 0]);
   expect(box.backlog).toBe(0);
 });
+
+test("past the backlog bound everything queued is handed over at once, where the streams' own bound applies", () => {
+  const s = streams(3);
+  const box = new Outbox(1, 4);
+  box.push(durable(1n), s.map((x) => x.sub)); // 1 handed, 2 queued
+  expect(box.backlog).toBe(2);
+  box.push(durable(2n), s.map((x) => x.sub)); // 5 queued > 4: all at once
+  expect(box.backlog).toBe(0);
+  expect(s.map((x) => x.got)).toEqual([["c1", "c2"], ["c1", "c2"], ["c1", "c2"]]);
+});
