@@ -214,8 +214,9 @@ export class ChatState {
 
   /**
    * Marks the session as ended (once, with a line saying what to do) when `cause` says the server
-   * no longer takes it: revoked elsewhere (`dialtone logout`) or expired. The event stream of a
-   * revoked session may stay open, so a refused call is the first sign. Returns whether it was that.
+   * no longer takes it: logged out elsewhere (`dialtone logout`), the device revoked, or expired.
+   * The server ends the stream of a logged-out or revoked session at once; an expired session's
+   * stream may stay open, so a refused call can be the first sign. Returns whether it was that.
    */
   #sessionEnded(why: string | undefined, cause?: unknown): boolean {
     const refused = cause instanceof ApiError && cause.code === "unauthenticated";

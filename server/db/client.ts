@@ -77,7 +77,6 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
  */
 function preparing<T extends postgres.Sql>(sql: T): T {
   type Unsafe = (query: string, args?: unknown[], options?: Record<string, unknown>) => unknown;
-  type Scoped = (fn: (tx: postgres.Sql) => unknown) => unknown;
   const s = sql as unknown as { unsafe: Unsafe; begin?: (...a: unknown[]) => unknown; savepoint?: (...a: unknown[]) => unknown };
   const unsafe = s.unsafe;
   s.unsafe = (query, args = [], options = {}) => unsafe(query, args, { ...options, prepare: true });
@@ -86,7 +85,7 @@ function preparing<T extends postgres.Sql>(sql: T): T {
     if (!open) continue;
     // (fn) or (options/name, fn): the callback is last.
     s[scope] = (...a: unknown[]) => {
-      const fn = a.pop() as Parameters<Scoped>[0];
+      const fn = a.pop() as (tx: postgres.Sql) => unknown;
       return open(...a, (tx: postgres.Sql) => fn(preparing(tx)));
     };
   }
