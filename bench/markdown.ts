@@ -4,20 +4,11 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { BENCH_DIR } from "./lib/proc.js";
-import { ratio, type Row } from "./lib/report.js";
+import { fmt, ratio, type Row } from "./lib/report.js";
 
 const names = process.argv.slice(2).length ? process.argv.slice(2) : ["fanout", "streams", "send", "history", "crypto", "voice-latency", "summary"];
-const fmt = (v: number | string | undefined): string => {
-  if (v === undefined) return "—";
-  if (typeof v === "string") return v;
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  if (a >= 10_000) return Math.round(v).toLocaleString("en-US");
-  if (a >= 100) return v.toFixed(0);
-  if (a >= 10) return v.toFixed(1);
-  if (a >= 1) return v.toFixed(2);
-  return v.toPrecision(2);
-};
+// Markdown tables group thousands from 10,000 (the terminal tables from 100,000).
+const fmtMd = (v: number | string | undefined) => fmt(v, 10_000);
 
 for (const name of names) {
   let j: { at: string; machine?: { backgroundBeforeScenario?: { busyPct: number; loadavg: number[] }; cpus: number; cpuModel: string; memGiB: number; node: string }; table?: Row[]; rows?: Row[] };
@@ -32,5 +23,5 @@ for (const name of names) {
   process.stdout.write(`\n### ${name}\n\n`);
   if (m) process.stdout.write(`${j.at}: ${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB, Node ${m.node}${bg ? `; other work kept the machine ${bg.busyPct.toFixed(0)} % busy just before (load average ${bg.loadavg[0]!.toFixed(1)})` : ""}\n\n`);
   process.stdout.write("| metric | ours | baseline | ours/base | unit | note |\n|---|--:|--:|--:|---|---|\n");
-  for (const r of rows) process.stdout.write(`| ${r.metric.trim()} | ${fmt(r.ours)} | ${fmt(r.baseline)} | ${ratio(r)} | ${r.unit ?? ""} | ${r.note ?? ""} |\n`);
+  for (const r of rows) process.stdout.write(`| ${r.metric.trim()} | ${fmtMd(r.ours)} | ${fmtMd(r.baseline)} | ${ratio(r)} | ${r.unit ?? ""} | ${r.note ?? ""} |\n`);
 }

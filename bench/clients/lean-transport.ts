@@ -13,6 +13,7 @@ import net from "node:net";
 import { create, fromBinary, toBinary, type DescMessage, type DescMethodStreaming, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type StreamResponse, type Transport } from "@connectrpc/connect";
 import { codeFromString } from "@connectrpc/connect/protocol-connect";
+import { envelope } from "../../server/http/envelope.js";
 
 export interface LeanTransportOptions {
   host: string;
@@ -20,14 +21,6 @@ export interface LeanTransportOptions {
   localAddress?: string;
   /** "2": streams share one h2c session (default); "1.1": a socket per stream, as the dialtone CLI. */
   http?: "2" | "1.1";
-}
-
-function envelope(flags: number, data: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(5 + data.byteLength);
-  out[0] = flags;
-  out.writeUInt32BE(data.byteLength, 1);
-  out.set(data, 5);
-  return out;
 }
 
 /** Splits a byte stream into Connect envelopes; yields decoded messages, throws the end-stream error. */

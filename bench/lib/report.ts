@@ -13,12 +13,13 @@ export interface Row {
   note?: string;
 }
 
-const fmt = (v: number | string | undefined): string => {
+/** A figure for a table: 3 significant digits or so; thousands grouped from `groupFrom` up. */
+export const fmt = (v: number | string | undefined, groupFrom = 100_000): string => {
   if (v === undefined) return "—";
   if (typeof v === "string") return v;
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
-  if (a >= 100_000) return Math.round(v).toLocaleString("en-US");
+  if (a >= groupFrom) return Math.round(v).toLocaleString("en-US");
   if (a >= 100) return v.toFixed(0);
   if (a >= 10) return v.toFixed(1);
   if (a >= 1) return v.toFixed(2);

@@ -19,6 +19,7 @@ import { SubscribeRequestSchema, SubscribeResponseSchema, type SubscribeRequest 
 import type { Deps } from "../domain/deps.js";
 import { heartbeat as heartbeatItem, openSubscription, type Subscription } from "../events/subscribe.js";
 import { unauthenticatedError } from "./context.js";
+import { envelope } from "./envelope.js";
 import { toConnectError } from "./errors.js";
 import type { NodeHandler } from "./listener.js";
 import type { Metrics } from "./metrics.js";
@@ -52,15 +53,6 @@ function connectCodec(req: Req): Codec | undefined {
 }
 
 // ---- frames -------------------------------------------------------------------------------
-
-/** A Connect envelope: flags, big-endian length, data. */
-function envelope(flags: number, data: Uint8Array): Uint8Array {
-  const out = Buffer.allocUnsafe(5 + data.byteLength);
-  out[0] = flags;
-  out.writeUInt32BE(data.byteLength, 1);
-  out.set(data, 5);
-  return out;
-}
 
 function encode(item: Item, codec: Codec): Uint8Array {
   const msg = create(SubscribeResponseSchema, item);
