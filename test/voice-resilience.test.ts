@@ -33,10 +33,7 @@ beforeAll(async () => {
   const channelId = randomUUID();
   await alice.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
   const key = randomBytes(32);
-  [a, b] = await Promise.all([
-    startDaemon("ra", ["--audio-backend", "tone:440", "--ptt", "", "--relay-only", "--debug"]),
-    startDaemon("rb", ["--audio-backend", "tone:880", "--ptt", "", "--relay-only", "--debug"]),
-  ]);
+  [a, b] = await startPair("r");
   for (const [d, u] of [[a, alice], [b, bob]] as const) {
     await d.voice.join({ serverUrl: server.url, sessionToken: u.token, channelId, channelKey: key, keyEpoch: 1 });
   }
@@ -51,6 +48,13 @@ afterAll(async () => {
   await db?.close();
   await coturn?.stop();
 });
+
+/** Alice's daemon (a 440 Hz tone) and bob's (880 Hz), relay-only, VAD. */
+const startPair = (prefix: string): Promise<[TestDaemon, TestDaemon]> =>
+  Promise.all([
+    startDaemon(`${prefix}a`, ["--audio-backend", "tone:440", "--ptt", "", "--relay-only", "--debug"]),
+    startDaemon(`${prefix}b`, ["--audio-backend", "tone:880", "--ptt", "", "--relay-only", "--debug"]),
+  ]);
 
 const relayReady = (id: string) => (s: { members: Array<{ deviceId: string; ready: boolean; candidateType: string }> }) =>
   s.members.some((m) => m.deviceId === id && m.ready && m.candidateType === "relay");
@@ -115,6 +119,14 @@ test("a TURN server restart mid-call: the connection fails, ICE restarts in plac
   const turn = await startCoturn({ verbose: true });
   const steady = await startTestServer(db, { turn: { urls: [turn.url], secret: turn.secret, ttlSeconds: 3600 } });
   let again: Coturn | undefined;
+  // Daemons of their own: the pair from the test above, leaving and re-joining at once, has hit
+  // the media stall bug (audio stops ~1.6 s after connecting; see the 2026-11-22 note), which is
+  // not what this test is about and no test covers yet.
+  for (const d of [a, b]) {
+    await d.stop();
+    removeDaemonDir(d);
+  }
+  [a, b] = await startPair("s");
   try {
     const channelId = randomUUID();
     await alice.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
