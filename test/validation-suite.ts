@@ -154,7 +154,27 @@ const sealedCases = (rpc: string, field: string, limit: number, make: (v: string
   { name: `${rpc}: ${field} version 0`, call: make(b64(0, 64)), code: Code.InvalidArgument, names: field },
   { name: `${rpc}: ${field} shorter than a sealed value`, call: make(b64(1, 32)), code: Code.InvalidArgument, names: field },
   { name: `${rpc}: ${field} ${limit + 4} chars (limit ${limit})`, call: make(sealedOfLength(limit + 4)), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} non-canonical base64 (padding bits set)`, call: make(nonCanonical(sealedValue(16))), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} sealed with epoch 0`, call: make(withHeaderEpoch(sealedValue(16), 0)), code: Code.InvalidArgument, names: field },
 ];
+
+/** The same bytes to a lenient decoder, but the last character's unused bits set. */
+function nonCanonical(b64text: string): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const pad = b64text.endsWith("==") ? 2 : b64text.endsWith("=") ? 1 : 0;
+  if (pad === 0) throw new Error("nonCanonical: needs a value with padding");
+  const i = b64text.length - pad - 1;
+  const out = `${b64text.slice(0, i)}${alphabet[alphabet.indexOf(b64text[i]!) | 1]}${b64text.slice(i + 1)}`;
+  if (Buffer.from(out, "base64").compare(Buffer.from(b64text, "base64")) !== 0) throw new Error("nonCanonical: bytes changed");
+  return out;
+}
+
+/** A sealed-looking value whose header names another epoch. */
+function withHeaderEpoch(b64text: string, epoch: number): string {
+  const raw = Buffer.from(b64text, "base64");
+  raw.writeUInt32BE(epoch, 1);
+  return raw.toString("base64");
+}
 
 /** No session, and a session token that is not one. */
 const authCases = (rpc: string, call: (a: Api, w: World) => Promise<unknown>): Case[] => [
@@ -384,6 +404,7 @@ const envelopeServiceCases: Case[] = [
   { name: "PutEnvelopes: directory key scoped to a channel", call: (w) => put(w, [channelEnvelope(w, { kind: KIND_DIRECTORY })]), code: Code.InvalidArgument, names: "envelopes[0].scope_id" },
   { name: "PutEnvelopes: directory key with an empty scope", call: (w) => put(w, [channelEnvelope(w, { kind: KIND_DIRECTORY, scopeId: "" })]), code: Code.InvalidArgument, names: "envelopes[0].scope_id" },
   { name: "PutEnvelopes: epoch 0", call: (w) => put(w, [channelEnvelope(w, { epoch: 0 })]), code: Code.InvalidArgument, names: "envelopes[0].epoch" },
+  { name: "PutEnvelopes: epoch 2^31", call: (w) => put(w, [channelEnvelope(w, { epoch: 2 ** 31 })]), code: Code.InvalidArgument, names: "envelopes[0].epoch" },
   ...uuidCases("PutEnvelopes", "envelopes[0].recipient_device_id", (v) => (w) => put(w, [channelEnvelope(w, { recipientDeviceId: v })])),
   { name: "PutEnvelopes: ciphertext empty", call: (w) => put(w, [channelEnvelope(w, { ciphertext: "" })]), code: Code.InvalidArgument, names: "envelopes[0].ciphertext" },
   { name: "PutEnvelopes: ciphertext not base64", call: (w) => put(w, [channelEnvelope(w, { ciphertext: "*".repeat(124) })]), code: Code.InvalidArgument, names: "envelopes[0].ciphertext" },
@@ -423,6 +444,7 @@ const envelopeServiceCases: Case[] = [
   { name: "AcknowledgeEnvelopes: kind unspecified", call: (w) => ack(w, { accepted: [envelopeRef(w, { kind: 0 })] }), code: Code.InvalidArgument, names: "accepted[0].kind" },
   { name: "AcknowledgeEnvelopes: channel key scoped \"directory\"", call: (w) => ack(w, { rejected: [envelopeRef(w, { scopeId: "directory" })] }), code: Code.InvalidArgument, names: "rejected[0].scope_id" },
   { name: "AcknowledgeEnvelopes: epoch 0", call: (w) => ack(w, { accepted: [envelopeRef(w), envelopeRef(w, { epoch: 0 })] }), code: Code.InvalidArgument, names: "accepted[1].epoch" },
+  { name: "AcknowledgeEnvelopes: epoch 2^32 - 1", call: (w) => ack(w, { accepted: [envelopeRef(w, { epoch: 2 ** 32 - 1 })] }), code: Code.InvalidArgument, names: "accepted[0].epoch" },
   ...uuidCases("AcknowledgeEnvelopes", "rejected[0].sender_device_id", (v) => (w) => ack(w, { rejected: [envelopeRef(w, { senderDeviceId: v })] })),
   ...uuidCases("AcknowledgeEnvelopes (channel key)", "accepted[0].scope_id", (v) => (w) => ack(w, { accepted: [envelopeRef(w, { scopeId: v })] })),
 ];
@@ -450,6 +472,9 @@ const messageServiceCases: Case[] = [
   ...sealedCases("SendMessage", "encrypted_body", LIMITS.bodyBytes, (v) => (w) => send(w, { encryptedBody: v })),
   ...sealedCases("SendMessage", "encrypted_sender_name", LIMITS.nameBytes, (v) => (w) => send(w, { encryptedSenderName: v })),
   { name: "SendMessage: key_epoch 0", call: (w) => send(w, { keyEpoch: 0 }), code: Code.InvalidArgument, names: "key_epoch" },
+  // uint32 on the wire, PostgreSQL integer at rest: 2^31 used to come back `internal`.
+  { name: "SendMessage: key_epoch 2^31", call: (w) => send(w, { keyEpoch: 2 ** 31 }), code: Code.InvalidArgument, names: "key_epoch" },
+  { name: "SendMessage: key_epoch 2^32 - 1", call: (w) => send(w, { keyEpoch: 2 ** 32 - 1 }), code: Code.InvalidArgument, names: "key_epoch" },
   { name: "SendMessage: unknown channel_id", call: (w) => send(w, { channelId: randomUUID() }), code: Code.NotFound, names: "channel_id" },
   { name: "SendMessage: message_id of another sender's message", call: (w) => send(w, { messageId: w.messageId }), code: Code.AlreadyExists, names: "message_id" },
   {
@@ -483,6 +508,12 @@ const messageServiceCases: Case[] = [
     code: Code.InvalidArgument,
     names: "limit",
   })),
+  ...[2n ** 63n, 2n ** 64n - 1n].map((beforeSeq) => ({
+    name: `ListMessages: before_seq ${beforeSeq} (beyond bigint)`,
+    call: (w: World) => w.member.api.message.listMessages({ channelId: w.channelId, beforeSeq }),
+    code: Code.InvalidArgument,
+    names: "before_seq",
+  })),
   { name: "ListMessages: unknown channel_id", call: (w) => w.member.api.message.listMessages({ channelId: randomUUID() }), code: Code.NotFound, names: "channel_id" },
 ];
 
@@ -491,6 +522,7 @@ const directoryServiceCases: Case[] = [
   ...authCases("SetProfile", (a) => a.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 1 })),
   ...sealedCases("SetProfile", "encrypted_name", LIMITS.nameBytes, (v) => (w) => w.member.api.directory.setProfile({ encryptedName: v, keyEpoch: 1 })),
   { name: "SetProfile: key_epoch 0", call: (w) => w.member.api.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 0 }), code: Code.InvalidArgument, names: "key_epoch" },
+  { name: "SetProfile: key_epoch 2^31", call: (w) => w.member.api.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 2 ** 31 }), code: Code.InvalidArgument, names: "key_epoch" },
   ...authCases("ListPresence", (a) => a.presence.listPresence({})),
   { name: "ListPresence: user_ids[0] not a UUID", call: (w) => w.member.api.presence.listPresence({ userIds: ["x"] }), code: Code.InvalidArgument, names: "user_ids[0]" },
   { name: "ListPresence: user_ids[2] with a trailing space", call: (w) => w.member.api.presence.listPresence({ userIds: [w.admin.userId, w.member.userId, `${w.admin.userId} `] }), code: Code.InvalidArgument, names: "user_ids[2]" },

@@ -3,7 +3,7 @@ import * as channels from "../db/repos/channels.js";
 import * as repo from "../db/repos/messages.js";
 import type { Caller, Deps } from "./deps.js";
 import { DomainError, invalid, notFound } from "./errors.js";
-import { epoch, LIMITS, sealed, uuid } from "./validate.js";
+import { epoch, LIMITS, sealed, seq, uuid } from "./validate.js";
 import { durable, toMessage } from "./wire.js";
 
 export async function sendMessage(
@@ -43,7 +43,8 @@ export async function listMessages(deps: Deps, req: { channelId: string; beforeS
   const channelId = uuid("channel_id", req.channelId);
   const limit = req.limit === 0 ? LIMITS.historyDefault : req.limit;
   if (limit < 1 || limit > LIMITS.historyPage) throw invalid("limit", `must be 1 to ${LIMITS.historyPage}`);
-  const page = await repo.listMessages(deps.database.db, channelId, req.beforeSeq > 0n ? req.beforeSeq : undefined, limit);
+  const beforeSeq = seq("before_seq", req.beforeSeq);
+  const page = await repo.listMessages(deps.database.db, channelId, beforeSeq > 0n ? beforeSeq : undefined, limit);
   // Only an empty page may be an unknown channel: the common case costs one query.
   if (!page.messages.length && !(await channels.findChannel(deps.database.db, channelId))) throw notFound("channel", "channel_id");
   return page;

@@ -31,16 +31,37 @@ function base64Bytes(field: string, value: string, maxChars: number): Buffer {
   if (!value) throw invalid(field, "required");
   if (value.length > maxChars) throw invalid(field, `longer than ${maxChars} bytes`);
   if (!BASE64.test(value)) throw invalid(field, "must be standard base64 with padding");
-  return Buffer.from(value, "base64");
+  const raw = Buffer.from(value, "base64");
+  // Canonical only (docs/ENCRYPTION.md): the unused low bits of the last character are zero.
+  // Node decodes "QR==" as "QQ==" does; a strict client refuses it, so the server must too.
+  if (!canonicalTail(value)) throw invalid(field, "must be canonical base64 (unused bits of the last character set)");
+  return raw;
+}
+
+const B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** Whether the padding bits are zero: 4 of them before "==", 2 before "=". */
+function canonicalTail(value: string): boolean {
+  const pad = value.endsWith("==") ? 2 : value.endsWith("=") ? 1 : 0;
+  if (pad === 0) return true;
+  const last = B64_ALPHABET.indexOf(value[value.length - pad - 1]!);
+  return (last & (pad === 2 ? 0x0f : 0x03)) === 0;
 }
 
 // 0x01 || epoch_u32 || nonce[12] || ciphertext || tag[16] (docs/ENCRYPTION.md)
 const SEALED_MIN = 1 + 4 + 12 + 16;
 
-/** A sealed field: checks the envelope of the format only; the content stays opaque. */
-export function sealed(field: string, value: string, maxChars: number): string {
+/**
+ * A sealed field: checks the envelope of the format only; the content stays opaque. The header's
+ * epoch is at least 1 and, when the request names the key's epoch (`keyEpoch`), equal to it: a
+ * conforming client opens by the header, so a mismatch would show other clients another key.
+ */
+export function sealed(field: string, value: string, maxChars: number, keyEpoch?: number): string {
   const raw = base64Bytes(field, value, maxChars);
   if (raw.length < SEALED_MIN || raw[0] !== 0x01) throw invalid(field, "not a sealed value (version 1)");
+  const headerEpoch = raw.readUInt32BE(1);
+  if (headerEpoch < 1) throw invalid(field, "sealed with epoch 0 (epochs start at 1)");
+  if (keyEpoch !== undefined && headerEpoch !== keyEpoch) throw invalid(field, `sealed with epoch ${headerEpoch}, but key_epoch is ${keyEpoch}`);
   return value;
 }
 
@@ -60,8 +81,20 @@ export function publicKey(field: string, value: string): string {
   return value;
 }
 
+/** Epochs are stored as PostgreSQL integer: 1 to 2^31 − 1 (docs/API.md, docs/ENCRYPTION.md). */
+export const EPOCH_MAX = 2 ** 31 - 1;
+
 export function epoch(field: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw invalid(field, "must be at least 1");
+  if (value > EPOCH_MAX) throw invalid(field, `must be at most ${EPOCH_MAX}`);
+  return value;
+}
+
+/** Seqs are PostgreSQL bigint: 0 (none) to 2^63 − 1. */
+export const SEQ_MAX = 2n ** 63n - 1n;
+
+export function seq(field: string, value: bigint): bigint {
+  if (value < 0n || value > SEQ_MAX) throw invalid(field, `must be between 0 and ${SEQ_MAX}`);
   return value;
 }
 
