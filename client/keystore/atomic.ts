@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { checkOwnPath } from "./ownership.js";
 
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
@@ -16,6 +17,12 @@ export async function ensurePrivateDir(base: string, dir: string): Promise<void>
   const rel = relative(root, target);
   if (rel.startsWith("..") || resolve(root, rel) !== target) {
     throw new Error(`ensurePrivateDir: ${target} is not inside ${root}`);
+  }
+  // Each level must be ours before we create anything in it or make it private: as root, chmod
+  // would succeed on another user's directory, and they would still own it.
+  const levels = [root, ...(rel === "" ? [] : rel.split(sep)).map((_, i, parts) => join(root, ...parts.slice(0, i + 1)))];
+  for (const level of levels) {
+    if (!(await checkOwnPath(level, level === root ? "the config directory" : "the keystore directory", "directory", { ownerOnly: true }))) break;
   }
   await mkdir(target, { recursive: true, mode: DIR_MODE });
   let current = root;

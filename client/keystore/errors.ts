@@ -8,6 +8,7 @@ export type KeystoreErrorCode =
   | "invalid-origin" // not an http(s) URL
   | "weak-passphrase" // shorter than MIN_PASSPHRASE_LENGTH on create / change
   | "key-conflict" // a different key for a channel/directory epoch we already hold
+  | "unsafe-path" // a directory, file or socket another user owns or may write to
   | "invalid-input";
 
 export class KeystoreError extends Error {

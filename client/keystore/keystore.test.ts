@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "@jest/globals";
@@ -172,6 +172,42 @@ describe("permissions", () => {
       await Keystore.open(dir, ORIGIN, PASS);
     } finally {
       process.umask(previous);
+    }
+  });
+});
+
+describe("another user's directories", () => {
+  // As root (CI) the directory really changes hands; otherwise a group-writable directory is the
+  // case any user can set up. The owner comparison itself is tested in ownership.test.ts.
+  const asRoot = process.getuid?.() === 0;
+  const hijack = async (path: string) => (asRoot ? chown(path, 65534, 65534) : chmod(path, 0o777));
+  const why = asRoot ? /owned by uid 65534, not by you \(uid 0\)/ : /other users may write to it/;
+
+  test("open refuses a keystore directory that is not the user's own, and reads nothing", async () => {
+    const store = await Keystore.create(dir, ORIGIN, PASS);
+    await hijack(store.paths.dir);
+    const err = await Keystore.open(dir, ORIGIN, PASS).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KeystoreError);
+    expect((err as KeystoreError).code).toBe("unsafe-path");
+    expect((err as KeystoreError).message).toMatch(why);
+    expect((err as KeystoreError).message).toContain(store.paths.dir);
+  });
+
+  test("save refuses a keystore directory another user took over, and writes nothing into it", async () => {
+    const store = await Keystore.create(dir, ORIGIN, PASS);
+    await rm(store.paths.dir, { recursive: true });
+    await mkdir(store.paths.dir, { mode: 0o777 });
+    await hijack(store.paths.dir);
+    await chmod(store.paths.dir, 0o777); // mkdir's mode went through the umask
+    const err = await store.save().catch((e: unknown) => e);
+    if (asRoot) {
+      expect((err as KeystoreError).code).toBe("unsafe-path");
+      expect((err as KeystoreError).message).toMatch(/refusing the keystore directory .*owned by uid 65534/);
+      expect(await readdir(store.paths.dir)).toEqual([]);
+    } else {
+      // Our own directory, made group/world-writable: save makes it private again, then writes.
+      expect(err).toBeUndefined();
+      expect(await mode(store.paths.dir)).toBe(0o700);
     }
   });
 });

@@ -16,6 +16,7 @@ import {
   type X25519KeyPair,
 } from "../crypto/index.js";
 import { ensurePrivateDir, writeFileAtomic } from "./atomic.js";
+import { checkOwnPath } from "./ownership.js";
 import { KeystoreError } from "./errors.js";
 import { nodeScrypt } from "./scrypt.js";
 import { keystorePaths, serverOrigin, type KeystorePaths } from "./paths.js";
@@ -118,6 +119,8 @@ export class Keystore {
   static async open(configDir: string, server: string, passphrase: string): Promise<Keystore> {
     const origin = serverOrigin(server);
     const paths = keystorePaths(configDir, origin);
+    // Another user's directory or file could be a planted keystore or a copy for them to search.
+    if (await checkOwnPath(paths.dir, "the keystore directory", "directory")) await checkOwnPath(paths.file, "the keystore", "file");
     let text: string;
     try {
       text = await readFile(paths.file, "utf8");
