@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiError, KeyError, SessionError, UsageError } from "../core/index.js";
 import { KeystoreError } from "../keystore/index.js";
+import { attachDashValues } from "./args.js";
 import type { CliIo } from "./context.js";
 import { secret } from "./prompt.js";
 import { describeError, runCli, splitCommand } from "./run.js";
@@ -87,6 +88,25 @@ describe("command line", () => {
       rest: ["--server", "http://h", "big", "room", "--json"],
     });
     expect(splitCommand(["send", "general", "-"])).toEqual({ words: ["send"], rest: ["general", "-"] });
+  });
+
+  test("a value that starts with '-' is taken as printed (invite tokens are base64url)", async () => {
+    const token = "-Xy0_abcdefghijklmnopqrstuvwxyz0123456789AB";
+    const options = { invite: { type: "string" as const }, username: { type: "string" as const }, json: { type: "boolean" as const }, help: { type: "boolean" as const, short: "h" } };
+    expect(attachDashValues(["--invite", token, "--username", "bob"], options)).toEqual([`--invite=${token}`, "--username", "bob"]);
+    // The command's own options, "-" (stdin) and "--" stay what they are.
+    expect(attachDashValues(["--invite", "--json"], options)).toEqual(["--invite", "--json"]);
+    expect(attachDashValues(["--invite", "-h"], options)).toEqual(["--invite", "-h"]);
+    expect(attachDashValues(["--username", "-"], options)).toEqual(["--username", "-"]);
+    expect(attachDashValues(["--", "--invite", "-x"], options)).toEqual(["--", "--invite", "-x"]);
+    await withDir(async (dir) => {
+      const f = fakeIo({ DIALTONE_CONFIG_DIR: dir, DIALTONE_PASSWORD: "password-123", DIALTONE_PASSPHRASE: "passphrase-123" });
+      const code = await runCli(["register", "--username", "bob", "--invite", token, "--server", "http://127.0.0.1:9"], f.io);
+      // Parsed: it got as far as the (absent) server, not "argument is ambiguous".
+      expect(f.err()).not.toMatch(/ambiguous|usage/);
+      expect(f.err()).toMatch(/reach|unavailable|ECONNREFUSED/);
+      expect(code).toBe(2);
+    });
   });
 
   test("errors map to exit codes", () => {

@@ -1,6 +1,7 @@
 // The headless CLI: picks the command, parses its flags, runs it, and turns every error into
 // one line on stderr and an exit code: 0 ok, 1 usage, 2 server or session, 3 crypto or keys.
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { attachDashValues } from "./args.js";
 import { ApiError, KeyError, SessionError, UsageError, VoiceDaemonError } from "../core/index.js";
 import { CryptoError } from "../crypto/index.js";
 import { KeystoreError, resolveConfigDir } from "../keystore/index.js";
@@ -167,7 +168,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     for (const [k, o] of Object.entries({ ...GLOBAL_OPTIONS, ...command.options })) {
       options[k] = { type: o.type, ...(o.short ? { short: o.short } : {}) };
     }
-    const parsed = parseArgs({ args: [...rest], options, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args: attachDashValues(rest, options), options, allowPositionals: true, strict: true });
     const values = parsed.values as Record<string, string | boolean | undefined>;
     if (values["help"]) {
       io.out(commandHelp(command));

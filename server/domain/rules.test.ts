@@ -3,7 +3,7 @@ import { describe, expect, test } from "@jest/globals";
 import { DomainError } from "./errors.js";
 import { checkPasswordRules, hashPassword, verifyPassword } from "./passwords.js";
 import { RateLimiter } from "./rate-limit.js";
-import { secretEquals } from "./tokens.js";
+import { newToken, secretEquals } from "./tokens.js";
 import { iceServers } from "./turn.js";
 import { hashUsername, normaliseUsername } from "./usernames.js";
 import { sealed, uuid } from "./validate.js";
@@ -65,4 +65,12 @@ test("validators name the field", () => {
   expect(() => uuid("channel_id", "nope")).toThrow("channel_id: must be a UUID");
   expect(() => sealed("encrypted_body", "AQAAAAE=", 100)).toThrow("encrypted_body: not a sealed value (version 1)");
   expect(() => sealed("encrypted_body", "!!!", 100)).toThrow("encrypted_body: must be standard base64");
+});
+
+test("tokens are 43 base64url characters and never start with '-' (they are pasted after a flag)", () => {
+  const tokens = Array.from({ length: 5000 }, newToken);
+  for (const t of tokens) expect(t).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{42}$/);
+  expect(new Set(tokens).size).toBe(tokens.length);
+  // 5000 draws: the first character takes every allowed value, "-" excluded (1 in 64 before).
+  expect(new Set(tokens.map((t) => t[0])).size).toBe(63);
 });
