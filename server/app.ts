@@ -4,6 +4,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Database } from "./db/client.js";
 import { headSeq, readEventsAfter } from "./db/repos/events.js";
 import type { Deps, Secrets } from "./domain/deps.js";
+import { DEFAULT_LOGIN_BACKOFF, LoginBackoff, type LoginBackoffPolicy } from "./domain/login-backoff.js";
 import { RateLimiter } from "./domain/rate-limit.js";
 import { VoiceRooms } from "./domain/voice-rooms.js";
 import { ephemeral } from "./domain/wire.js";
@@ -31,7 +32,10 @@ export interface AppOptions {
   turn?: Deps["turn"];
   heartbeatSeconds?: number;
   authRatePerIp?: number;
+  /** Login attempts per (account, client address) before waits start (login-backoff.ts). */
   authFailuresPerUser?: number;
+  /** The rest of the login backoff policy (tests). */
+  loginBackoff?: Partial<LoginBackoffPolicy>;
   /** Reverse proxies whose X-Forwarded-For is believed for rate limits (addresses or CIDR ranges). */
   trustedProxies?: readonly string[];
   now?: () => Date;
@@ -85,7 +89,7 @@ export async function createApp(o: AppOptions): Promise<App> {
     secrets: o.secrets,
     limits: {
       perIp: new RateLimiter(o.authRatePerIp ?? 30, 60_000),
-      perUser: new RateLimiter(o.authFailuresPerUser ?? 10, 60_000),
+      logins: new LoginBackoff({ ...DEFAULT_LOGIN_BACKOFF, freeFailures: o.authFailuresPerUser ?? DEFAULT_LOGIN_BACKOFF.freeFailures, ...o.loginBackoff }),
     },
     turn: o.turn ?? { urls: [], secret: undefined, ttlSeconds: 0 },
     heartbeatSeconds: o.heartbeatSeconds ?? 15,

@@ -36,7 +36,7 @@ Environment:
   DIALTONE_TURN_TTL_SECONDS   TURN credential lifetime (default 21600)
   DIALTONE_HEARTBEAT_SECONDS  event stream heartbeat, 1-15 (default 15)
   DIALTONE_AUTH_RATE_PER_IP   login/register attempts per minute per address (default 30)
-  DIALTONE_AUTH_FAILURES_PER_USER  failed logins per minute per account (default 10)
+  DIALTONE_AUTH_FAILURES_PER_USER  login attempts per account and address before waits double from 1 s (default 10)
   DIALTONE_LOG_LEVEL          debug, info, warn or error (default info)
   DIALTONE_METRICS_TOKEN      when set, /metrics requires Authorization: Bearer <it>
 `;

@@ -69,16 +69,16 @@ export async function login(
   if (req.password.length > 1024) throw new DomainError("invalid_argument", "password: too long");
   const key = publicKey("device_public_key", req.devicePublicKey);
   const usernameHash = hashUsername(deps.secrets.usernamePepper, username);
-  const userKey = `user:${usernameHash}`;
-  if (deps.limits.perUser.blocked(userKey)) {
-    throw new DomainError("resource_exhausted", "too many failed logins for this account; wait a minute");
+  // Slowed per (account, address), never locked: see login-backoff.ts. The answer does not say
+  // whether the account exists (unknown names are slowed the same way).
+  const waitMs = deps.limits.logins.begin(usernameHash, peer);
+  if (waitMs > 0) {
+    throw new DomainError("resource_exhausted", `too many failed logins for this account from this address; try again in ${Math.ceil(waitMs / 1000)} s`);
   }
   const user = await repo.findUserByUsernameHash(deps.database.db, usernameHash);
   const ok = await verifyPassword(req.password, user?.passwordHash ?? (await dummyHash()));
-  if (!user || !ok) {
-    deps.limits.perUser.hit(userKey);
-    throw new DomainError("unauthenticated", "wrong username or password");
-  }
+  if (!user || !ok) throw new DomainError("unauthenticated", "wrong username or password");
+  deps.limits.logins.succeeded(usernameHash, peer);
   const now = deps.now();
   const token = newToken();
   const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);

@@ -4,6 +4,7 @@ import type { EventBus } from "../events/bus.js";
 import type { Feed } from "../events/feed.js";
 import type { Presence } from "../events/presence.js";
 import type { Logger } from "../log.js";
+import type { LoginBackoff } from "./login-backoff.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { VoiceRooms } from "./voice-rooms.js";
 
@@ -20,7 +21,7 @@ export interface Deps {
   voice: VoiceRooms;
   log: Logger;
   secrets: Secrets;
-  limits: { perIp: RateLimiter; perUser: RateLimiter };
+  limits: { perIp: RateLimiter; logins: LoginBackoff };
   turn: { urls: readonly string[]; secret: string | undefined; ttlSeconds: number };
   heartbeatSeconds: number;
   now: () => Date;

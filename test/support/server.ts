@@ -22,6 +22,7 @@ export interface TestServerOptions {
   turn?: App["deps"]["turn"];
   authRatePerIp?: number;
   trustedProxies?: string[];
+  loginBackoff?: Parameters<typeof createApp>[0]["loginBackoff"];
 }
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
@@ -36,6 +37,7 @@ export async function startTestServer(database: Database, o: TestServerOptions =
     heartbeatSeconds: o.heartbeatSeconds ?? 15,
     authRatePerIp: o.authRatePerIp ?? 10_000,
     ...(o.trustedProxies ? { trustedProxies: o.trustedProxies } : {}),
+    ...(o.loginBackoff ? { loginBackoff: o.loginBackoff } : {}),
     ...(o.turn ? { turn: o.turn } : {}),
   });
   const listener = createListener(app.handler);
