@@ -24,6 +24,12 @@ export interface Config {
   /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client. */
   readonly trustedProxies: readonly string[];
   readonly authFailuresPerUser: number;
+  /** HTTP/2 streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly h2MaxStreams: number;
+  /** An HTTP/2 connection without an open stream is closed after this long. */
+  readonly h2IdleSeconds: number;
+  /** Open connections per client address (trusted proxies exempt). */
+  readonly maxConnectionsPerAddress: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
   /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
@@ -113,6 +119,9 @@ export function loadConfig(env: Env = process.env): Config {
     heartbeatSeconds: int(env, "DIALTONE_HEARTBEAT_SECONDS", 15, 1, 15),
     authRatePerIp: int(env, "DIALTONE_AUTH_RATE_PER_IP", 30, 1, 100000),
     authFailuresPerUser: int(env, "DIALTONE_AUTH_FAILURES_PER_USER", 10, 1, 100000),
+    h2MaxStreams: int(env, "DIALTONE_H2_MAX_STREAMS", 100, 1, 10000),
+    h2IdleSeconds: int(env, "DIALTONE_H2_IDLE_SECONDS", 30, 1, 3600),
+    maxConnectionsPerAddress: int(env, "DIALTONE_MAX_CONNECTIONS_PER_ADDRESS", 256, 1, 1_000_000),
     trustedProxies: Object.freeze(trustedProxies),
     logLevel,
     metricsToken,

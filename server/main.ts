@@ -11,6 +11,7 @@ import { openDatabase } from "./db/client.js";
 import { bootstrapInvite } from "./domain/invites.js";
 import { PgBus } from "./events/pg-bus.js";
 import { createListener } from "./http/listener.js";
+import { TrustedProxies } from "./http/peer.js";
 import { createLogger } from "./log.js";
 import { resolveSecrets } from "./secrets.js";
 
@@ -37,6 +38,9 @@ Environment:
   DIALTONE_HEARTBEAT_SECONDS  event stream heartbeat, 1-15 (default 15)
   DIALTONE_AUTH_RATE_PER_IP   login/register attempts per minute per address (default 30)
   DIALTONE_AUTH_FAILURES_PER_USER  login attempts per account and address before waits double from 1 s (default 10)
+  DIALTONE_H2_MAX_STREAMS     HTTP/2 streams per connection (default 100)
+  DIALTONE_H2_IDLE_SECONDS    close an HTTP/2 connection idle this long (default 30)
+  DIALTONE_MAX_CONNECTIONS_PER_ADDRESS  per client address; trusted proxies exempt (default 256)
   DIALTONE_LOG_LEVEL          debug, info, warn or error (default info)
   DIALTONE_METRICS_TOKEN      when set, /metrics requires Authorization: Bearer <it>
 `;
@@ -92,7 +96,14 @@ async function main(argv: string[]) {
   const tls = config.tls
     ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) }
     : undefined;
-  const listener = createListener(app.handler, tls ? { tls } : {});
+  const proxies = new TrustedProxies(config.trustedProxies);
+  const listener = createListener(app.handler, {
+    ...(tls ? { tls } : {}),
+    h2MaxConcurrentStreams: config.h2MaxStreams,
+    h2IdleTimeoutMs: config.h2IdleSeconds * 1000,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+    isTrustedProxy: (address) => proxies.has(address),
+  });
   await new Promise<void>((resolve, reject) => {
     listener.server.once("error", reject);
     listener.server.listen(config.listenPort, config.listenHost, () => resolve());

@@ -21,7 +21,10 @@ let p2: ServerProcess;
 beforeAll(async () => {
   pg = await startPostgres();
   dbUrl = await pg.createDatabase();
-  const env = { DIALTONE_DB_URL: dbUrl, DIALTONE_ADMIN_TOKEN: ADMIN, DIALTONE_USERNAME_PEPPER: "cluster-pepper-0123456789", DIALTONE_AUTH_RATE_PER_IP: "100000" };
+  const env = { DIALTONE_DB_URL: dbUrl, DIALTONE_ADMIN_TOKEN: ADMIN, DIALTONE_USERNAME_PEPPER: "cluster-pepper-0123456789", DIALTONE_AUTH_RATE_PER_IP: "100000",
+    // 1,000 concurrent sends from this one process: one HTTP/1.1 connection each.
+    DIALTONE_MAX_CONNECTIONS_PER_ADDRESS: "100000",
+  };
   p1 = await spawnServer(env);
   p2 = await spawnServer(env);
 }, 120_000);

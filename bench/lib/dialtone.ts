@@ -34,6 +34,8 @@ function serverEnv(db: DbTarget, extra: Record<string, string> = {}): NodeJS.Pro
     DIALTONE_USERNAME_PEPPER: randomBytes(24).toString("hex"),
     DIALTONE_LOG_LEVEL: "warn",
     DIALTONE_AUTH_RATE_PER_IP: "100000",
+    // Thousands of streams from this one machine, one HTTP/1.1 connection each.
+    DIALTONE_MAX_CONNECTIONS_PER_ADDRESS: "1000000",
     ...(db.kind === "postgres" ? { DIALTONE_DB_URL: db.url } : { DIALTONE_DATA_DIR: db.dataDir }),
     ...extra,
   });

@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
+import http2 from "node:http2";
 import https from "node:https";
 import net from "node:net";
 import os from "node:os";
@@ -265,6 +266,117 @@ describe("timeouts", () => {
       }
     } finally {
       await s.listener.close(500);
+    }
+  });
+});
+
+describe("HTTP/2 and connection limits", () => {
+  /** An h2c session on the port; resolves when it is connected and has the server's SETTINGS. */
+  async function h2Session(port: number): Promise<http2.ClientHttp2Session> {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on("error", () => {});
+    await new Promise<void>((resolve, reject) => {
+      session.once("remoteSettings", () => resolve());
+      session.once("close", () => reject(new Error("closed before SETTINGS")));
+    });
+    return session;
+  }
+  const closedWithin = (session: http2.ClientHttp2Session, ms: number) =>
+    Promise.race([new Promise<string>((r) => session.once("close", () => r("closed"))), sleep(ms).then(() => "still open")]);
+
+  test("SETTINGS advertise a bounded stream count (100 by default, configurable)", async () => {
+    for (const [opts, expected] of [[{}, 100], [{ h2MaxConcurrentStreams: 7 }, 7]] as const) {
+      const s = await start(opts);
+      const session = await h2Session(s.port);
+      try {
+        expect(session.remoteSettings.maxConcurrentStreams).toBe(expected);
+      } finally {
+        session.destroy();
+        await s.listener.close(100);
+      }
+    }
+  });
+
+  test("an h2 connection that opens no stream, or has none open any more, is closed; an open event stream keeps it", async () => {
+    const s = await start({ headersTimeoutMs: 300, h2IdleTimeoutMs: 500, requestTimeoutMs: 300 });
+    try {
+      const silent = await h2Session(s.port);
+      expect(await closedWithin(silent, 2000)).toBe("closed");
+
+      const used = await h2Session(s.port);
+      const req = used.request({ ":path": "/healthz" });
+      req.resume();
+      await new Promise((r) => req.once("close", r));
+      const t0 = performance.now();
+      expect(await closedWithin(used, 3000)).toBe("closed");
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(400); // the idle time, not at once
+
+      // A gRPC event stream three times the idle time, on a connection of its own: not cut.
+      const baseUrl = `http://127.0.0.1:${s.port}`;
+      const abort = new AbortController();
+      const end = setTimeout(() => abort.abort(), 1500);
+      let n = 0;
+      try {
+        for await (const res of createClient(EventService, createGrpcTransport({ baseUrl, sessionManager: h2Manager(baseUrl) })).subscribe({}, { signal: abort.signal })) {
+          expect(streamId(res)).toBe(String(n++));
+        }
+      } catch (err) {
+        expect(ConnectError.from(err).code).toBe(Code.Canceled);
+      } finally {
+        clearTimeout(end);
+      }
+      expect(n).toBeGreaterThan(40);
+    } finally {
+      await s.listener.close(500);
+    }
+  });
+
+  test("an h2 request body that never ends is cancelled after the request timeout", async () => {
+    const s = await start({ requestTimeoutMs: 400, headersTimeoutMs: 200, h2IdleTimeoutMs: 10_000 });
+    const session = await h2Session(s.port);
+    try {
+      const req = session.request({ ":method": "POST", ":path": "/dialtone.v1.AuthService/GetSession", "content-type": "application/grpc" }, { endStream: false });
+      req.on("error", () => {});
+      req.write(Buffer.from([0, 0, 0, 0, 10])); // a message prefix announcing 10 bytes that never come
+      const t0 = performance.now();
+      const code = await new Promise<number>((r) => req.once("close", () => r(req.rstCode)));
+      expect(code).toBe(http2.constants.NGHTTP2_CANCEL);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(300);
+      expect(performance.now() - t0).toBeLessThan(3000);
+    } finally {
+      session.destroy();
+      await s.listener.close(100);
+    }
+  });
+
+  test("connections per client address are capped, except for trusted proxies", async () => {
+    for (const trusted of [false, true]) {
+      const s = await start({ maxConnectionsPerAddress: 3, isTrustedProxy: (a) => trusted && /127\.0\.0\.1$/.test(a) });
+      const sockets: net.Socket[] = [];
+      try {
+        for (let i = 0; i < 4; i++) {
+          const socket = net.connect(s.port, "127.0.0.1");
+          socket.on("error", () => {});
+          await new Promise((r) => socket.once("connect", r));
+          sockets.push(socket);
+        }
+        const fourth = sockets[3]!;
+        const outcome = await Promise.race([new Promise<string>((r) => fourth.once("close", () => r("closed"))), sleep(500).then(() => "open")]);
+        expect([trusted, outcome]).toEqual([trusted, trusted ? "open" : "closed"]);
+        const healthz = ["GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"];
+        // Another one at the cap: refused (nothing read); over a proxy: served.
+        const fifth = (await rawExchange(s.port, healthz)).toString("latin1");
+        expect([trusted, fifth.startsWith("HTTP/1.1 200 ")]).toEqual([trusted, trusted]);
+        // A closed connection frees its place.
+        sockets[0]!.destroy();
+        await new Promise((r) => sockets[0]!.once("close", r));
+        await sleep(50);
+        const again = await rawExchange(s.port, healthz);
+        expect(again.toString("latin1")).toMatch(/^HTTP\/1\.1 200 /);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await s.listener.close(100);
+      }
     }
   });
 });

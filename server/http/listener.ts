@@ -24,6 +24,17 @@ export interface ListenerOptions {
   requestTimeoutMs?: number;
   /** How often Node enforces the two timeouts above. Default 1 s. */
   timeoutCheckIntervalMs?: number;
+  /**
+   * HTTP/2: a connection with no open stream for this long gets GOAWAY and is closed (its first
+   * stream must come within `headersTimeoutMs`). Default 30 s. Open event streams keep it busy.
+   */
+  h2IdleTimeoutMs?: number;
+  /** HTTP/2: concurrent streams per connection, advertised in SETTINGS. Default 100. */
+  h2MaxConcurrentStreams?: number;
+  /** Open connections per client address; more are closed at once. Default 256. */
+  maxConnectionsPerAddress?: number;
+  /** Addresses exempt from that cap: trusted reverse proxies carry many clients. */
+  isTrustedProxy?: (address: string) => boolean;
 }
 
 export interface Listener {
@@ -45,11 +56,16 @@ const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
 export function createListener(handler: NodeHandler, opts: ListenerOptions = {}): Listener {
   const headersTimeout = opts.headersTimeoutMs ?? 10_000;
+  const requestTimeout = Math.max(opts.requestTimeoutMs ?? 60_000, headersTimeout);
   const http1Options: http.ServerOptions = {
     headersTimeout,
-    requestTimeout: Math.max(opts.requestTimeoutMs ?? 60_000, headersTimeout),
+    requestTimeout,
     connectionsCheckingInterval: opts.timeoutCheckIntervalMs ?? 1_000,
   };
+  const h2Options: http2.ServerOptions = { settings: { maxConcurrentStreams: opts.h2MaxConcurrentStreams ?? 100 } };
+  const h2IdleTimeout = opts.h2IdleTimeoutMs ?? 30_000;
+  const maxPerAddress = opts.maxConnectionsPerAddress ?? 256;
+  const perAddress = new Map<string, number>();
   const closingController = new AbortController();
   const sockets = new Set<net.Socket>();
   const sniffing = new Set<net.Socket>();
@@ -59,6 +75,7 @@ export function createListener(handler: NodeHandler, opts: ListenerOptions = {})
 
   // Count HTTP/1.1 requests per socket so a socket is released as soon as it is idle during close.
   const tracked = (req: AnyRequest, res: AnyResponse): void => {
+    if (req instanceof http2.Http2ServerRequest) bodyDeadline(req, requestTimeout);
     if (req instanceof http.IncomingMessage && res instanceof http.ServerResponse) {
       const socket = req.socket;
       h1InFlight.set(socket, (h1InFlight.get(socket) ?? 0) + 1);
@@ -75,13 +92,27 @@ export function createListener(handler: NodeHandler, opts: ListenerOptions = {})
   const trackSession = (session: http2.ServerHttp2Session): void => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
+    closeWhenIdle(session, headersTimeout, h2IdleTimeout);
   };
-  const trackSocket = (socket: net.Socket): void => {
+  // False (and the socket destroyed) past the per-address cap.
+  const trackSocket = (socket: net.Socket): boolean => {
+    const address = socket.remoteAddress ?? "unknown";
+    const exempt = opts.isTrustedProxy?.(address) ?? false;
+    const n = perAddress.get(address) ?? 0;
+    if (!exempt && n >= maxPerAddress) {
+      socket.destroy();
+      return false;
+    }
+    perAddress.set(address, n + 1);
     sockets.add(socket);
     socket.once("close", () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
       sockets.delete(socket);
       if (sockets.size === 0) drained?.();
     });
+    return true;
   };
 
   let server: net.Server | tls.Server;
@@ -95,6 +126,7 @@ export function createListener(handler: NodeHandler, opts: ListenerOptions = {})
         key: opts.tls.key,
         ALPNProtocols: ["h2", "http/1.1"],
         handshakeTimeout: headersTimeout,
+        ...h2Options,
       },
       tracked,
     );
@@ -106,16 +138,16 @@ export function createListener(handler: NodeHandler, opts: ListenerOptions = {})
     });
     secure.setTimeout(0); // a timeout > 0 would cut long-lived event streams
     secure.on("session", trackSession);
-    secure.on("connection", trackSocket);
+    secure.on("connection", (socket: net.Socket) => void trackSocket(socket));
     server = secure;
   } else {
     const h1Server = http.createServer(http1Options, tracked);
     h1Server.setTimeout(0);
-    const h2 = http2.createServer({}, tracked);
+    const h2 = http2.createServer(h2Options, tracked);
     h2.setTimeout(0);
     h2.on("session", trackSession);
     const outer = net.createServer({ pauseOnConnect: true }, (socket) => {
-      trackSocket(socket);
+      if (!trackSocket(socket)) return;
       sniffing.add(socket);
       socket.once("close", () => sniffing.delete(socket));
       sniff(socket, headersTimeout, (isH2) => {
@@ -163,6 +195,45 @@ export function createListener(handler: NodeHandler, opts: ListenerOptions = {})
       return closed;
     },
   };
+}
+
+/**
+ * HTTP/2 has no headers or idle timeout of its own in Node (HTTP/1.1's do not apply): a session
+ * gets `firstMs` for its first stream, then GOAWAY after `idleMs` without an open stream. A
+ * client that ignores GOAWAY is cut a second later.
+ */
+function closeWhenIdle(session: http2.ServerHttp2Session, firstMs: number, idleMs: number): void {
+  let open = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (ms: number) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      session.close();
+      setTimeout(() => session.destroy(), 1000).unref();
+    }, ms);
+    timer.unref();
+  };
+  arm(firstMs);
+  session.on("stream", (stream: http2.ServerHttp2Stream) => {
+    open++;
+    clearTimeout(timer);
+    stream.once("close", () => {
+      if (--open === 0 && !session.closed) arm(idleMs);
+    });
+  });
+  session.once("close", () => clearTimeout(timer));
+}
+
+/** An HTTP/2 request body that has not ended `ms` after its headers: the stream is cancelled. */
+function bodyDeadline(req: http2.Http2ServerRequest, ms: number): void {
+  if (req.readableEnded || req.stream.endAfterHeaders) return;
+  const timer = setTimeout(() => {
+    if (!req.stream.destroyed) req.stream.close(http2.constants.NGHTTP2_CANCEL);
+  }, ms);
+  timer.unref();
+  const done = () => clearTimeout(timer);
+  req.stream.once("end", done);
+  req.stream.once("close", done);
 }
 
 /**
