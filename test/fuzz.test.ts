@@ -1,0 +1,31 @@
+// A short, seeded run of every fuzz target (npm run fuzz runs them for as long as you like), and
+// what the fuzzers have found, kept as cases.
+import { describe, expect, test } from "@jest/globals";
+import { fromBinary } from "@bufbuild/protobuf";
+import { LoginRequestSchema } from "../gen/dialtone/v1/auth_service_pb.js";
+import { allTargets } from "./fuzz/all.js";
+import { drive } from "./fuzz/drive.js";
+import type { FuzzTarget } from "./fuzz/target.js";
+
+const targets: FuzzTarget[] = await allTargets();
+// Envelopes cost an X25519 and an HKDF each: fewer runs for the same time.
+const RUNS: Record<string, number> = { envelope: 150 };
+
+describe("fuzz smoke (seeded)", () => {
+  test("every parser has a target", () => {
+    expect(targets.map((t) => t.name).sort()).toEqual(["envelope", "field-rules", "keystore-document", "keystore-file", "rpc-decode", "sealed-field"]);
+  });
+
+  test.each(targets.map((t) => [t.name, t] as const))("%s", async (_name, target) => {
+    const r = await drive(target, { runs: RUNS[target.name] ?? 1500, seed: 20261202 });
+    expect(r.failure).toBeUndefined();
+    expect(r.executions).toBe(RUNS[target.name] ?? 1500);
+  });
+});
+
+describe("findings", () => {
+  test("rpc-decode: a string field that is not UTF-8 fails to decode with a TypeError (connect-node then answers internal: issue 12)", () => {
+    const bytes = Uint8Array.from([10, 2, 0xb9, 0x64]); // LoginRequest.username = b"\xb9d"
+    expect(() => fromBinary(LoginRequestSchema, bytes)).toThrow(/not valid for encoding utf-8/);
+  });
+});
