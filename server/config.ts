@@ -31,6 +31,8 @@ export interface Config {
   /** Open connections per client address (trusted proxies exempt). */
   readonly maxConnectionsPerAddress: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
+  /** json or text; undefined: text when stderr is a terminal, else json (decided by main.ts). */
+  readonly logFormat: "json" | "text" | undefined;
   /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
   readonly metricsToken: string | undefined;
   readonly warnings: readonly string[];
@@ -96,6 +98,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     throw new ConfigError("DIALTONE_LOG_LEVEL: expected debug, info, warn or error");
   }
+  const logFormat = get("DIALTONE_LOG_FORMAT") as Config["logFormat"];
+  if (logFormat !== undefined && logFormat !== "json" && logFormat !== "text") {
+    throw new ConfigError("DIALTONE_LOG_FORMAT: expected json or text");
+  }
   const metricsToken = get("DIALTONE_METRICS_TOKEN");
   if (metricsToken && metricsToken.length < 16) throw new ConfigError("DIALTONE_METRICS_TOKEN: use at least 16 characters");
   const trustedProxies = (get("DIALTONE_TRUSTED_PROXIES") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
@@ -124,6 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxConnectionsPerAddress: int(env, "DIALTONE_MAX_CONNECTIONS_PER_ADDRESS", 256, 1, 1_000_000),
     trustedProxies: Object.freeze(trustedProxies),
     logLevel,
+    logFormat,
     metricsToken,
     warnings: Object.freeze(warnings),
   });

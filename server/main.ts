@@ -1,7 +1,8 @@
 // dialtone-server: the only place that listens. Config → secrets → database →
 // migrations → app → listener; graceful shutdown on SIGTERM/SIGINT, TLS reload on SIGHUP.
+import { accessSync, constants } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { parseArgs } from "node:util";
 import { createApp } from "./app.js";
 import { COMMANDS_HELP, runCommand } from "./cli/index.js";
@@ -12,7 +13,7 @@ import { bootstrapInvite } from "./domain/invites.js";
 import { PgBus } from "./events/pg-bus.js";
 import { createListener } from "./http/listener.js";
 import { TrustedProxies } from "./http/peer.js";
-import { createLogger } from "./log.js";
+import { createLogger, heldWriter } from "./log.js";
 import { resolveSecrets } from "./secrets.js";
 
 const HELP = `dialtone-server: the Dialtone chat server
@@ -42,8 +43,11 @@ Environment:
   DIALTONE_H2_IDLE_SECONDS    close an HTTP/2 connection idle this long (default 30)
   DIALTONE_MAX_CONNECTIONS_PER_ADDRESS  per client address; trusted proxies exempt (default 256)
   DIALTONE_LOG_LEVEL          debug, info, warn or error (default info)
+  DIALTONE_LOG_FORMAT         json or text (default: text on a terminal, else json)
   DIALTONE_METRICS_TOKEN      when set, /metrics requires Authorization: Bearer <it>
 `;
+
+const startupLog = heldWriter((line) => process.stderr.write(line));
 
 async function main(argv: string[]) {
   const { values, positionals } = parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" } }, allowPositionals: true });
@@ -63,7 +67,8 @@ async function main(argv: string[]) {
     }
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  // Log lines wait for the banner; JSON for collectors, plain text for a person at a terminal.
+  const log = createLogger(config.logLevel, startupLog.write, config.logFormat ?? (process.stderr.isTTY ? "text" : "json"));
   for (const w of config.warnings) log.warn(w);
   const secrets = await resolveSecrets(config);
   if (!config.dbUrl) {
@@ -71,6 +76,7 @@ async function main(argv: string[]) {
       lockDataDir(config.dataDir); // PGlite files must have one process; released at exit
     } catch (err) {
       if (!(err instanceof DataDirBusy)) throw err;
+      startupLog.release();
       process.stderr.write(`dialtone-server: ${err.message}\n`);
       process.exit(1);
     }
@@ -122,11 +128,12 @@ async function main(argv: string[]) {
     ...(token
       ? [
           `  invite:      ${token}   (single use, valid 24 h; the first account is an admin)`,
-          `Register: dialtone register --server ${url} --username NAME --invite ${token}`,
+          `Register: ${onPath("dialtone") ? "dialtone" : "npx dialtone"} register --server ${url} --username NAME --invite ${token}`,
         ]
       : [`  invites:     an admin mints them: dialtone invite, or buf curl with the admin token (docs/OPERATIONS.md)`]),
   ];
   process.stdout.write(lines.join("\n") + "\n");
+  startupLog.release();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -151,7 +158,20 @@ async function main(argv: string[]) {
   });
 }
 
+/** Whether `command` is an executable on PATH (after `npm ci` in a checkout, dialtone is not). */
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? "").split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 main(process.argv.slice(2)).catch((err: Error) => {
+  startupLog.release();
   process.stderr.write(`dialtone-server: ${err.message}\n`);
   process.exit(1);
 });
