@@ -12,13 +12,21 @@ const channels = [
   channel("77777777-0000-4000-8000-000000000004", undefined),
 ];
 
-test("a channel resolves by exact name (any case, # dropped) before id prefix; several matches are all returned", () => {
+test("a channel resolves by exact name (any case, # dropped), then name prefix, then id prefix; several matches are all returned", () => {
   expect(matchChannels(channels, "#RANDOM").map((c) => c.name)).toEqual(["random"]);
   expect(matchChannels(channels, "general")).toHaveLength(2); // ambiguous: the picker opens
   expect(matchChannels(channels, "1a2b")).toHaveLength(2);
   expect(matchChannels(channels, "1a2b3").map((c) => c.name)).toEqual(["general"]);
   expect(matchChannels(channels, "7777").map((c) => c.label)).toEqual(["<encrypted>"]);
   expect(matchChannels(channels, "nope")).toEqual([]);
+  // Name prefixes: "/j gen", "/join r" (was "unknown channel name").
+  expect(matchChannels(channels, "gen")).toHaveLength(2);
+  expect(matchChannels(channels, "#Ran").map((c) => c.name)).toEqual(["random"]);
+  expect(matchChannels([...channels, channel("abcdef00-0000-4000-8000-000000000005", "flood")], "fl").map((c) => c.name)).toEqual(["flood"]);
+  // An exact name wins over a longer name it starts: "random" is not ambiguous with "randomness".
+  expect(matchChannels([...channels, channel("abcdef00-0000-4000-8000-000000000006", "randomness")], "random").map((c) => c.name)).toEqual(["random"]);
+  // A name prefix wins over an id prefix.
+  expect(matchChannels([...channels, channel("abcdef00-0000-4000-8000-000000000007", "abc")], "ab").map((c) => c.name)).toEqual(["abc"]);
   expect(matchChannels(channels, "#")).toEqual([]);
 });
 

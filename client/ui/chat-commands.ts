@@ -27,6 +27,9 @@ export function matchChannels(channels: readonly ChannelView[], arg: string): Ch
   if (!wanted) return [];
   const byName = channels.filter((c) => c.name !== undefined && normal(c.name) === wanted);
   if (byName.length > 0) return [...byName].sort(byLabel);
+  // "/j gen" for #general: the start of a name, then the start of an id.
+  const byPrefix = channels.filter((c) => c.name !== undefined && normal(c.name).startsWith(wanted));
+  if (byPrefix.length > 0) return byPrefix.sort(byLabel);
   const compact = wanted.replaceAll("-", "");
   if (!/^[0-9a-f]+$/.test(compact)) return [];
   return channels.filter((c) => c.id.replaceAll("-", "").startsWith(compact)).sort(byLabel);
