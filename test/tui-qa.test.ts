@@ -143,6 +143,15 @@ describe("the terminal UI, as a demanding user finds it", () => {
     await alice.keys("Escape");
     await alice.waitFor((t) => rows(t)[0]!.includes("#beta") && !/^ > zeta$/m.test(t), 20_000, "the messages again");
 
+    // 60 columns: the messages keep the width (the sidebar left them 18 characters per line).
+    await alice.resize(60, 16);
+    await alice.type("a line that is long enough to show how wide the message pane is now");
+    screen = await alice.waitFor((t) => rows(t).length === 16 && /> a line that is long enough to show how wide/.test(t), 20_000, "the 60x16 input");
+    expect(screen).not.toContain("│ Channels");
+    await alice.keys("C-u");
+    // 80 columns, the common default: the sidebar fits beside the messages.
+    await alice.resize(80, 24);
+    await alice.waitFor((t) => rows(t).length === 24 && /│ Channels/.test(t), 20_000, "the sidebar beside the messages at 80 columns");
     await alice.resize(100, 30);
     await alice.waitFor((t) => rows(t).length === 30 && /│ Channels/.test(t), 20_000, "the sidebar beside the messages again");
     await command(alice, "/join alpha");

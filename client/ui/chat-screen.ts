@@ -29,8 +29,11 @@ export const CHAT_HELP = [
 ];
 /** Ever shorter footers for small terminals; each keeps "ctrl+q: quit". */
 const SHORT_HELP = [["ctrl+/ or f1: show help", "ctrl+q: quit"], ["f1: help", "ctrl+q: quit"], ["ctrl+q: quit"]];
-/** Below this many columns the sidebar does not fit beside the messages: ctrl+l shows it instead of them. */
-export const NARROW_WIDTH = 60;
+/**
+ * Below this many columns the sidebar does not fit beside the messages (they keep at least 48
+ * columns beside it): ctrl+l shows it instead of them. At 60 it left 18 characters per line.
+ */
+export const NARROW_WIDTH = SIDEBAR_WIDTH + 2 + 48;
 const WHEEL_LINES = 3;
 
 const LINE_STYLES: Readonly<Record<LineStyle, Style>> = {
