@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "@jest/globals";
@@ -22,6 +23,29 @@ test("the binary: explicit path, else DIALTONE_VOICED, else the package's bin", 
 
 test("no daemon on a socket: connect says so", async () => {
   expect(await VoiceDaemon.connect(join(dir, "nothing.sock"))).toBeUndefined();
+  expect(await VoiceDaemon.connect(join(dir, "no-such-dir", "voiced.sock"))).toBeUndefined();
+});
+
+test("a socket in a directory that is not the user's own is refused before anything is sent", async () => {
+  // As root (CI) the directory changes hands; otherwise any user can make it world-writable.
+  const asRoot = process.getuid?.() === 0;
+  const planted = join(dir, "planted");
+  mkdirSync(planted, { mode: 0o700 });
+  const sock = join(planted, "voiced.sock");
+  let connections = 0;
+  const fake = createServer(() => void connections++);
+  await new Promise<void>((r) => fake.listen(sock, r));
+  try {
+    if (asRoot) chownSync(planted, 65534, 65534);
+    else chmodSync(planted, 0o777);
+    const err = await VoiceDaemon.connect(sock).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VoiceDaemonError);
+    expect((err as VoiceDaemonError).code).toBe("unsafe-socket");
+    expect((err as VoiceDaemonError).message).toMatch(asRoot ? /owned by uid 65534, not by you/ : /other users may write to it/);
+    expect(connections).toBe(0);
+  } finally {
+    await new Promise((r) => fake.close(r));
+  }
 });
 
 test("a token among the forwarded flags is refused before anything starts", async () => {

@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { Agent } from "node:http";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -21,6 +21,7 @@ import {
   type Member,
   type State,
 } from "../../gen/dialtone/voiced/v1/voiced_service_pb.js";
+import { checkOwnPath, KeystoreError } from "../keystore/index.js";
 
 export { RoomStatus, SpeakingMode, type Member, type State };
 
@@ -39,7 +40,7 @@ const DROPPED_ENV = [
   "DIALTONE_PASSPHRASE",
 ];
 
-export type VoiceDaemonErrorCode = "spawn-failed" | "not-running" | "bad-flag" | "rejected";
+export type VoiceDaemonErrorCode = "spawn-failed" | "not-running" | "bad-flag" | "rejected" | "unsafe-socket";
 
 export class VoiceDaemonError extends Error {
   override readonly name = "VoiceDaemonError";
@@ -112,6 +113,15 @@ export class VoiceDaemon {
 
   /** The daemon on `socketPath`, or undefined when none answers there. */
   static async connect(socketPath = voicedSocketPath(), spawned = false): Promise<VoiceDaemon | undefined> {
+    // Before a byte goes out (Join carries the session token and a channel key): the socket and
+    // its directory must be this user's own, or another local user could be the one listening.
+    try {
+      if (!(await checkOwnPath(dirname(socketPath), "the voice daemon's socket directory", "directory"))) return undefined;
+      if (!(await checkOwnPath(socketPath, "the voice daemon's socket", "socket"))) return undefined;
+    } catch (err) {
+      if (err instanceof KeystoreError) throw new VoiceDaemonError("unsafe-socket", err.message, { cause: err });
+      throw err;
+    }
     // A fresh connection per call: a local socket costs nothing, and a kept-alive one can be
     // closed by the daemon's idle timeout just as a call reuses it (EPIPE).
     const agent = new Agent({ keepAlive: false });
