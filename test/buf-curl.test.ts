@@ -145,6 +145,22 @@ describe("buf curl against a real dialtone-server process", () => {
     expect(res.session?.isAdmin).toBe(false);
   });
 
+  test("the README's curl line (no buf: a Connect unary call is a JSON POST) mints an invite", async () => {
+    const readme = await readFile(path.join(REPO, "README.md"), "utf8");
+    const block = /```sh\n(curl -sS -H "Content-Type: application\/json" -H "X-Admin-Token: \$T"[^`]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const line = block!.replace(/\\\n\s*/g, "").replace("http://127.0.0.1:8080", url()).trim();
+    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile("bash", ["-c", line], { env: { ...process.env, T: adminToken } }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
+    const { token } = JSON.parse(run.stdout) as { token: string };
+    expect(token).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{42}$/);
+    expect((await register(token, "via-curl")).session?.userId).toBeTruthy();
+  });
+
   test("the same over gRPC (--protocol grpc --http2-prior-knowledge)", async () => {
     const run = await buf([
       "curl",

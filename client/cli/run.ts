@@ -5,6 +5,7 @@ import { attachDashValues } from "./args.js";
 import { ApiError, KeyError, SessionError, UsageError, VoiceDaemonError } from "../core/index.js";
 import { CryptoError } from "../crypto/index.js";
 import { KeystoreError, resolveConfigDir } from "../keystore/index.js";
+import { ADMIN_COMMANDS } from "./commands/admin.js";
 import { loginCommand, logoutCommand, profileSetCommand, registerCommand, whoamiCommand } from "./commands/account.js";
 import { channelCreateCommand, channelDeleteCommand, channelRenameCommand, channelsCommand } from "./commands/channels.js";
 import { historyCommand, sendCommand, tailCommand } from "./commands/messages.js";
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   verifyCommand,
   profileSetCommand,
   ...VOICE_COMMANDS,
+  ...ADMIN_COMMANDS,
 ];
 
 const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -40,7 +42,7 @@ const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 };
 
 /** Command words first ("channel create"), flags anywhere after, values after their flags. */
-const GROUPS = new Set(["channel", "profile", "voice"]);
+const GROUPS = new Set(["channel", "profile", "voice", "admin"]);
 
 function optionLines(options: Readonly<Record<string, OptionSpec>>): string[] {
   return Object.entries(options).map(([name, o]) => {

@@ -3,6 +3,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import { AdminService } from "../../gen/dialtone/v1/admin_service_pb.js";
 import { AuthService } from "../../gen/dialtone/v1/auth_service_pb.js";
 import { ChannelService } from "../../gen/dialtone/v1/channel_service_pb.js";
 import { DeviceService } from "../../gen/dialtone/v1/device_service_pb.js";
@@ -26,6 +27,7 @@ export interface Api {
   readonly presence: Client<typeof PresenceService>;
   readonly event: Client<typeof EventService>;
   readonly voice: Client<typeof VoiceService>;
+  readonly admin: Client<typeof AdminService>;
 }
 
 export interface ApiOptions {
@@ -87,5 +89,6 @@ export function createApi(options: ApiOptions): Api {
     presence: make(PresenceService),
     event: make(EventService),
     voice: make(VoiceService),
+    admin: make(AdminService),
   };
 }
