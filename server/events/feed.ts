@@ -3,8 +3,8 @@
 // hands it to every open stream, alongside ephemeral events for their audience (through
 // one outbox, a slice per event-loop turn).
 import { randomUUID } from "node:crypto";
-import { fromBinary } from "@bufbuild/protobuf";
-import { EventSchema, type Event } from "../../gen/dialtone/v1/event_pb.js";
+import type { Event } from "../../gen/dialtone/v1/event_pb.js";
+import { decodeStored } from "../codec/event-log.js";
 import type { EventRow } from "../db/repos/events.js";
 import type { Logger } from "../log.js";
 import type { Audience, EphemeralMessage, EventBus } from "./bus.js";
@@ -135,7 +135,7 @@ export class Feed {
     for (let next = this.pending.get(this.head + 1n); next; next = this.pending.get(this.head + 1n)) {
       this.pending.delete(next.seq);
       this.head = next.seq;
-      this.dispatch(fromBinary(EventSchema, next.payload));
+      this.dispatch(decodeStored(next.seq, next.payload));
     }
     if (this.pending.size || this.announced > this.head) this.scheduleFill();
   }

@@ -5,10 +5,11 @@
 // openSubscription() holds the parts both servings of the call share: subscribe() below
 // (connect-node's path: one generator step per item) and server/http/event-stream.ts
 // (the Connect protocol served directly, with live events pushed to a sink).
-import { fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { EventSchema, type Event } from "../../gen/dialtone/v1/event_pb.js";
+import type { Event } from "../../gen/dialtone/v1/event_pb.js";
 import type { SubscribeResponseSchema } from "../../gen/dialtone/v1/event_service_pb.js";
+import { decodeStored } from "../codec/event-log.js";
 import { readEventsAfter } from "../db/repos/events.js";
 import type { Caller, Deps } from "../domain/deps.js";
 import { DomainError } from "../domain/errors.js";
@@ -51,7 +52,7 @@ export function openSubscription(deps: Deps, caller: Caller, afterSeq: bigint | 
         const rows = await readEventsAfter(deps.database.db, cursor, REPLAY_PAGE, head);
         if (!rows.length) break;
         for (const r of rows) {
-          yield fromBinary(EventSchema, r.payload);
+          yield decodeStored(r.seq, r.payload);
           cursor = r.seq;
         }
       }
