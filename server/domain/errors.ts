@@ -1,5 +1,5 @@
 // Domain errors carry an API error code without depending on Connect; the error
-// interceptor (server/http/interceptors.ts) turns them into ConnectErrors.
+// call interceptor (server/http/calls.ts) turns them into ConnectErrors.
 import { Refusal, type RefusalReason } from "../db/refusal.js";
 
 export type ErrorCode =
