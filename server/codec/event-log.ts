@@ -6,16 +6,7 @@
 // data migration, server/db/data-migrations.ts, rewrites them with toSeqless()).
 // Imports only gen/ and protobuf: the database layer and the domain both use it.
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { EventSchema, MessageCreatedSchema, type Event } from "../../gen/dialtone/v1/event_pb.js";
-import { MessageSchema } from "../../gen/dialtone/v1/message_pb.js";
-
-const F = {
-  eventSeq: EventSchema.field.seq!.number,
-  messageCreated: EventSchema.field.messageCreated!.number,
-  message: MessageCreatedSchema.field.message!.number,
-  messageSeq: MessageSchema.field.seq!.number,
-};
+import { EventSchema, type Event } from "../../gen/dialtone/v1/event_pb.js";
 
 /** A durable event as it goes into the log: its payload case (for operators) and seqless bytes. */
 export interface StoredEvent {
@@ -40,27 +31,6 @@ export function decodeStored(seq: bigint, payload: Uint8Array): Event {
   return ev;
 }
 
-/**
- * The stored payload as a binary Event with its seq, without decoding it: the seq fields are
- * appended (concatenated protobuf messages merge, and the last value of a scalar wins), so
- * this equals toBinary(decodeStored(seq, payload)) as a message. For serving the log's bytes
- * as they are (the binary Subscribe path).
- */
-export function stampBytes(seq: bigint, payload: Uint8Array): Uint8Array {
-  const w = new BinaryWriter().tag(F.eventSeq, WireType.Varint).uint64(seq);
-  if (isMessageCreated(payload)) {
-    w.tag(F.messageCreated, WireType.LengthDelimited).fork();
-    w.tag(F.message, WireType.LengthDelimited).fork();
-    w.tag(F.messageSeq, WireType.Varint).uint64(seq);
-    w.join().join();
-  }
-  const suffix = w.finish();
-  const out = new Uint8Array(payload.length + suffix.length);
-  out.set(payload);
-  out.set(suffix, payload.length);
-  return out;
-}
-
 /** The payload without its seq fields, or undefined when it has none (already the stored shape). */
 export function toSeqless(payload: Uint8Array): Uint8Array | undefined {
   const ev = fromBinary(EventSchema, payload);
@@ -71,13 +41,3 @@ export function toSeqless(payload: Uint8Array): Uint8Array | undefined {
   return toBinary(EventSchema, ev);
 }
 
-/** Whether the encoded Event's payload is a MessageCreated (a scan of its top-level tags). */
-function isMessageCreated(payload: Uint8Array): boolean {
-  const r = new BinaryReader(payload);
-  while (r.pos < r.len) {
-    const [field, wireType] = r.tag();
-    if (field === F.messageCreated) return true;
-    r.skip(wireType, field);
-  }
-  return false;
-}
