@@ -46,7 +46,8 @@ export async function insertMessage(db: Db, row: Omit<MessageRow, "seq">, event:
     return { message: stored, created: false, events: [] };
   }
   const message: MessageRow = { ...row, seq };
-  return { message, created: true, events: [{ seq, payload: event.payload }] as EventRow[] };
+  const events: EventRow[] = [{ seq, payload: event.payload }];
+  return { message, created: true, events };
 }
 
 /**
