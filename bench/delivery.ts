@@ -51,7 +51,7 @@ for (let round = 1; round <= 3; round++) {
   const t0 = performance.now();
   for (let i = 0; i < rate * seconds; i++) {
     const message = { messageId: messageId(i, round, 0, nowUs()), channelId: fx.channelId, encryptedBody: body, encryptedSenderName: name, keyEpoch: 1 };
-    app.deps.feed.deliverLocal({ audience: { kind: "all" }, event: ephemeral({ case: "messageCreated", value: { message } }) });
+    app.feed.deliverLocal({ audience: { kind: "all" }, event: ephemeral({ case: "messageCreated", value: { message } }) });
     await sleep(Math.max(0, t0 + ((i + 1) * 1000) / rate - performance.now()));
   }
   await sleep(500);

@@ -16,11 +16,13 @@ import { COMPRESSIONS } from "./http/compression.js";
 import { PEER_HEADER } from "./http/context.js";
 import { clientAddress, TrustedProxies } from "./http/peer.js";
 import { ShutdownError } from "./http/errors.js";
-import { withEventStream } from "./http/event-stream.js";
-import { auth, errorsAndLogging } from "./http/interceptors.js";
+import { callInterceptor } from "./http/calls.js";
+import { auth } from "./http/interceptors.js";
 import type { NodeHandler } from "./http/listener.js";
 import { withHealth } from "./http/listener.js";
 import { createMetrics, withMetrics, type Metrics } from "./http/metrics.js";
+import { SessionCache } from "./http/sessions.js";
+import { withEventStream } from "./services/event/fast-path.js";
 import { routes } from "./connect.js";
 import type { Logger } from "./log.js";
 
@@ -45,6 +47,9 @@ export interface AppOptions {
 
 export interface App {
   deps: Deps;
+  /** The live side behind deps' ports: main.ts closes the bus, the bench feeds the feed. */
+  bus: EventBus;
+  feed: Feed;
   handler: NodeHandler;
   metrics: Metrics;
   /** Ends every open stream with `unavailable` (before the listener closes). */
@@ -99,13 +104,13 @@ export async function createApp(o: AppOptions): Promise<App> {
     { streamCount: () => feed.streamCount, headSeq: () => feed.head, database: o.database },
     { processMetrics: o.metrics?.processMetrics ?? false },
   );
+  const sessions = new SessionCache(deps, feed);
   const connect = withEventStream(
     deps,
-    metrics,
-    MAX_REQUEST_BYTES,
+    { sessions, metrics, readMaxBytes: MAX_REQUEST_BYTES },
     connectNodeAdapter({
       routes: routes(deps),
-      interceptors: [metrics.interceptor, errorsAndLogging(deps), auth(deps)],
+      interceptors: [callInterceptor(log, metrics), auth(deps, sessions)],
       readMaxBytes: MAX_REQUEST_BYTES,
       acceptCompression: COMPRESSIONS,
     }),
@@ -119,6 +124,8 @@ export async function createApp(o: AppOptions): Promise<App> {
   };
   return {
     deps,
+    bus,
+    feed,
     handler: withHealth(withMetrics(handler, metrics, o.metrics?.token)),
     metrics,
     endStreams: () => {

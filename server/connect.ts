@@ -18,7 +18,7 @@ import { channelService } from "./services/channel.js";
 import { deviceService } from "./services/device.js";
 import { directoryService, presenceService } from "./services/directory.js";
 import { envelopeService } from "./services/envelope.js";
-import { eventService } from "./services/event.js";
+import { eventService } from "./services/event/service.js";
 import { inviteService } from "./services/invite.js";
 import { messageService } from "./services/message.js";
 import { voiceService } from "./services/voice.js";

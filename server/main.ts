@@ -142,7 +142,7 @@ async function main(argv: string[]) {
     log.info("shutting down", { signal });
     app.endStreams();
     await listener.close(5000);
-    await app.deps.bus.close();
+    await app.bus.close();
     await database.close();
     log.info("stopped");
     process.exit(0);

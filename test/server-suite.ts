@@ -7,6 +7,12 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AuthService } from "../gen/dialtone/v1/auth_service_pb.js";
 import { MessageService } from "../gen/dialtone/v1/message_service_pb.js";
 import { EventService } from "../gen/dialtone/v1/event_service_pb.js";
+import { toBinary } from "@bufbuild/protobuf";
+import { eq } from "drizzle-orm";
+import { EventSchema, type Event } from "../gen/dialtone/v1/event_pb.js";
+import { decodeStored, toSeqless } from "../server/codec/event-log.js";
+import { DATA_MIGRATIONS } from "../server/db/data-migrations.js";
+import { dataMigrations, events } from "../server/db/schema.js";
 import { codeOf, dumpAllTables, errorOf } from "./support/assertions.js";
 import { api, bearer, devicePublicKey, mintInvite, registerUser, sealedValue, type TestUser } from "./support/api.js";
 import { databaseSource, type DatabaseSource, type DbKind } from "./support/databases.js";
@@ -202,6 +208,57 @@ export function serverSuite(kind: DbKind) {
         await me.auth.logout({});
         expect(await codeOf(me.auth.getSession({}))).toBe(Code.Unauthenticated);
         expect(await codeOf(me.channel.listChannels({}))).toBe(Code.Unauthenticated);
+      } finally {
+        await server.close();
+        await db.close();
+      }
+    });
+
+    test("an upgraded server keeps events stored with their seq inside: read alike, rewritten seqless once at start-up", async () => {
+      let db = await source.fresh();
+      let server = await startTestServer(db);
+      const admin = await registerUser(server.url);
+      const channelId = randomUUID();
+      await admin.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
+      const sent = (await admin.api.message.sendMessage({ messageId: randomUUID(), channelId, encryptedBody: sealedValue(), encryptedSenderName: sealedValue(), keyEpoch: 1 })).message!;
+      const replay = async (url: string) => {
+        const ac = new AbortController();
+        const out: Event[] = [];
+        let head = -1n;
+        for await (const item of api(url, bearer(admin.token)).event.subscribe({ afterSeq: 0n }, { signal: ac.signal })) {
+          if (item.item.case === "hello") head = item.item.value.headSeq;
+          if (item.item.case === "event") out.push(item.item.value);
+          if (out.at(-1)?.seq === head) break;
+        }
+        ac.abort();
+        return out;
+      };
+      const before = await replay(server.url);
+      expect(before.map((e) => e.payload.case)).toEqual(["userJoined", "deviceAdded", "channelCreated", "messageCreated"]);
+      const created = before.at(-1)!.payload.value as { message: { seq: bigint; messageId: string } };
+      expect(created.message).toMatchObject({ seq: sent.seq, messageId: sent.messageId });
+      expect(before.at(-1)!.seq).toBe(sent.seq);
+
+      // The database as an older server left it: every payload with its seq inside, no data migration recorded.
+      const rows = await db.db.select().from(events);
+      for (const r of rows) expect(toSeqless(r.payload)).toBeUndefined();
+      for (const r of rows) await db.db.update(events).set({ payload: toBinary(EventSchema, decodeStored(r.seq, r.payload)) }).where(eq(events.seq, r.seq));
+      await db.db.delete(dataMigrations);
+      expect((await db.db.select().from(events)).every((r) => toSeqless(r.payload) !== undefined)).toBe(true);
+      const old = await replay(server.url);
+      expect(old.map((e) => toBinary(EventSchema, e))).toEqual(before.map((e) => toBinary(EventSchema, e)));
+
+      await server.close();
+      db = await source.restart(db); // migrates
+      const rewritten = await db.db.select().from(events);
+      expect(rewritten.every((r) => toSeqless(r.payload) === undefined)).toBe(true);
+      expect((await db.db.select().from(dataMigrations)).map((r) => r.name)).toEqual(DATA_MIGRATIONS.map((m) => m.name));
+      await db.migrate(); // recorded: runs once
+      expect((await db.db.select().from(dataMigrations)).length).toBe(DATA_MIGRATIONS.length);
+      server = await startTestServer(db);
+      try {
+        const after = await replay(server.url);
+        expect(after.map((e) => toBinary(EventSchema, e))).toEqual(before.map((e) => toBinary(EventSchema, e)));
       } finally {
         await server.close();
         await db.close();

@@ -2,25 +2,23 @@
 // the committed migrations. The rest of the server sees only the `Database` handle.
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { runDataMigrations } from "./data-migrations.js";
 import * as schema from "./schema.js";
+import type { Db } from "./types.js";
 
-export type Schema = typeof schema;
-export type Db = PgDatabase<PgQueryResultHKT, Schema>;
-/** A database or an open transaction: repositories accept either. */
-export type Executor = Pick<Db, "select" | "insert" | "update" | "delete" | "execute">;
+export type { Db, Executor, Schema } from "./types.js";
 
 export interface Database {
   readonly kind: "pglite" | "postgres";
   readonly db: Db;
   /** Size of the connection pool (PGlite: 1, a single in-process connection). */
   readonly maxConnections: number;
-  /** Applies pending migrations (idempotent). */
+  /** Applies pending migrations, SQL then data (idempotent). */
   migrate(): Promise<void>;
   /** Embedded only: a consistent copy of the whole database (tests, backups). */
   dump?(): Promise<Blob>;
@@ -44,7 +42,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       kind: "pglite",
       db,
       maxConnections: 1,
-      migrate: () => migratePglite(db as never, { migrationsFolder }),
+      migrate: async () => {
+        await migratePglite(db as never, { migrationsFolder });
+        await runDataMigrations(db);
+      },
       dump: () => client.dumpDataDir("none"),
       close: () => client.close(),
     };
@@ -63,7 +64,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     kind: "postgres",
     db,
     maxConnections,
-    migrate: () => migratePostgres(db as never, { migrationsFolder }),
+    migrate: async () => {
+      await migratePostgres(db as never, { migrationsFolder });
+      await runDataMigrations(db);
+    },
     close: () => client.end({ timeout: 5 }),
   };
 }

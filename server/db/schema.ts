@@ -175,7 +175,14 @@ export const events = pgTable("events", {
   seq: bigint("seq", { mode: "bigint" }).primaryKey(),
   // the payload case, for operators reading the table
   type: text("type").notNull(),
-  // binary dialtone.v1.Event with its seq set
+  // binary dialtone.v1.Event without its seq (the key carries it; see server/codec/event-log.ts)
   payload: bytea("payload").notNull(),
   createdAt: ts("created_at").notNull().defaultNow(),
+});
+
+// Data migrations (TypeScript steps run after the SQL ones, see data-migrations.ts): the ones
+// applied, so each runs once.
+export const dataMigrations = pgTable("data_migrations", {
+  name: text("name").primaryKey(),
+  appliedAt: ts("applied_at").notNull().defaultNow(),
 });

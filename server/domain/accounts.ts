@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import * as repo from "../db/repos/accounts.js";
 import type { Caller, Deps } from "./deps.js";
 import { SESSION_TTL_MS } from "./deps.js";
-import { DomainError } from "./errors.js";
+import { DomainError, refusable } from "./errors.js";
 import { checkPasswordRules, dummyHash, hashPassword, verifyPassword } from "./passwords.js";
 import { hashUsername, normaliseUsername } from "./usernames.js";
 import { hashToken, newToken } from "./tokens.js";
@@ -39,20 +39,22 @@ export async function register(
   const now = deps.now();
   const token = newToken();
   const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
-  const result = await repo.registerAccount(deps.database.db, {
-    userId: randomUUID(),
-    usernameHash,
-    passwordHash,
-    deviceId: randomUUID(),
-    publicKey: key,
-    inviteTokenHash: hashToken(inviteToken),
-    session: { tokenHash: hashToken(token), expiresAt },
-    now,
-    events: (user, device) => [
-      durable({ case: "userJoined", value: { userId: user.id, isAdmin: user.isAdmin } }, now),
-      durable({ case: "deviceAdded", value: { device: toDevice(device) } }, now),
-    ],
-  });
+  const result = await refusable(
+    repo.registerAccount(deps.database.db, {
+      userId: randomUUID(),
+      usernameHash,
+      passwordHash,
+      deviceId: randomUUID(),
+      publicKey: key,
+      inviteTokenHash: hashToken(inviteToken),
+      session: { tokenHash: hashToken(token), expiresAt },
+      now,
+      events: (user, device) => [
+        durable({ case: "userJoined", value: { userId: user.id, isAdmin: user.isAdmin } }, now),
+        durable({ case: "deviceAdded", value: { device: toDevice(device) } }, now),
+      ],
+    }),
+  );
   deps.bus.publishDurable(result.events);
   deps.log.info("account registered", { user_id: result.user.id, device_id: result.device.id, admin: result.user.isAdmin });
   return { token, userId: result.user.id, deviceId: result.device.id, isAdmin: result.user.isAdmin, expiresAt };
@@ -82,14 +84,16 @@ export async function login(
   const now = deps.now();
   const token = newToken();
   const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
-  const result = await repo.loginDevice(deps.database.db, {
-    userId: user.id,
-    publicKey: key,
-    newDeviceId: randomUUID(),
-    session: { tokenHash: hashToken(token), expiresAt },
-    now,
-    deviceAddedEvent: (device) => durable({ case: "deviceAdded", value: { device: toDevice(device) } }, now),
-  });
+  const result = await refusable(
+    repo.loginDevice(deps.database.db, {
+      userId: user.id,
+      publicKey: key,
+      newDeviceId: randomUUID(),
+      session: { tokenHash: hashToken(token), expiresAt },
+      now,
+      deviceAddedEvent: (device) => durable({ case: "deviceAdded", value: { device: toDevice(device) } }, now),
+    }),
+  );
   deps.bus.publishDurable(result.events);
   deps.log.info("login", { user_id: user.id, device_id: result.device.id, new_device: result.created });
   return { token, userId: user.id, deviceId: result.device.id, isAdmin: user.isAdmin, expiresAt, deviceCreated: result.created };

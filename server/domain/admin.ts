@@ -11,6 +11,8 @@ import { durable } from "./wire.js";
 /** Who acts: an admin account's id, or undefined for the X-Admin-Token. */
 export type AdminActor = string | undefined;
 const actorName = (a: AdminActor) => a ?? "admin-token";
+const lastAdmin = (what: string) =>
+  new DomainError("failed_precondition", `user_id: cannot ${what} the last admin; make another account admin first`);
 
 export async function listUsers(deps: Deps, req: { includeRemoved: boolean }) {
   const users = await repo.listUsers(deps.database.db, req.includeRemoved);
@@ -22,6 +24,7 @@ export async function setAdmin(deps: Deps, actor: AdminActor, req: { userId: str
   const id = uuid("user_id", req.userId);
   const now = deps.now();
   const res = await repo.setAdmin(deps.database.db, id, req.isAdmin, now, durable({ case: "adminChanged", value: { userId: id, isAdmin: req.isAdmin } }, now));
+  if (res.kind === "last_admin") throw lastAdmin("revoke");
   if (res.kind === "not_found") throw notFound("user", "user_id");
   if (res.kind === "removed") throw new DomainError("failed_precondition", "user_id: the account was removed");
   if (res.kind === "changed") deps.bus.publishDurable(res.events);
@@ -37,6 +40,7 @@ export async function removeUser(deps: Deps, actor: AdminActor, req: { userId: s
     ...deviceIds.map((deviceId) => durable({ case: "deviceRevoked", value: { deviceId, userId: id } }, now)),
     durable({ case: "userRemoved", value: { userId: id, revokedDeviceIds: deviceIds } }, now),
   ]);
+  if (res.kind === "last_admin") throw lastAdmin("remove");
   if (res.kind === "not_found") throw notFound("user", "user_id");
   const revoked = res.kind === "removed" ? res.revokedDeviceIds : [];
   if (res.kind === "removed") {

@@ -1,10 +1,8 @@
 // What the domain functions need, injected once at start-up (and by tests).
 import type { Database } from "../db/client.js";
-import type { EventBus } from "../events/bus.js";
-import type { Feed } from "../events/feed.js";
-import type { Presence } from "../events/presence.js";
 import type { Logger } from "../log.js";
 import type { LoginBackoff } from "./login-backoff.js";
+import type { PresenceView, Publisher, Streams } from "./ports.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { VoiceRooms } from "./voice-rooms.js";
 
@@ -15,9 +13,9 @@ export interface Secrets {
 
 export interface Deps {
   database: Database;
-  bus: EventBus;
-  feed: Feed;
-  presence: Presence;
+  bus: Publisher;
+  feed: Streams;
+  presence: PresenceView;
   voice: VoiceRooms;
   log: Logger;
   secrets: Secrets;

@@ -1,5 +1,7 @@
 // Domain errors carry an API error code without depending on Connect; the error
-// interceptor (server/http/interceptors.ts) turns them into ConnectErrors.
+// call interceptor (server/http/calls.ts) turns them into ConnectErrors.
+import { Refusal, type RefusalReason } from "../db/refusal.js";
+
 export type ErrorCode =
   | "invalid_argument"
   | "not_found"
@@ -25,3 +27,23 @@ export const invalid = (field: string, problem: string) =>
 export const notFound = (what: string, field?: string) =>
   new DomainError("not_found", field ? `${field}: ${what} not found` : `${what} not found`);
 export const denied = (why: string) => new DomainError("permission_denied", why);
+
+const REFUSALS: Record<RefusalReason, () => DomainError> = {
+  username_taken: () => new DomainError("already_exists", "username: already taken"),
+  device_key_of_another_account: () =>
+    new DomainError("already_exists", "device_public_key: the device of another account; this install needs a device key of its own"),
+  device_revoked: () => new DomainError("permission_denied", "device_public_key: this device was revoked"),
+  invite_unknown: () => new DomainError("not_found", "invite_token: unknown invite"),
+  invite_revoked: () => new DomainError("failed_precondition", "invite_token: invite revoked"),
+  invite_expired: () => new DomainError("failed_precondition", "invite_token: invite expired"),
+  invite_used: () => new DomainError("failed_precondition", "invite_token: invite already used"),
+};
+
+/** Awaits a repository write, saying a refusal of the database (server/db/refusal.ts) as a domain error. */
+export async function refusable<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (err) {
+    throw err instanceof Refusal ? REFUSALS[err.reason]() : err;
+  }
+}

@@ -17,19 +17,21 @@ export async function sendMessage(
   const senderName = sealed("encrypted_sender_name", req.encryptedSenderName, LIMITS.nameBytes);
   const keyEpoch = epoch("key_epoch", req.keyEpoch);
   const now = deps.now();
+  const row = {
+    id,
+    channelId,
+    senderUserId: caller.userId,
+    senderDeviceId: caller.deviceId,
+    encryptedBody: body,
+    encryptedSenderName: senderName,
+    keyEpoch,
+    createdAt: now,
+  };
   const res = await repo.insertMessage(
     deps.database.db,
-    {
-      id,
-      channelId,
-      senderUserId: caller.userId,
-      senderDeviceId: caller.deviceId,
-      encryptedBody: body,
-      encryptedSenderName: senderName,
-      keyEpoch,
-      createdAt: now,
-    },
-    (m) => durable({ case: "messageCreated", value: { message: toMessage(m) } }, now),
+    row,
+    // The message as the event carries it: seq 0 until the log stamps it (server/codec/event-log.ts).
+    durable({ case: "messageCreated", value: { message: toMessage({ ...row, seq: 0n }) } }, now),
   );
   if (!res.message) throw notFound("channel", "channel_id");
   if (!res.created && (res.message.senderUserId !== caller.userId || res.message.channelId !== channelId)) {

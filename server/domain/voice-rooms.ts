@@ -2,7 +2,7 @@
 // Subscribe streams (possibly held by another server process). Every process keeps
 // the whole map: local changes are shared over the bus, remote ones applied, and each
 // process announces joins and leaves to its own subscribers.
-import type { StateMessage } from "../events/bus.js";
+import type { StateMessage } from "./ports.js";
 
 export interface VoiceMemberInfo {
   channelId: string;

@@ -3,32 +3,13 @@
 // by seq), ephemeral events for an audience, and cluster state (which streams and
 // voice members each process holds). InProcessBus serves a single process; PgBus
 // (pg-bus.ts) uses PostgreSQL LISTEN/NOTIFY so any process can serve any client.
-import type { Event } from "../../gen/dialtone/v1/event_pb.js";
 import type { EventRow } from "../db/repos/events.js";
+import type { EphemeralMessage, Publisher, StateMessage } from "../domain/ports.js";
 
-/** Who receives an ephemeral event. */
-export type Audience =
-  | { kind: "all" }
-  | { kind: "device"; deviceId: string }
-  | { kind: "stream"; streamId: string };
+export type { Audience, EphemeralMessage, StateMessage } from "../domain/ports.js";
 
-export interface EphemeralMessage {
-  event: Event;
-  audience: Audience;
-}
-
-/** What a process tells the others about the state it holds. */
-export type StateMessage =
-  | { kind: "hello" } // a process started: the others re-announce their state
-  | { kind: "heartbeat" }
-  | { kind: "bye" } // a process stops: drop its state now
-  | { kind: "stream-open"; streamId: string; userId: string; deviceId: string }
-  | { kind: "stream-close"; streamId: string }
-  | { kind: "voice-join"; channelId: string; userId: string; deviceId: string; streamId: string }
-  | { kind: "voice-leave"; channelId: string; deviceId: string }
-  | { kind: "session-end"; sessionKey: string }; // a Logout: end its streams, forget it
-
-export interface EventBus {
+/** The domain's Publisher, with the receiving side for the feed and the cluster. */
+export interface EventBus extends Publisher {
   /** This process's id in the cluster. */
   readonly processId: string;
   /** Committed durable events: delivered here at once, announced to other processes. */

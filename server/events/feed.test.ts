@@ -1,6 +1,7 @@
 import { describe, expect, test } from "@jest/globals";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { EventSchema, type Event } from "../../gen/dialtone/v1/event_pb.js";
+import { encodeStored } from "../codec/event-log.js";
 import type { EventRow } from "../db/repos/events.js";
 import { createLogger } from "../log.js";
 import { InProcessBus } from "./bus.js";
@@ -9,9 +10,10 @@ import { Feed } from "./feed.js";
 import { Presence } from "./presence.js";
 import { SlowSubscriberError, Subscriber } from "./subscriber.js";
 
+// Rows as the log stores them: the payload without its seq.
 const row = (seq: bigint): EventRow => ({
   seq,
-  payload: toBinary(EventSchema, create(EventSchema, { seq, payload: { case: "channelDeleted", value: { channelId: `c${seq}` } } })),
+  payload: encodeStored(create(EventSchema, { payload: { case: "channelDeleted", value: { channelId: `c${seq}` } } })).payload,
 });
 
 function setup(stored: EventRow[] = [], maxQueue = 100) {
@@ -106,6 +108,7 @@ describe("Feed", () => {
     const { bus, feed } = setup();
     const a = feed.open("u", "dev-a");
     const b = feed.open("u", "dev-b");
+    // A row of the older shape, with the seq inside its payload, reads the same.
     const revoked = create(EventSchema, { seq: 1n, payload: { case: "deviceRevoked", value: { deviceId: "dev-a", userId: "u" } } });
     bus.publishDurable([{ seq: 1n, payload: toBinary(EventSchema, revoked) }]);
     await expect(a.next(50)).rejects.toThrow("device revoked");

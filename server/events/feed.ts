@@ -3,9 +3,10 @@
 // hands it to every open stream, alongside ephemeral events for their audience (through
 // one outbox, a slice per event-loop turn).
 import { randomUUID } from "node:crypto";
-import { fromBinary } from "@bufbuild/protobuf";
-import { EventSchema, type Event } from "../../gen/dialtone/v1/event_pb.js";
+import type { Event } from "../../gen/dialtone/v1/event_pb.js";
+import { decodeStored } from "../codec/event-log.js";
 import type { EventRow } from "../db/repos/events.js";
+import type { LiveStream, Streams } from "../domain/ports.js";
 import type { Logger } from "../log.js";
 import type { Audience, EphemeralMessage, EventBus } from "./bus.js";
 import { Outbox } from "./outbox.js";
@@ -38,7 +39,7 @@ export interface StreamInfo {
   deviceId: string;
 }
 
-export class Feed {
+export class Feed implements Streams {
   /** Last durable seq handed to subscribers. */
   head: bigint;
   private readonly pending = new Map<bigint, EventRow>();
@@ -84,8 +85,10 @@ export class Feed {
     return sub;
   }
 
-  close(sub: Subscriber) {
-    if (!this.subs.delete(sub.id)) return;
+  close(stream: LiveStream) {
+    const sub = this.subs.get(stream.id);
+    if (!sub) return;
+    this.subs.delete(sub.id);
     sub.close();
     for (const h of this.closeHandlers) h(sub);
   }
@@ -135,7 +138,7 @@ export class Feed {
     for (let next = this.pending.get(this.head + 1n); next; next = this.pending.get(this.head + 1n)) {
       this.pending.delete(next.seq);
       this.head = next.seq;
-      this.dispatch(fromBinary(EventSchema, next.payload));
+      this.dispatch(decodeStored(next.seq, next.payload));
     }
     if (this.pending.size || this.announced > this.head) this.scheduleFill();
   }

@@ -1,14 +1,11 @@
 // Who is online across the cluster: every open Subscribe stream of every process,
 // this one's and the others' (learnt over the bus). A user is online while they hold
 // at least one stream; each process tells its own subscribers about changes.
-export interface StreamRecord {
-  streamId: string;
-  userId: string;
-  deviceId: string;
-  processId: string;
-}
+import type { PresenceView, StreamRecord } from "../domain/ports.js";
 
-export class Presence {
+export type { StreamRecord } from "../domain/ports.js";
+
+export class Presence implements PresenceView {
   private readonly streams = new Map<string, StreamRecord>();
   private readonly perUser = new Map<string, number>();
 

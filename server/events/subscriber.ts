@@ -1,21 +1,16 @@
-// One open Subscribe stream: a bounded queue of events waiting to be sent, read with
-// next() (connect-node's path), or handed straight to a sink (the event stream's path, see
-// server/http/event-stream.ts), which saves a promise and a timer per event per stream.
+// One open Subscribe stream as the feed holds it: a bounded queue of events waiting to be
+// sent, read with next() (connect-node's path), or handed straight to a sink (the fast path,
+// server/services/event/fast-path.ts), which saves a promise and a timer per event per stream.
 import type { Event } from "../../gen/dialtone/v1/event_pb.js";
+import type { LiveStream, Sink } from "../domain/ports.js";
+
+export type { Sink } from "../domain/ports.js";
 
 export class SlowSubscriberError extends Error {
   override readonly name = "SlowSubscriberError";
 }
 
-/** Takes live events as they come. */
-export interface Sink {
-  /** Sends one event; false when the stream cannot take more for now (call resume() later). */
-  write(event: Event): boolean;
-  /** The subscription ended: closed, or failed with `err`. */
-  end(err?: Error): void;
-}
-
-export class Subscriber {
+export class Subscriber implements LiveStream {
   private queue: Event[] = [];
   private wake: (() => void) | undefined;
   private failure: Error | undefined;

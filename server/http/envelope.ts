@@ -1,5 +1,5 @@
 // The Connect protocol's envelope: one flags byte, a big-endian 32-bit length, the data. Our own
-// Subscribe serving writes it (event-stream.ts), and so does the bench's lean client.
+// Subscribe serving writes it (server/services/event/frames.ts), and so does the bench's lean client.
 
 /** Frames `data` as one Connect envelope. */
 export function envelope(flags: number, data: Uint8Array): Buffer {

@@ -1,8 +1,5 @@
 // Prometheus metrics (prom-client), served as `GET /metrics` on the API port. Labels hold
 // method names and codes only: never an id, a username or anything a client sent.
-import type { Interceptor } from "@connectrpc/connect";
-import { ConnectError } from "@connectrpc/connect";
-import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { secretEquals } from "../domain/tokens.js";
 import type { NodeHandler } from "./listener.js";
@@ -22,9 +19,7 @@ export interface MetricsOptions {
 
 export interface Metrics {
   readonly registry: Registry;
-  /** Counts calls and times them by method and code; counts events sent on streams. */
-  readonly interceptor: Interceptor;
-  /** For calls served outside connect-node (event-stream.ts): one finished call. */
+  /** One finished call, by method and code (calls.ts finishes every call). */
   recordCall(method: string, code: string, seconds: number): void;
   /** One event sent on a stream (durable: seq > 0). A plain counter: this runs per delivery. */
   delivered(durable: boolean): void;
@@ -92,43 +87,7 @@ export function createMetrics(src: MetricsSources, o: MetricsOptions = {}): Metr
     duration.observe({ method, code }, seconds);
   };
 
-  const interceptor: Interceptor = (next) => async (req) => {
-    const method = `${req.service.typeName}/${req.method.name}`;
-    const start = performance.now();
-    const done = (err: unknown) =>
-      recordCall(method, err === undefined ? "ok" : codeToString(ConnectError.from(err).code), (performance.now() - start) / 1000);
-    let res;
-    try {
-      res = await next(req);
-    } catch (err) {
-      done(err);
-      throw err;
-    }
-    if (!res.stream) {
-      done(undefined);
-      return res;
-    }
-    const inner = res.message;
-    return {
-      ...res,
-      message: (async function* () {
-        let failure: unknown;
-        try {
-          for await (const m of inner) {
-            const item = (m as { item?: { case?: string; value?: { seq?: bigint } } }).item;
-            if (item?.case === "event") delivered(!!item.value?.seq);
-            yield m;
-          }
-        } catch (err) {
-          failure = err;
-          throw err;
-        } finally {
-          done(failure);
-        }
-      })(),
-    };
-  };
-  return { registry, interceptor, recordCall, delivered };
+  return { registry, recordCall, delivered };
 }
 
 /**

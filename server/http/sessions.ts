@@ -17,14 +17,33 @@ const MAX_ENTRIES = 100_000;
 /** resolveSession writes last_used_at / expires_at when they are this old (domain/accounts.ts). */
 const TOUCH_EVERY_MS = 60_000;
 
+/** What the cache hears from the feed: the events that end sessions, and Logouts. */
+export interface SessionEvents {
+  onEvent(h: (ev: Event) => void): void;
+  onSessionEnd(h: (sessionKey: string) => void): void;
+}
+
+/**
+ * The caller of an `Authorization: Bearer <token>` header, or undefined (no header, another
+ * scheme, or no live session). Every call resolves its session here: the auth interceptor's
+ * and the Subscribe fast path's.
+ */
+export async function authenticate(sessions: SessionCache, authorization: string | null | undefined): Promise<Caller | undefined> {
+  const m = /^bearer\s+(\S+)$/i.exec(authorization?.trim() ?? "");
+  return m ? sessions.resolve(m[1]!) : undefined;
+}
+
 export class SessionCache {
   private readonly entries = new Map<string, { caller: Caller; until: number }>();
   /** Bumped by every invalidation, so a lookup that raced one is not remembered. */
   private generation = 0;
 
-  constructor(private readonly deps: Deps) {
-    deps.feed.onEvent((ev) => this.onEvent(ev));
-    deps.feed.onSessionEnd((key) => this.forget(key));
+  constructor(
+    private readonly deps: Deps,
+    feed: SessionEvents,
+  ) {
+    feed.onEvent((ev) => this.onEvent(ev));
+    feed.onSessionEnd((key) => this.forget(key));
   }
 
   async resolve(token: string): Promise<Caller | undefined> {
@@ -62,13 +81,4 @@ export class SessionCache {
     if (p.case === "deviceRevoked") this.dropWhere((c) => c.deviceId === p.value.deviceId);
     else if (p.case === "userRemoved" || p.case === "adminChanged") this.dropWhere((c) => c.userId === p.value.userId);
   }
-}
-
-const caches = new WeakMap<Deps, SessionCache>();
-
-/** The one cache of an app (its interceptor and the event stream share it). */
-export function sessionCache(deps: Deps): SessionCache {
-  let c = caches.get(deps);
-  if (!c) caches.set(deps, (c = new SessionCache(deps)));
-  return c;
 }

@@ -1,9 +1,9 @@
 // Users, devices and sessions: registration, login and session lookup.
 import { and, count, eq, gt, isNull, ne, sql } from "drizzle-orm";
-import { DomainError } from "../../domain/errors.js";
 import type { Db, Executor } from "../client.js";
+import { Refusal } from "../refusal.js";
 import { devices, invites, sessions, users } from "../schema.js";
-import { appendEvents, type EventBuilder, type EventRow } from "./events.js";
+import { appendEvents, type EventRow, type NewEvent } from "./events.js";
 
 export type UserRow = typeof users.$inferSelect;
 export type DeviceRow = typeof devices.$inferSelect;
@@ -23,7 +23,7 @@ export interface RegisterInput {
   session: NewSession;
   now: Date;
   /** Builds the UserJoined and DeviceAdded events once the admin flag is known. */
-  events: (user: UserRow, device: DeviceRow) => EventBuilder[];
+  events: (user: UserRow, device: DeviceRow) => NewEvent[];
 }
 
 /**
@@ -51,7 +51,7 @@ export async function registerAccount(db: Db, input: RegisterInput) {
     // Serialises first registrations so exactly one account becomes admin.
     await tx.execute(sql`LOCK TABLE ${users} IN SHARE ROW EXCLUSIVE MODE`);
     const existing = await tx.select({ id: users.id }).from(users).where(eq(users.usernameHash, input.usernameHash));
-    if (existing.length) throw new DomainError("already_exists", "username: already taken");
+    if (existing.length) throw new Refusal("username_taken");
     const [{ n }] = (await tx.select({ n: count() }).from(users)) as [{ n: number }];
     const [user] = await tx
       .insert(users)
@@ -85,15 +85,15 @@ async function refuseKeyOfAnotherAccount(tx: Executor, publicKey: string, userId
     .from(devices)
     .where(and(eq(devices.publicKey, publicKey), ne(devices.userId, userId)))
     .limit(1);
-  if (other) throw new DomainError("already_exists", "device_public_key: the device of another account; this install needs a device key of its own");
+  if (other) throw new Refusal("device_key_of_another_account");
 }
 
-async function classifyUnusableInvite(tx: Executor, tokenHash: string, now: Date): Promise<DomainError> {
+async function classifyUnusableInvite(tx: Executor, tokenHash: string, now: Date): Promise<Refusal> {
   const [invite] = await tx.select().from(invites).where(eq(invites.tokenHash, tokenHash));
-  if (!invite) return new DomainError("not_found", "invite_token: unknown invite");
-  if (invite.revokedAt) return new DomainError("failed_precondition", "invite_token: invite revoked");
-  if (invite.expiresAt <= now) return new DomainError("failed_precondition", "invite_token: invite expired");
-  return new DomainError("failed_precondition", "invite_token: invite already used");
+  if (!invite) return new Refusal("invite_unknown");
+  if (invite.revokedAt) return new Refusal("invite_revoked");
+  if (invite.expiresAt <= now) return new Refusal("invite_expired");
+  return new Refusal("invite_used");
 }
 
 async function insertSession(tx: Executor, s: NewSession, userId: string, deviceId: string, now: Date) {
@@ -118,7 +118,7 @@ export interface LoginInput {
   newDeviceId: string;
   session: NewSession;
   now: Date;
-  deviceAddedEvent: (device: DeviceRow) => EventBuilder;
+  deviceAddedEvent: (device: DeviceRow) => NewEvent;
 }
 
 /**
@@ -133,7 +133,7 @@ export async function loginDevice(db: Db, input: LoginInput) {
       .select()
       .from(devices)
       .where(and(eq(devices.userId, input.userId), eq(devices.publicKey, input.publicKey)));
-    if (device?.revokedAt) throw new DomainError("permission_denied", "device_public_key: this device was revoked");
+    if (device?.revokedAt) throw new Refusal("device_revoked");
     if (!device) {
       await refuseKeyOfAnotherAccount(tx, input.publicKey, input.userId);
       [device] = await tx

@@ -2,7 +2,7 @@
 import { asc, eq, inArray } from "drizzle-orm";
 import type { Db, Executor } from "../client.js";
 import { channels } from "../schema.js";
-import { appendEvents, type EventBuilder } from "./events.js";
+import { appendEvents, type NewEvent } from "./events.js";
 
 export type ChannelRow = typeof channels.$inferSelect;
 
@@ -19,7 +19,7 @@ export async function findChannel(db: Executor, id: string): Promise<ChannelRow 
 export async function createChannel(
   db: Db,
   row: { id: string; encryptedName: string; createdByUserId: string; now: Date },
-  event: (channel: ChannelRow) => EventBuilder,
+  event: (channel: ChannelRow) => NewEvent,
 ) {
   return db.transaction(async (tx) => {
     const [inserted] = await tx
@@ -38,7 +38,7 @@ export async function renameChannel(
   id: string,
   encryptedName: string,
   now: Date,
-  event: (channel: ChannelRow) => EventBuilder,
+  event: (channel: ChannelRow) => NewEvent,
 ) {
   return db.transaction(async (tx) => {
     const [updated] = await tx.update(channels).set({ encryptedName, updatedAt: now }).where(eq(channels.id, id)).returning();
@@ -49,7 +49,7 @@ export async function renameChannel(
 }
 
 /** Deletes a channel; its messages and envelopes go with it (ON DELETE CASCADE). */
-export async function deleteChannel(db: Db, id: string, now: Date, event: EventBuilder) {
+export async function deleteChannel(db: Db, id: string, now: Date, event: NewEvent) {
   return db.transaction(async (tx) => {
     const deleted = await tx.delete(channels).where(eq(channels.id, id)).returning({ id: channels.id });
     if (!deleted.length) return undefined;

@@ -2,7 +2,7 @@
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
 import type { Db, Executor } from "../client.js";
 import { devices, sessions, users } from "../schema.js";
-import { appendEvents, type EventBuilder } from "./events.js";
+import { appendEvents, type NewEvent } from "./events.js";
 
 export async function listDevices(db: Executor, userIds: string[], includeRevoked: boolean) {
   return db
@@ -18,7 +18,7 @@ export async function findDevice(db: Executor, id: string) {
 }
 
 /** Revokes a device, ends its sessions and records DeviceRevoked. */
-export async function revokeDevice(db: Db, id: string, now: Date, event: EventBuilder) {
+export async function revokeDevice(db: Db, id: string, now: Date, event: NewEvent) {
   return db.transaction(async (tx) => {
     const [row] = await tx
       .update(devices)

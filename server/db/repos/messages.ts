@@ -1,9 +1,8 @@
 // Messages: idempotent insert with its event, and backwards paging by seq.
 import { eq, sql } from "drizzle-orm";
-import { MESSAGE_SEQ_TAGS } from "../../domain/wire.js";
 import { isForeignKeyViolation, isUniqueViolation, type Db, type Executor } from "../client.js";
 import { messages } from "../schema.js";
-import type { EventBuilder } from "./events.js";
+import type { EventRow, NewEvent } from "./events.js";
 
 export type MessageRow = typeof messages.$inferSelect;
 
@@ -15,36 +14,23 @@ export async function findMessage(db: Executor, id: string): Promise<MessageRow 
 /**
  * Stores a message and its MessageCreated event in one statement: it takes the next seq
  * (row-locking event_head until commit, so seqs become visible in commit order), inserts the
- * message, and inserts the event, whose payload is the event encoded with seq 0 followed by
- * the seq fields (MESSAGE_SEQ_TAGS) built in SQL. One round trip, so the lock is held for the
- * statement alone. When the id exists already, the statement fails as a whole (no seq is
- * used) and the stored row is returned; when the channel does not exist, no message is.
+ * message with it, and inserts the event under it (its payload carries no seq: readers stamp
+ * it). One round trip, so the lock is held for the statement alone. When the id exists
+ * already, the statement fails as a whole (no seq is used) and the stored row is returned;
+ * when the channel does not exist, no message is.
  */
-export async function insertMessage(db: Db, row: Omit<MessageRow, "seq">, event: (message: MessageRow) => EventBuilder) {
-  const { type, payload } = event({ ...row, seq: 0n })(0n);
-  const t = MESSAGE_SEQ_TAGS;
-  const b = (byte: number) => Buffer.from([byte]);
+export async function insertMessage(db: Db, row: Omit<MessageRow, "seq">, event: NewEvent) {
   const at = row.createdAt.toISOString(); // raw parameters: postgres.js takes no Date here
   const statement = sql`
     WITH h AS (UPDATE event_head SET seq = seq + 1 WHERE id = 1 RETURNING seq),
-    v AS (
-      SELECT h.seq, (
-        SELECT string_agg(set_byte('\\x00'::bytea, 0, (((h.seq >> (7 * i)) & 127) | (CASE WHEN h.seq >> (7 * (i + 1)) > 0 THEN 128 ELSE 0 END))::int), ''::bytea ORDER BY i)
-        FROM generate_series(0, 9) AS i WHERE i = 0 OR h.seq >> (7 * i) > 0
-      ) AS varint FROM h),
     m AS (
       INSERT INTO messages (id, channel_id, sender_user_id, sender_device_id, encrypted_body, encrypted_sender_name, key_epoch, seq, created_at)
-      SELECT ${row.id}, ${row.channelId}, ${row.senderUserId}, ${row.senderDeviceId}, ${row.encryptedBody}, ${row.encryptedSenderName}, ${row.keyEpoch}, v.seq, ${at}::timestamptz
-      FROM v RETURNING seq),
+      SELECT ${row.id}, ${row.channelId}, ${row.senderUserId}, ${row.senderDeviceId}, ${row.encryptedBody}, ${row.encryptedSenderName}, ${row.keyEpoch}, h.seq, ${at}::timestamptz
+      FROM h RETURNING seq),
     e AS (
       INSERT INTO events (seq, type, payload, created_at)
-      SELECT m.seq, ${type},
-        ${payload}::bytea || ${b(t.eventSeq)}::bytea || v.varint
-          || ${b(t.messageCreated)}::bytea || set_byte('\\x00'::bytea, 0, 3 + length(v.varint))
-          || ${b(t.message)}::bytea || set_byte('\\x00'::bytea, 0, 1 + length(v.varint))
-          || ${b(t.messageSeq)}::bytea || v.varint,
-        ${at}::timestamptz
-      FROM m, v RETURNING seq)
+      SELECT m.seq, ${event.type}, ${event.payload}::bytea, ${at}::timestamptz
+      FROM m RETURNING seq)
     SELECT seq FROM e`;
   let seq: bigint;
   try {
@@ -60,7 +46,8 @@ export async function insertMessage(db: Db, row: Omit<MessageRow, "seq">, event:
     return { message: stored, created: false, events: [] };
   }
   const message: MessageRow = { ...row, seq };
-  return { message, created: true, events: [{ seq, payload: event(message)(seq).payload }] };
+  const events: EventRow[] = [{ seq, payload: event.payload }];
+  return { message, created: true, events };
 }
 
 /**

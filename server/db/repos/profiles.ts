@@ -2,7 +2,7 @@
 import { asc, eq } from "drizzle-orm";
 import type { Db, Executor } from "../client.js";
 import { profiles, users } from "../schema.js";
-import { appendEvents, type EventBuilder } from "./events.js";
+import { appendEvents, type NewEvent } from "./events.js";
 
 export type ProfileRow = typeof profiles.$inferSelect;
 
@@ -22,7 +22,7 @@ export async function listProfiles(db: Executor) {
     .orderBy(asc(users.createdAt), asc(users.id));
 }
 
-export async function upsertProfile(db: Db, row: ProfileRow, event: (p: ProfileRow) => EventBuilder) {
+export async function upsertProfile(db: Db, row: ProfileRow, event: (p: ProfileRow) => NewEvent) {
   return db.transaction(async (tx) => {
     const [stored] = await tx
       .insert(profiles)

@@ -1,10 +1,9 @@
 // Accounts as admins manage them: listing, the admin flag, removal (a tombstone).
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
-import { DomainError } from "../../domain/errors.js";
 import type { Db, Executor } from "../client.js";
 import { devices, sessions, users } from "../schema.js";
 import type { DeviceRow, UserRow } from "./accounts.js";
-import { appendEvents, type EventBuilder, type EventRow } from "./events.js";
+import { appendEvents, type EventRow, type NewEvent } from "./events.js";
 
 export type UserWithDevices = Omit<UserRow, "usernameHash" | "passwordHash"> & { devices: DeviceRow[] };
 
@@ -42,29 +41,28 @@ async function attachDevices(db: Executor, rows: Array<Omit<UserWithDevices, "de
 }
 
 /**
- * Locks every admin row (so concurrent demotions and removals queue) and fails with
- * failed_precondition when `userId` is the only admin left.
+ * Locks every admin row (so concurrent demotions and removals queue) and tells whether
+ * `userId` is the only admin left.
  */
-async function refuseLastAdmin(tx: Executor, userId: string, what: string) {
+async function isLastAdmin(tx: Executor, userId: string): Promise<boolean> {
   const admins = await tx.execute(
     sql`SELECT ${users.id} AS id FROM ${users} WHERE ${users.isAdmin} AND ${users.removedAt} IS NULL FOR UPDATE`,
   );
   const ids = (Array.isArray(admins) ? admins : (admins as { rows: unknown[] }).rows) as Array<{ id: string }>;
-  if (ids.length <= 1 && ids.some((r) => r.id === userId)) {
-    throw new DomainError("failed_precondition", `user_id: cannot ${what} the last admin; make another account admin first`);
-  }
+  return ids.length <= 1 && ids.some((r) => r.id === userId);
 }
 
 export type SetAdminResult =
+  | { kind: "last_admin" }
   | { kind: "not_found" }
   | { kind: "removed" }
   | { kind: "unchanged" }
   | { kind: "changed"; events: EventRow[] };
 
 /** Sets the admin flag and records AdminChanged, in one transaction. */
-export async function setAdmin(db: Db, userId: string, isAdmin: boolean, now: Date, event: EventBuilder): Promise<SetAdminResult> {
+export async function setAdmin(db: Db, userId: string, isAdmin: boolean, now: Date, event: NewEvent): Promise<SetAdminResult> {
   return db.transaction(async (tx) => {
-    if (!isAdmin) await refuseLastAdmin(tx, userId, "revoke");
+    if (!isAdmin && (await isLastAdmin(tx, userId))) return { kind: "last_admin" };
     const [user] = await tx.select(userColumns).from(users).where(eq(users.id, userId)).for("update");
     if (!user) return { kind: "not_found" };
     if (user.removedAt) return { kind: "removed" };
@@ -75,6 +73,7 @@ export async function setAdmin(db: Db, userId: string, isAdmin: boolean, now: Da
 }
 
 export type RemoveUserResult =
+  | { kind: "last_admin" }
   | { kind: "not_found" }
   | { kind: "already_removed" }
   | { kind: "removed"; revokedDeviceIds: string[]; events: EventRow[] };
@@ -88,10 +87,10 @@ export async function removeUser(
   db: Db,
   userId: string,
   now: Date,
-  events: (revokedDeviceIds: string[]) => EventBuilder[],
+  events: (revokedDeviceIds: string[]) => NewEvent[],
 ): Promise<RemoveUserResult> {
   return db.transaction(async (tx) => {
-    await refuseLastAdmin(tx, userId, "remove");
+    if (await isLastAdmin(tx, userId)) return { kind: "last_admin" };
     const [user] = await tx.select(userColumns).from(users).where(eq(users.id, userId)).for("update");
     if (!user) return { kind: "not_found" };
     if (user.removedAt) return { kind: "already_removed" };

@@ -1,4 +1,4 @@
-// EventService.Subscribe served by event-stream.ts (Connect protocol, binary and JSON, both
+// EventService.Subscribe served by fast-path.ts (Connect protocol, binary and JSON, both
 // HTTP versions) and by connect-node (gRPC, gRPC-Web, compressed requests): every way in
 // gets the same hello, replay and live events, in seq order; errors end the stream with
 // their code; heartbeats come while idle.
@@ -6,11 +6,11 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { EventService, type SubscribeResponse } from "../../gen/dialtone/v1/event_service_pb.js";
-import type { Database } from "../db/client.js";
-import { registerUser, sealedValue, type TestUser } from "../../test/support/api.js";
-import { databaseSource, type DatabaseSource } from "../../test/support/databases.js";
-import { startTestServer, type TestServer } from "../../test/support/server.js";
+import { EventService, type SubscribeResponse } from "../../../gen/dialtone/v1/event_service_pb.js";
+import type { Database } from "../../db/client.js";
+import { registerUser, sealedValue, type TestUser } from "../../../test/support/api.js";
+import { databaseSource, type DatabaseSource } from "../../../test/support/databases.js";
+import { startTestServer, type TestServer } from "../../../test/support/server.js";
 
 let source: DatabaseSource;
 let db: Database;
