@@ -7,7 +7,7 @@ import type { Api } from "./api.js";
 import type { ChatMessage } from "./messages.js";
 import { ApiError } from "./errors.js";
 import { SyncEngine, backoffDelay, type ConnectionState } from "./sync.js";
-import { Harness, eventually, type TestInstall } from "./test-support.js";
+import { Harness, eventually, type TestInstall } from "../../test/support/client-harness.js";
 
 const hello = (headSeq: bigint) => create(SubscribeResponseSchema, { item: { case: "hello", value: { streamId: "s", headSeq, heartbeatIntervalSeconds: 15 } } });
 const durable = (seq: bigint) =>
