@@ -4,6 +4,21 @@ export { createApi, type Api, type ApiOptions } from "./api.js";
 export { ChannelBook, checkName, sealChannelName } from "./channels.js";
 export { DialtoneClient, type StartOptions } from "./client.js";
 export type { ClientEvents, DeviceView, VoiceEvent } from "./events.js";
+export type { WhoAmI } from "./devices.js";
+export type { InviteOptions, MintedInvite } from "./invites.js";
+export type { PresenceView, VoiceRoomView } from "./presence.js";
+export {
+  ONE_SHOT_ATTEMPTS,
+  Outbox,
+  OutboxClosed,
+  SEND_RULES,
+  type OutboxDeps,
+  type OutboxEntry,
+  type OutboxRules,
+  type OutboxUpdate,
+  type SealedMessage,
+  type SendOptions,
+} from "./outbox.js";
 export { History, Timeline } from "./history.js";
 export { coalesce } from "./coalesce.js";
 export { Emitter, type Listener } from "./emitter.js";

@@ -2,7 +2,6 @@
 // for lines with no channel), unread counts, presence, voice rooms, the connection, and the
 // background tasks in flight. Every network or crypto call runs here as a task: a key handler
 // only queues it, and the screen shows it as pending until it settles.
-import { randomUUID } from "node:crypto";
 import {
   ApiError,
   KeyError,
@@ -11,18 +10,13 @@ import {
   type ClientEvents,
   type ConnectionState,
   type DialtoneClient,
+  type OutboxUpdate,
 } from "../core/index.js";
 import { errorText } from "./errors.js";
 import { Scrollback, type PaneEntry } from "./scrollback.js";
 
 /** Panes keep this many entries as messages arrive (scrolling up pages older ones back in). */
 const PANE_MAX = 5000;
-/** Errors after which a send is tried again (same message id) once the connection is back. */
-const SEND_RETRYABLE = new Set(["unavailable", "deadline-exceeded", "aborted", "resource-exhausted", "canceled"]);
-/** A server that fails oddly (a connection cut mid-answer) gets a few more tries, not forever. */
-const SEND_RETRY_ODD = new Set(["unknown", "internal"]);
-/** Between tries of a queued send while the server cannot be reached (a reconnect tries at once). */
-const SEND_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 15_000];
 
 /** Messages fetched when a channel is first opened, and per page when scrolling past the top. */
 export const FIRST_PAGE = 100;
@@ -69,13 +63,8 @@ export class ChatState {
   #taskIds = 0;
   #lineIds = 0;
   #pendingIds = 0;
-  #sendChain: Promise<void> = Promise.resolve();
-  /** Messages typed but not yet stored by the server (in order): shown grey until they are. */
-  readonly #outbox = new Map<string, { readonly channelId: string; readonly text: string }>();
-  /** The first message of the outbox waits for the connection to come back. */
-  #sendWaiting = false;
-  readonly #onlineWaiters = new Set<() => void>();
-  #detached = false;
+  /** The client's outbox entries typed here, by message id: the grey line drawn for each until it settles. */
+  readonly #sends = new Map<string, { readonly pane: Scrollback; readonly lineId: string; readonly taskId: number }>();
   /** Device notices waiting for the check that they are newer than this install. */
   #deviceNotices: ClientEvents["device-added"][] = [];
   #deviceCheck = false;
@@ -171,6 +160,12 @@ export class ChatState {
     });
     on("presence", (p) => this.online.set(p.userId, p.online));
     on("connection", (c) => this.#onConnection(c));
+    this.#unsubscribe.push(
+      this.client.outbox.on((u) => {
+        this.#onOutbox(u);
+        this.#changed();
+      }),
+    );
     on("resync", () => {
       this.#refreshChannels();
       this.system("the server could not resume our position: channels and names were reloaded");
@@ -206,10 +201,8 @@ export class ChatState {
   }
 
   detach(): void {
-    this.#detached = true;
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
-    for (const wake of this.#onlineWaiters) wake();
   }
 
   /**
@@ -232,12 +225,12 @@ export class ChatState {
 
   /** Messages not yet stored by the server (say, at quit while offline), oldest first. */
   unsent(): { readonly channelId: string; readonly text: string }[] {
-    return [...this.#outbox.values()];
+    return this.client.outbox.pending().map((e) => ({ channelId: e.channelId, text: e.text }));
   }
 
   /** How many messages wait to be sent, and whether they wait for the connection. */
   get outbox(): { readonly count: number; readonly waiting: boolean } {
-    return { count: this.#outbox.size, waiting: this.#sendWaiting };
+    return this.client.outbox.status;
   }
 
   /**
@@ -429,7 +422,6 @@ export class ChatState {
       ...(c.error ? { error: c.error } : {}),
       ...(before.ended && c.state !== "online" ? { ended: true } : {}),
     };
-    if (c.state === "online") for (const wake of [...this.#onlineWaiters]) wake();
     if (c.state === "online" && before.state !== "online") {
       if (before.wasOnline) this.system("back online");
       this.refreshPresence();
@@ -475,10 +467,9 @@ export class ChatState {
   }
 
   /**
-   * Sends in order, one at a time, with the text shown at once (grey) until the server has it.
-   * While the server cannot be reached the message waits, and is tried again with the same
-   * message id (the server stores an id once), so a send cut off mid-way is neither lost nor
-   * doubled. Only a refusal (no key, the channel is gone, the session ended) marks it failed.
+   * Queues a message in the client's outbox (core: it sends in order, retries with the same
+   * message id while the server cannot be reached, re-seals under a newer key) and shows the
+   * text at once, grey, until the outbox says it was stored or refused.
    */
   send(text: string): void {
     const channelId = this.activeId;
@@ -487,72 +478,44 @@ export class ChatState {
       return;
     }
     const pane = this.pane(channelId);
-    const pendingId = `pending-${++this.#pendingIds}`;
-    const messageId = randomUUID();
-    const myName = this.client.myDisplayName();
-    pane.add({ id: pendingId, order: pane.newest?.order ?? 0n, time: new Date(), kind: "placeholder", name: myName, body: text });
+    const lineId = `pending-${++this.#pendingIds}`;
+    pane.add({ id: lineId, order: pane.newest?.order ?? 0n, time: new Date(), kind: "placeholder", name: this.client.myDisplayName(), body: text });
     pane.toBottom();
-    this.#outbox.set(pendingId, { channelId, text });
+    const entry = this.client.outbox.enqueue(channelId, text);
+    this.#sends.set(entry.id, { pane, lineId, taskId: ++this.#taskIds });
     this.#changed();
-    this.#sendChain = this.#sendChain.then(async () => {
-      const id = ++this.#taskIds;
-      this.tasks.set(id, "sending");
-      this.#changed();
-      try {
-        const m = await this.#deliver(channelId, text, messageId, id);
-        pane.replace(pendingId, this.#entry(m, false));
-      } catch (err) {
-        this.#sessionEnded(undefined, err);
-        const why = err instanceof KeyError ? err.message : errorText(err);
-        pane.replace(pendingId, {
-          id: pendingId,
-          order: pane.get(pendingId)?.order ?? 0n,
+  }
+
+  /** Draws the outbox's progress: "sending" while a try is out, the message or why it was refused at the end. */
+  #onOutbox(u: OutboxUpdate): void {
+    const line = this.#sends.get(u.entry.id);
+    if (!line) return;
+    const { pane, lineId, taskId } = line;
+    switch (u.type) {
+      case "sending":
+        this.tasks.set(taskId, "sending");
+        return;
+      case "waiting":
+        this.tasks.delete(taskId); // the status line says "waiting for the connection" instead
+        return;
+      case "sent":
+        pane.replace(lineId, this.#entry(u.message, false));
+        break;
+      case "failed": {
+        this.#sessionEnded(undefined, u.error);
+        const why = u.error instanceof KeyError ? u.error.message : errorText(u.error);
+        pane.replace(lineId, {
+          id: lineId,
+          order: pane.get(lineId)?.order ?? 0n,
           time: new Date(),
           kind: "system",
-          body: `not sent (${why}); up arrow recalls it: ${text}`,
+          body: `not sent (${why}); up arrow recalls it: ${u.entry.text}`,
         });
-      } finally {
-        this.#outbox.delete(pendingId);
-        this.#sendWaiting = false;
-        this.tasks.delete(id);
-        this.#changed();
+        break;
       }
-    });
-  }
-
-  async #deliver(channelId: string, text: string, messageId: string, taskId: number): Promise<ChatMessage> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.client.send(channelId, text, 0, messageId);
-      } catch (err) {
-        const retry =
-          err instanceof ApiError &&
-          (SEND_RETRYABLE.has(err.code) || (SEND_RETRY_ODD.has(err.code) && attempt < 3)) &&
-          !this.#detached &&
-          !this.connection.ended;
-        if (!retry) throw err;
-      }
-      this.#sendWaiting = true;
-      this.tasks.delete(taskId);
-      this.#changed();
-      await this.#untilOnline(SEND_RETRY_MS[Math.min(attempt, SEND_RETRY_MS.length - 1)]!);
-      this.#sendWaiting = false;
-      this.tasks.set(taskId, "sending");
-      this.#changed();
     }
-  }
-
-  /** Resolves when the stream comes online (again), or after `ms` (the stream may lag the API). */
-  #untilOnline(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#onlineWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#onlineWaiters.add(done);
-    });
+    this.#sends.delete(u.entry.id);
+    this.tasks.delete(taskId);
   }
 
   /** Publishes the display name (after registering); waits for the directory key if others hold it. */
