@@ -72,7 +72,7 @@ export class EventReducer {
         return;
       }
       case "userJoined":
-        events.emit("user-joined", { userId: p.value.userId, isAdmin: p.value.isAdmin });
+        events.emit("user-joined", { userId: p.value.userId, user: directory.labelOf(p.value.userId), isAdmin: p.value.isAdmin });
         return;
       case "presenceChanged":
         events.emit("presence", { userId: p.value.userId, user: directory.labelOf(p.value.userId), online: p.value.online });

@@ -79,6 +79,7 @@ export {
   type SyncHandlers,
   type SyncOptions,
 } from "./sync.js";
+export * from "./views/index.js";
 export { computeSafetyNumber, markVerified, type DeviceKeyView, type SafetyNumberResult, type VerifyDeps } from "./verify.js";
 export {
   ensureDaemon,

@@ -5,6 +5,17 @@
 import {
   ApiError,
   KeyError,
+  RESYNC_NOTICE,
+  channelCreatedNotice,
+  channelDeletedNotice,
+  channelRenamedNotice,
+  deviceAddedNotice,
+  deviceRevokedNotice,
+  isNewDeviceNews,
+  keyChangeRefusedNotice,
+  keyRejectedNotice,
+  userJoinedNotice,
+  type Notice,
   type ChannelView,
   type ChatMessage,
   type ClientEvents,
@@ -12,6 +23,7 @@ import {
   type DialtoneClient,
   type OutboxUpdate,
 } from "../core/index.js";
+import { UI_HINTS } from "./command-hints.js";
 import { errorText } from "./errors.js";
 import { Scrollback, type PaneEntry } from "./scrollback.js";
 
@@ -115,11 +127,11 @@ export class ChatState {
       if (c.createdByUserId === this.me.userId) return;
       // Its key usually follows a moment later: announce it by name once it opens.
       if (c.name === undefined) this.#unnamed.add(c.id);
-      else this.system(`new channel #${c.label}`);
+      else this.notice(channelCreatedNotice(c.name, c.id));
     });
-    on("channel-renamed", ({ channel, previous }) => {
+    on("channel-renamed", (r) => {
       this.#refreshChannels();
-      this.system(`channel #${previous ?? "<encrypted>"} is now #${channel.label}`, channel.id);
+      this.notice(channelRenamedNotice(r), r.channel.id);
     });
     on("channel-deleted", ({ channelId, name }) => this.#onChannelDeleted(channelId, name));
     on("channels-changed", () => {
@@ -128,22 +140,16 @@ export class ChatState {
         const name = this.client.channel(id)?.name;
         if (name === undefined) continue;
         this.#unnamed.delete(id);
-        this.system(`new channel #${name}`);
+        this.notice(channelCreatedNotice(name, id));
       }
     });
     on("device-added", (d) => {
       // A member's first device is pinned silently (trust on first use); a further one is news.
-      if (d.own || d.knownUser) this.#checkNewDevice(d);
+      if (isNewDeviceNews(d)) this.#checkNewDevice(d);
     });
-    on("device-revoked", (d) => this.system(`${d.user} removed a device`));
-    on("key-change-refused", (k) =>
-      this.system(
-        `!! a device of ${k.user} shows a different key (pinned ${k.pinnedFingerprint}, offered ${k.offeredFingerprint}): refused, nothing is encrypted to it`,
-        undefined,
-        "highlight",
-      ),
-    );
-    on("key-rejected", (k) => this.system(`!! a key from ${k.sender} was rejected: ${k.reason}`, undefined, "highlight"));
+    on("device-revoked", (d) => this.notice(deviceRevokedNotice(d)));
+    on("key-change-refused", (k) => this.notice(keyChangeRefusedNotice(k)));
+    on("key-rejected", (k) => this.notice(keyRejectedNotice(k)));
     on("key-received", (k) => {
       if (k.scope.kind === "directory" && this.#namePending) this.publishName(this.#namePending);
     });
@@ -154,9 +160,8 @@ export class ChatState {
     });
     on("user-joined", (u) => {
       this.online.set(u.userId, this.online.get(u.userId) ?? false);
-      const label = this.client.directory.labelOf(u.userId);
-      this.#labels.set(u.userId, label);
-      this.system(`a new member joined: ${label}`);
+      this.#labels.set(u.userId, u.user);
+      this.notice(userJoinedNotice(u));
     });
     on("presence", (p) => this.online.set(p.userId, p.online));
     on("connection", (c) => this.#onConnection(c));
@@ -168,7 +173,7 @@ export class ChatState {
     );
     on("resync", () => {
       this.#refreshChannels();
-      this.system("the server could not resume our position: channels and names were reloaded");
+      this.notice(RESYNC_NOTICE);
     });
     on("voice", (v) => {
       if (v.type === "signal") return;
@@ -242,10 +247,7 @@ export class ChatState {
     this.#deviceNotices.push(d);
     if (this.#deviceCheck) return;
     this.#deviceCheck = true;
-    const announce = (n: ClientEvents["device-added"]) => {
-      if (n.own) this.system(`a new device of your account appeared: ${n.fingerprint} (not you? see /devices)`, undefined, "highlight");
-      else this.system(`${n.user} has a new device: ${n.fingerprint} (check with /verify ${n.user})`, undefined, "highlight");
-    };
+    const announce = (n: ClientEvents["device-added"]) => this.notice(deviceAddedNotice(n, UI_HINTS));
     this.run("", async () => {
       try {
         while (this.#deviceNotices.length > 0) {
@@ -302,6 +304,11 @@ export class ChatState {
     this.#changed();
   }
 
+  /** A shared notice (client/core/views): anything above "info" stands out. */
+  notice(n: Notice, channelId?: string): void {
+    this.system(n.text, channelId, n.level === "info" ? "system" : "highlight");
+  }
+
   isLoading(channelId: string | undefined = this.activeId): boolean {
     return channelId !== undefined && this.#firstLoad.get(channelId) === "loading";
   }
@@ -341,7 +348,7 @@ export class ChatState {
     this.#firstLoad.delete(channelId);
     this.#older.delete(channelId);
     // Said wherever the user is: a channel vanishing from the sidebar without a word is confusing.
-    if (!this.#deleting.delete(channelId)) this.system(`channel #${name ?? "<encrypted>"} was deleted`);
+    if (!this.#deleting.delete(channelId)) this.notice(channelDeletedNotice({ channelId, name }));
   }
 
   /** Runs the deletion of a channel by this user (its own line says so, not the feed's echo). */
