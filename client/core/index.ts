@@ -70,6 +70,7 @@ export {
 export { KeystoreStore, mergeKeystore, type MergeOptions, type MergeReport } from "./store.js";
 export {
   DEFAULT_BACKOFF,
+  DEFAULT_IDLE_LIMIT,
   SyncEngine,
   backoffDelay,
   type BackoffOptions,
