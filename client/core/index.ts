@@ -67,6 +67,7 @@ export {
   type ServerAccess,
   type SessionResult,
 } from "./session.js";
+export { forgetServer, normaliseServerUrl, pickServer, readServers, rememberServer } from "./servers.js";
 export { KeystoreStore, mergeKeystore, type MergeOptions, type MergeReport } from "./store.js";
 export {
   DEFAULT_BACKOFF,
