@@ -1,8 +1,8 @@
 // Output shapes: one human line, or one JSON object with stable snake_case field names.
 import type { ChannelView, ChatMessage, ClientEvents, CommandHints, DeviceView, Notice, SafetyNumberResult, UserView } from "../core/index.js";
 import {
-  ENCRYPTED_PLACEHOLDER,
   RESYNC_NOTICE,
+  bodyText,
   channelCreatedNotice,
   channelDeletedNotice,
   channelRef,
@@ -11,6 +11,7 @@ import {
   deviceRevokedNotice,
   keyChangeRefusedNotice,
   keyRejectedNotice,
+  senderText,
   userJoinedNotice,
 } from "../core/index.js";
 
@@ -37,9 +38,7 @@ export function channelLabel(channel: ChannelView | undefined, channelId: string
 }
 
 export function messageLine(m: ChatMessage, channel: ChannelView | undefined): string {
-  const sender = m.senderMismatch ? `${m.sender} (claims ${JSON.stringify(m.claimedSender)})` : m.sender;
-  const body = m.body ?? (m.error === "missing-key" ? `${ENCRYPTED_PLACEHOLDER} (no key yet)` : `${ENCRYPTED_PLACEHOLDER} (does not open)`);
-  return `[${hhmm(m.sentAt)}] ${channelLabel(channel, m.channelId)} ${sender}: ${body}`;
+  return `[${hhmm(m.sentAt)}] ${channelLabel(channel, m.channelId)} ${senderText(m)}: ${bodyText(m)}`;
 }
 
 export function messageJson(m: ChatMessage, channel: ChannelView | undefined): { [key: string]: Json } {

@@ -14,6 +14,8 @@ import {
   isNewDeviceNews,
   keyChangeRefusedNotice,
   keyRejectedNotice,
+  senderText,
+  unopenedBody,
   userJoinedNotice,
   type Notice,
   type ChannelView,
@@ -49,10 +51,6 @@ export interface VoiceRoomMember {
 }
 
 const GLOBAL = "";
-
-export function placeholderBody(m: ChatMessage): string {
-  return m.error === "undecryptable" ? "[this message could not be decrypted]" : "[encrypted: waiting for the key to this channel]";
-}
 
 export class ChatState {
   readonly client: DialtoneClient;
@@ -319,8 +317,8 @@ export class ChatState {
 
   #entry(m: ChatMessage, history: boolean): PaneEntry {
     const mine = m.senderUserId === this.me.userId;
-    const name = m.senderMismatch ? `${m.sender} (claims ${m.claimedSender})` : m.sender;
-    if (m.body === undefined) return { id: m.messageId, order: m.seq, time: m.sentAt, kind: "placeholder", name, body: placeholderBody(m) };
+    const name = senderText(m);
+    if (m.body === undefined) return { id: m.messageId, order: m.seq, time: m.sentAt, kind: "placeholder", name, body: unopenedBody(m) };
     return { id: m.messageId, order: m.seq, time: m.sentAt, kind: history ? "history" : mine ? "own" : "other", name, body: m.body };
   }
 

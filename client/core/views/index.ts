@@ -16,4 +16,5 @@ export {
   type Notice,
   type NoticeLevel,
 } from "./notices.js";
+export { bodyText, senderText, unopenedBody } from "./messages.js";
 export { safetyNumberLines } from "./safety.js";

@@ -1,9 +1,11 @@
 // The shared views: one wording for the CLI and the UI, each pointing at its own commands.
 import { describe, expect, test } from "@jest/globals";
 import type { DeviceView } from "../events.js";
+import type { ChatMessage } from "../messages.js";
 import type { UserView } from "../names.js";
 import type { SafetyNumberResult } from "../verify.js";
 import { deviceLine } from "./devices.js";
+import { bodyText, senderText } from "./messages.js";
 import type { CommandHints } from "./hints.js";
 import { channelDeletedNotice, channelRenamedNotice, deviceAddedNotice, isNewDeviceNews, keyChangeRefusedNotice, keyRejectedNotice } from "./notices.js";
 import { safetyNumberLines } from "./safety.js";
@@ -84,5 +86,16 @@ describe("notices", () => {
     expect(channelDeletedNotice({ channelId: ID, name: undefined }).text).toBe("channel <encrypted>(1a2b3c4d) was deleted");
     const channel = { id: ID, name: "new" } as Parameters<typeof channelRenamedNotice>[0]["channel"];
     expect(channelRenamedNotice({ channel, previous: "old" }).text).toBe("channel #old is now #new");
+  });
+});
+
+describe("messages", () => {
+  const m = { sender: "bob", claimedSender: "alice", senderMismatch: true, body: undefined, error: "missing-key" } as unknown as ChatMessage;
+
+  test("a differing sealed name is flagged; a body that did not open says why", () => {
+    expect(senderText(m)).toBe('bob (claims "alice")');
+    expect(bodyText(m)).toBe("[encrypted: waiting for the key to this channel]");
+    expect(bodyText({ ...m, error: "undecryptable" })).toBe("[this message could not be decrypted]");
+    expect(bodyText({ ...m, body: "hi" })).toBe("hi");
   });
 });
