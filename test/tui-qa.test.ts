@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { rememberServer } from "../client/cli/servers.js";
+import { rememberServer } from "../client/core/index.js";
 import { DialtoneClient, register } from "../client/core/index.js";
 import { mintInvite } from "./support/api.js";
 import { CLIENT_BIN, dialtone } from "./support/cli.js";

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
-import { rememberServer } from "../client/cli/servers.js";
+import { rememberServer } from "../client/core/index.js";
 import { DialtoneClient, register, VoiceDaemon, voicedSocketPath, type ChannelView } from "../client/core/index.js";
 import { mintInvite } from "./support/api.js";
 import { CLIENT_BIN, follow, killClients, type FollowProcess } from "./support/cli.js";

@@ -8,7 +8,7 @@ import { attachDashValues } from "./args.js";
 import type { CliIo } from "./context.js";
 import { secret } from "./prompt.js";
 import { describeError, runCli, splitCommand } from "./run.js";
-import { normaliseServerUrl, pickServer, rememberServer } from "./servers.js";
+import { normaliseServerUrl, pickServer, rememberServer } from "../core/index.js";
 
 function fakeIo(env: Record<string, string> = {}) {
   const out: string[] = [];

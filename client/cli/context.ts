@@ -1,10 +1,9 @@
 // What every command gets: the process's I/O (injected, so commands run in-process in tests),
 // the global flags, and helpers to reach the server's keystore and client.
-import { DialtoneClient, SessionError, UsageError, type ServerAccess } from "../core/index.js";
+import { DialtoneClient, SessionError, UsageError, pickServer, type ServerAccess } from "../core/index.js";
 import { Keystore } from "../keystore/index.js";
 import type { Json } from "./format.js";
 import { secret } from "./prompt.js";
-import { pickServer } from "./servers.js";
 
 export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;

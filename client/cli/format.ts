@@ -1,6 +1,19 @@
 // Output shapes: one human line, or one JSON object with stable snake_case field names.
-import type { ChannelView, ChatMessage, ClientEvents, DeviceView, SafetyNumberResult, UserView } from "../core/index.js";
-import { ENCRYPTED_PLACEHOLDER, shortId } from "../core/index.js";
+import type { ChannelView, ChatMessage, ClientEvents, CommandHints, DeviceView, Notice, SafetyNumberResult, UserView } from "../core/index.js";
+import {
+  RESYNC_NOTICE,
+  bodyText,
+  channelCreatedNotice,
+  channelDeletedNotice,
+  channelRef,
+  channelRenamedNotice,
+  deviceAddedNotice,
+  deviceRevokedNotice,
+  keyChangeRefusedNotice,
+  keyRejectedNotice,
+  senderText,
+  userJoinedNotice,
+} from "../core/index.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -10,14 +23,22 @@ export const hhmm = (d: Date) => `${two(d.getHours())}:${two(d.getMinutes())}`;
 
 const iso = (d: Date | undefined): string | null => (d ? d.toISOString() : null);
 
+/** The CLI's commands, as the shared views point at them. */
+export const CLI_HINTS: CommandHints = {
+  devices: "dialtone devices",
+  verify: (user) => `dialtone verify ${user}`,
+  confirmVerified: (user) => `dialtone verify ${user} --mark-verified`,
+};
+
+/** A shared notice as a tail line: alarms carry their own "!! ", the rest get "* ". */
+const noticeLine = (n: Notice): string => (n.level === "alarm" ? n.text : `* ${n.text}`);
+
 export function channelLabel(channel: ChannelView | undefined, channelId: string): string {
-  return channel?.name !== undefined ? `#${channel.name}` : `${ENCRYPTED_PLACEHOLDER}(${shortId(channelId)})`;
+  return channelRef(channel?.name, channelId);
 }
 
 export function messageLine(m: ChatMessage, channel: ChannelView | undefined): string {
-  const sender = m.senderMismatch ? `${m.sender} (claims ${JSON.stringify(m.claimedSender)})` : m.sender;
-  const body = m.body ?? (m.error === "missing-key" ? `${ENCRYPTED_PLACEHOLDER} (no key yet)` : `${ENCRYPTED_PLACEHOLDER} (does not open)`);
-  return `[${hhmm(m.sentAt)}] ${channelLabel(channel, m.channelId)} ${sender}: ${body}`;
+  return `[${hhmm(m.sentAt)}] ${channelLabel(channel, m.channelId)} ${senderText(m)}: ${bodyText(m)}`;
 }
 
 export function messageJson(m: ChatMessage, channel: ChannelView | undefined): { [key: string]: Json } {
@@ -64,11 +85,6 @@ export function deviceJson(d: DeviceView): { [key: string]: Json } {
   };
 }
 
-export function deviceLine(d: DeviceView): string {
-  const status = d.status === "changed" ? "KEY CHANGED (refused)" : d.status === "pinned" ? "new (pinned now)" : d.status === "invalid" ? "invalid key" : "pinned";
-  return `${d.user.padEnd(20)} ${shortId(d.deviceId)}  ${d.fingerprint}  ${status}${d.verified ? ", verified" : ""}${d.current ? "  (this device)" : ""}`;
-}
-
 export function safetyJson(user: UserView, r: SafetyNumberResult): { [key: string]: Json } {
   return {
     user_id: r.userId,
@@ -89,38 +105,34 @@ export function eventOutput<K extends keyof ClientEvents>(
   switch (name) {
     case "channel-created": {
       const c = v as ClientEvents["channel-created"];
-      return { line: `* channel ${channelLabel(c, c.id)} created`, json: { type: "channel_created", channel_id: c.id, channel: c.name ?? null } };
+      return { line: noticeLine(channelCreatedNotice(c.name, c.id)), json: { type: "channel_created", channel_id: c.id, channel: c.name ?? null } };
     }
     case "channel-renamed": {
       const r = v as ClientEvents["channel-renamed"];
       return {
-        line: `* channel ${r.previous !== undefined ? `#${r.previous}` : shortId(r.channel.id)} renamed to ${channelLabel(r.channel, r.channel.id)}`,
+        line: noticeLine(channelRenamedNotice(r)),
         json: { type: "channel_renamed", channel_id: r.channel.id, channel: r.channel.name ?? null, previous: r.previous ?? null },
       };
     }
     case "channel-deleted": {
       const d = v as ClientEvents["channel-deleted"];
       return {
-        line: `* channel ${d.name !== undefined ? `#${d.name}` : shortId(d.channelId)} deleted`,
+        line: noticeLine(channelDeletedNotice(d)),
         json: { type: "channel_deleted", channel_id: d.channelId, channel: d.name ?? null },
       };
     }
     case "device-added": {
       const d = v as ClientEvents["device-added"];
-      const who = d.own ? "your account" : d.user;
-      const line = d.knownUser
-        ? `* new device for ${who}: ${d.fingerprint} (compare it with them; their safety number changed)`
-        : `* device of ${who} seen for the first time: ${d.fingerprint}`;
-      return { line, json: { type: "device_added", user_id: d.userId, user: d.user, device_id: d.deviceId, fingerprint: d.fingerprint, own: d.own, known_user: d.knownUser } };
+      return { line: noticeLine(deviceAddedNotice(d, CLI_HINTS)), json: { type: "device_added", user_id: d.userId, user: d.user, device_id: d.deviceId, fingerprint: d.fingerprint, own: d.own, known_user: d.knownUser } };
     }
     case "device-revoked": {
       const d = v as ClientEvents["device-revoked"];
-      return { line: `* device ${shortId(d.deviceId)} of ${d.user} revoked`, json: { type: "device_revoked", user_id: d.userId, user: d.user, device_id: d.deviceId } };
+      return { line: noticeLine(deviceRevokedNotice(d)), json: { type: "device_revoked", user_id: d.userId, user: d.user, device_id: d.deviceId } };
     }
     case "key-change-refused": {
       const k = v as ClientEvents["key-change-refused"];
       return {
-        line: `!! device ${shortId(k.deviceId)} of ${k.user} now shows key ${k.offeredFingerprint}, pinned ${k.pinnedFingerprint}: REFUSED, nothing is shared with it`,
+        line: noticeLine(keyChangeRefusedNotice(k)),
         json: {
           type: "key_change_refused",
           user_id: k.userId,
@@ -135,7 +147,7 @@ export function eventOutput<K extends keyof ClientEvents>(
       const k = v as ClientEvents["key-rejected"];
       const scope = k.scope.kind === "channel" ? k.scope.channelId : "directory";
       return {
-        line: `!! key envelope from ${k.sender} rejected: ${k.reason}`,
+        line: noticeLine(keyRejectedNotice(k)),
         json: { type: "key_rejected", scope: scope, kind: k.scope.kind, epoch: k.epoch, sender_user_id: k.senderUserId, sender_device_id: k.senderDeviceId, reason: k.reason },
       };
     }
@@ -145,7 +157,7 @@ export function eventOutput<K extends keyof ClientEvents>(
     }
     case "user-joined": {
       const u = v as ClientEvents["user-joined"];
-      return { line: `* a new member joined (user ${shortId(u.userId)})`, json: { type: "user_joined", user_id: u.userId, is_admin: u.isAdmin } };
+      return { line: noticeLine(userJoinedNotice(u)), json: { type: "user_joined", user_id: u.userId, is_admin: u.isAdmin } };
     }
     case "presence": {
       const p = v as ClientEvents["presence"];
@@ -160,7 +172,7 @@ export function eventOutput<K extends keyof ClientEvents>(
       };
     }
     case "resync":
-      return { line: "-- the server lost our feed position; reloaded", json: { type: "resync" } };
+      return { line: `-- ${RESYNC_NOTICE.text}`, json: { type: "resync" } };
     default:
       return undefined;
   }

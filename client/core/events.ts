@@ -49,7 +49,7 @@ export interface ClientEvents {
   };
   "key-received": { readonly scope: KeyScope; readonly epoch: number; readonly senderDeviceId: string };
   "profile-updated": UserView;
-  "user-joined": { readonly userId: string; readonly isAdmin: boolean };
+  "user-joined": { readonly userId: string; readonly user: string; readonly isAdmin: boolean };
   presence: { readonly userId: string; readonly user: string; readonly online: boolean };
   /** `stopped`: the server ended the session or revoked the device; no reconnect follows. */
   connection: { readonly state: ConnectionState; readonly error?: string; readonly retryInMs?: number; readonly stopped?: boolean };

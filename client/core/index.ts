@@ -4,6 +4,21 @@ export { createApi, type Api, type ApiOptions } from "./api.js";
 export { ChannelBook, checkName, sealChannelName } from "./channels.js";
 export { DialtoneClient, type StartOptions } from "./client.js";
 export type { ClientEvents, DeviceView, VoiceEvent } from "./events.js";
+export type { WhoAmI } from "./devices.js";
+export type { InviteOptions, MintedInvite } from "./invites.js";
+export type { PresenceView, VoiceRoomView } from "./presence.js";
+export {
+  ONE_SHOT_ATTEMPTS,
+  Outbox,
+  OutboxClosed,
+  SEND_RULES,
+  type OutboxDeps,
+  type OutboxEntry,
+  type OutboxRules,
+  type OutboxUpdate,
+  type SealedMessage,
+  type SendOptions,
+} from "./outbox.js";
 export { History, Timeline } from "./history.js";
 export { coalesce } from "./coalesce.js";
 export { Emitter, type Listener } from "./emitter.js";
@@ -52,9 +67,11 @@ export {
   type ServerAccess,
   type SessionResult,
 } from "./session.js";
+export { forgetServer, normaliseServerUrl, pickServer, readServers, rememberServer } from "./servers.js";
 export { KeystoreStore, mergeKeystore, type MergeOptions, type MergeReport } from "./store.js";
 export {
   DEFAULT_BACKOFF,
+  DEFAULT_IDLE_LIMIT,
   SyncEngine,
   backoffDelay,
   type BackoffOptions,
@@ -64,6 +81,7 @@ export {
   type SyncHandlers,
   type SyncOptions,
 } from "./sync.js";
+export * from "./views/index.js";
 export { computeSafetyNumber, markVerified, type DeviceKeyView, type SafetyNumberResult, type VerifyDeps } from "./verify.js";
 export {
   ensureDaemon,

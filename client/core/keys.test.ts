@@ -6,7 +6,7 @@ import { KeyKind } from "../../gen/dialtone/v1/envelope_pb.js";
 import { constantTimeEqual, generateSymmetricKey, sealEnvelope } from "../crypto/index.js";
 import type { ClientEvents } from "./events.js";
 import type { ChannelView } from "./names.js";
-import { Harness, type TestInstall } from "./test-support.js";
+import { Harness, type TestInstall } from "../../test/support/client-harness.js";
 
 let h: Harness;
 let admin: TestInstall;

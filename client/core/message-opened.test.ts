@@ -2,7 +2,7 @@
 // comes as a placeholder, and opens in place ("message-opened") as soon as the key arrives.
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import type { ChatMessage } from "./messages.js";
-import { eventually, Harness, type TestInstall } from "./test-support.js";
+import { eventually, Harness, type TestInstall } from "../../test/support/client-harness.js";
 
 let h: Harness;
 let admin: TestInstall;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import { keystorePaths } from "../keystore/index.js";
 import { SessionError } from "./errors.js";
 import { login, logout } from "./session.js";
-import { Harness, PASSPHRASE, PASSWORD } from "./test-support.js";
+import { Harness, PASSPHRASE, PASSWORD } from "../../test/support/client-harness.js";
 
 let h: Harness;
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import type { Api } from "./api.js";
 import type { ChatMessage } from "./messages.js";
 import { ApiError } from "./errors.js";
 import { SyncEngine, backoffDelay, type ConnectionState } from "./sync.js";
-import { Harness, eventually, type TestInstall } from "./test-support.js";
+import { Harness, eventually, type TestInstall } from "../../test/support/client-harness.js";
 
 const hello = (headSeq: bigint) => create(SubscribeResponseSchema, { item: { case: "hello", value: { streamId: "s", headSeq, heartbeatIntervalSeconds: 15 } } });
 const durable = (seq: bigint) =>
@@ -100,6 +100,28 @@ describe("SyncEngine (scripted feed)", () => {
     expect(states.at(-1)).toEqual({ state: "offline", stopped: true });
     await engine.stop();
     expect(asked).toHaveLength(1);
+  });
+
+  test("live: every stream starts at the server's head (nothing replayed); a silent stream is dropped after the idle limit", async () => {
+    const { api, asked } = fakeFeed([{ items: [hello(5n), durable(6n)] }, { items: [hello(9n), durable(8n), durable(10n)] }]);
+    const seen: bigint[] = [];
+    const downs: string[] = [];
+    const limits: Array<number | undefined> = [];
+    const engine = new SyncEngine({
+      api,
+      live: true,
+      // The first stream goes silent after its event: dead after 50 ms, by this consumer's rule.
+      idleLimitMs: (hb) => (limits.push(hb), 50),
+      backoff: { baseMs: 1, maxMs: 2 },
+      handlers: { onEvent: (e) => void seen.push(e.seq), onState: (_s, info) => void (info.error && downs.push(info.error.message)) },
+    });
+    engine.start();
+    await eventually(() => seen.length === 2 || undefined, 2000, "the event of the second stream");
+    await engine.stop();
+    expect(asked.slice(0, 2)).toEqual([undefined, undefined]);
+    expect(seen).toEqual([6n, 10n]); // 8 is older than the second stream's head
+    expect(downs[0]).toBe("the event stream went silent");
+    expect(limits.slice(0, 2)).toEqual([undefined, 15]);
   });
 
   test("backoff grows exponentially with jitter and is capped", () => {

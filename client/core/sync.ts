@@ -1,7 +1,8 @@
 // The one event stream of a client: EventService.Subscribe, reconnected with capped exponential
 // backoff and jitter, resumed after the last seq applied (so a restart of the server or of the
 // network loses nothing), with durable events deduplicated by seq. Handlers run one at a time in
-// feed order; the position advances only after a handler returned.
+// feed order; the position advances only after a handler returned. A live-only engine (`live`)
+// starts every stream at the server's head instead, for a consumer tied to one stream at a time.
 import type { Event } from "../../gen/dialtone/v1/event_pb.js";
 import type { SubscribeHello } from "../../gen/dialtone/v1/event_service_pb.js";
 import type { Api } from "./api.js";
@@ -57,7 +58,18 @@ export interface SyncOptions {
   readonly cursor?: FeedCursor;
   readonly backoff?: BackoffOptions;
   readonly random?: () => number;
+  /**
+   * Every stream starts at the server's head: what happened while away is not replayed (the voice
+   * daemon re-joins with each new stream and learns the room from that answer). No cursor.
+   */
+  readonly live?: boolean;
+  /** How long a stream may stay silent before it counts as dead (heartbeat interval from the hello, undefined before it). */
+  readonly idleLimitMs?: (heartbeatSeconds: number | undefined) => number;
 }
+
+/** Heartbeats come at least every interval; twice that plus a margin without one means a dead connection. */
+export const DEFAULT_IDLE_LIMIT = (heartbeatSeconds: number | undefined): number =>
+  heartbeatSeconds === undefined ? 30_000 : Math.max(5, heartbeatSeconds || 15) * 2_000 + 5_000;
 
 class IdleTimeout extends Error {
   override readonly name = "IdleTimeout";
@@ -99,7 +111,7 @@ export class SyncEngine {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
-    this.#lastSeq = this.#opts.cursor?.load();
+    this.#lastSeq = this.#opts.live ? undefined : this.#opts.cursor?.load();
     this.#loop = this.#run();
   }
 
@@ -193,9 +205,9 @@ export class SyncEngine {
     this.#abort = ac;
     this.#setState("connecting");
     this.stats.connects++;
-    // Heartbeats come at least every hello.heartbeat_interval_seconds; silence for much longer
-    // means a dead connection that TCP has not noticed.
-    let idleLimitMs = 30_000;
+    // Silence for much longer than the heartbeat interval means a dead connection TCP has not noticed.
+    const idleLimit = this.#opts.idleLimitMs ?? DEFAULT_IDLE_LIMIT;
+    let idleLimitMs = idleLimit(undefined);
     let watchdog: NodeJS.Timeout | undefined;
     const arm = () => {
       clearTimeout(watchdog);
@@ -203,7 +215,7 @@ export class SyncEngine {
     };
     const disarm = () => clearTimeout(watchdog);
     const { handlers } = this.#opts;
-    const after = this.#lastSeq;
+    const after = this.#opts.live ? undefined : this.#lastSeq;
     this.#helloSeen = false;
     let head = 0n;
     arm();
@@ -216,10 +228,10 @@ export class SyncEngine {
         if (item.case === "hello") {
           this.#helloSeen = true;
           head = item.value.headSeq;
-          idleLimitMs = Math.max(5, item.value.heartbeatIntervalSeconds || 15) * 2_000 + 5_000;
+          idleLimitMs = idleLimit(item.value.heartbeatIntervalSeconds);
           const resync = this.#resync;
           this.#resync = false;
-          if (this.#lastSeq === undefined) {
+          if (this.#lastSeq === undefined || this.#opts.live) {
             this.#lastSeq = head;
             this.#opts.cursor?.save(head);
           }

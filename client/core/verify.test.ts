@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
-import { Harness, type TestInstall } from "./test-support.js";
+import { Harness, type TestInstall } from "../../test/support/client-harness.js";
 
 let h: Harness;
 let alice: TestInstall;

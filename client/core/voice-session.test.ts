@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { daemonEnv } from "../../test/support/voiced.js";
 import { UsageError } from "./errors.js";
-import { Harness, eventually, type TestInstall } from "./test-support.js";
+import { Harness, eventually, type TestInstall } from "../../test/support/client-harness.js";
 import { RoomStatus, VoiceDaemon, voicedSocketPath, type VoiceUpdate } from "./voice.js";
 import { daemonArgs, defaultVoiceLog, flagIceServers, parseVoiceFlags, VOICE_FLAG_OPTIONS, VoiceSession } from "./voice-session.js";
 

@@ -3,7 +3,7 @@ import { describe, expect, test } from "@jest/globals";
 import { decodeBase64, utf8Decode, utf8Encode } from "./bytes.js";
 import { ENVELOPE_BYTES, envelopeAad, openEnvelope, sealEnvelope, type EnvelopeContext } from "./envelope.js";
 import { generateSymmetricKey, generateX25519KeyPair, hkdfSha256, x25519, x25519PublicKey } from "./primitives.js";
-import { b64, bitsIn, flipBit, parseVectors, queueRng } from "./test-support.js";
+import { b64, bitsIn, flipBit, parseVectors, queueRng } from "../../test/support/crypto-vectors.js";
 
 const vectors = parseVectors(readFileSync(new URL("./vectors.json", import.meta.url), "utf8"));
 const cases = vectors.envelope.map((v) => ({

@@ -11,7 +11,7 @@ import {
   sealKeystore,
   type ScryptFn,
 } from "./keystore-format.js";
-import { b64, flipBit, parseVectors, queueRng } from "./test-support.js";
+import { b64, flipBit, parseVectors, queueRng } from "../../test/support/crypto-vectors.js";
 
 const vectors = parseVectors(readFileSync(new URL("./vectors.json", import.meta.url), "utf8"));
 const v = vectors.keystore;

@@ -13,7 +13,7 @@ import {
   x25519,
   x25519PublicKey,
 } from "./primitives.js";
-import { hex, queueRng } from "./test-support.js";
+import { hex, queueRng } from "../../test/support/crypto-vectors.js";
 
 const range = (from: number, to: number): Uint8Array => Uint8Array.from({ length: to - from }, (_, i) => from + i);
 

@@ -8,7 +8,7 @@ import {
   safetyNumber,
   type SafetyIdentity,
 } from "./safety-number.js";
-import { b64, parseVectors } from "./test-support.js";
+import { b64, parseVectors } from "../../test/support/crypto-vectors.js";
 
 const vectors = parseVectors(readFileSync(new URL("./vectors.json", import.meta.url), "utf8"));
 const identity = (side: { userId: string; devicePublicKeys: string[] }): SafetyIdentity => ({

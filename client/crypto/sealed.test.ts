@@ -12,7 +12,7 @@ import {
   sealedFieldEpoch,
   type SealContext,
 } from "./sealed.js";
-import { b64, bitsIn, flipBit, parseVectors, queueRng } from "./test-support.js";
+import { b64, bitsIn, flipBit, parseVectors, queueRng } from "../../test/support/crypto-vectors.js";
 
 const vectors = parseVectors(readFileSync(new URL("./vectors.json", import.meta.url), "utf8"));
 const cases = vectors.sealed.map((v) => ({

@@ -2,9 +2,8 @@
 // redraw. Screens change state and ask for a redraw; bursts (200 messages arriving) cost one
 // frame per 16 ms, and each frame rewrites only the rows that changed.
 import { parseArgs } from "node:util";
-import { parseVoiceFlags, VOICE_FLAG_OPTIONS, type DialtoneClient, type VoiceFlags } from "../core/index.js";
+import { normaliseServerUrl, parseVoiceFlags, readServers, VOICE_FLAG_OPTIONS, type DialtoneClient, type VoiceFlags } from "../core/index.js";
 import { resolveConfigDir } from "../keystore/index.js";
-import { normaliseServerUrl, readServers } from "../cli/servers.js";
 import type { AuthResult } from "./auth.js";
 import { ChatScreen } from "./chat-screen.js";
 import { ChatState } from "./chat-state.js";

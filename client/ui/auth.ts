@@ -1,9 +1,8 @@
 // What the login form's submit does, off the input path: open the server's keystore, resume its
 // saved session or log in / register, remember the server (most recent first), and hand back a
 // DialtoneClient. Nothing here draws.
-import { DialtoneClient, KeystoreStore, login, register } from "../core/index.js";
+import { DialtoneClient, KeystoreStore, login, normaliseServerUrl, register, rememberServer } from "../core/index.js";
 import { Keystore } from "../keystore/index.js";
-import { normaliseServerUrl, rememberServer } from "../cli/servers.js";
 
 export interface AuthRequest {
   readonly mode: "login" | "register";

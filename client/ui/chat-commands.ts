@@ -1,9 +1,10 @@
 // What each slash command does. Each one that needs the network or crypto runs as a ChatState
 // task (shown pending, errors as system lines); the key handler that called it has returned long
 // before it settles.
-import { logout, shortId, type ChannelView } from "../core/index.js";
+import { deviceLine, logout, safetyNumberLines, shortId, type ChannelView } from "../core/index.js";
 import { channelHelpLines, helpLines, type Command } from "./commands.js";
 import { byLabel, type ChatState } from "./chat-state.js";
+import { UI_HINTS } from "./command-hints.js";
 import type { VoiceControl } from "./voice-control.js";
 import { errorText } from "./errors.js";
 import { clock } from "./scrollback.js";
@@ -138,26 +139,14 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
       state.run("computing the safety number", async () => {
         const result = await client.safetyNumber(user.userId);
         if (cmd.confirm) await client.markVerified(result);
-        const lines = [`safety number with ${user.label}:`, ...result.formatted.split("\n").map((l) => `  ${l}`)];
-        for (const d of result.refused) lines.push(`!! device ${shortId(d.deviceId)} shows a key other than the pinned one: left out, refused`);
-        lines.push(
-          cmd.confirm || result.verified
-            ? `${user.label} is verified at this number${cmd.confirm ? " (recorded now)" : ""}`
-            : `not verified: compare these digits with ${user.label} out of band, then /verify ${cmd.user} confirm`,
-        );
-        state.system(lines);
+        state.system(safetyNumberLines(user, result, { marked: cmd.confirm, typed: cmd.user, hints: UI_HINTS }));
       });
       return;
     }
     case "devices":
       state.run("listing devices", async () => {
         const devices = await client.devices();
-        const lines = ["devices:"];
-        for (const d of devices) {
-          const flags = [d.current ? "this device" : "", d.verified ? "verified" : "", d.status === "changed" ? "!! KEY CHANGED, refused" : ""].filter(Boolean);
-          lines.push(`  ${d.user} ${shortId(d.deviceId)} ${d.fingerprint}${flags.length ? ` (${flags.join(", ")})` : ""}`);
-        }
-        state.system(lines);
+        state.system(["devices:", ...devices.map((d) => `  ${deviceLine(d)}`)]);
       });
       return;
     case "voice-join": {

@@ -2,27 +2,35 @@
 // for lines with no channel), unread counts, presence, voice rooms, the connection, and the
 // background tasks in flight. Every network or crypto call runs here as a task: a key handler
 // only queues it, and the screen shows it as pending until it settles.
-import { randomUUID } from "node:crypto";
 import {
   ApiError,
   KeyError,
+  RESYNC_NOTICE,
+  channelCreatedNotice,
+  channelDeletedNotice,
+  channelRenamedNotice,
+  deviceAddedNotice,
+  deviceRevokedNotice,
+  isNewDeviceNews,
+  keyChangeRefusedNotice,
+  keyRejectedNotice,
+  senderText,
+  unopenedBody,
+  userJoinedNotice,
+  type Notice,
   type ChannelView,
   type ChatMessage,
   type ClientEvents,
   type ConnectionState,
   type DialtoneClient,
+  type OutboxUpdate,
 } from "../core/index.js";
+import { UI_HINTS } from "./command-hints.js";
 import { errorText } from "./errors.js";
 import { Scrollback, type PaneEntry } from "./scrollback.js";
 
 /** Panes keep this many entries as messages arrive (scrolling up pages older ones back in). */
 const PANE_MAX = 5000;
-/** Errors after which a send is tried again (same message id) once the connection is back. */
-const SEND_RETRYABLE = new Set(["unavailable", "deadline-exceeded", "aborted", "resource-exhausted", "canceled"]);
-/** A server that fails oddly (a connection cut mid-answer) gets a few more tries, not forever. */
-const SEND_RETRY_ODD = new Set(["unknown", "internal"]);
-/** Between tries of a queued send while the server cannot be reached (a reconnect tries at once). */
-const SEND_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 15_000];
 
 /** Messages fetched when a channel is first opened, and per page when scrolling past the top. */
 export const FIRST_PAGE = 100;
@@ -43,10 +51,6 @@ export interface VoiceRoomMember {
 }
 
 const GLOBAL = "";
-
-export function placeholderBody(m: ChatMessage): string {
-  return m.error === "undecryptable" ? "[this message could not be decrypted]" : "[encrypted: waiting for the key to this channel]";
-}
 
 export class ChatState {
   readonly client: DialtoneClient;
@@ -69,13 +73,8 @@ export class ChatState {
   #taskIds = 0;
   #lineIds = 0;
   #pendingIds = 0;
-  #sendChain: Promise<void> = Promise.resolve();
-  /** Messages typed but not yet stored by the server (in order): shown grey until they are. */
-  readonly #outbox = new Map<string, { readonly channelId: string; readonly text: string }>();
-  /** The first message of the outbox waits for the connection to come back. */
-  #sendWaiting = false;
-  readonly #onlineWaiters = new Set<() => void>();
-  #detached = false;
+  /** The client's outbox entries typed here, by message id: the grey line drawn for each until it settles. */
+  readonly #sends = new Map<string, { readonly pane: Scrollback; readonly lineId: string; readonly taskId: number }>();
   /** Device notices waiting for the check that they are newer than this install. */
   #deviceNotices: ClientEvents["device-added"][] = [];
   #deviceCheck = false;
@@ -126,11 +125,11 @@ export class ChatState {
       if (c.createdByUserId === this.me.userId) return;
       // Its key usually follows a moment later: announce it by name once it opens.
       if (c.name === undefined) this.#unnamed.add(c.id);
-      else this.system(`new channel #${c.label}`);
+      else this.notice(channelCreatedNotice(c.name, c.id));
     });
-    on("channel-renamed", ({ channel, previous }) => {
+    on("channel-renamed", (r) => {
       this.#refreshChannels();
-      this.system(`channel #${previous ?? "<encrypted>"} is now #${channel.label}`, channel.id);
+      this.notice(channelRenamedNotice(r), r.channel.id);
     });
     on("channel-deleted", ({ channelId, name }) => this.#onChannelDeleted(channelId, name));
     on("channels-changed", () => {
@@ -139,22 +138,16 @@ export class ChatState {
         const name = this.client.channel(id)?.name;
         if (name === undefined) continue;
         this.#unnamed.delete(id);
-        this.system(`new channel #${name}`);
+        this.notice(channelCreatedNotice(name, id));
       }
     });
     on("device-added", (d) => {
       // A member's first device is pinned silently (trust on first use); a further one is news.
-      if (d.own || d.knownUser) this.#checkNewDevice(d);
+      if (isNewDeviceNews(d)) this.#checkNewDevice(d);
     });
-    on("device-revoked", (d) => this.system(`${d.user} removed a device`));
-    on("key-change-refused", (k) =>
-      this.system(
-        `!! a device of ${k.user} shows a different key (pinned ${k.pinnedFingerprint}, offered ${k.offeredFingerprint}): refused, nothing is encrypted to it`,
-        undefined,
-        "highlight",
-      ),
-    );
-    on("key-rejected", (k) => this.system(`!! a key from ${k.sender} was rejected: ${k.reason}`, undefined, "highlight"));
+    on("device-revoked", (d) => this.notice(deviceRevokedNotice(d)));
+    on("key-change-refused", (k) => this.notice(keyChangeRefusedNotice(k)));
+    on("key-rejected", (k) => this.notice(keyRejectedNotice(k)));
     on("key-received", (k) => {
       if (k.scope.kind === "directory" && this.#namePending) this.publishName(this.#namePending);
     });
@@ -165,15 +158,20 @@ export class ChatState {
     });
     on("user-joined", (u) => {
       this.online.set(u.userId, this.online.get(u.userId) ?? false);
-      const label = this.client.directory.labelOf(u.userId);
-      this.#labels.set(u.userId, label);
-      this.system(`a new member joined: ${label}`);
+      this.#labels.set(u.userId, u.user);
+      this.notice(userJoinedNotice(u));
     });
     on("presence", (p) => this.online.set(p.userId, p.online));
     on("connection", (c) => this.#onConnection(c));
+    this.#unsubscribe.push(
+      this.client.outbox.on((u) => {
+        this.#onOutbox(u);
+        this.#changed();
+      }),
+    );
     on("resync", () => {
       this.#refreshChannels();
-      this.system("the server could not resume our position: channels and names were reloaded");
+      this.notice(RESYNC_NOTICE);
     });
     on("voice", (v) => {
       if (v.type === "signal") return;
@@ -206,10 +204,8 @@ export class ChatState {
   }
 
   detach(): void {
-    this.#detached = true;
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
-    for (const wake of this.#onlineWaiters) wake();
   }
 
   /**
@@ -232,12 +228,12 @@ export class ChatState {
 
   /** Messages not yet stored by the server (say, at quit while offline), oldest first. */
   unsent(): { readonly channelId: string; readonly text: string }[] {
-    return [...this.#outbox.values()];
+    return this.client.outbox.pending().map((e) => ({ channelId: e.channelId, text: e.text }));
   }
 
   /** How many messages wait to be sent, and whether they wait for the connection. */
   get outbox(): { readonly count: number; readonly waiting: boolean } {
-    return { count: this.#outbox.size, waiting: this.#sendWaiting };
+    return this.client.outbox.status;
   }
 
   /**
@@ -249,10 +245,7 @@ export class ChatState {
     this.#deviceNotices.push(d);
     if (this.#deviceCheck) return;
     this.#deviceCheck = true;
-    const announce = (n: ClientEvents["device-added"]) => {
-      if (n.own) this.system(`a new device of your account appeared: ${n.fingerprint} (not you? see /devices)`, undefined, "highlight");
-      else this.system(`${n.user} has a new device: ${n.fingerprint} (check with /verify ${n.user})`, undefined, "highlight");
-    };
+    const announce = (n: ClientEvents["device-added"]) => this.notice(deviceAddedNotice(n, UI_HINTS));
     this.run("", async () => {
       try {
         while (this.#deviceNotices.length > 0) {
@@ -309,6 +302,11 @@ export class ChatState {
     this.#changed();
   }
 
+  /** A shared notice (client/core/views): anything above "info" stands out. */
+  notice(n: Notice, channelId?: string): void {
+    this.system(n.text, channelId, n.level === "info" ? "system" : "highlight");
+  }
+
   isLoading(channelId: string | undefined = this.activeId): boolean {
     return channelId !== undefined && this.#firstLoad.get(channelId) === "loading";
   }
@@ -319,8 +317,8 @@ export class ChatState {
 
   #entry(m: ChatMessage, history: boolean): PaneEntry {
     const mine = m.senderUserId === this.me.userId;
-    const name = m.senderMismatch ? `${m.sender} (claims ${m.claimedSender})` : m.sender;
-    if (m.body === undefined) return { id: m.messageId, order: m.seq, time: m.sentAt, kind: "placeholder", name, body: placeholderBody(m) };
+    const name = senderText(m);
+    if (m.body === undefined) return { id: m.messageId, order: m.seq, time: m.sentAt, kind: "placeholder", name, body: unopenedBody(m) };
     return { id: m.messageId, order: m.seq, time: m.sentAt, kind: history ? "history" : mine ? "own" : "other", name, body: m.body };
   }
 
@@ -348,7 +346,7 @@ export class ChatState {
     this.#firstLoad.delete(channelId);
     this.#older.delete(channelId);
     // Said wherever the user is: a channel vanishing from the sidebar without a word is confusing.
-    if (!this.#deleting.delete(channelId)) this.system(`channel #${name ?? "<encrypted>"} was deleted`);
+    if (!this.#deleting.delete(channelId)) this.notice(channelDeletedNotice({ channelId, name }));
   }
 
   /** Runs the deletion of a channel by this user (its own line says so, not the feed's echo). */
@@ -429,7 +427,6 @@ export class ChatState {
       ...(c.error ? { error: c.error } : {}),
       ...(before.ended && c.state !== "online" ? { ended: true } : {}),
     };
-    if (c.state === "online") for (const wake of [...this.#onlineWaiters]) wake();
     if (c.state === "online" && before.state !== "online") {
       if (before.wasOnline) this.system("back online");
       this.refreshPresence();
@@ -475,10 +472,9 @@ export class ChatState {
   }
 
   /**
-   * Sends in order, one at a time, with the text shown at once (grey) until the server has it.
-   * While the server cannot be reached the message waits, and is tried again with the same
-   * message id (the server stores an id once), so a send cut off mid-way is neither lost nor
-   * doubled. Only a refusal (no key, the channel is gone, the session ended) marks it failed.
+   * Queues a message in the client's outbox (core: it sends in order, retries with the same
+   * message id while the server cannot be reached, re-seals under a newer key) and shows the
+   * text at once, grey, until the outbox says it was stored or refused.
    */
   send(text: string): void {
     const channelId = this.activeId;
@@ -487,72 +483,44 @@ export class ChatState {
       return;
     }
     const pane = this.pane(channelId);
-    const pendingId = `pending-${++this.#pendingIds}`;
-    const messageId = randomUUID();
-    const myName = this.client.myDisplayName();
-    pane.add({ id: pendingId, order: pane.newest?.order ?? 0n, time: new Date(), kind: "placeholder", name: myName, body: text });
+    const lineId = `pending-${++this.#pendingIds}`;
+    pane.add({ id: lineId, order: pane.newest?.order ?? 0n, time: new Date(), kind: "placeholder", name: this.client.myDisplayName(), body: text });
     pane.toBottom();
-    this.#outbox.set(pendingId, { channelId, text });
+    const entry = this.client.outbox.enqueue(channelId, text);
+    this.#sends.set(entry.id, { pane, lineId, taskId: ++this.#taskIds });
     this.#changed();
-    this.#sendChain = this.#sendChain.then(async () => {
-      const id = ++this.#taskIds;
-      this.tasks.set(id, "sending");
-      this.#changed();
-      try {
-        const m = await this.#deliver(channelId, text, messageId, id);
-        pane.replace(pendingId, this.#entry(m, false));
-      } catch (err) {
-        this.#sessionEnded(undefined, err);
-        const why = err instanceof KeyError ? err.message : errorText(err);
-        pane.replace(pendingId, {
-          id: pendingId,
-          order: pane.get(pendingId)?.order ?? 0n,
+  }
+
+  /** Draws the outbox's progress: "sending" while a try is out, the message or why it was refused at the end. */
+  #onOutbox(u: OutboxUpdate): void {
+    const line = this.#sends.get(u.entry.id);
+    if (!line) return;
+    const { pane, lineId, taskId } = line;
+    switch (u.type) {
+      case "sending":
+        this.tasks.set(taskId, "sending");
+        return;
+      case "waiting":
+        this.tasks.delete(taskId); // the status line says "waiting for the connection" instead
+        return;
+      case "sent":
+        pane.replace(lineId, this.#entry(u.message, false));
+        break;
+      case "failed": {
+        this.#sessionEnded(undefined, u.error);
+        const why = u.error instanceof KeyError ? u.error.message : errorText(u.error);
+        pane.replace(lineId, {
+          id: lineId,
+          order: pane.get(lineId)?.order ?? 0n,
           time: new Date(),
           kind: "system",
-          body: `not sent (${why}); up arrow recalls it: ${text}`,
+          body: `not sent (${why}); up arrow recalls it: ${u.entry.text}`,
         });
-      } finally {
-        this.#outbox.delete(pendingId);
-        this.#sendWaiting = false;
-        this.tasks.delete(id);
-        this.#changed();
+        break;
       }
-    });
-  }
-
-  async #deliver(channelId: string, text: string, messageId: string, taskId: number): Promise<ChatMessage> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.client.send(channelId, text, 0, messageId);
-      } catch (err) {
-        const retry =
-          err instanceof ApiError &&
-          (SEND_RETRYABLE.has(err.code) || (SEND_RETRY_ODD.has(err.code) && attempt < 3)) &&
-          !this.#detached &&
-          !this.connection.ended;
-        if (!retry) throw err;
-      }
-      this.#sendWaiting = true;
-      this.tasks.delete(taskId);
-      this.#changed();
-      await this.#untilOnline(SEND_RETRY_MS[Math.min(attempt, SEND_RETRY_MS.length - 1)]!);
-      this.#sendWaiting = false;
-      this.tasks.set(taskId, "sending");
-      this.#changed();
     }
-  }
-
-  /** Resolves when the stream comes online (again), or after `ms` (the stream may lag the API). */
-  #untilOnline(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#onlineWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#onlineWaiters.add(done);
-    });
+    this.#sends.delete(u.entry.id);
+    this.tasks.delete(taskId);
   }
 
   /** Publishes the display name (after registering); waits for the directory key if others hold it. */

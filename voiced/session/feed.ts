@@ -1,8 +1,10 @@
 // The daemon's own EventService.Subscribe stream (live events only): its hello names the
-// stream a voice membership is tied to. Reconnects with backoff; a silent stream (no item for
-// three heartbeat intervals) is treated as dead.
-import { Code, ConnectError } from "@connectrpc/connect";
+// stream a voice membership is tied to. The client core's sync engine runs it (reconnects with
+// backoff, watchdog, fatal refusals); what stays here are the daemon's rules: a stream silent
+// for three heartbeat intervals is dead, and an unauthenticated or permission_denied refusal
+// ends it for good.
 import type { Event } from "../../gen/dialtone/v1/event_pb.js";
+import { SyncEngine, type BackoffOptions } from "../../client/core/index.js";
 import type { ServerApi } from "./server-api.js";
 
 export interface FeedHandlers {
@@ -15,68 +17,34 @@ export interface FeedHandlers {
   onFatal(reason: string): void;
 }
 
-const FATAL = new Set([Code.Unauthenticated, Code.PermissionDenied]);
+const DAEMON_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
+
+/** Three heartbeat intervals (15 s assumed before the hello says), never under 10 s. */
+export const daemonIdleLimit = (heartbeatSeconds: number | undefined): number => Math.max(10_000, 3_000 * (heartbeatSeconds || 15));
 
 export class Feed {
-  private ac: AbortController | undefined;
-  private stopped = false;
-  private attempt = 0;
-  private watchdog: NodeJS.Timeout | undefined;
-  private readonly done: Promise<void>;
+  private readonly engine: SyncEngine;
 
-  constructor(
-    private readonly api: ServerApi,
-    private readonly h: FeedHandlers,
-    private readonly backoff = (n: number) => Math.min(30_000, 500 * 2 ** n),
-  ) {
-    this.done = this.run();
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      const ac = (this.ac = new AbortController());
-      let silenceMs = 45_000;
-      const pet = () => {
-        clearTimeout(this.watchdog);
-        this.watchdog = setTimeout(() => ac.abort(new Error("no heartbeat")), silenceMs);
-      };
-      let reason = "stream ended";
-      try {
-        pet();
-        for await (const item of this.api.event.subscribe({}, { signal: ac.signal, timeoutMs: 0 })) {
-          if (item.item.case === "hello") {
-            this.attempt = 0;
-            silenceMs = Math.max(10_000, 3 * 1000 * (item.item.value.heartbeatIntervalSeconds || 15));
-            pet();
-            this.h.onHello(item.item.value.streamId);
-          } else {
-            pet();
-            if (item.item.case === "event") this.h.onEvent(item.item.value);
-          }
-        }
-      } catch (err) {
-        const ce = ConnectError.from(err);
-        if (this.stopped) break;
-        if (FATAL.has(ce.code)) {
-          this.h.onFatal(ce.rawMessage || Code[ce.code]);
-          this.stopped = true;
-          break;
-        }
-        reason = ac.signal.aborted && ac.signal.reason instanceof Error ? ac.signal.reason.message : ce.rawMessage || Code[ce.code];
-      } finally {
-        clearTimeout(this.watchdog);
-      }
-      if (this.stopped) break;
-      const wait = this.backoff(this.attempt++);
-      this.h.onDown(reason, wait);
-      await new Promise((r) => setTimeout(r, wait));
-    }
+  constructor(api: Pick<ServerApi, "event">, h: FeedHandlers, backoff: BackoffOptions = DAEMON_BACKOFF) {
+    this.engine = new SyncEngine({
+      api,
+      live: true,
+      backoff,
+      idleLimitMs: daemonIdleLimit,
+      handlers: {
+        onHello: (hello) => h.onHello(hello.streamId),
+        onEvent: (e) => h.onEvent(e),
+        onState: (_state, info) => {
+          // Only a drop with a reconnect ahead is "down"; a fatal refusal goes to onFatal.
+          if (info.retryInMs !== undefined) h.onDown(info.error ? info.error.message || info.error.code : "stream ended", info.retryInMs);
+        },
+        onFatal: (error) => h.onFatal(error.message || error.code),
+      },
+    });
+    this.engine.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.ac?.abort();
-    clearTimeout(this.watchdog);
-    await this.done;
+    await this.engine.stop();
   }
 }

@@ -1,5 +1,5 @@
 // register, login, logout, whoami, profile set.
-import { DialtoneClient, KeyError, KeystoreStore, UsageError, login, logout, register, shortId } from "../../core/index.js";
+import { DialtoneClient, KeyError, KeystoreStore, UsageError, login, logout, register, rememberServer, shortId } from "../../core/index.js";
 import { Keystore } from "../../keystore/index.js";
 import {
   WAIT_OPTION,
@@ -14,7 +14,6 @@ import {
   type Command,
   type Ctx,
 } from "../context.js";
-import { rememberServer } from "../servers.js";
 
 const usage = (message: string) => new UsageError("invalid-input", message);
 

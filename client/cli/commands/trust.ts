@@ -1,6 +1,6 @@
 // devices, verify, invite.
-import { shortId } from "../../core/index.js";
-import { deviceJson, deviceLine, safetyJson } from "../format.js";
+import { deviceLine, safetyNumberLines } from "../../core/index.js";
+import { CLI_HINTS, deviceJson, safetyJson } from "../format.js";
 import { numberOption, print, withClient, type Command } from "../context.js";
 
 export const devicesCommand: Command = {
@@ -45,13 +45,7 @@ export const verifyCommand: Command = {
         const mark = values["mark-verified"] === true;
         if (mark) await client.markVerified(result);
         const verified = mark || result.verified;
-        const lines = [`Safety number with ${user.label} (user ${shortId(user.userId)}):`, "", result.formatted, ""];
-        for (const d of result.refused) lines.push(`!! device ${shortId(d.deviceId)} shows a key other than the pinned one: left out, refused`);
-        lines.push(
-          verified
-            ? `${user.label} is verified at this number${mark ? " (recorded now)" : ""}.`
-            : `Not verified. Compare these digits with ${user.label} out of band, then run: dialtone verify ${positionals[0]} --mark-verified`,
-        );
+        const lines = safetyNumberLines(user, result, { marked: mark, typed: positionals[0]!, hints: CLI_HINTS });
         print(ctx, lines, { ...safetyJson(user, result), verified, marked: mark });
       },
       { reconcile: false },

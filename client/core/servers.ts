@@ -1,10 +1,10 @@
 // servers.json: the servers this config dir has logged in to, most recent first. Not secret
 // (URLs only), but kept 0600 like everything in the config dir. It lets `--server` be omitted
-// when there is only one.
+// when there is only one (CLI) and fills the login form's server field (UI).
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ensurePrivateDir, serverOrigin, writeFileAtomic } from "../keystore/index.js";
-import { UsageError } from "../core/index.js";
+import { UsageError } from "./errors.js";
 
 const FILE = "servers.json";
 

@@ -1,15 +1,14 @@
 // Test support for client/core: a real in-process server (PGlite) and clients with their own
-// config dirs, as separate installs would have. Used by the *.test.ts files beside it only.
+// config dirs, as separate installs would have. Used by client/core's *.test.ts files.
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { mintInvite } from "../../test/support/api.js";
-import { databaseSource, type DatabaseSource } from "../../test/support/databases.js";
-import { startTestServer, type TestServer } from "../../test/support/server.js";
+import { mintInvite } from "./api.js";
+import { databaseSource, type DatabaseSource } from "./databases.js";
+import { startTestServer, type TestServer } from "./server.js";
 import type { Database } from "../../server/db/client.js";
-import { DialtoneClient } from "./client.js";
-import { login, register } from "./session.js";
+import { DialtoneClient, login, register } from "../../client/core/index.js";
 
 export const PASSWORD = "correct horse battery";
 export const PASSPHRASE = "keystore passphrase";

@@ -1,7 +1,6 @@
-// Helpers shared by the *.test.ts files of client/crypto (not exported from index.ts); pure
-// like the rest of the module: the tests read vectors.json and hand the text to parseVectors.
-import { decodeBase64, encodeBase64, fromHex } from "./bytes.js";
-import type { Rng } from "./primitives.js";
+// Helpers shared by the *.test.ts files of client/crypto; pure like that module: the tests read
+// vectors.json and hand the text to parseVectors.
+import { decodeBase64, encodeBase64, fromHex, type Rng } from "../../client/crypto/index.js";
 
 /** An Rng that hands out the given chunks in order and insists on the requested lengths. */
 export function queueRng(...chunks: Uint8Array[]): Rng {

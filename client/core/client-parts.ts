@@ -1,0 +1,27 @@
+// What the pieces of a DialtoneClient share: one server, one session, one keystore, the key
+// manager and the name books, and the client's event emitter. Built once by client.ts.
+import type { Session } from "../keystore/index.js";
+import type { Api } from "./api.js";
+import type { ChannelBook } from "./channels.js";
+import type { Emitter } from "./emitter.js";
+import type { ClientEvents } from "./events.js";
+import type { History } from "./history.js";
+import type { KeyManager } from "./keys.js";
+import type { Directory } from "./names.js";
+import type { KeystoreStore } from "./store.js";
+
+export interface ClientParts {
+  readonly store: KeystoreStore;
+  readonly api: Api;
+  readonly session: Session;
+  readonly keys: KeyManager;
+  readonly directory: Directory;
+  readonly channels: ChannelBook;
+  readonly history: History;
+  readonly events: Emitter<ClientEvents>;
+}
+
+/** Runs a task nobody awaits; its failure becomes an "error" event, never an unhandled rejection. */
+export function background(parts: Pick<ClientParts, "events">, what: string, task: Promise<unknown>): void {
+  task.catch((cause: unknown) => parts.events.emit("error", { message: `${what} failed`, cause }));
+}

@@ -1,0 +1,140 @@
+// The feed and the key manager, reduced to the client's events (events.ts) in decrypted terms:
+// each server event updates the books it concerns (channels, directory, history, keys) and is
+// re-emitted with names filled in.
+import type { Event } from "../../gen/dialtone/v1/event_pb.js";
+import { background, type ClientParts } from "./client-parts.js";
+import type { Inbox } from "./inbox.js";
+import type { KeyWaiting } from "./key-waiting.js";
+import type { KeyEvent } from "./keys.js";
+import type { HelloInfo } from "./sync.js";
+
+export class EventReducer {
+  readonly #p: ClientParts;
+  readonly #inbox: Inbox;
+  readonly #keyWaiting: KeyWaiting;
+
+  constructor(parts: ClientParts, inbox: Inbox, keyWaiting: KeyWaiting) {
+    this.#p = parts;
+    this.#inbox = inbox;
+    this.#keyWaiting = keyWaiting;
+  }
+
+  async onHello(info: HelloInfo): Promise<void> {
+    if (info.resync) {
+      await Promise.all([this.#p.channels.refresh(), this.#p.directory.refresh()]);
+      this.#p.events.emit("resync", {});
+    }
+    // Devices may have appeared while we were away: share in the background, never blocking the feed.
+    background(this.#p, "key reconciliation", this.#keyWaiting.reconcile());
+  }
+
+  async onEvent(event: Event): Promise<void> {
+    const { keys, channels, directory, history, store, events } = this.#p;
+    const p = event.payload;
+    switch (p.case) {
+      case "messageCreated":
+        if (p.value.message) await this.#inbox.receive(p.value.message);
+        return;
+      case "channelCreated":
+        if (!p.value.channel) return;
+        if (!keys.channelKey(p.value.channel.channelId)) await keys.fetchKeys(); // the creator shares at once
+        events.emit("channel-created", await channels.set(p.value.channel));
+        return;
+      case "channelRenamed": {
+        if (!p.value.channel) return;
+        const previous = channels.get(p.value.channel.channelId)?.name;
+        events.emit("channel-renamed", { channel: await channels.set(p.value.channel), previous });
+        return;
+      }
+      case "channelDeleted": {
+        const id = p.value.channelId;
+        const gone = channels.remove(id);
+        history.drop(id);
+        store.forgetChannel(id);
+        events.emit("channel-deleted", { channelId: id, name: gone?.name });
+        return;
+      }
+      case "deviceAdded": {
+        const d = p.value.device;
+        if (!d) return;
+        await keys.checkDevice(d.deviceId, d.userId, d.publicKey); // pins it and announces it
+        background(this.#p, "sharing keys with a new device", this.#keyWaiting.reconcile());
+        return;
+      }
+      case "deviceRevoked":
+        events.emit("device-revoked", { deviceId: p.value.deviceId, userId: p.value.userId, user: directory.labelOf(p.value.userId) });
+        return;
+      case "profileUpdated": {
+        const profile = p.value.profile;
+        if (!profile) return;
+        if (profile.encryptedName && !keys.directoryKeyAt(profile.keyEpoch)) await keys.fetchKeys();
+        events.emit("profile-updated", await directory.apply(profile));
+        return;
+      }
+      case "userJoined":
+        events.emit("user-joined", { userId: p.value.userId, user: directory.labelOf(p.value.userId), isAdmin: p.value.isAdmin });
+        return;
+      case "presenceChanged":
+        events.emit("presence", { userId: p.value.userId, user: directory.labelOf(p.value.userId), online: p.value.online });
+        return;
+      case "keyShared":
+        await keys.fetchKeys();
+        await this.#keyWaiting.reopenNamesIfKeysArrived();
+        return;
+      case "voiceJoined":
+        events.emit("voice", { type: "joined", value: p.value });
+        return;
+      case "voiceLeft":
+        events.emit("voice", { type: "left", value: p.value });
+        return;
+      case "voiceSignal":
+        events.emit("voice", { type: "signal", value: p.value });
+        return;
+      default:
+        return;
+    }
+  }
+
+  onKeyEvent(e: KeyEvent): void {
+    const { directory, events } = this.#p;
+    switch (e.type) {
+      case "device-pinned":
+        events.emit("device-added", {
+          deviceId: e.deviceId,
+          userId: e.userId,
+          user: directory.labelOf(e.userId),
+          fingerprint: e.fingerprint,
+          own: e.own,
+          knownUser: e.knownUser,
+        });
+        return;
+      case "device-key-changed":
+        events.emit("key-change-refused", {
+          deviceId: e.deviceId,
+          userId: e.userId,
+          user: directory.labelOf(e.userId),
+          pinnedFingerprint: e.pinnedFingerprint,
+          offeredFingerprint: e.offeredFingerprint,
+        });
+        return;
+      case "key-rejected":
+        events.emit("key-rejected", {
+          scope: e.scope,
+          epoch: e.epoch,
+          senderUserId: e.senderUserId,
+          sender: directory.labelOf(e.senderUserId),
+          senderDeviceId: e.senderDeviceId,
+          reason: e.reason,
+        });
+        this.#keyWaiting.wake();
+        return;
+      case "key-received":
+        this.#keyWaiting.keyArrived(); // waiters resume after this handler: the books are current by then
+        events.emit("key-received", { scope: e.scope, epoch: e.epoch, senderDeviceId: e.senderDeviceId });
+        if (e.scope.kind === "channel") background(this.#p, "opening messages", this.#inbox.reopenLocked(e.scope.channelId));
+        return;
+      case "keys-shared":
+        return;
+    }
+  }
+}

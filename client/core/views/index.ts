@@ -1,0 +1,20 @@
+// Views shared by the CLI and the UI: pure functions from client/core's data to lines of text.
+export { deviceFlags, deviceLine } from "./devices.js";
+export type { CommandHints } from "./hints.js";
+export {
+  RESYNC_NOTICE,
+  channelCreatedNotice,
+  channelDeletedNotice,
+  channelRef,
+  channelRenamedNotice,
+  deviceAddedNotice,
+  deviceRevokedNotice,
+  isNewDeviceNews,
+  keyChangeRefusedNotice,
+  keyRejectedNotice,
+  userJoinedNotice,
+  type Notice,
+  type NoticeLevel,
+} from "./notices.js";
+export { bodyText, senderText, unopenedBody } from "./messages.js";
+export { safetyNumberLines } from "./safety.js";

@@ -1,0 +1,8 @@
+// The UI's slash commands, as the shared views (client/core/views) point at them.
+import type { CommandHints } from "../core/index.js";
+
+export const UI_HINTS: CommandHints = {
+  devices: "/devices",
+  verify: (user) => `/verify ${user}`,
+  confirmVerified: (user) => `/verify ${user} confirm`,
+};
