@@ -12,7 +12,7 @@ test("json: one object per line; text: time, level, message, key=value (quoted w
 
   const text = createLogger("info", (l) => void lines.push(l), "text");
   text.warn("tls reload failed", { name: "Error", reason: "two words", empty: "", n: 3, skipped: undefined });
-  expect(lines[1]).toMatch(/^\d\d:\d\d:\d\d warn  tls reload failed name=Error reason="two words" empty="" n=3\n$/);
+  expect(lines[1]).toMatch(/^\d\d:\d\d:\d\d warn {2}tls reload failed name=Error reason="two words" empty="" n=3\n$/);
 });
 
 test("heldWriter keeps lines until release, in order, then passes them straight on", () => {

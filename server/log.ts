@@ -24,7 +24,7 @@ export function createLogger(
     if (order[lvl] < order[level]) return;
     const rec: Record<string, unknown> = { time: new Date().toISOString(), level: lvl, msg };
     for (const [k, v] of Object.entries(fields ?? {})) if (v !== undefined) rec[k] = typeof v === "bigint" ? v.toString() : v;
-    write((format === "json" ? JSON.stringify(rec) : textLine(rec)) + "\n");
+    write(`${format === "json" ? JSON.stringify(rec) : textLine(rec)}\n`);
   };
   return {
     debug: (m, f) => emit("debug", m, f),

@@ -132,7 +132,7 @@ async function main(argv: string[]) {
         ]
       : [`  invites:     an admin mints them: dialtone invite, or buf curl with the admin token (docs/OPERATIONS.md)`]),
   ];
-  process.stdout.write(lines.join("\n") + "\n");
+  process.stdout.write(`${lines.join("\n")}\n`);
   startupLog.release();
 
   let stopping = false;

@@ -15,7 +15,7 @@ async function readOrCreate(path: string): Promise<string> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     const value = randomBytes(32).toString("base64url");
-    await writeFile(path, value + "\n", { mode: 0o600, flag: "wx" });
+    await writeFile(path, `${value}\n`, { mode: 0o600, flag: "wx" });
     return value;
   }
 }

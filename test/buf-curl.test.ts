@@ -69,7 +69,7 @@ async function startServer(dataDir: string): Promise<Server> {
     const started = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), 90_000);
       const check = () => {
-        if (/listening on/.test(out) && /^(Register: |  invites: )/m.test(out)) {
+        if (/listening on/.test(out) && /^(Register: | {2}invites: )/m.test(out)) {
           clearTimeout(timer);
           resolve(true);
         }

@@ -34,7 +34,7 @@ describe("doctor: database", () => {
     const r = await runServerCli(["doctor"], pgEnv(`postgres://dialtone:s3cret-pass@127.0.0.1:${port}/dialtone`));
     expect(r.code).toBe(1);
     expect(failLines(r.stdout)).toEqual([`FAIL  database: DIALTONE_DB_URL: cannot connect to 127.0.0.1:${port}: connection refused (is PostgreSQL running and listening there?)`]);
-    expect(r.stdout).toMatch(/^skip  migrations: database unreachable$/m);
+    expect(r.stdout).toMatch(/^skip {2}migrations: database unreachable$/m);
     expect(r.stdout + r.stderr).not.toContain("s3cret-pass");
   });
 
@@ -57,8 +57,8 @@ describe("doctor: database", () => {
   test("pending migrations, then `migrate`, then all applied", async () => {
     const url = await pg.createDatabase();
     const before = await runServerCli(["doctor"], pgEnv(url));
-    expect(before.stdout).toMatch(/^ok    database: PostgreSQL \d+/m);
-    expect(before.stdout).toMatch(/^warn  migrations: \d+ pending \(0000_init, .*run: dialtone-server migrate$/m);
+    expect(before.stdout).toMatch(/^ok {4}database: PostgreSQL \d+/m);
+    expect(before.stdout).toMatch(/^warn {2}migrations: \d+ pending \(0000_init, .*run: dialtone-server migrate$/m);
     expect(before.code).toBe(0);
     const m = await runServerCli(["migrate"], pgEnv(url));
     expect(m.code).toBe(0);
@@ -66,7 +66,7 @@ describe("doctor: database", () => {
     const again = await runServerCli(["migrate"], pgEnv(url));
     expect(again.stdout).toMatch(/is up to date/);
     const after = await runServerCli(["doctor"], pgEnv(url));
-    expect(after.stdout).toMatch(/^ok    migrations: all \d+ applied/m);
+    expect(after.stdout).toMatch(/^ok {4}migrations: all \d+ applied/m);
     expect(after.code).toBe(0);
   });
 
@@ -91,7 +91,7 @@ describe("doctor: embedded data dir", () => {
     try {
       const r = await runServerCli(["doctor"], env);
       expect(r.stdout).toMatch(new RegExp(`^ok    database: embedded in .*, in use by the running server \\(pid ${server.proc.pid}\\); not opened$`, "m"));
-      expect(r.stdout).toMatch(/^ok    data dir: .* \(mode 0700/m);
+      expect(r.stdout).toMatch(/^ok {4}data dir: .* \(mode 0700/m);
       expect(r.code).toBe(0);
       const m = await runServerCli(["migrate"], env);
       expect(m.code).toBe(1);
@@ -104,8 +104,8 @@ describe("doctor: embedded data dir", () => {
       expect(await server.stop()).toBe(0);
     }
     const after = await runServerCli(["doctor"], env);
-    expect(after.stdout).toMatch(/^ok    database: embedded \(PGlite\)/m);
-    expect(after.stdout).toMatch(/^ok    migrations: all \d+ applied/m);
+    expect(after.stdout).toMatch(/^ok {4}database: embedded \(PGlite\)/m);
+    expect(after.stdout).toMatch(/^ok {4}migrations: all \d+ applied/m);
   }, 90_000);
 });
 
@@ -148,8 +148,8 @@ describe("doctor: TURN, against coturn started from deploy/coturn/turnserver.con
     const turn = r.stdout.split("\n").filter((l) => l.includes("  turn: "));
     expect(turn).toEqual([
       expect.stringMatching(new RegExp(`^ok    turn: stun:127.0.0.1:${port} answered a STUN binding over udp in \\d+ ms \\(sees us as 127.0.0.1:\\d+\\)$`)),
-      expect.stringMatching(/^ok    turn: turn:.* over udp .*; TURN credentials from DIALTONE_TURN_SECRET accepted$/),
-      expect.stringMatching(/^ok    turn: turn:.*\?transport=tcp answered a STUN binding over tcp .*accepted$/),
+      expect.stringMatching(/^ok {4}turn: turn:.* over udp .*; TURN credentials from DIALTONE_TURN_SECRET accepted$/),
+      expect.stringMatching(/^ok {4}turn: turn:.*\?transport=tcp answered a STUN binding over tcp .*accepted$/),
     ]);
     expect(r.code).toBe(0);
   });

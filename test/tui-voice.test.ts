@@ -153,12 +153,12 @@ test("/voice join, the room in the sidebar with both members and bob speaking, /
     await ui.waitFor("[ Login ]", 60_000);
     await ui.waitFor("the passphrase is enough to resume");
     await ui.keys("Enter");
-    await ui.waitFor((s) => s.includes("● online") && /#talk {2}·  voice: off/.test(s), 120_000, "alice online in #talk, voice off");
+    await ui.waitFor((s) => s.includes("● online") && /#talk {2}· {2}voice: off/.test(s), 120_000, "alice online in #talk, voice off");
     expect(inVoice((await ui.capture()).join("\n"))).toEqual(["(not connected)"]);
 
     await ui.type("/voice join");
     await ui.keys("Enter");
-    const joined = await ui.waitFor(/#talk {2}·  voice: #talk/, 60_000, "the header's voice state for #talk");
+    const joined = await ui.waitFor(/#talk {2}· {2}voice: #talk/, 60_000, "the header's voice state for #talk");
     expect(joined).toContain(`voice log: ${voiceLog}`);
     await ui.waitFor((s) => inVoice(s).some((l) => /^• talk/.test(l)) && inVoice(s).some((l) => /alice \(admin\)/.test(l)), 30_000, "alice in the talk room");
 
@@ -188,7 +188,7 @@ test("/voice join, the room in the sidebar with both members and bob speaking, /
 
     await ui.type("/voice leave");
     await ui.keys("Enter");
-    await ui.waitFor(/#talk {2}·  voice: off/, 30_000, "voice: off in the header");
+    await ui.waitFor(/#talk {2}· {2}voice: off/, 30_000, "voice: off in the header");
     await ui.waitFor("left voice");
     await bobCli.waitFor(typed("voice_member_left", (l) => l["device_id"] === aliceDevice && l["user"] === "alice"), 30_000);
     // bob's room is still there in alice's sidebar, without alice.

@@ -50,7 +50,7 @@ async function startClient(who: string): Promise<TmuxSession> {
 const saveScreen = (name: string, screen: string) => {
   if (process.env["DIALTONE_WRITE_SCREENS"] !== "1") return;
   mkdirSync(join(REPO, "docs", "screens"), { recursive: true });
-  writeFileSync(join(REPO, "docs", "screens", name), screen.replace(/\s+$/, "") + "\n");
+  writeFileSync(join(REPO, "docs", "screens", name), `${screen.replace(/\s+$/, "")}\n`);
 };
 
 /** Fills in the register form key by key (passwords are typed, not taken from the environment). */
@@ -199,7 +199,7 @@ describe("the terminal UI", () => {
     await bob!.waitFor(/now known as carol/, 60_000);
 
     for (let i = 0; i < 100; i++) await carol.send(alpha.id, `fill-${i}`, 60_000);
-    await bob!.waitFor(new RegExp(`carol: fill-99\\b`), 60_000);
+    await bob!.waitFor(/carol: fill-99\b/, 60_000);
 
     await bob!.keys("PPage");
     const scrolled = await bob!.waitFor(/more below \(End\)/);

@@ -148,7 +148,7 @@ const uuidCases = (rpc: string, field: string, make: (v: string) => Call): Case[
 const sealedCases = (rpc: string, field: string, limit: number, make: (v: string) => Call): Case[] => [
   { name: `${rpc}: ${field} empty`, call: make(""), code: Code.InvalidArgument, names: field },
   { name: `${rpc}: ${field} not base64`, call: make("this is not base64!"), code: Code.InvalidArgument, names: field },
-  { name: `${rpc}: ${field} base64url`, call: make(sealedValue(30).replaceAll("+", "-").replaceAll("/", "_") + "-_"), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} base64url`, call: make(`${sealedValue(30).replaceAll("+", "-").replaceAll("/", "_")}-_`), code: Code.InvalidArgument, names: field },
   { name: `${rpc}: ${field} unpadded base64`, call: make(sealedValue(17).replace(/=+$/, "")), code: Code.InvalidArgument, names: field },
   { name: `${rpc}: ${field} version 2`, call: make(b64(2, 64)), code: Code.InvalidArgument, names: field },
   { name: `${rpc}: ${field} version 0`, call: make(b64(0, 64)), code: Code.InvalidArgument, names: field },

@@ -78,6 +78,7 @@ export function parseConfig(argv: string[]): VoicedConfig | "help" | "version" {
       throw new UsageError("the session token is never a flag: the client hands it over through the IPC socket (VoicedService.Join)");
     }
   }
+  // biome-ignore lint/suspicious/noImplicitAnyLet: typed by the assignment below (parseArgs infers it from the options)
   let values;
   try {
     ({ values } = parseArgs({

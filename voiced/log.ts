@@ -30,7 +30,7 @@ export function createLogger(o: { level: Level; file?: string; write?: (line: st
     // SDP or candidates in a library's error text say where peers are: keep them out too.
     if (/v=0\\r\\n|candidate:/.test(line)) line = line.replace(/v=0\\r\\n(?:[^"\\]|\\.)*/g, "[sdp]").replace(/candidate:[^"]*/g, "[candidate]");
     try {
-      write!(line + "\n");
+      write!(`${line}\n`);
     } catch {
       // A full disk must not take the call down.
     }

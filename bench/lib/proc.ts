@@ -135,6 +135,7 @@ export async function startChild(script: string, o: ChildOptions = {}): Promise<
 
 // ---- child side -------------------------------------------------------------------------
 
+// biome-ignore lint/suspicious/noExplicitAny: each child handler declares its own argument type
 export type Handler = (args: any) => unknown;
 
 /** In a child: the options from the parent. */

@@ -37,7 +37,7 @@ export function printTable(title: string, rows: Row[], baselineName = "baseline"
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   process.stdout.write(`\n== ${title}\n${line(head)}\n${widths.map((w) => "-".repeat(w)).join("  ")}\n`);
-  for (const b of body) process.stdout.write(line(b).trimEnd() + "\n");
+  for (const b of body) process.stdout.write(`${line(b).trimEnd()}\n`);
 }
 
 let background: { busyPct: number; loadavg: number[] } | undefined;
@@ -68,7 +68,7 @@ export async function writeResult(scenario: string, data: unknown): Promise<stri
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${scenario}.json`);
   const replacer = (_k: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
-  await writeFile(file, JSON.stringify({ scenario, at: new Date().toISOString(), machine: machine(), ...(data as object) }, replacer, 2) + "\n");
+  await writeFile(file, `${JSON.stringify({ scenario, at: new Date().toISOString(), machine: machine(), ...(data as object) }, replacer, 2)}\n`);
   return file;
 }
 

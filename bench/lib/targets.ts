@@ -5,7 +5,8 @@ import path from "node:path";
 import { BENCH_DIR } from "./proc.js";
 import { printTable, writeResult, type Row } from "./report.js";
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: result files of every scenario, read loosely
+type Json = Record<string, any>;
 
 async function load(scenario: string, since: number): Promise<Json | undefined> {
   try {

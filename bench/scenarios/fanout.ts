@@ -11,7 +11,7 @@ import { migrate, startDialtone, type DbTarget, type DialtoneServer } from "../l
 import { Histogram, msSummary, type HistogramData } from "../lib/hist.js";
 import { list, num, type BenchOptions } from "../lib/options.js";
 import { benchPostgres, type BenchPostgres } from "../lib/pg.js";
-import { BENCH_DIR, Child, cpuSeconds, machineCpu, sleep, startChild, waitIdle } from "../lib/proc.js";
+import { BENCH_DIR, type Child, cpuSeconds, machineCpu, sleep, startChild, waitIdle } from "../lib/proc.js";
 import { log, printTable, writeResult, type Row } from "../lib/report.js";
 import { seed } from "../lib/seed.js";
 import { summarizeProfile } from "../profile.js";

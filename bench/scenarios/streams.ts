@@ -13,7 +13,7 @@ import { diffHeap, summarizeHeap } from "../heap.js";
 import { migrate, startDialtone, type DialtoneServer } from "../lib/dialtone.js";
 import { num, type BenchOptions } from "../lib/options.js";
 import { benchPostgres, type BenchPostgres } from "../lib/pg.js";
-import { BENCH_DIR, Child, cpuSeconds, sleep, startChild } from "../lib/proc.js";
+import { BENCH_DIR, type Child, cpuSeconds, sleep, startChild } from "../lib/proc.js";
 import { log, printTable, writeResult, type Row } from "../lib/report.js";
 import { seed } from "../lib/seed.js";
 

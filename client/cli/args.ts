@@ -23,7 +23,7 @@ export function attachDashValues(args: readonly string[], options: Options): str
     const next = args[i + 1];
     const name = arg.startsWith("--") ? arg.slice(2) : undefined;
     const isStringOption = name !== undefined && !name.includes("=") && options[name]?.type === "string";
-    if (isStringOption && next !== undefined && next.startsWith("-") && next !== "-" && next !== "--" && !known.has(next.split("=", 1)[0]!)) {
+    if (isStringOption && next?.startsWith("-") && next !== "-" && next !== "--" && !known.has(next.split("=", 1)[0]!)) {
       out.push(`${arg}=${next}`);
       i++;
     } else out.push(arg);

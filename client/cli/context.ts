@@ -51,10 +51,10 @@ export interface Command {
 
 /** Prints the human text (lines) or the JSON object, as asked. */
 export function print(ctx: Ctx, human: string | readonly string[], json: Json): void {
-  if (ctx.json) ctx.io.out(JSON.stringify(json) + "\n");
+  if (ctx.json) ctx.io.out(`${JSON.stringify(json)}\n`);
   else {
     const lines = typeof human === "string" ? [human] : human;
-    if (lines.length > 0) ctx.io.out(lines.join("\n") + "\n");
+    if (lines.length > 0) ctx.io.out(`${lines.join("\n")}\n`);
   }
 }
 

@@ -30,13 +30,13 @@ export async function readServers(configDir: string): Promise<string[]> {
 export async function rememberServer(configDir: string, url: string): Promise<void> {
   const servers = [url, ...(await readServers(configDir)).filter((s) => s !== url)].slice(0, 20);
   await ensurePrivateDir(configDir, configDir);
-  await writeFileAtomic(join(configDir, FILE), JSON.stringify({ servers }, null, 2) + "\n");
+  await writeFileAtomic(join(configDir, FILE), `${JSON.stringify({ servers }, null, 2)}\n`);
 }
 
 export async function forgetServer(configDir: string, url: string): Promise<void> {
   const servers = (await readServers(configDir)).filter((s) => s !== url);
   await ensurePrivateDir(configDir, configDir);
-  await writeFileAtomic(join(configDir, FILE), JSON.stringify({ servers }, null, 2) + "\n");
+  await writeFileAtomic(join(configDir, FILE), `${JSON.stringify({ servers }, null, 2)}\n`);
 }
 
 /** Origins of the keystores present (each has a clear-text `origin` file beside it). */

@@ -5,7 +5,7 @@ import { EventSchema, type Event } from "../../gen/dialtone/v1/event_pb.js";
 import { SubscribeResponseSchema, type SubscribeResponse } from "../../gen/dialtone/v1/event_service_pb.js";
 import type { Api } from "./api.js";
 import type { ChatMessage } from "./messages.js";
-import { ApiError } from "./errors.js";
+import type { ApiError } from "./errors.js";
 import { SyncEngine, backoffDelay, type ConnectionState } from "./sync.js";
 import { Harness, eventually, type TestInstall } from "../../test/support/client-harness.js";
 

@@ -100,7 +100,7 @@ describe("envelope tampering", () => {
 
   test("envelopes of another length are malformed", async () => {
     const v = cases[0]!;
-    for (const envelope of [v.envelope.slice(0, -4), v.envelope + "AAAA", "", "not base64"]) {
+    for (const envelope of [v.envelope.slice(0, -4), `${v.envelope}AAAA`, "", "not base64"]) {
       await expect(openEnvelope({ ...v.open, envelope })).rejects.toMatchObject({ code: "malformed" });
     }
   });

@@ -155,8 +155,8 @@ describe("keystore file tampering", () => {
     await rejectsAs(withDoc((d) => ((d.kdf as Record<string, unknown>)["p"] = 2)), "unsupported-version");
     await rejectsAs(withDoc((d) => ((d.kdf as Record<string, unknown>)["name"] = "pbkdf2")), "unsupported-version");
     await rejectsAs(withDoc((d) => (d.nonce = doc.nonce.slice(0, -4))), "malformed");
-    await rejectsAs(withDoc((d) => (d.kdf.salt = doc.kdf.salt + "AAAA")), "malformed");
-    await rejectsAs(withDoc((d) => (d.ciphertext = " " + doc.ciphertext)), "malformed");
+    await rejectsAs(withDoc((d) => (d.kdf.salt = `${doc.kdf.salt}AAAA`)), "malformed");
+    await rejectsAs(withDoc((d) => (d.ciphertext = ` ${doc.ciphertext}`)), "malformed");
     await rejectsAs(withDoc((d) => delete (d as Partial<typeof doc>).ciphertext), "malformed");
   });
 });

@@ -109,7 +109,7 @@ describe("sealed field tampering", () => {
     await expect(openField(epochKey, ctx, encodeBase64(Uint8Array.of(...raw, 0)))).rejects.toMatchObject({
       code: "decrypt-failed",
     });
-    await expect(openField(epochKey, ctx, sealed + "\n")).rejects.toMatchObject({ code: "malformed" });
+    await expect(openField(epochKey, ctx, `${sealed}\n`)).rejects.toMatchObject({ code: "malformed" });
     await expect(openField(epochKey, ctx, "")).rejects.toMatchObject({ code: "malformed" });
   });
 });

@@ -63,7 +63,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 
 /** fsync of a directory makes the rename durable; platforms that cannot do it are skipped. */
 async function syncDir(dir: string): Promise<void> {
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(dir, "r");
     await handle.sync();

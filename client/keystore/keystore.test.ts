@@ -82,10 +82,10 @@ describe("Keystore round trip", () => {
   });
 
   test("layout: servers/<sha256(origin)[:32]>/keystore.json plus a clear-text origin file", async () => {
-    const store = await Keystore.create(dir, ORIGIN + "/some/path?q=1", PASS);
+    const store = await Keystore.create(dir, `${ORIGIN}/some/path?q=1`, PASS);
     expect(store.origin).toBe(ORIGIN);
     expect(store.paths.file).toMatch(new RegExp(`^${dir}/servers/[0-9a-f]{32}/keystore\\.json$`));
-    expect(await readFile(store.paths.originFile, "utf8")).toBe(ORIGIN + "\n");
+    expect(await readFile(store.paths.originFile, "utf8")).toBe(`${ORIGIN}\n`);
     const doc = JSON.parse(await readFile(store.paths.file, "utf8")) as Record<string, unknown>;
     expect(Object.keys(doc)).toEqual(["version", "kdf", "nonce", "ciphertext"]);
     expect(doc["kdf"]).toMatchObject({ name: "scrypt", N: 32768, r: 8, p: 1 });

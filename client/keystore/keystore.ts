@@ -110,7 +110,7 @@ export class Keystore {
       lastEventSeq: 0n,
     });
     await ensurePrivateDir(configDir, paths.dir);
-    await writeFileAtomic(paths.originFile, origin + "\n");
+    await writeFileAtomic(paths.originFile, `${origin}\n`);
     await store.save();
     return store;
   }
@@ -161,7 +161,7 @@ export class Keystore {
   async save(): Promise<void> {
     await ensurePrivateDir(this.#configDir, this.paths.dir);
     const text = await sealKeystore(this.#fileKey, this.origin, utf8Encode(serializeState(this.#state)));
-    await writeFileAtomic(this.paths.file, text + "\n");
+    await writeFileAtomic(this.paths.file, `${text}\n`);
   }
 
   /** Re-encrypts under a new passphrase (fresh scrypt salt) and saves. */

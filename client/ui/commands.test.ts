@@ -33,7 +33,7 @@ describe("messages", () => {
     // 16,384 CJK characters fit the input but are 49,152 bytes of UTF-8: more than a sealed body holds.
     expect(err("中".repeat(16_384))).toBe(`message too long: 49152 bytes of UTF-8, at most ${MESSAGE_MAX_BYTES}; split it`);
     expect(parseInput("中".repeat(16_373))).toEqual({ kind: "message", text: "中".repeat(16_373) }); // 49,119 bytes
-    expect(err("//" + "x".repeat(MESSAGE_MAX_BYTES + 1))).toMatch(/^message too long/);
+    expect(err(`//${"x".repeat(MESSAGE_MAX_BYTES + 1)}`)).toMatch(/^message too long/);
     expect(parseInput("x".repeat(16_384)).kind).toBe("message");
   });
 

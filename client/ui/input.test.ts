@@ -12,7 +12,7 @@ function typed(text: string): LineEditor {
 }
 
 /** The text with a "|" at the cursor. */
-const show = (e: LineEditor) => e.text.slice(0, e.cursor) + "|" + e.text.slice(e.cursor);
+const show = (e: LineEditor) => `${e.text.slice(0, e.cursor)}|${e.text.slice(e.cursor)}`;
 
 describe("editing", () => {
   test("insert at the cursor, left/right, backspace and delete", () => {

@@ -47,7 +47,7 @@ describe("line format", () => {
   });
 
   test("names and bodies cannot inject escape sequences; long names are cut", () => {
-    const lines = formatEntry(msg(1, { name: "ev\u001b[2Jil" + "x".repeat(60), body: "\u001b]52;c;AAAA\u0007 hi" }), 200);
+    const lines = formatEntry(msg(1, { name: `ev\u001b[2Jil${"x".repeat(60)}`, body: "\u001b]52;c;AAAA\u0007 hi" }), 200);
     const all = lines.map((l) => l.text).join("\n");
     expect(all).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
     expect(all).toContain("\uFFFD");
@@ -323,7 +323,7 @@ describe("older history", () => {
 describe("resizing", () => {
   test("setWidth re-wraps and keeps the top visible entry in view", () => {
     const sb = new Scrollback(80);
-    for (let i = 1; i <= 40; i++) sb.add(msg(i, { body: `entry ${i} ` + "word ".repeat(10) }));
+    for (let i = 1; i <= 40; i++) sb.add(msg(i, { body: `entry ${i} ${"word ".repeat(10)}` }));
     sb.scroll(-20, 8);
     const topEntry = content(sb, 8)[0]!;
     const m = /entry (\d+)/.exec(topEntry)!;

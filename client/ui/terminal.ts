@@ -225,7 +225,7 @@ export class Tty {
     this.#closed = true;
     try {
       // Mouse off, SGR mouse off, paste off, style reset, cursor on, main screen.
-      writeSync((this.#stdout as unknown as { fd: number }).fd, "\x1b[?1000l\x1b[?1006l" + PASTE_OFF + this.palette.reset + this.palette.showCursor + "\x1b[?1049l");
+      writeSync((this.#stdout as unknown as { fd: number }).fd, `\x1b[?1000l\x1b[?1006l${PASTE_OFF}${this.palette.reset}${this.palette.showCursor}\x1b[?1049l`);
       if (this.#stdin.isTTY) this.#stdin.setRawMode(false);
     } catch {
       // Nothing more can be done on the way out.

@@ -50,7 +50,7 @@ export class VoiceControl {
     const s = this.#state;
     const ch = (id: string) => `#${this.#hooks.channelLabel(id)}`;
     if (this.#phase.kind !== "idle") return `voice: ${this.#phase.kind} ${ch(this.#phase.channelId)}`;
-    if (!s || !s.channelId || s.status === RoomStatus.IDLE) return "voice: off";
+    if (!s?.channelId || s.status === RoomStatus.IDLE) return "voice: off";
     if (s.status === RoomStatus.JOINING) return `voice: connecting ${ch(s.channelId)}`;
     if (s.status === RoomStatus.RECONNECTING) return "voice: reconnecting";
     return `voice: ${ch(s.channelId)}${s.muted ? " (muted)" : ""}${s.speaking ? " ●" : ""}`;
@@ -60,7 +60,7 @@ export class VoiceControl {
   shortLabel(): string {
     if (this.#phase.kind !== "idle") return this.#phase.kind === "leaving" ? "leaving" : "joining";
     const s = this.#state;
-    if (!s || !s.channelId || s.status === RoomStatus.IDLE) return "";
+    if (!s?.channelId || s.status === RoomStatus.IDLE) return "";
     return s.muted ? "muted" : s.status === RoomStatus.JOINED ? "voice" : "joining";
   }
 

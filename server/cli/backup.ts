@@ -30,7 +30,7 @@ export async function runBackup(config: Config, file: string, out: Out): Promise
     out(`backup: no embedded database in ${pgdataOf(config)} (DIALTONE_DATA_DIR); nothing to back up`);
     return 1;
   }
-  return openOffline(config, out, async (database, where) => {
+  return openOffline(config, async (database, where) => {
     const tar = new Uint8Array(await (await database.dump!()).arrayBuffer());
     await writeAtomically(file, /\.(gz|tgz)$/.test(file) ? gzipSync(tar) : tar);
     out(`backup: ${where} written to ${file} (${(await stat(file)).size} bytes)`);

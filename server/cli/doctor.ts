@@ -61,7 +61,7 @@ async function checkDataDir(config: Config, say: Say) {
     say("ok", "data dir", "not used (PostgreSQL; the secrets come from the environment)");
     return;
   }
-  let st;
+  let st: Awaited<ReturnType<typeof stat>>;
   try {
     st = await stat(dir);
   } catch {
@@ -185,7 +185,7 @@ async function checkTurn(config: Config, say: Say) {
   }
   if (!config.turnSecret) say("warn", "turn", "DIALTONE_TURN_SECRET not set: clients get no TURN credentials, only STUN");
   for (const url of config.turnUrls) {
-    let target;
+    let target: ReturnType<typeof parseIceUrl>;
     try {
       target = parseIceUrl(url);
     } catch (err) {

@@ -15,7 +15,7 @@ export const COMMANDS_HELP = `Commands:
   restore FILE    embedded: restore a backup into an empty data dir
 `;
 
-const out = (line: string) => void process.stdout.write(line + "\n");
+const out = (line: string) => void process.stdout.write(`${line}\n`);
 
 /** Runs a subcommand; resolves with the process exit code. */
 export async function runCommand(command: string, args: string[]): Promise<number> {

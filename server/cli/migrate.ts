@@ -5,7 +5,7 @@ import { migrationStatus } from "../db/status.js";
 import { openOffline, type Out } from "./offline.js";
 
 export async function runMigrate(config: Config, out: Out): Promise<number> {
-  return openOffline(config, out, async (database, where) => {
+  return openOffline(config, async (database, where) => {
     const before = await migrationStatus(database);
     if (before.newerThanServer) {
       out(`dialtone-server migrate: ${where} was migrated by a newer dialtone-server; upgrade this one`);

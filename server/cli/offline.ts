@@ -11,8 +11,8 @@ export type Out = (line: string) => void;
 
 export const pgdataOf = (config: Config) => join(config.dataDir, "pgdata");
 
-/** Runs `fn` on the open database; a failure to open is one line on `out` and exit code 1. */
-export async function openOffline(config: Config, out: Out, fn: (db: Database, where: string) => Promise<number>): Promise<number> {
+/** Runs `fn` on the open database (locking the embedded data dir meanwhile). */
+export async function openOffline(config: Config, fn: (db: Database, where: string) => Promise<number>): Promise<number> {
   if (config.dbUrl) {
     const where = describeUrl(config.dbUrl);
     await checkPostgres(config.dbUrl); // a clear line instead of a driver stack

@@ -23,7 +23,7 @@ export function callInterceptor(log: Logger, metrics: Metrics): Interceptor {
   return (next) => async (req) => {
     const method = `${req.service.typeName}/${req.method.name}`;
     const start = performance.now();
-    let res;
+    let res: Awaited<ReturnType<typeof next>>;
     try {
       res = await next(req);
     } catch (err) {

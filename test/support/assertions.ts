@@ -1,6 +1,6 @@
 // Assertion helpers shared by the server suites: the Connect code of a call, the error it
 // failed with, and a text dump of every table (to prove a rejected call wrote nothing).
-import { Code, ConnectError } from "@connectrpc/connect";
+import { type Code, ConnectError } from "@connectrpc/connect";
 import { sql } from "drizzle-orm";
 import type { Database } from "../../server/db/client.js";
 
@@ -33,12 +33,12 @@ export async function dumpAllTables(database: Database): Promise<string> {
     rows.map(async ({ schemaname, tablename }) => {
       const data = await database.db.execute(sql.raw(`SELECT * FROM "${schemaname}"."${tablename}"`));
       const list = (Array.isArray(data) ? data : (data as { rows: unknown[] }).rows) as unknown[];
-      return `${tablename}\n` + JSON.stringify(list, (_k, v: unknown) => {
+      return `${tablename}\n${JSON.stringify(list, (_k, v: unknown) => {
         if (typeof v === "bigint") return v.toString();
         if (v instanceof Uint8Array) return Buffer.from(v).toString("utf8");
         if (v && typeof v === "object" && (v as { type?: string }).type === "Buffer") return Buffer.from((v as { data: number[] }).data).toString("utf8");
         return v;
-      }) + "\n";
+      })}\n`;
     }),
   );
   return parts.join("");

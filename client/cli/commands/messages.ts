@@ -41,9 +41,9 @@ export const historyCommand: Command = {
       await client.requireChannelKey(channel.id, wait);
       const messages = await client.history(channel.id, limit);
       const view = client.channel(channel.id);
-      if (ctx.json) for (const m of messages) ctx.io.out(JSON.stringify(messageJson(m, view)) + "\n");
+      if (ctx.json) for (const m of messages) ctx.io.out(`${JSON.stringify(messageJson(m, view))}\n`);
       else if (messages.length === 0) ctx.io.out(`no messages in #${channel.label} yet\n`);
-      else ctx.io.out(messages.map((m) => messageLine(m, view)).join("\n") + "\n");
+      else ctx.io.out(`${messages.map((m) => messageLine(m, view)).join("\n")}\n`);
     });
   },
 };
@@ -79,15 +79,15 @@ export const tailCommand: Command = {
     try {
       client.on("message", (m) => {
         const view = client.channel(m.channelId);
-        ctx.io.out((ctx.json ? JSON.stringify(messageJson(m, view)) : messageLine(m, view)) + "\n");
+        ctx.io.out(`${ctx.json ? JSON.stringify(messageJson(m, view)) : messageLine(m, view)}\n`);
       });
       for (const name of TAIL_EVENTS) {
         client.on(name, (value) => {
           const o = eventOutput(name, value);
           if (!o) return;
-          if (ctx.json) ctx.io.out(JSON.stringify(o.json) + "\n");
-          else if (name === "connection" || name === "resync") ctx.io.err(o.line + "\n");
-          else ctx.io.out(o.line + "\n");
+          if (ctx.json) ctx.io.out(`${JSON.stringify(o.json)}\n`);
+          else if (name === "connection" || name === "resync") ctx.io.err(`${o.line}\n`);
+          else ctx.io.out(`${o.line}\n`);
         });
       }
       client.on("error", (e) => warn(ctx, `${e.message}${e.cause instanceof Error ? `: ${e.cause.message}` : ""}`));

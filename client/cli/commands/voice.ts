@@ -42,9 +42,9 @@ const memberJson = (m: VoiceMember, user: string): Row => ({
 });
 
 function emit(ctx: Ctx, line: string, json: Row, toStderr = false): void {
-  if (ctx.json) ctx.io.out(JSON.stringify(json) + "\n");
-  else if (toStderr) ctx.io.err(line + "\n");
-  else ctx.io.out(line + "\n");
+  if (ctx.json) ctx.io.out(`${JSON.stringify(json)}\n`);
+  else if (toStderr) ctx.io.err(`${line}\n`);
+  else ctx.io.out(`${line}\n`);
 }
 
 /**
