@@ -473,6 +473,9 @@ const messageServiceCases: Case[] = [
   ...sealedCases("SendMessage", "encrypted_sender_name", LIMITS.nameBytes, (v) => (w) => send(w, { encryptedSenderName: v })),
   { name: "SendMessage: key_epoch 0", call: (w) => send(w, { keyEpoch: 0 }), code: Code.InvalidArgument, names: "key_epoch" },
   // uint32 on the wire, PostgreSQL integer at rest: 2^31 used to come back `internal`.
+  // The header's epoch is what a conforming client opens by: it must be the key_epoch the server stores.
+  { name: "SendMessage: encrypted_body sealed at epoch 1, key_epoch 2", call: (w) => send(w, { keyEpoch: 2, encryptedSenderName: withHeaderEpoch(sealedValue(), 2) }), code: Code.InvalidArgument, names: "encrypted_body" },
+  { name: "SendMessage: encrypted_sender_name sealed at epoch 1, key_epoch 2", call: (w) => send(w, { keyEpoch: 2, encryptedBody: withHeaderEpoch(sealedValue(), 2) }), code: Code.InvalidArgument, names: "encrypted_sender_name" },
   { name: "SendMessage: key_epoch 2^31", call: (w) => send(w, { keyEpoch: 2 ** 31 }), code: Code.InvalidArgument, names: "key_epoch" },
   { name: "SendMessage: key_epoch 2^32 - 1", call: (w) => send(w, { keyEpoch: 2 ** 32 - 1 }), code: Code.InvalidArgument, names: "key_epoch" },
   { name: "SendMessage: unknown channel_id", call: (w) => send(w, { channelId: randomUUID() }), code: Code.NotFound, names: "channel_id" },
@@ -522,6 +525,7 @@ const directoryServiceCases: Case[] = [
   ...authCases("SetProfile", (a) => a.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 1 })),
   ...sealedCases("SetProfile", "encrypted_name", LIMITS.nameBytes, (v) => (w) => w.member.api.directory.setProfile({ encryptedName: v, keyEpoch: 1 })),
   { name: "SetProfile: key_epoch 0", call: (w) => w.member.api.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 0 }), code: Code.InvalidArgument, names: "key_epoch" },
+  { name: "SetProfile: encrypted_name sealed at epoch 1, key_epoch 3", call: (w) => w.member.api.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 3 }), code: Code.InvalidArgument, names: "encrypted_name" },
   { name: "SetProfile: key_epoch 2^31", call: (w) => w.member.api.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 2 ** 31 }), code: Code.InvalidArgument, names: "key_epoch" },
   ...authCases("ListPresence", (a) => a.presence.listPresence({})),
   { name: "ListPresence: user_ids[0] not a UUID", call: (w) => w.member.api.presence.listPresence({ userIds: ["x"] }), code: Code.InvalidArgument, names: "user_ids[0]" },
@@ -560,6 +564,7 @@ const voiceRoomCases: Case[] = [
   ...uuidCases("Signal", "recipient_device_id", (v) => (w) => signal(w, { recipientDeviceId: v })),
   ...sealedCases("Signal", "encrypted_payload", LIMITS.signalBytes, (v) => (w) => signal(w, { encryptedPayload: v })),
   { name: "Signal: key_epoch 0", call: (w) => signal(w, { keyEpoch: 0 }), code: Code.InvalidArgument, names: "key_epoch" },
+  { name: "Signal: encrypted_payload sealed at epoch 1, key_epoch 2", call: (w) => signal(w, { keyEpoch: 2 }), code: Code.InvalidArgument, names: "encrypted_payload" },
   { name: "Signal: a room the caller is not in", call: (w) => signal(w, { channelId: String(w.extra.otherChannelId) }), code: Code.FailedPrecondition, names: "channel_id" },
   {
     name: "Signal: from a device in no room",

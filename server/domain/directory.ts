@@ -8,8 +8,8 @@ import { durable, toProfile } from "./wire.js";
 export const listProfiles = (deps: Deps) => repo.listProfiles(deps.database.db);
 
 export async function setProfile(deps: Deps, caller: Caller, req: { encryptedName: string; keyEpoch: number }) {
-  const name = sealed("encrypted_name", req.encryptedName, LIMITS.nameBytes);
   const keyEpoch = epoch("key_epoch", req.keyEpoch);
+  const name = sealed("encrypted_name", req.encryptedName, LIMITS.nameBytes, keyEpoch);
   const now = deps.now();
   const res = await repo.upsertProfile(deps.database.db, { userId: caller.userId, encryptedName: name, keyEpoch, updatedAt: now }, (p) =>
     durable({ case: "profileUpdated", value: { profile: toProfile({ ...p, isAdmin: caller.isAdmin }) } }, now),

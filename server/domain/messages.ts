@@ -13,9 +13,9 @@ export async function sendMessage(
 ) {
   const id = uuid("message_id", req.messageId);
   const channelId = uuid("channel_id", req.channelId);
-  const body = sealed("encrypted_body", req.encryptedBody, LIMITS.bodyBytes);
-  const senderName = sealed("encrypted_sender_name", req.encryptedSenderName, LIMITS.nameBytes);
   const keyEpoch = epoch("key_epoch", req.keyEpoch);
+  const body = sealed("encrypted_body", req.encryptedBody, LIMITS.bodyBytes, keyEpoch);
+  const senderName = sealed("encrypted_sender_name", req.encryptedSenderName, LIMITS.nameBytes, keyEpoch);
   const now = deps.now();
   const row = {
     id,

@@ -31,8 +31,8 @@ export function relaySignal(
 ) {
   const channelId = uuid("channel_id", req.channelId);
   const recipient = uuid("recipient_device_id", req.recipientDeviceId);
-  const payload = sealed("encrypted_payload", req.encryptedPayload, LIMITS.signalBytes);
   const keyEpoch = epoch("key_epoch", req.keyEpoch);
+  const payload = sealed("encrypted_payload", req.encryptedPayload, LIMITS.signalBytes, keyEpoch);
   const me = deps.voice.memberOf(caller.deviceId);
   if (!me || me.channelId !== channelId) throw new DomainError("failed_precondition", "channel_id: join the voice room before signalling");
   const them = deps.voice.memberOf(recipient);
