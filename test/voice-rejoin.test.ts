@@ -1,0 +1,156 @@
+// Leave and join again, ten times, on the same two daemons (relay-only through real coturns):
+// every cycle, audio must flow both ways within 3 s of the join and must not stop for more than
+// 1 s during 5 s of talking. Cycles alternate between two servers, each with a coturn of its own,
+// as when a user leaves one call and at once joins another elsewhere (the case in which media
+// used to stop ~1.6 s after "connected" in both directions).
+import { randomBytes, randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, test } from "@jest/globals";
+import type { Database } from "../server/db/client.js";
+import { registerUser, sealedValue, type TestUser } from "./support/api.js";
+import { startCoturn, type Coturn } from "./support/coturn.js";
+import { databaseSource, type DatabaseSource } from "./support/databases.js";
+import { startTestServer, type TestServer } from "./support/server.js";
+import { removeDaemonDir, startDaemon, type TestDaemon } from "./support/voiced.js";
+import { goertzel, loadWav, type Wav } from "./support/wav.js";
+
+const CYCLES = Number(process.env.VOICE_REJOIN_CYCLES ?? 10);
+const FIRST_AUDIO_MS = 3000;
+const TALK_MS = 5000;
+const MAX_GAP_MS = 1000;
+
+interface Site {
+  coturn: Coturn;
+  server: TestServer;
+  alice: TestUser;
+  bob: TestUser;
+}
+
+let source: DatabaseSource;
+const dbs: Database[] = [];
+const sites: Site[] = [];
+let a: TestDaemon;
+let b: TestDaemon;
+
+async function startSite(): Promise<Site> {
+  const coturn = await startCoturn({ verbose: true });
+  const db = await source.fresh();
+  dbs.push(db);
+  const server = await startTestServer(db, { turn: { urls: [coturn.url], secret: coturn.secret, ttlSeconds: 3600 } });
+  const alice = await registerUser(server.url); // the admin, who may create channels
+  const bob = await registerUser(server.url);
+  return { coturn, server, alice, bob };
+}
+
+beforeAll(async () => {
+  source = await databaseSource("pglite");
+  sites.push(await startSite(), await startSite());
+  [a, b] = await Promise.all([
+    startDaemon("ja", ["--audio-backend", "tone:440", "--ptt", "", "--relay-only", "--debug", "--stats-interval", "1"]),
+    startDaemon("jb", ["--audio-backend", "tone:880", "--ptt", "", "--relay-only", "--debug", "--stats-interval", "1"]),
+  ]);
+}, 120_000);
+
+afterAll(async () => {
+  if (process.env.VOICE_KEEP_LOGS) {
+    sites.forEach((s, i) => writeFileSync(join(a.dir, `coturn-${i}.log`), s.coturn.output()));
+    for (const d of [a, b]) writeFileSync(join(d.dir, "output.log"), d.output());
+    console.log(`voice-rejoin logs: ${a.dir} ${b.dir}`);
+  }
+  for (const d of [a, b]) {
+    await d?.stop();
+    if (d && !process.env.VOICE_KEEP_LOGS) removeDaemonDir(d);
+  }
+  for (const s of sites) {
+    await s.server.close();
+    await s.coturn.stop();
+  }
+  for (const db of dbs) await db.close();
+});
+
+const TONE_FLOOR = 1e-3;
+
+/** Wall-clock spans (ms) of the 20 ms frames of `d`'s recording in [from, to) without `freq`. */
+function toneFrames(d: TestDaemon, freq: number, from: number, to: number): boolean[] {
+  let wav: Wav;
+  try {
+    wav = loadWav(d.recordPath);
+  } catch {
+    wav = { sampleRate: 48000, channels: 1, bitsPerSample: 16, samples: new Int16Array(0) }; // nothing recorded yet
+  }
+  const start = wav.startMs ?? 0;
+  const out: boolean[] = [];
+  for (let t = from; t + 20 <= to; t += 20) {
+    const i = Math.round(((t - start) * 48000) / 1000);
+    if (i < 0 || i + 960 > wav.samples.length) out.push(false);
+    else out.push(goertzel(wav.samples, freq, 48000, i, 960) > TONE_FLOOR);
+  }
+  return out;
+}
+
+/** Waits until `d` has recorded `freq` after `since`; returns when it was first heard, or undefined. */
+async function firstHeard(d: TestDaemon, freq: number, since: number, ms: number): Promise<number | undefined> {
+  const end = since + ms;
+  for (;;) {
+    const frames = toneFrames(d, freq, since, Date.now());
+    const i = frames.indexOf(true);
+    if (i >= 0) return since + i * 20;
+    if (Date.now() > end) return undefined;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The longest run of frames without the tone, in ms. */
+function longestGap(frames: boolean[]): number {
+  let run = 0;
+  let max = 0;
+  for (const f of frames) {
+    run = f ? 0 : run + 1;
+    max = Math.max(max, run);
+  }
+  return max * 20;
+}
+
+interface Cycle {
+  cycle: number;
+  heardByBobMs: number | undefined;
+  heardByAliceMs: number | undefined;
+  gapAtBobMs: number;
+  gapAtAliceMs: number;
+}
+
+test(`leave and join again ${CYCLES} times on the same daemons: audio both ways within 3 s, no gap over 1 s`, async () => {
+  const results: Cycle[] = [];
+  for (let cycle = 0; cycle < CYCLES; cycle++) {
+    const site = sites[cycle % sites.length]!;
+    const channelId = randomUUID();
+    await site.alice.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
+    const key = randomBytes(32);
+    const joinedAt = Date.now();
+    await Promise.all(
+      ([[a, site.alice], [b, site.bob]] as const).map(([d, u]) =>
+        d.voice.join({ serverUrl: site.server.url, sessionToken: u.token, channelId, channelKey: key, keyEpoch: 1 }),
+      ),
+    );
+    const [atBob, atAlice] = await Promise.all([firstHeard(b, 440, joinedAt, FIRST_AUDIO_MS), firstHeard(a, 880, joinedAt, FIRST_AUDIO_MS)]);
+    const from = Math.max(atBob ?? joinedAt + FIRST_AUDIO_MS, atAlice ?? joinedAt + FIRST_AUDIO_MS);
+    // Talk for 5 s, then let the recordings reach the disk (flushed every 200 ms).
+    await new Promise((r) => setTimeout(r, from + TALK_MS + 400 - Date.now()));
+    const r: Cycle = {
+      cycle,
+      heardByBobMs: atBob === undefined ? undefined : atBob - joinedAt,
+      heardByAliceMs: atAlice === undefined ? undefined : atAlice - joinedAt,
+      gapAtBobMs: longestGap(toneFrames(b, 440, from, from + TALK_MS)),
+      gapAtAliceMs: longestGap(toneFrames(a, 880, from, from + TALK_MS)),
+    };
+    results.push(r);
+    const bad = r.heardByBobMs === undefined || r.heardByAliceMs === undefined || r.gapAtBobMs > MAX_GAP_MS || r.gapAtAliceMs > MAX_GAP_MS;
+    console.log(`voice-rejoin cycle ${cycle}: ${JSON.stringify(r)}${bad ? " STALL" : ""}`);
+    await Promise.all([a.voice.leave(), b.voice.leave()]);
+  }
+  for (const r of results) {
+    expect({ cycle: r.cycle, heardByBob: r.heardByBobMs !== undefined, heardByAlice: r.heardByAliceMs !== undefined }).toEqual({ cycle: r.cycle, heardByBob: true, heardByAlice: true });
+    expect({ cycle: r.cycle, gaps: Math.max(r.gapAtBobMs, r.gapAtAliceMs) <= MAX_GAP_MS }).toEqual({ cycle: r.cycle, gaps: true });
+  }
+}, 60_000 + CYCLES * 15_000);
