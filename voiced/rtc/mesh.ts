@@ -32,6 +32,31 @@ export interface MeshOptions {
    * machine, candidates not trickled in yet) was answered by another restart, in a loop.
    */
   iceRestartIntervalMs?: number;
+  /**
+   * The keep-alive interval we promise in "ready": while not speaking we still send a small
+   * packet this often, so that a peer hearing nothing knows the path is broken. 0: we do not.
+   */
+  keepAliveMs?: number;
+  /**
+   * A ready peer that promised keep-alives and sent nothing for this long gets an ICE restart
+   * (default 3 s; at least 3 of its keep-alive intervals). werift itself notices a dead path
+   * only when ICE consent expires, 30 s later.
+   */
+  stallTimeoutMs?: number;
+  /** How often the receive watchdog looks (default 500 ms). */
+  watchdogIntervalMs?: number;
+  now?: () => number;
+}
+
+/**
+ * The receive watchdog's rule: a peer is stalled when both sides are ready, it promised
+ * keep-alives, and nothing came from it for `timeoutMs` since it became ready or since its last
+ * packet, whichever is later.
+ */
+export function receiveStalled(x: { ready: boolean; remoteKeepAliveMs: number; readyAt: number; lastRtpAt: number; now: number; timeoutMs: number }): boolean {
+  if (!x.ready || !(x.remoteKeepAliveMs > 0)) return false;
+  const timeout = Math.max(x.timeoutMs, 3 * x.remoteKeepAliveMs);
+  return x.now - Math.max(x.readyAt, x.lastRtpAt) >= timeout;
 }
 
 export interface PeerSnapshot {
@@ -56,6 +81,13 @@ class RemotePeer {
   localConnected = false;
   remoteReady = false;
   candidateType: string | undefined;
+  /** The keep-alive interval the remote promised in its "ready" (0: none, an older daemon). */
+  remoteKeepAliveMs = 0;
+  /** When the connection last became ready (either side's readiness), and when RTP last came. */
+  readyAt = 0;
+  lastRtpAt = 0;
+  /** The watchdog acted on this readiness already: not again until the connection is ready anew. */
+  stallHandled = false;
   attempts = 0;
   /** In-place ICE restarts tried since the connection was last up (one is tried, then a fresh connection). */
   iceRestarts = 0;
@@ -82,12 +114,17 @@ export class Mesh {
   private readonly peers = new Map<string, RemotePeer>();
   private closed = false;
   private peerOptions: PeerOptions;
+  private readonly now: () => number;
+  private readonly watchdog: NodeJS.Timeout;
 
   constructor(
     private readonly o: MeshOptions,
     private readonly ev: MeshEvents,
   ) {
     this.peerOptions = o.peerOptions;
+    this.now = o.now ?? Date.now;
+    this.watchdog = setInterval(() => this.checkStalls(), o.watchdogIntervalMs ?? 500);
+    this.watchdog.unref();
   }
 
   /**
@@ -166,6 +203,7 @@ export class Mesh {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.watchdog);
     const all = [...this.peers.values()];
     this.peers.clear();
     await Promise.all(
@@ -197,6 +235,8 @@ export class Mesh {
     r.candidateType = undefined;
     r.restarting = false;
     r.iceRestarts = 0;
+    r.remoteKeepAliveMs = 0;
+    r.stallHandled = false;
     await peer?.close().catch(() => {});
   }
 
@@ -213,7 +253,9 @@ export class Mesh {
       else r.pendingLocal.push(c);
     });
     peer.onRtp((p) => {
-      if (current()) this.ev.onRtp(r.deviceId, p);
+      if (!current()) return;
+      r.lastRtpAt = this.now();
+      this.ev.onRtp(r.deviceId, p);
     });
     peer.onStateChange((s) => {
       if (!current()) return;
@@ -233,7 +275,8 @@ export class Mesh {
       r.attempts = 0;
       r.iceRestarts = 0;
       r.restarting = false;
-      void this.signal(r, { t: "ready", sid });
+      this.readied(r);
+      void this.signal(r, { t: "ready", sid, ...(this.o.keepAliveMs ? { ka: this.o.keepAliveMs } : {}) });
       void peer.selectedCandidateType().then((t) => {
         if (r.peer !== peer) return;
         r.candidateType = t;
@@ -249,6 +292,37 @@ export class Mesh {
     } else if (s === "disconnected") {
       r.localConnected = false;
       r.timer = setTimeout(() => r.peer === peer && peer.state !== "connected" && this.reconnect(r, peer), this.o.disconnectGraceMs ?? 5000);
+    }
+  }
+
+  /** One side became ready: the watchdog's silence is counted from now. */
+  private readied(r: RemotePeer): void {
+    r.readyAt = this.now();
+    r.stallHandled = false;
+  }
+
+  /**
+   * The receive watchdog: a path through TURN can die without werift noticing for 30 s (until
+   * ICE consent expires), the connection still "connected". A ready peer that promised
+   * keep-alives and sent nothing for the stall timeout is handled as a failed connection.
+   */
+  private checkStalls(): void {
+    if (this.closed) return;
+    const now = this.now();
+    for (const r of this.peers.values()) {
+      if (r.stallHandled || r.closed || !r.peer) continue;
+      const stalled = receiveStalled({
+        ready: r.ready && !r.restarting,
+        remoteKeepAliveMs: r.remoteKeepAliveMs,
+        readyAt: r.readyAt,
+        lastRtpAt: r.lastRtpAt,
+        now,
+        timeoutMs: this.o.stallTimeoutMs ?? 3000,
+      });
+      if (!stalled) continue;
+      r.stallHandled = true;
+      this.ev.log("warn", "peer sends nothing: restarting ICE", { peer: r.deviceId, silent_ms: now - Math.max(r.readyAt, r.lastRtpAt) });
+      this.reconnect(r, r.peer);
     }
   }
 
@@ -414,6 +488,8 @@ export class Mesh {
       case "ready":
         if (msg.sid === r.sid) {
           r.remoteReady = true;
+          r.remoteKeepAliveMs = msg.ka ?? 0;
+          this.readied(r);
           this.ev.onChange(r.deviceId);
         }
         return;

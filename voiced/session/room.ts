@@ -33,6 +33,8 @@ export interface RoomOptions {
   onError(message: string): void;
   /** How long to wait for the feed's first hello (default 10 s). */
   helloTimeoutMs?: number;
+  /** The keep-alive interval of our media loop while silent, promised to peers (see Mesh). */
+  keepAliveMs?: number;
 }
 
 export class VoiceRoom {
@@ -143,7 +145,7 @@ export class VoiceRoom {
 
   private newMesh(): Mesh {
     return new Mesh(
-      { localDeviceId: this.deviceId, factory: this.o.peerFactory, peerOptions: this.peerOptions },
+      { localDeviceId: this.deviceId, factory: this.o.peerFactory, peerOptions: this.peerOptions, ...(this.o.keepAliveMs ? { keepAliveMs: this.o.keepAliveMs } : {}) },
       {
         send: async (to, msg) => {
           const sealed = await this.sealer!.seal(to, msg);
