@@ -127,12 +127,17 @@ test("a TURN server restart mid-call: the path dies, ICE restarts in place onto 
     await talking();
     const restarts = [count(a, "ICE restart completed"), count(b, "ICE restart completed")];
     const fresh = [count(a, "peer reconnect scheduled"), count(b, "peer reconnect scheduled")];
+    const watchdog = count(a, "peer sends nothing") + count(b, "peer sends nothing");
+    const stoppedAt = Date.now();
     await turn.stop();
     again = await startCoturn({ port: turn.port, secret: turn.secret, verbose: true });
     // The receive watchdog notices within ~3 s that nothing arrives (werift alone would wait for
     // ICE consent to expire, 30 s), then ICE restarts in place.
     await a.waitFor(() => count(a, "ICE restart completed") > restarts[0]!, 60_000, "an ICE restart at alice");
     await b.waitFor(() => count(b, "ICE restart completed") > restarts[1]!, 60_000, "an ICE restart at bob");
+    // Started by the watchdog, well before consent could expire.
+    expect(count(a, "peer sends nothing") + count(b, "peer sends nothing")).toBeGreaterThan(watchdog);
+    expect(Date.now() - stoppedAt).toBeLessThan(15_000);
     await talking();
     // In place: the restart brought it back, no fresh connection was made.
     expect([count(a, "peer reconnect scheduled"), count(b, "peer reconnect scheduled")]).toEqual(fresh);
