@@ -10,6 +10,10 @@ class FakePeer implements Peer {
   static byId = new Map<string, FakePeer>();
   /** When set, ICE restarts end in "failed". */
   static failRestarts = false;
+  /** When set, descriptions carry the candidates found while they were made, as werift's do. */
+  static candidatesInSdp = false;
+  /** Every remote candidate added, in order. */
+  added: string[] = [];
   /** The ICE servers each restart was given. */
   restartServers: Array<IceServer[] | undefined> = [];
   private restarting = false;
@@ -27,21 +31,27 @@ class FakePeer implements Peer {
     FakePeer.all.push(this);
     FakePeer.byId.set(this.id, this);
   }
+  private hostCandidate() {
+    return `candidate:1 1 udp 1 10.0.0.1 ${this.id.length} typ host`;
+  }
+  private description(extra = "") {
+    return `v=0\r\no=${this.id}\r\n${extra}${FakePeer.candidatesInSdp ? `a=${this.hostCandidate()}\r\n` : ""}`;
+  }
   private gather() {
     // werift finds candidates while setLocalDescription runs, before it returns.
-    for (const cb of this.cand) cb({ candidate: `candidate:1 1 udp 1 10.0.0.1 ${this.id.length} typ host`, sdpMid: "0" });
+    for (const cb of this.cand) cb({ candidate: this.hostCandidate(), sdpMid: "0" });
     setImmediate(() => this.cand.forEach((cb) => cb({ candidate: "candidate:2 1 udp 1 10.0.0.2 2 typ relay", sdpMid: "0" })));
   }
   async createOffer() {
     this.localSet = true;
     this.gather();
-    return `v=0\r\no=${this.id}\r\n`;
+    return this.description();
   }
   async acceptOffer(sdp: string) {
     this.counterpart = /o=(\S+)/.exec(sdp)![1];
     this.remoteSet = this.localSet = true;
     this.gather();
-    return `v=0\r\no=${this.id}\r\n`;
+    return this.description();
   }
   async acceptAnswer(sdp: string) {
     this.counterpart = /o=(\S+)/.exec(sdp)![1];
@@ -66,8 +76,9 @@ class FakePeer implements Peer {
     this.restarting = false;
     this.setState(FakePeer.failRestarts ? "failed" : "connected");
   }
-  async addRemoteCandidate() {
+  async addRemoteCandidate(c: CandidateInit) {
     if (!this.remoteSet) throw new Error("candidate before remote description");
+    this.added.push(c.candidate);
     this.remoteCandidates++;
     this.maybeConnect();
   }
@@ -394,4 +405,35 @@ test("a ready signal carries the keep-alive interval; a bad one is refused", () 
   expect(parseSignal(JSON.stringify({ t: "ready", sid: "abcdefghijkl" }))).toEqual({ t: "ready", sid: "abcdefghijkl" });
   expect(() => parseSignal(JSON.stringify({ t: "ready", sid: "abcdefghijkl", ka: -1 }))).toThrow(/ka/);
   expect(() => parseSignal(JSON.stringify({ t: "ready", sid: "abcdefghijkl", ka: "300" }))).toThrow(/ka/);
+});
+
+test("candidates already in a description are not trickled again nor added twice (werift would pair them twice)", async () => {
+  FakePeer.candidatesInSdp = true;
+  try {
+    const { a, b, sent } = pair();
+    a.setMembers([B]);
+    b.setMembers([A]);
+    await until(() => ready(a, B) && ready(b, A));
+    await new Promise((r) => setTimeout(r, 20)); // late (relay) candidates trickled
+    const trickled = sent.filter((s) => s.msg.t === "candidate").map((s) => (s.msg.t === "candidate" ? s.msg.c.candidate : ""));
+    expect(trickled.length).toBeGreaterThan(0); // the relay ones, found after the description
+    expect(trickled.every((c) => c.includes("typ relay"))).toBe(true);
+    // A signal that repeats a described candidate anyway (an older daemon) is not added again.
+    const described = (t: "offer" | "answer") => {
+      const m = sent.find((s) => s.msg.t === t)!.msg;
+      return { sid: m.sid, candidate: /a=(candidate:[^\r\n]*)/.exec(m.t === t ? m.sdp : "")![1]! };
+    };
+    const bPeer = answererPeer(sent);
+    const before = bPeer.added.length;
+    const [offered, answered] = [described("offer"), described("answer")];
+    b.handleSignal(A, { t: "candidate", sid: offered.sid, c: { candidate: offered.candidate } });
+    a.handleSignal(B, { t: "candidate", sid: answered.sid, c: { candidate: answered.candidate } });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(bPeer.added.length).toBe(before);
+    expect(livePeers().every((p) => p.added.every((c) => c.includes("typ relay")))).toBe(true);
+    await a.close();
+    await b.close();
+  } finally {
+    FakePeer.candidatesInSdp = false;
+  }
 });

@@ -67,6 +67,16 @@ export interface PeerSnapshot {
 }
 
 const newSid = () => randomBytes(12).toString("base64url");
+
+/**
+ * The candidates a description already carries ("candidate:…", as trickled). werift puts every
+ * candidate it gathered into the description and also reports each one, and it pairs a
+ * candidate added twice twice (it compares candidate objects): the duplicate pair's checks and
+ * the nominating ones then land on different pairs. So those are not trickled again, nor added.
+ */
+export function sdpCandidates(sdp: string): Set<string> {
+  return new Set([...sdp.matchAll(/^a=(candidate:[^\r\n]*)/gm)].map((m) => m[1]!.trim()));
+}
 const MAX_EARLY = 64;
 
 class RemotePeer {
@@ -76,6 +86,9 @@ class RemotePeer {
   descriptionSent = false;
   pendingRemote: CandidateInit[] = [];
   pendingLocal: CandidateInit[] = [];
+  /** Candidates in the description we sent, and in the one we received (see sdpCandidates). */
+  localInSdp = new Set<string>();
+  remoteInSdp = new Set<string>();
   /** Candidates for a connection whose offer has not arrived yet, by sid. */
   early = new Map<string, CandidateInit[]>();
   localConnected = false;
@@ -230,6 +243,8 @@ export class Mesh {
     r.descriptionSent = false;
     r.pendingRemote = [];
     r.pendingLocal = [];
+    r.localInSdp = new Set();
+    r.remoteInSdp = new Set();
     r.localConnected = false;
     r.remoteReady = false;
     r.candidateType = undefined;
@@ -249,8 +264,8 @@ export class Mesh {
       if (!current()) return;
       // Trickled candidates wait until our description is on its way (werift finds some
       // while setLocalDescription is still running).
-      if (r.descriptionSent) void this.signal(r, { t: "candidate", sid, c });
-      else r.pendingLocal.push(c);
+      if (!r.descriptionSent) r.pendingLocal.push(c);
+      else if (!r.localInSdp.has(c.candidate.trim())) void this.signal(r, { t: "candidate", sid, c });
     });
     peer.onRtp((p) => {
       if (!current()) return;
@@ -415,7 +430,8 @@ export class Mesh {
   private async describe(r: RemotePeer, msg: SignalMessage & { sid: string }): Promise<void> {
     await this.signal(r, msg);
     r.descriptionSent = true;
-    const queued = r.pendingLocal;
+    r.localInSdp = msg.t === "offer" || msg.t === "answer" ? sdpCandidates(msg.sdp) : new Set();
+    const queued = r.pendingLocal.filter((c) => !r.localInSdp.has(c.candidate.trim()));
     r.pendingLocal = [];
     for (const c of queued) await this.signal(r, { t: "candidate", sid: msg.sid, c });
   }
@@ -443,6 +459,7 @@ export class Mesh {
           this.beginRestart(r);
           this.ev.log("info", "ICE restart", { peer: r.deviceId, reason: "asked by the offerer" });
           this.armTimeout(r, peer);
+          r.remoteInSdp = sdpCandidates(msg.sdp);
           const answer = await peer.acceptRestart(msg.sdp, this.peerOptions.iceServers);
           if (r.peer !== peer) return;
           this.checkRelay(answer, r);
@@ -453,10 +470,11 @@ export class Mesh {
         await this.teardown(r);
         const peer = this.createPeer(r, msg.sid);
         this.armTimeout(r, peer);
+        r.remoteInSdp = sdpCandidates(msg.sdp);
         const answer = await peer.acceptOffer(msg.sdp);
         if (r.peer !== peer) return;
         r.remoteDescriptionSet = true;
-        const early = r.early.get(msg.sid) ?? [];
+        const early = (r.early.get(msg.sid) ?? []).filter((c) => !r.remoteInSdp.has(c.candidate.trim()));
         r.early.clear();
         for (const c of early) await peer.addRemoteCandidate(c).catch(() => {});
         this.checkRelay(answer, r);
@@ -466,17 +484,18 @@ export class Mesh {
       }
       case "answer": {
         if (!r.offerer || msg.sid !== r.sid || !r.peer || r.remoteDescriptionSet) return;
+        r.remoteInSdp = sdpCandidates(msg.sdp);
         await r.peer.acceptAnswer(msg.sdp);
         r.remoteDescriptionSet = true;
-        const buffered = r.pendingRemote;
+        const buffered = r.pendingRemote.filter((c) => !r.remoteInSdp.has(c.candidate.trim()));
         r.pendingRemote = [];
         for (const c of buffered) await r.peer.addRemoteCandidate(c).catch(() => {});
         return;
       }
       case "candidate": {
         if (msg.sid === r.sid && r.peer) {
-          if (r.remoteDescriptionSet) await r.peer.addRemoteCandidate(msg.c).catch(() => {});
-          else r.pendingRemote.push(msg.c);
+          if (!r.remoteDescriptionSet) r.pendingRemote.push(msg.c);
+          else if (!r.remoteInSdp.has(msg.c.candidate.trim())) await r.peer.addRemoteCandidate(msg.c).catch(() => {});
         } else if (!r.offerer) {
           // For an offer still on its way: keep them until it arrives.
           const list = r.early.get(msg.sid) ?? [];
