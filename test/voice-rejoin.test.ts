@@ -8,7 +8,7 @@
 // Set VOICE_KEEP_LOGS=1 to keep the daemons' logs, werift's debug output (with DEBUG=werift*)
 // and the coturn logs.
 import { randomBytes, randomUUID } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import type { Database } from "../server/db/client.js";
@@ -17,7 +17,7 @@ import { startCoturn, type Coturn } from "./support/coturn.js";
 import { databaseSource, type DatabaseSource } from "./support/databases.js";
 import { startTestServer, type TestServer } from "./support/server.js";
 import { removeDaemonDir, startDaemon, type TestDaemon } from "./support/voiced.js";
-import { goertzel, loadWav, type Wav } from "./support/wav.js";
+import { goertzel } from "./support/wav.js";
 
 const CYCLES = Number(process.env.VOICE_REJOIN_CYCLES ?? 10);
 const FIRST_AUDIO_MS = 3000;
@@ -75,32 +75,59 @@ afterAll(async () => {
 
 const TONE_FLOOR = 1e-3;
 
-/** Wall-clock spans (ms) of the 20 ms frames of `d`'s recording in [from, to) without `freq`. */
-function toneFrames(d: TestDaemon, freq: number, from: number, to: number): boolean[] {
-  let wav: Wav;
+/**
+ * The samples of `d`'s recording between wall-clock times `from` and `to` (ms), read from the
+ * file directly: the recording grows by 96 kB/s, and parsing all of it on every poll would
+ * load this process, which also runs the servers.
+ */
+function recordedSpan(d: TestDaemon, from: number, to: number): { start: number; samples: Int16Array } {
+  let fd: number;
   try {
-    wav = loadWav(d.recordPath);
+    fd = openSync(d.recordPath, "r");
   } catch {
-    wav = { sampleRate: 48000, channels: 1, bitsPerSample: 16, samples: new Int16Array(0) }; // nothing recorded yet
+    return { start: from, samples: new Int16Array(0) };
   }
-  const start = wav.startMs ?? 0;
+  try {
+    const head = Buffer.alloc(128);
+    const n = readSync(fd, head, 0, head.length, 0);
+    const dtms = head.indexOf("dtms");
+    const data = head.indexOf("data", 12);
+    if (n < 44 || dtms < 0 || data < 0) return { start: from, samples: new Int16Array(0) }; // nothing recorded yet
+    const startMs = head.readDoubleLE(dtms + 8);
+    const size = fstatSync(fd).size - (data + 8);
+    const first = Math.max(0, Math.floor(((from - startMs) * 48000) / 1000));
+    const last = Math.min(size >> 1, Math.ceil(((to - startMs) * 48000) / 1000));
+    if (last <= first) return { start: from, samples: new Int16Array(0) };
+    const buf = Buffer.alloc((last - first) * 2);
+    readSync(fd, buf, 0, buf.length, data + 8 + first * 2);
+    const samples = new Int16Array(last - first);
+    for (let i = 0; i < samples.length; i++) samples[i] = buf.readInt16LE(i * 2);
+    return { start: startMs + (first * 1000) / 48000, samples };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Per 20 ms frame of `d`'s recording in [from, to): does it hold `freq`? */
+function toneFrames(d: TestDaemon, freq: number, from: number, to: number): boolean[] {
+  const span = recordedSpan(d, from, to);
   const out: boolean[] = [];
   for (let t = from; t + 20 <= to; t += 20) {
-    const i = Math.round(((t - start) * 48000) / 1000);
-    if (i < 0 || i + 960 > wav.samples.length) out.push(false);
-    else out.push(goertzel(wav.samples, freq, 48000, i, 960) > TONE_FLOOR);
+    const i = Math.round(((t - span.start) * 48000) / 1000);
+    if (i < 0 || i + 960 > span.samples.length) out.push(false);
+    else out.push(goertzel(span.samples, freq, 48000, i, 960) > TONE_FLOOR);
   }
   return out;
 }
 
-/** Waits until `d` has recorded `freq` after `since`; returns when it was first heard, or undefined. */
+/** When `d` first played `freq` in [since, since + ms), or undefined (waits for the recording's 200 ms flushes). */
 async function firstHeard(d: TestDaemon, freq: number, since: number, ms: number): Promise<number | undefined> {
   const end = since + ms;
   for (;;) {
-    const frames = toneFrames(d, freq, since, Date.now());
-    const i = frames.indexOf(true);
+    const polledAt = Date.now();
+    const i = toneFrames(d, freq, since, Math.min(polledAt, end)).indexOf(true);
     if (i >= 0) return since + i * 20;
-    if (Date.now() > end) return undefined;
+    if (polledAt > end + 400) return undefined;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
