@@ -2,9 +2,10 @@
 // every cycle, audio must flow both ways within 3 s of the join and must not stop for more than
 // 1 s during 5 s of talking. Cycles alternate between two servers, each with a coturn of its own,
 // as when a user leaves one call and at once joins another elsewhere (the case in which media
-// was seen to stop in both directions soon after "connected"). Before the own-relay TURN
-// permission (voiced/rtc/turn.ts permitOwnRelay) about 1 join in 8 here connected only after
-// 5-7 s: the answerer's first check died against the offerer's unpermitted relay.
+// was seen to stop in both directions soon after "connected"). Without the own-relay TURN
+// permission (voiced/rtc/turn.ts permitOwnRelay), a join whose answer takes more than ~0.75 s
+// connects only after 5-7 s: the answerer's first check dies against the offerer's relay,
+// which has no permission until the offerer first sends.
 // Set VOICE_KEEP_LOGS=1 to keep the daemons' logs, werift's debug output (with DEBUG=werift*)
 // and the coturn logs.
 import { randomBytes, randomUUID } from "node:crypto";
@@ -23,6 +24,12 @@ const CYCLES = Number(process.env.VOICE_REJOIN_CYCLES ?? 10);
 const FIRST_AUDIO_MS = 3000;
 const TALK_MS = 5000;
 const MAX_GAP_MS = 1000;
+/**
+ * Each daemon holds its SDP answers this long (DIALTONE_VOICED_TEST_ANSWER_DELAY_MS), as a slow
+ * server or a loaded machine does: the answerer then checks the offerer's relay for a second
+ * before the offerer sends anything through it. That made the race deterministic here.
+ */
+const ANSWER_DELAY_MS = 1000;
 
 interface Site {
   coturn: Coturn;
@@ -50,10 +57,11 @@ async function startSite(): Promise<Site> {
 beforeAll(async () => {
   source = await databaseSource("pglite");
   sites.push(await startSite(), await startSite());
+  process.env.DIALTONE_VOICED_TEST_ANSWER_DELAY_MS = String(ANSWER_DELAY_MS); // copied into the daemons' environment
   [a, b] = await Promise.all([
     startDaemon("ja", ["--audio-backend", "tone:440", "--ptt", "", "--relay-only", "--debug", "--stats-interval", "1"]),
     startDaemon("jb", ["--audio-backend", "tone:880", "--ptt", "", "--relay-only", "--debug", "--stats-interval", "1"]),
-  ]);
+  ]).finally(() => delete process.env.DIALTONE_VOICED_TEST_ANSWER_DELAY_MS);
 }, 120_000);
 
 afterAll(async () => {

@@ -142,6 +142,7 @@ export class Daemon {
         keyEpoch: req.keyEpoch,
         peerFactory: this.d.peerFactory,
         peerOptions: { iceServers: ice.servers, relayOnly },
+        answerDelayMs: Number(this.d.env.DIALTONE_VOICED_TEST_ANSWER_DELAY_MS) || 0,
         keepAliveMs: KEEPALIVE_MS,
         log,
         onRtp: (from, p) => this.engine.receive(from, p),
