@@ -4,7 +4,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { JoinRequest } from "../gen/dialtone/voiced/v1/voiced_service_pb.js";
 import type { AudioBackend } from "./audio/backend.js";
-import { AudioEngine } from "./audio/engine.js";
+import { AudioEngine, KEEPALIVE_MS } from "./audio/engine.js";
 import type { Codec } from "./codec/codec.js";
 import type { VoicedConfig } from "./config.js";
 import type { Logger } from "./log.js";
@@ -142,6 +142,8 @@ export class Daemon {
         keyEpoch: req.keyEpoch,
         peerFactory: this.d.peerFactory,
         peerOptions: { iceServers: ice.servers, relayOnly },
+        answerDelayMs: Number(this.d.env.DIALTONE_VOICED_TEST_ANSWER_DELAY_MS) || 0,
+        keepAliveMs: KEEPALIVE_MS,
         log,
         onRtp: (from, p) => this.engine.receive(from, p),
         onChange: () => this.refresh(),

@@ -13,8 +13,20 @@ import { MediaClock } from "./clock.js";
 import { FRAME_MS, FRAME_SAMPLES, frameLevel, silentFrame, type Frame } from "./format.js";
 import { WavRecorder } from "./wav.js";
 
-/** A remote device counts as speaking this long after its last packet (senders stop when silent). */
+/** A remote device counts as speaking this long after its last audio packet. */
 const SPEAKING_HOLD_MS = 400;
+
+/**
+ * While not speaking (VAD or PTT silence, or muted) a keep-alive goes out this often: a
+ * TOC-only Opus packet (a DTX frame, RFC 6716 §3.2.1: no audio), so that the receiving side can
+ * tell a silent peer from a broken path (its watchdog restarts ICE after ~3 s of nothing).
+ */
+export const KEEPALIVE_MS = 300;
+const KEEPALIVE_SLOTS = KEEPALIVE_MS / FRAME_MS;
+/** TOC byte: config 9 (SILK WB, 20 ms), mono, one frame; with no frame data it decodes as nothing. */
+const KEEPALIVE_PAYLOAD = new Uint8Array([9 << 3]);
+/** Packets this short carry no audio: keep-alives (and other senders' DTX frames). */
+export const isKeepAlive = (payload: Uint8Array): boolean => payload.length <= 2;
 
 export interface EngineCounters {
   framesSent: number;
@@ -24,6 +36,8 @@ export interface EngineCounters {
   packetsReceived: number;
   bytesReceived: number;
   captureUnderruns: number;
+  keepAlivesSent: number;
+  keepAlivesReceived: number;
 }
 
 export interface EngineOptions {
@@ -41,7 +55,7 @@ export interface EngineOptions {
 }
 
 export class AudioEngine {
-  readonly counters: EngineCounters = { framesSent: 0, bytesSent: 0, framesGated: 0, packetsReceived: 0, bytesReceived: 0, captureUnderruns: 0 };
+  readonly counters: EngineCounters = { framesSent: 0, bytesSent: 0, framesGated: 0, packetsReceived: 0, bytesReceived: 0, captureUnderruns: 0, keepAlivesSent: 0, keepAlivesReceived: 0 };
   speaking = false;
   inputLevel = 0;
   private input: AudioInput | undefined;
@@ -53,6 +67,8 @@ export class AudioEngine {
   private readonly clock: MediaClock;
   private readonly preRoll: Array<{ frame: Frame; slot: number }> = [];
   private seq = Math.floor(Math.random() * 0x10000);
+  /** The slot of the last packet sent (audio or keep-alive). */
+  private lastSentSlot = -Infinity;
   private readonly tsOffset = Math.floor(Math.random() * 0x1_0000_0000);
   private readonly now: () => number;
   private running = false;
@@ -108,6 +124,12 @@ export class AudioEngine {
     if (!this.running) return;
     let playout = this.playouts.get(from);
     if (!playout) this.playouts.set(from, (playout = new PeerPlayout(this.o.codec.createDecoder())));
+    if (isKeepAlive(p.payload)) {
+      // Not audio: it only says the path works (the mesh's watchdog saw it) and takes its seq.
+      this.counters.keepAlivesReceived++;
+      playout.skip(p.seq);
+      return;
+    }
     this.counters.packetsReceived++;
     this.counters.bytesReceived += p.payload.length;
     playout.push(p.seq, p.timestamp, p.payload, this.now(), p.marker);
@@ -166,6 +188,7 @@ export class AudioEngine {
       // Keep the frames that may open the gate, to send them once it opens (no clipped onsets).
       this.preRoll.push({ frame, slot });
       while (this.preRoll.length > this.o.speaking.vad.attackFrames - 1) this.preRoll.shift();
+      if (slot - this.lastSentSlot >= KEEPALIVE_SLOTS) this.sendKeepAlive(slot);
       return;
     }
     const frames = this.preRoll.splice(0);
@@ -174,12 +197,21 @@ export class AudioEngine {
     frames.forEach((f, i) => this.encodeAndSend(f.frame, f.slot, opened && i === 0));
   }
 
+  private sendKeepAlive(slot: number): void {
+    const ts = (slot * FRAME_SAMPLES + this.tsOffset) >>> 0;
+    const seq = this.seq;
+    this.seq = (this.seq + 1) & 0xffff;
+    this.lastSentSlot = slot;
+    if (this.o.send(KEEPALIVE_PAYLOAD, seq, ts, false) > 0) this.counters.keepAlivesSent++;
+  }
+
   private encodeAndSend(frame: Frame, slot: number, marker: boolean): void {
     const packet = this.encoder.encode(frame);
     // RTP time runs with the wall clock (960 per slot), through silences too (RFC 3551 §4.1).
     const ts = (slot * FRAME_SAMPLES + this.tsOffset) >>> 0;
     const seq = this.seq;
     this.seq = (this.seq + 1) & 0xffff;
+    this.lastSentSlot = slot;
     if (this.o.send(packet, seq, ts, marker) > 0) {
       this.counters.framesSent++;
       this.counters.bytesSent += packet.length;

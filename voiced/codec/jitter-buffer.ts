@@ -120,6 +120,22 @@ export class JitterBuffer {
     }
   }
 
+  /**
+   * A packet without audio (a keep-alive, sent only between talkspurts): it counts as received,
+   * so its sequence number is no loss, and is never played.
+   */
+  skip(seq: number): void {
+    const ext = this.unwrap(seq);
+    if (this.packets.has(ext) || ext === this.lastPlayed) {
+      this.duplicates++;
+      return;
+    }
+    this.received++;
+    this.base = this.base === undefined ? ext : Math.min(this.base, ext);
+    if (this.highest === undefined || ext > this.highest) this.highest = ext;
+    if (this.state === "idle" && (this.lastPlayed === undefined || ext > this.lastPlayed)) this.lastPlayed = ext;
+  }
+
   pull(nowMs: number): Playout {
     if (this.state === "idle") return { kind: "idle" };
     if (this.state === "buffering") {

@@ -31,6 +31,11 @@ export class PeerPlayout {
     this.jitter.push(seq, timestamp, payload, arrivalMs, marker);
   }
 
+  /** A keep-alive (no audio): takes its sequence number, does not make the speaker "speaking". */
+  skip(seq: number): void {
+    this.jitter.skip(seq);
+  }
+
   /** The next 20 ms of this speaker, or null while they are silent. */
   next(nowMs: number): Frame | null {
     const p = this.jitter.pull(nowMs);

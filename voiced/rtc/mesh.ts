@@ -32,6 +32,31 @@ export interface MeshOptions {
    * machine, candidates not trickled in yet) was answered by another restart, in a loop.
    */
   iceRestartIntervalMs?: number;
+  /**
+   * The keep-alive interval we promise in "ready": while not speaking we still send a small
+   * packet this often, so that a peer hearing nothing knows the path is broken. 0: we do not.
+   */
+  keepAliveMs?: number;
+  /**
+   * A ready peer that promised keep-alives and sent nothing for this long gets an ICE restart
+   * (default 3 s; at least 3 of its keep-alive intervals). werift itself notices a dead path
+   * only when ICE consent expires, 30 s later.
+   */
+  stallTimeoutMs?: number;
+  /** How often the receive watchdog looks (default 500 ms). */
+  watchdogIntervalMs?: number;
+  now?: () => number;
+}
+
+/**
+ * The receive watchdog's rule: a peer is stalled when both sides are ready, it promised
+ * keep-alives, and nothing came from it for `timeoutMs` since it became ready or since its last
+ * packet, whichever is later.
+ */
+export function receiveStalled(x: { ready: boolean; remoteKeepAliveMs: number; readyAt: number; lastRtpAt: number; now: number; timeoutMs: number }): boolean {
+  if (!x.ready || !(x.remoteKeepAliveMs > 0)) return false;
+  const timeout = Math.max(x.timeoutMs, 3 * x.remoteKeepAliveMs);
+  return x.now - Math.max(x.readyAt, x.lastRtpAt) >= timeout;
 }
 
 export interface PeerSnapshot {
@@ -42,6 +67,16 @@ export interface PeerSnapshot {
 }
 
 const newSid = () => randomBytes(12).toString("base64url");
+
+/**
+ * The candidates a description already carries ("candidate:…", as trickled). werift puts every
+ * candidate it gathered into the description and also reports each one, and it pairs a
+ * candidate added twice twice (it compares candidate objects): the duplicate pair's checks and
+ * the nominating ones then land on different pairs. So those are not trickled again, nor added.
+ */
+export function sdpCandidates(sdp: string): Set<string> {
+  return new Set([...sdp.matchAll(/^a=(candidate:[^\r\n]*)/gm)].map((m) => m[1]!.trim()));
+}
 const MAX_EARLY = 64;
 
 class RemotePeer {
@@ -51,11 +86,21 @@ class RemotePeer {
   descriptionSent = false;
   pendingRemote: CandidateInit[] = [];
   pendingLocal: CandidateInit[] = [];
+  /** Candidates in the description we sent, and in the one we received (see sdpCandidates). */
+  localInSdp = new Set<string>();
+  remoteInSdp = new Set<string>();
   /** Candidates for a connection whose offer has not arrived yet, by sid. */
   early = new Map<string, CandidateInit[]>();
   localConnected = false;
   remoteReady = false;
   candidateType: string | undefined;
+  /** The keep-alive interval the remote promised in its "ready" (0: none, an older daemon). */
+  remoteKeepAliveMs = 0;
+  /** When the connection last became ready (either side's readiness), and when RTP last came. */
+  readyAt = 0;
+  lastRtpAt = 0;
+  /** The watchdog acted on this readiness already: not again until the connection is ready anew. */
+  stallHandled = false;
   attempts = 0;
   /** In-place ICE restarts tried since the connection was last up (one is tried, then a fresh connection). */
   iceRestarts = 0;
@@ -82,12 +127,17 @@ export class Mesh {
   private readonly peers = new Map<string, RemotePeer>();
   private closed = false;
   private peerOptions: PeerOptions;
+  private readonly now: () => number;
+  private readonly watchdog: NodeJS.Timeout;
 
   constructor(
     private readonly o: MeshOptions,
     private readonly ev: MeshEvents,
   ) {
     this.peerOptions = o.peerOptions;
+    this.now = o.now ?? Date.now;
+    this.watchdog = setInterval(() => this.checkStalls(), o.watchdogIntervalMs ?? 500);
+    this.watchdog.unref();
   }
 
   /**
@@ -166,6 +216,7 @@ export class Mesh {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.watchdog);
     const all = [...this.peers.values()];
     this.peers.clear();
     await Promise.all(
@@ -192,11 +243,15 @@ export class Mesh {
     r.descriptionSent = false;
     r.pendingRemote = [];
     r.pendingLocal = [];
+    r.localInSdp = new Set();
+    r.remoteInSdp = new Set();
     r.localConnected = false;
     r.remoteReady = false;
     r.candidateType = undefined;
     r.restarting = false;
     r.iceRestarts = 0;
+    r.remoteKeepAliveMs = 0;
+    r.stallHandled = false;
     await peer?.close().catch(() => {});
   }
 
@@ -209,11 +264,13 @@ export class Mesh {
       if (!current()) return;
       // Trickled candidates wait until our description is on its way (werift finds some
       // while setLocalDescription is still running).
-      if (r.descriptionSent) void this.signal(r, { t: "candidate", sid, c });
-      else r.pendingLocal.push(c);
+      if (!r.descriptionSent) r.pendingLocal.push(c);
+      else if (!r.localInSdp.has(c.candidate.trim())) void this.signal(r, { t: "candidate", sid, c });
     });
     peer.onRtp((p) => {
-      if (current()) this.ev.onRtp(r.deviceId, p);
+      if (!current()) return;
+      r.lastRtpAt = this.now();
+      this.ev.onRtp(r.deviceId, p);
     });
     peer.onStateChange((s) => {
       if (!current()) return;
@@ -233,7 +290,8 @@ export class Mesh {
       r.attempts = 0;
       r.iceRestarts = 0;
       r.restarting = false;
-      void this.signal(r, { t: "ready", sid });
+      this.readied(r);
+      void this.signal(r, { t: "ready", sid, ...(this.o.keepAliveMs ? { ka: this.o.keepAliveMs } : {}) });
       void peer.selectedCandidateType().then((t) => {
         if (r.peer !== peer) return;
         r.candidateType = t;
@@ -249,6 +307,37 @@ export class Mesh {
     } else if (s === "disconnected") {
       r.localConnected = false;
       r.timer = setTimeout(() => r.peer === peer && peer.state !== "connected" && this.reconnect(r, peer), this.o.disconnectGraceMs ?? 5000);
+    }
+  }
+
+  /** One side became ready: the watchdog's silence is counted from now. */
+  private readied(r: RemotePeer): void {
+    r.readyAt = this.now();
+    r.stallHandled = false;
+  }
+
+  /**
+   * The receive watchdog: a path through TURN can die without werift noticing for 30 s (until
+   * ICE consent expires), the connection still "connected". A ready peer that promised
+   * keep-alives and sent nothing for the stall timeout is handled as a failed connection.
+   */
+  private checkStalls(): void {
+    if (this.closed) return;
+    const now = this.now();
+    for (const r of this.peers.values()) {
+      if (r.stallHandled || r.closed || !r.peer) continue;
+      const stalled = receiveStalled({
+        ready: r.ready && !r.restarting,
+        remoteKeepAliveMs: r.remoteKeepAliveMs,
+        readyAt: r.readyAt,
+        lastRtpAt: r.lastRtpAt,
+        now,
+        timeoutMs: this.o.stallTimeoutMs ?? 3000,
+      });
+      if (!stalled) continue;
+      r.stallHandled = true;
+      this.ev.log("warn", "peer sends nothing: restarting ICE", { peer: r.deviceId, silent_ms: now - Math.max(r.readyAt, r.lastRtpAt) });
+      this.reconnect(r, r.peer);
     }
   }
 
@@ -341,7 +430,8 @@ export class Mesh {
   private async describe(r: RemotePeer, msg: SignalMessage & { sid: string }): Promise<void> {
     await this.signal(r, msg);
     r.descriptionSent = true;
-    const queued = r.pendingLocal;
+    r.localInSdp = msg.t === "offer" || msg.t === "answer" ? sdpCandidates(msg.sdp) : new Set();
+    const queued = r.pendingLocal.filter((c) => !r.localInSdp.has(c.candidate.trim()));
     r.pendingLocal = [];
     for (const c of queued) await this.signal(r, { t: "candidate", sid: msg.sid, c });
   }
@@ -369,6 +459,7 @@ export class Mesh {
           this.beginRestart(r);
           this.ev.log("info", "ICE restart", { peer: r.deviceId, reason: "asked by the offerer" });
           this.armTimeout(r, peer);
+          r.remoteInSdp = sdpCandidates(msg.sdp);
           const answer = await peer.acceptRestart(msg.sdp, this.peerOptions.iceServers);
           if (r.peer !== peer) return;
           this.checkRelay(answer, r);
@@ -379,10 +470,11 @@ export class Mesh {
         await this.teardown(r);
         const peer = this.createPeer(r, msg.sid);
         this.armTimeout(r, peer);
+        r.remoteInSdp = sdpCandidates(msg.sdp);
         const answer = await peer.acceptOffer(msg.sdp);
         if (r.peer !== peer) return;
         r.remoteDescriptionSet = true;
-        const early = r.early.get(msg.sid) ?? [];
+        const early = (r.early.get(msg.sid) ?? []).filter((c) => !r.remoteInSdp.has(c.candidate.trim()));
         r.early.clear();
         for (const c of early) await peer.addRemoteCandidate(c).catch(() => {});
         this.checkRelay(answer, r);
@@ -392,17 +484,18 @@ export class Mesh {
       }
       case "answer": {
         if (!r.offerer || msg.sid !== r.sid || !r.peer || r.remoteDescriptionSet) return;
+        r.remoteInSdp = sdpCandidates(msg.sdp);
         await r.peer.acceptAnswer(msg.sdp);
         r.remoteDescriptionSet = true;
-        const buffered = r.pendingRemote;
+        const buffered = r.pendingRemote.filter((c) => !r.remoteInSdp.has(c.candidate.trim()));
         r.pendingRemote = [];
         for (const c of buffered) await r.peer.addRemoteCandidate(c).catch(() => {});
         return;
       }
       case "candidate": {
         if (msg.sid === r.sid && r.peer) {
-          if (r.remoteDescriptionSet) await r.peer.addRemoteCandidate(msg.c).catch(() => {});
-          else r.pendingRemote.push(msg.c);
+          if (!r.remoteDescriptionSet) r.pendingRemote.push(msg.c);
+          else if (!r.remoteInSdp.has(msg.c.candidate.trim())) await r.peer.addRemoteCandidate(msg.c).catch(() => {});
         } else if (!r.offerer) {
           // For an offer still on its way: keep them until it arrives.
           const list = r.early.get(msg.sid) ?? [];
@@ -414,6 +507,8 @@ export class Mesh {
       case "ready":
         if (msg.sid === r.sid) {
           r.remoteReady = true;
+          r.remoteKeepAliveMs = msg.ka ?? 0;
+          this.readied(r);
           this.ev.onChange(r.deviceId);
         }
         return;

@@ -6,8 +6,12 @@ export type SignalMessage =
   | { t: "offer"; sid: string; sdp: string }
   | { t: "answer"; sid: string; sdp: string }
   | { t: "candidate"; sid: string; c: CandidateInit }
-  /** "My side of `sid` is connected: send me audio" (werift's sender can be connected first). */
-  | { t: "ready"; sid: string }
+  /**
+   * "My side of `sid` is connected: send me audio" (werift's sender can be connected first);
+   * `ka`: I send a keep-alive at least this often (ms) while silent, so my silence means a
+   * broken path.
+   */
+  | { t: "ready"; sid: string; ka?: number }
   /**
    * From the answerer: "`sid` failed: restart it" or, with reason "refresh", "I have fresh TURN
    * credentials: restart ICE so that they are used".
@@ -41,7 +45,8 @@ export function parseSignal(text: string): SignalMessage {
       };
     }
     case "ready":
-      return { t: v.t, sid };
+      if (v.ka !== undefined && !(Number.isInteger(v.ka) && (v.ka as number) > 0 && (v.ka as number) <= 10_000)) throw new Error("signal: bad ready ka");
+      return v.ka === undefined ? { t: v.t, sid } : { t: v.t, sid, ka: v.ka as number };
     case "restart":
       return v.reason === "refresh" ? { t: "restart", sid, reason: "refresh" } : { t: "restart", sid };
     default:

@@ -8,7 +8,9 @@ import type { IceConfig } from "./ice-config.js";
 
 interface TurnLike {
   server: [string, number];
+  relayedAddress?: [string, number];
   requestWithRetry(request: Message, addr: [string, number], signal?: AbortSignal): Promise<unknown>;
+  getPermission(addr: [string, number]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -117,12 +119,39 @@ export async function probeTurn(config: IceConfig, ms = 5000): Promise<void> {
   await turn.close();
 }
 
-/** Frees every TURN allocation a peer connection holds (call before pc.close()). */
-export async function releaseTurnAllocations(pc: RTCPeerConnection): Promise<void> {
+/** The TURN clients (allocations) of a peer connection: werift keeps them on each ICE connection. */
+function turnClients(pc: RTCPeerConnection): TurnLike[] {
   const turns: TurnLike[] = [];
   for (const transport of pc.iceTransports) {
     const protocols = (transport.connection as unknown as { protocols?: Array<{ type?: string; turn?: TurnLike }> }).protocols ?? [];
     for (const p of protocols) if (p.type === "turn" && p.turn) turns.push(p.turn);
   }
-  await Promise.all(turns.map((t) => release(t)));
+  return turns;
+}
+
+/** Frees every TURN allocation a peer connection holds (call before pc.close()). */
+export async function releaseTurnAllocations(pc: RTCPeerConnection): Promise<void> {
+  await Promise.all(turnClients(pc).map((t) => release(t)));
+}
+
+/**
+ * Installs a TURN permission for each allocation's own relay IP, i.e. for every peer relayed by
+ * the same TURN server (permissions are per IP, RFC 8656 §9), before our description goes out.
+ *
+ * Without it, an allocation accepts nothing until its own side first sends (werift's
+ * ChannelBind on the first check), which the offerer does only once the answer and its
+ * candidates are back. The answerer's first connectivity check through the relay is dropped
+ * until then, and werift gives a check 5 tries over 1.55 s: when the answer takes longer (a
+ * loaded machine or server), the answerer's pair fails, it ignores the offerer's nominating
+ * check meanwhile (the pair is "in progress"), and it connects only on the offerer's next
+ * consent check, ~5 s later, if at all (seen in test/voice-rejoin.test.ts).
+ */
+export async function permitOwnRelay(pc: RTCPeerConnection, ms = 2000): Promise<void> {
+  await Promise.all(
+    turnClients(pc).map(async (t) => {
+      const relay = t.relayedAddress;
+      if (!relay) return;
+      await timeout(t.getPermission([relay[0], relay[1]]), ms, "CreatePermission timeout").catch(() => {});
+    }),
+  );
 }

@@ -3,7 +3,7 @@
 import type { IceServer } from "./ice-config.js";
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, useOPUS, type RTCRtpTransceiver } from "werift";
 import type { CandidateInit, Peer, PeerFactory, PeerOptions, PeerState, RtpIn } from "./peer.js";
-import { releaseTurnAllocations } from "./turn.js";
+import { permitOwnRelay, releaseTurnAllocations } from "./turn.js";
 
 class WeriftPeer implements Peer {
   private readonly pc: RTCPeerConnection;
@@ -40,6 +40,7 @@ class WeriftPeer implements Peer {
   async createOffer(): Promise<string> {
     this.attach(this.pc.addTransceiver(this.track, { direction: "sendrecv" }));
     await this.pc.setLocalDescription(await this.pc.createOffer());
+    await permitOwnRelay(this.pc);
     return this.pc.localDescription!.sdp;
   }
 
@@ -51,6 +52,7 @@ class WeriftPeer implements Peer {
     t.setDirection("sendrecv");
     this.attach(t);
     await this.pc.setLocalDescription(await this.pc.createAnswer());
+    await permitOwnRelay(this.pc);
     this.payloadType = t.sender.codec?.payloadType ?? this.payloadType;
     return this.pc.localDescription!.sdp;
   }
@@ -68,6 +70,7 @@ class WeriftPeer implements Peer {
     // generation: after createOffer reset it, before setLocalDescription gathers again.
     if (iceServers) this.pc.setConfiguration({ iceServers: weriftIceServers(iceServers) });
     await this.pc.setLocalDescription(offer);
+    await permitOwnRelay(this.pc);
     return this.pc.localDescription!.sdp;
   }
 
@@ -76,6 +79,7 @@ class WeriftPeer implements Peer {
     await this.pc.setRemoteDescription({ type: "offer", sdp }); // new ufrag: werift restarts ICE here
     if (iceServers) this.pc.setConfiguration({ iceServers: weriftIceServers(iceServers) });
     await this.pc.setLocalDescription(await this.pc.createAnswer());
+    await permitOwnRelay(this.pc);
     this.resumeIce();
     return this.pc.localDescription!.sdp;
   }

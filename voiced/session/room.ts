@@ -33,6 +33,13 @@ export interface RoomOptions {
   onError(message: string): void;
   /** How long to wait for the feed's first hello (default 10 s). */
   helloTimeoutMs?: number;
+  /**
+   * Tests only: hold each SDP answer this long before sending it, as a slow server or network
+   * would (the offerer's relay then hears nothing from it for that long).
+   */
+  answerDelayMs?: number;
+  /** The keep-alive interval of our media loop while silent, promised to peers (see Mesh). */
+  keepAliveMs?: number;
 }
 
 export class VoiceRoom {
@@ -143,9 +150,10 @@ export class VoiceRoom {
 
   private newMesh(): Mesh {
     return new Mesh(
-      { localDeviceId: this.deviceId, factory: this.o.peerFactory, peerOptions: this.peerOptions },
+      { localDeviceId: this.deviceId, factory: this.o.peerFactory, peerOptions: this.peerOptions, ...(this.o.keepAliveMs ? { keepAliveMs: this.o.keepAliveMs } : {}) },
       {
         send: async (to, msg) => {
+          if (msg.t === "answer" && this.o.answerDelayMs) await new Promise((r) => setTimeout(r, this.o.answerDelayMs));
           const sealed = await this.sealer!.seal(to, msg);
           await this.o.api.voice.signal({ channelId: this.o.channelId, recipientDeviceId: to, encryptedPayload: sealed, keyEpoch: this.sealer!.epoch });
         },
