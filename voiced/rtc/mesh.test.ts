@@ -172,14 +172,12 @@ test("glare-free: both learn of each other at once, only the lower device id off
 });
 
 test("candidates that arrive before the offer are kept until the remote description is set", async () => {
-  let release: (() => void) | undefined;
   const { a, b, held } = pair({ hold: (from, msg) => from === A && msg.t === "offer" });
   a.setMembers([B]);
   b.setMembers([A]);
   await until(() => held.length === 1);
   await new Promise((r) => setTimeout(r, 30)); // A's candidates reach B first
-  release = held[0];
-  release!();
+  held[0]!();
   await until(() => ready(a, B) && ready(b, A));
   await a.close();
   await b.close();
