@@ -19,7 +19,12 @@ import { sleep, startChild } from "./lib/proc.js";
 import { seed } from "./lib/seed.js";
 
 const { values } = parseArgs({
-  options: { streams: { type: "string", default: "500" }, rate: { type: "string", default: "50" }, seconds: { type: "string", default: "4" }, http: { type: "string", default: "1.1" } },
+  options: {
+    streams: { type: "string", default: "500" },
+    rate: { type: "string", default: "50" },
+    seconds: { type: "string", default: "4" },
+    http: { type: "string", default: "1.1" },
+  },
 });
 const [streams, rate, seconds] = [Number(values.streams), Number(values.rate), Number(values.seconds)];
 const root = serverRoot();
@@ -34,11 +39,18 @@ const dir = await mkdtemp(path.join(os.tmpdir(), "dialtone-delivery-"));
 await migrate({ kind: "pglite", dataDir: dir });
 const fx = await seed({ kind: "pglite", dataDir: dir }, { accounts: 50 });
 const database = await openDatabase({ kind: "pglite", dataDir: path.join(dir, "pgdata") });
-const app = await createApp({ database, secrets: { adminToken: randomBytes(20).toString("hex"), usernamePepper: randomBytes(20).toString("hex") }, log: createLogger("warn"), authRatePerIp: 1e6 });
+const app = await createApp({
+  database,
+  secrets: { adminToken: randomBytes(20).toString("hex"), usernamePepper: randomBytes(20).toString("hex") },
+  log: createLogger("warn"),
+  authRatePerIp: 1e6,
+});
 const listener = createListener(app.handler);
 await new Promise<void>((r) => listener.server.listen(0, "127.0.0.1", r));
 const port = (listener.server.address() as AddressInfo).port;
-const { child } = await startChild("clients/subscribers.ts", { opts: { kind: "dialtone", port, tokens: fx.tokens, http: values.http, streamsPerConn: 1 } });
+const { child } = await startChild("clients/subscribers.ts", {
+  opts: { kind: "dialtone", port, tokens: fx.tokens, http: values.http, streamsPerConn: 1 },
+});
 await child.call("open", { total: streams });
 await sleep(1000);
 
@@ -50,7 +62,13 @@ for (let round = 1; round <= 3; round++) {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < rate * seconds; i++) {
-    const message = { messageId: messageId(i, round, 0, nowUs()), channelId: fx.channelId, encryptedBody: body, encryptedSenderName: name, keyEpoch: 1 };
+    const message = {
+      messageId: messageId(i, round, 0, nowUs()),
+      channelId: fx.channelId,
+      encryptedBody: body,
+      encryptedSenderName: name,
+      keyEpoch: 1,
+    };
     app.feed.deliverLocal({ audience: { kind: "all" }, event: ephemeral({ case: "messageCreated", value: { message } }) });
     await sleep(Math.max(0, t0 + ((i + 1) * 1000) / rate - performance.now()));
   }

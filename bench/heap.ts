@@ -56,5 +56,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const [a, b, n] = process.argv.slice(2);
   const d = diffHeap(summarizeHeap(a!), summarizeHeap(b!), Number(n ?? 1));
   process.stdout.write(`growth per unit: ${(d.totalBytesPer / 1024).toFixed(1)} KB\n`);
-  for (const r of d.rows.slice(0, 40)) process.stdout.write(`  ${r.bytesPer.toFixed(0).padStart(7)} B  ${r.countPer.toFixed(2).padStart(6)} ×  ${r.what}\n`);
+  for (const r of d.rows.slice(0, 40))
+    process.stdout.write(`  ${r.bytesPer.toFixed(0).padStart(7)} B  ${r.countPer.toFixed(2).padStart(6)} ×  ${r.what}\n`);
 }

@@ -6,12 +6,25 @@ import path from "node:path";
 import { BENCH_DIR } from "./lib/proc.js";
 import { fmt, ratio, type Row } from "./lib/report.js";
 
-const names = process.argv.slice(2).length ? process.argv.slice(2) : ["fanout", "streams", "send", "history", "crypto", "voice-latency", "summary"];
+const names = process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : ["fanout", "streams", "send", "history", "crypto", "voice-latency", "summary"];
 // Markdown tables group thousands from 10,000 (the terminal tables from 100,000).
 const fmtMd = (v: number | string | undefined) => fmt(v, 10_000);
 
 for (const name of names) {
-  let j: { at: string; machine?: { backgroundBeforeScenario?: { busyPct: number; loadavg: number[] }; cpus: number; cpuModel: string; memGiB: number; node: string }; table?: Row[]; rows?: Row[] };
+  let j: {
+    at: string;
+    machine?: {
+      backgroundBeforeScenario?: { busyPct: number; loadavg: number[] };
+      cpus: number;
+      cpuModel: string;
+      memGiB: number;
+      node: string;
+    };
+    table?: Row[];
+    rows?: Row[];
+  };
   try {
     j = JSON.parse(await readFile(path.join(BENCH_DIR, "results", `${name}.json`), "utf8"));
   } catch {
@@ -21,7 +34,13 @@ for (const name of names) {
   const m = j.machine;
   const bg = m?.backgroundBeforeScenario;
   process.stdout.write(`\n### ${name}\n\n`);
-  if (m) process.stdout.write(`${j.at}: ${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB, Node ${m.node}${bg ? `; other work kept the machine ${bg.busyPct.toFixed(0)} % busy just before (load average ${bg.loadavg[0]!.toFixed(1)})` : ""}\n\n`);
+  if (m)
+    process.stdout.write(
+      `${j.at}: ${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB, Node ${m.node}${bg ? `; other work kept the machine ${bg.busyPct.toFixed(0)} % busy just before (load average ${bg.loadavg[0]!.toFixed(1)})` : ""}\n\n`,
+    );
   process.stdout.write("| metric | ours | baseline | ours/base | unit | note |\n|---|--:|--:|--:|---|---|\n");
-  for (const r of rows) process.stdout.write(`| ${r.metric.trim()} | ${fmtMd(r.ours)} | ${fmtMd(r.baseline)} | ${ratio(r)} | ${r.unit ?? ""} | ${r.note ?? ""} |\n`);
+  for (const r of rows)
+    process.stdout.write(
+      `| ${r.metric.trim()} | ${fmtMd(r.ours)} | ${fmtMd(r.baseline)} | ${ratio(r)} | ${r.unit ?? ""} | ${r.note ?? ""} |\n`,
+    );
 }

@@ -99,7 +99,9 @@ export function summarizeProfile(file: string) {
     .sort((a, b) => b.us - a.us)
     .slice(0, 40)
     .map((e) => ({ fn: e.fn, where: e.where, selfMs: Math.round(e.us / 100) / 10, selfPct: pct(e.us) }));
-  const groups = [...groupSelf.entries()].sort((a, b) => b[1] - a[1]).map(([g, us]) => ({ group: g, selfMs: Math.round(us / 100) / 10, selfPct: pct(us) }));
+  const groups = [...groupSelf.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([g, us]) => ({ group: g, selfMs: Math.round(us / 100) / 10, selfPct: pct(us) }));
   const ours = [...inclusive.values()]
     .sort((a, b) => b.us - a.us)
     .slice(0, 25)
@@ -111,8 +113,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const s = summarizeProfile(process.argv[2]!);
   const out = process.stdout;
   out.on("error", () => process.exit(0)); // e.g. piped into head
-  out.write(`${s.file}: ${s.durationMs.toFixed(0)} ms sampled, ${s.busyPct.toFixed(1)} % busy (percentages below are of busy time)\n\nTop self time:\n`);
-  for (const f of s.top.slice(0, 30)) out.write(`  ${f.selfPct.toFixed(1).padStart(5)} %  ${f.selfMs.toFixed(0).padStart(7)} ms  ${f.fn}  ${f.where}\n`);
+  out.write(
+    `${s.file}: ${s.durationMs.toFixed(0)} ms sampled, ${s.busyPct.toFixed(1)} % busy (percentages below are of busy time)\n\nTop self time:\n`,
+  );
+  for (const f of s.top.slice(0, 30))
+    out.write(`  ${f.selfPct.toFixed(1).padStart(5)} %  ${f.selfMs.toFixed(0).padStart(7)} ms  ${f.fn}  ${f.where}\n`);
   out.write("\nSelf time by package/module:\n");
   for (const g of s.groups.slice(0, 20)) out.write(`  ${g.selfPct.toFixed(1).padStart(5)} %  ${g.group}\n`);
   out.write("\nInclusive time of repository code (server/, gen/):\n");

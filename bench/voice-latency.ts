@@ -98,11 +98,13 @@ export async function voiceLatency(o: VoiceLatencyOptions): Promise<Row[]> {
     await sleep(3000);
     const idleCpu = ((cpuSeconds(a.pid) - idle0[0]! + cpuSeconds(b.pid) - idle0[1]!) / 2 / 3) * 100;
 
-    const join = (d: TestDaemon, u: typeof alice) => d.voice.join({ serverUrl: server.url, sessionToken: u.token, channelId, channelKey: key, keyEpoch: 1 });
+    const join = (d: TestDaemon, u: typeof alice) =>
+      d.voice.join({ serverUrl: server.url, sessionToken: u.token, channelId, channelKey: key, keyEpoch: 1 });
     const joinedAt = Date.now();
     await join(a, alice);
     await join(b, bob);
-    const ready = (peer: string) => (s: { members: Array<{ deviceId: string; ready: boolean }> }) => s.members.some((m) => m.deviceId === peer && m.ready);
+    const ready = (peer: string) => (s: { members: Array<{ deviceId: string; ready: boolean }> }) =>
+      s.members.some((m) => m.deviceId === peer && m.ready);
     await a.waitFor(ready(bob.deviceId), 30_000, "ready");
     await b.waitFor(ready(alice.deviceId), 30_000, "ready");
     const connectMs = Date.now() - joinedAt;
@@ -117,22 +119,47 @@ export async function voiceLatency(o: VoiceLatencyOptions): Promise<Row[]> {
     const wallS = o.seconds;
     const callCpu = [((cpu1[0]! - cpu0[0]!) / wallS) * 100, ((cpu1[1]! - cpu0[1]!) / wallS) * 100];
     const latencies = [...pulseLatencies(b, 440, from), ...pulseLatencies(a, 880, from)];
-    const stats = [a, b].flatMap((d) => d.log().split("\n").filter((l) => l.includes('"msg":"stats"')).slice(-1));
+    const stats = [a, b].flatMap((d) =>
+      d
+        .log()
+        .split("\n")
+        .filter((l) => l.includes('"msg":"stats"'))
+        .slice(-1),
+    );
 
     log("transport baseline: werift RTP over the same TURN relay");
     const transport = await transportBaseline(coturn);
 
     const rows: Row[] = [
-      { metric: "one-way latency p50", ours: pct(latencies, 50), baseline: pct(transport, 50), unit: "ms", note: "baseline: RTP one way over the TURN relay" },
+      {
+        metric: "one-way latency p50",
+        ours: pct(latencies, 50),
+        baseline: pct(transport, 50),
+        unit: "ms",
+        note: "baseline: RTP one way over the TURN relay",
+      },
       { metric: "one-way latency p95", ours: pct(latencies, 95), baseline: pct(transport, 95), unit: "ms" },
       { metric: "one-way latency max", ours: Math.max(...latencies), baseline: Math.max(...transport), unit: "ms" },
       { metric: "pulses measured", ours: latencies.length, baseline: transport.length, unit: "count", note: "one per second each way" },
-      { metric: "CPU per peer in a call (sender A)", ours: callCpu[0]!, baseline: idleCpu, unit: "% of a core", note: "baseline: idle daemon" },
+      {
+        metric: "CPU per peer in a call (sender A)",
+        ours: callCpu[0]!,
+        baseline: idleCpu,
+        unit: "% of a core",
+        note: "baseline: idle daemon",
+      },
       { metric: "CPU per peer in a call (sender B)", ours: callCpu[1]!, baseline: idleCpu, unit: "% of a core" },
       { metric: "join to media ready", ours: connectMs, unit: "ms" },
     ];
     printTable("voice: one-way latency (tone onset at A → detection at B) and CPU per peer, relay-only over loopback TURN", rows);
-    const file = await writeResult("voice-latency", { options: o, rows, latenciesMs: latencies, transportMs: transport, lastStats: stats, background });
+    const file = await writeResult("voice-latency", {
+      options: o,
+      rows,
+      latenciesMs: latencies,
+      transportMs: transport,
+      lastStats: stats,
+      background,
+    });
     log(`wrote ${file}`);
     return rows;
   } finally {

@@ -94,7 +94,11 @@ export async function createApp(o: AppOptions): Promise<App> {
     secrets: o.secrets,
     limits: {
       perIp: new RateLimiter(o.authRatePerIp ?? 30, 60_000),
-      logins: new LoginBackoff({ ...DEFAULT_LOGIN_BACKOFF, freeFailures: o.authFailuresPerUser ?? DEFAULT_LOGIN_BACKOFF.freeFailures, ...o.loginBackoff }),
+      logins: new LoginBackoff({
+        ...DEFAULT_LOGIN_BACKOFF,
+        freeFailures: o.authFailuresPerUser ?? DEFAULT_LOGIN_BACKOFF.freeFailures,
+        ...o.loginBackoff,
+      }),
     },
     turn: o.turn ?? { urls: [], secret: undefined, ttlSeconds: 0 },
     heartbeatSeconds: o.heartbeatSeconds ?? 15,

@@ -83,7 +83,10 @@ export function loadConfig(env: Env = process.env): Config {
   const cert = get("DIALTONE_TLS_CERT");
   const key = get("DIALTONE_TLS_KEY");
   if (!!cert !== !!key) throw new ConfigError("DIALTONE_TLS_CERT/DIALTONE_TLS_KEY: set both or neither");
-  const turnUrls = (get("DIALTONE_TURN_URLS") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const turnUrls = (get("DIALTONE_TURN_URLS") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const u of turnUrls) {
     if (!/^(stun|turn|turns):/.test(u)) throw new ConfigError(`DIALTONE_TURN_URLS: "${u}" must start with stun:, turn: or turns:`);
   }
@@ -104,7 +107,10 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const metricsToken = get("DIALTONE_METRICS_TOKEN");
   if (metricsToken && metricsToken.length < 16) throw new ConfigError("DIALTONE_METRICS_TOKEN: use at least 16 characters");
-  const trustedProxies = (get("DIALTONE_TRUSTED_PROXIES") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const trustedProxies = (get("DIALTONE_TRUSTED_PROXIES") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   try {
     new TrustedProxies(trustedProxies);
   } catch (err) {

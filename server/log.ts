@@ -37,7 +37,9 @@ export function createLogger(
 /** `12:04:05 warn  msg key=value key="two words"`: the same record, for eyes. */
 function textLine(rec: Record<string, unknown>): string {
   const { time, level, msg, ...fields } = rec;
-  const kv = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" && !/[\s"=]/.test(v) && v !== "" ? v : JSON.stringify(v)}`);
+  const kv = Object.entries(fields).map(
+    ([k, v]) => `${k}=${typeof v === "string" && !/[\s"=]/.test(v) && v !== "" ? v : JSON.stringify(v)}`,
+  );
   return [String(time).slice(11, 19), String(level).padEnd(5), msg, ...kv].join(" ");
 }
 

@@ -99,9 +99,7 @@ async function main(argv: string[]) {
     trustedProxies: config.trustedProxies,
     metrics: { token: config.metricsToken, processMetrics: true },
   });
-  const tls = config.tls
-    ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) }
-    : undefined;
+  const tls = config.tls ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) } : undefined;
   const proxies = new TrustedProxies(config.trustedProxies);
   const listener = createListener(app.handler, {
     ...(tls ? { tls } : {}),

@@ -40,7 +40,16 @@ function open(user: TestUser) {
     const h = await waitFor((i) => i.item.case === "hello");
     return h.item.case === "hello" ? h.item.value.streamId : "";
   };
-  return { items, events, waitFor, streamId, done, endedAt: () => endedAt, close: async () => (ac.abort(), await done), ended: () => ended };
+  return {
+    items,
+    events,
+    waitFor,
+    streamId,
+    done,
+    endedAt: () => endedAt,
+    close: async () => (ac.abort(), await done),
+    ended: () => ended,
+  };
 }
 
 const payloadCase = (e: Event) => e.payload.case;
@@ -82,9 +91,9 @@ describe.each<DbKind>(["pglite", "postgres"])("AdminService on %s", (kind) => {
       expect(ConnectError.from(bobStream.ended()).code).toBe(Code.PermissionDenied);
       expect(await codeOf(bob.api.auth.getSession({}))).toBe(Code.Unauthenticated);
       expect(await codeOf(bob.api.channel.listChannels({}))).toBe(Code.Unauthenticated);
-      expect(await codeOf(api(s.url).auth.login({ username: bob.username, password: "correct horse battery", devicePublicKey: bob.publicKey }))).toBe(
-        Code.Unauthenticated,
-      );
+      expect(
+        await codeOf(api(s.url).auth.login({ username: bob.username, password: "correct horse battery", devicePublicKey: bob.publicKey })),
+      ).toBe(Code.Unauthenticated);
 
       // Other subscribers learn it: DeviceRevoked then UserRemoved, and the voice room empties.
       await watcher.waitFor((i) => i.item.case === "event" && i.item.value.payload.case === "userRemoved");
@@ -93,7 +102,10 @@ describe.each<DbKind>(["pglite", "postgres"])("AdminService on %s", (kind) => {
       const removed = durable.at(-1)!.payload;
       expect(removed.case === "userRemoved" && removed.value).toMatchObject({ userId: bob.userId, revokedDeviceIds: [bob.deviceId] });
       await watcher.waitFor(
-        (i) => i.item.case === "event" && i.item.value.payload.case === "voiceLeft" && i.item.value.payload.value.member?.deviceId === bob.deviceId,
+        (i) =>
+          i.item.case === "event" &&
+          i.item.value.payload.case === "voiceLeft" &&
+          i.item.value.payload.value.member?.deviceId === bob.deviceId,
       );
       expect((await owner.api.voice.listVoiceRooms({})).rooms).toEqual([]);
 
@@ -113,7 +125,9 @@ describe.each<DbKind>(["pglite", "postgres"])("AdminService on %s", (kind) => {
       expect(again.session!.userId).not.toBe(bob.userId);
 
       const audit = s.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === "audit");
-      expect(audit).toContainEqual(expect.objectContaining({ action: "remove_user", actor: owner.userId, target_user_id: bob.userId, changed: true }));
+      expect(audit).toContainEqual(
+        expect.objectContaining({ action: "remove_user", actor: owner.userId, target_user_id: bob.userId, changed: true }),
+      );
       expect(s.logs.join("")).not.toContain(bob.username);
       await watcher.close();
     }));
@@ -122,7 +136,11 @@ describe.each<DbKind>(["pglite", "postgres"])("AdminService on %s", (kind) => {
     withServer(async (s) => {
       const alice = await registerUser(s.url);
       const bob = await registerUser(s.url);
-      const second = await api(s.url).auth.login({ username: bob.username, password: "correct horse battery", devicePublicKey: devicePublicKey() });
+      const second = await api(s.url).auth.login({
+        username: bob.username,
+        password: "correct horse battery",
+        devicePublicKey: devicePublicKey(),
+      });
       const stream = open(bob);
       await stream.streamId();
       const res = await adminApi(s.url).admin.listUsers({});
@@ -147,7 +165,9 @@ describe.each<DbKind>(["pglite", "postgres"])("AdminService on %s", (kind) => {
       const bob = await registerUser(s.url);
       const watcher = open(bob);
       await watcher.streamId();
-      expect(await codeOf(bob.api.channel.createChannel({ channelId: randomUUID(), encryptedName: sealedValue() }))).toBe(Code.PermissionDenied);
+      expect(await codeOf(bob.api.channel.createChannel({ channelId: randomUUID(), encryptedName: sealedValue() }))).toBe(
+        Code.PermissionDenied,
+      );
       const granted = await alice.api.admin.setAdmin({ userId: bob.userId, isAdmin: true });
       expect(granted.user).toMatchObject({ userId: bob.userId, isAdmin: true, online: true });
       expect((await bob.api.auth.getSession({})).isAdmin).toBe(true); // at once, same session
@@ -192,7 +212,13 @@ describe.each<DbKind>(["pglite", "postgres"])("AdminService on %s", (kind) => {
       await adminApi(s.url).admin.revokeDevice({ deviceId: bob.deviceId }); // idempotent
       const audit = s.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === "audit");
       expect(audit).toContainEqual(
-        expect.objectContaining({ action: "revoke_device", actor: "admin-token", target_device_id: bob.deviceId, target_user_id: bob.userId, changed: true }),
+        expect.objectContaining({
+          action: "revoke_device",
+          actor: "admin-token",
+          target_device_id: bob.deviceId,
+          target_user_id: bob.userId,
+          changed: true,
+        }),
       );
     }));
 

@@ -34,7 +34,13 @@ async function history(user: TestUser) {
   await user.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) {
-    const r = await user.api.message.sendMessage({ messageId: randomUUID(), channelId, encryptedBody: sealedValue(40), encryptedSenderName: sealedValue(), keyEpoch: 1 });
+    const r = await user.api.message.sendMessage({
+      messageId: randomUUID(),
+      channelId,
+      encryptedBody: sealedValue(40),
+      encryptedSenderName: sealedValue(),
+      keyEpoch: 1,
+    });
     ids.push(r.message!.messageId);
   }
   return { channelId, ids, page: await user.api.message.listMessages({ channelId }) };
@@ -68,10 +74,20 @@ test("PostgreSQL: backup with pg_dump, pg_restore into a fresh database, the old
     const page = await me.message.listMessages({ channelId: before.channelId });
     expect(page.messages.map((m) => m.messageId)).toEqual([...before.ids].reverse());
     expect(page).toEqual(before.page);
-    const login = await api(again.url).auth.login({ username: alice.username, password: "correct horse battery", devicePublicKey: alice.publicKey });
+    const login = await api(again.url).auth.login({
+      username: alice.username,
+      password: "correct horse battery",
+      devicePublicKey: alice.publicKey,
+    });
     expect(login.session!.userId).toBe(alice.userId);
     // New writes continue the event sequence after the restored one.
-    const next = await me.message.sendMessage({ messageId: randomUUID(), channelId: before.channelId, encryptedBody: sealedValue(), encryptedSenderName: sealedValue(), keyEpoch: 1 });
+    const next = await me.message.sendMessage({
+      messageId: randomUUID(),
+      channelId: before.channelId,
+      encryptedBody: sealedValue(),
+      encryptedSenderName: sealedValue(),
+      keyEpoch: 1,
+    });
     expect(next.message!.seq).toBeGreaterThan(before.page.messages[0]!.seq);
   } finally {
     await again.close();
@@ -114,11 +130,15 @@ test("embedded: backup refused while the server runs; backup, restore into a new
     const me = api(second.url, bearer(alice.token));
     const page = await me.message.listMessages({ channelId: before.channelId });
     expect(page).toEqual(before.page);
-    const login = await api(second.url).auth.login({ username: "alice", password: "correct horse battery", devicePublicKey: alice.publicKey });
+    const login = await api(second.url).auth.login({
+      username: "alice",
+      password: "correct horse battery",
+      devicePublicKey: alice.publicKey,
+    });
     expect(login.session!.userId).toBe(alice.userId);
-    expect(await codeOf(api(second.url).auth.login({ username: "alice", password: "wrong password!", devicePublicKey: alice.publicKey }))).toBe(
-      Code.Unauthenticated,
-    );
+    expect(
+      await codeOf(api(second.url).auth.login({ username: "alice", password: "wrong password!", devicePublicKey: alice.publicKey })),
+    ).toBe(Code.Unauthenticated);
   } finally {
     expect(await second.stop()).toBe(0);
   }

@@ -149,7 +149,10 @@ describe("buf curl against a real dialtone-server process", () => {
     const readme = await readFile(path.join(REPO, "README.md"), "utf8");
     const block = /```sh\n(curl -sS -H "Content-Type: application\/json" -H "X-Admin-Token: \$T"[^`]*?)```/.exec(readme)?.[1];
     expect(block).toBeDefined();
-    const line = block!.replace(/\\\n\s*/g, "").replace("http://127.0.0.1:8080", url()).trim();
+    const line = block!
+      .replace(/\\\n\s*/g, "")
+      .replace("http://127.0.0.1:8080", url())
+      .trim();
     const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
       execFile("bash", ["-c", line], { env: { ...process.env, T: adminToken } }, (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
@@ -203,7 +206,17 @@ describe("buf curl against a real dialtone-server process", () => {
 
   test("a wrong admin token: permission_denied, exit code 7<<3 = 56, on both protocols", async () => {
     for (const extra of [[], ["--protocol", "grpc", "--http2-prior-knowledge"]]) {
-      const run = await buf(["curl", "--schema", "proto", ...extra, "--header", "X-Admin-Token: not-the-admin-token", "--data", "{}", createInviteUrl()]);
+      const run = await buf([
+        "curl",
+        "--schema",
+        "proto",
+        ...extra,
+        "--header",
+        "X-Admin-Token: not-the-admin-token",
+        "--data",
+        "{}",
+        createInviteUrl(),
+      ]);
       expect(run.code).toBe(bufExit(Code.PermissionDenied));
       expect(run.code).toBe(56);
       expect(JSON.parse(run.stderr)).toEqual({ code: "permission_denied", message: "wrong admin token" });
@@ -223,7 +236,16 @@ describe("buf curl against a real dialtone-server process", () => {
   });
 
   test("a bad field: invalid_argument naming it, exit code 3<<3 = 24", async () => {
-    const run = await buf(["curl", "--schema", "proto", "--header", `X-Admin-Token: ${adminToken}`, "--data", '{"maxUses": 5000}', createInviteUrl()]);
+    const run = await buf([
+      "curl",
+      "--schema",
+      "proto",
+      "--header",
+      `X-Admin-Token: ${adminToken}`,
+      "--data",
+      '{"maxUses": 5000}',
+      createInviteUrl(),
+    ]);
     expect(run.code).toBe(bufExit(Code.InvalidArgument));
     expect(JSON.parse(run.stderr)).toEqual({ code: "invalid_argument", message: "max_uses: must be 1 to 1000" });
   });
@@ -233,7 +255,14 @@ describe("buf curl against a real dialtone-server process", () => {
       (await buf(["curl", "--schema", "proto", "--header", `X-Admin-Token: ${adminToken}`, "--data", "{}", createInviteUrl()])).stdout,
     ) as { token: string };
     const session = (await register(token, "bearer-user")).session!;
-    const run = await buf(["curl", "--schema", "proto", "--header", `Authorization: Bearer ${session.token}`, `${url()}/dialtone.v1.AuthService/GetSession`]);
+    const run = await buf([
+      "curl",
+      "--schema",
+      "proto",
+      "--header",
+      `Authorization: Bearer ${session.token}`,
+      `${url()}/dialtone.v1.AuthService/GetSession`,
+    ]);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ userId: session.userId, deviceId: session.deviceId });
   });
@@ -246,10 +275,14 @@ describe("buf curl against a real dialtone-server process", () => {
     const session = (await register(token, "subscriber")).session!;
 
     // One stream through buf (Connect over HTTP/1.1)...
-    const viaBuf = spawn(BUF, ["curl", "--schema", "proto", "--header", `Authorization: Bearer ${session.token}`, `${s.url}/dialtone.v1.EventService/Subscribe`], {
-      cwd: REPO,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const viaBuf = spawn(
+      BUF,
+      ["curl", "--schema", "proto", "--header", `Authorization: Bearer ${session.token}`, `${s.url}/dialtone.v1.EventService/Subscribe`],
+      {
+        cwd: REPO,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     spawned.push(viaBuf);
     let bufOut = "";
     let bufErr = "";

@@ -30,7 +30,11 @@ afterAll(async () => {
 
 /** One person's CLI: its own config dir; each call returns the exit code and what it printed. */
 function person(name: string) {
-  const env = { DIALTONE_CONFIG_DIR: join(base, name), DIALTONE_PASSWORD: `${name}-password-1`, DIALTONE_PASSPHRASE: `${name}-passphrase-1` };
+  const env = {
+    DIALTONE_CONFIG_DIR: join(base, name),
+    DIALTONE_PASSWORD: `${name}-password-1`,
+    DIALTONE_PASSPHRASE: `${name}-passphrase-1`,
+  };
   return async (...args: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
@@ -63,7 +67,9 @@ test("an admin lists accounts by name, promotes, demotes, revokes a device and r
   expect(listed.code).toBe(0);
   expect(listed.out).toMatch(/^Ada Admin +[0-9a-f]{8} +1 device +since \d{4}-\d\d-\d\d {2}admin$/m);
   expect(listed.out).toMatch(/^Bob Member +[0-9a-f]{8} +1 device +since \d{4}-\d\d-\d\d$/m);
-  const json = JSON.parse((await ada("admin", "users", "--json")).out) as { users: Array<{ user_id: string; name: string; is_admin: boolean; devices: Array<{ device_id: string }> }> };
+  const json = JSON.parse((await ada("admin", "users", "--json")).out) as {
+    users: Array<{ user_id: string; name: string; is_admin: boolean; devices: Array<{ device_id: string }> }>;
+  };
   const bobRow = json.users.find((u) => u.name === "Bob Member")!;
   expect(bobRow.is_admin).toBe(false);
 
@@ -72,7 +78,10 @@ test("an admin lists accounts by name, promotes, demotes, revokes a device and r
   expect(refused.code).toBe(2);
   expect(refused.err).toMatch(/admin/i);
 
-  expect(await ada("admin", "promote", "bob member")).toMatchObject({ code: 0, out: `Bob Member (${bobRow.user_id.replaceAll("-", "").slice(0, 8)}) is now an admin\n` });
+  expect(await ada("admin", "promote", "bob member")).toMatchObject({
+    code: 0,
+    out: `Bob Member (${bobRow.user_id.replaceAll("-", "").slice(0, 8)}) is now an admin\n`,
+  });
   expect((await bob("admin", "users")).code).toBe(0); // an admin now
   expect((await ada("admin", "demote", bobRow.user_id.slice(0, 8))).out).toMatch(/is no longer an admin/);
   expect((await bob("admin", "users")).code).toBe(2);

@@ -149,7 +149,11 @@ describe("dialtone CLI against a real server", () => {
     const login = await okJson("alice2", ["login", "--server", url, "--username", names.alice]);
     expect(login).toMatchObject({ device_created: true, user_id: expect.any(String) });
     const added = await tail!.waitFor((l) => l["type"] === "device_added" && l["device_id"] === login["device_id"], 60_000, from);
-    expect(added).toMatchObject({ known_user: true, user: names.alice, fingerprint: expect.stringMatching(/^[0-9a-f]{4}( [0-9a-f]{4}){4}$/) });
+    expect(added).toMatchObject({
+      known_user: true,
+      user: names.alice,
+      fingerprint: expect.stringMatching(/^[0-9a-f]{4}( [0-9a-f]{4}){4}$/),
+    });
     const lines = await history("alice2", names.roomA, ["--wait", "30"]);
     expect(lines.map((l) => l["body"])).toEqual(texts.slice(0, 3));
 
@@ -199,9 +203,21 @@ describe("dialtone CLI against a real server", () => {
     const put = await bobApi.envelope.putEnvelopes({
       envelopes: [
         // Claims to come from the admin's device (its AAD says so), with a key of bob's choosing.
-        { kind: KeyKind.CHANNEL, scopeId: ids.roomA, epoch: 1, recipientDeviceId: ids.alice3Device, ciphertext: await seal(ids.roomA, ids.adminDevice, generateSymmetricKey()) },
+        {
+          kind: KeyKind.CHANNEL,
+          scopeId: ids.roomA,
+          epoch: 1,
+          recipientDeviceId: ids.alice3Device,
+          ciphertext: await seal(ids.roomA, ids.adminDevice, generateSymmetricKey()),
+        },
         // #roomA's real key, bound to #roomA, stored as #roomB's envelope.
-        { kind: KeyKind.CHANNEL, scopeId: ids.roomB, epoch: 1, recipientDeviceId: ids.alice3Device, ciphertext: await seal(ids.roomA, bobKs.session!.deviceId, bobKs.latestChannelKey(ids.roomA)!.key) },
+        {
+          kind: KeyKind.CHANNEL,
+          scopeId: ids.roomB,
+          epoch: 1,
+          recipientDeviceId: ids.alice3Device,
+          ciphertext: await seal(ids.roomA, bobKs.session!.deviceId, bobKs.latestChannelKey(ids.roomA)!.key),
+        },
       ],
     });
     expect(put.stored).toBe(2);
@@ -216,10 +232,13 @@ describe("dialtone CLI against a real server", () => {
       ]),
     );
 
-    const history = (channelId: string, wait = "2") => dialtone(["history", channelId.slice(0, 13), "--json", "--wait", wait], envFor("alice3"));
+    const history = (channelId: string, wait = "2") =>
+      dialtone(["history", channelId.slice(0, 13), "--json", "--wait", wait], envFor("alice3"));
     const first = await history(ids.roomA);
     expect([first.code, first.stdout]).toEqual([3, ""]);
-    expect(first.stderr).toMatch(/^dialtone: this device holds no key for .*rejected: .*does not open under its pinned key and the expected context/);
+    expect(first.stderr).toMatch(
+      /^dialtone: this device holds no key for .*rejected: .*does not open under its pinned key and the expected context/,
+    );
     expect(first.stderr.trim().split("\n")).toHaveLength(1);
     // That run opened both envelopes, refused both, and had the server delete them.
     const alice3Api = createApi({ baseUrl: url, token: () => alice3Ks.session?.token });

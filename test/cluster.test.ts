@@ -21,7 +21,11 @@ let p2: ServerProcess;
 beforeAll(async () => {
   pg = await startPostgres();
   dbUrl = await pg.createDatabase();
-  const env = { DIALTONE_DB_URL: dbUrl, DIALTONE_ADMIN_TOKEN: ADMIN, DIALTONE_USERNAME_PEPPER: "cluster-pepper-0123456789", DIALTONE_AUTH_RATE_PER_IP: "100000",
+  const env = {
+    DIALTONE_DB_URL: dbUrl,
+    DIALTONE_ADMIN_TOKEN: ADMIN,
+    DIALTONE_USERNAME_PEPPER: "cluster-pepper-0123456789",
+    DIALTONE_AUTH_RATE_PER_IP: "100000",
     // 1,000 concurrent sends from this one process: one HTTP/1.1 connection each.
     DIALTONE_MAX_CONNECTIONS_PER_ADDRESS: "100000",
   };
@@ -39,8 +43,17 @@ async function register(url: string): Promise<TestUser> {
   const invite = await api(url, { "x-admin-token": ADMIN }).invite.createInvite({});
   const publicKey = devicePublicKey();
   const username = `u-${randomUUID().slice(0, 8)}`;
-  const s = (await api(url).auth.register({ username, password: "password-123", inviteToken: invite.token, devicePublicKey: publicKey })).session!;
-  return { username, publicKey, token: s.token, userId: s.userId, deviceId: s.deviceId, isAdmin: s.isAdmin, api: api(url, bearer(s.token)) };
+  const s = (await api(url).auth.register({ username, password: "password-123", inviteToken: invite.token, devicePublicKey: publicKey }))
+    .session!;
+  return {
+    username,
+    publicKey,
+    token: s.token,
+    userId: s.userId,
+    deviceId: s.deviceId,
+    isAdmin: s.isAdmin,
+    api: api(url, bearer(s.token)),
+  };
 }
 
 /** Collects a Subscribe stream in the background. */
@@ -112,7 +125,9 @@ test("presence and voice cross processes: a signal sent through process 1 reache
   const bobStream = follow(bob);
   await bobStream.until(() => !!bobStream.streamId());
   await aliceStream.until(() =>
-    aliceStream.items.some((i) => i.item.case === "event" && i.item.value.payload.case === "presenceChanged" && i.item.value.payload.value.userId === bob.userId),
+    aliceStream.items.some(
+      (i) => i.item.case === "event" && i.item.value.payload.case === "presenceChanged" && i.item.value.payload.value.userId === bob.userId,
+    ),
   );
   const seenFrom1 = await alice.api.presence.listPresence({ userIds: [bob.userId] });
   expect(seenFrom1.presences[0]).toMatchObject({ online: true, onlineDeviceIds: [bob.deviceId] });
@@ -120,7 +135,12 @@ test("presence and voice cross processes: a signal sent through process 1 reache
   await alice.api.voice.join({ channelId, streamId: aliceStream.streamId()! });
   await bob.api.voice.join({ channelId, streamId: bobStream.streamId()! });
   await aliceStream.until(() =>
-    aliceStream.items.some((i) => i.item.case === "event" && i.item.value.payload.case === "voiceJoined" && i.item.value.payload.value.member?.deviceId === bob.deviceId),
+    aliceStream.items.some(
+      (i) =>
+        i.item.case === "event" &&
+        i.item.value.payload.case === "voiceJoined" &&
+        i.item.value.payload.value.member?.deviceId === bob.deviceId,
+    ),
   );
   const rooms = await alice.api.voice.listVoiceRooms({});
   expect(rooms.rooms[0]!.members.map((m) => m.deviceId).sort()).toEqual([alice.deviceId, bob.deviceId].sort());
@@ -128,11 +148,18 @@ test("presence and voice cross processes: a signal sent through process 1 reache
   await alice.api.voice.signal({ channelId, recipientDeviceId: bob.deviceId, encryptedPayload: payload, keyEpoch: 1 });
   await bobStream.until(() => bobStream.items.some((i) => i.item.case === "event" && i.item.value.payload.case === "voiceSignal"));
   const sig = bobStream.items.find((i) => i.item.case === "event" && i.item.value.payload.case === "voiceSignal")!;
-  expect(sig.item.case === "event" && sig.item.value.payload.case === "voiceSignal" && sig.item.value.payload.value.encryptedPayload).toBe(payload);
+  expect(sig.item.case === "event" && sig.item.value.payload.case === "voiceSignal" && sig.item.value.payload.value.encryptedPayload).toBe(
+    payload,
+  );
 
   await bobStream.close();
   await aliceStream.until(() =>
-    aliceStream.items.some((i) => i.item.case === "event" && i.item.value.payload.case === "voiceLeft" && i.item.value.payload.value.member?.deviceId === bob.deviceId),
+    aliceStream.items.some(
+      (i) =>
+        i.item.case === "event" &&
+        i.item.value.payload.case === "voiceLeft" &&
+        i.item.value.payload.value.member?.deviceId === bob.deviceId,
+    ),
   );
   expect((await alice.api.presence.listPresence({ userIds: [bob.userId] })).presences[0]!.online).toBe(false);
   await aliceStream.close();
@@ -140,7 +167,8 @@ test("presence and voice cross processes: a signal sent through process 1 reache
 
 test("a logout through process 2 ends that session's stream on process 1 and its cached session there, at once; another session lives on", async () => {
   const alice = await register(p1.url);
-  const again = (await api(p1.url).auth.login({ username: alice.username, password: "password-123", devicePublicKey: alice.publicKey })).session!;
+  const again = (await api(p1.url).auth.login({ username: alice.username, password: "password-123", devicePublicKey: alice.publicKey }))
+    .session!;
   const other = { ...alice, token: again.token, api: api(p1.url, bearer(again.token)) };
   expect(again.deviceId).toBe(alice.deviceId); // same device, a second session
   const ended: Array<{ code: Code; at: number }> = [];

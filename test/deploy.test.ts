@@ -15,7 +15,15 @@ const run = promisify(execFile);
 const read = (p: string) => readFileSync(path.join(REPO, p), "utf8");
 
 describe("deploy/compose.yaml", () => {
-  type Service = { image?: string; build?: { dockerfile: string }; healthcheck?: { test: string[] }; command?: string[]; depends_on?: Record<string, { condition: string }>; environment?: Record<string, string>; ports?: string[] };
+  type Service = {
+    image?: string;
+    build?: { dockerfile: string };
+    healthcheck?: { test: string[] };
+    command?: string[];
+    depends_on?: Record<string, { condition: string }>;
+    environment?: Record<string, string>;
+    ports?: string[];
+  };
   let compose: { services: Record<string, Service> };
 
   test("parses as YAML (python3-yaml) with postgres, coturn and the server, each health-checked", async () => {
@@ -70,7 +78,8 @@ describe("deploy/Dockerfile", () => {
       .map((l) => l.slice(1).replace(/\/\*\*$/, ""));
     const sources = lines.filter((l) => l.startsWith("COPY ") && !l.includes("--from=")).flatMap((l) => l.split(/\s+/).slice(1, -1));
     expect(sources.length).toBeGreaterThan(3);
-    for (const src of sources) expect([src, allowed.some((a) => src === a || src.startsWith(`${a}/`) || a.startsWith(`${src}/`))]).toEqual([src, true]);
+    for (const src of sources)
+      expect([src, allowed.some((a) => src === a || src.startsWith(`${a}/`) || a.startsWith(`${src}/`))]).toEqual([src, true]);
   });
 });
 
@@ -87,7 +96,13 @@ describe("deploy/systemd", () => {
     }
     expect(result.stderr).toBe("");
     const text = readFileSync(file, "utf8");
-    for (const setting of ["ProtectSystem=strict", "NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectHome=yes", "RestrictAddressFamilies="]) {
+    for (const setting of [
+      "ProtectSystem=strict",
+      "NoNewPrivileges=yes",
+      "PrivateTmp=yes",
+      "ProtectHome=yes",
+      "RestrictAddressFamilies=",
+    ]) {
       expect([unit, text.includes(`\n${setting}`)]).toEqual([unit, true]);
     }
     expect(text).toMatch(/^(DynamicUser=yes|User=(dialtone|turnserver))$/m);

@@ -26,14 +26,22 @@ afterAll(async () => {
 });
 
 const pgEnv = (url: string, extra: Record<string, string> = {}) =>
-  cleanEnv({ DIALTONE_DB_URL: url, DIALTONE_USERNAME_PEPPER: PEPPER, DIALTONE_ADMIN_TOKEN: ADMIN, DIALTONE_DATA_DIR: path.join(tmp.dir, "unused"), ...extra });
+  cleanEnv({
+    DIALTONE_DB_URL: url,
+    DIALTONE_USERNAME_PEPPER: PEPPER,
+    DIALTONE_ADMIN_TOKEN: ADMIN,
+    DIALTONE_DATA_DIR: path.join(tmp.dir, "unused"),
+    ...extra,
+  });
 
 describe("doctor: database", () => {
   test("a URL to a closed port: one FAIL line naming DIALTONE_DB_URL, exit 1", async () => {
     const port = await freePort();
     const r = await runServerCli(["doctor"], pgEnv(`postgres://dialtone:s3cret-pass@127.0.0.1:${port}/dialtone`));
     expect(r.code).toBe(1);
-    expect(failLines(r.stdout)).toEqual([`FAIL  database: DIALTONE_DB_URL: cannot connect to 127.0.0.1:${port}: connection refused (is PostgreSQL running and listening there?)`]);
+    expect(failLines(r.stdout)).toEqual([
+      `FAIL  database: DIALTONE_DB_URL: cannot connect to 127.0.0.1:${port}: connection refused (is PostgreSQL running and listening there?)`,
+    ]);
     expect(r.stdout).toMatch(/^skip {2}migrations: database unreachable$/m);
     expect(r.stdout + r.stderr).not.toContain("s3cret-pass");
   });
@@ -51,7 +59,9 @@ describe("doctor: database", () => {
     const port = await freePort();
     const r = await runServerCli(["migrate"], pgEnv(`postgres://dialtone@127.0.0.1:${port}/dialtone`));
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe(`dialtone-server migrate: DIALTONE_DB_URL: cannot connect to 127.0.0.1:${port}: connection refused (is PostgreSQL running and listening there?)`);
+    expect(r.stderr.trim()).toBe(
+      `dialtone-server migrate: DIALTONE_DB_URL: cannot connect to 127.0.0.1:${port}: connection refused (is PostgreSQL running and listening there?)`,
+    );
   });
 
   test("pending migrations, then `migrate`, then all applied", async () => {
@@ -90,7 +100,9 @@ describe("doctor: embedded data dir", () => {
     const server = await startServerProcess(env); // fixes the mode, holds the lock
     try {
       const r = await runServerCli(["doctor"], env);
-      expect(r.stdout).toMatch(new RegExp(`^ok    database: embedded in .*, in use by the running server \\(pid ${server.proc.pid}\\); not opened$`, "m"));
+      expect(r.stdout).toMatch(
+        new RegExp(`^ok    database: embedded in .*, in use by the running server \\(pid ${server.proc.pid}\\); not opened$`, "m"),
+      );
       expect(r.stdout).toMatch(/^ok {4}data dir: .* \(mode 0700/m);
       expect(r.code).toBe(0);
       const m = await runServerCli(["migrate"], env);
@@ -144,10 +156,15 @@ describe("doctor: TURN, against coturn started from deploy/coturn/turnserver.con
     cleanEnv({ DIALTONE_DATA_DIR: path.join(tmp.dir, "turn-data"), DIALTONE_TURN_URLS: urls, DIALTONE_TURN_SECRET: turnSecret });
 
   test("STUN binding over UDP and TCP, and TURN credentials from the shared secret", async () => {
-    const r = await runServerCli(["doctor"], turnEnv(`stun:127.0.0.1:${port},turn:127.0.0.1:${port},turn:127.0.0.1:${port}?transport=tcp`, secret));
+    const r = await runServerCli(
+      ["doctor"],
+      turnEnv(`stun:127.0.0.1:${port},turn:127.0.0.1:${port},turn:127.0.0.1:${port}?transport=tcp`, secret),
+    );
     const turn = r.stdout.split("\n").filter((l) => l.includes("  turn: "));
     expect(turn).toEqual([
-      expect.stringMatching(new RegExp(`^ok    turn: stun:127.0.0.1:${port} answered a STUN binding over udp in \\d+ ms \\(sees us as 127.0.0.1:\\d+\\)$`)),
+      expect.stringMatching(
+        new RegExp(`^ok    turn: stun:127.0.0.1:${port} answered a STUN binding over udp in \\d+ ms \\(sees us as 127.0.0.1:\\d+\\)$`),
+      ),
       expect.stringMatching(/^ok {4}turn: turn:.* over udp .*; TURN credentials from DIALTONE_TURN_SECRET accepted$/),
       expect.stringMatching(/^ok {4}turn: turn:.*\?transport=tcp answered a STUN binding over tcp .*accepted$/),
     ]);

@@ -96,7 +96,8 @@ test("voice: join by stream, signals reach only the addressed device, leaving en
   expect(rooms.rooms).toHaveLength(1);
   await sb.close();
   const left = await sc.waitFor(
-    (i) => i.item.case === "event" && i.item.value.payload.case === "voiceLeft" && i.item.value.payload.value.member?.deviceId === bob.deviceId,
+    (i) =>
+      i.item.case === "event" && i.item.value.payload.case === "voiceLeft" && i.item.value.payload.value.member?.deviceId === bob.deviceId,
   );
   expect(left).toBeDefined();
   expect((await carol.api.voice.listVoiceRooms({})).rooms[0]!.members.map((m) => m.deviceId).sort()).toEqual(

@@ -13,7 +13,14 @@ const RUNS: Record<string, number> = { envelope: 150 };
 
 describe("fuzz smoke (seeded)", () => {
   test("every parser has a target", () => {
-    expect(targets.map((t) => t.name).sort()).toEqual(["envelope", "field-rules", "keystore-document", "keystore-file", "rpc-decode", "sealed-field"]);
+    expect(targets.map((t) => t.name).sort()).toEqual([
+      "envelope",
+      "field-rules",
+      "keystore-document",
+      "keystore-file",
+      "rpc-decode",
+      "sealed-field",
+    ]);
   });
 
   test.each(targets.map((t) => [t.name, t] as const))("%s", async (_name, target) => {

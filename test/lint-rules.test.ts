@@ -17,27 +17,107 @@ const CYCLE = "lint/suspicious/noImportCycles";
 
 /** path → source; `expect` is the rule that must fire on it, or undefined when none may. */
 const planted: Array<{ file: string; source: string; expect: string | undefined; why: string }> = [
-  { file: "client/crypto/io.ts", source: `import { readFileSync } from "node:fs";\nexport const f = readFileSync;\n`, expect: RESTRICTED, why: "client/crypto does no I/O" },
-  { file: "client/crypto/net.ts", source: `import net from "net";\nexport const f = net;\n`, expect: RESTRICTED, why: "bare module names count too" },
-  { file: "client/crypto/rpc.ts", source: `import { Code } from "@connectrpc/connect";\nexport const c = Code;\n`, expect: RESTRICTED, why: "client/crypto knows no transport" },
-  { file: "client/crypto/random.ts", source: `import { randomBytes } from "node:crypto";\nexport const r = randomBytes;\n`, expect: undefined, why: "randomness is not I/O" },
-  { file: "client/crypto/vectors.test.ts", source: `import { readFileSync } from "node:fs";\nexport const f = readFileSync;\n`, expect: undefined, why: "tests read their vector files" },
-  { file: "server/domain/io.ts", source: `import { createServer } from "node:http2";\nexport const s = createServer;\n`, expect: RESTRICTED, why: "server/domain does no I/O" },
-  { file: "server/domain/rpc.ts", source: `import { connectNodeAdapter } from "@connectrpc/connect-node";\nexport const a = connectNodeAdapter;\n`, expect: RESTRICTED, why: "server/domain knows no transport" },
-  { file: "server/domain/feed.ts", source: `import { Feed } from "../events/feed.js";\nexport const f = Feed;\n`, expect: RESTRICTED, why: "server/domain uses ports, not server/events" },
+  {
+    file: "client/crypto/io.ts",
+    source: `import { readFileSync } from "node:fs";\nexport const f = readFileSync;\n`,
+    expect: RESTRICTED,
+    why: "client/crypto does no I/O",
+  },
+  {
+    file: "client/crypto/net.ts",
+    source: `import net from "net";\nexport const f = net;\n`,
+    expect: RESTRICTED,
+    why: "bare module names count too",
+  },
+  {
+    file: "client/crypto/rpc.ts",
+    source: `import { Code } from "@connectrpc/connect";\nexport const c = Code;\n`,
+    expect: RESTRICTED,
+    why: "client/crypto knows no transport",
+  },
+  {
+    file: "client/crypto/random.ts",
+    source: `import { randomBytes } from "node:crypto";\nexport const r = randomBytes;\n`,
+    expect: undefined,
+    why: "randomness is not I/O",
+  },
+  {
+    file: "client/crypto/vectors.test.ts",
+    source: `import { readFileSync } from "node:fs";\nexport const f = readFileSync;\n`,
+    expect: undefined,
+    why: "tests read their vector files",
+  },
+  {
+    file: "server/domain/io.ts",
+    source: `import { createServer } from "node:http2";\nexport const s = createServer;\n`,
+    expect: RESTRICTED,
+    why: "server/domain does no I/O",
+  },
+  {
+    file: "server/domain/rpc.ts",
+    source: `import { connectNodeAdapter } from "@connectrpc/connect-node";\nexport const a = connectNodeAdapter;\n`,
+    expect: RESTRICTED,
+    why: "server/domain knows no transport",
+  },
+  {
+    file: "server/domain/feed.ts",
+    source: `import { Feed } from "../events/feed.js";\nexport const f = Feed;\n`,
+    expect: RESTRICTED,
+    why: "server/domain uses ports, not server/events",
+  },
   { file: "server/events/feed.ts", source: `export class Feed {}\n`, expect: undefined, why: "(target of the above)" },
-  { file: "server/db/repo.ts", source: `import { rule } from "../domain/rule.js";\nexport const r = rule;\n`, expect: RESTRICTED, why: "server/db imports no layer above it" },
+  {
+    file: "server/db/repo.ts",
+    source: `import { rule } from "../domain/rule.js";\nexport const r = rule;\n`,
+    expect: RESTRICTED,
+    why: "server/db imports no layer above it",
+  },
   { file: "server/domain/rule.ts", source: `export const rule = 1;\n`, expect: undefined, why: "(target of the above)" },
-  { file: "client/ui/screen.ts", source: `import { format } from "../cli/format.js";\nexport const f = format;\n`, expect: RESTRICTED, why: "client/ui does not import client/cli" },
+  {
+    file: "client/ui/screen.ts",
+    source: `import { format } from "../cli/format.js";\nexport const f = format;\n`,
+    expect: RESTRICTED,
+    why: "client/ui does not import client/cli",
+  },
   { file: "client/cli/format.ts", source: `export const format = 1;\n`, expect: undefined, why: "(target of the above)" },
-  { file: "client/core/harness.ts", source: `import { api } from "../../test/support/api.js";\nexport const a = api;\n`, expect: RESTRICTED, why: "production code imports no test/" },
-  { file: "server/http/helper.ts", source: `import { h } from "./test-support.js";\nexport const a = h;\n`, expect: RESTRICTED, why: "production code imports no *test-support* file" },
-  { file: "client/core/sync.test.ts", source: `import { api } from "../../test/support/api.js";\nexport const a = api;\n`, expect: undefined, why: "tests may use test/support" },
+  {
+    file: "client/core/harness.ts",
+    source: `import { api } from "../../test/support/api.js";\nexport const a = api;\n`,
+    expect: RESTRICTED,
+    why: "production code imports no test/",
+  },
+  {
+    file: "server/http/helper.ts",
+    source: `import { h } from "./test-support.js";\nexport const a = h;\n`,
+    expect: RESTRICTED,
+    why: "production code imports no *test-support* file",
+  },
+  {
+    file: "client/core/sync.test.ts",
+    source: `import { api } from "../../test/support/api.js";\nexport const a = api;\n`,
+    expect: undefined,
+    why: "tests may use test/support",
+  },
   { file: "test/support/api.ts", source: `export const api = 1;\n`, expect: undefined, why: "(target of the above)" },
-  { file: "voiced/session/deep.ts", source: `import { Sync } from "../../client/core/sync.js";\nexport const s = Sync;\n`, expect: RESTRICTED, why: "voiced uses client/ only through its entry points" },
-  { file: "voiced/session/ok.ts", source: `import { Sync } from "../../client/core/index.js";\nimport { seal } from "../../client/crypto/index.js";\nexport const s = [Sync, seal];\n`, expect: undefined, why: "the public entry points are fine" },
+  {
+    file: "voiced/session/deep.ts",
+    source: `import { Sync } from "../../client/core/sync.js";\nexport const s = Sync;\n`,
+    expect: RESTRICTED,
+    why: "voiced uses client/ only through its entry points",
+  },
+  {
+    file: "voiced/session/ok.ts",
+    source: `import { Sync } from "../../client/core/index.js";\nimport { seal } from "../../client/crypto/index.js";\nexport const s = [Sync, seal];\n`,
+    expect: undefined,
+    why: "the public entry points are fine",
+  },
   { file: "server/a.ts", source: `import { b } from "./b.js";\nexport const a = () => b;\n`, expect: CYCLE, why: "a → b → a" },
-  { file: "server/b.ts", source: `import type { a } from "./a.js";\nexport const b: typeof a | undefined = undefined;\n`, expect: CYCLE, why: "a type-only import closes a cycle too" },
+  {
+    file: "server/b.ts",
+    source: `import type { a } from "./a.js";\nexport const b: typeof a | undefined = undefined;\n`,
+    expect: CYCLE,
+    why: "a type-only import closes a cycle too",
+  },
 ];
 
 let dir: string;
@@ -51,12 +131,12 @@ beforeAll(async () => {
     await writeFile(path.join(dir, p.file), p.source);
   }
   // Biome exits non-zero when it reports errors: that is the expected case here.
-  const out = await run(process.execPath, [BIOME, "lint", "--vcs-enabled=false", "--reporter=json", "--max-diagnostics=none", "."], { cwd: dir }).catch(
-    (err: { stdout?: string; stderr?: string }) => {
-      if (!err.stdout) throw new Error(`biome did not run: ${err.stderr ?? String(err)}`);
-      return { stdout: err.stdout };
-    },
-  );
+  const out = await run(process.execPath, [BIOME, "lint", "--vcs-enabled=false", "--reporter=json", "--max-diagnostics=none", "."], {
+    cwd: dir,
+  }).catch((err: { stdout?: string; stderr?: string }) => {
+    if (!err.stdout) throw new Error(`biome did not run: ${err.stderr ?? String(err)}`);
+    return { stdout: err.stdout };
+  });
   const report = JSON.parse(out.stdout.slice(out.stdout.indexOf("{"))) as {
     diagnostics: Array<{ category: string; message: string; location: { path: string } }>;
   };

@@ -108,26 +108,40 @@ test("RPC counts and latency by method and code; delivered events", async () => 
   expect(sampleValue(after, "dialtone_events_delivered_total", { kind: "durable" })).toBe(delivered + 1);
   await s.close();
   // A closed stream is counted with its final code.
-  await until(async () => (sampleValue(await scrape(), "dialtone_rpc_requests_total", { method: "dialtone.v1.EventService/Subscribe" }) ?? 0) > 0);
+  await until(
+    async () => (sampleValue(await scrape(), "dialtone_rpc_requests_total", { method: "dialtone.v1.EventService/Subscribe" }) ?? 0) > 0,
+  );
 });
 
 test("the log line of a call names its code as the metrics do, on either serving of a call", async () => {
   const rpcLines = (method: string) =>
-    server.logs.map((l) => JSON.parse(l) as { msg?: string; method?: string; code?: string }).filter((l) => l.method === method && l.code !== undefined);
+    server.logs
+      .map((l) => JSON.parse(l) as { msg?: string; method?: string; code?: string })
+      .filter((l) => l.method === method && l.code !== undefined);
   const create = "dialtone.v1.ChannelService/CreateChannel";
   const before = rpcLines(create).length;
   await admin.api.channel.createChannel({ channelId: "not-a-uuid", encryptedName: sealedValue() }).catch(() => {});
   // connect-node's serving (through the interceptors) once logged the numeric code ("3").
-  expect(rpcLines(create).slice(before).map((l) => l.code)).toEqual(["invalid_argument"]);
+  expect(
+    rpcLines(create)
+      .slice(before)
+      .map((l) => l.code),
+  ).toEqual(["invalid_argument"]);
   // The Subscribe fast path: a call without a session.
   const subscribe = "dialtone.v1.EventService/Subscribe";
   const n = rpcLines(subscribe).length;
   const anon = api(server.url).event;
-  await expect((async () => {
-    for await (const _ of anon.subscribe({})) void _;
-  })()).rejects.toThrow();
+  await expect(
+    (async () => {
+      for await (const _ of anon.subscribe({})) void _;
+    })(),
+  ).rejects.toThrow();
   await until(async () => rpcLines(subscribe).length > n);
-  expect(rpcLines(subscribe).slice(n).map((l) => l.code)).toEqual(["unauthenticated"]);
+  expect(
+    rpcLines(subscribe)
+      .slice(n)
+      .map((l) => l.code),
+  ).toEqual(["unauthenticated"]);
 });
 
 describe("DIALTONE_METRICS_TOKEN and process metrics", () => {

@@ -35,8 +35,25 @@ beforeAll(async () => {
   tmp = tempDir("dialtone-proxy-");
   cert = path.join(tmp.dir, "cert.pem");
   key = path.join(tmp.dir, "key.pem");
-  await run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=localhost",
-    "-addext", "subjectAltName=DNS:localhost", "-days", "2", "-keyout", key, "-out", cert]);
+  await run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-subj",
+    "/CN=localhost",
+    "-addext",
+    "subjectAltName=DNS:localhost",
+    "-days",
+    "2",
+    "-keyout",
+    key,
+    "-out",
+    cert,
+  ]);
   writeFileSync(path.join(tmp.dir, "haproxy.pem"), readFileSync(cert, "utf8") + readFileSync(key, "utf8"));
   mkdirSync(path.join(tmp.dir, "logs"));
   db = await (await databaseSource("pglite")).fresh();
@@ -69,7 +86,10 @@ function nginxConf(ports?: { listen: number; upstream: number }): string {
 }
 
 function haproxyCfg(ports?: { listen: number; upstream: number }): string {
-  let cfg = readFileSync(path.join(REPO, "deploy/proxy/haproxy.cfg"), "utf8").replace("/etc/dialtone/tls/haproxy.pem", path.join(tmp.dir, "haproxy.pem"));
+  let cfg = readFileSync(path.join(REPO, "deploy/proxy/haproxy.cfg"), "utf8").replace(
+    "/etc/dialtone/tls/haproxy.pem",
+    path.join(tmp.dir, "haproxy.pem"),
+  );
   if (ports) {
     cfg = cfg
       .replace(/bind :443 /, `bind 127.0.0.1:${ports.listen} `)
@@ -81,7 +101,14 @@ function haproxyCfg(ports?: { listen: number; upstream: number }): string {
   return file;
 }
 
-const nginxArgs = (conf: string) => ["-c", conf, "-e", path.join(tmp.dir, "logs", "error.log"), "-g", `pid ${path.join(tmp.dir, "nginx.pid")};`];
+const nginxArgs = (conf: string) => [
+  "-c",
+  conf,
+  "-e",
+  path.join(tmp.dir, "logs", "error.log"),
+  "-g",
+  `pid ${path.join(tmp.dir, "nginx.pid")};`,
+];
 
 async function tool(cmd: string, args: string[]): Promise<{ code: number; output: string }> {
   try {
@@ -135,7 +162,13 @@ async function exercise(port: number) {
           if (["hello", "heartbeat", "messageCreated"].includes(what)) seen.push(what); // not presence
           if (item.item.case === "hello") {
             sentAt = performance.now();
-            await admin.api.message.sendMessage({ messageId: randomUUID(), channelId, encryptedBody: sealedValue(), encryptedSenderName: sealedValue(), keyEpoch: 1 });
+            await admin.api.message.sendMessage({
+              messageId: randomUUID(),
+              channelId,
+              encryptedBody: sealedValue(),
+              encryptedSenderName: sealedValue(),
+              keyEpoch: 1,
+            });
           }
           if (item.item.case === "event" && item.item.value.payload.case === "messageCreated") latency = performance.now() - sentAt;
           if (seen.filter((s) => s === "heartbeat").length >= 2) break;
@@ -221,7 +254,10 @@ async function throughProxy(start: (listen: number) => Launched) {
 describe("running in front of a server", () => {
   test("nginx: Connect and gRPC, events stream through unbuffered", async () => {
     await throughProxy((listen) =>
-      launch("nginx", [...nginxArgs(nginxConf({ listen, upstream: server.port })).slice(0, -1), `pid ${path.join(tmp.dir, "nginx.pid")}; daemon off;`]),
+      launch("nginx", [
+        ...nginxArgs(nginxConf({ listen, upstream: server.port })).slice(0, -1),
+        `pid ${path.join(tmp.dir, "nginx.pid")}; daemon off;`,
+      ]),
     );
   }, 45_000);
 

@@ -63,7 +63,12 @@ export function serverSuite(kind: DbKind) {
         const invite = await mintInvite(s.url);
         const results = await Promise.allSettled(
           Array.from({ length: 20 }, (_, i) =>
-            api(s.url).auth.register({ username: `racer-${i}`, password: "password-123", inviteToken: invite, devicePublicKey: devicePublicKey() }),
+            api(s.url).auth.register({
+              username: `racer-${i}`,
+              password: "password-123",
+              inviteToken: invite,
+              devicePublicKey: devicePublicKey(),
+            }),
           ),
         );
         const ok = results.filter((r) => r.status === "fulfilled");
@@ -133,7 +138,11 @@ export function serverSuite(kind: DbKind) {
         const same = await anon.login({ username: alice.username, password: "correct horse battery", devicePublicKey: alice.publicKey });
         expect(same.deviceCreated).toBe(false);
         expect(same.session?.deviceId).toBe(alice.deviceId);
-        const second = await anon.login({ username: ` ${alice.username.toUpperCase()}`, password: "correct horse battery", devicePublicKey: devicePublicKey() });
+        const second = await anon.login({
+          username: ` ${alice.username.toUpperCase()}`,
+          password: "correct horse battery",
+          devicePublicKey: devicePublicKey(),
+        });
         expect(second.deviceCreated).toBe(true);
         const devices = await alice.api.device.listDevices({ userIds: [alice.userId] });
         expect(devices.devices.map((d) => d.deviceId).sort()).toEqual([alice.deviceId, second.session!.deviceId].sort());
@@ -152,7 +161,9 @@ export function serverSuite(kind: DbKind) {
           const refused = await attempt("203.0.113.9", "bad-password");
           expect(refused?.code).toBe(Code.ResourceExhausted);
           // The first wait is 1 s by default; 3 s here, so a slow scrypt on a busy machine cannot outlast it.
-          const wait = /^too many failed logins for this account from this address; try again in ([1-3]) s$/.exec(refused?.rawMessage ?? "");
+          const wait = /^too many failed logins for this account from this address; try again in ([1-3]) s$/.exec(
+            refused?.rawMessage ?? "",
+          );
           expect(wait).not.toBeNull();
           await new Promise((r) => setTimeout(r, Number(wait![1]) * 1000));
           expect(await attempt("203.0.113.9", "correct horse battery")).toBeUndefined();
@@ -165,7 +176,8 @@ export function serverSuite(kind: DbKind) {
         async (s) => {
           const anon = api(s.url).auth;
           const codes = [];
-          for (let i = 0; i < 5; i++) codes.push(await codeOf(anon.login({ username: "someone", password: "password-1", devicePublicKey: devicePublicKey() })));
+          for (let i = 0; i < 5; i++)
+            codes.push(await codeOf(anon.login({ username: "someone", password: "password-1", devicePublicKey: devicePublicKey() })));
           expect(codes.slice(0, 3)).toEqual([Code.Unauthenticated, Code.Unauthenticated, Code.Unauthenticated]);
           expect(codes.slice(3)).toEqual([Code.ResourceExhausted, Code.ResourceExhausted]);
         },
@@ -174,14 +186,21 @@ export function serverSuite(kind: DbKind) {
 
     test("behind a trusted proxy, the limit counts the X-Forwarded-For client; a spoofed header from elsewhere is ignored", async () => {
       const login = (s: TestServer, forwardedFor: string) =>
-        codeOf(api(s.url, { "x-forwarded-for": forwardedFor }).auth.login({ username: "someone", password: "password-1", devicePublicKey: devicePublicKey() }));
+        codeOf(
+          api(s.url, { "x-forwarded-for": forwardedFor }).auth.login({
+            username: "someone",
+            password: "password-1",
+            devicePublicKey: devicePublicKey(),
+          }),
+        );
       const db = await source.fresh();
       // This test's connections come from 127.0.0.1: first as a trusted proxy, then as a plain client.
       for (const trustedProxies of [["127.0.0.1"], ["10.0.0.0/8"]]) {
         const s = await startTestServer(db, { authRatePerIp: 2, trustedProxies });
         try {
           const codes = [];
-          for (const client of ["198.51.100.1", "198.51.100.1", "198.51.100.1", "198.51.100.2", "1.1.1.1, 198.51.100.2"]) codes.push(await login(s, client));
+          for (const client of ["198.51.100.1", "198.51.100.1", "198.51.100.1", "198.51.100.2", "1.1.1.1, 198.51.100.2"])
+            codes.push(await login(s, client));
           const behindProxy = trustedProxies[0] === "127.0.0.1";
           expect(codes).toEqual(
             behindProxy
@@ -220,7 +239,15 @@ export function serverSuite(kind: DbKind) {
       const admin = await registerUser(server.url);
       const channelId = randomUUID();
       await admin.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
-      const sent = (await admin.api.message.sendMessage({ messageId: randomUUID(), channelId, encryptedBody: sealedValue(), encryptedSenderName: sealedValue(), keyEpoch: 1 })).message!;
+      const sent = (
+        await admin.api.message.sendMessage({
+          messageId: randomUUID(),
+          channelId,
+          encryptedBody: sealedValue(),
+          encryptedSenderName: sealedValue(),
+          keyEpoch: 1,
+        })
+      ).message!;
       const replay = async (url: string) => {
         const ac = new AbortController();
         const out: Event[] = [];
@@ -242,7 +269,11 @@ export function serverSuite(kind: DbKind) {
       // The database as an older server left it: every payload with its seq inside, no data migration recorded.
       const rows = await db.db.select().from(events);
       for (const r of rows) expect(toSeqless(r.payload)).toBeUndefined();
-      for (const r of rows) await db.db.update(events).set({ payload: toBinary(EventSchema, decodeStored(r.seq, r.payload)) }).where(eq(events.seq, r.seq));
+      for (const r of rows)
+        await db.db
+          .update(events)
+          .set({ payload: toBinary(EventSchema, decodeStored(r.seq, r.payload)) })
+          .where(eq(events.seq, r.seq));
       await db.db.delete(dataMigrations);
       expect((await db.db.select().from(events)).every((r) => toSeqless(r.payload) !== undefined)).toBe(true);
       const old = await replay(server.url);
@@ -268,7 +299,9 @@ export function serverSuite(kind: DbKind) {
     test("a logout ends that session's open streams at once (unauthenticated), not another session's", () =>
       withServer(async (s) => {
         const alice = await registerUser(s.url);
-        const again = (await api(s.url).auth.login({ username: alice.username, password: "correct horse battery", devicePublicKey: alice.publicKey })).session!;
+        const again = (
+          await api(s.url).auth.login({ username: alice.username, password: "correct horse battery", devicePublicKey: alice.publicKey })
+        ).session!;
         const other = api(s.url, bearer(again.token));
         const open = (a: typeof other) => {
           const ac = new AbortController();
@@ -290,7 +323,8 @@ export function serverSuite(kind: DbKind) {
         // The other session still works, and its stream still receives.
         await other.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 1 });
         let next = await theirs.it.next();
-        while (next.value && !(next.value.item.case === "event" && next.value.item.value.payload.case === "profileUpdated")) next = await theirs.it.next();
+        while (next.value && !(next.value.item.case === "event" && next.value.item.value.payload.case === "profileUpdated"))
+          next = await theirs.it.next();
         expect(next.done).toBe(false);
         theirs.ac.abort();
       }));
@@ -309,7 +343,13 @@ export function serverSuite(kind: DbKind) {
         const renamed = sealedValue();
         await admin.api.channel.renameChannel({ channelId: id, encryptedName: renamed });
         expect((await bob.api.channel.listChannels({})).channels.map((c) => c.encryptedName)).toEqual([renamed]);
-        await admin.api.message.sendMessage({ messageId: randomUUID(), channelId: id, encryptedBody: sealedValue(), encryptedSenderName: sealedValue(), keyEpoch: 1 });
+        await admin.api.message.sendMessage({
+          messageId: randomUUID(),
+          channelId: id,
+          encryptedBody: sealedValue(),
+          encryptedSenderName: sealedValue(),
+          keyEpoch: 1,
+        });
         await admin.api.channel.deleteChannel({ channelId: id });
         expect((await bob.api.channel.listChannels({})).channels).toHaveLength(0);
         expect(await codeOf(bob.api.message.listMessages({ channelId: id }))).toBe(Code.NotFound);
@@ -350,7 +390,8 @@ export function serverSuite(kind: DbKind) {
         const carol = await registerUser(s.url);
         const channelId = randomUUID();
         await admin.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
-        const missing = async (u: TestUser) => (await u.api.envelope.listMissingEnvelopes({ kind: 1, scopeId: channelId })).missing.map((m) => m.deviceId).sort();
+        const missing = async (u: TestUser) =>
+          (await u.api.envelope.listMissingEnvelopes({ kind: 1, scopeId: channelId })).missing.map((m) => m.deviceId).sort();
         expect(await missing(admin)).toEqual([admin.deviceId, bob.deviceId, carol.deviceId].sort());
         const envelope = (recipientDeviceId: string, fill: number) => ({
           kind: 1,
@@ -360,10 +401,18 @@ export function serverSuite(kind: DbKind) {
           ciphertext: Buffer.concat([Buffer.from([1]), Buffer.alloc(92, fill)]).toString("base64"),
         });
         // The admin writes to itself (accepted at once) and to bob.
-        expect(await admin.api.envelope.putEnvelopes({ envelopes: [envelope(admin.deviceId, 1), envelope(bob.deviceId, 7)] })).toMatchObject({ stored: 2, alreadyPresent: 0 });
-        expect(await admin.api.envelope.putEnvelopes({ envelopes: [envelope(bob.deviceId, 8)] })).toMatchObject({ stored: 0, alreadyPresent: 1 });
+        expect(
+          await admin.api.envelope.putEnvelopes({ envelopes: [envelope(admin.deviceId, 1), envelope(bob.deviceId, 7)] }),
+        ).toMatchObject({ stored: 2, alreadyPresent: 0 });
+        expect(await admin.api.envelope.putEnvelopes({ envelopes: [envelope(bob.deviceId, 8)] })).toMatchObject({
+          stored: 0,
+          alreadyPresent: 1,
+        });
         // Carol, a member, writes junk for bob first-come or not: it sits beside the admin's.
-        expect(await carol.api.envelope.putEnvelopes({ envelopes: [envelope(bob.deviceId, 9)] })).toMatchObject({ stored: 1, alreadyPresent: 0 });
+        expect(await carol.api.envelope.putEnvelopes({ envelopes: [envelope(bob.deviceId, 9)] })).toMatchObject({
+          stored: 1,
+          alreadyPresent: 0,
+        });
         const mine = (await bob.api.envelope.listEnvelopes({})).envelopes;
         expect(mine.map((e) => [e.senderDeviceId, e.senderUserId, e.senderPublicKey, e.ciphertext]).sort()).toEqual(
           [
@@ -377,7 +426,10 @@ export function serverSuite(kind: DbKind) {
         expect(await missing(bob)).toEqual([bob.deviceId, carol.deviceId].sort());
         // Bob accepts the admin's and refuses carol's, which is deleted.
         const ref = (sender: TestUser) => ({ kind: 1, scopeId: channelId, epoch: 1, senderDeviceId: sender.deviceId });
-        expect(await bob.api.envelope.acknowledgeEnvelopes({ accepted: [ref(admin)], rejected: [ref(carol)] })).toMatchObject({ accepted: 1, rejected: 1 });
+        expect(await bob.api.envelope.acknowledgeEnvelopes({ accepted: [ref(admin)], rejected: [ref(carol)] })).toMatchObject({
+          accepted: 1,
+          rejected: 1,
+        });
         expect((await bob.api.envelope.listEnvelopes({})).envelopes.map((e) => e.senderDeviceId)).toEqual([admin.deviceId]);
         for (const u of [admin, bob, carol]) expect(await missing(u)).toEqual([carol.deviceId]);
         // Only the recipient can acknowledge: carol's acknowledgement of bob's envelope matches nothing.
@@ -433,10 +485,18 @@ export function serverSuite(kind: DbKind) {
         const alice = await registerUser(s.url, `${marker}-alice`);
         const bob = await registerUser(s.url, `${marker}-bob`);
         await api(s.url).auth.login({ username: `${marker}-bob`, password: "correct horse battery", devicePublicKey: devicePublicKey() });
-        await codeOf(api(s.url).auth.login({ username: `${marker}-carol`, password: "correct horse battery", devicePublicKey: devicePublicKey() }));
+        await codeOf(
+          api(s.url).auth.login({ username: `${marker}-carol`, password: "correct horse battery", devicePublicKey: devicePublicKey() }),
+        );
         const channelId = randomUUID();
         await alice.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
-        await bob.api.message.sendMessage({ messageId: randomUUID(), channelId, encryptedBody: sealedValue(), encryptedSenderName: sealedValue(), keyEpoch: 1 });
+        await bob.api.message.sendMessage({
+          messageId: randomUUID(),
+          channelId,
+          encryptedBody: sealedValue(),
+          encryptedSenderName: sealedValue(),
+          keyEpoch: 1,
+        });
         await bob.api.auth.logout({});
         const dump = await dumpAllTables(s.database);
         expect(dump).toContain("users");
@@ -447,62 +507,66 @@ export function serverSuite(kind: DbKind) {
         expect(s.logs.join("")).not.toContain(alice.token);
       }));
 
-    test("Subscribe: a subscriber that drops during 1,000 concurrent sends and resumes sees each message once, in order", () =>
-      withServer(async (s) => {
-        const admin = await registerUser(s.url);
-        const senders = [admin, await registerUser(s.url), await registerUser(s.url)];
-        const reader = await registerUser(s.url);
-        const channelId = randomUUID();
-        await admin.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
-        const h2 = createGrpcTransport({ baseUrl: s.url, idleConnectionTimeoutMs: 5 });
-        const sendClients = senders.map((u) => ({ u, c: createClient(MessageService, h2) }));
-        const events = createClient(EventService, h2);
-        const seen: Array<{ id: string; seq: bigint }> = [];
-        let cursor: bigint | undefined;
+    test(
+      "Subscribe: a subscriber that drops during 1,000 concurrent sends and resumes sees each message once, in order",
+      () =>
+        withServer(async (s) => {
+          const admin = await registerUser(s.url);
+          const senders = [admin, await registerUser(s.url), await registerUser(s.url)];
+          const reader = await registerUser(s.url);
+          const channelId = randomUUID();
+          await admin.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
+          const h2 = createGrpcTransport({ baseUrl: s.url, idleConnectionTimeoutMs: 5 });
+          const sendClients = senders.map((u) => ({ u, c: createClient(MessageService, h2) }));
+          const events = createClient(EventService, h2);
+          const seen: Array<{ id: string; seq: bigint }> = [];
+          let cursor: bigint | undefined;
 
-        const first = new AbortController();
-        const firstStream = (async () => {
-          try {
-            for await (const item of events.subscribe({}, { signal: first.signal, headers: bearer(reader.token) })) {
-              if (item.item.case === "hello") cursor = item.item.value.headSeq;
-              if (item.item.case === "event" && item.item.value.payload.case === "messageCreated") {
-                seen.push({ id: item.item.value.payload.value.message!.messageId, seq: item.item.value.seq });
-                cursor = item.item.value.seq;
-                if (seen.length === 250) first.abort();
+          const first = new AbortController();
+          const firstStream = (async () => {
+            try {
+              for await (const item of events.subscribe({}, { signal: first.signal, headers: bearer(reader.token) })) {
+                if (item.item.case === "hello") cursor = item.item.value.headSeq;
+                if (item.item.case === "event" && item.item.value.payload.case === "messageCreated") {
+                  seen.push({ id: item.item.value.payload.value.message!.messageId, seq: item.item.value.seq });
+                  cursor = item.item.value.seq;
+                  if (seen.length === 250) first.abort();
+                }
               }
+            } catch (err) {
+              if (ConnectError.from(err).code !== Code.Canceled) throw err;
             }
-          } catch (err) {
-            if (ConnectError.from(err).code !== Code.Canceled) throw err;
-          }
-        })();
-        while (cursor === undefined) await new Promise((r) => setTimeout(r, 5));
+          })();
+          while (cursor === undefined) await new Promise((r) => setTimeout(r, 5));
 
-        const sent = await Promise.all(
-          Array.from({ length: 1000 }, (_, i) => {
-            const { u, c } = sendClients[i % sendClients.length]!;
-            return c.sendMessage(
-              { messageId: randomUUID(), channelId, encryptedBody: sealedValue(300), encryptedSenderName: sealedValue(), keyEpoch: 1 },
-              { headers: bearer(u.token) },
-            );
-          }),
-        );
-        await firstStream;
-        expect(seen.length).toBeGreaterThanOrEqual(250);
+          const sent = await Promise.all(
+            Array.from({ length: 1000 }, (_, i) => {
+              const { u, c } = sendClients[i % sendClients.length]!;
+              return c.sendMessage(
+                { messageId: randomUUID(), channelId, encryptedBody: sealedValue(300), encryptedSenderName: sealedValue(), keyEpoch: 1 },
+                { headers: bearer(u.token) },
+              );
+            }),
+          );
+          await firstStream;
+          expect(seen.length).toBeGreaterThanOrEqual(250);
 
-        const ids = new Set(sent.map((r) => r.message!.messageId));
-        const second = new AbortController();
-        for await (const item of events.subscribe({ afterSeq: cursor }, { signal: second.signal, headers: bearer(reader.token) })) {
-          if (item.item.case === "event" && item.item.value.payload.case === "messageCreated") {
-            seen.push({ id: item.item.value.payload.value.message!.messageId, seq: item.item.value.seq });
-            if (seen.length === 1000) break;
+          const ids = new Set(sent.map((r) => r.message!.messageId));
+          const second = new AbortController();
+          for await (const item of events.subscribe({ afterSeq: cursor }, { signal: second.signal, headers: bearer(reader.token) })) {
+            if (item.item.case === "event" && item.item.value.payload.case === "messageCreated") {
+              seen.push({ id: item.item.value.payload.value.message!.messageId, seq: item.item.value.seq });
+              if (seen.length === 1000) break;
+            }
           }
-        }
-        second.abort();
-        expect(seen.map((x) => x.id).sort()).toEqual([...ids].sort());
-        expect(new Set(seen.map((x) => x.id)).size).toBe(1000);
-        for (let i = 1; i < seen.length; i++) expect(seen[i]!.seq > seen[i - 1]!.seq).toBe(true);
-        const bySeq = new Map(sent.map((r) => [r.message!.messageId, r.message!.seq]));
-        for (const x of seen) expect(x.seq).toBe(bySeq.get(x.id));
-      }), 120_000);
+          second.abort();
+          expect(seen.map((x) => x.id).sort()).toEqual([...ids].sort());
+          expect(new Set(seen.map((x) => x.id)).size).toBe(1000);
+          for (let i = 1; i < seen.length; i++) expect(seen[i]!.seq > seen[i - 1]!.seq).toBe(true);
+          const bySeq = new Map(sent.map((r) => [r.message!.messageId, r.message!.seq]));
+          for (const x of seen) expect(x.seq).toBe(bySeq.get(x.id));
+        }),
+      120_000,
+    );
   });
 }

@@ -23,8 +23,25 @@ function selfSigned(name: string) {
   const cert = path.join(tmp.dir, `${name}.crt`);
   execFileSync(
     "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", `/CN=localhost ${name}`,
-      "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "2", "-keyout", key, "-out", cert],
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-subj",
+      `/CN=localhost ${name}`,
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      "-days",
+      "2",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ],
     { stdio: "ignore" },
   );
   const pem = readFileSync(cert);
@@ -85,12 +102,15 @@ test("Connect over HTTP/1.1 and gRPC over HTTP/2; SIGHUP reloads the replaced ce
   expect((await one.h2()).invites.length).toBeGreaterThanOrEqual(1);
   const health = await new Promise<number>((resolve, reject) =>
     tls
-      .connect({ host: "127.0.0.1", port: server.port, ca: firstPem, servername: "localhost", ALPNProtocols: ["http/1.1"] }, function (this: tls.TLSSocket) {
-        this.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-        let body = "";
-        this.on("data", (c: Buffer) => (body += c.toString()));
-        this.on("end", () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(body)?.[1])));
-      })
+      .connect(
+        { host: "127.0.0.1", port: server.port, ca: firstPem, servername: "localhost", ALPNProtocols: ["http/1.1"] },
+        function (this: tls.TLSSocket) {
+          this.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+          let body = "";
+          this.on("data", (c: Buffer) => (body += c.toString()));
+          this.on("end", () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(body)?.[1])));
+        },
+      )
       .once("error", reject),
   );
   expect(health).toBe(200);

@@ -27,7 +27,11 @@ let bob: TmuxSession;
 
 async function startServer(): Promise<void> {
   server = await startServerProcess(
-    cleanEnv({ DIALTONE_DATA_DIR: join(root.dir, "server-data"), DIALTONE_LISTEN_ADDR: `127.0.0.1:${port}`, DIALTONE_ADMIN_TOKEN: TEST_ADMIN_TOKEN }),
+    cleanEnv({
+      DIALTONE_DATA_DIR: join(root.dir, "server-data"),
+      DIALTONE_LISTEN_ADDR: `127.0.0.1:${port}`,
+      DIALTONE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    }),
     180_000,
   );
 }
@@ -116,7 +120,11 @@ describe("the terminal UI, as a demanding user finds it", () => {
   test("40x12 and 20x8: the header keeps the channel and the connection, the footer how to quit; ctrl+l shows the sidebar instead of the messages", async () => {
     await alice.resize(40, 12);
     // The name goes before the channel does; the title and the admin badge first.
-    let screen = await alice.waitFor((t) => rows(t).length === 12 && /^ alice · #alpha · voice: off +● online$/.test(rows(t)[0]!), 20_000, "the 40x12 header");
+    let screen = await alice.waitFor(
+      (t) => rows(t).length === 12 && /^ alice · #alpha · voice: off +● online$/.test(rows(t)[0]!),
+      20_000,
+      "the 40x12 header",
+    );
     expect(rows(screen).at(-1)).toContain("ctrl+q: quit");
     expect(screen).toContain("> type a message");
 
@@ -146,7 +154,11 @@ describe("the terminal UI, as a demanding user finds it", () => {
     // 60 columns: the messages keep the width (the sidebar left them 18 characters per line).
     await alice.resize(60, 16);
     await alice.type("a line that is long enough to show how wide the message pane is now");
-    screen = await alice.waitFor((t) => rows(t).length === 16 && /> a line that is long enough to show how wide/.test(t), 20_000, "the 60x16 input");
+    screen = await alice.waitFor(
+      (t) => rows(t).length === 16 && /> a line that is long enough to show how wide/.test(t),
+      20_000,
+      "the 60x16 input",
+    );
     expect(screen).not.toContain("│ Channels");
     await alice.keys("C-u");
     // 80 columns, the common default: the sidebar fits beside the messages.
@@ -237,7 +249,11 @@ describe("the terminal UI, as a demanding user finds it", () => {
     await alice.keys("C-u");
     await startServer();
     for (const s of [bob, alice]) {
-      const screen = await s.waitFor((t) => t.includes("● online") && /alice: queued while offline 2/.test(t), 120_000, "both queued messages delivered");
+      const screen = await s.waitFor(
+        (t) => t.includes("● online") && /alice: queued while offline 2/.test(t),
+        120_000,
+        "both queued messages delivered",
+      );
       expect(count(screen, "queued while offline 1")).toBe(1);
       expect(count(screen, "queued while offline 2")).toBe(1);
       expect(screen).not.toContain("not sent");
@@ -271,7 +287,10 @@ describe("the terminal UI, as a demanding user finds it", () => {
   }, 300_000);
 
   test("a session logged out elsewhere: its stream ends at once, the header says so, the send is refused and not retried; /logout and a fresh login work", async () => {
-    const out = await dialtone(["logout", "--server", server.url], cleanEnv({ DIALTONE_CONFIG_DIR: join(root.dir, "bob"), DIALTONE_PASSPHRASE: PASSPHRASE }));
+    const out = await dialtone(
+      ["logout", "--server", server.url],
+      cleanEnv({ DIALTONE_CONFIG_DIR: join(root.dir, "bob"), DIALTONE_PASSPHRASE: PASSPHRASE }),
+    );
     expect(out.code).toBe(0);
     await command(bob, "after the revocation");
     // The server ends the session's stream at once, and refuses the send.
@@ -299,7 +318,11 @@ describe("the terminal UI, as a demanding user finds it", () => {
     await alice.waitFor(/1 message waiting for the connection/, 30_000);
     await alice.keys("C-q");
     // The terminal wraps the line at its width: read it as one text.
-    const after = await alice.waitFor((t) => t.replace(/\n/g, "").includes("dialtone: the server never confirmed 1 message"), 30_000, "the unsent message on the terminal");
+    const after = await alice.waitFor(
+      (t) => t.replace(/\n/g, "").includes("dialtone: the server never confirmed 1 message"),
+      30_000,
+      "the unsent message on the terminal",
+    );
     expect(after).toMatch(/^ {2}#alpha: typed just before quitting$/m);
     expect(after).not.toContain("› dialtone");
   }, 120_000);

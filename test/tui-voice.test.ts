@@ -107,8 +107,10 @@ afterAll(async () => {
   root?.remove();
 }, 60_000);
 
-const typed = (type: string, more: (l: Record<string, unknown>) => boolean = () => true) => (l: Record<string, unknown>) =>
-  l["type"] === type && more(l);
+const typed =
+  (type: string, more: (l: Record<string, unknown>) => boolean = () => true) =>
+  (l: Record<string, unknown>) =>
+    l["type"] === type && more(l);
 
 /** The sidebar's "In Voice" section (the right column, from its heading to the next blank line). */
 function inVoice(screen: string): string[] {
@@ -146,7 +148,9 @@ test("/voice join, the room in the sidebar with both members and bob speaking, /
     } catch {
       // no log yet
     }
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\nalice's daemon log (tail):\n${log}\nbob's CLI stderr:\n${bobCli?.stderr() ?? ""}`);
+    throw new Error(
+      `${e instanceof Error ? e.message : String(e)}\nalice's daemon log (tail):\n${log}\nbob's CLI stderr:\n${bobCli?.stderr() ?? ""}`,
+    );
   };
 
   try {
@@ -160,15 +164,25 @@ test("/voice join, the room in the sidebar with both members and bob speaking, /
     await ui.keys("Enter");
     const joined = await ui.waitFor(/#talk {2}· {2}voice: #talk/, 60_000, "the header's voice state for #talk");
     expect(joined).toContain(`voice log: ${voiceLog}`);
-    await ui.waitFor((s) => inVoice(s).some((l) => /^• talk/.test(l)) && inVoice(s).some((l) => /alice \(admin\)/.test(l)), 30_000, "alice in the talk room");
+    await ui.waitFor(
+      (s) => inVoice(s).some((l) => /^• talk/.test(l)) && inVoice(s).some((l) => /alice \(admin\)/.test(l)),
+      30_000,
+      "alice in the talk room",
+    );
 
     // bob joins the same room from the CLI, with an 880 Hz tone and voice activity detection.
     bobCli = follow(
       ["voice", "join", "#talk", "--server", server.url, "--json", "--voice-audio", "tone:880", "--voice-relay-only", "--voice-ptt", ""],
       bobEnv(),
     );
-    await bobCli.waitFor(typed("voice_joined", (l) => l["channel_id"] === channel.id && l["relay_only"] === true), 60_000);
-    await bobCli.waitFor(typed("voice_member", (l) => l["device_id"] === aliceDevice && l["ready"] === true && l["candidate_type"] === "relay"), 60_000);
+    await bobCli.waitFor(
+      typed("voice_joined", (l) => l["channel_id"] === channel.id && l["relay_only"] === true),
+      60_000,
+    );
+    await bobCli.waitFor(
+      typed("voice_member", (l) => l["device_id"] === aliceDevice && l["ready"] === true && l["candidate_type"] === "relay"),
+      60_000,
+    );
 
     // Both members in alice's sidebar, bob marked as speaking while his tone plays.
     const both = await ui.waitFor(
@@ -190,9 +204,16 @@ test("/voice join, the room in the sidebar with both members and bob speaking, /
     await ui.keys("Enter");
     await ui.waitFor(/#talk {2}· {2}voice: off/, 30_000, "voice: off in the header");
     await ui.waitFor("left voice");
-    await bobCli.waitFor(typed("voice_member_left", (l) => l["device_id"] === aliceDevice && l["user"] === "alice"), 30_000);
+    await bobCli.waitFor(
+      typed("voice_member_left", (l) => l["device_id"] === aliceDevice && l["user"] === "alice"),
+      30_000,
+    );
     // bob's room is still there in alice's sidebar, without alice.
-    const after = await ui.waitFor((s) => inVoice(s).some((l) => /bob$/.test(l)) && !inVoice(s).some((l) => /alice/.test(l)), 30_000, "only bob in the room");
+    const after = await ui.waitFor(
+      (s) => inVoice(s).some((l) => /bob$/.test(l)) && !inVoice(s).some((l) => /alice/.test(l)),
+      30_000,
+      "only bob in the room",
+    );
     expect(inVoice(after).some((l) => /^• /.test(l))).toBe(false); // not marked as joined any more
 
     // Quitting stops the daemon the UI started.
@@ -201,7 +222,8 @@ test("/voice join, the room in the sidebar with both members and bob speaking, /
     while ((await ui.alive()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(await ui.alive()).toBe(false);
     const gone = Date.now() + 15_000;
-    while ((await VoiceDaemon.connect(voicedSocketPath({ XDG_RUNTIME_DIR: a.run }))) && Date.now() < gone) await new Promise((r) => setTimeout(r, 200));
+    while ((await VoiceDaemon.connect(voicedSocketPath({ XDG_RUNTIME_DIR: a.run }))) && Date.now() < gone)
+      await new Promise((r) => setTimeout(r, 200));
     expect(await VoiceDaemon.connect(voicedSocketPath({ XDG_RUNTIME_DIR: a.run }))).toBeUndefined();
   } catch (e) {
     onFailure(e);

@@ -177,10 +177,14 @@ describe("the terminal UI", () => {
 
     // A smaller terminal: everything is laid out again (and this is the documented capture).
     await bob.resize(100, 26);
-    const small = await bob.waitFor((t) => {
-      const rows = t.split("\n");
-      return rows.length === 26 && rows[0]!.endsWith("● online") && rows[0]!.length <= 100 && t.includes("pasted line two");
-    }, 20_000, "the chat screen redrawn at 100x26");
+    const small = await bob.waitFor(
+      (t) => {
+        const rows = t.split("\n");
+        return rows.length === 26 && rows[0]!.endsWith("● online") && rows[0]!.length <= 100 && t.includes("pasted line two");
+      },
+      20_000,
+      "the chat screen redrawn at 100x26",
+    );
     expect(small).toMatch(/│\s+beta \(1\)/);
     saveScreen("chat.txt", small);
     await bob.resize(WIDTH, HEIGHT);
@@ -235,7 +239,11 @@ describe("the terminal UI", () => {
     for (const text of missed) await carol!.send(alpha.id, text);
 
     for (const s of [bob!, alice!]) {
-      const screen = await s.waitFor((t) => t.includes("● online") && missed.every((m) => t.includes(m)), 120_000, "online with every missed message");
+      const screen = await s.waitFor(
+        (t) => t.includes("● online") && missed.every((m) => t.includes(m)),
+        120_000,
+        "online with every missed message",
+      );
       for (const m of missed) expect(count(screen, m)).toBe(1);
     }
     // The draft survived the reconnect.

@@ -107,7 +107,12 @@ function sameRows(table: string, before: string | undefined, after: string | und
   const rowsB = JSON.parse(after) as Array<Record<string, unknown>>;
   if (rowsA.length !== rowsB.length) return false;
   // Row order is not guaranteed once a row was updated: pair them by everything else.
-  const rest = (r: Record<string, unknown>) => JSON.stringify(Object.entries(r).filter(([k]) => !columns.includes(k)).sort());
+  const rest = (r: Record<string, unknown>) =>
+    JSON.stringify(
+      Object.entries(r)
+        .filter(([k]) => !columns.includes(k))
+        .sort(),
+    );
   const byRest = new Map(rowsA.map((r) => [rest(r), r]));
   return rowsB.every((r) => {
     const old = byRest.get(rest(r));
@@ -148,14 +153,34 @@ const uuidCases = (rpc: string, field: string, make: (v: string) => Call): Case[
 const sealedCases = (rpc: string, field: string, limit: number, make: (v: string) => Call): Case[] => [
   { name: `${rpc}: ${field} empty`, call: make(""), code: Code.InvalidArgument, names: field },
   { name: `${rpc}: ${field} not base64`, call: make("this is not base64!"), code: Code.InvalidArgument, names: field },
-  { name: `${rpc}: ${field} base64url`, call: make(`${sealedValue(30).replaceAll("+", "-").replaceAll("/", "_")}-_`), code: Code.InvalidArgument, names: field },
+  {
+    name: `${rpc}: ${field} base64url`,
+    call: make(`${sealedValue(30).replaceAll("+", "-").replaceAll("/", "_")}-_`),
+    code: Code.InvalidArgument,
+    names: field,
+  },
   { name: `${rpc}: ${field} unpadded base64`, call: make(sealedValue(17).replace(/=+$/, "")), code: Code.InvalidArgument, names: field },
   { name: `${rpc}: ${field} version 2`, call: make(b64(2, 64)), code: Code.InvalidArgument, names: field },
   { name: `${rpc}: ${field} version 0`, call: make(b64(0, 64)), code: Code.InvalidArgument, names: field },
   { name: `${rpc}: ${field} shorter than a sealed value`, call: make(b64(1, 32)), code: Code.InvalidArgument, names: field },
-  { name: `${rpc}: ${field} ${limit + 4} chars (limit ${limit})`, call: make(sealedOfLength(limit + 4)), code: Code.InvalidArgument, names: field },
-  { name: `${rpc}: ${field} non-canonical base64 (padding bits set)`, call: make(nonCanonical(sealedValue(16))), code: Code.InvalidArgument, names: field },
-  { name: `${rpc}: ${field} sealed with epoch 0`, call: make(withHeaderEpoch(sealedValue(16), 0)), code: Code.InvalidArgument, names: field },
+  {
+    name: `${rpc}: ${field} ${limit + 4} chars (limit ${limit})`,
+    call: make(sealedOfLength(limit + 4)),
+    code: Code.InvalidArgument,
+    names: field,
+  },
+  {
+    name: `${rpc}: ${field} non-canonical base64 (padding bits set)`,
+    call: make(nonCanonical(sealedValue(16))),
+    code: Code.InvalidArgument,
+    names: field,
+  },
+  {
+    name: `${rpc}: ${field} sealed with epoch 0`,
+    call: make(withHeaderEpoch(sealedValue(16), 0)),
+    code: Code.InvalidArgument,
+    names: field,
+  },
 ];
 
 /** The same bytes to a lenient decoder, but the last character's unused bits set. */
@@ -192,7 +217,14 @@ const authCases = (rpc: string, call: (a: Api, w: World) => Promise<unknown>): C
 const adminCases = (rpc: string, call: (a: Api, w: World) => Promise<unknown>, admin: "invite" | "channel"): Case[] => [
   ...authCases(rpc, call).map((c) => (admin === "invite" ? { ...c, names: /admin/ } : c)),
   ...(admin === "invite"
-    ? [{ name: `${rpc}: wrong admin token`, call: (w: World) => call(api(w.s.url, { "x-admin-token": "wrong-token-0123456789abcdef" }), w), code: Code.PermissionDenied, names: /admin token/ }]
+    ? [
+        {
+          name: `${rpc}: wrong admin token`,
+          call: (w: World) => call(api(w.s.url, { "x-admin-token": "wrong-token-0123456789abcdef" }), w),
+          code: Code.PermissionDenied,
+          names: /admin token/,
+        },
+      ]
     : []),
   { name: `${rpc}: a member session`, call: (w) => call(w.member.api, w), code: Code.PermissionDenied, names: /admin/ },
 ];
@@ -310,48 +342,223 @@ function grpcUnary(url: string, path: string, token: string, o: RawBody): Promis
 // The cases, per service. Calls go through the typed clients (Connect, JSON).
 
 const authServiceCases: Case[] = [
-  { name: "Register: username empty", call: (w) => w.anon.auth.register(registration(w, { username: "" })), code: Code.InvalidArgument, names: "username" },
-  { name: "Register: username of 1 character", call: (w) => w.anon.auth.register(registration(w, { username: "a" })), code: Code.InvalidArgument, names: "username" },
-  { name: "Register: username of 33 characters", call: (w) => w.anon.auth.register(registration(w, { username: "u".repeat(33) })), code: Code.InvalidArgument, names: "username" },
-  { name: "Register: username only spaces", call: (w) => w.anon.auth.register(registration(w, { username: "     " })), code: Code.InvalidArgument, names: "username" },
-  { name: "Register: username with a NUL", call: (w) => w.anon.auth.register(registration(w, { username: "ab\u0000cd" })), code: Code.InvalidArgument, names: "username" },
-  { name: "Register: username with a zero-width space", call: (w) => w.anon.auth.register(registration(w, { username: "ab\u200bcd" })), code: Code.InvalidArgument, names: "username" },
-  { name: "Register: username of 1 KiB", call: (w) => w.anon.auth.register(registration(w, { username: "x".repeat(1024) })), code: Code.InvalidArgument, names: "username" },
-  { name: "Register: username taken (other case, padded)", call: (w) => w.anon.auth.register(registration(w, { username: ` ${w.member.username.toUpperCase()} ` })), code: Code.AlreadyExists, names: "username" },
-  { name: "Register: password empty", call: (w) => w.anon.auth.register(registration(w, { password: "" })), code: Code.InvalidArgument, names: "password" },
-  { name: "Register: password of 7 characters", call: (w) => w.anon.auth.register(registration(w, { password: "1234567" })), code: Code.InvalidArgument, names: "password" },
-  { name: "Register: password of 257 characters", call: (w) => w.anon.auth.register(registration(w, { password: "p".repeat(257) })), code: Code.InvalidArgument, names: "password" },
-  { name: "Register: invite_token empty", call: (w) => w.anon.auth.register(registration(w, { inviteToken: "" })), code: Code.InvalidArgument, names: "invite_token" },
-  { name: "Register: invite_token of 257 characters", call: (w) => w.anon.auth.register(registration(w, { inviteToken: "t".repeat(257) })), code: Code.InvalidArgument, names: "invite_token" },
-  { name: "Register: invite_token unknown", call: (w) => w.anon.auth.register(registration(w, { inviteToken: randomBytes(32).toString("base64url") })), code: Code.NotFound, names: "invite_token" },
-  { name: "Register: invite_token revoked", call: (w) => w.anon.auth.register(registration(w, { inviteToken: w.revokedInvite })), code: Code.FailedPrecondition, names: "invite_token" },
-  { name: "Register: invite_token used up", call: (w) => w.anon.auth.register(registration(w, { inviteToken: w.usedInvite })), code: Code.FailedPrecondition, names: "invite_token" },
-  { name: "Register: device_public_key empty", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: "" })), code: Code.InvalidArgument, names: "device_public_key" },
-  { name: "Register: device_public_key not base64", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: "not a key at all!" })), code: Code.InvalidArgument, names: "device_public_key" },
-  { name: "Register: device_public_key of 31 bytes", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: randomBytes(31).toString("base64") })), code: Code.InvalidArgument, names: "device_public_key" },
-  { name: "Register: device_public_key of 33 bytes", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: randomBytes(33).toString("base64") })), code: Code.InvalidArgument, names: "device_public_key" },
-  { name: "Register: device_public_key all zero", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: Buffer.alloc(32).toString("base64") })), code: Code.InvalidArgument, names: "device_public_key" },
-  { name: "Register: device_public_key base64url", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: randomBytes(32).toString("base64url") })), code: Code.InvalidArgument, names: "device_public_key" },
-  { name: "Register: device_public_key of another account's device", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: w.member.publicKey })), code: Code.AlreadyExists, names: "device_public_key" },
-  { name: "Register: device_public_key of 1 KiB", call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: randomBytes(768).toString("base64") })), code: Code.InvalidArgument, names: "device_public_key" },
+  {
+    name: "Register: username empty",
+    call: (w) => w.anon.auth.register(registration(w, { username: "" })),
+    code: Code.InvalidArgument,
+    names: "username",
+  },
+  {
+    name: "Register: username of 1 character",
+    call: (w) => w.anon.auth.register(registration(w, { username: "a" })),
+    code: Code.InvalidArgument,
+    names: "username",
+  },
+  {
+    name: "Register: username of 33 characters",
+    call: (w) => w.anon.auth.register(registration(w, { username: "u".repeat(33) })),
+    code: Code.InvalidArgument,
+    names: "username",
+  },
+  {
+    name: "Register: username only spaces",
+    call: (w) => w.anon.auth.register(registration(w, { username: "     " })),
+    code: Code.InvalidArgument,
+    names: "username",
+  },
+  {
+    name: "Register: username with a NUL",
+    call: (w) => w.anon.auth.register(registration(w, { username: "ab\u0000cd" })),
+    code: Code.InvalidArgument,
+    names: "username",
+  },
+  {
+    name: "Register: username with a zero-width space",
+    call: (w) => w.anon.auth.register(registration(w, { username: "ab\u200bcd" })),
+    code: Code.InvalidArgument,
+    names: "username",
+  },
+  {
+    name: "Register: username of 1 KiB",
+    call: (w) => w.anon.auth.register(registration(w, { username: "x".repeat(1024) })),
+    code: Code.InvalidArgument,
+    names: "username",
+  },
+  {
+    name: "Register: username taken (other case, padded)",
+    call: (w) => w.anon.auth.register(registration(w, { username: ` ${w.member.username.toUpperCase()} ` })),
+    code: Code.AlreadyExists,
+    names: "username",
+  },
+  {
+    name: "Register: password empty",
+    call: (w) => w.anon.auth.register(registration(w, { password: "" })),
+    code: Code.InvalidArgument,
+    names: "password",
+  },
+  {
+    name: "Register: password of 7 characters",
+    call: (w) => w.anon.auth.register(registration(w, { password: "1234567" })),
+    code: Code.InvalidArgument,
+    names: "password",
+  },
+  {
+    name: "Register: password of 257 characters",
+    call: (w) => w.anon.auth.register(registration(w, { password: "p".repeat(257) })),
+    code: Code.InvalidArgument,
+    names: "password",
+  },
+  {
+    name: "Register: invite_token empty",
+    call: (w) => w.anon.auth.register(registration(w, { inviteToken: "" })),
+    code: Code.InvalidArgument,
+    names: "invite_token",
+  },
+  {
+    name: "Register: invite_token of 257 characters",
+    call: (w) => w.anon.auth.register(registration(w, { inviteToken: "t".repeat(257) })),
+    code: Code.InvalidArgument,
+    names: "invite_token",
+  },
+  {
+    name: "Register: invite_token unknown",
+    call: (w) => w.anon.auth.register(registration(w, { inviteToken: randomBytes(32).toString("base64url") })),
+    code: Code.NotFound,
+    names: "invite_token",
+  },
+  {
+    name: "Register: invite_token revoked",
+    call: (w) => w.anon.auth.register(registration(w, { inviteToken: w.revokedInvite })),
+    code: Code.FailedPrecondition,
+    names: "invite_token",
+  },
+  {
+    name: "Register: invite_token used up",
+    call: (w) => w.anon.auth.register(registration(w, { inviteToken: w.usedInvite })),
+    code: Code.FailedPrecondition,
+    names: "invite_token",
+  },
+  {
+    name: "Register: device_public_key empty",
+    call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: "" })),
+    code: Code.InvalidArgument,
+    names: "device_public_key",
+  },
+  {
+    name: "Register: device_public_key not base64",
+    call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: "not a key at all!" })),
+    code: Code.InvalidArgument,
+    names: "device_public_key",
+  },
+  {
+    name: "Register: device_public_key of 31 bytes",
+    call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: randomBytes(31).toString("base64") })),
+    code: Code.InvalidArgument,
+    names: "device_public_key",
+  },
+  {
+    name: "Register: device_public_key of 33 bytes",
+    call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: randomBytes(33).toString("base64") })),
+    code: Code.InvalidArgument,
+    names: "device_public_key",
+  },
+  {
+    name: "Register: device_public_key all zero",
+    call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: Buffer.alloc(32).toString("base64") })),
+    code: Code.InvalidArgument,
+    names: "device_public_key",
+  },
+  {
+    name: "Register: device_public_key base64url",
+    call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: randomBytes(32).toString("base64url") })),
+    code: Code.InvalidArgument,
+    names: "device_public_key",
+  },
+  {
+    name: "Register: device_public_key of another account's device",
+    call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: w.member.publicKey })),
+    code: Code.AlreadyExists,
+    names: "device_public_key",
+  },
+  {
+    name: "Register: device_public_key of 1 KiB",
+    call: (w) => w.anon.auth.register(registration(w, { devicePublicKey: randomBytes(768).toString("base64") })),
+    code: Code.InvalidArgument,
+    names: "device_public_key",
+  },
 
-  { name: "Login: username empty", call: (w) => w.anon.auth.login(login(w, { username: "" })), code: Code.InvalidArgument, names: "username" },
-  { name: "Login: username of 33 characters", call: (w) => w.anon.auth.login(login(w, { username: "u".repeat(33) })), code: Code.InvalidArgument, names: "username" },
-  { name: "Login: username with a control character", call: (w) => w.anon.auth.login(login(w, { username: "ab\u0007cd" })), code: Code.InvalidArgument, names: "username" },
-  { name: "Login: password empty", call: (w) => w.anon.auth.login(login(w, { password: "" })), code: Code.InvalidArgument, names: "password" },
-  { name: "Login: password of 1025 characters", call: (w) => w.anon.auth.login(login(w, { password: "p".repeat(1025) })), code: Code.InvalidArgument, names: "password" },
-  { name: "Login: device_public_key of another account's device", call: (w) => w.anon.auth.login(login(w, { devicePublicKey: w.admin.publicKey })), code: Code.AlreadyExists, names: "device_public_key" },
-  { name: "Login: device_public_key empty", call: (w) => w.anon.auth.login(login(w, { devicePublicKey: "" })), code: Code.InvalidArgument, names: "device_public_key" },
-  { name: "Login: device_public_key not base64", call: (w) => w.anon.auth.login(login(w, { devicePublicKey: "%%%%" })), code: Code.InvalidArgument, names: "device_public_key" },
-  { name: "Login: device_public_key of 16 bytes", call: (w) => w.anon.auth.login(login(w, { devicePublicKey: randomBytes(16).toString("base64") })), code: Code.InvalidArgument, names: "device_public_key" },
-  { name: "Login: wrong password", call: (w) => w.anon.auth.login(login(w, { password: "not the password" })), code: Code.Unauthenticated, names: /username or password/ },
+  {
+    name: "Login: username empty",
+    call: (w) => w.anon.auth.login(login(w, { username: "" })),
+    code: Code.InvalidArgument,
+    names: "username",
+  },
+  {
+    name: "Login: username of 33 characters",
+    call: (w) => w.anon.auth.login(login(w, { username: "u".repeat(33) })),
+    code: Code.InvalidArgument,
+    names: "username",
+  },
+  {
+    name: "Login: username with a control character",
+    call: (w) => w.anon.auth.login(login(w, { username: "ab\u0007cd" })),
+    code: Code.InvalidArgument,
+    names: "username",
+  },
+  {
+    name: "Login: password empty",
+    call: (w) => w.anon.auth.login(login(w, { password: "" })),
+    code: Code.InvalidArgument,
+    names: "password",
+  },
+  {
+    name: "Login: password of 1025 characters",
+    call: (w) => w.anon.auth.login(login(w, { password: "p".repeat(1025) })),
+    code: Code.InvalidArgument,
+    names: "password",
+  },
+  {
+    name: "Login: device_public_key of another account's device",
+    call: (w) => w.anon.auth.login(login(w, { devicePublicKey: w.admin.publicKey })),
+    code: Code.AlreadyExists,
+    names: "device_public_key",
+  },
+  {
+    name: "Login: device_public_key empty",
+    call: (w) => w.anon.auth.login(login(w, { devicePublicKey: "" })),
+    code: Code.InvalidArgument,
+    names: "device_public_key",
+  },
+  {
+    name: "Login: device_public_key not base64",
+    call: (w) => w.anon.auth.login(login(w, { devicePublicKey: "%%%%" })),
+    code: Code.InvalidArgument,
+    names: "device_public_key",
+  },
+  {
+    name: "Login: device_public_key of 16 bytes",
+    call: (w) => w.anon.auth.login(login(w, { devicePublicKey: randomBytes(16).toString("base64") })),
+    code: Code.InvalidArgument,
+    names: "device_public_key",
+  },
+  {
+    name: "Login: wrong password",
+    call: (w) => w.anon.auth.login(login(w, { password: "not the password" })),
+    code: Code.Unauthenticated,
+    names: /username or password/,
+  },
   {
     name: "Login: wrong password from a new device registers no device",
     call: (w) => w.anon.auth.login(login(w, { password: "still not the password", devicePublicKey: devicePublicKey() })),
     code: Code.Unauthenticated,
     names: /username or password/,
   },
-  { name: "Login: unknown username", call: (w) => w.anon.auth.login(login(w, { username: `nobody-${randomUUID().slice(0, 8)}` })), code: Code.Unauthenticated, names: /username or password/ },
+  {
+    name: "Login: unknown username",
+    call: (w) => w.anon.auth.login(login(w, { username: `nobody-${randomUUID().slice(0, 8)}` })),
+    code: Code.Unauthenticated,
+    names: /username or password/,
+  },
 
   ...authCases("Logout", (a) => a.auth.logout({})),
   ...authCases("GetSession", (a) => a.auth.getSession({})),
@@ -371,54 +578,174 @@ const inviteServiceCases: Case[] = [
     code: Code.InvalidArgument,
     names: "max_uses",
   })),
-  { name: "CreateInvite: max_uses 0 from an admin session", call: (w) => w.admin.api.invite.createInvite({ maxUses: 0 }), code: Code.InvalidArgument, names: "max_uses" },
+  {
+    name: "CreateInvite: max_uses 0 from an admin session",
+    call: (w) => w.admin.api.invite.createInvite({ maxUses: 0 }),
+    code: Code.InvalidArgument,
+    names: "max_uses",
+  },
   ...adminCases("ListInvites", (a) => a.invite.listInvites({ includeInactive: true }), "invite"),
   ...adminCases("RevokeInvite", (a) => a.invite.revokeInvite({ inviteId: randomUUID() }), "invite"),
   ...uuidCases("RevokeInvite", "invite_id", (v) => (w) => adminApi(w.s.url).invite.revokeInvite({ inviteId: v })),
-  { name: "RevokeInvite: invite_id unknown", call: (w) => adminApi(w.s.url).invite.revokeInvite({ inviteId: randomUUID() }), code: Code.NotFound, names: "invite_id" },
+  {
+    name: "RevokeInvite: invite_id unknown",
+    call: (w) => adminApi(w.s.url).invite.revokeInvite({ inviteId: randomUUID() }),
+    code: Code.NotFound,
+    names: "invite_id",
+  },
 ];
 
 const deviceServiceCases: Case[] = [
   ...authCases("ListDevices", (a) => a.device.listDevices({})),
-  { name: "ListDevices: user_ids[0] not a UUID", call: (w) => w.member.api.device.listDevices({ userIds: ["nope"] }), code: Code.InvalidArgument, names: "user_ids[0]" },
-  { name: "ListDevices: user_ids[1] empty", call: (w) => w.member.api.device.listDevices({ userIds: [w.admin.userId, ""] }), code: Code.InvalidArgument, names: "user_ids[1]" },
-  { name: "ListDevices: 1001 user_ids", call: (w) => w.member.api.device.listDevices({ userIds: manyUuids(1001) }), code: Code.InvalidArgument, names: "user_ids" },
+  {
+    name: "ListDevices: user_ids[0] not a UUID",
+    call: (w) => w.member.api.device.listDevices({ userIds: ["nope"] }),
+    code: Code.InvalidArgument,
+    names: "user_ids[0]",
+  },
+  {
+    name: "ListDevices: user_ids[1] empty",
+    call: (w) => w.member.api.device.listDevices({ userIds: [w.admin.userId, ""] }),
+    code: Code.InvalidArgument,
+    names: "user_ids[1]",
+  },
+  {
+    name: "ListDevices: 1001 user_ids",
+    call: (w) => w.member.api.device.listDevices({ userIds: manyUuids(1001) }),
+    code: Code.InvalidArgument,
+    names: "user_ids",
+  },
   ...authCases("RevokeDevice", (a, w) => a.device.revokeDevice({ deviceId: w.member.deviceId })),
   ...uuidCases("RevokeDevice", "device_id", (v) => (w) => w.member.api.device.revokeDevice({ deviceId: v })),
-  { name: "RevokeDevice: device_id unknown", call: (w) => w.member.api.device.revokeDevice({ deviceId: randomUUID() }), code: Code.NotFound, names: "device_id" },
-  { name: "RevokeDevice: another account's device, by a member", call: (w) => w.member.api.device.revokeDevice({ deviceId: w.admin.deviceId }), code: Code.PermissionDenied, names: "device_id" },
+  {
+    name: "RevokeDevice: device_id unknown",
+    call: (w) => w.member.api.device.revokeDevice({ deviceId: randomUUID() }),
+    code: Code.NotFound,
+    names: "device_id",
+  },
+  {
+    name: "RevokeDevice: another account's device, by a member",
+    call: (w) => w.member.api.device.revokeDevice({ deviceId: w.admin.deviceId }),
+    code: Code.PermissionDenied,
+    names: "device_id",
+  },
 ];
 
-const envelopeRef = (w: World, over: Record<string, unknown> = {}) => ({ kind: KIND_CHANNEL, scopeId: w.channelId, epoch: 1, senderDeviceId: w.admin.deviceId, ...over });
+const envelopeRef = (w: World, over: Record<string, unknown> = {}) => ({
+  kind: KIND_CHANNEL,
+  scopeId: w.channelId,
+  epoch: 1,
+  senderDeviceId: w.admin.deviceId,
+  ...over,
+});
 const ack = (w: World, refs: { accepted?: Array<Record<string, unknown>>; rejected?: Array<Record<string, unknown>> }) =>
   w.member.api.envelope.acknowledgeEnvelopes({ accepted: refs.accepted ?? [], rejected: refs.rejected ?? [] });
 const put = (w: World, envelopes: Array<Record<string, unknown>>) => w.admin.api.envelope.putEnvelopes({ envelopes });
 const envelopeServiceCases: Case[] = [
   ...authCases("PutEnvelopes", (a, w) => a.envelope.putEnvelopes({ envelopes: [channelEnvelope(w)] })),
   { name: "PutEnvelopes: no envelopes", call: (w) => put(w, []), code: Code.InvalidArgument, names: "envelopes" },
-  { name: "PutEnvelopes: 1001 envelopes", call: (w) => put(w, Array.from({ length: 1001 }, (_, i) => channelEnvelope(w, { epoch: i + 1 }))), code: Code.InvalidArgument, names: "envelopes" },
-  { name: "PutEnvelopes: kind unspecified", call: (w) => put(w, [channelEnvelope(w, { kind: 0 })]), code: Code.InvalidArgument, names: "envelopes[0].kind" },
-  { name: "PutEnvelopes: kind 99", call: (w) => put(w, [channelEnvelope(w, { kind: 99 })]), code: Code.InvalidArgument, names: "envelopes[0].kind" },
+  {
+    name: "PutEnvelopes: 1001 envelopes",
+    call: (w) =>
+      put(
+        w,
+        Array.from({ length: 1001 }, (_, i) => channelEnvelope(w, { epoch: i + 1 })),
+      ),
+    code: Code.InvalidArgument,
+    names: "envelopes",
+  },
+  {
+    name: "PutEnvelopes: kind unspecified",
+    call: (w) => put(w, [channelEnvelope(w, { kind: 0 })]),
+    code: Code.InvalidArgument,
+    names: "envelopes[0].kind",
+  },
+  {
+    name: "PutEnvelopes: kind 99",
+    call: (w) => put(w, [channelEnvelope(w, { kind: 99 })]),
+    code: Code.InvalidArgument,
+    names: "envelopes[0].kind",
+  },
   ...uuidCases("PutEnvelopes (channel key)", "envelopes[0].scope_id", (v) => (w) => put(w, [channelEnvelope(w, { scopeId: v })])),
-  { name: "PutEnvelopes: channel key scoped \"directory\"", call: (w) => put(w, [channelEnvelope(w, { scopeId: "directory" })]), code: Code.InvalidArgument, names: "envelopes[0].scope_id" },
-  { name: "PutEnvelopes: directory key scoped to a channel", call: (w) => put(w, [channelEnvelope(w, { kind: KIND_DIRECTORY })]), code: Code.InvalidArgument, names: "envelopes[0].scope_id" },
-  { name: "PutEnvelopes: directory key with an empty scope", call: (w) => put(w, [channelEnvelope(w, { kind: KIND_DIRECTORY, scopeId: "" })]), code: Code.InvalidArgument, names: "envelopes[0].scope_id" },
-  { name: "PutEnvelopes: epoch 0", call: (w) => put(w, [channelEnvelope(w, { epoch: 0 })]), code: Code.InvalidArgument, names: "envelopes[0].epoch" },
-  { name: "PutEnvelopes: epoch 2^31", call: (w) => put(w, [channelEnvelope(w, { epoch: 2 ** 31 })]), code: Code.InvalidArgument, names: "envelopes[0].epoch" },
+  {
+    name: 'PutEnvelopes: channel key scoped "directory"',
+    call: (w) => put(w, [channelEnvelope(w, { scopeId: "directory" })]),
+    code: Code.InvalidArgument,
+    names: "envelopes[0].scope_id",
+  },
+  {
+    name: "PutEnvelopes: directory key scoped to a channel",
+    call: (w) => put(w, [channelEnvelope(w, { kind: KIND_DIRECTORY })]),
+    code: Code.InvalidArgument,
+    names: "envelopes[0].scope_id",
+  },
+  {
+    name: "PutEnvelopes: directory key with an empty scope",
+    call: (w) => put(w, [channelEnvelope(w, { kind: KIND_DIRECTORY, scopeId: "" })]),
+    code: Code.InvalidArgument,
+    names: "envelopes[0].scope_id",
+  },
+  {
+    name: "PutEnvelopes: epoch 0",
+    call: (w) => put(w, [channelEnvelope(w, { epoch: 0 })]),
+    code: Code.InvalidArgument,
+    names: "envelopes[0].epoch",
+  },
+  {
+    name: "PutEnvelopes: epoch 2^31",
+    call: (w) => put(w, [channelEnvelope(w, { epoch: 2 ** 31 })]),
+    code: Code.InvalidArgument,
+    names: "envelopes[0].epoch",
+  },
   ...uuidCases("PutEnvelopes", "envelopes[0].recipient_device_id", (v) => (w) => put(w, [channelEnvelope(w, { recipientDeviceId: v })])),
-  { name: "PutEnvelopes: ciphertext empty", call: (w) => put(w, [channelEnvelope(w, { ciphertext: "" })]), code: Code.InvalidArgument, names: "envelopes[0].ciphertext" },
-  { name: "PutEnvelopes: ciphertext not base64", call: (w) => put(w, [channelEnvelope(w, { ciphertext: "*".repeat(124) })]), code: Code.InvalidArgument, names: "envelopes[0].ciphertext" },
-  { name: "PutEnvelopes: ciphertext version 2", call: (w) => put(w, [channelEnvelope(w, { ciphertext: b64(2, 93) })]), code: Code.InvalidArgument, names: "envelopes[0].ciphertext" },
-  { name: "PutEnvelopes: ciphertext of 92 bytes", call: (w) => put(w, [channelEnvelope(w, { ciphertext: b64(1, 92) })]), code: Code.InvalidArgument, names: "envelopes[0].ciphertext" },
-  { name: "PutEnvelopes: ciphertext of 94 bytes", call: (w) => put(w, [channelEnvelope(w, { ciphertext: b64(1, 94) })]), code: Code.InvalidArgument, names: "envelopes[0].ciphertext" },
-  { name: "PutEnvelopes: ciphertext of 1028 chars (limit 1 KiB)", call: (w) => put(w, [channelEnvelope(w, { ciphertext: b64(1, 771) })]), code: Code.InvalidArgument, names: "envelopes[0].ciphertext" },
+  {
+    name: "PutEnvelopes: ciphertext empty",
+    call: (w) => put(w, [channelEnvelope(w, { ciphertext: "" })]),
+    code: Code.InvalidArgument,
+    names: "envelopes[0].ciphertext",
+  },
+  {
+    name: "PutEnvelopes: ciphertext not base64",
+    call: (w) => put(w, [channelEnvelope(w, { ciphertext: "*".repeat(124) })]),
+    code: Code.InvalidArgument,
+    names: "envelopes[0].ciphertext",
+  },
+  {
+    name: "PutEnvelopes: ciphertext version 2",
+    call: (w) => put(w, [channelEnvelope(w, { ciphertext: b64(2, 93) })]),
+    code: Code.InvalidArgument,
+    names: "envelopes[0].ciphertext",
+  },
+  {
+    name: "PutEnvelopes: ciphertext of 92 bytes",
+    call: (w) => put(w, [channelEnvelope(w, { ciphertext: b64(1, 92) })]),
+    code: Code.InvalidArgument,
+    names: "envelopes[0].ciphertext",
+  },
+  {
+    name: "PutEnvelopes: ciphertext of 94 bytes",
+    call: (w) => put(w, [channelEnvelope(w, { ciphertext: b64(1, 94) })]),
+    code: Code.InvalidArgument,
+    names: "envelopes[0].ciphertext",
+  },
+  {
+    name: "PutEnvelopes: ciphertext of 1028 chars (limit 1 KiB)",
+    call: (w) => put(w, [channelEnvelope(w, { ciphertext: b64(1, 771) })]),
+    code: Code.InvalidArgument,
+    names: "envelopes[0].ciphertext",
+  },
   {
     name: "PutEnvelopes: a bad second envelope stores neither",
     call: (w) => put(w, [channelEnvelope(w), channelEnvelope(w, { epoch: 0 })]),
     code: Code.InvalidArgument,
     names: "envelopes[1].epoch",
   },
-  { name: "PutEnvelopes: unknown channel", call: (w) => put(w, [channelEnvelope(w), channelEnvelope(w, { scopeId: randomUUID() })]), code: Code.NotFound, names: "envelopes[1].scope_id" },
+  {
+    name: "PutEnvelopes: unknown channel",
+    call: (w) => put(w, [channelEnvelope(w), channelEnvelope(w, { scopeId: randomUUID() })]),
+    code: Code.NotFound,
+    names: "envelopes[1].scope_id",
+  },
   {
     name: "PutEnvelopes: unknown recipient device",
     call: (w) => put(w, [channelEnvelope(w), channelEnvelope(w, { recipientDeviceId: randomUUID() })]),
@@ -426,42 +753,153 @@ const envelopeServiceCases: Case[] = [
     names: "envelopes[1].recipient_device_id",
   },
   ...authCases("ListEnvelopes", (a) => a.envelope.listEnvelopes({})),
-  { name: "ListEnvelopes: kind 99", call: (w) => w.member.api.envelope.listEnvelopes({ kind: 99 as KeyKind }), code: Code.InvalidArgument, names: "kind" },
+  {
+    name: "ListEnvelopes: kind 99",
+    call: (w) => w.member.api.envelope.listEnvelopes({ kind: 99 as KeyKind }),
+    code: Code.InvalidArgument,
+    names: "kind",
+  },
   // An empty scope_id is "unset" (match all), so the empty-UUID case does not apply.
-  ...uuidCases("ListEnvelopes (channel key)", "scope_id", (v) => (w) => w.member.api.envelope.listEnvelopes({ kind: KIND_CHANNEL, scopeId: v })).slice(1),
-  { name: "ListEnvelopes: scope_id neither a UUID nor \"directory\" (kind unset)", call: (w) => w.member.api.envelope.listEnvelopes({ scopeId: "general" }), code: Code.InvalidArgument, names: "scope_id" },
-  { name: "ListEnvelopes: directory key with a channel scope", call: (w) => w.member.api.envelope.listEnvelopes({ kind: KIND_DIRECTORY, scopeId: w.channelId }), code: Code.InvalidArgument, names: "scope_id" },
-  { name: "ListEnvelopes: channel key scoped \"directory\"", call: (w) => w.member.api.envelope.listEnvelopes({ kind: KIND_CHANNEL, scopeId: "directory" }), code: Code.InvalidArgument, names: "scope_id" },
+  ...uuidCases(
+    "ListEnvelopes (channel key)",
+    "scope_id",
+    (v) => (w) => w.member.api.envelope.listEnvelopes({ kind: KIND_CHANNEL, scopeId: v }),
+  ).slice(1),
+  {
+    name: 'ListEnvelopes: scope_id neither a UUID nor "directory" (kind unset)',
+    call: (w) => w.member.api.envelope.listEnvelopes({ scopeId: "general" }),
+    code: Code.InvalidArgument,
+    names: "scope_id",
+  },
+  {
+    name: "ListEnvelopes: directory key with a channel scope",
+    call: (w) => w.member.api.envelope.listEnvelopes({ kind: KIND_DIRECTORY, scopeId: w.channelId }),
+    code: Code.InvalidArgument,
+    names: "scope_id",
+  },
+  {
+    name: 'ListEnvelopes: channel key scoped "directory"',
+    call: (w) => w.member.api.envelope.listEnvelopes({ kind: KIND_CHANNEL, scopeId: "directory" }),
+    code: Code.InvalidArgument,
+    names: "scope_id",
+  },
   ...authCases("ListMissingEnvelopes", (a) => a.envelope.listMissingEnvelopes({})),
-  { name: "ListMissingEnvelopes: kind 99", call: (w) => w.member.api.envelope.listMissingEnvelopes({ kind: 99 as KeyKind }), code: Code.InvalidArgument, names: "kind" },
-  ...uuidCases("ListMissingEnvelopes (channel key)", "scope_id", (v) => (w) => w.member.api.envelope.listMissingEnvelopes({ kind: KIND_CHANNEL, scopeId: v })).slice(1),
-  { name: "ListMissingEnvelopes: scope_id neither a UUID nor \"directory\" (kind unset)", call: (w) => w.member.api.envelope.listMissingEnvelopes({ scopeId: "general" }), code: Code.InvalidArgument, names: "scope_id" },
-  { name: "ListMissingEnvelopes: directory key with a channel scope", call: (w) => w.member.api.envelope.listMissingEnvelopes({ kind: KIND_DIRECTORY, scopeId: w.channelId }), code: Code.InvalidArgument, names: "scope_id" },
-  { name: "ListMissingEnvelopes: channel key scoped \"directory\"", call: (w) => w.member.api.envelope.listMissingEnvelopes({ kind: KIND_CHANNEL, scopeId: "directory" }), code: Code.InvalidArgument, names: "scope_id" },
+  {
+    name: "ListMissingEnvelopes: kind 99",
+    call: (w) => w.member.api.envelope.listMissingEnvelopes({ kind: 99 as KeyKind }),
+    code: Code.InvalidArgument,
+    names: "kind",
+  },
+  ...uuidCases(
+    "ListMissingEnvelopes (channel key)",
+    "scope_id",
+    (v) => (w) => w.member.api.envelope.listMissingEnvelopes({ kind: KIND_CHANNEL, scopeId: v }),
+  ).slice(1),
+  {
+    name: 'ListMissingEnvelopes: scope_id neither a UUID nor "directory" (kind unset)',
+    call: (w) => w.member.api.envelope.listMissingEnvelopes({ scopeId: "general" }),
+    code: Code.InvalidArgument,
+    names: "scope_id",
+  },
+  {
+    name: "ListMissingEnvelopes: directory key with a channel scope",
+    call: (w) => w.member.api.envelope.listMissingEnvelopes({ kind: KIND_DIRECTORY, scopeId: w.channelId }),
+    code: Code.InvalidArgument,
+    names: "scope_id",
+  },
+  {
+    name: 'ListMissingEnvelopes: channel key scoped "directory"',
+    call: (w) => w.member.api.envelope.listMissingEnvelopes({ kind: KIND_CHANNEL, scopeId: "directory" }),
+    code: Code.InvalidArgument,
+    names: "scope_id",
+  },
   ...authCases("AcknowledgeEnvelopes", (a, w) => a.envelope.acknowledgeEnvelopes({ accepted: [envelopeRef(w)] })),
   { name: "AcknowledgeEnvelopes: nothing to acknowledge", call: (w) => ack(w, {}), code: Code.InvalidArgument, names: "accepted" },
-  { name: "AcknowledgeEnvelopes: 1001 references", call: (w) => ack(w, { accepted: Array.from({ length: 600 }, () => envelopeRef(w)), rejected: Array.from({ length: 401 }, () => envelopeRef(w)) }), code: Code.InvalidArgument, names: "accepted" },
-  { name: "AcknowledgeEnvelopes: kind unspecified", call: (w) => ack(w, { accepted: [envelopeRef(w, { kind: 0 })] }), code: Code.InvalidArgument, names: "accepted[0].kind" },
-  { name: "AcknowledgeEnvelopes: channel key scoped \"directory\"", call: (w) => ack(w, { rejected: [envelopeRef(w, { scopeId: "directory" })] }), code: Code.InvalidArgument, names: "rejected[0].scope_id" },
-  { name: "AcknowledgeEnvelopes: epoch 0", call: (w) => ack(w, { accepted: [envelopeRef(w), envelopeRef(w, { epoch: 0 })] }), code: Code.InvalidArgument, names: "accepted[1].epoch" },
-  { name: "AcknowledgeEnvelopes: epoch 2^32 - 1", call: (w) => ack(w, { accepted: [envelopeRef(w, { epoch: 2 ** 32 - 1 })] }), code: Code.InvalidArgument, names: "accepted[0].epoch" },
-  ...uuidCases("AcknowledgeEnvelopes", "rejected[0].sender_device_id", (v) => (w) => ack(w, { rejected: [envelopeRef(w, { senderDeviceId: v })] })),
-  ...uuidCases("AcknowledgeEnvelopes (channel key)", "accepted[0].scope_id", (v) => (w) => ack(w, { accepted: [envelopeRef(w, { scopeId: v })] })),
+  {
+    name: "AcknowledgeEnvelopes: 1001 references",
+    call: (w) =>
+      ack(w, { accepted: Array.from({ length: 600 }, () => envelopeRef(w)), rejected: Array.from({ length: 401 }, () => envelopeRef(w)) }),
+    code: Code.InvalidArgument,
+    names: "accepted",
+  },
+  {
+    name: "AcknowledgeEnvelopes: kind unspecified",
+    call: (w) => ack(w, { accepted: [envelopeRef(w, { kind: 0 })] }),
+    code: Code.InvalidArgument,
+    names: "accepted[0].kind",
+  },
+  {
+    name: 'AcknowledgeEnvelopes: channel key scoped "directory"',
+    call: (w) => ack(w, { rejected: [envelopeRef(w, { scopeId: "directory" })] }),
+    code: Code.InvalidArgument,
+    names: "rejected[0].scope_id",
+  },
+  {
+    name: "AcknowledgeEnvelopes: epoch 0",
+    call: (w) => ack(w, { accepted: [envelopeRef(w), envelopeRef(w, { epoch: 0 })] }),
+    code: Code.InvalidArgument,
+    names: "accepted[1].epoch",
+  },
+  {
+    name: "AcknowledgeEnvelopes: epoch 2^32 - 1",
+    call: (w) => ack(w, { accepted: [envelopeRef(w, { epoch: 2 ** 32 - 1 })] }),
+    code: Code.InvalidArgument,
+    names: "accepted[0].epoch",
+  },
+  ...uuidCases(
+    "AcknowledgeEnvelopes",
+    "rejected[0].sender_device_id",
+    (v) => (w) => ack(w, { rejected: [envelopeRef(w, { senderDeviceId: v })] }),
+  ),
+  ...uuidCases(
+    "AcknowledgeEnvelopes (channel key)",
+    "accepted[0].scope_id",
+    (v) => (w) => ack(w, { accepted: [envelopeRef(w, { scopeId: v })] }),
+  ),
 ];
 
 const channelServiceCases: Case[] = [
   ...authCases("ListChannels", (a) => a.channel.listChannels({})),
   ...adminCases("CreateChannel", (a) => a.channel.createChannel(newChannel()), "channel"),
   ...uuidCases("CreateChannel", "channel_id", (v) => (w) => w.admin.api.channel.createChannel({ ...newChannel(), channelId: v })),
-  ...sealedCases("CreateChannel", "encrypted_name", LIMITS.nameBytes, (v) => (w) => w.admin.api.channel.createChannel({ ...newChannel(), encryptedName: v })),
-  { name: "CreateChannel: existing channel_id with another name", call: (w) => w.admin.api.channel.createChannel({ channelId: w.channelId, encryptedName: sealedValue() }), code: Code.AlreadyExists, names: "channel_id" },
+  ...sealedCases(
+    "CreateChannel",
+    "encrypted_name",
+    LIMITS.nameBytes,
+    (v) => (w) => w.admin.api.channel.createChannel({ ...newChannel(), encryptedName: v }),
+  ),
+  {
+    name: "CreateChannel: existing channel_id with another name",
+    call: (w) => w.admin.api.channel.createChannel({ channelId: w.channelId, encryptedName: sealedValue() }),
+    code: Code.AlreadyExists,
+    names: "channel_id",
+  },
   ...adminCases("RenameChannel", (a, w) => a.channel.renameChannel({ channelId: w.channelId, encryptedName: sealedValue() }), "channel"),
-  ...uuidCases("RenameChannel", "channel_id", (v) => (w) => w.admin.api.channel.renameChannel({ channelId: v, encryptedName: sealedValue() })),
-  ...sealedCases("RenameChannel", "encrypted_name", LIMITS.nameBytes, (v) => (w) => w.admin.api.channel.renameChannel({ channelId: w.channelId, encryptedName: v })),
-  { name: "RenameChannel: unknown channel_id", call: (w) => w.admin.api.channel.renameChannel({ channelId: randomUUID(), encryptedName: sealedValue() }), code: Code.NotFound, names: "channel_id" },
+  ...uuidCases(
+    "RenameChannel",
+    "channel_id",
+    (v) => (w) => w.admin.api.channel.renameChannel({ channelId: v, encryptedName: sealedValue() }),
+  ),
+  ...sealedCases(
+    "RenameChannel",
+    "encrypted_name",
+    LIMITS.nameBytes,
+    (v) => (w) => w.admin.api.channel.renameChannel({ channelId: w.channelId, encryptedName: v }),
+  ),
+  {
+    name: "RenameChannel: unknown channel_id",
+    call: (w) => w.admin.api.channel.renameChannel({ channelId: randomUUID(), encryptedName: sealedValue() }),
+    code: Code.NotFound,
+    names: "channel_id",
+  },
   ...adminCases("DeleteChannel", (a, w) => a.channel.deleteChannel({ channelId: w.channelId }), "channel"),
   ...uuidCases("DeleteChannel", "channel_id", (v) => (w) => w.admin.api.channel.deleteChannel({ channelId: v })),
-  { name: "DeleteChannel: unknown channel_id", call: (w) => w.admin.api.channel.deleteChannel({ channelId: randomUUID() }), code: Code.NotFound, names: "channel_id" },
+  {
+    name: "DeleteChannel: unknown channel_id",
+    call: (w) => w.admin.api.channel.deleteChannel({ channelId: randomUUID() }),
+    code: Code.NotFound,
+    names: "channel_id",
+  },
 ];
 
 const send = (w: World, over: Record<string, unknown>) => w.member.api.message.sendMessage({ ...newMessage(w.channelId), ...over });
@@ -474,12 +912,32 @@ const messageServiceCases: Case[] = [
   { name: "SendMessage: key_epoch 0", call: (w) => send(w, { keyEpoch: 0 }), code: Code.InvalidArgument, names: "key_epoch" },
   // uint32 on the wire, PostgreSQL integer at rest: 2^31 used to come back `internal`.
   // The header's epoch is what a conforming client opens by: it must be the key_epoch the server stores.
-  { name: "SendMessage: encrypted_body sealed at epoch 1, key_epoch 2", call: (w) => send(w, { keyEpoch: 2, encryptedSenderName: withHeaderEpoch(sealedValue(), 2) }), code: Code.InvalidArgument, names: "encrypted_body" },
-  { name: "SendMessage: encrypted_sender_name sealed at epoch 1, key_epoch 2", call: (w) => send(w, { keyEpoch: 2, encryptedBody: withHeaderEpoch(sealedValue(), 2) }), code: Code.InvalidArgument, names: "encrypted_sender_name" },
+  {
+    name: "SendMessage: encrypted_body sealed at epoch 1, key_epoch 2",
+    call: (w) => send(w, { keyEpoch: 2, encryptedSenderName: withHeaderEpoch(sealedValue(), 2) }),
+    code: Code.InvalidArgument,
+    names: "encrypted_body",
+  },
+  {
+    name: "SendMessage: encrypted_sender_name sealed at epoch 1, key_epoch 2",
+    call: (w) => send(w, { keyEpoch: 2, encryptedBody: withHeaderEpoch(sealedValue(), 2) }),
+    code: Code.InvalidArgument,
+    names: "encrypted_sender_name",
+  },
   { name: "SendMessage: key_epoch 2^31", call: (w) => send(w, { keyEpoch: 2 ** 31 }), code: Code.InvalidArgument, names: "key_epoch" },
-  { name: "SendMessage: key_epoch 2^32 - 1", call: (w) => send(w, { keyEpoch: 2 ** 32 - 1 }), code: Code.InvalidArgument, names: "key_epoch" },
+  {
+    name: "SendMessage: key_epoch 2^32 - 1",
+    call: (w) => send(w, { keyEpoch: 2 ** 32 - 1 }),
+    code: Code.InvalidArgument,
+    names: "key_epoch",
+  },
   { name: "SendMessage: unknown channel_id", call: (w) => send(w, { channelId: randomUUID() }), code: Code.NotFound, names: "channel_id" },
-  { name: "SendMessage: message_id of another sender's message", call: (w) => send(w, { messageId: w.messageId }), code: Code.AlreadyExists, names: "message_id" },
+  {
+    name: "SendMessage: message_id of another sender's message",
+    call: (w) => send(w, { messageId: w.messageId }),
+    code: Code.AlreadyExists,
+    names: "message_id",
+  },
   {
     name: "SendMessage: own message_id again in another channel",
     call: (w) => w.admin.api.message.sendMessage({ ...newMessage(String(w.extra.otherChannelId)), messageId: w.messageId }),
@@ -517,32 +975,79 @@ const messageServiceCases: Case[] = [
     code: Code.InvalidArgument,
     names: "before_seq",
   })),
-  { name: "ListMessages: unknown channel_id", call: (w) => w.member.api.message.listMessages({ channelId: randomUUID() }), code: Code.NotFound, names: "channel_id" },
+  {
+    name: "ListMessages: unknown channel_id",
+    call: (w) => w.member.api.message.listMessages({ channelId: randomUUID() }),
+    code: Code.NotFound,
+    names: "channel_id",
+  },
 ];
 
 const directoryServiceCases: Case[] = [
   ...authCases("ListProfiles", (a) => a.directory.listProfiles({})),
   ...authCases("SetProfile", (a) => a.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 1 })),
-  ...sealedCases("SetProfile", "encrypted_name", LIMITS.nameBytes, (v) => (w) => w.member.api.directory.setProfile({ encryptedName: v, keyEpoch: 1 })),
-  { name: "SetProfile: key_epoch 0", call: (w) => w.member.api.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 0 }), code: Code.InvalidArgument, names: "key_epoch" },
-  { name: "SetProfile: encrypted_name sealed at epoch 1, key_epoch 3", call: (w) => w.member.api.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 3 }), code: Code.InvalidArgument, names: "encrypted_name" },
-  { name: "SetProfile: key_epoch 2^31", call: (w) => w.member.api.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 2 ** 31 }), code: Code.InvalidArgument, names: "key_epoch" },
+  ...sealedCases(
+    "SetProfile",
+    "encrypted_name",
+    LIMITS.nameBytes,
+    (v) => (w) => w.member.api.directory.setProfile({ encryptedName: v, keyEpoch: 1 }),
+  ),
+  {
+    name: "SetProfile: key_epoch 0",
+    call: (w) => w.member.api.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 0 }),
+    code: Code.InvalidArgument,
+    names: "key_epoch",
+  },
+  {
+    name: "SetProfile: encrypted_name sealed at epoch 1, key_epoch 3",
+    call: (w) => w.member.api.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 3 }),
+    code: Code.InvalidArgument,
+    names: "encrypted_name",
+  },
+  {
+    name: "SetProfile: key_epoch 2^31",
+    call: (w) => w.member.api.directory.setProfile({ encryptedName: sealedValue(), keyEpoch: 2 ** 31 }),
+    code: Code.InvalidArgument,
+    names: "key_epoch",
+  },
   ...authCases("ListPresence", (a) => a.presence.listPresence({})),
-  { name: "ListPresence: user_ids[0] not a UUID", call: (w) => w.member.api.presence.listPresence({ userIds: ["x"] }), code: Code.InvalidArgument, names: "user_ids[0]" },
-  { name: "ListPresence: user_ids[2] with a trailing space", call: (w) => w.member.api.presence.listPresence({ userIds: [w.admin.userId, w.member.userId, `${w.admin.userId} `] }), code: Code.InvalidArgument, names: "user_ids[2]" },
-  { name: "ListPresence: 1001 user_ids", call: (w) => w.member.api.presence.listPresence({ userIds: manyUuids(1001) }), code: Code.InvalidArgument, names: "user_ids" },
+  {
+    name: "ListPresence: user_ids[0] not a UUID",
+    call: (w) => w.member.api.presence.listPresence({ userIds: ["x"] }),
+    code: Code.InvalidArgument,
+    names: "user_ids[0]",
+  },
+  {
+    name: "ListPresence: user_ids[2] with a trailing space",
+    call: (w) => w.member.api.presence.listPresence({ userIds: [w.admin.userId, w.member.userId, `${w.admin.userId} `] }),
+    code: Code.InvalidArgument,
+    names: "user_ids[2]",
+  },
+  {
+    name: "ListPresence: 1001 user_ids",
+    call: (w) => w.member.api.presence.listPresence({ userIds: manyUuids(1001) }),
+    code: Code.InvalidArgument,
+    names: "user_ids",
+  },
 ];
 
 const eventServiceCases: Case[] = [
   ...authCases("Subscribe", (a) => firstItem(a.event.subscribe({}))),
   ...authCases("Subscribe with after_seq", (a) => firstItem(a.event.subscribe({ afterSeq: 0n }))),
-  { name: "Subscribe: after_seq ahead of the feed", call: (w) => firstItem(w.member.api.event.subscribe({ afterSeq: 1_000_000n })), code: Code.FailedPrecondition, names: "after_seq" },
+  {
+    name: "Subscribe: after_seq ahead of the feed",
+    call: (w) => firstItem(w.member.api.event.subscribe({ afterSeq: 1_000_000n })),
+    code: Code.FailedPrecondition,
+    names: "after_seq",
+  },
 ];
 
 const voiceAuthCases: Case[] = [
   ...authCases("Join", (a, w) => a.voice.join({ channelId: w.channelId, streamId: randomUUID() })),
   ...authCases("Leave", (a, w) => a.voice.leave({ channelId: w.channelId })),
-  ...authCases("Signal", (a, w) => a.voice.signal({ channelId: w.channelId, recipientDeviceId: w.member.deviceId, encryptedPayload: sealedValue(), keyEpoch: 1 })),
+  ...authCases("Signal", (a, w) =>
+    a.voice.signal({ channelId: w.channelId, recipientDeviceId: w.member.deviceId, encryptedPayload: sealedValue(), keyEpoch: 1 }),
+  ),
   ...authCases("GetIceServers", (a) => a.voice.getIceServers({})),
   ...authCases("ListVoiceRooms", (a) => a.voice.listVoiceRooms({})),
 ];
@@ -550,30 +1055,87 @@ const voiceAuthCases: Case[] = [
 // In the voice world the admin and the member are in w.channelId's room; the outsider is not.
 const adminStream = (w: World) => String(w.extra.adminStream);
 const signal = (w: World, over: Record<string, unknown>) =>
-  w.admin.api.voice.signal({ channelId: w.channelId, recipientDeviceId: w.member.deviceId, encryptedPayload: sealedValue(), keyEpoch: 1, ...over });
+  w.admin.api.voice.signal({
+    channelId: w.channelId,
+    recipientDeviceId: w.member.deviceId,
+    encryptedPayload: sealedValue(),
+    keyEpoch: 1,
+    ...over,
+  });
 const voiceRoomCases: Case[] = [
   ...uuidCases("Join", "channel_id", (v) => (w) => w.admin.api.voice.join({ channelId: v, streamId: adminStream(w) })),
   ...uuidCases("Join", "stream_id", (v) => (w) => w.admin.api.voice.join({ channelId: w.channelId, streamId: v })),
-  { name: "Join: stream_id of no open stream", call: (w) => w.admin.api.voice.join({ channelId: w.channelId, streamId: randomUUID() }), code: Code.InvalidArgument, names: "stream_id" },
-  { name: "Join: stream_id of another device's stream", call: (w) => w.admin.api.voice.join({ channelId: w.channelId, streamId: String(w.extra.memberStream) }), code: Code.InvalidArgument, names: "stream_id" },
-  { name: "Join: unknown channel_id", call: (w) => w.admin.api.voice.join({ channelId: randomUUID(), streamId: adminStream(w) }), code: Code.NotFound, names: "channel_id" },
+  {
+    name: "Join: stream_id of no open stream",
+    call: (w) => w.admin.api.voice.join({ channelId: w.channelId, streamId: randomUUID() }),
+    code: Code.InvalidArgument,
+    names: "stream_id",
+  },
+  {
+    name: "Join: stream_id of another device's stream",
+    call: (w) => w.admin.api.voice.join({ channelId: w.channelId, streamId: String(w.extra.memberStream) }),
+    code: Code.InvalidArgument,
+    names: "stream_id",
+  },
+  {
+    name: "Join: unknown channel_id",
+    call: (w) => w.admin.api.voice.join({ channelId: randomUUID(), streamId: adminStream(w) }),
+    code: Code.NotFound,
+    names: "channel_id",
+  },
   ...uuidCases("Leave", "channel_id", (v) => (w) => w.admin.api.voice.leave({ channelId: v })),
-  { name: "Leave: a room the caller is not in", call: (w) => w.admin.api.voice.leave({ channelId: String(w.extra.otherChannelId) }), code: Code.FailedPrecondition, names: "channel_id" },
-  { name: "Leave: by a device in no room", call: (w) => (w.extra.outsider as TestUser).api.voice.leave({ channelId: w.channelId }), code: Code.FailedPrecondition, names: "channel_id" },
+  {
+    name: "Leave: a room the caller is not in",
+    call: (w) => w.admin.api.voice.leave({ channelId: String(w.extra.otherChannelId) }),
+    code: Code.FailedPrecondition,
+    names: "channel_id",
+  },
+  {
+    name: "Leave: by a device in no room",
+    call: (w) => (w.extra.outsider as TestUser).api.voice.leave({ channelId: w.channelId }),
+    code: Code.FailedPrecondition,
+    names: "channel_id",
+  },
   ...uuidCases("Signal", "channel_id", (v) => (w) => signal(w, { channelId: v })),
   ...uuidCases("Signal", "recipient_device_id", (v) => (w) => signal(w, { recipientDeviceId: v })),
   ...sealedCases("Signal", "encrypted_payload", LIMITS.signalBytes, (v) => (w) => signal(w, { encryptedPayload: v })),
   { name: "Signal: key_epoch 0", call: (w) => signal(w, { keyEpoch: 0 }), code: Code.InvalidArgument, names: "key_epoch" },
-  { name: "Signal: encrypted_payload sealed at epoch 1, key_epoch 2", call: (w) => signal(w, { keyEpoch: 2 }), code: Code.InvalidArgument, names: "encrypted_payload" },
-  { name: "Signal: a room the caller is not in", call: (w) => signal(w, { channelId: String(w.extra.otherChannelId) }), code: Code.FailedPrecondition, names: "channel_id" },
   {
-    name: "Signal: from a device in no room",
-    call: (w) => (w.extra.outsider as TestUser).api.voice.signal({ channelId: w.channelId, recipientDeviceId: w.member.deviceId, encryptedPayload: sealedValue(), keyEpoch: 1 }),
+    name: "Signal: encrypted_payload sealed at epoch 1, key_epoch 2",
+    call: (w) => signal(w, { keyEpoch: 2 }),
+    code: Code.InvalidArgument,
+    names: "encrypted_payload",
+  },
+  {
+    name: "Signal: a room the caller is not in",
+    call: (w) => signal(w, { channelId: String(w.extra.otherChannelId) }),
     code: Code.FailedPrecondition,
     names: "channel_id",
   },
-  { name: "Signal: recipient not in the room", call: (w) => signal(w, { recipientDeviceId: (w.extra.outsider as TestUser).deviceId }), code: Code.NotFound, names: "recipient_device_id" },
-  { name: "Signal: unknown recipient device", call: (w) => signal(w, { recipientDeviceId: randomUUID() }), code: Code.NotFound, names: "recipient_device_id" },
+  {
+    name: "Signal: from a device in no room",
+    call: (w) =>
+      (w.extra.outsider as TestUser).api.voice.signal({
+        channelId: w.channelId,
+        recipientDeviceId: w.member.deviceId,
+        encryptedPayload: sealedValue(),
+        keyEpoch: 1,
+      }),
+    code: Code.FailedPrecondition,
+    names: "channel_id",
+  },
+  {
+    name: "Signal: recipient not in the room",
+    call: (w) => signal(w, { recipientDeviceId: (w.extra.outsider as TestUser).deviceId }),
+    code: Code.NotFound,
+    names: "recipient_device_id",
+  },
+  {
+    name: "Signal: unknown recipient device",
+    call: (w) => signal(w, { recipientDeviceId: randomUUID() }),
+    code: Code.NotFound,
+    names: "recipient_device_id",
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -605,7 +1167,9 @@ export function validationSuite(kind: DbKind) {
       const [, , sent] = await Promise.all([
         adminApi(s.url).invite.revokeInvite({ inviteId: revoked.invite!.inviteId }),
         admin.api.channel.createChannel({ channelId: otherChannelId, encryptedName: sealedValue() }),
-        admin.api.channel.createChannel({ channelId, encryptedName: sealedValue() }).then(() => admin.api.message.sendMessage(newMessage(channelId))),
+        admin.api.channel
+          .createChannel({ channelId, encryptedName: sealedValue() })
+          .then(() => admin.api.message.sendMessage(newMessage(channelId))),
       ]);
       world = {
         s,
@@ -744,12 +1308,23 @@ export function validationSuite(kind: DbKind) {
         [
           {
             name: "Login: with a revoked device's key",
-            call: (w) => w.anon.auth.login({ username: w.member.username, password: PASSWORD, devicePublicKey: String(w.extra.revokedKey) }),
+            call: (w) =>
+              w.anon.auth.login({ username: w.member.username, password: PASSWORD, devicePublicKey: String(w.extra.revokedKey) }),
             code: Code.PermissionDenied,
             names: "device_public_key",
           },
-          { name: "GetSession: a revoked device's session", call: (w) => (w.extra.revokedSession as Api).auth.getSession({}), code: Code.Unauthenticated, names: /session/ },
-          { name: "SendMessage: a revoked device's session", call: (w) => (w.extra.revokedSession as Api).message.sendMessage(newMessage(w.channelId)), code: Code.Unauthenticated, names: /session/ },
+          {
+            name: "GetSession: a revoked device's session",
+            call: (w) => (w.extra.revokedSession as Api).auth.getSession({}),
+            code: Code.Unauthenticated,
+            names: /session/,
+          },
+          {
+            name: "SendMessage: a revoked device's session",
+            call: (w) => (w.extra.revokedSession as Api).message.sendMessage(newMessage(w.channelId)),
+            code: Code.Unauthenticated,
+            names: /session/,
+          },
           {
             name: "PutEnvelopes: to a revoked device",
             call: (w) => put(w, [channelEnvelope(w, { recipientDeviceId: String(w.extra.revokedDevice) })]),
@@ -772,7 +1347,8 @@ export function validationSuite(kind: DbKind) {
           },
           {
             name: "Connect: a 4 MiB body is refused from its Content-Length",
-            call: (w) => connectUnary(w.s.url, "/dialtone.v1.MessageService/SendMessage", w.member.token, { announce: 4 * MAX_REQUEST_BYTES }),
+            call: (w) =>
+              connectUnary(w.s.url, "/dialtone.v1.MessageService/SendMessage", w.member.token, { announce: 4 * MAX_REQUEST_BYTES }),
             code: Code.ResourceExhausted,
             names: /larger than configured readMaxBytes/,
           },
@@ -796,7 +1372,9 @@ export function validationSuite(kind: DbKind) {
         const w = world();
         const json = Buffer.alloc(MAX_REQUEST_BYTES, " ");
         json.write("{}");
-        const viaConnect = (await connectUnary(w.s.url, "/dialtone.v1.AuthService/GetSession", w.member.token, { body: json })) as { userId: string };
+        const viaConnect = (await connectUnary(w.s.url, "/dialtone.v1.AuthService/GetSession", w.member.token, { body: json })) as {
+          userId: string;
+        };
         expect(viaConnect.userId).toBe(w.member.userId);
         // GetSessionRequest with field 15 (bytes): tag 0x7a, a 3-byte varint length, then the bytes.
         const length = MAX_REQUEST_BYTES - 4;
@@ -811,10 +1389,20 @@ export function validationSuite(kind: DbKind) {
         const grpc = createGrpcTransport({ baseUrl: w.s.url, idleConnectionTimeoutMs: 5 });
         const calls: Array<[string, () => Promise<unknown>]> = [
           ["SendMessage (Connect JSON)", () => send(w, { encryptedBody: over })],
-          ["SendMessage (gRPC)", () => createClient(MessageService, grpc).sendMessage({ ...newMessage(w.channelId), encryptedBody: over }, { headers: bearer(w.member.token) })],
+          [
+            "SendMessage (gRPC)",
+            () =>
+              createClient(MessageService, grpc).sendMessage(
+                { ...newMessage(w.channelId), encryptedBody: over },
+                { headers: bearer(w.member.token) },
+              ),
+          ],
           ["Register (Connect JSON)", () => w.anon.auth.register(registration(w, { username: over }))],
           ["ListPresence with 30,000 ids (Connect JSON)", () => w.member.api.presence.listPresence({ userIds: manyUuids(30_000) })],
-          ["ListPresence with 30,000 ids (gRPC)", () => createClient(PresenceService, grpc).listPresence({ userIds: manyUuids(30_000) }, { headers: bearer(w.member.token) })],
+          [
+            "ListPresence with 30,000 ids (gRPC)",
+            () => createClient(PresenceService, grpc).listPresence({ userIds: manyUuids(30_000) }, { headers: bearer(w.member.token) }),
+          ],
         ];
         await Promise.all([w.admin, w.member].map((u) => u.api.auth.getSession({})));
         const before = await dumpAllTables(w.db);
@@ -823,7 +1411,13 @@ export function validationSuite(kind: DbKind) {
           // The server answers resource_exhausted as soon as it sees the size; when the client is
           // still uploading, the connection may be reset before it reads that answer (ECONNRESET on
           // HTTP/1.1, NGHTTP2_ENHANCE_YOUR_CALM on HTTP/2). Never accepted, never invalid_argument.
-          const seen = err ? (err.code === Code.ResourceExhausted ? "resource_exhausted" : /ECONNRESET|NGHTTP2|socket hang up|EPIPE/.test(err.rawMessage) ? "reset" : `${Code[err.code]}: ${err.rawMessage}`) : "accepted";
+          const seen = err
+            ? err.code === Code.ResourceExhausted
+              ? "resource_exhausted"
+              : /ECONNRESET|NGHTTP2|socket hang up|EPIPE/.test(err.rawMessage)
+                ? "reset"
+                : `${Code[err.code]}: ${err.rawMessage}`
+            : "accepted";
           expect([label, seen]).toEqual([label, expect.stringMatching(/^(resource_exhausted|reset)$/)]);
         }
         expect(changedTables(before, await dumpAllTables(w.db))).toEqual([]);
@@ -846,18 +1440,29 @@ export function validationSuite(kind: DbKind) {
         for (const init of [{ lifetimeSeconds: 60 }, { lifetimeSeconds: 2_592_000 }, { maxUses: 1 }, { maxUses: 1000 }]) {
           expect((await adminToken.createInvite(init)).token).toMatch(/^[A-Za-z0-9_-]{43}$/);
         }
-        const long = await w.anon.auth.register(registration(w, { username: "u".repeat(32), password: "p".repeat(256), inviteToken: await mintInvite(w.s.url) }));
+        const long = await w.anon.auth.register(
+          registration(w, { username: "u".repeat(32), password: "p".repeat(256), inviteToken: await mintInvite(w.s.url) }),
+        );
         expect(long.session?.userId).toBeTruthy();
-        const short = await w.anon.auth.register(registration(w, { username: "ab", password: "p".repeat(8), inviteToken: await mintInvite(w.s.url) }));
+        const short = await w.anon.auth.register(
+          registration(w, { username: "ab", password: "p".repeat(8), inviteToken: await mintInvite(w.s.url) }),
+        );
         expect(short.session?.userId).toBeTruthy();
-        expect((await w.anon.auth.login({ username: "U".repeat(32), password: "p".repeat(256), devicePublicKey: devicePublicKey() })).deviceCreated).toBe(true);
+        expect(
+          (await w.anon.auth.login({ username: "U".repeat(32), password: "p".repeat(256), devicePublicKey: devicePublicKey() }))
+            .deviceCreated,
+        ).toBe(true);
 
         const name1k = sealedOfLength(LIMITS.nameBytes);
         const channelId = randomUUID();
         await w.admin.api.channel.createChannel({ channelId, encryptedName: name1k });
         await w.admin.api.channel.renameChannel({ channelId, encryptedName: sealedOfLength(LIMITS.nameBytes) });
         const body64k = sealedOfLength(LIMITS.bodyBytes);
-        const sent = await w.member.api.message.sendMessage({ ...newMessage(channelId), encryptedBody: body64k, encryptedSenderName: name1k });
+        const sent = await w.member.api.message.sendMessage({
+          ...newMessage(channelId),
+          encryptedBody: body64k,
+          encryptedSenderName: name1k,
+        });
         expect(sent.message?.encryptedBody).toBe(body64k);
         expect((await w.member.api.message.listMessages({ channelId, limit: LIMITS.historyPage })).messages).toHaveLength(1);
         expect((await w.member.api.message.listMessages({ channelId, limit: 1 })).messages).toHaveLength(1);
@@ -866,12 +1471,23 @@ export function validationSuite(kind: DbKind) {
         const ids = [w.admin.userId, ...manyUuids(LIMITS.idsPerCall - 1)];
         expect((await w.member.api.device.listDevices({ userIds: ids })).devices.map((d) => d.deviceId)).toEqual([w.admin.deviceId]);
         expect((await w.member.api.presence.listPresence({ userIds: ids })).presences).toHaveLength(1);
-        const envelopes = Array.from({ length: LIMITS.envelopesPerCall }, (_, i) => channelEnvelope(w, { scopeId: channelId, epoch: i + 1 }));
-        expect(await w.admin.api.envelope.putEnvelopes({ envelopes })).toMatchObject({ stored: LIMITS.envelopesPerCall, alreadyPresent: 0 });
+        const envelopes = Array.from({ length: LIMITS.envelopesPerCall }, (_, i) =>
+          channelEnvelope(w, { scopeId: channelId, epoch: i + 1 }),
+        );
+        expect(await w.admin.api.envelope.putEnvelopes({ envelopes })).toMatchObject({
+          stored: LIMITS.envelopesPerCall,
+          alreadyPresent: 0,
+        });
         // A scope filter in upper case finds the envelopes stored under the lower-case id.
-        expect((await w.member.api.envelope.listEnvelopes({ kind: KIND_CHANNEL, scopeId: channelId.toUpperCase() })).envelopes).toHaveLength(LIMITS.envelopesPerCall);
-        expect((await w.admin.api.envelope.listMissingEnvelopes({ scopeId: channelId.toUpperCase() })).missing.map((m) => m.scopeId)).toContain(channelId);
-        expect(await w.admin.api.envelope.putEnvelopes({ envelopes: [channelEnvelope(w, { kind: KIND_DIRECTORY, scopeId: "directory" })] })).toMatchObject({ stored: 1 });
+        expect(
+          (await w.member.api.envelope.listEnvelopes({ kind: KIND_CHANNEL, scopeId: channelId.toUpperCase() })).envelopes,
+        ).toHaveLength(LIMITS.envelopesPerCall);
+        expect(
+          (await w.admin.api.envelope.listMissingEnvelopes({ scopeId: channelId.toUpperCase() })).missing.map((m) => m.scopeId),
+        ).toContain(channelId);
+        expect(
+          await w.admin.api.envelope.putEnvelopes({ envelopes: [channelEnvelope(w, { kind: KIND_DIRECTORY, scopeId: "directory" })] }),
+        ).toMatchObject({ stored: 1 });
       });
     });
   });

@@ -2,7 +2,8 @@
 import { expect, test } from "@jest/globals";
 import { goertzel, toneOnsets, tonePowers, windowsWithTones } from "./support/wav.js";
 
-const sine = (f: number, n: number, amp = 0.25, rate = 48000) => Int16Array.from({ length: n }, (_, i) => Math.round(amp * 32767 * Math.sin((2 * Math.PI * f * i) / rate)));
+const sine = (f: number, n: number, amp = 0.25, rate = 48000) =>
+  Int16Array.from({ length: n }, (_, i) => Math.round(amp * 32767 * Math.sin((2 * Math.PI * f * i) / rate)));
 
 test("Goertzel: a quarter-scale sine has power ~0.0156 at its frequency and ~0 elsewhere", () => {
   const x = sine(440, 4800);

@@ -83,7 +83,8 @@ function framesWithBoth(d: TestDaemon, f1: number, f2: number, ms = 1000, floor 
 const toneAt = (d: TestDaemon, freq: number, ms = 1000) => median(tonePowers(recentAudio(d, ms), freq).map((w) => w.power));
 const hasMember = (id: string) => (s: { members: Array<{ deviceId: string }> }) => s.members.some((m) => m.deviceId === id);
 const lacksMember = (id: string) => (s: { members: Array<{ deviceId: string }> }) => !s.members.some((m) => m.deviceId === id);
-const speaking = (id: string) => (s: { members: Array<{ deviceId: string; speaking: boolean }> }) => s.members.some((m) => m.deviceId === id && m.speaking);
+const speaking = (id: string) => (s: { members: Array<{ deviceId: string; speaking: boolean }> }) =>
+  s.members.some((m) => m.deviceId === id && m.speaking);
 const relayReady = (id: string) => (s: { members: Array<{ deviceId: string; ready: boolean; candidateType: string }> }) =>
   s.members.some((m) => m.deviceId === id && m.ready && m.candidateType === "relay");
 
@@ -115,7 +116,13 @@ test("two daemons over TURN relay only: A's 440 Hz reaches B, B's 880 Hz reaches
   expect(toneAt(a, 440, 1500)).toBeLessThan(p880 / 100);
 
   const fromAlice = b.latest()!.members.find((m) => m.deviceId === alice.deviceId)!;
-  expect(fromAlice).toMatchObject({ userId: alice.userId, connectionState: "connected", candidateType: "relay", ready: true, speaking: true });
+  expect(fromAlice).toMatchObject({
+    userId: alice.userId,
+    connectionState: "connected",
+    candidateType: "relay",
+    ready: true,
+    speaking: true,
+  });
   expect(Number(fromAlice.packetsReceived)).toBeGreaterThan(50);
   expect(b.latest()!.relayOnly).toBe(true);
 }, 60_000);
@@ -125,12 +132,19 @@ test("a third daemon (started through client/core ensureDaemon): everyone hears 
   const env = daemonEnv(dir);
   const logFile = join(dir, "voiced.log");
   const recordPath = join(dir, "out.wav");
-  const voice = await ensureDaemon({ env, args: ["--audio-backend", "tone:660", "--ptt", "", "--relay-only", "--log", logFile, "--record", recordPath] });
+  const voice = await ensureDaemon({
+    env,
+    args: ["--audio-backend", "tone:660", "--ptt", "", "--relay-only", "--log", logFile, "--record", recordPath],
+  });
   expect(voice.spawned).toBe(true);
   c = attachDaemon("c", voice, { dir, logFile, recordPath });
   daemons.push(c);
   await joinAs(c, carol, channelId, key);
-  for (const [d, others] of [[a, [bob, carol]], [b, [alice, carol]], [c, [alice, bob]]] as const) {
+  for (const [d, others] of [
+    [a, [bob, carol]],
+    [b, [alice, carol]],
+    [c, [alice, bob]],
+  ] as const) {
     for (const o of others) await d.waitFor(relayReady(o.deviceId), 20_000, `${d.name} ready with ${o.username}`);
     for (const o of others) await d.waitFor(speaking(o.deviceId), 5000, `${d.name} hearing ${o.username}`);
   }
@@ -151,7 +165,11 @@ test("the IPC socket is 0600 in a 0700 directory, a second start reuses the live
   expect(sock.mode & 0o777).toBe(0o600);
   expect(statSync(dirname(c.socketPath)).mode & 0o777).toBe(0o700);
   // A second daemon with the same runtime dir finds the first, says so and exits 0.
-  const again = spawnSync(process.execPath, [VOICED_BIN, "--audio-backend", "tone:300"], { env: daemonEnv(c.dir), encoding: "utf8", timeout: 30_000 });
+  const again = spawnSync(process.execPath, [VOICED_BIN, "--audio-backend", "tone:300"], {
+    env: daemonEnv(c.dir),
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   expect(again.status).toBe(0);
   expect(again.stdout).toMatch(/already running/);
   expect((await c.voice.state()).channelId).toBe(channelId); // untouched
@@ -159,7 +177,11 @@ test("the IPC socket is 0600 in a 0700 directory, a second start reuses the live
   const found = await ensureDaemon({ env: daemonEnv(c.dir) });
   expect(found.spawned).toBe(false);
   expect(found.info.pid).toBe(c.pid);
-  for (const [d, u] of [[a, alice], [b, bob], [c, carol]] as const) {
+  for (const [d, u] of [
+    [a, alice],
+    [b, bob],
+    [c, carol],
+  ] as const) {
     const cmdline = readFileSync(`/proc/${d.pid}/cmdline`, "utf8");
     const environ = readFileSync(`/proc/${d.pid}/environ`, "utf8");
     expect(cmdline).toContain("dialtone-voiced");

@@ -64,7 +64,13 @@ beforeAll(async () => {
   await alice.store.flush();
   const key = await bob.requireChannelKey(channel.id, 10_000);
   bobDaemon = await startDaemon("bob", ["--audio-backend", "tone:880", "--ptt", "", "--relay-only"]);
-  await bobDaemon.voice.join({ serverUrl: server.url, sessionToken: bob.session.token, channelId: channel.id, channelKey: key.key, keyEpoch: key.epoch });
+  await bobDaemon.voice.join({
+    serverUrl: server.url,
+    sessionToken: bob.session.token,
+    channelId: channel.id,
+    channelKey: key.key,
+    keyEpoch: key.epoch,
+  });
 }, 90_000);
 
 afterAll(async () => {
@@ -83,7 +89,10 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const typed = (type: string, more: (l: Record<string, unknown>) => boolean = () => true) => (l: Record<string, unknown>) => l["type"] === type && more(l);
+const typed =
+  (type: string, more: (l: Record<string, unknown>) => boolean = () => true) =>
+  (l: Record<string, unknown>) =>
+    l["type"] === type && more(l);
 const bobHas = (deviceId: string) => (s: { members: Array<{ deviceId: string }> }) => s.members.some((m) => m.deviceId === deviceId);
 const bobLacks = (deviceId: string) => (s: { members: Array<{ deviceId: string }> }) => !s.members.some((m) => m.deviceId === deviceId);
 
@@ -103,7 +112,22 @@ const alive = (pid: number) => {
 
 function joinCli(): FollowProcess {
   return follow(
-    ["voice", "join", `#${channel.name!}`, "--server", server.url, "--json", "--voice-relay-only", "--voice-audio", "tone:440", "--voice-ptt", "", "--voice-debug", "--voice-vad", "400"],
+    [
+      "voice",
+      "join",
+      `#${channel.name!}`,
+      "--server",
+      server.url,
+      "--json",
+      "--voice-relay-only",
+      "--voice-audio",
+      "tone:440",
+      "--voice-ptt",
+      "",
+      "--voice-debug",
+      "--voice-vad",
+      "400",
+    ],
     aliceEnv(),
   );
 }
@@ -112,29 +136,50 @@ test("voice join starts the daemon, shows bob connected over the relay and speak
   const cli = joinCli();
   const logLine = await cli.waitFor(typed("voice_log"), 60_000);
   expect(logLine["path"]).toBe(join(root, "state", "dialtone", "voiced.log"));
-  await cli.waitFor(typed("voice_joined", (l) => l["channel_id"] === channel.id && l["device_id"] === alice.me.deviceId && l["relay_only"] === true), 60_000);
+  await cli.waitFor(
+    typed("voice_joined", (l) => l["channel_id"] === channel.id && l["device_id"] === alice.me.deviceId && l["relay_only"] === true),
+    60_000,
+  );
   await cli.waitFor(typed("voice_member_joined", (l) => l["device_id"] === bob.me.deviceId && l["user_id"] === bob.me.userId));
-  await cli.waitFor(typed("voice_member", (l) => l["device_id"] === bob.me.deviceId && l["ready"] === true && l["candidate_type"] === "relay"), 30_000);
-  await cli.waitFor(typed("voice_speaking", (l) => l["device_id"] === bob.me.deviceId && l["speaking"] === true), 10_000);
+  await cli.waitFor(
+    typed("voice_member", (l) => l["device_id"] === bob.me.deviceId && l["ready"] === true && l["candidate_type"] === "relay"),
+    30_000,
+  );
+  await cli.waitFor(
+    typed("voice_speaking", (l) => l["device_id"] === bob.me.deviceId && l["speaking"] === true),
+    10_000,
+  );
   await bobDaemon.waitFor(bobHas(alice.me.deviceId), 10_000, "alice in bob's roster");
 
   // Alice's tone reaches bob's recording.
   await new Promise((r) => setTimeout(r, 1500));
   const wav = loadWav(bobDaemon.recordPath);
   const last = wav.samples.subarray(wav.samples.length - 48000);
-  const powers = tonePowers(last, 440).map((w) => w.power).sort((a, b) => a - b);
+  const powers = tonePowers(last, 440)
+    .map((w) => w.power)
+    .sort((a, b) => a - b);
   expect(powers[Math.floor(powers.length / 2)]).toBeGreaterThan(5e-3);
 
   // status (another process) sees the same daemon and room.
   const status = await dialtone(["voice", "status", "--json", "--server", server.url], aliceEnv());
   expect(status.code).toBe(0);
   const st = JSON.parse(status.stdout) as Record<string, unknown> & { members: Array<Record<string, unknown>>; pid: number };
-  expect(st).toMatchObject({ running: true, channel_id: channel.id, channel: channel.name, status: "joined", relay_only: true, vad_threshold: 400, push_to_talk_key: null });
+  expect(st).toMatchObject({
+    running: true,
+    channel_id: channel.id,
+    channel: channel.name,
+    status: "joined",
+    relay_only: true,
+    vad_threshold: 400,
+    push_to_talk_key: null,
+  });
   expect(st.members).toEqual([expect.objectContaining({ device_id: bob.me.deviceId, ready: true, candidate_type: "relay" })]);
 
   // The daemon the CLI started: the flags on its argv, never the session token; its log 0600 in 0700.
   const cmdline = readFileSync(`/proc/${st.pid}/cmdline`, "utf8");
-  expect(cmdline.split("\0")).toEqual(expect.arrayContaining(["--relay-only", "--audio-backend", "tone:440", "--vad-threshold", "400", "--debug"]));
+  expect(cmdline.split("\0")).toEqual(
+    expect.arrayContaining(["--relay-only", "--audio-backend", "tone:440", "--vad-threshold", "400", "--debug"]),
+  );
   expect(cmdline).not.toContain(alice.session.token);
   expect(readFileSync(`/proc/${st.pid}/environ`, "utf8")).not.toContain(alice.session.token);
   const log = logLine["path"] as string;
@@ -158,7 +203,10 @@ test("voice join starts the daemon, shows bob connected over the relay and speak
 
 test("voice leave from another process ends a running voice join", async () => {
   const cli = joinCli();
-  await cli.waitFor(typed("voice_member", (l) => l["device_id"] === bob.me.deviceId && l["ready"] === true), 60_000);
+  await cli.waitFor(
+    typed("voice_member", (l) => l["device_id"] === bob.me.deviceId && l["ready"] === true),
+    60_000,
+  );
   const left = await dialtone(["voice", "leave", "--json"], aliceEnv());
   expect(left.code).toBe(0);
   expect(JSON.parse(left.stdout)).toEqual({ left: true, channel_id: channel.id });
@@ -166,7 +214,11 @@ test("voice leave from another process ends a running voice join", async () => {
   expect(cli.lines().at(-1)).toMatchObject({ type: "voice_left", channel_id: channel.id });
   await bobDaemon.waitFor(bobLacks(alice.me.deviceId), 5000, "alice gone from bob's roster");
   // Not interrupted: the daemon stays for the next join; stop it through status's pid.
-  const st = JSON.parse((await dialtone(["voice", "status", "--json"], aliceEnv())).stdout) as { running: boolean; channel_id: string | null; pid: number };
+  const st = JSON.parse((await dialtone(["voice", "status", "--json"], aliceEnv())).stdout) as {
+    running: boolean;
+    channel_id: string | null;
+    pid: number;
+  };
   expect(st).toMatchObject({ running: true, channel_id: null });
   process.kill(st.pid, "SIGTERM");
 }, 120_000);

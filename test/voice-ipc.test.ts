@@ -23,7 +23,12 @@ afterAll(async () => {
   await coturn?.stop();
 });
 
-const join = (o: { relayOnly?: boolean; iceServers?: Array<{ urls: string[]; username?: string; credential?: string }>; channelId?: string; key?: Uint8Array }) =>
+const join = (o: {
+  relayOnly?: boolean;
+  iceServers?: Array<{ urls: string[]; username?: string; credential?: string }>;
+  channelId?: string;
+  key?: Uint8Array;
+}) =>
   d.voice.join({
     serverUrl: "http://127.0.0.1:1",
     sessionToken: "a-token-that-must-not-leak-0123456789",
@@ -64,19 +69,28 @@ test("mute and push-to-talk changes show in the state", async () => {
 test("Join checks its arguments and names the field", async () => {
   await expect(join({ channelId: "not-a-uuid" })).rejects.toMatchObject({ code: "rejected", message: expect.stringMatching(/channel_id/) });
   await expect(join({ key: randomBytes(16) })).rejects.toThrow(/channel_key: must be 32 bytes/);
-  await expect(d.voice.join({ serverUrl: "ftp://x", sessionToken: "t", channelId: randomUUID(), channelKey: randomBytes(32), keyEpoch: 1 })).rejects.toThrow(/server_url/);
+  await expect(
+    d.voice.join({ serverUrl: "ftp://x", sessionToken: "t", channelId: randomUUID(), channelKey: randomBytes(32), keyEpoch: 1 }),
+  ).rejects.toThrow(/server_url/);
 });
 
 test("relay-only without a usable TURN server is refused with the reason (werift would quietly use host candidates)", async () => {
-  await expect(join({ relayOnly: true, iceServers: [{ urls: ["stun:127.0.0.1:3478"] }] })).rejects.toThrow(/relay-only needs a TURN server/);
+  await expect(join({ relayOnly: true, iceServers: [{ urls: ["stun:127.0.0.1:3478"] }] })).rejects.toThrow(
+    /relay-only needs a TURN server/,
+  );
   const started = Date.now();
   await expect(
-    join({ relayOnly: true, iceServers: [{ urls: [coturn.url], username: `${Math.floor(Date.now() / 1000) + 60}:x`, credential: "wrong" }] }),
+    join({
+      relayOnly: true,
+      iceServers: [{ urls: [coturn.url], username: `${Math.floor(Date.now() / 1000) + 60}:x`, credential: "wrong" }],
+    }),
   ).rejects.toThrow(/relay-only: TURN server turn:127\.0\.0\.1:\d+ refused the credentials \(401/);
   expect(Date.now() - started).toBeLessThan(3000); // told at once, not after werift's ~13 s stall
 
   const dead = await freePort();
-  await expect(join({ relayOnly: true, iceServers: [{ urls: [`turn:127.0.0.1:${dead}`], username: "u", credential: "p" }] })).rejects.toThrow(/relay-only: TURN server .* did not answer/);
+  await expect(
+    join({ relayOnly: true, iceServers: [{ urls: [`turn:127.0.0.1:${dead}`], username: "u", credential: "p" }] }),
+  ).rejects.toThrow(/relay-only: TURN server .* did not answer/);
   const s = await d.waitFor((x) => x.status === RoomStatus.IDLE && x.channelId === "", 3000, "idle again");
   expect(s.members).toEqual([]);
   expect(d.updates.some((u) => u.kind === "error" && /join failed/.test(u.message))).toBe(true);

@@ -159,39 +159,54 @@ interface Cycle {
   gapAtAliceMs: number;
 }
 
-test(`leave and join again ${CYCLES} times on the same daemons: audio both ways within 3 s, no gap over 1 s`, async () => {
-  const results: Cycle[] = [];
-  for (let cycle = 0; cycle < CYCLES; cycle++) {
-    const site = sites[cycle % sites.length]!;
-    const channelId = randomUUID();
-    await site.alice.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
-    const key = randomBytes(32);
-    const joinedAt = Date.now();
-    await Promise.all(
-      ([[a, site.alice], [b, site.bob]] as const).map(([d, u]) =>
-        d.voice.join({ serverUrl: site.server.url, sessionToken: u.token, channelId, channelKey: key, keyEpoch: 1 }),
-      ),
-    );
-    const [atBob, atAlice] = await Promise.all([firstHeard(b, 440, joinedAt, FIRST_AUDIO_MS), firstHeard(a, 880, joinedAt, FIRST_AUDIO_MS)]);
-    const from = Math.max(atBob ?? joinedAt + FIRST_AUDIO_MS, atAlice ?? joinedAt + FIRST_AUDIO_MS);
-    // Talk for 5 s, then let the recordings reach the disk (flushed every 200 ms).
-    await new Promise((r) => setTimeout(r, from + TALK_MS + 400 - Date.now()));
-    const r: Cycle = {
-      cycle,
-      heardByBobMs: atBob === undefined ? undefined : atBob - joinedAt,
-      heardByAliceMs: atAlice === undefined ? undefined : atAlice - joinedAt,
-      gapAtBobMs: longestGap(toneFrames(b, 440, from, from + TALK_MS)),
-      gapAtAliceMs: longestGap(toneFrames(a, 880, from, from + TALK_MS)),
-    };
-    results.push(r);
-    const bad = r.heardByBobMs === undefined || r.heardByAliceMs === undefined || r.gapAtBobMs > MAX_GAP_MS || r.gapAtAliceMs > MAX_GAP_MS;
-    console.log(`voice-rejoin cycle ${cycle}: ${JSON.stringify(r)}${bad ? " FAIL" : ""}`);
-    await Promise.all([a.voice.leave(), b.voice.leave()]);
-  }
-  // The receive watchdog never had to step in: no path died, not even outside the talk windows.
-  expect([a, b].map((d) => d.log().split("peer sends nothing").length - 1)).toEqual([0, 0]);
-  for (const r of results) {
-    expect({ cycle: r.cycle, heardByBob: r.heardByBobMs !== undefined, heardByAlice: r.heardByAliceMs !== undefined }).toEqual({ cycle: r.cycle, heardByBob: true, heardByAlice: true });
-    expect({ cycle: r.cycle, gaps: Math.max(r.gapAtBobMs, r.gapAtAliceMs) <= MAX_GAP_MS }).toEqual({ cycle: r.cycle, gaps: true });
-  }
-}, 60_000 + CYCLES * 15_000);
+test(
+  `leave and join again ${CYCLES} times on the same daemons: audio both ways within 3 s, no gap over 1 s`,
+  async () => {
+    const results: Cycle[] = [];
+    for (let cycle = 0; cycle < CYCLES; cycle++) {
+      const site = sites[cycle % sites.length]!;
+      const channelId = randomUUID();
+      await site.alice.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
+      const key = randomBytes(32);
+      const joinedAt = Date.now();
+      await Promise.all(
+        (
+          [
+            [a, site.alice],
+            [b, site.bob],
+          ] as const
+        ).map(([d, u]) => d.voice.join({ serverUrl: site.server.url, sessionToken: u.token, channelId, channelKey: key, keyEpoch: 1 })),
+      );
+      const [atBob, atAlice] = await Promise.all([
+        firstHeard(b, 440, joinedAt, FIRST_AUDIO_MS),
+        firstHeard(a, 880, joinedAt, FIRST_AUDIO_MS),
+      ]);
+      const from = Math.max(atBob ?? joinedAt + FIRST_AUDIO_MS, atAlice ?? joinedAt + FIRST_AUDIO_MS);
+      // Talk for 5 s, then let the recordings reach the disk (flushed every 200 ms).
+      await new Promise((r) => setTimeout(r, from + TALK_MS + 400 - Date.now()));
+      const r: Cycle = {
+        cycle,
+        heardByBobMs: atBob === undefined ? undefined : atBob - joinedAt,
+        heardByAliceMs: atAlice === undefined ? undefined : atAlice - joinedAt,
+        gapAtBobMs: longestGap(toneFrames(b, 440, from, from + TALK_MS)),
+        gapAtAliceMs: longestGap(toneFrames(a, 880, from, from + TALK_MS)),
+      };
+      results.push(r);
+      const bad =
+        r.heardByBobMs === undefined || r.heardByAliceMs === undefined || r.gapAtBobMs > MAX_GAP_MS || r.gapAtAliceMs > MAX_GAP_MS;
+      console.log(`voice-rejoin cycle ${cycle}: ${JSON.stringify(r)}${bad ? " FAIL" : ""}`);
+      await Promise.all([a.voice.leave(), b.voice.leave()]);
+    }
+    // The receive watchdog never had to step in: no path died, not even outside the talk windows.
+    expect([a, b].map((d) => d.log().split("peer sends nothing").length - 1)).toEqual([0, 0]);
+    for (const r of results) {
+      expect({ cycle: r.cycle, heardByBob: r.heardByBobMs !== undefined, heardByAlice: r.heardByAliceMs !== undefined }).toEqual({
+        cycle: r.cycle,
+        heardByBob: true,
+        heardByAlice: true,
+      });
+      expect({ cycle: r.cycle, gaps: Math.max(r.gapAtBobMs, r.gapAtAliceMs) <= MAX_GAP_MS }).toEqual({ cycle: r.cycle, gaps: true });
+    }
+  },
+  60_000 + CYCLES * 15_000,
+);

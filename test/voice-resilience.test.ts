@@ -34,7 +34,10 @@ beforeAll(async () => {
   await alice.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
   const key = randomBytes(32);
   [a, b] = await startPair("r");
-  for (const [d, u] of [[a, alice], [b, bob]] as const) {
+  for (const [d, u] of [
+    [a, alice],
+    [b, bob],
+  ] as const) {
     await d.voice.join({ serverUrl: server.url, sessionToken: u.token, channelId, channelKey: key, keyEpoch: 1 });
   }
 }, 90_000);
@@ -58,23 +61,37 @@ const startPair = (prefix: string): Promise<[TestDaemon, TestDaemon]> =>
 
 const relayReady = (id: string) => (s: { members: Array<{ deviceId: string; ready: boolean; candidateType: string }> }) =>
   s.members.some((m) => m.deviceId === id && m.ready && m.candidateType === "relay");
-const speaking = (id: string) => (s: { members: Array<{ deviceId: string; speaking: boolean }> }) => s.members.some((m) => m.deviceId === id && m.speaking);
+const speaking = (id: string) => (s: { members: Array<{ deviceId: string; speaking: boolean }> }) =>
+  s.members.some((m) => m.deviceId === id && m.speaking);
 const count = (d: TestDaemon, needle: string) => d.log().split(needle).length - 1;
 
 /** Median 440/880 Hz power over the last second of a recording. */
 function toneAt(d: TestDaemon, freq: number): number {
   const wav = loadWav(d.recordPath);
   const last = wav.samples.subarray(Math.max(0, wav.samples.length - 48000));
-  const p = tonePowers(last, freq).map((w) => w.power).sort((x, y) => x - y);
+  const p = tonePowers(last, freq)
+    .map((w) => w.power)
+    .sort((x, y) => x - y);
   return p[Math.floor(p.length / 2)] ?? 0;
 }
 
 /** A wait at one daemon that, when it fails, also shows the other side's log (the cause is often there). */
-async function waitBoth(d: TestDaemon, other: TestDaemon, pred: Parameters<TestDaemon["waitFor"]>[0], ms: number, what: string): Promise<void> {
+async function waitBoth(
+  d: TestDaemon,
+  other: TestDaemon,
+  pred: Parameters<TestDaemon["waitFor"]>[0],
+  ms: number,
+  what: string,
+): Promise<void> {
   try {
     await d.waitFor(pred, ms, what);
   } catch (err) {
-    const tail = other.log().split("\n").filter((l) => !l.includes('"msg":"meter"')).slice(-30).join("\n");
+    const tail = other
+      .log()
+      .split("\n")
+      .filter((l) => !l.includes('"msg":"meter"'))
+      .slice(-30)
+      .join("\n");
     throw new Error(`${err instanceof Error ? err.message : String(err)}\nlog tail of ${other.name}:\n${tail}`);
   }
 }
@@ -121,7 +138,10 @@ test("a TURN server restart mid-call: the path dies, ICE restarts in place onto 
     const channelId = randomUUID();
     await alice.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
     const key = randomBytes(32);
-    for (const [d, u] of [[a, alice], [b, bob]] as const) {
+    for (const [d, u] of [
+      [a, alice],
+      [b, bob],
+    ] as const) {
       await d.voice.join({ serverUrl: steady.url, sessionToken: u.token, channelId, channelKey: key, keyEpoch: 1 });
     }
     await talking();

@@ -62,7 +62,25 @@ Daemon:
 
 export class UsageError extends Error {}
 
-const NAMES = ["stun", "turn", "turn-user", "turn-pass", "relay-only", "vad-threshold", "meter", "ptt", "ptt-backend", "audio-backend", "record", "socket", "log", "debug", "stats-interval", "help", "version"];
+const NAMES = [
+  "stun",
+  "turn",
+  "turn-user",
+  "turn-pass",
+  "relay-only",
+  "vad-threshold",
+  "meter",
+  "ptt",
+  "ptt-backend",
+  "audio-backend",
+  "record",
+  "socket",
+  "log",
+  "debug",
+  "stats-interval",
+  "help",
+  "version",
+];
 
 /** Go-style "-flag" → "--flag" for our long names (the earlier daemon used Go's flag package). */
 function normalise(argv: string[]): string[] {
@@ -111,20 +129,29 @@ export function parseConfig(argv: string[]): VoicedConfig | "help" | "version" {
   if (values.help) return "help";
   if (values.version) return "version";
   const vad = Number(values["vad-threshold"]);
-  if (!Number.isInteger(vad) || vad <= 0 || vad > 32767) throw new UsageError(`--vad-threshold: "${values["vad-threshold"]}" is not an integer in 1..32767`);
+  if (!Number.isInteger(vad) || vad <= 0 || vad > 32767)
+    throw new UsageError(`--vad-threshold: "${values["vad-threshold"]}" is not an integer in 1..32767`);
   const backend = values["ptt-backend"];
   if (backend !== "auto" && backend !== "portal" && backend !== "none") {
-    throw new UsageError(`--ptt-backend: "${backend}" is not auto, portal or none${backend === "hotkey" ? " (the X11 hotkey backend of the earlier daemon is not available: use the portal or VAD)" : ""}`);
+    throw new UsageError(
+      `--ptt-backend: "${backend}" is not auto, portal or none${backend === "hotkey" ? " (the X11 hotkey backend of the earlier daemon is not available: use the portal or VAD)" : ""}`,
+    );
   }
   const stats = Number(values["stats-interval"]);
-  if (!(stats > 0 && stats <= 3600)) throw new UsageError(`--stats-interval: "${values["stats-interval"]}" is not a number of seconds in (0, 3600]`);
+  if (!(stats > 0 && stats <= 3600))
+    throw new UsageError(`--stats-interval: "${values["stats-interval"]}" is not a number of seconds in (0, 3600]`);
   try {
     validateAudioSpec(values["audio-backend"]);
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   if ((values["turn-user"] || values["turn-pass"]) && !values.turn) throw new UsageError("--turn-user/--turn-pass need --turn");
-  const iceServers = iceServersFromFlags({ stun: values.stun, turn: values.turn, turnUser: values["turn-user"], turnPass: values["turn-pass"] });
+  const iceServers = iceServersFromFlags({
+    stun: values.stun,
+    turn: values.turn,
+    turnUser: values["turn-user"],
+    turnPass: values["turn-pass"],
+  });
   try {
     // Bad URLs and a relay-only without TURN are start-up errors when the flags say so.
     if (iceServers.length) resolveIceConfig(iceServers, values["relay-only"]);

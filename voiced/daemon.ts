@@ -195,7 +195,11 @@ export class Daemon {
     if (!servers.length && config.iceServers.length) [servers, source] = [config.iceServers, "flags"];
     if (!servers.length) {
       const res = await api.voice.getIceServers({});
-      [servers, source, ttlSeconds] = [res.iceServers.map((s) => ({ urls: [...s.urls], username: s.username, credential: s.credential })), "server", res.ttlSeconds];
+      [servers, source, ttlSeconds] = [
+        res.iceServers.map((s) => ({ urls: [...s.urls], username: s.username, credential: s.credential })),
+        "server",
+        res.ttlSeconds,
+      ];
     }
     let ice: IceConfig;
     try {
@@ -215,10 +219,18 @@ export class Daemon {
         if (relayOnly) throw new ConnectError(`relay-only: ${why}`, Code.FailedPrecondition);
         log.warn("TURN unusable: continuing without it", { error: why });
         this.state.info(`${why}; continuing without TURN`);
-        ice = resolveIceConfig(servers.filter((s) => !s.urls.some((u) => /^turns?:/i.test(u))), false);
+        ice = resolveIceConfig(
+          servers.filter((s) => !s.urls.some((u) => /^turns?:/i.test(u))),
+          false,
+        );
       }
     }
-    log.info("ice config", { source, servers: describeIce(ice), relay_only: relayOnly, ...(ttlSeconds ? { ttl_seconds: ttlSeconds } : {}) });
+    log.info("ice config", {
+      source,
+      servers: describeIce(ice),
+      relay_only: relayOnly,
+      ...(ttlSeconds ? { ttl_seconds: ttlSeconds } : {}),
+    });
     return { ice, source, ttlSeconds };
   }
 
@@ -237,7 +249,10 @@ export class Daemon {
     const { log } = this.d;
     try {
       const res = await api.voice.getIceServers({});
-      const ice = resolveIceConfig(res.iceServers.map((s) => ({ urls: [...s.urls], username: s.username, credential: s.credential })), relayOnly);
+      const ice = resolveIceConfig(
+        res.iceServers.map((s) => ({ urls: [...s.urls], username: s.username, credential: s.credential })),
+        relayOnly,
+      );
       if (this.room !== room) return;
       room.updateIceServers(ice.servers);
       log.info("TURN credentials refreshed", { servers: describeIce(ice), ttl_seconds: res.ttlSeconds });

@@ -28,7 +28,8 @@ export function createLogger(o: { level: Level; file?: string; write?: (line: st
     let line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields });
     for (const s of secrets) if (line.includes(s)) line = line.split(s).join("[redacted]");
     // SDP or candidates in a library's error text say where peers are: keep them out too.
-    if (/v=0\\r\\n|candidate:/.test(line)) line = line.replace(/v=0\\r\\n(?:[^"\\]|\\.)*/g, "[sdp]").replace(/candidate:[^"]*/g, "[candidate]");
+    if (/v=0\\r\\n|candidate:/.test(line))
+      line = line.replace(/v=0\\r\\n(?:[^"\\]|\\.)*/g, "[sdp]").replace(/candidate:[^"]*/g, "[candidate]");
     try {
       write!(`${line}\n`);
     } catch {

@@ -81,7 +81,9 @@ async function main(): Promise<number> {
   // werift throws from timers and socket callbacks now and then (a peer that vanished): one bad
   // peer must not end everyone's call, so these are logged and the daemon goes on.
   process.on("unhandledRejection", (err) => log.warn("unhandled rejection", { error: err instanceof Error ? err.message : String(err) }));
-  process.on("uncaughtException", (err) => log.error("uncaught exception", { error: err.message, stack: err.stack?.split("\n").slice(0, 4).join(" | ") }));
+  process.on("uncaughtException", (err) =>
+    log.error("uncaught exception", { error: err.message, stack: err.stack?.split("\n").slice(0, 4).join(" | ") }),
+  );
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   log.info("starting voice daemon", {

@@ -68,10 +68,20 @@ async function run() {
 
   const alice = await generateX25519KeyPair();
   const bob = await generateX25519KeyPair();
-  const ctx: EnvelopeContext = { kind: "channel", channelId: ids.channelId, epoch: 1, senderDeviceId: randomUUID(), recipientDeviceId: randomUUID() };
+  const ctx: EnvelopeContext = {
+    kind: "channel",
+    channelId: ids.channelId,
+    epoch: 1,
+    senderDeviceId: randomUUID(),
+    recipientDeviceId: randomUUID(),
+  };
   const env = await sealEnvelope({ senderPrivateKey: alice.privateKey, recipientPublicKey: bob.publicKey, context: ctx, key: key.key });
-  const envelopeSeal = await measure(s, () => sealEnvelope({ senderPrivateKey: alice.privateKey, recipientPublicKey: bob.publicKey, context: ctx, key: key.key }));
-  const envelopeOpen = await measure(s, () => openEnvelope({ recipientPrivateKey: bob.privateKey, senderPublicKey: alice.publicKey, context: ctx, envelope: env }));
+  const envelopeSeal = await measure(s, () =>
+    sealEnvelope({ senderPrivateKey: alice.privateKey, recipientPublicKey: bob.publicKey, context: ctx, key: key.key }),
+  );
+  const envelopeOpen = await measure(s, () =>
+    openEnvelope({ recipientPrivateKey: bob.privateKey, senderPublicKey: alice.publicKey, context: ctx, envelope: env }),
+  );
 
   // node:crypto straight: the floor under @peculiar/webcrypto in this process.
   const k = Buffer.from(key.key);

@@ -10,7 +10,15 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
-import { create, fromBinary, toBinary, type DescMessage, type DescMethodStreaming, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import {
+  create,
+  fromBinary,
+  toBinary,
+  type DescMessage,
+  type DescMethodStreaming,
+  type MessageInitShape,
+  type MessageShape,
+} from "@bufbuild/protobuf";
 import { Code, ConnectError, type StreamResponse, type Transport } from "@connectrpc/connect";
 import { codeFromString } from "@connectrpc/connect/protocol-connect";
 import { envelope } from "../../server/http/envelope.js";
@@ -82,7 +90,15 @@ export function leanTransport(o: LeanTransportOptions): Transport {
       let status: number;
       if (o.http === "1.1") {
         const { ":method": _m, ":path": path, ...rest } = headers;
-        const req = http.request({ host: o.host, port: o.port, method: "POST", path: path as string, headers: rest, agent: false, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
+        const req = http.request({
+          host: o.host,
+          port: o.port,
+          method: "POST",
+          path: path as string,
+          headers: rest,
+          agent: false,
+          ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+        });
         req.end(body0);
         abort = () => req.destroy();
         const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
@@ -98,7 +114,9 @@ export function leanTransport(o: LeanTransportOptions): Transport {
         status = await new Promise<number>((resolve, reject) => {
           h2.once("response", (h) => resolve(Number(h[":status"])));
           h2.once("error", reject);
-          h2.once("close", () => reject(new ConnectError("stream closed before its response", signal?.aborted ? Code.Canceled : Code.Unavailable)));
+          h2.once("close", () =>
+            reject(new ConnectError("stream closed before its response", signal?.aborted ? Code.Canceled : Code.Unavailable)),
+          );
         });
         stream = h2 as AsyncIterable<Buffer>;
       }

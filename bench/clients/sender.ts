@@ -55,7 +55,12 @@ if (o.kind === "dialtone") {
     const transport =
       o.http === "2"
         ? createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true })
-        : createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true, nodeOptions: { agent: new http.Agent({ keepAlive: true, maxSockets: 8 }) } });
+        : createConnectTransport({
+            baseUrl,
+            httpVersion: "1.1",
+            useBinaryFormat: true,
+            nodeOptions: { agent: new http.Agent({ keepAlive: true, maxSockets: 8 }) },
+          });
     clients.push(createClient(MessageService, transport));
   }
   // Warm each connection (and each session's lookup) once.

@@ -85,7 +85,7 @@ function onEvent(ev: Event, at: number) {
 }
 
 const countError = (err: unknown) => {
-  const key = err instanceof ConnectError ? `connect:${err.code}` : (err as Error)?.message?.slice(0, 60) ?? String(err);
+  const key = err instanceof ConnectError ? `connect:${err.code}` : ((err as Error)?.message?.slice(0, 60) ?? String(err));
   counters.errors[key] = (counters.errors[key] ?? 0) + 1;
 };
 
@@ -96,15 +96,14 @@ function clientFor(conn: number): EventClient {
   if (clients[conn]) return clients[conn]!;
   const localAddress = addrs[conn % addrs.length];
   const baseUrl = `http://${host}:${o.port}`;
-  const transport =
-    o.connectTransport
-      ? createConnectTransport({
-          baseUrl,
-          httpVersion: "1.1",
-          useBinaryFormat: true,
-          nodeOptions: { agent: new http.Agent({ keepAlive: true, maxSockets: Infinity }), ...(localAddress ? { localAddress } : {}) },
-        })
-      : leanTransport({ host, port: o.port, http: o.http ?? "2", ...(localAddress ? { localAddress } : {}) });
+  const transport = o.connectTransport
+    ? createConnectTransport({
+        baseUrl,
+        httpVersion: "1.1",
+        useBinaryFormat: true,
+        nodeOptions: { agent: new http.Agent({ keepAlive: true, maxSockets: Infinity }), ...(localAddress ? { localAddress } : {}) },
+      })
+    : leanTransport({ host, port: o.port, http: o.http ?? "2", ...(localAddress ? { localAddress } : {}) });
   return (clients[conn] = createClient(EventService, transport));
 }
 

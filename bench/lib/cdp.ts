@@ -11,7 +11,13 @@ export class Cdp {
 
   private constructor(private readonly ws: WebSocket) {
     ws.on("message", (raw: Buffer) => {
-      const m = JSON.parse(raw.toString()) as { id?: number; result?: unknown; error?: { message: string }; method?: string; params?: unknown };
+      const m = JSON.parse(raw.toString()) as {
+        id?: number;
+        result?: unknown;
+        error?: { message: string };
+        method?: string;
+        params?: unknown;
+      };
       if (m.id !== undefined) {
         const w = this.waiters.get(m.id);
         this.waiters.delete(m.id);
@@ -53,7 +59,11 @@ export class Cdp {
     const list = this.listeners.get(method) ?? [];
     list.push(fn);
     this.listeners.set(method, list);
-    return () => this.listeners.set(method, (this.listeners.get(method) ?? []).filter((f) => f !== fn));
+    return () =>
+      this.listeners.set(
+        method,
+        (this.listeners.get(method) ?? []).filter((f) => f !== fn),
+      );
   }
 
   close(): void {

@@ -156,7 +156,11 @@ export async function startDialtone(db: DbTarget, o: DialtoneOptions = {}): Prom
       DIALTONE_HEARTBEAT_SECONDS: String(o.heartbeatSeconds ?? 15),
     });
     const args = [...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []), bin()];
-    const proc = spawn("/bin/sh", [...RAISE_NOFILE, process.execPath, ...args], { env, stdio: ["ignore", "pipe", "pipe"], cwd: serverRoot() });
+    const proc = spawn("/bin/sh", [...RAISE_NOFILE, process.execPath, ...args], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      cwd: serverRoot(),
+    });
     let out = "";
     let err = "";
     proc.stdout!.on("data", (b: Buffer) => (out = (out + b).slice(-20_000)));

@@ -32,7 +32,7 @@ export class Histogram {
   max = 0;
 
   record(us: number): void {
-    const v = Math.max(us , 0);
+    const v = Math.max(us, 0);
     const i = v < 1 ? 0 : Math.min(BUCKETS - 1, 1 + Math.floor(Math.log(v) / RATIO));
     this.counts[i]! += 1;
     this.count++;

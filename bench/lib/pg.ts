@@ -51,16 +51,40 @@ export async function benchPostgres(o: { durable?: boolean } = {}): Promise<Benc
     await chown(sockDir, uid, gid);
   }
   const pgTool = (tool: string, args: string[]) =>
-    asRoot ? run(runuser!, ["-u", "postgres", "--", path.join(bin, tool), ...args], { env, cwd: baseDir }) : run(path.join(bin, tool), args, { env, cwd: baseDir });
+    asRoot
+      ? run(runuser!, ["-u", "postgres", "--", path.join(bin, tool), ...args], { env, cwd: baseDir })
+      : run(path.join(bin, tool), args, { env, cwd: baseDir });
   await pgTool("initdb", ["-D", dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"]);
   const port = await freePort();
-  await pgTool("pg_ctl", ["start", "-D", dataDir, "-l", path.join(baseDir, "postgres.log"), "-w", "-t", "30", "-s", "-o", `-p ${port} -h 127.0.0.1 -k ${sockDir}`]);
+  await pgTool("pg_ctl", [
+    "start",
+    "-D",
+    dataDir,
+    "-l",
+    path.join(baseDir, "postgres.log"),
+    "-w",
+    "-t",
+    "30",
+    "-s",
+    "-o",
+    `-p ${port} -h 127.0.0.1 -k ${sockDir}`,
+  ]);
   const admin = postgres(`postgres://postgres@127.0.0.1:${port}/postgres`, { max: 1, onnotice: () => {} });
   await admin.unsafe(`CREATE DATABASE "bench"`);
   await admin.end({ timeout: 1 });
   // If the bench dies without stop(), a detached shell stops the cluster once we are gone.
   const q = (w: string) => `'${w.replaceAll("'", `'\\''`)}'`;
-  const stopCmd = [...(asRoot ? [runuser!, "-u", "postgres", "--"] : []), path.join(bin, "pg_ctl"), "stop", "-D", dataDir, "-m", "immediate", "-w", "-s"];
+  const stopCmd = [
+    ...(asRoot ? [runuser!, "-u", "postgres", "--"] : []),
+    path.join(bin, "pg_ctl"),
+    "stop",
+    "-D",
+    dataDir,
+    "-m",
+    "immediate",
+    "-w",
+    "-s",
+  ];
   const watchdog = spawn(
     "/bin/sh",
     ["-c", `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${stopCmd.map(q).join(" ")}; rm -rf ${q(baseDir)}`],

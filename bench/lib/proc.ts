@@ -26,7 +26,10 @@ export class Child {
   private exited: Promise<number | null>;
   readonly label: string;
 
-  constructor(readonly proc: ChildProcess, label: string) {
+  constructor(
+    readonly proc: ChildProcess,
+    label: string,
+  ) {
     this.label = label;
     proc.on("message", (raw) => {
       const m = raw as Msg;
@@ -119,9 +122,10 @@ export async function startChild(script: string, o: ChildOptions = {}): Promise<
   const file = path.join(BENCH_DIR, script);
   const label = o.label ?? script;
   // BENCH_CPU_PROF=<regex>: children whose label matches write a --cpu-prof profile on exit.
-  const prof = process.env.BENCH_CPU_PROF && new RegExp(process.env.BENCH_CPU_PROF).test(label)
-    ? ["--cpu-prof", `--cpu-prof-dir=${path.join(BENCH_DIR, "results", "prof")}`, `--cpu-prof-name=${label}.cpuprofile`]
-    : [];
+  const prof =
+    process.env.BENCH_CPU_PROF && new RegExp(process.env.BENCH_CPU_PROF).test(label)
+      ? ["--cpu-prof", `--cpu-prof-dir=${path.join(BENCH_DIR, "results", "prof")}`, `--cpu-prof-name=${label}.cpuprofile`]
+      : [];
   const nodeArgs = ["--import", "tsx", ...prof, ...(o.nodeFlags ?? []), file];
   const env = { ...process.env, BENCH_OPTS: JSON.stringify(o.opts ?? {}) };
   const stdio: Array<"ignore" | "inherit" | "ipc"> = ["ignore", "inherit", "inherit", "ipc"];

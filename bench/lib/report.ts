@@ -68,7 +68,10 @@ export async function writeResult(scenario: string, data: unknown): Promise<stri
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${scenario}.json`);
   const replacer = (_k: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
-  await writeFile(file, `${JSON.stringify({ scenario, at: new Date().toISOString(), machine: machine(), ...(data as object) }, replacer, 2)}\n`);
+  await writeFile(
+    file,
+    `${JSON.stringify({ scenario, at: new Date().toISOString(), machine: machine(), ...(data as object) }, replacer, 2)}\n`,
+  );
   return file;
 }
 

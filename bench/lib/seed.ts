@@ -43,7 +43,10 @@ async function open(db: DbTarget): Promise<Runner> {
   return { query: async (text, params) => void (await pg.query(text, params)), close: () => pg.close() };
 }
 
-export async function seed(db: DbTarget, o: { accounts: number; historyMessages?: number }): Promise<Fixtures & { seedS: { accounts: number; history: number } }> {
+export async function seed(
+  db: DbTarget,
+  o: { accounts: number; historyMessages?: number },
+): Promise<Fixtures & { seedS: { accounts: number; history: number } }> {
   const r = await open(db);
   try {
     const t0 = performance.now();
@@ -52,7 +55,11 @@ export async function seed(db: DbTarget, o: { accounts: number; historyMessages?
     const deviceIds: string[] = [];
     for (let start = 0; start < o.accounts; start += 5000) {
       const n = Math.min(5000, o.accounts - start);
-      const u: string[] = [], h: string[] = [], d: string[] = [], k: string[] = [], t: string[] = [];
+      const u: string[] = [],
+        h: string[] = [],
+        d: string[] = [],
+        k: string[] = [],
+        t: string[] = [];
       for (let i = 0; i < n; i++) {
         const token = newToken();
         tokens.push(token);
@@ -81,11 +88,10 @@ export async function seed(db: DbTarget, o: { accounts: number; historyMessages?
       );
     }
     const channelId = randomUUID();
-    await r.query(`INSERT INTO channels (id, encrypted_name, created_by_user_id, created_at, updated_at, key_epoch) VALUES ($1, $2, $3, now(), now(), 1)`, [
-      channelId,
-      sealedField(40),
-      userIds[0] ?? null,
-    ]);
+    await r.query(
+      `INSERT INTO channels (id, encrypted_name, created_by_user_id, created_at, updated_at, key_epoch) VALUES ($1, $2, $3, now(), now(), 1)`,
+      [channelId, sealedField(40), userIds[0] ?? null],
+    );
     const accountsS = (performance.now() - t0) / 1000;
 
     // History: seqs 1..N in one channel. ListMessages reads only the messages table, so no
@@ -98,7 +104,17 @@ export async function seed(db: DbTarget, o: { accounts: number; historyMessages?
       const body = sealedField(300);
       const name = sealedField(49);
       const [user, device] = [userIds[0]!, deviceIds[0]!];
-      const columns = ["id", "channel_id", "sender_user_id", "sender_device_id", "encrypted_body", "encrypted_sender_name", "key_epoch", "seq", "created_at"];
+      const columns = [
+        "id",
+        "channel_id",
+        "sender_user_id",
+        "sender_device_id",
+        "encrypted_body",
+        "encrypted_sender_name",
+        "key_epoch",
+        "seq",
+        "created_at",
+      ];
       if (r.copy) {
         const base = Date.now() - n * 1000;
         const rows = function* () {

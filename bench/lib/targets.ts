@@ -27,27 +27,52 @@ export async function checkTargets(since: number, elapsedS: number): Promise<voi
       const c = fan.results["ws-sql"]?.rates[i] as Json | undefined;
       for (const q of ["p50", "p99"] as const) {
         const vsSql = c ? `; vs ws + SQL ${c.latencyMs[q]} ms: ${c.latencyMs[q] >= a.latencyMs[q] ? "no worse" : "worse"}` : "";
-        rows.push({ metric: `fan-out @${a.rate}/s latency ${q} ≤ raw ws`, ours: a.latencyMs[q], baseline: b.latencyMs[q], unit: "ms", note: verdict(a.latencyMs[q] <= b.latencyMs[q]) + vsSql });
+        rows.push({
+          metric: `fan-out @${a.rate}/s latency ${q} ≤ raw ws`,
+          ours: a.latencyMs[q],
+          baseline: b.latencyMs[q],
+          unit: "ms",
+          note: verdict(a.latencyMs[q] <= b.latencyMs[q]) + vsSql,
+        });
       }
     }
   }
   const st = await load("streams", since);
   if (st) {
     const s0 = st.results.dialtone.steps[0] as Json;
-    rows.push({ metric: `≥ 10k idle streams < 40 KB RSS each`, ours: s0.rssPerStreamKB, baseline: 40, unit: "KB", note: `${verdict(s0.streams >= 10_000 && s0.rssPerStreamKB < 40)} at ${s0.streams} streams` });
+    rows.push({
+      metric: `≥ 10k idle streams < 40 KB RSS each`,
+      ours: s0.rssPerStreamKB,
+      baseline: 40,
+      unit: "KB",
+      note: `${verdict(s0.streams >= 10_000 && s0.rssPerStreamKB < 40)} at ${s0.streams} streams`,
+    });
   }
   const send = await load("send", since);
   if (send) {
     for (const v of ["postgres", "postgres-durable"]) {
       const r = (send.results[v]?.ours as Json[] | undefined)?.find((x) => x.rate === send.config.rate);
-      if (r) rows.push({ metric: `Send p99 < 10 ms on ${v} @${r.rate}/s`, ours: r.rttMs.p99, baseline: 10, unit: "ms", note: verdict(r.rttMs.p99 < 10 && r.unansweredAfterTail === 0) });
+      if (r)
+        rows.push({
+          metric: `Send p99 < 10 ms on ${v} @${r.rate}/s`,
+          ours: r.rttMs.p99,
+          baseline: 10,
+          unit: "ms",
+          note: verdict(r.rttMs.p99 < 10 && r.unansweredAfterTail === 0),
+        });
     }
   }
   const hist = await load("history", since);
   if (hist?.results.postgres) {
     const h = hist.results.postgres as Json;
     const p99 = Math.max(h.ours.randomMs.p99, h.ours.newestMs.p99);
-    rows.push({ metric: `history page p99 < 10 ms at ${h.messages.toLocaleString("en-US")} messages`, ours: p99, baseline: 10, unit: "ms", note: verdict(p99 < 10) });
+    rows.push({
+      metric: `history page p99 < 10 ms at ${h.messages.toLocaleString("en-US")} messages`,
+      ours: p99,
+      baseline: 10,
+      unit: "ms",
+      note: verdict(p99 < 10),
+    });
   }
   rows.push({ metric: "this run", ours: elapsedS, baseline: 600, unit: "s", note: verdict(elapsedS < 600) });
   printTable("targets (issue 7, acceptance 4): ours vs target", rows, "target");

@@ -35,17 +35,51 @@ export async function crypto(o: BenchOptions): Promise<void> {
   log(`crypto: ${ssl.version}`);
   const r = (x: Rate) => x.perCpuS;
   const rows: Row[] = [
-    { metric: "seal+open one message (body 300 B + name)", ours: r(ours.sealOpenMessage!), baseline: ssl.aes256gcm300B.opsPerCpuS / 4, unit: "messages/CPU-s", note: "openssl: 4 AES-GCM ops of 300 B" },
+    {
+      metric: "seal+open one message (body 300 B + name)",
+      ours: r(ours.sealOpenMessage!),
+      baseline: ssl.aes256gcm300B.opsPerCpuS / 4,
+      unit: "messages/CPU-s",
+      note: "openssl: 4 AES-GCM ops of 300 B",
+    },
     { metric: "  µs per message", ours: ours.sealOpenMessage!.usPerOp, baseline: 4e6 / ssl.aes256gcm300B.opsPerCpuS, unit: "µs" },
-    { metric: "seal one 300-byte body", ours: r(ours.sealBody!), baseline: ssl.aes256gcm300B.opsPerCpuS, unit: "ops/CPU-s", note: "openssl AES-256-GCM, 300 B" },
+    {
+      metric: "seal one 300-byte body",
+      ours: r(ours.sealBody!),
+      baseline: ssl.aes256gcm300B.opsPerCpuS,
+      unit: "ops/CPU-s",
+      note: "openssl AES-256-GCM, 300 B",
+    },
     { metric: "open one 300-byte body", ours: r(ours.openBody!), baseline: ssl.aes256gcm300B.opsPerCpuS, unit: "ops/CPU-s" },
-    { metric: "node:crypto AES-GCM seal+open 267 B", ours: r(ours.nodeGcmSealOpen!), baseline: ssl.aes256gcm300B.opsPerCpuS / 2, unit: "pairs/CPU-s", note: "floor under @peculiar/webcrypto" },
-    { metric: "envelope builds (X25519+HKDF+GCM)", ours: r(ours.envelopeSeal!), baseline: ssl.x25519.opsPerCpuS, unit: "ops/CPU-s", note: "openssl X25519 derive" },
+    {
+      metric: "node:crypto AES-GCM seal+open 267 B",
+      ours: r(ours.nodeGcmSealOpen!),
+      baseline: ssl.aes256gcm300B.opsPerCpuS / 2,
+      unit: "pairs/CPU-s",
+      note: "floor under @peculiar/webcrypto",
+    },
+    {
+      metric: "envelope builds (X25519+HKDF+GCM)",
+      ours: r(ours.envelopeSeal!),
+      baseline: ssl.x25519.opsPerCpuS,
+      unit: "ops/CPU-s",
+      note: "openssl X25519 derive",
+    },
     { metric: "envelope opens", ours: r(ours.envelopeOpen!), baseline: ssl.x25519.opsPerCpuS, unit: "ops/CPU-s" },
     { metric: "node:crypto X25519 derive", ours: r(ours.nodeX25519!), baseline: ssl.x25519.opsPerCpuS, unit: "ops/CPU-s" },
-    { metric: "envelopes for a 1,000-device rekey", ours: 1000 / r(ours.envelopeSeal!), baseline: 1000 / ssl.x25519.opsPerCpuS, unit: "CPU-s" },
+    {
+      metric: "envelopes for a 1,000-device rekey",
+      ours: 1000 / r(ours.envelopeSeal!),
+      baseline: 1000 / ssl.x25519.opsPerCpuS,
+      unit: "CPU-s",
+    },
   ];
   printTable("crypto: client/crypto (@peculiar/webcrypto) vs openssl speed", rows, "openssl");
-  const file = await writeResult("crypto", { config: { seconds, bodyPlaintextBytes: 267, sealedBytes: 300 }, ours, openssl: ssl, table: rows });
+  const file = await writeResult("crypto", {
+    config: { seconds, bodyPlaintextBytes: 267, sealedBytes: 300 },
+    ours,
+    openssl: ssl,
+    table: rows,
+  });
   log(`crypto: wrote ${file}`);
 }

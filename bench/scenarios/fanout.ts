@@ -67,7 +67,12 @@ async function collect(subs: Child[], phase: number) {
   return datas.map((d) => d[phase]!);
 }
 
-async function runRate(side: Side, rate: number, phase: number, o: { warmupS: number; durationS: number; tailS: number; subscribers: number; profileFile?: string }): Promise<RateResult> {
+async function runRate(
+  side: Side,
+  rate: number,
+  phase: number,
+  o: { warmupS: number; durationS: number; tailS: number; subscribers: number; profileFile?: string },
+): Promise<RateResult> {
   // Warm-up (JIT, connections) at a rate every side sustains, so it leaves no backlog behind.
   await side.sender.call("run", { rate: Math.min(rate, 30), durationS: o.warmupS, phase: 100 + phase, tailS: o.tailS });
   // Start from an idle server: a backlog of the warm-up (or an earlier phase) drains first.
@@ -80,7 +85,14 @@ async function runRate(side: Side, rate: number, phase: number, o: { warmupS: nu
   const db0 = side.pg?.cpu();
   const m0 = machineCpu();
   const t0 = performance.now();
-  const run = await side.sender.call<{ sent: number; sentS: number; unanswered: number; rtt: HistogramData; lag: HistogramData; errors: Record<string, number> }>("run", {
+  const run = await side.sender.call<{
+    sent: number;
+    sentS: number;
+    unanswered: number;
+    rtt: HistogramData;
+    lag: HistogramData;
+    errors: Record<string, number>;
+  }>("run", {
     rate,
     durationS: o.durationS,
     phase,
@@ -207,7 +219,9 @@ async function startSide(kind: Kind, o: BenchOptions, n: number, procs: number, 
     ),
   );
   const t = performance.now();
-  const opened = await Promise.all(subs.map((s, p) => s.call<{ open: number; failed: number }>("open", { total: Math.min(per, n - p * per) })));
+  const opened = await Promise.all(
+    subs.map((s, p) => s.call<{ open: number; failed: number }>("open", { total: Math.min(per, n - p * per) })),
+  );
   const openMs = performance.now() - t;
   const open = opened.reduce((a, r) => a + r.open, 0);
   if (open < n) throw new Error(`${kind}: only ${open} of ${n} subscribers opened`);
@@ -222,10 +236,28 @@ async function startSide(kind: Kind, o: BenchOptions, n: number, procs: number, 
   const sender = (
     await startChild("clients/sender.ts", {
       label: `${kind}-sender`,
-      opts: { kind: kind === "ws-sql" ? "ws-store" : kind, storePath: "storecast", port, tokens: tokens.slice(0, 1), channelId, connections: 1, http: o.set.http === "2" ? "2" : "1.1" },
+      opts: {
+        kind: kind === "ws-sql" ? "ws-store" : kind,
+        storePath: "storecast",
+        port,
+        tokens: tokens.slice(0, 1),
+        channelId,
+        connections: 1,
+        http: o.set.http === "2" ? "2" : "1.1",
+      },
     })
   ).child;
-  return { kind, server, ...(dialtone ? { dialtone } : {}), subs, sender, ...(pg ? { pg } : {}), ...(dataDir ? { dataDir } : {}), openMs, presenceEvents: presence };
+  return {
+    kind,
+    server,
+    ...(dialtone ? { dialtone } : {}),
+    subs,
+    sender,
+    ...(pg ? { pg } : {}),
+    ...(dataDir ? { dataDir } : {}),
+    openMs,
+    presenceEvents: presence,
+  };
 }
 
 async function stopSide(s: Side) {
@@ -255,7 +287,9 @@ export async function fanout(o: BenchOptions): Promise<void> {
   try {
     const kinds: Kind[] = o.set.wsSql === "0" ? ["dialtone", "ws"] : ["dialtone", "ws", "ws-sql"];
     for (const kind of kinds) {
-      log(`fanout: ${kind}: ${subscribers} subscribers in ${procs} processes${kind === "dialtone" ? `, Connect over ${http}, ${o.db}` : kind === "ws-sql" ? ", storing each message in PostgreSQL before the broadcast" : ""}`);
+      log(
+        `fanout: ${kind}: ${subscribers} subscribers in ${procs} processes${kind === "dialtone" ? `, Connect over ${http}, ${o.db}` : kind === "ws-sql" ? ", storing each message in PostgreSQL before the broadcast" : ""}`,
+      );
       const side = await startSide(kind, o, subscribers, procs, streamsPerConn, accounts);
       sides.push(side);
       log(`fanout: ${kind}: opened in ${side.openMs.toFixed(0)} ms (${side.presenceEvents} presence events)`);
@@ -266,7 +300,9 @@ export async function fanout(o: BenchOptions): Promise<void> {
         const prof = o.profile && side.kind === "dialtone" && rate === Math.max(...rates) ? profileFile : undefined;
         const r = await runRate(side, rate, k + 1, { warmupS, durationS, tailS, subscribers, ...(prof ? { profileFile: prof } : {}) });
         results[side.kind]!.rates.push(r);
-        log(`fanout: ${side.kind} @${rate}/s: p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, ${r.deliveriesPerS.toFixed(0)} deliveries/s, server CPU ${r.serverCpuPct.toFixed(0)} %`);
+        log(
+          `fanout: ${side.kind} @${rate}/s: p50 ${r.latencyMs.p50} ms p99 ${r.latencyMs.p99} ms, ${r.deliveriesPerS.toFixed(0)} deliveries/s, server CPU ${r.serverCpuPct.toFixed(0)} %`,
+        );
         if (prof) profile = summarizeProfile(prof);
       }
     }
@@ -282,15 +318,44 @@ export async function fanout(o: BenchOptions): Promise<void> {
       { metric: `@${rate}/s latency p50`, ours: a.latencyMs.p50, baseline: b.latencyMs.p50, unit: "ms" },
       { metric: `@${rate}/s latency p99`, ours: a.latencyMs.p99, baseline: b.latencyMs.p99, unit: "ms" },
       { metric: `@${rate}/s latency max`, ours: a.latencyMs.max, baseline: b.latencyMs.max, unit: "ms" },
-      { metric: `@${rate}/s all-subscribers p99`, ours: a.allDeliveredMs.p99, baseline: b.allDeliveredMs.p99, unit: "ms", note: "per message, until the last subscriber had it" },
-      { metric: `@${rate}/s fan-out spread p50`, ours: a.spreadMs.p50, baseline: b.spreadMs.p50, unit: "ms", note: "per message, first subscriber → last" },
+      {
+        metric: `@${rate}/s all-subscribers p99`,
+        ours: a.allDeliveredMs.p99,
+        baseline: b.allDeliveredMs.p99,
+        unit: "ms",
+        note: "per message, until the last subscriber had it",
+      },
+      {
+        metric: `@${rate}/s fan-out spread p50`,
+        ours: a.spreadMs.p50,
+        baseline: b.spreadMs.p50,
+        unit: "ms",
+        note: "per message, first subscriber → last",
+      },
       { metric: `@${rate}/s fan-out spread p99`, ours: a.spreadMs.p99, baseline: b.spreadMs.p99, unit: "ms" },
       { metric: `@${rate}/s deliveries/s`, ours: a.deliveriesPerS, baseline: b.deliveriesPerS, unit: "/s" },
-      { metric: `@${rate}/s not delivered within ${tailS} s`, ours: a.missing, baseline: b.missing, unit: "", note: `of ${a.expected} / ${b.expected}` },
+      {
+        metric: `@${rate}/s not delivered within ${tailS} s`,
+        ours: a.missing,
+        baseline: b.missing,
+        unit: "",
+        note: `of ${a.expected} / ${b.expected}`,
+      },
       { metric: `@${rate}/s server CPU`, ours: a.serverCpuPct, baseline: b.serverCpuPct, unit: "% of a core" },
-      { metric: `@${rate}/s server CPU per delivery`, ours: (a.serverCpuS / a.delivered) * 1e6, baseline: (b.serverCpuS / b.delivered) * 1e6, unit: "µs" },
+      {
+        metric: `@${rate}/s server CPU per delivery`,
+        ours: (a.serverCpuS / a.delivered) * 1e6,
+        baseline: (b.serverCpuS / b.delivered) * 1e6,
+        unit: "µs",
+      },
       { metric: `@${rate}/s load generators CPU`, ours: a.clientCpuPct, baseline: b.clientCpuPct, unit: "% of a core" },
-      { metric: `@${rate}/s other work on the box`, ours: a.foreignCpuPct, baseline: b.foreignCpuPct, unit: "% of a core", note: "not this bench" },
+      {
+        metric: `@${rate}/s other work on the box`,
+        ours: a.foreignCpuPct,
+        baseline: b.foreignCpuPct,
+        unit: "% of a core",
+        note: "not this bench",
+      },
     );
     if (a.dbCpuPct !== undefined) rows.push({ metric: `@${rate}/s PostgreSQL CPU`, ours: a.dbCpuPct, unit: "% of a core" });
     if (a.sendRttMs) rows.push({ metric: `@${rate}/s Send RTT p50 / p99`, ours: `${a.sendRttMs.p50} / ${a.sendRttMs.p99}`, unit: "ms" });
@@ -300,20 +365,52 @@ export async function fanout(o: BenchOptions): Promise<void> {
       rows.push(
         { metric: `@${rate}/s vs ws + SQL: latency p50`, ours: a.latencyMs.p50, baseline: c.latencyMs.p50, unit: "ms", note },
         { metric: `@${rate}/s vs ws + SQL: latency p99`, ours: a.latencyMs.p99, baseline: c.latencyMs.p99, unit: "ms" },
-        { metric: `@${rate}/s vs ws + SQL: store+ack RTT p50 / p99`, ours: `${a.sendRttMs?.p50} / ${a.sendRttMs?.p99}`, baseline: `${c.sendRttMs?.p50} / ${c.sendRttMs?.p99}`, unit: "ms" },
-        { metric: `@${rate}/s vs ws + SQL: server CPU per delivery`, ours: (a.serverCpuS / a.delivered) * 1e6, baseline: (c.serverCpuS / c.delivered) * 1e6, unit: "µs" },
+        {
+          metric: `@${rate}/s vs ws + SQL: store+ack RTT p50 / p99`,
+          ours: `${a.sendRttMs?.p50} / ${a.sendRttMs?.p99}`,
+          baseline: `${c.sendRttMs?.p50} / ${c.sendRttMs?.p99}`,
+          unit: "ms",
+        },
+        {
+          metric: `@${rate}/s vs ws + SQL: server CPU per delivery`,
+          ours: (a.serverCpuS / a.delivered) * 1e6,
+          baseline: (c.serverCpuS / c.delivered) * 1e6,
+          unit: "µs",
+        },
       );
     }
   }
-  rows.push({ metric: `open ${subscribers} streams`, ours: results.dialtone!.openMs, baseline: results.ws!.openMs, unit: "ms", note: `${accounts} accounts` });
+  rows.push({
+    metric: `open ${subscribers} streams`,
+    ours: results.dialtone!.openMs,
+    baseline: results.ws!.openMs,
+    unit: "ms",
+    note: `${accounts} accounts`,
+  });
   rows.push({ metric: "presence events during open", ours: results.dialtone!.presenceEvents, baseline: 0, unit: "" });
-  printTable(`fan-out: 1 sender → ${subscribers} subscribers, 300-byte ciphertext (Connect over ${http}, ${o.db}; a socket per subscriber on both sides)`, rows, "raw ws");
+  printTable(
+    `fan-out: 1 sender → ${subscribers} subscribers, 300-byte ciphertext (Connect over ${http}, ${o.db}; a socket per subscriber on both sides)`,
+    rows,
+    "raw ws",
+  );
   if (profile) {
     process.stdout.write(`\nserver CPU profile (${profileFile}), top self time:\n`);
     for (const f of profile.top.slice(0, 15)) process.stdout.write(`  ${f.selfPct.toFixed(1).padStart(5)} %  ${f.fn}  ${f.where}\n`);
   }
   const file = await writeResult("fanout", {
-    config: { subscribers, accounts, rates, warmupS, durationS, tailS, subscriberProcesses: procs, streamsPerConn, db: o.db, transport: `Connect protocol, binary, ${http}`, bodyBytes: 300 },
+    config: {
+      subscribers,
+      accounts,
+      rates,
+      warmupS,
+      durationS,
+      tailS,
+      subscriberProcesses: procs,
+      streamsPerConn,
+      db: o.db,
+      transport: `Connect protocol, binary, ${http}`,
+      bodyBytes: 300,
+    },
     results,
     ...(profile ? { profile } : {}),
     table: rows,

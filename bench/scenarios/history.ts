@@ -16,7 +16,12 @@ import { log, printTable, writeResult, type Row } from "../lib/report.js";
 
 /** "Index Scan Backward" or "Seq Scan + Sort" from an EXPLAIN. */
 function planKind(plan: string[]): string {
-  const scan = plan.find((l) => /Scan/.test(l))?.trim().replace(/^->\s*/, "").replace(/\s*\(.*$/, "") ?? "?";
+  const scan =
+    plan
+      .find((l) => /Scan/.test(l))
+      ?.trim()
+      .replace(/^->\s*/, "")
+      .replace(/\s*\(.*$/, "") ?? "?";
   const sort = plan.some((l) => /Sort Key/.test(l)) ? " + Sort" : "";
   return scan.replace(/ on messages.*| using .*/, "") + sort;
 }
@@ -59,7 +64,10 @@ export async function history(o: BenchOptions): Promise<void> {
       log(`history: ${kind}: seeded in ${fx.seedS.history.toFixed(1)} s`);
       const opts = { count, limit, maxS };
       // The baseline first: on PGlite it needs the data dir to itself.
-      const { child: sql } = await startChild("clients/sql-history.ts", { label: `sql-history-${kind}`, opts: { db, channelId: fx.channelId, maxSeq: n } });
+      const { child: sql } = await startChild("clients/sql-history.ts", {
+        label: `sql-history-${kind}`,
+        opts: { db, channelId: fx.channelId, maxSeq: n },
+      });
       let base: Awaited<ReturnType<typeof measure>>, plan: string[];
       try {
         base = await measure(sql, opts);
@@ -82,23 +90,51 @@ export async function history(o: BenchOptions): Promise<void> {
         await server.stop();
       }
       out[kind] = { messages: n, seedS: fx.seedS.history, ours, bareSql: base, plan };
-      log(`history: ${kind}: random page p50 ${ours.randomMs.p50} p99 ${ours.randomMs.p99} ms; bare SQL p50 ${base.randomMs.p50} p99 ${base.randomMs.p99} ms; ${planKind(plan)}`);
+      log(
+        `history: ${kind}: random page p50 ${ours.randomMs.p50} p99 ${ours.randomMs.p99} ms; bare SQL p50 ${base.randomMs.p50} p99 ${base.randomMs.p99} ms; ${planKind(plan)}`,
+      );
       rows.push(
         { metric: `${kind}: newest page p50`, ours: ours.newestMs.p50, baseline: base.newestMs.p50, unit: "ms" },
         { metric: `${kind}: newest page p99`, ours: ours.newestMs.p99, baseline: base.newestMs.p99, unit: "ms" },
         { metric: `${kind}: random-depth page p50`, ours: ours.randomMs.p50, baseline: base.randomMs.p50, unit: "ms" },
         { metric: `${kind}: random-depth page p99`, ours: ours.randomMs.p99, baseline: base.randomMs.p99, unit: "ms" },
         { metric: `${kind}: random-depth page max`, ours: ours.randomMs.max, baseline: base.randomMs.max, unit: "ms" },
-        { metric: `${kind}: pages measured`, ours: ours.randomMs.count + ours.newestMs.count, baseline: base.randomMs.count + base.newestMs.count, unit: "" },
+        {
+          metric: `${kind}: pages measured`,
+          ours: ours.randomMs.count + ours.newestMs.count,
+          baseline: base.randomMs.count + base.newestMs.count,
+          unit: "",
+        },
         { metric: `${kind}: plan of the page query`, ours: planKind(plan), unit: "" },
-        { metric: `${kind}: seeding ${n.toLocaleString("en-US")} messages`, ours: fx.seedS.history, unit: "s", note: kind === "postgres" ? "COPY" : "INSERT … SELECT generate_series" },
+        {
+          metric: `${kind}: seeding ${n.toLocaleString("en-US")} messages`,
+          ours: fx.seedS.history,
+          unit: "s",
+          note: kind === "postgres" ? "COPY" : "INSERT … SELECT generate_series",
+        },
       );
     } finally {
       await pg?.stop();
       if (dir) await rm(dir, { recursive: true, force: true });
     }
   }
-  printTable(`history: ListMessages, ${limit} per page, channel of ${messages.toLocaleString("en-US")} messages (closed loop, Connect over HTTP/1.1)`, rows, "bare SQL");
-  const file = await writeResult("history", { config: { messages, pgliteMessages, limit, count, maxSecondsPerMode: maxS, dbs, transport: "Connect over HTTP/1.1 keep-alive, one request at a time" }, results: out, table: rows });
+  printTable(
+    `history: ListMessages, ${limit} per page, channel of ${messages.toLocaleString("en-US")} messages (closed loop, Connect over HTTP/1.1)`,
+    rows,
+    "bare SQL",
+  );
+  const file = await writeResult("history", {
+    config: {
+      messages,
+      pgliteMessages,
+      limit,
+      count,
+      maxSecondsPerMode: maxS,
+      dbs,
+      transport: "Connect over HTTP/1.1 keep-alive, one request at a time",
+    },
+    results: out,
+    table: rows,
+  });
   log(`history: wrote ${file}`);
 }

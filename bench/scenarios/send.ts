@@ -18,7 +18,16 @@ import { log, printTable, writeResult, type Row } from "../lib/report.js";
 import { seed } from "../lib/seed.js";
 
 type Variant = "postgres" | "postgres-durable" | "pglite";
-type RunRes = { sent: number; sentS: number; answered: number; unanswered: number; rtt: HistogramData; rttSched: HistogramData; lag: HistogramData; errors: Record<string, number> };
+type RunRes = {
+  sent: number;
+  sentS: number;
+  answered: number;
+  unanswered: number;
+  rtt: HistogramData;
+  rttSched: HistogramData;
+  lag: HistogramData;
+  errors: Record<string, number>;
+};
 
 const sum = (h: HistogramData) => msSummary(Histogram.from([h]).summary());
 
@@ -41,7 +50,12 @@ async function target(v: Variant): Promise<Target> {
 }
 
 /** Warm-up, then each rate in turn; CPU of the server process and of the database. */
-async function drive(sender: Child, serverPid: number, t: Target, o: { rates: number[]; durationS: number; warmupS: number; tailS: number }) {
+async function drive(
+  sender: Child,
+  serverPid: number,
+  t: Target,
+  o: { rates: number[]; durationS: number; warmupS: number; tailS: number },
+) {
   // Warm-up: a few hundred calls, so the JIT has compiled the hot path (it keeps compiling for
   // the first thousand or so, and those compiles count as server CPU).
   await sender.call("run", { rate: 200, durationS: o.warmupS, phase: 100, tailS: o.tailS });
@@ -83,7 +97,14 @@ export async function send(o: BenchOptions): Promise<void> {
       const server = await startDialtone(t.db, { label: `dialtone-server-${v}`, inspect: o.profile && v === variants[0] });
       const { child: sender } = await startChild("clients/sender.ts", {
         label: `sender-${v}`,
-        opts: { kind: "dialtone", port: server.port, tokens: fx.tokens, channelId: fx.channelId, connections: conns, http: o.set.http === "2" ? "2" : "1.1" },
+        opts: {
+          kind: "dialtone",
+          port: server.port,
+          tokens: fx.tokens,
+          channelId: fx.channelId,
+          connections: conns,
+          http: o.set.http === "2" ? "2" : "1.1",
+        },
       });
       try {
         if (o.profile && v === variants[0]) await server.profileStart();
@@ -102,7 +123,10 @@ export async function send(o: BenchOptions): Promise<void> {
     try {
       await migrate(t.db);
       const fx = await seed(t.db, { accounts: 1 });
-      const { child: ws, ready } = await startChild("servers/ws.ts", { label: `ws-store-${v}`, opts: { db: t.db, userId: fx.userIds[0], deviceId: fx.deviceIds[0] } });
+      const { child: ws, ready } = await startChild("servers/ws.ts", {
+        label: `ws-store-${v}`,
+        opts: { db: t.db, userId: fx.userIds[0], deviceId: fx.deviceIds[0] },
+      });
       const { child: sender } = await startChild("clients/sender.ts", {
         label: `ws-sender-${v}`,
         opts: { kind: "ws-store", port: (ready as unknown as { port: number }).port, channelId: fx.channelId, connections: conns },
@@ -140,20 +164,48 @@ export async function send(o: BenchOptions): Promise<void> {
       const y = b[i]!;
       const at = `${v} @${x.rate}/s`;
       const errs = Object.values(x.errors).reduce((p, q) => p + q, 0);
-      log(`send: ${at}: p50 ${x.rttMs.p50} ms, p99 ${x.rttMs.p99} ms (baseline ${y.rttMs.p50} / ${y.rttMs.p99} ms), ${x.unansweredAfterTail} unanswered, server CPU ${x.serverCpuPct.toFixed(0)} %`);
+      log(
+        `send: ${at}: p50 ${x.rttMs.p50} ms, p99 ${x.rttMs.p99} ms (baseline ${y.rttMs.p50} / ${y.rttMs.p99} ms), ${x.unansweredAfterTail} unanswered, server CPU ${x.serverCpuPct.toFixed(0)} %`,
+      );
       rows.push(
         { metric: `${at}: Send p50`, ours: x.rttMs.p50, baseline: y.rttMs.p50, unit: "ms" },
         { metric: `${at}: Send p99`, ours: x.rttMs.p99, baseline: y.rttMs.p99, unit: "ms" },
         { metric: `${at}: Send max`, ours: x.rttMs.max, baseline: y.rttMs.max, unit: "ms" },
-        { metric: `${at}: answered in time`, ours: x.answered, baseline: y.answered, unit: "", note: `of ${x.sent} sent, within the run + ${tailS} s; ${errs} errors` },
-        { metric: `${at}: server CPU per Send`, ours: x.serverCpuMsPerSend, baseline: y.serverCpuMsPerSend, unit: "ms", note: `${x.serverCpuPct.toFixed(0)} % vs ${y.serverCpuPct.toFixed(0)} % of a core` },
+        {
+          metric: `${at}: answered in time`,
+          ours: x.answered,
+          baseline: y.answered,
+          unit: "",
+          note: `of ${x.sent} sent, within the run + ${tailS} s; ${errs} errors`,
+        },
+        {
+          metric: `${at}: server CPU per Send`,
+          ours: x.serverCpuMsPerSend,
+          baseline: y.serverCpuMsPerSend,
+          unit: "ms",
+          note: `${x.serverCpuPct.toFixed(0)} % vs ${y.serverCpuPct.toFixed(0)} % of a core`,
+        },
       );
       if (v !== "pglite") rows.push({ metric: `${at}: PostgreSQL CPU`, ours: x.dbCpuPct, baseline: y.dbCpuPct, unit: "% of a core" });
     }
   }
-  printTable(`Send round trip, open loop at ${rates.join(" and ")} msg/s from ${conns} clients (Connect, ${o.set.http === "2" ? "h2c" : "HTTP/1.1"}; 300-byte body)`, rows, "ws + 1 SQL stmt");
+  printTable(
+    `Send round trip, open loop at ${rates.join(" and ")} msg/s from ${conns} clients (Connect, ${o.set.http === "2" ? "h2c" : "HTTP/1.1"}; 300-byte body)`,
+    rows,
+    "ws + 1 SQL stmt",
+  );
   const file = await writeResult("send", {
-    config: { rate, rates, durationS, warmupS, tailS, senderConnections: conns, variants, bodyBytes: 300, baseline: "raw ws server, one INSERT … WITH statement per message (seq + message row + event row), same database kind" },
+    config: {
+      rate,
+      rates,
+      durationS,
+      warmupS,
+      tailS,
+      senderConnections: conns,
+      variants,
+      bodyBytes: 300,
+      baseline: "raw ws server, one INSERT … WITH statement per message (seq + message row + event row), same database kind",
+    },
     results: out,
     table: rows,
   });

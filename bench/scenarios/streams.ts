@@ -34,7 +34,11 @@ interface Server {
 
 async function startServer(kind: Kind, accounts: number, heartbeatSeconds: number): Promise<Server> {
   if (kind === "ws") {
-    const { child, ready } = await startChild("servers/ws.ts", { label: "ws-server", nodeFlags: ["--expose-gc"], opts: { heartbeatSeconds } });
+    const { child, ready } = await startChild("servers/ws.ts", {
+      label: "ws-server",
+      nodeFlags: ["--expose-gc"],
+      opts: { heartbeatSeconds },
+    });
     return {
       kind,
       pid: child.pid,
@@ -68,12 +72,27 @@ async function startServer(kind: Kind, accounts: number, heartbeatSeconds: numbe
 }
 
 /** Subscriber processes, each with its own source address. */
-function startSubs(s: Server, procs: number, streamsPerConn: number, label: string, addrBase: number, http: "1.1" | "2" = "2"): Promise<Child[]> {
+function startSubs(
+  s: Server,
+  procs: number,
+  streamsPerConn: number,
+  label: string,
+  addrBase: number,
+  http: "1.1" | "2" = "2",
+): Promise<Child[]> {
   return Promise.all(
     Array.from({ length: procs }, (_, p) =>
       startChild("clients/subscribers.ts", {
         label: `${s.kind}-${label}-${p}`,
-        opts: { kind: s.kind, port: s.port, tokens: s.tokens, http, streamsPerConn, localAddresses: [`127.0.${addrBase}.${p + 1}`], openConcurrency: 100 },
+        opts: {
+          kind: s.kind,
+          port: s.port,
+          tokens: s.tokens,
+          http,
+          streamsPerConn,
+          localAddresses: [`127.0.${addrBase}.${p + 1}`],
+          openConcurrency: 100,
+        },
       }).then((r) => r.child),
     ),
   );
@@ -93,7 +112,9 @@ async function openMore(subs: Child[], had: number, add: number) {
   const t = performance.now();
   const total = had + add;
   const per = Math.ceil(total / subs.length);
-  const res = await Promise.all(subs.map((c, p) => c.call<{ open: number; failed: number }>("open", { total: Math.max(0, Math.min(per, total - p * per)) })));
+  const res = await Promise.all(
+    subs.map((c, p) => c.call<{ open: number; failed: number }>("open", { total: Math.max(0, Math.min(per, total - p * per)) })),
+  );
   return { openS: (performance.now() - t) / 1000, failed: res.reduce((a, r) => a + r.failed, 0) };
 }
 
@@ -121,7 +142,10 @@ async function idleCpu(s: Server, subs: Child[], seconds: number) {
   return { wallS: wall, cpuS: cpu, cpuPct: (100 * cpu) / wall, heartbeats: beats, usPerHeartbeat: beats ? (cpu * 1e6) / beats : NaN };
 }
 
-async function memoryRun(kind: Kind, x: { first: number; upTo: number; step: number; accounts: number; budgetS: number; idleS: number; snapshot: boolean; http: "1.1" | "2" }) {
+async function memoryRun(
+  kind: Kind,
+  x: { first: number; upTo: number; step: number; accounts: number; budgetS: number; idleS: number; snapshot: boolean; http: "1.1" | "2" },
+) {
   const s = await startServer(kind, x.accounts, 15);
   const subs: Child[] = [];
   const steps: Step[] = [];
@@ -147,7 +171,9 @@ async function memoryRun(kind: Kind, x: { first: number; upTo: number; step: num
         heapPerStreamKB: (m.heapUsed - base.heapUsed) / m.streams / 1024,
       };
       steps.push(st);
-      log(`streams: ${kind}: ${st.streams} open (${mode}; ${st.streamsPerS.toFixed(0)}/s, ${failed} failed): RSS ${st.rssMB.toFixed(0)} MB, ${st.rssPerStreamKB.toFixed(1)} KB/stream, heap ${st.heapPerStreamKB.toFixed(1)} KB/stream${st.marginalKB !== undefined ? `, marginal ${st.marginalKB.toFixed(1)} KB` : ""}`);
+      log(
+        `streams: ${kind}: ${st.streams} open (${mode}; ${st.streamsPerS.toFixed(0)}/s, ${failed} failed): RSS ${st.rssMB.toFixed(0)} MB, ${st.rssPerStreamKB.toFixed(1)} KB/stream, heap ${st.heapPerStreamKB.toFixed(1)} KB/stream${st.marginalKB !== undefined ? `, marginal ${st.marginalKB.toFixed(1)} KB` : ""}`,
+      );
       return st;
     };
 
@@ -161,13 +187,21 @@ async function memoryRun(kind: Kind, x: { first: number; upTo: number; step: num
       await s.dialtone.heapSnapshot(snap("after"));
       heap = diffHeap(summarizeHeap(snap("before")), summarizeHeap(snap("after")), first.streams);
       heap.rows = heap.rows.slice(0, 30);
-      log(`streams: heap growth per stream ${(heap.totalBytesPer / 1024).toFixed(1)} KB: ${heap.rows.slice(0, 8).map((r) => `${r.what} ${r.bytesPer.toFixed(0)} B`).join(", ")}`);
+      log(
+        `streams: heap growth per stream ${(heap.totalBytesPer / 1024).toFixed(1)} KB: ${heap.rows
+          .slice(0, 8)
+          .map((r) => `${r.what} ${r.bytesPer.toFixed(0)} B`)
+          .join(", ")}`,
+      );
     }
     // The first heartbeats fall 15 s after each stream opened: measure once they have begun.
     await sleep(Math.max(0, openedAt + 16_000 - performance.now()));
     const idle15 = await idleCpu(s, subs, x.idleS);
-    log(`streams: ${kind}: idle, heartbeat 15 s: server CPU ${idle15.cpuPct.toFixed(2)} % over ${idle15.wallS.toFixed(0)} s, ${idle15.heartbeats} heartbeats`);
-    if (a.failed || first.streams < x.first) limit = `first step: ${a.failed} opens failed ${JSON.stringify((await counters(subs)).errors)}`;
+    log(
+      `streams: ${kind}: idle, heartbeat 15 s: server CPU ${idle15.cpuPct.toFixed(2)} % over ${idle15.wallS.toFixed(0)} s, ${idle15.heartbeats} heartbeats`,
+    );
+    if (a.failed || first.streams < x.first)
+      limit = `first step: ${a.failed} opens failed ${JSON.stringify((await counters(subs)).errors)}`;
 
     // B. more: ours multiplexes 100 streams per h2c connection; ws needs a socket each (fd cap).
     const t0 = performance.now();
@@ -203,7 +237,9 @@ async function heartbeatRun(kind: Kind, n: number, accounts: number, seconds: nu
     await openMore(subs, 0, n);
     await sleep(1500);
     const r = await idleCpu(s, subs, seconds);
-    log(`streams: ${kind}: heartbeat every 1 s over ${n} streams: ${r.heartbeats} heartbeats, ${r.usPerHeartbeat.toFixed(1)} µs of server CPU each`);
+    log(
+      `streams: ${kind}: heartbeat every 1 s over ${n} streams: ${r.heartbeats} heartbeats, ${r.usPerHeartbeat.toFixed(1)} µs of server CPU each`,
+    );
     return r;
   } finally {
     await Promise.all(subs.map((c) => c.stop(20_000)));
@@ -251,28 +287,73 @@ export async function streams(o: BenchOptions): Promise<void> {
   const a = res.dialtone as R;
   const b = res.ws as R;
   const rows: Row[] = [
-    { metric: `${a.steps[0]!.streams} streams, 1 connection each: RSS/stream`, ours: a.steps[0]!.rssPerStreamKB, baseline: b.steps[0]!.rssPerStreamKB, unit: "KB", note: "(RSS − idle RSS) / streams, after GC" },
+    {
+      metric: `${a.steps[0]!.streams} streams, 1 connection each: RSS/stream`,
+      ours: a.steps[0]!.rssPerStreamKB,
+      baseline: b.steps[0]!.rssPerStreamKB,
+      unit: "KB",
+      note: "(RSS − idle RSS) / streams, after GC",
+    },
     { metric: `  JS heap per stream`, ours: a.steps[0]!.heapPerStreamKB, baseline: b.steps[0]!.heapPerStreamKB, unit: "KB" },
     { metric: `  opened per second`, ours: a.steps[0]!.streamsPerS, baseline: b.steps[0]!.streamsPerS, unit: "/s" },
   ];
   for (const [i, st] of a.steps.entries()) {
     if (i === 0) continue;
     const w = b.steps[i];
-    rows.push({ metric: `${st.streams} streams (${st.mode}): RSS/stream`, ours: st.rssPerStreamKB, baseline: w ? w.rssPerStreamKB : "—", unit: "KB", note: `marginal ${st.marginalKB?.toFixed(1)} KB${w ? ` vs ${w.marginalKB?.toFixed(1)} KB at ${w.streams}` : ""}` });
+    rows.push({
+      metric: `${st.streams} streams (${st.mode}): RSS/stream`,
+      ours: st.rssPerStreamKB,
+      baseline: w ? w.rssPerStreamKB : "—",
+      unit: "KB",
+      note: `marginal ${st.marginalKB?.toFixed(1)} KB${w ? ` vs ${w.marginalKB?.toFixed(1)} KB at ${w.streams}` : ""}`,
+    });
   }
   const maxA = a.steps.at(-1)!;
   const maxB = b.steps.at(-1)!;
-  rows.push({ metric: "most streams held", ours: maxA.streams, baseline: maxB.streams, unit: "", note: `ours: ${a.limit ?? "all steps done"}; ws: ${b.limit ?? `fd limit ${fdLimit}`}` });
+  rows.push({
+    metric: "most streams held",
+    ours: maxA.streams,
+    baseline: maxB.streams,
+    unit: "",
+    note: `ours: ${a.limit ?? "all steps done"}; ws: ${b.limit ?? `fd limit ${fdLimit}`}`,
+  });
   rows.push({ metric: "server RSS at most streams", ours: maxA.rssMB, baseline: maxB.rssMB, unit: "MB" });
-  rows.push({ metric: `idle server CPU, heartbeat 15 s, ${a.steps[0]!.streams} streams`, ours: a.idle15.cpuPct, baseline: b.idle15.cpuPct, unit: "% of a core" });
+  rows.push({
+    metric: `idle server CPU, heartbeat 15 s, ${a.steps[0]!.streams} streams`,
+    ours: a.idle15.cpuPct,
+    baseline: b.idle15.cpuPct,
+    unit: "% of a core",
+  });
   const hbA = a.heartbeat1s ?? a.idle15;
   const hbB = b.heartbeat1s ?? b.idle15;
-  const hbNote = a.heartbeat1s ? `heartbeat every 1 s over ${hbStreams} streams` : `idle window: ${hbA.heartbeats} / ${hbB.heartbeats} heartbeats, all idle CPU counted`;
+  const hbNote = a.heartbeat1s
+    ? `heartbeat every 1 s over ${hbStreams} streams`
+    : `idle window: ${hbA.heartbeats} / ${hbB.heartbeats} heartbeats, all idle CPU counted`;
   rows.push({ metric: "server CPU per heartbeat", ours: hbA.usPerHeartbeat, baseline: hbB.usPerHeartbeat, unit: "µs", note: hbNote });
-  rows.push({ metric: "heartbeats of 10k streams every 15 s", ours: (hbA.usPerHeartbeat * 10_000) / 15 / 1e4, baseline: (hbB.usPerHeartbeat * 10_000) / 15 / 1e4, unit: "% of a core", note: "from the µs per heartbeat" });
-  printTable("open streams: idle EventService.Subscribe (Connect over HTTP/1.1, then h2c multiplexed; PostgreSQL) vs idle raw ws connections", rows, "raw ws");
+  rows.push({
+    metric: "heartbeats of 10k streams every 15 s",
+    ours: (hbA.usPerHeartbeat * 10_000) / 15 / 1e4,
+    baseline: (hbB.usPerHeartbeat * 10_000) / 15 / 1e4,
+    unit: "% of a core",
+    note: "from the µs per heartbeat",
+  });
+  printTable(
+    "open streams: idle EventService.Subscribe (Connect over HTTP/1.1, then h2c multiplexed; PostgreSQL) vs idle raw ws connections",
+    rows,
+    "raw ws",
+  );
   const file = await writeResult("streams", {
-    config: { first, upTo, step, accounts, idleS, hbStreams, budgetS, fdLimit, transport: "Connect protocol, binary: HTTP/1.1 (a socket per stream), then h2c (100 streams per connection)" },
+    config: {
+      first,
+      upTo,
+      step,
+      accounts,
+      idleS,
+      hbStreams,
+      budgetS,
+      fdLimit,
+      transport: "Connect protocol, binary: HTTP/1.1 (a socket per stream), then h2c (100 streams per connection)",
+    },
     results: res,
     table: rows,
   });

@@ -67,12 +67,32 @@ wss.on("connection", (ws, req) => {
     ws.on("message", (data: Buffer) => {
       const m = fromBinary(SendMessageRequestSchema, data);
       const at = timestampFromDate(new Date());
-      const message = { messageId: m.messageId, channelId: m.channelId, senderUserId: o.userId!, senderDeviceId: o.deviceId!, encryptedBody: m.encryptedBody, encryptedSenderName: m.encryptedSenderName, keyEpoch: m.keyEpoch, createdAt: at };
-      const payload = toBinary(EventSchema, create(EventSchema, { createdAt: at, payload: { case: "messageCreated", value: { message } } }));
+      const message = {
+        messageId: m.messageId,
+        channelId: m.channelId,
+        senderUserId: o.userId!,
+        senderDeviceId: o.deviceId!,
+        encryptedBody: m.encryptedBody,
+        encryptedSenderName: m.encryptedSenderName,
+        keyEpoch: m.keyEpoch,
+        createdAt: at,
+      };
+      const payload = toBinary(
+        EventSchema,
+        create(EventSchema, { createdAt: at, payload: { case: "messageCreated", value: { message } } }),
+      );
       save([m.messageId, m.channelId, o.userId, o.deviceId, m.encryptedBody, m.encryptedSenderName, m.keyEpoch, payload]).then(
         (seq) => {
           if (cast) {
-            const frame = toBinary(SubscribeResponseSchema, create(SubscribeResponseSchema, { item: { case: "event", value: { seq, createdAt: at, payload: { case: "messageCreated", value: { message: { ...message, seq } } } } } }));
+            const frame = toBinary(
+              SubscribeResponseSchema,
+              create(SubscribeResponseSchema, {
+                item: {
+                  case: "event",
+                  value: { seq, createdAt: at, payload: { case: "messageCreated", value: { message: { ...message, seq } } } },
+                },
+              }),
+            );
             for (const s of subs) s.send(frame, { binary: true });
           }
           ws.send(toBinary(SendMessageResponseSchema, create(SendMessageResponseSchema, { message: { ...message, seq } })));

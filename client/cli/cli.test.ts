@@ -58,7 +58,14 @@ describe("command line", () => {
   });
 
   test("usage errors exit 1 with one line on stderr", async () => {
-    for (const argv of [["frob"], ["send", "general"], ["send", "general", "hi", "--bogus"], ["channel"], ["history", "x", "--limit", "0"], ["register"]]) {
+    for (const argv of [
+      ["frob"],
+      ["send", "general"],
+      ["send", "general", "hi", "--bogus"],
+      ["channel"],
+      ["history", "x", "--limit", "0"],
+      ["register"],
+    ]) {
       const f = fakeIo();
       expect(await runCli(argv, f.io)).toBe(1);
       expect(f.err()).toMatch(/^dialtone: .+\n$/);
@@ -92,7 +99,12 @@ describe("command line", () => {
 
   test("a value that starts with '-' is taken as printed (invite tokens are base64url)", async () => {
     const token = "-Xy0_abcdefghijklmnopqrstuvwxyz0123456789AB";
-    const options = { invite: { type: "string" as const }, username: { type: "string" as const }, json: { type: "boolean" as const }, help: { type: "boolean" as const, short: "h" } };
+    const options = {
+      invite: { type: "string" as const },
+      username: { type: "string" as const },
+      json: { type: "boolean" as const },
+      help: { type: "boolean" as const, short: "h" },
+    };
     expect(attachDashValues(["--invite", token, "--username", "bob"], options)).toEqual([`--invite=${token}`, "--username", "bob"]);
     // The command's own options, "-" (stdin) and "--" stay what they are.
     expect(attachDashValues(["--invite", "--json"], options)).toEqual(["--invite", "--json"]);
@@ -115,7 +127,9 @@ describe("command line", () => {
       message: "gen names 2 channels: a (1), b (2)",
     });
     expect(describeError(new ApiError("permission-denied", "only admins"), undefined).code).toBe(2);
-    expect(describeError(new ApiError("unavailable", "cannot reach the server"), "http://h:1").message).toBe("cannot reach the server at http://h:1");
+    expect(describeError(new ApiError("unavailable", "cannot reach the server"), "http://h:1").message).toBe(
+      "cannot reach the server at http://h:1",
+    );
     expect(describeError(new SessionError("not-logged-in", "x"), undefined).code).toBe(2);
     expect(describeError(new KeyError("missing-key", "no key"), undefined).code).toBe(3);
     expect(describeError(new KeystoreError("wrong-passphrase", "wrong passphrase"), undefined).code).toBe(3);
@@ -145,6 +159,8 @@ describe("servers.json and secrets", () => {
     expect(await secret(src, "DIALTONE_PASSWORD", "pw: ", true)).toBe("s3cret!!");
     await expect(secret(src, "DIALTONE_PASSWORD", "pw: ", true)).rejects.toThrow(/differ/);
     const none = fakeIo().io;
-    await expect(secret(none, "DIALTONE_PASSPHRASE", "p: ")).rejects.toThrow("DIALTONE_PASSPHRASE is not set and there is no terminal to ask on");
+    await expect(secret(none, "DIALTONE_PASSPHRASE", "p: ")).rejects.toThrow(
+      "DIALTONE_PASSPHRASE is not set and there is no terminal to ask on",
+    );
   });
 });

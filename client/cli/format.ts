@@ -1,5 +1,14 @@
 // Output shapes: one human line, or one JSON object with stable snake_case field names.
-import type { ChannelView, ChatMessage, ClientEvents, CommandHints, DeviceView, Notice, SafetyNumberResult, UserView } from "../core/index.js";
+import type {
+  ChannelView,
+  ChatMessage,
+  ClientEvents,
+  CommandHints,
+  DeviceView,
+  Notice,
+  SafetyNumberResult,
+  UserView,
+} from "../core/index.js";
 import {
   RESYNC_NOTICE,
   bodyText,
@@ -105,7 +114,10 @@ export function eventOutput<K extends keyof ClientEvents>(
   switch (name) {
     case "channel-created": {
       const c = v as ClientEvents["channel-created"];
-      return { line: noticeLine(channelCreatedNotice(c.name, c.id)), json: { type: "channel_created", channel_id: c.id, channel: c.name ?? null } };
+      return {
+        line: noticeLine(channelCreatedNotice(c.name, c.id)),
+        json: { type: "channel_created", channel_id: c.id, channel: c.name ?? null },
+      };
     }
     case "channel-renamed": {
       const r = v as ClientEvents["channel-renamed"];
@@ -123,11 +135,25 @@ export function eventOutput<K extends keyof ClientEvents>(
     }
     case "device-added": {
       const d = v as ClientEvents["device-added"];
-      return { line: noticeLine(deviceAddedNotice(d, CLI_HINTS)), json: { type: "device_added", user_id: d.userId, user: d.user, device_id: d.deviceId, fingerprint: d.fingerprint, own: d.own, known_user: d.knownUser } };
+      return {
+        line: noticeLine(deviceAddedNotice(d, CLI_HINTS)),
+        json: {
+          type: "device_added",
+          user_id: d.userId,
+          user: d.user,
+          device_id: d.deviceId,
+          fingerprint: d.fingerprint,
+          own: d.own,
+          known_user: d.knownUser,
+        },
+      };
     }
     case "device-revoked": {
       const d = v as ClientEvents["device-revoked"];
-      return { line: noticeLine(deviceRevokedNotice(d)), json: { type: "device_revoked", user_id: d.userId, user: d.user, device_id: d.deviceId } };
+      return {
+        line: noticeLine(deviceRevokedNotice(d)),
+        json: { type: "device_revoked", user_id: d.userId, user: d.user, device_id: d.deviceId },
+      };
     }
     case "key-change-refused": {
       const k = v as ClientEvents["key-change-refused"];
@@ -148,12 +174,23 @@ export function eventOutput<K extends keyof ClientEvents>(
       const scope = k.scope.kind === "channel" ? k.scope.channelId : "directory";
       return {
         line: noticeLine(keyRejectedNotice(k)),
-        json: { type: "key_rejected", scope: scope, kind: k.scope.kind, epoch: k.epoch, sender_user_id: k.senderUserId, sender_device_id: k.senderDeviceId, reason: k.reason },
+        json: {
+          type: "key_rejected",
+          scope: scope,
+          kind: k.scope.kind,
+          epoch: k.epoch,
+          sender_user_id: k.senderUserId,
+          sender_device_id: k.senderDeviceId,
+          reason: k.reason,
+        },
       };
     }
     case "profile-updated": {
       const u = v as ClientEvents["profile-updated"];
-      return { line: `* ${u.label} updated their profile`, json: { type: "profile_updated", user_id: u.userId, user: u.label, name: u.name ?? null } };
+      return {
+        line: `* ${u.label} updated their profile`,
+        json: { type: "profile_updated", user_id: u.userId, user: u.label, name: u.name ?? null },
+      };
     }
     case "user-joined": {
       const u = v as ClientEvents["user-joined"];
@@ -161,7 +198,10 @@ export function eventOutput<K extends keyof ClientEvents>(
     }
     case "presence": {
       const p = v as ClientEvents["presence"];
-      return { line: `* ${p.user} is ${p.online ? "online" : "offline"}`, json: { type: "presence", user_id: p.userId, user: p.user, online: p.online } };
+      return {
+        line: `* ${p.user} is ${p.online ? "online" : "offline"}`,
+        json: { type: "presence", user_id: p.userId, user: p.user, online: p.online },
+      };
     }
     case "connection": {
       const c = v as ClientEvents["connection"];

@@ -130,15 +130,18 @@ export function describeError(err: unknown, server: string | undefined): { code:
     return { code: EXIT.server, message: `the server said ${err.code}: ${err.message}` };
   }
   if (err instanceof KeyError) return { code: EXIT.crypto, message: err.message };
-  if (err instanceof VoiceDaemonError) return { code: err.code === "bad-flag" ? EXIT.usage : EXIT.server, message: `voice: ${err.message}` };
+  if (err instanceof VoiceDaemonError)
+    return { code: err.code === "bad-flag" ? EXIT.usage : EXIT.server, message: `voice: ${err.message}` };
   if (err instanceof CryptoError) return { code: EXIT.crypto, message: `crypto error: ${err.message}` };
   if (err instanceof KeystoreError) {
     const usage = err.code === "weak-passphrase" || err.code === "invalid-origin" || err.code === "exists" || err.code === "invalid-input";
-    if (err.code === "not-found") return { code: EXIT.server, message: "not logged in from this config dir: run dialtone login or register" };
+    if (err.code === "not-found")
+      return { code: EXIT.server, message: "not logged in from this config dir: run dialtone login or register" };
     return { code: usage ? EXIT.usage : EXIT.crypto, message: err.message };
   }
   const nodeCode = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (err instanceof Error && typeof nodeCode === "string" && nodeCode.startsWith("ERR_PARSE_ARGS_")) return { code: EXIT.usage, message: err.message };
+  if (err instanceof Error && typeof nodeCode === "string" && nodeCode.startsWith("ERR_PARSE_ARGS_"))
+    return { code: EXIT.usage, message: err.message };
   return { code: EXIT.usage, message: `unexpected error: ${err instanceof Error ? err.message : String(err)}` };
 }
 

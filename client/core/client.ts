@@ -83,7 +83,8 @@ export class DialtoneClient {
     this.#channelActions = new ChannelActions(this.#parts, this.#keyWaiting);
     this.outbox = new Outbox({
       key: (channelId, waitMs) => this.#channelActions.requireKey(channelId, waitMs),
-      seal: (key, channelId, messageId, text) => sealMessage(key, { channelId, messageId, senderUserId: this.session.userId }, text, this.myDisplayName()),
+      seal: (key, channelId, messageId, text) =>
+        sealMessage(key, { channelId, messageId, senderUserId: this.session.userId }, text, this.myDisplayName()),
       post: async (channelId, messageId, sealed) => {
         const { message } = await this.api.message.sendMessage({ messageId, channelId, ...sealed });
         if (!message) throw new ApiError("internal", "the server answered without a message");

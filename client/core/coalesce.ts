@@ -12,13 +12,15 @@ export function coalesce<T>(fn: () => Promise<T>): () => Promise<T> {
   };
   return () => {
     if (!running) return start();
-    queued ??= running.then(
-      () => undefined,
-      () => undefined,
-    ).then(() => {
-      queued = undefined;
-      return start();
-    });
+    queued ??= running
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        queued = undefined;
+        return start();
+      });
     return queued;
   };
 }

@@ -57,9 +57,10 @@ export function toApiError(err: unknown): unknown {
   if (err instanceof ConnectError) {
     const code = API_CODES[err.code] ?? "unknown";
     // rawMessage is the server's text without the "[code]" prefix ConnectError adds.
-    const text = code === "unavailable" && /ECONNREFUSED|ECONNRESET|socket hang up|fetch failed/i.test(err.rawMessage)
-      ? "cannot reach the server"
-      : err.rawMessage;
+    const text =
+      code === "unavailable" && /ECONNREFUSED|ECONNRESET|socket hang up|fetch failed/i.test(err.rawMessage)
+        ? "cannot reach the server"
+        : err.rawMessage;
     return new ApiError(code, text, { cause: err });
   }
   return err;

@@ -75,7 +75,9 @@ describe("sharing", () => {
     const events = record(admin, "device-added");
     const alice2 = await h.newDevice("alice");
     await admin.client.reconcile();
-    expect(events).toEqual([expect.objectContaining({ userId: alice.client.me.userId, deviceId: alice2.client.me.deviceId, knownUser: true, own: false })]);
+    expect(events).toEqual([
+      expect.objectContaining({ userId: alice.client.me.userId, deviceId: alice2.client.me.deviceId, knownUser: true, own: false }),
+    ]);
     expect(events[0]!.fingerprint).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){4}$/);
     await alice2.client.reconcile();
     expect(alice2.client.keys.channelKey(general.id)).toBeDefined();
@@ -118,7 +120,9 @@ describe("receiving", () => {
     const rejected = record(dave, "key-rejected");
     await dave.client.reconcile();
     expect(dave.client.keys.channelKey(general.id)).toBeUndefined();
-    expect(rejected).toEqual([expect.objectContaining({ senderUserId: alice.client.me.userId, reason: expect.stringMatching(/does not open the channel's name/) })]);
+    expect(rejected).toEqual([
+      expect.objectContaining({ senderUserId: alice.client.me.userId, reason: expect.stringMatching(/does not open the channel's name/) }),
+    ]);
     await expect(dave.client.requireChannelKey(general.id, 0)).rejects.toThrow(/rejected: .*substituted key/);
     // The junk took no slot: the admin still sees dave as lacking the key, shares it, and dave keeps it.
     const missing = await admin.client.api.envelope.listMissingEnvelopes({ kind: KeyKind.CHANNEL, scopeId: general.id });

@@ -298,7 +298,11 @@ export class KeyManager {
       const tag = `envelope:${env.senderDeviceId}:${env.ciphertext}`;
       if (this.#reported.has(tag)) continue;
       const ref = { kind: env.kind, scopeId: env.scopeId, epoch: env.epoch, senderDeviceId: env.senderDeviceId };
-      const outcome = await this.#receive(env, scope, async () => (profiles ??= (await this.#deps.api.directory.listProfiles({})).profiles));
+      const outcome = await this.#receive(
+        env,
+        scope,
+        async () => (profiles ??= (await this.#deps.api.directory.listProfiles({})).profiles),
+      );
       if (outcome === "added") accepted.push(ref);
       else if (outcome !== "skipped") {
         rejected.push(ref);
@@ -325,11 +329,7 @@ export class KeyManager {
     return { added: accepted.length, rejected: rejected.length };
   }
 
-  async #receive(
-    env: Envelope,
-    scope: KeyScope,
-    profiles: () => Promise<Profile[]>,
-  ): Promise<"added" | "skipped" | { reason: string }> {
+  async #receive(env: Envelope, scope: KeyScope, profiles: () => Promise<Profile[]>): Promise<"added" | "skipped" | { reason: string }> {
     const ks = this.#keystore;
     if (!(await this.acceptDevice(env.senderDeviceId, env.senderUserId, env.senderPublicKey))) {
       return { reason: `the sender device ${env.senderDeviceId} shows a key other than the one pinned for it` };
@@ -344,7 +344,9 @@ export class KeyManager {
         envelope: env.ciphertext,
       });
     } catch {
-      return { reason: `the envelope from device ${env.senderDeviceId} does not open under its pinned key and the expected context (forged or moved)` };
+      return {
+        reason: `the envelope from device ${env.senderDeviceId} does not open under its pinned key and the expected context (forged or moved)`,
+      };
     }
     const epochKey = { epoch: env.epoch, key };
     if (scope.kind === "channel") {
@@ -414,4 +416,3 @@ export class KeyManager {
     return this.directoryKey();
   }
 }
-

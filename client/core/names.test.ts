@@ -51,7 +51,11 @@ describe("resolving what the user typed", () => {
 
 describe("messages", () => {
   const key = { epoch: 1, key: generateSymmetricKey() };
-  const ids = { channelId: channels[0]!.id, messageId: "0b9d4bd6-7f3c-4c39-9c1a-2f0f1b7a6e01", senderUserId: "5d7b2d2a-1111-4f4f-8a8a-000000000001" };
+  const ids = {
+    channelId: channels[0]!.id,
+    messageId: "0b9d4bd6-7f3c-4c39-9c1a-2f0f1b7a6e01",
+    senderUserId: "5d7b2d2a-1111-4f4f-8a8a-000000000001",
+  };
   const row = async (senderName: string, seq = 5n) =>
     create(MessageSchema, {
       ...ids,
@@ -63,14 +67,22 @@ describe("messages", () => {
 
   test("the directory name is shown; a different sealed claim is flagged", async () => {
     expect(await openMessage(await row("bob"), key, "bob")).toMatchObject({ body: "hello", sender: "bob", senderMismatch: false });
-    expect(await openMessage(await row("alice"), key, "bob")).toMatchObject({ sender: "bob", claimedSender: "alice", senderMismatch: true });
+    expect(await openMessage(await row("alice"), key, "bob")).toMatchObject({
+      sender: "bob",
+      claimedSender: "alice",
+      senderMismatch: true,
+    });
     expect(await openMessage(await row("alice"), key, undefined)).toMatchObject({ sender: "alice", senderMismatch: false });
   });
 
   test("a missing or wrong key gives placeholders, never an exception", async () => {
     expect(await openMessage(await row("bob"), undefined, "bob")).toMatchObject({ body: undefined, error: "missing-key", sender: "bob" });
     const wrong = { epoch: 1, key: generateSymmetricKey() };
-    expect(await openMessage(await row("bob"), wrong, undefined)).toMatchObject({ body: undefined, error: "undecryptable", sender: "user-5d7b2d2a" });
+    expect(await openMessage(await row("bob"), wrong, undefined)).toMatchObject({
+      body: undefined,
+      error: "undecryptable",
+      sender: "user-5d7b2d2a",
+    });
     // Moved to another message id: the AAD no longer matches.
     const moved = create(MessageSchema, { ...(await row("bob")), messageId: "0b9d4bd6-7f3c-4c39-9c1a-2f0f1b7a6e02" });
     expect((await openMessage(moved, key, undefined)).error).toBe("undecryptable");

@@ -11,7 +11,10 @@ interface Post {
 }
 
 /** Fakes: `answers` are consumed one per post (an Error is thrown, "ok" stores the message). */
-function harness(answers: Array<Error | "ok">, opts: { epochs?: number[]; pause?: (ms: number, signal: AbortSignal) => Promise<void> } = {}) {
+function harness(
+  answers: Array<Error | "ok">,
+  opts: { epochs?: number[]; pause?: (ms: number, signal: AbortSignal) => Promise<void> } = {},
+) {
   const posts: Post[] = [];
   const pauses: number[] = [];
   const seals: number[] = [];

@@ -55,7 +55,13 @@ export interface OutboxEntry {
 
 export type OutboxUpdate =
   | { readonly type: "sending"; readonly entry: OutboxEntry; readonly attempt: number }
-  | { readonly type: "waiting"; readonly entry: OutboxEntry; readonly attempt: number; readonly error: ApiError; readonly retryInMs: number }
+  | {
+      readonly type: "waiting";
+      readonly entry: OutboxEntry;
+      readonly attempt: number;
+      readonly error: ApiError;
+      readonly retryInMs: number;
+    }
   | { readonly type: "sent"; readonly entry: OutboxEntry; readonly message: ChatMessage }
   | { readonly type: "failed"; readonly entry: OutboxEntry; readonly error: unknown };
 

@@ -86,9 +86,7 @@ export class KeystoreStore {
   /** Opens the keystore of `server`, creating it (with a fresh device key) when absent. */
   static async openOrCreate(configDir: string, server: string, passphrase: string): Promise<{ store: KeystoreStore; created: boolean }> {
     const created = !(await Keystore.exists(configDir, server));
-    const keystore = created
-      ? await Keystore.create(configDir, server, passphrase)
-      : await Keystore.open(configDir, server, passphrase);
+    const keystore = created ? await Keystore.create(configDir, server, passphrase) : await Keystore.open(configDir, server, passphrase);
     return { store: new KeystoreStore(keystore, configDir, server, passphrase), created };
   }
 

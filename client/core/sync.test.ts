@@ -9,9 +9,12 @@ import type { ApiError } from "./errors.js";
 import { SyncEngine, backoffDelay, type ConnectionState } from "./sync.js";
 import { Harness, eventually, type TestInstall } from "../../test/support/client-harness.js";
 
-const hello = (headSeq: bigint) => create(SubscribeResponseSchema, { item: { case: "hello", value: { streamId: "s", headSeq, heartbeatIntervalSeconds: 15 } } });
+const hello = (headSeq: bigint) =>
+  create(SubscribeResponseSchema, { item: { case: "hello", value: { streamId: "s", headSeq, heartbeatIntervalSeconds: 15 } } });
 const durable = (seq: bigint) =>
-  create(SubscribeResponseSchema, { item: { case: "event", value: create(EventSchema, { seq, payload: { case: "userJoined", value: { userId: `u${seq}` } } }) } });
+  create(SubscribeResponseSchema, {
+    item: { case: "event", value: create(EventSchema, { seq, payload: { case: "userJoined", value: { userId: `u${seq}` } } }) },
+  });
 
 interface Script {
   items: SubscribeResponse[];
@@ -30,7 +33,9 @@ function fakeFeed(scripts: Script[]) {
         return (async function* () {
           for (const item of script.items) yield item;
           if (script.end) throw script.end;
-          await new Promise<void>((_, reject) => opts.signal.addEventListener("abort", () => reject(new ConnectError("aborted", Code.Canceled))));
+          await new Promise<void>((_, reject) =>
+            opts.signal.addEventListener("abort", () => reject(new ConnectError("aborted", Code.Canceled))),
+          );
         })();
       },
     },
@@ -41,7 +46,10 @@ function fakeFeed(scripts: Script[]) {
 describe("SyncEngine (scripted feed)", () => {
   test("drops repeated seqs, resumes after the last one handled, and reports its states", async () => {
     const { api, asked } = fakeFeed([
-      { items: [hello(0n), durable(1n), durable(2n), durable(2n), durable(1n)], end: new ConnectError("server shutting down", Code.Unavailable) },
+      {
+        items: [hello(0n), durable(1n), durable(2n), durable(2n), durable(1n)],
+        end: new ConnectError("server shutting down", Code.Unavailable),
+      },
       { items: [hello(3n), durable(2n), durable(3n)] },
     ]);
     const seen: bigint[] = [];
@@ -90,7 +98,11 @@ describe("SyncEngine (scripted feed)", () => {
     const states: Array<{ state: string; stopped?: boolean }> = [];
     const engine = new SyncEngine({
       api,
-      handlers: { onEvent: () => {}, onFatal: (e) => (fatal = e), onState: (state, info) => void states.push({ state, ...(info.stopped ? { stopped: true } : {}) }) },
+      handlers: {
+        onEvent: () => {},
+        onFatal: (e) => (fatal = e),
+        onState: (state, info) => void states.push({ state, ...(info.stopped ? { stopped: true } : {}) }),
+      },
     });
     engine.start();
     await eventually(() => fatal, 2000, "the fatal error");

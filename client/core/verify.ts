@@ -54,7 +54,11 @@ export async function computeSafetyNumber(deps: VerifyDeps, userId: string): Pro
       covered.push({ deviceId: d.deviceId, userId: d.userId, fingerprint: await deviceFingerprint(pinned.publicKey) });
     } else {
       const offered = Buffer.from(d.publicKey, "base64");
-      refused.push({ deviceId: d.deviceId, userId: d.userId, fingerprint: offered.length === 32 ? await deviceFingerprint(offered) : "(invalid key)" });
+      refused.push({
+        deviceId: d.deviceId,
+        userId: d.userId,
+        fingerprint: offered.length === 32 ? await deviceFingerprint(offered) : "(invalid key)",
+      });
     }
   }
   const mine = keysOf.get(me.userId)!;

@@ -15,13 +15,44 @@ const parse = (args: string[]) => parseVoiceFlags(parseArgs({ args, options: VOI
 describe("voice flags", () => {
   test("every flag parses into VoiceFlags", () => {
     const f = parse([
-      "--voice-debug", "--voice-log", "/tmp/v.log", "--voice-ptt", "", "--voice-ptt-backend", "none", "--voice-vad", "800", "--voice-meter",
-      "--voice-stun", "stun.example:3478, stun:two", "--voice-turn", "turn.example", "--voice-turn-user", "u", "--voice-turn-pass", "p",
-      "--voice-relay-only", "--voice-audio", "tone:440", "--voiced", "/opt/voiced",
+      "--voice-debug",
+      "--voice-log",
+      "/tmp/v.log",
+      "--voice-ptt",
+      "",
+      "--voice-ptt-backend",
+      "none",
+      "--voice-vad",
+      "800",
+      "--voice-meter",
+      "--voice-stun",
+      "stun.example:3478, stun:two",
+      "--voice-turn",
+      "turn.example",
+      "--voice-turn-user",
+      "u",
+      "--voice-turn-pass",
+      "p",
+      "--voice-relay-only",
+      "--voice-audio",
+      "tone:440",
+      "--voiced",
+      "/opt/voiced",
     ]);
     expect(f).toEqual({
-      debug: true, log: "/tmp/v.log", ptt: "", pttBackend: "none", vad: 800, meter: true, stun: ["stun.example:3478", "stun:two"],
-      turn: ["turn.example"], turnUser: "u", turnPass: "p", relayOnly: true, audio: "tone:440", voiced: "/opt/voiced",
+      debug: true,
+      log: "/tmp/v.log",
+      ptt: "",
+      pttBackend: "none",
+      vad: 800,
+      meter: true,
+      stun: ["stun.example:3478", "stun:two"],
+      turn: ["turn.example"],
+      turnUser: "u",
+      turnPass: "p",
+      relayOnly: true,
+      audio: "tone:440",
+      voiced: "/opt/voiced",
     });
     expect(parse([])).toEqual({});
   });
@@ -48,9 +79,39 @@ describe("voice flags", () => {
   });
 
   test("the daemon's argv carries behaviour flags only: ICE servers and secrets go through Join", () => {
-    const f = parse(["--voice-ptt", "", "--voice-vad", "900", "--voice-meter", "--voice-debug", "--voice-log", "/l", "--voice-turn", "t", "--voice-turn-user", "u", "--voice-turn-pass", "sekrit", "--voice-relay-only", "--voice-ptt-backend", "auto"]);
+    const f = parse([
+      "--voice-ptt",
+      "",
+      "--voice-vad",
+      "900",
+      "--voice-meter",
+      "--voice-debug",
+      "--voice-log",
+      "/l",
+      "--voice-turn",
+      "t",
+      "--voice-turn-user",
+      "u",
+      "--voice-turn-pass",
+      "sekrit",
+      "--voice-relay-only",
+      "--voice-ptt-backend",
+      "auto",
+    ]);
     const argv = daemonArgs(f);
-    expect(argv).toEqual(["--ptt", "", "--ptt-backend", "auto", "--vad-threshold", "900", "--meter", "--relay-only", "--debug", "--log", "/l"]);
+    expect(argv).toEqual([
+      "--ptt",
+      "",
+      "--ptt-backend",
+      "auto",
+      "--vad-threshold",
+      "900",
+      "--meter",
+      "--relay-only",
+      "--debug",
+      "--log",
+      "/l",
+    ]);
     expect(argv.join(" ")).not.toContain("sekrit");
     expect(flagIceServers(f)).toEqual([{ urls: ["turn:t"], username: "u", credential: "sekrit" }]);
     // --voice-ptt absent: the daemon's default (ctrl+v through the portal) stays.

@@ -13,7 +13,15 @@ import { dirname, join } from "node:path";
 import type { DialtoneClient } from "./client.js";
 import { Emitter } from "./emitter.js";
 import { UsageError } from "./errors.js";
-import { ensureDaemon, VoiceDaemon, VoiceDaemonError, voicedSocketPath, type IceServerInit, type State, type VoiceUpdate } from "./voice.js";
+import {
+  ensureDaemon,
+  VoiceDaemon,
+  VoiceDaemonError,
+  voicedSocketPath,
+  type IceServerInit,
+  type State,
+  type VoiceUpdate,
+} from "./voice.js";
 
 export type PttBackendFlag = "auto" | "portal" | "none";
 
@@ -49,15 +57,27 @@ interface VoiceOptionSpec {
 /** node:util parseArgs option specs (with help text for the CLI's --help). */
 export const VOICE_FLAG_OPTIONS = {
   "voice-debug": { type: "boolean", help: "the voice daemon logs at debug level to a file (see --voice-log)" },
-  "voice-log": { type: "string", value: "FILE", help: "the voice daemon's log (default $XDG_STATE_HOME/dialtone/voiced.log with --voice-debug)" },
+  "voice-log": {
+    type: "string",
+    value: "FILE",
+    help: "the voice daemon's log (default $XDG_STATE_HOME/dialtone/voiced.log with --voice-debug)",
+  },
   "voice-ptt": { type: "string", value: "KEY", help: 'push-to-talk shortcut (default ctrl+v; "" = voice activity detection)' },
   "voice-ptt-backend": { type: "string", value: "B", help: "auto | portal | none (none = always voice activity detection)" },
   "voice-vad": { type: "string", value: "N", help: "voice activity threshold, mean absolute sample level (default 500)" },
   "voice-meter": { type: "boolean", help: "the voice daemon logs the microphone level once a second" },
   "voice-stun": { type: "string", value: "LIST", help: "STUN servers, comma-separated (default: the server's)" },
-  "voice-turn": { type: "string", value: "LIST", help: "TURN servers, comma-separated (default: the server's, with short-lived credentials)" },
+  "voice-turn": {
+    type: "string",
+    value: "LIST",
+    help: "TURN servers, comma-separated (default: the server's, with short-lived credentials)",
+  },
   "voice-turn-user": { type: "string", value: "USER", help: "TURN username for --voice-turn" },
-  "voice-turn-pass": { type: "string", value: "PASS", help: "TURN password for --voice-turn (sent over the daemon's socket, not its argv)" },
+  "voice-turn-pass": {
+    type: "string",
+    value: "PASS",
+    help: "TURN password for --voice-turn (sent over the daemon's socket, not its argv)",
+  },
   "voice-relay-only": { type: "boolean", help: "use TURN relay candidates only (peers never see your address)" },
   "voice-audio": { type: "string", value: "B", help: "audio of a started daemon: device | tone:FREQ | file:PATH (headless)" },
   voiced: { type: "string", value: "PATH", help: "the voice daemon binary (else $DIALTONE_VOICED, else the bundled one)" },
@@ -82,7 +102,10 @@ function bool(values: Record<string, unknown>, name: string): boolean | undefine
 function list(values: Record<string, unknown>, name: string): string[] | undefined {
   const v = str(values, name);
   if (v === undefined) return undefined;
-  const items = v.split(",").map((s) => s.trim()).filter(Boolean);
+  const items = v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw bad(name, "an empty list");
   for (const i of items) if (/\s/.test(i)) throw bad(name, `"${i}" is not a host[:port] or URL`);
   return items;
@@ -107,7 +130,10 @@ export function parseVoiceFlags(values: Record<string, unknown>): VoiceFlags {
   const backend = str(values, "voice-ptt-backend");
   if (backend !== undefined) {
     if (backend !== "auto" && backend !== "portal" && backend !== "none") {
-      throw bad("voice-ptt-backend", `"${backend}" is not auto, portal or none${backend === "hotkey" ? " (the X11 hotkey backend is gone: use the portal or voice activity detection)" : ""}`);
+      throw bad(
+        "voice-ptt-backend",
+        `"${backend}" is not auto, portal or none${backend === "hotkey" ? " (the X11 hotkey backend is gone: use the portal or voice activity detection)" : ""}`,
+      );
     }
     f.pttBackend = backend;
   }
@@ -123,13 +149,16 @@ export function parseVoiceFlags(values: Record<string, unknown>): VoiceFlags {
   if (turn) f.turn = turn;
   const turnUser = str(values, "voice-turn-user");
   const turnPass = str(values, "voice-turn-pass");
-  if ((turnUser !== undefined || turnPass !== undefined) && !turn) throw bad(turnUser !== undefined ? "voice-turn-user" : "voice-turn-pass", "needs --voice-turn");
-  if (turn && (!turnUser || !turnPass)) throw bad("voice-turn", "needs --voice-turn-user and --voice-turn-pass (or leave TURN to the server's short-lived credentials)");
+  if ((turnUser !== undefined || turnPass !== undefined) && !turn)
+    throw bad(turnUser !== undefined ? "voice-turn-user" : "voice-turn-pass", "needs --voice-turn");
+  if (turn && (!turnUser || !turnPass))
+    throw bad("voice-turn", "needs --voice-turn-user and --voice-turn-pass (or leave TURN to the server's short-lived credentials)");
   if (turnUser !== undefined) f.turnUser = turnUser;
   if (turnPass !== undefined) f.turnPass = turnPass;
   const audio = str(values, "voice-audio");
   if (audio !== undefined) {
-    if (!/^(device|tone:\d+(\.\d+)?(:pulse)?|file:.+)$/.test(audio)) throw bad("voice-audio", `"${audio}" is not device, tone:FREQ[:pulse] or file:PATH`);
+    if (!/^(device|tone:\d+(\.\d+)?(:pulse)?|file:.+)$/.test(audio))
+      throw bad("voice-audio", `"${audio}" is not device, tone:FREQ[:pulse] or file:PATH`);
     f.audio = audio;
   }
   const voiced = str(values, "voiced");
@@ -163,7 +192,8 @@ export function flagIceServers(flags: VoiceFlags): IceServerInit[] {
   const out: IceServerInit[] = [];
   const scheme = (s: string, d: "stun" | "turn") => (/^(stuns?|turns?):/i.test(s) ? s : `${d}:${s}`);
   if (flags.stun?.length) out.push({ urls: flags.stun.map((s) => scheme(s, "stun")) });
-  if (flags.turn?.length) out.push({ urls: flags.turn.map((s) => scheme(s, "turn")), username: flags.turnUser ?? "", credential: flags.turnPass ?? "" });
+  if (flags.turn?.length)
+    out.push({ urls: flags.turn.map((s) => scheme(s, "turn")), username: flags.turnUser ?? "", credential: flags.turnPass ?? "" });
   return out;
 }
 

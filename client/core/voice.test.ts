@@ -55,10 +55,13 @@ test("a token among the forwarded flags is refused before anything starts", asyn
 test("a daemon that fails to start is reported with its exit; it got the flags and --socket, not our secrets", async () => {
   const fake = join(dir, "fake-voiced.mjs");
   const record = join(dir, "fake.json");
-  writeFileSync(fake, `import { writeFileSync } from "node:fs";
+  writeFileSync(
+    fake,
+    `import { writeFileSync } from "node:fs";
 writeFileSync(${JSON.stringify(record)}, JSON.stringify({ argv: process.argv.slice(2), env: Object.keys(process.env) }));
 process.exit(3);
-`);
+`,
+  );
   const err = await ensureDaemon({
     socketPath: join(dir, "f.sock"),
     voicedPath: fake,

@@ -84,10 +84,7 @@ export interface VoiceJoinOptions {
   relayOnly?: boolean;
 }
 
-export type VoiceUpdate =
-  | { kind: "state"; state: State }
-  | { kind: "info"; message: string }
-  | { kind: "error"; message: string };
+export type VoiceUpdate = { kind: "state"; state: State } | { kind: "info"; message: string } | { kind: "error"; message: string };
 
 function rejected(err: unknown): VoiceDaemonError {
   if (err instanceof VoiceDaemonError) return err;
@@ -218,7 +215,11 @@ export async function ensureDaemon(o: EnsureDaemonOptions = {}): Promise<VoiceDa
 
   const args = [...(o.args ?? [])];
   const secret = args.find((a) => /^--?(token|session-token)(=|$)/.test(a));
-  if (secret) throw new VoiceDaemonError("bad-flag", `${secret.split("=")[0]}: the session token goes through Join, never on the daemon's command line`);
+  if (secret)
+    throw new VoiceDaemonError(
+      "bad-flag",
+      `${secret.split("=")[0]}: the session token goes through Join, never on the daemon's command line`,
+    );
   const bin = voicedBinary(o.voicedPath, env);
   const viaNode = /\.(c|m)?(j|t)s$/.test(bin);
   const argv = [...(viaNode ? [bin] : []), ...args, "--socket", socketPath];

@@ -73,7 +73,13 @@ describe("envelope tampering", () => {
       changed.push({ kind: "directory", epoch: ctx.epoch, senderDeviceId: ctx.senderDeviceId, recipientDeviceId: ctx.recipientDeviceId });
       changed.push({ ...ctx, channelId: "directory" });
     } else {
-      changed.push({ kind: "channel", channelId: "directory", epoch: ctx.epoch, senderDeviceId: ctx.senderDeviceId, recipientDeviceId: ctx.recipientDeviceId });
+      changed.push({
+        kind: "channel",
+        channelId: "directory",
+        epoch: ctx.epoch,
+        senderDeviceId: ctx.senderDeviceId,
+        recipientDeviceId: ctx.recipientDeviceId,
+      });
     }
     for (const context of changed) {
       await expect(openEnvelope({ ...v.open, context })).rejects.toMatchObject({
@@ -107,33 +113,33 @@ describe("envelope tampering", () => {
 });
 
 describe("envelope round trips", () => {
-  test.each([
-    { kind: "channel", channelId: "7b0a3c52-6f0e-4d8a-9d0b-1b5f7f1e2a10" },
-    { kind: "directory" },
-  ] as const)("$kind: random devices, key and epoch", async (scope) => {
-    const sender = await generateX25519KeyPair();
-    const recipient = await generateX25519KeyPair();
-    const key = generateSymmetricKey();
-    const context: EnvelopeContext = { ...scope, epoch: 42, senderDeviceId: "dev-a", recipientDeviceId: "dev-b" };
-    const envelope = await sealEnvelope({
-      senderPrivateKey: sender.privateKey,
-      recipientPublicKey: recipient.publicKey,
-      context,
-      key,
-    });
-    expect(decodeBase64(envelope)).toHaveLength(ENVELOPE_BYTES);
-    expect(
-      await openEnvelope({
-        recipientPrivateKey: recipient.privateKey,
-        senderPublicKey: sender.publicKey,
+  test.each([{ kind: "channel", channelId: "7b0a3c52-6f0e-4d8a-9d0b-1b5f7f1e2a10" }, { kind: "directory" }] as const)(
+    "$kind: random devices, key and epoch",
+    async (scope) => {
+      const sender = await generateX25519KeyPair();
+      const recipient = await generateX25519KeyPair();
+      const key = generateSymmetricKey();
+      const context: EnvelopeContext = { ...scope, epoch: 42, senderDeviceId: "dev-a", recipientDeviceId: "dev-b" };
+      const envelope = await sealEnvelope({
+        senderPrivateKey: sender.privateKey,
+        recipientPublicKey: recipient.publicKey,
         context,
-        envelope,
-      }),
-    ).toEqual(key);
-    // Fresh salt and nonce each time.
-    const again = await sealEnvelope({ senderPrivateKey: sender.privateKey, recipientPublicKey: recipient.publicKey, context, key });
-    expect(again).not.toBe(envelope);
-  });
+        key,
+      });
+      expect(decodeBase64(envelope)).toHaveLength(ENVELOPE_BYTES);
+      expect(
+        await openEnvelope({
+          recipientPrivateKey: recipient.privateKey,
+          senderPublicKey: sender.publicKey,
+          context,
+          envelope,
+        }),
+      ).toEqual(key);
+      // Fresh salt and nonce each time.
+      const again = await sealEnvelope({ senderPrivateKey: sender.privateKey, recipientPublicKey: recipient.publicKey, context, key });
+      expect(again).not.toBe(envelope);
+    },
+  );
 
   test("a device can seal a key for itself", async () => {
     const me = await generateX25519KeyPair();

@@ -22,9 +22,7 @@ export const ENVELOPE_HKDF_INFO = "dialtone/v1/envelope";
 export const ENVELOPE_BYTES = 1 + ENVELOPE_SALT_BYTES + NONCE_BYTES + KEY_BYTES + TAG_BYTES;
 
 /** Which key the envelope carries: a channel's (scope = channel id) or the directory key. */
-export type EnvelopeScope =
-  | { readonly kind: "channel"; readonly channelId: string }
-  | { readonly kind: "directory" };
+export type EnvelopeScope = { readonly kind: "channel"; readonly channelId: string } | { readonly kind: "directory" };
 
 export type EnvelopeKind = EnvelopeScope["kind"];
 

@@ -124,40 +124,94 @@ describe("keystore file tampering", () => {
     const nonceLen = decodeBase64(doc.nonce).length;
     for (let byte = 0; byte < nonceLen; byte++) {
       for (let bit = 0; bit < 8; bit++) {
-        await rejectsAs(withDoc((d) => (d.nonce = flipBit(doc.nonce, byte, bit))), "decrypt-failed", undefined, undefined, fn);
+        await rejectsAs(
+          withDoc((d) => (d.nonce = flipBit(doc.nonce, byte, bit))),
+          "decrypt-failed",
+          undefined,
+          undefined,
+          fn,
+        );
       }
     }
     const ctLen = decodeBase64(doc.ciphertext).length;
     for (let byte = 0; byte < ctLen; byte++) {
       for (let bit = 0; bit < 8; bit++) {
-        await rejectsAs(withDoc((d) => (d.ciphertext = flipBit(doc.ciphertext, byte, bit))), "decrypt-failed", undefined, undefined, fn);
+        await rejectsAs(
+          withDoc((d) => (d.ciphertext = flipBit(doc.ciphertext, byte, bit))),
+          "decrypt-failed",
+          undefined,
+          undefined,
+          fn,
+        );
       }
     }
     // Each salt flip costs a real scrypt run, so one bit per byte (a different bit each time).
     for (let byte = 0; byte < KEYSTORE_SALT_BYTES; byte++) {
-      await rejectsAs(withDoc((d) => (d.kdf.salt = flipBit(doc.kdf.salt, byte, byte % 8))), "decrypt-failed", undefined, undefined, fn);
+      await rejectsAs(
+        withDoc((d) => (d.kdf.salt = flipBit(doc.kdf.salt, byte, byte % 8))),
+        "decrypt-failed",
+        undefined,
+        undefined,
+        fn,
+      );
     }
   });
 
   test("truncated or extended ciphertext is rejected", async () => {
     const ct = decodeBase64(doc.ciphertext);
-    await rejectsAs(withDoc((d) => (d.ciphertext = encodeBase64(ct.subarray(0, ct.length - 1)))), "decrypt-failed");
-    await rejectsAs(withDoc((d) => (d.ciphertext = encodeBase64(Uint8Array.of(...ct, 0)))), "decrypt-failed");
-    await rejectsAs(withDoc((d) => (d.ciphertext = encodeBase64(ct.subarray(0, 15)))), "decrypt-failed");
+    await rejectsAs(
+      withDoc((d) => (d.ciphertext = encodeBase64(ct.subarray(0, ct.length - 1)))),
+      "decrypt-failed",
+    );
+    await rejectsAs(
+      withDoc((d) => (d.ciphertext = encodeBase64(Uint8Array.of(...ct, 0)))),
+      "decrypt-failed",
+    );
+    await rejectsAs(
+      withDoc((d) => (d.ciphertext = encodeBase64(ct.subarray(0, 15)))),
+      "decrypt-failed",
+    );
   });
 
   test("outer document: version, kdf parameters and field encodings are checked", async () => {
     await rejectsAs("{", "malformed");
     await rejectsAs("[]", "malformed");
-    await rejectsAs(withDoc((d) => (d["version"] = 2)), "unsupported-version");
-    await rejectsAs(withDoc((d) => ((d.kdf as Record<string, unknown>)["N"] = 16384)), "unsupported-version");
-    await rejectsAs(withDoc((d) => ((d.kdf as Record<string, unknown>)["r"] = 1)), "unsupported-version");
-    await rejectsAs(withDoc((d) => ((d.kdf as Record<string, unknown>)["p"] = 2)), "unsupported-version");
-    await rejectsAs(withDoc((d) => ((d.kdf as Record<string, unknown>)["name"] = "pbkdf2")), "unsupported-version");
-    await rejectsAs(withDoc((d) => (d.nonce = doc.nonce.slice(0, -4))), "malformed");
-    await rejectsAs(withDoc((d) => (d.kdf.salt = `${doc.kdf.salt}AAAA`)), "malformed");
-    await rejectsAs(withDoc((d) => (d.ciphertext = ` ${doc.ciphertext}`)), "malformed");
-    await rejectsAs(withDoc((d) => delete (d as Partial<typeof doc>).ciphertext), "malformed");
+    await rejectsAs(
+      withDoc((d) => (d["version"] = 2)),
+      "unsupported-version",
+    );
+    await rejectsAs(
+      withDoc((d) => ((d.kdf as Record<string, unknown>)["N"] = 16384)),
+      "unsupported-version",
+    );
+    await rejectsAs(
+      withDoc((d) => ((d.kdf as Record<string, unknown>)["r"] = 1)),
+      "unsupported-version",
+    );
+    await rejectsAs(
+      withDoc((d) => ((d.kdf as Record<string, unknown>)["p"] = 2)),
+      "unsupported-version",
+    );
+    await rejectsAs(
+      withDoc((d) => ((d.kdf as Record<string, unknown>)["name"] = "pbkdf2")),
+      "unsupported-version",
+    );
+    await rejectsAs(
+      withDoc((d) => (d.nonce = doc.nonce.slice(0, -4))),
+      "malformed",
+    );
+    await rejectsAs(
+      withDoc((d) => (d.kdf.salt = `${doc.kdf.salt}AAAA`)),
+      "malformed",
+    );
+    await rejectsAs(
+      withDoc((d) => (d.ciphertext = ` ${doc.ciphertext}`)),
+      "malformed",
+    );
+    await rejectsAs(
+      withDoc((d) => delete (d as Partial<typeof doc>).ciphertext),
+      "malformed",
+    );
   });
 });
 

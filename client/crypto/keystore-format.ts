@@ -64,11 +64,7 @@ async function runScrypt(fn: string, passphrase: string, salt: Uint8Array, scryp
 }
 
 /** A fresh salt and the key scrypt derives from it: used on create and on passphrase change. */
-export async function deriveKeystoreKey(
-  passphrase: string,
-  scrypt: ScryptFn,
-  options: KeystoreFormatOptions = {},
-): Promise<KeystoreKey> {
+export async function deriveKeystoreKey(passphrase: string, scrypt: ScryptFn, options: KeystoreFormatOptions = {}): Promise<KeystoreKey> {
   const salt = randomBytes(KEYSTORE_SALT_BYTES, options.rng);
   return { salt, key: await runScrypt("deriveKeystoreKey", passphrase, salt, scrypt) };
 }

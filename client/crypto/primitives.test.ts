@@ -143,11 +143,9 @@ describe("HKDF-SHA256 (RFC 5869)", () => {
 describe("AES-256-GCM (GCM spec test cases 13-16)", () => {
   const k15 = "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308";
   const p15 =
-    "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72" +
-    "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255";
+    "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72" + "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255";
   const c15 =
-    "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa" +
-    "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662898015ad";
+    "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa" + "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662898015ad";
   const cases = [
     { name: "13", key: "00".repeat(32), iv: "00".repeat(12), pt: "", aad: "", ct: "", tag: "530f8afbc74536b9a963b4f1c4cb738b" },
     {
@@ -203,12 +201,8 @@ describe("AES-256-GCM (GCM spec test cases 13-16)", () => {
 
   test("key, nonce and ciphertext lengths are checked", async () => {
     const aad = new Uint8Array(0);
-    await expect(aesGcmEncrypt(new Uint8Array(16), new Uint8Array(12), aad, aad)).rejects.toThrow(
-      "aesGcmEncrypt: key must be 32 bytes",
-    );
-    await expect(aesGcmEncrypt(new Uint8Array(32), new Uint8Array(16), aad, aad)).rejects.toThrow(
-      "aesGcmEncrypt: nonce must be 12 bytes",
-    );
+    await expect(aesGcmEncrypt(new Uint8Array(16), new Uint8Array(12), aad, aad)).rejects.toThrow("aesGcmEncrypt: key must be 32 bytes");
+    await expect(aesGcmEncrypt(new Uint8Array(32), new Uint8Array(16), aad, aad)).rejects.toThrow("aesGcmEncrypt: nonce must be 12 bytes");
     await expect(aesGcmDecrypt(new Uint8Array(32), new Uint8Array(12), new Uint8Array(15), aad)).rejects.toMatchObject({
       code: "malformed",
     });

@@ -112,8 +112,7 @@ export async function generateX25519KeyPair(rng?: Rng): Promise<X25519KeyPair> {
 export async function x25519(privateKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array> {
   const priv = await importX25519Private("x25519", privateKey);
   requireLength("x25519", "public key", publicKey, X25519_KEY_BYTES);
-  const invalid = (): CryptoError =>
-    new CryptoError("invalid-public-key", "x25519: public key is invalid or of low order");
+  const invalid = (): CryptoError => new CryptoError("invalid-public-key", "x25519: public key is invalid or of low order");
   let shared: Uint8Array;
   try {
     const pub = await subtle.importKey("raw", publicKey, { name: "X25519" }, true, []);
@@ -129,12 +128,7 @@ export async function x25519(privateKey: Uint8Array, publicKey: Uint8Array): Pro
 }
 
 /** HKDF-SHA256 (RFC 5869); an empty salt means HashLen zero bytes, as the RFC says. */
-export async function hkdfSha256(
-  ikm: Uint8Array,
-  salt: Uint8Array,
-  info: Uint8Array,
-  length: number,
-): Promise<Uint8Array> {
+export async function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array> {
   if (!Number.isInteger(length) || length < 1 || length > 255 * 32) {
     throw new CryptoError("invalid-input", "hkdfSha256: length must be 1..8160");
   }
@@ -149,12 +143,7 @@ async function importAesKey(fn: string, key: Uint8Array, usage: "encrypt" | "dec
 }
 
 /** AES-256-GCM: returns ciphertext || 16-byte tag. */
-export async function aesGcmEncrypt(
-  key: Uint8Array,
-  nonce: Uint8Array,
-  plaintext: Uint8Array,
-  aad: Uint8Array,
-): Promise<Uint8Array> {
+export async function aesGcmEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array> {
   const handle = await importAesKey("aesGcmEncrypt", key, "encrypt");
   requireLength("aesGcmEncrypt", "nonce", nonce, NONCE_BYTES);
   const params: GcmParams = { name: "AES-GCM", iv: nonce, additionalData: aad, tagLength: 128 };

@@ -1,13 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "@jest/globals";
 import { generateX25519KeyPair } from "./primitives.js";
-import {
-  deviceFingerprint,
-  fingerprintDigits,
-  formatSafetyNumber,
-  safetyNumber,
-  type SafetyIdentity,
-} from "./safety-number.js";
+import { deviceFingerprint, fingerprintDigits, formatSafetyNumber, safetyNumber, type SafetyIdentity } from "./safety-number.js";
 import { b64, parseVectors } from "../../test/support/crypto-vectors.js";
 
 const vectors = parseVectors(readFileSync(new URL("./vectors.json", import.meta.url), "utf8"));

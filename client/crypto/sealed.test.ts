@@ -2,16 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, test } from "@jest/globals";
 import { decodeBase64, encodeBase64, toHex, utf8Decode } from "./bytes.js";
 import { generateSymmetricKey, randomBytes } from "./primitives.js";
-import {
-  SEALED_HEADER_BYTES,
-  openField,
-  openText,
-  sealField,
-  sealText,
-  sealedAad,
-  sealedFieldEpoch,
-  type SealContext,
-} from "./sealed.js";
+import { SEALED_HEADER_BYTES, openField, openText, sealField, sealText, sealedAad, sealedFieldEpoch, type SealContext } from "./sealed.js";
 import { b64, bitsIn, flipBit, parseVectors, queueRng } from "../../test/support/crypto-vectors.js";
 
 const vectors = parseVectors(readFileSync(new URL("./vectors.json", import.meta.url), "utf8"));
@@ -50,8 +41,7 @@ describe("sealed field tampering", () => {
     const codes = new Map<string, number>();
     for (const [byte, bit] of bitsIn(0, length)) {
       const tampered = flipBit(sealed, byte, bit);
-      const expected =
-        byte === 0 ? "unsupported-version" : byte < 5 ? "epoch-mismatch" : "decrypt-failed"; // nonce, ciphertext, tag
+      const expected = byte === 0 ? "unsupported-version" : byte < 5 ? "epoch-mismatch" : "decrypt-failed"; // nonce, ciphertext, tag
       await expect(openField(epochKey, ctx, tampered)).rejects.toMatchObject({ name: "CryptoError", code: expected });
       codes.set(expected, (codes.get(expected) ?? 0) + 1);
     }
@@ -153,9 +143,7 @@ describe("sealed field round trips", () => {
         message: 'sealedAad: context fields must be non-empty and contain no "|"',
       });
     }
-    await expect(sealText(key, { purpose: "nope" } as unknown as SealContext, "x")).rejects.toThrow(
-      "sealedAad: unknown purpose",
-    );
+    await expect(sealText(key, { purpose: "nope" } as unknown as SealContext, "x")).rejects.toThrow("sealedAad: unknown purpose");
     for (const epoch of [0, -1, 1.5, 2 ** 32]) {
       await expect(sealText({ epoch, key: key.key }, contexts[2]!, "x")).rejects.toThrow(
         "sealField: epoch must be an integer in 1..4294967295",

@@ -51,13 +51,7 @@ function contextFields(context: SealContext): string[] {
   }
 }
 
-const PURPOSES: ReadonlySet<string> = new Set<SealPurpose>([
-  "msg-body",
-  "msg-sender",
-  "channel-name",
-  "profile-name",
-  "voice-signal",
-]);
+const PURPOSES: ReadonlySet<string> = new Set<SealPurpose>(["msg-body", "msg-sender", "channel-name", "profile-name", "voice-signal"]);
 
 /** The AAD bytes: UTF-8 of `dialtone/v1/{purpose}|{field}|...`. */
 export function sealedAad(context: SealContext): Uint8Array {
@@ -99,12 +93,7 @@ export function sealedFieldEpoch(sealed: string): number {
   return parseSealed("sealedFieldEpoch", sealed).epoch;
 }
 
-export async function sealField(
-  key: EpochKey,
-  context: SealContext,
-  plaintext: Uint8Array,
-  options: SealOptions = {},
-): Promise<string> {
+export async function sealField(key: EpochKey, context: SealContext, plaintext: Uint8Array, options: SealOptions = {}): Promise<string> {
   requireEpoch("sealField", key.epoch);
   const aad = sealedAad(context);
   const nonce = randomBytes(NONCE_BYTES, options.rng);
@@ -125,10 +114,7 @@ export async function openField(key: EpochKey, context: SealContext, sealed: str
   const aad = sealedAad(context);
   const parsed = parseSealed("openField", sealed);
   if (parsed.epoch !== key.epoch) {
-    throw new CryptoError(
-      "epoch-mismatch",
-      `openField: sealed field is for epoch ${parsed.epoch}, key is for epoch ${key.epoch}`,
-    );
+    throw new CryptoError("epoch-mismatch", `openField: sealed field is for epoch ${parsed.epoch}, key is for epoch ${key.epoch}`);
   }
   try {
     return await aesGcmDecrypt(key.key, parsed.nonce, parsed.ciphertextAndTag, aad);
@@ -141,12 +127,7 @@ export async function openField(key: EpochKey, context: SealContext, sealed: str
 }
 
 /** sealField over the UTF-8 of `text`. */
-export async function sealText(
-  key: EpochKey,
-  context: SealContext,
-  text: string,
-  options: SealOptions = {},
-): Promise<string> {
+export async function sealText(key: EpochKey, context: SealContext, text: string, options: SealOptions = {}): Promise<string> {
   return sealField(key, context, utf8Encode(text), options);
 }
 

@@ -22,7 +22,8 @@ export async function ensurePrivateDir(base: string, dir: string): Promise<void>
   // would succeed on another user's directory, and they would still own it.
   const levels = [root, ...(rel === "" ? [] : rel.split(sep)).map((_, i, parts) => join(root, ...parts.slice(0, i + 1)))];
   for (const level of levels) {
-    if (!(await checkOwnPath(level, level === root ? "the config directory" : "the keystore directory", "directory", { ownerOnly: true }))) break;
+    if (!(await checkOwnPath(level, level === root ? "the config directory" : "the keystore directory", "directory", { ownerOnly: true })))
+      break;
   }
   await mkdir(target, { recursive: true, mode: DIR_MODE });
   let current = root;

@@ -306,8 +306,7 @@ describe("damaged contents", () => {
     const paths = keystorePaths(dir, ORIGIN);
     await mkdir(paths.dir, { recursive: true });
     const fileKey = await deriveKeystoreKey(PASS, nodeScrypt);
-    const write = async (doc: string): Promise<void> =>
-      writeFile(paths.file, await sealKeystore(fileKey, ORIGIN, utf8Encode(doc)));
+    const write = async (doc: string): Promise<void> => writeFile(paths.file, await sealKeystore(fileKey, ORIGIN, utf8Encode(doc)));
 
     await write('{"version":1}');
     await expect(Keystore.open(dir, ORIGIN, PASS)).rejects.toMatchObject({

@@ -20,14 +20,7 @@ import { checkOwnPath } from "./ownership.js";
 import { KeystoreError } from "./errors.js";
 import { nodeScrypt } from "./scrypt.js";
 import { keystorePaths, serverOrigin, type KeystorePaths } from "./paths.js";
-import {
-  parseState,
-  serializeState,
-  type KeystoreState,
-  type PinnedDevice,
-  type Session,
-  type VerifiedUser,
-} from "./state.js";
+import { parseState, serializeState, type KeystoreState, type PinnedDevice, type Session, type VerifiedUser } from "./state.js";
 
 export const MIN_PASSPHRASE_LENGTH = 8;
 

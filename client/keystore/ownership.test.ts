@@ -46,13 +46,17 @@ describe("checkOwnPath", () => {
     expect(await refusal(checkOwnPath(dir, "the keystore directory", "directory", { uid: other }))).toBe(
       `unsafe-path: refusing the keystore directory ${dir}: it is owned by uid ${me}, not by you (uid ${other}); another user could read or replace what it holds. Use one of your own (mode 0700).`,
     );
-    expect(await refusal(checkOwnPath(dir, "the dir", "directory", { uid: other, ownerOnly: true }))).toMatch(/^unsafe-path: .*owned by uid/);
+    expect(await refusal(checkOwnPath(dir, "the dir", "directory", { uid: other, ownerOnly: true }))).toMatch(
+      /^unsafe-path: .*owned by uid/,
+    );
   });
 
   test("group- or world-writable directories are refused unless the caller fixes the mode itself", async () => {
     for (const m of [0o770, 0o707, 0o777]) {
       await chmod(dir, m);
-      expect(await refusal(checkOwnPath(dir, "the dir", "directory"))).toMatch(/^unsafe-path: .*other users may write to it \(mode 0\d{3}\)/);
+      expect(await refusal(checkOwnPath(dir, "the dir", "directory"))).toMatch(
+        /^unsafe-path: .*other users may write to it \(mode 0\d{3}\)/,
+      );
       expect(await checkOwnPath(dir, "the dir", "directory", { ownerOnly: true })).toBe(true);
     }
     await chmod(dir, 0o755); // readable by others is not a write: the keystore itself is 0600

@@ -34,11 +34,15 @@ export async function checkOwnPath(
     throw err;
   }
   const refuse = (why: string) =>
-    new KeystoreError("unsafe-path", `refusing ${what} ${path}: ${why}; another user could read or replace what it holds. Use one of your own (mode 0700).`);
+    new KeystoreError(
+      "unsafe-path",
+      `refusing ${what} ${path}: ${why}; another user could read or replace what it holds. Use one of your own (mode 0700).`,
+    );
   if (st.isSymbolicLink()) throw refuse("it is a symbolic link");
   const isKind = kind === "directory" ? st.isDirectory() : kind === "socket" ? st.isSocket() : st.isFile();
   if (!isKind) throw refuse(`it is not a ${kind}`);
   if (st.uid !== uid) throw refuse(`it is owned by uid ${st.uid}, not by you (uid ${uid})`);
-  if (kind === "directory" && !o.ownerOnly && (st.mode & 0o022) !== 0) throw refuse(`other users may write to it (mode ${(st.mode & 0o777).toString(8).padStart(4, "0")})`);
+  if (kind === "directory" && !o.ownerOnly && (st.mode & 0o022) !== 0)
+    throw refuse(`other users may write to it (mode ${(st.mode & 0o777).toString(8).padStart(4, "0")})`);
   return true;
 }

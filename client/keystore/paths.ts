@@ -8,10 +8,7 @@ import { KeystoreError } from "./errors.js";
  * The config dir: `DIALTONE_CONFIG_DIR`, else `$XDG_CONFIG_HOME/dialtone` (only if absolute,
  * as the XDG spec says), else `~/.config/dialtone`.
  */
-export function resolveConfigDir(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-  home: string = homedir(),
-): string {
+export function resolveConfigDir(env: Readonly<Record<string, string | undefined>> = process.env, home: string = homedir()): string {
   const explicit = env["DIALTONE_CONFIG_DIR"];
   if (explicit) return resolve(explicit);
   const xdg = env["XDG_CONFIG_HOME"];

@@ -124,10 +124,7 @@ export function parseState(text: string, where: string): KeystoreState {
   try {
     const doc = record(JSON.parse(text), "document");
     if (typeof doc["version"] === "number" && doc["version"] > KEYSTORE_STATE_VERSION) {
-      throw new KeystoreError(
-        "unsupported-version",
-        `keystore ${where} was written by a newer dialtone (inner version ${doc["version"]})`,
-      );
+      throw new KeystoreError("unsupported-version", `keystore ${where} was written by a newer dialtone (inner version ${doc["version"]})`);
     }
     if (doc["version"] !== KEYSTORE_STATE_VERSION) throw new Corrupt("unknown version");
     const device = record(doc["device"], "device");

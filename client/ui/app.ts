@@ -2,7 +2,14 @@
 // redraw. Screens change state and ask for a redraw; bursts (200 messages arriving) cost one
 // frame per 16 ms, and each frame rewrites only the rows that changed.
 import { parseArgs } from "node:util";
-import { normaliseServerUrl, parseVoiceFlags, readServers, VOICE_FLAG_OPTIONS, type DialtoneClient, type VoiceFlags } from "../core/index.js";
+import {
+  normaliseServerUrl,
+  parseVoiceFlags,
+  readServers,
+  VOICE_FLAG_OPTIONS,
+  type DialtoneClient,
+  type VoiceFlags,
+} from "../core/index.js";
 import { resolveConfigDir } from "../keystore/index.js";
 import type { AuthResult } from "./auth.js";
 import { ChatScreen } from "./chat-screen.js";
@@ -137,7 +144,9 @@ class App {
         await this.#tty.drained();
         const label = (id: string) => this.#client?.channel(id)?.label ?? id.slice(0, 8);
         const n = unsent.length === 1 ? "1 message" : `${unsent.length} messages`;
-        this.#o.report(`dialtone: the server never confirmed ${n} (it could not be reached):\n${unsent.map((m) => `  #${label(m.channelId)}: ${m.text}`).join("\n")}\n`);
+        this.#o.report(
+          `dialtone: the server never confirmed ${n} (it could not be reached):\n${unsent.map((m) => `  #${label(m.channelId)}: ${m.text}`).join("\n")}\n`,
+        );
       }
       this.#done(code);
     })();

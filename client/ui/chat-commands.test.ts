@@ -22,9 +22,13 @@ test("a channel resolves by exact name (any case, # dropped), then name prefix, 
   // Name prefixes: "/j gen", "/join r" (was "unknown channel name").
   expect(matchChannels(channels, "gen")).toHaveLength(2);
   expect(matchChannels(channels, "#Ran").map((c) => c.name)).toEqual(["random"]);
-  expect(matchChannels([...channels, channel("abcdef00-0000-4000-8000-000000000005", "flood")], "fl").map((c) => c.name)).toEqual(["flood"]);
+  expect(matchChannels([...channels, channel("abcdef00-0000-4000-8000-000000000005", "flood")], "fl").map((c) => c.name)).toEqual([
+    "flood",
+  ]);
   // An exact name wins over a longer name it starts: "random" is not ambiguous with "randomness".
-  expect(matchChannels([...channels, channel("abcdef00-0000-4000-8000-000000000006", "randomness")], "random").map((c) => c.name)).toEqual(["random"]);
+  expect(matchChannels([...channels, channel("abcdef00-0000-4000-8000-000000000006", "randomness")], "random").map((c) => c.name)).toEqual([
+    "random",
+  ]);
   // A name prefix wins over an id prefix.
   expect(matchChannels([...channels, channel("abcdef00-0000-4000-8000-000000000007", "abc")], "ab").map((c) => c.name)).toEqual(["abc"]);
   expect(matchChannels(channels, "#")).toEqual([]);

@@ -47,7 +47,12 @@ export function inviteExpiry(expires: Date | undefined, now: Date = new Date()):
   const days = Math.round((day(expires) - day(now)) / 86_400_000);
   const date = `${expires.getFullYear()}-${String(expires.getMonth() + 1).padStart(2, "0")}-${String(expires.getDate()).padStart(2, "0")}`;
   const when = days === 0 ? clock(expires) : days === 1 ? `tomorrow ${clock(expires)}` : `${date} ${clock(expires)}`;
-  const within = ms < 3_600_000 ? `${Math.max(1, Math.round(ms / 60_000))} min` : ms < 4 * 86_400_000 ? `${Math.round(ms / 3_600_000)} h` : `${Math.round(ms / 86_400_000)} days`;
+  const within =
+    ms < 3_600_000
+      ? `${Math.max(1, Math.round(ms / 60_000))} min`
+      : ms < 4 * 86_400_000
+        ? `${Math.round(ms / 3_600_000)} h`
+        : `${Math.round(ms / 86_400_000)} days`;
   return `expires in ${within}, ${when}`;
 }
 
@@ -82,8 +87,12 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
       const channels = [...client.channels()].sort(byLabel);
       if (channels.length === 0) state.system("no channels yet");
       else {
-        const lines = ["channels:", ...channels.map((c) => `  ${channelLabel(c)}${state.unread.get(c.id) ? ` · ${state.unread.get(c.id)} unread` : ""}`)];
-        if (channels.some((c) => c.name === undefined)) lines.push("  (<encrypted>: no member's client has shared that channel's key with this device yet)");
+        const lines = [
+          "channels:",
+          ...channels.map((c) => `  ${channelLabel(c)}${state.unread.get(c.id) ? ` · ${state.unread.get(c.id)} unread` : ""}`),
+        ];
+        if (channels.some((c) => c.name === undefined))
+          lines.push("  (<encrypted>: no member's client has shared that channel's key with this device yet)");
         state.system(lines);
       }
       return;

@@ -327,10 +327,10 @@ export class ChatScreen implements Screen {
       : c.state === "online"
         ? { text: "● online", style: "ok" as const }
         : c.wasOnline
-            ? { text: "○ offline · reconnecting", style: "error" as const }
-            : c.state === "connecting"
-              ? { text: "◌ connecting", style: "warn" as const }
-              : { text: "○ offline", style: "error" as const };
+          ? { text: "○ offline · reconnecting", style: "error" as const }
+          : c.state === "connecting"
+            ? { text: "◌ connecting", style: "warn" as const }
+            : { text: "○ offline", style: "error" as const };
     const channel = state.active;
     return headerRow(
       {
@@ -356,7 +356,10 @@ export class ChatScreen implements Screen {
   }
 
   #footer(width: number, height: number): Row[] {
-    if (this.#error) return wrap(`x ${this.#error}`, Math.max(1, width - 3), 2).slice(0, height >= 16 ? 2 : 1).map((l) => fitRow([seg("  "), seg(l, "error")], width));
+    if (this.#error)
+      return wrap(`x ${this.#error}`, Math.max(1, width - 3), 2)
+        .slice(0, height >= 16 ? 2 : 1)
+        .map((l) => fitRow([seg("  "), seg(l, "error")], width));
     // f1 on a small terminal: all of the help, even if it takes half of the rows.
     const { lines, full } = footerLines(CHAT_HELP, SHORT_HELP, width, footerRoom(height), this.#help, Math.max(3, Math.floor(height / 2)));
     this.#helpShownFull = full;
@@ -379,20 +382,23 @@ export class ChatScreen implements Screen {
         ...(state.activeId ? { activeId: state.activeId } : {}),
         ...(state.cursorId ? { cursorId: state.cursorId } : {}),
         unread: state.unread,
-        voiceRooms: [...state.voiceRooms.entries()]
-          .map(([channelId, members]) => ({
-            channelId,
-            joined: channelId === this.#o.voice.channelId,
-            label: client.channel(channelId)?.label ?? channelId.slice(0, 8),
-            members: [...members.values()].map((m) => ({
-              label: label(m.userId),
-              speaking: this.#o.voice.speaking(m.userId),
-              admin: isAdmin.get(m.userId) === true,
-              online: online(m.userId),
-            })),
+        voiceRooms: [...state.voiceRooms.entries()].map(([channelId, members]) => ({
+          channelId,
+          joined: channelId === this.#o.voice.channelId,
+          label: client.channel(channelId)?.label ?? channelId.slice(0, 8),
+          members: [...members.values()].map((m) => ({
+            label: label(m.userId),
+            speaking: this.#o.voice.speaking(m.userId),
+            admin: isAdmin.get(m.userId) === true,
+            online: online(m.userId),
           })),
-        users: [...users.entries()]
-          .map(([userId, l]) => ({ label: l, online: online(userId), admin: isAdmin.get(userId) === true, me: userId === me })),
+        })),
+        users: [...users.entries()].map(([userId, l]) => ({
+          label: l,
+          online: online(userId),
+          admin: isAdmin.get(userId) === true,
+          me: userId === me,
+        })),
       },
       width,
     );
@@ -459,7 +465,8 @@ export class ChatScreen implements Screen {
     rows.push(this.#status(width));
     const inputTop = rows.length;
     input.rows.forEach((text, i) => rows.push(fitRow([seg(i === 0 ? "  > " : "    ", "focus"), seg(text)], width)));
-    if (this.editor.text === "" && input.rows.length === 1) rows[inputTop] = fitRow([seg("  > ", "focus"), seg("type a message…", "dim")], width);
+    if (this.editor.text === "" && input.rows.length === 1)
+      rows[inputTop] = fitRow([seg("  > ", "focus"), seg("type a message…", "dim")], width);
     rows.push(...footer);
     let out = rows.slice(0, height);
     while (out.length < height) out.push(fitRow([], width));
@@ -470,4 +477,3 @@ export class ChatScreen implements Screen {
     return { rows: out, cursor: { x: Math.min(width - 1, 4 + input.cursorCol), y: inputTop + input.cursorRow } };
   }
 }
-

@@ -484,7 +484,14 @@ export class ChatState {
     }
     const pane = this.pane(channelId);
     const lineId = `pending-${++this.#pendingIds}`;
-    pane.add({ id: lineId, order: pane.newest?.order ?? 0n, time: new Date(), kind: "placeholder", name: this.client.myDisplayName(), body: text });
+    pane.add({
+      id: lineId,
+      order: pane.newest?.order ?? 0n,
+      time: new Date(),
+      kind: "placeholder",
+      name: this.client.myDisplayName(),
+      body: text,
+    });
     pane.toBottom();
     const entry = this.client.outbox.enqueue(channelId, text);
     this.#sends.set(entry.id, { pane, lineId, taskId: ++this.#taskIds });
@@ -533,7 +540,9 @@ export class ChatState {
         this.#namePending = undefined;
       } catch (err) {
         if (!(err instanceof KeyError)) throw err;
-        this.system("your name is not published yet: no member's client has shared the directory key with this device; it is retried when the key arrives");
+        this.system(
+          "your name is not published yet: no member's client has shared the directory key with this device; it is retried when the key arrives",
+        );
       }
     });
   }

@@ -72,8 +72,17 @@ describe("the footer", () => {
   });
 
   test("f1 forces the full help (up to three rows) or the short one", () => {
-    expect(footerLines(full, short, 40, 1, true)).toEqual({ lines: ["enter: send · alt+enter: new line", "/help: commands · pgup/pgdn: scroll", "ctrl+q: quit"], full: true });
-    expect(footerLines(full, short, 30, 1, true, 6).lines).toEqual(["enter: send", "alt+enter: new line", "/help: commands", "pgup/pgdn: scroll", "ctrl+q: quit"]);
+    expect(footerLines(full, short, 40, 1, true)).toEqual({
+      lines: ["enter: send · alt+enter: new line", "/help: commands · pgup/pgdn: scroll", "ctrl+q: quit"],
+      full: true,
+    });
+    expect(footerLines(full, short, 30, 1, true, 6).lines).toEqual([
+      "enter: send",
+      "alt+enter: new line",
+      "/help: commands",
+      "pgup/pgdn: scroll",
+      "ctrl+q: quit",
+    ]);
     expect(footerLines(full, short, 120, 3, false)).toEqual({ lines: ["ctrl+/ or f1: show help · ctrl+q: quit"], full: false });
   });
 });

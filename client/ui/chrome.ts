@@ -47,7 +47,10 @@ export function headerRow(p: HeaderParts, cols: number): Row {
 function cut(text: string, cols: number): string {
   if (cols <= 0) return "";
   if (displayWidth(text) <= cols) return text;
-  return `${fitRow([seg(text)], cols - 1).map((s) => s.text).join("").trimEnd()}…`;
+  return `${fitRow([seg(text)], cols - 1)
+    .map((s) => s.text)
+    .join("")
+    .trimEnd()}…`;
 }
 
 /** How many footer rows a chat screen `rows` high can spare for key help. */

@@ -217,7 +217,17 @@ export function channelHelpLines(isAdmin: boolean): string[] {
 
 /** Command words for tab completion ("/jo" → "/join "). */
 export const COMMAND_WORDS = [
-  "/help", "/join", "/list", "/channel", "/server", "/invite", "/voice", "/verify", "/devices", "/logout", "/quit",
+  "/help",
+  "/join",
+  "/list",
+  "/channel",
+  "/server",
+  "/invite",
+  "/voice",
+  "/verify",
+  "/devices",
+  "/logout",
+  "/quit",
 ] as const;
 
 /** Completes a lone command word: the unique match with a trailing space, else undefined. */

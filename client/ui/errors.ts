@@ -6,12 +6,14 @@ import { KeystoreError } from "../keystore/index.js";
 export function errorText(err: unknown): string {
   if (err instanceof UsageError) return err.candidates.length > 0 ? `${err.message}: ${err.candidates.join(", ")}` : err.message;
   if (err instanceof ApiError) {
-    if (err.code === "unavailable") return err.message === "cannot reach the server" ? "cannot reach the server" : `server unavailable: ${err.message}`;
+    if (err.code === "unavailable")
+      return err.message === "cannot reach the server" ? "cannot reach the server" : `server unavailable: ${err.message}`;
     if (err.code === "unauthenticated") return `${err.message} (log in again)`;
     if (err.code === "permission-denied") return err.message || "admin only";
     return err.message || err.code;
   }
-  if (err instanceof SessionError && err.code === "already-logged-in") return "this config dir already has a session on that server: use Login (ctrl+r)";
+  if (err instanceof SessionError && err.code === "already-logged-in")
+    return "this config dir already has a session on that server: use Login (ctrl+r)";
   if (err instanceof KeystoreError) {
     if (err.code === "wrong-passphrase") return "wrong keystore passphrase";
     if (err.code === "weak-passphrase") return "keystore passphrase must be at least 8 characters";

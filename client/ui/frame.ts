@@ -72,7 +72,10 @@ export function fitRow(segments: readonly Segment[], width: number, fill: Style 
 
 /** Left and right parts on one row of `width` columns; the left part is cut first. */
 export function splitRow(left: readonly Segment[], right: readonly Segment[], width: number, fill: Style = "normal"): Row {
-  const rightWidth = Math.min(width, right.reduce((n, s) => n + displayWidth(sanitize(s.text)), 0));
+  const rightWidth = Math.min(
+    width,
+    right.reduce((n, s) => n + displayWidth(sanitize(s.text)), 0),
+  );
   const leftRow = fitRow(left, width - rightWidth, fill);
   return [...leftRow, ...fitRow(right, rightWidth, fill)];
 }

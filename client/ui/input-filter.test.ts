@@ -1,7 +1,11 @@
 import { describe, expect, test } from "@jest/globals";
 import { incompleteUtf8, InputFilter, type FilterOutput } from "./input-filter.js";
 
-const keys = (outs: FilterOutput[]) => outs.filter((o) => o.kind === "keys").map((o) => (o.kind === "keys" ? o.data.toString("utf8") : "")).join("");
+const keys = (outs: FilterOutput[]) =>
+  outs
+    .filter((o) => o.kind === "keys")
+    .map((o) => (o.kind === "keys" ? o.data.toString("utf8") : ""))
+    .join("");
 const pastes = (outs: FilterOutput[]) => outs.flatMap((o) => (o.kind === "paste" ? [o.text] : []));
 
 describe("InputFilter", () => {

@@ -19,7 +19,11 @@ const PLACEHOLDERS: Partial<Record<FieldName, string>> = {
 const LABEL_WIDTH = Math.max(...Object.values(FIELD_LABELS).map((l) => l.length));
 export const LOGIN_HELP = ["up/down or tab: switch field", "ctrl+r: register/login", "ctrl+s: servers", "enter: submit", "ctrl+q: quit"];
 /** Ever shorter help for small terminals; each keeps "ctrl+q: quit". */
-const LOGIN_SHORT_HELP = [["tab: next field", "ctrl+r: register/login", "enter: submit", "ctrl+q: quit"], ["tab: next", "enter: submit", "ctrl+q: quit"], ["ctrl+q: quit"]];
+const LOGIN_SHORT_HELP = [
+  ["tab: next field", "ctrl+r: register/login", "enter: submit", "ctrl+q: quit"],
+  ["tab: next", "enter: submit", "ctrl+q: quit"],
+  ["ctrl+q: quit"],
+];
 /** Labels for narrow terminals. */
 const SHORT_LABELS: Readonly<Record<FieldName, string>> = {
   server: "Server",
@@ -241,7 +245,11 @@ export class LoginScreen implements Screen {
       return {
         focused,
         cursorX: left + 2 + labelWidth + 2 + (placeholder ? 0 : displayWidth(value)),
-        row: line([focused ? "> " : "  ", "focus"], [labelOf(f).padEnd(labelWidth + 2), focused ? "focus" : "label"], [value, placeholder ? "dim" : "normal"]),
+        row: line(
+          [focused ? "> " : "  ", "focus"],
+          [labelOf(f).padEnd(labelWidth + 2), focused ? "focus" : "label"],
+          [value, placeholder ? "dim" : "normal"],
+        ),
       };
     });
     const status: Row[] = this.#busy
@@ -251,7 +259,11 @@ export class LoginScreen implements Screen {
         : this.#info
           ? wrap(this.#info, Math.max(1, width - left - 2), 0).map((l) => line([`  ${l}`, "ok"]))
           : form.mode === "login" && this.#resumable
-            ? wrap("this install has a keystore for this server: the passphrase is enough to resume its session", Math.max(1, width - left - 2), 0).map((l) => line([`  ${l}`, "dim"]))
+            ? wrap(
+                "this install has a keystore for this server: the passphrase is enough to resume its session",
+                Math.max(1, width - left - 2),
+                0,
+              ).map((l) => line([`  ${l}`, "dim"]))
             : [line([""])];
     const mode = line([form.mode === "login" ? "[ Login ]" : "[ Register ]", "bold"]);
 
@@ -265,7 +277,9 @@ export class LoginScreen implements Screen {
     const title = take(1) > 0;
     const blankAfterMode = take(1) > 0;
     const helpRows = 1 + take(2);
-    const help = footerLines(LOGIN_HELP, LOGIN_SHORT_HELP, width, helpRows, undefined).lines.map((l) => fitRow([seg(" "), seg(l, "dim")], width));
+    const help = footerLines(LOGIN_HELP, LOGIN_SHORT_HELP, width, helpRows, undefined).lines.map((l) =>
+      fitRow([seg(" "), seg(l, "dim")], width),
+    );
     spare += helpRows - help.length; // a help that packs into fewer rows gives them back
     const blankBeforeStatus = take(1) > 0;
     const subtitle = take(1) > 0;

@@ -50,7 +50,10 @@ export class Picker<T> {
     const items = this.#o.items;
     const hint = "enter: select  esc: cancel";
     const body = items.length === 0 ? [this.#o.empty ?? "(nothing to pick)"] : items.map((i) => i.label);
-    const inner = Math.min(width - 4, Math.max(displayWidth(this.#o.title) + 2, displayWidth(hint), ...body.map((b) => displayWidth(b) + 2)));
+    const inner = Math.min(
+      width - 4,
+      Math.max(displayWidth(this.#o.title) + 2, displayWidth(hint), ...body.map((b) => displayWidth(b) + 2)),
+    );
     if (inner < 4 || height < 5) return [...rows];
     // Scroll the list so the selection stays inside the box.
     const room = Math.max(1, height - 6);
@@ -63,7 +66,9 @@ export class Picker<T> {
       line([seg(" ".repeat(inner))]),
       ...shown.map((label, i) => {
         const at = first + i === this.#index && items.length > 0;
-        return line([seg(padEnd(truncate(`${at ? "> " : "  "}${label}`, inner), inner), at ? "selected" : items.length ? "normal" : "dim")]);
+        return line([
+          seg(padEnd(truncate(`${at ? "> " : "  "}${label}`, inner), inner), at ? "selected" : items.length ? "normal" : "dim"),
+        ]);
       }),
       line([seg(" ".repeat(inner))]),
       line([seg(padEnd(truncate(hint, inner), inner), "dim")]),

@@ -16,7 +16,11 @@ function filled(n: number, width = 40): Scrollback {
 }
 
 const texts = (sb: Scrollback, h: number) => sb.view(h).lines.map((l) => l.text);
-const content = (sb: Scrollback, h: number) => sb.view(h).lines.filter((l) => l.style !== "marker").map((l) => l.text);
+const content = (sb: Scrollback, h: number) =>
+  sb
+    .view(h)
+    .lines.filter((l) => l.style !== "marker")
+    .map((l) => l.text);
 
 describe("line format", () => {
   test("[HH:MM] name: body in local 24 h time; system lines have no name", () => {
@@ -77,7 +81,12 @@ describe("ordering and identity", () => {
     sb.add(msg(1));
     sb.add(msg(2));
     sb.add({ id: "sys", order: 2n, time: at(9, 2), kind: "system", body: "after two" });
-    expect(texts(sb, 10)).toEqual(["[09:01] alice: message 1", "[09:02] alice: message 2", "[09:02] after two", "[09:03] alice: message 3"]);
+    expect(texts(sb, 10)).toEqual([
+      "[09:01] alice: message 1",
+      "[09:02] alice: message 2",
+      "[09:02] after two",
+      "[09:03] alice: message 3",
+    ]);
     expect(sb.size).toBe(4);
     expect(sb.oldest?.id).toBe("m1");
     expect(sb.newest?.id).toBe("m3");

@@ -25,7 +25,17 @@ const section = (lines: { text: string }[], heading: string) => {
 
 describe("channels", () => {
   test("sorted by label (case-insensitive), then id; cursor '> ', active '• ', unread ' (N)'", () => {
-    const lines = sidebarLines(input({ activeId: "c3", cursorId: "c2", unread: new Map([["c1", 4], ["c3", 9]]) }), 26);
+    const lines = sidebarLines(
+      input({
+        activeId: "c3",
+        cursorId: "c2",
+        unread: new Map([
+          ["c1", 4],
+          ["c3", 9],
+        ]),
+      }),
+      26,
+    );
     expect(section(lines, "Channels")).toEqual([
       { text: "> dev", style: "cursor" },
       { text: "  General (4)", style: "unread" },
@@ -156,7 +166,9 @@ test("every line fits the width, however narrow", () => {
   const full = input({
     activeId: "c1",
     unread: new Map([["c2", 7]]),
-    voiceRooms: [{ channelId: "c1", label: "General 👨‍👩‍👧", members: [{ label: "ａｌｉｃｅ", speaking: true, admin: true, online: true }] }],
+    voiceRooms: [
+      { channelId: "c1", label: "General 👨‍👩‍👧", members: [{ label: "ａｌｉｃｅ", speaking: true, admin: true, online: true }] },
+    ],
     users: [{ label: "🇯🇵 someone with a long name", online: true, admin: true, me: true }],
   });
   for (let w = 1; w <= 30; w++) {

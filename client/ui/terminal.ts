@@ -35,7 +35,9 @@ interface StrFns {
 }
 
 /** Colour registers (xterm 256), after the earlier client: green own, blue others, greys, orange highlights. */
-const STYLES: Readonly<Record<Style, { fg?: number; bold?: boolean; dim?: boolean; italic?: boolean; underline?: boolean; inverse?: boolean }>> = {
+const STYLES: Readonly<
+  Record<Style, { fg?: number; bold?: boolean; dim?: boolean; italic?: boolean; underline?: boolean; inverse?: boolean }>
+> = {
   normal: {},
   dim: { fg: 244 },
   bold: { bold: true },
@@ -181,7 +183,8 @@ export class Tty {
 
   /** Takes over the terminal. Throws when stdin or stdout is not a terminal. */
   static open(stdin: NodeJS.ReadStream = process.stdin, stdout: NodeJS.WriteStream = process.stdout): Tty {
-    if (!stdin.isTTY || !stdout.isTTY) throw new Error("the terminal UI needs a terminal (stdin and stdout); use the dialtone commands in scripts");
+    if (!stdin.isTTY || !stdout.isTTY)
+      throw new Error("the terminal UI needs a terminal (stdin and stdout); use the dialtone commands in scripts");
     return new Tty(stdin, stdout);
   }
 
@@ -225,7 +228,10 @@ export class Tty {
     this.#closed = true;
     try {
       // Mouse off, SGR mouse off, paste off, style reset, cursor on, main screen.
-      writeSync((this.#stdout as unknown as { fd: number }).fd, `\x1b[?1000l\x1b[?1006l${PASTE_OFF}${this.palette.reset}${this.palette.showCursor}\x1b[?1049l`);
+      writeSync(
+        (this.#stdout as unknown as { fd: number }).fd,
+        `\x1b[?1000l\x1b[?1006l${PASTE_OFF}${this.palette.reset}${this.palette.showCursor}\x1b[?1049l`,
+      );
       if (this.#stdin.isTTY) this.#stdin.setRawMode(false);
     } catch {
       // Nothing more can be done on the way out.

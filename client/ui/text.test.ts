@@ -176,7 +176,13 @@ describe("wrap", () => {
     expect(wrap("abcdefghij", 4)).toEqual(["abcd", "efgh", "ij"]);
     // A word longer than a line starts on the current one instead of leaving it short.
     expect(wrap("see abcdefghij", 6, 1)).toEqual(["see ab", " cdefg", " hij"]);
-    expect(wrap(`[12:00] bob: ${"x".repeat(30)}`, 20, 13)).toEqual(["[12:00] bob: xxxxxxx", `${" ".repeat(13)}xxxxxxx`, `${" ".repeat(13)}xxxxxxx`, `${" ".repeat(13)}xxxxxxx`, `${" ".repeat(13)}xx`]);
+    expect(wrap(`[12:00] bob: ${"x".repeat(30)}`, 20, 13)).toEqual([
+      "[12:00] bob: xxxxxxx",
+      `${" ".repeat(13)}xxxxxxx`,
+      `${" ".repeat(13)}xxxxxxx`,
+      `${" ".repeat(13)}xxxxxxx`,
+      `${" ".repeat(13)}xx`,
+    ]);
     // A word that fits on a line of its own still moves there whole.
     expect(wrap("see abcde", 6, 1)).toEqual(["see", " abcde"]);
     expect(wrap("漢字漢字漢字", 5)).toEqual(["漢字", "漢字", "漢字"]);

@@ -42,7 +42,11 @@ export async function runBackup(config: Config, file: string, out: Out): Promise
 /** pg_dump from PATH, or the newest Debian one in /usr/lib/postgresql/N/bin. */
 export function findPgTool(tool: "pg_dump" | "pg_restore"): string {
   const root = "/usr/lib/postgresql";
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   for (const v of versions) if (existsSync(join(root, v, "bin", tool))) return join(root, v, "bin", tool);
   return tool;
 }
@@ -60,7 +64,9 @@ async function pgDump(url: string, file: string, out: Out): Promise<number> {
     });
   } catch (err) {
     await rm(tmp, { force: true });
-    const stderr = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split("\n")[0];
+    const stderr = String((err as { stderr?: string }).stderr ?? (err as Error).message)
+      .trim()
+      .split("\n")[0];
     out(`backup: pg_dump failed: ${stderr}`);
     return 1;
   }

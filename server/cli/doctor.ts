@@ -94,7 +94,11 @@ async function checkTls(files: NonNullable<Config["tls"]>, say: Say) {
   try {
     [cert, key] = await Promise.all([readFile(files.certFile), readFile(files.keyFile)]);
   } catch (err) {
-    return say("FAIL", "tls", `cannot read ${(err as { path?: string }).path ?? "the certificate or key"} (DIALTONE_TLS_CERT/DIALTONE_TLS_KEY)`);
+    return say(
+      "FAIL",
+      "tls",
+      `cannot read ${(err as { path?: string }).path ?? "the certificate or key"} (DIALTONE_TLS_CERT/DIALTONE_TLS_KEY)`,
+    );
   }
   try {
     createSecureContext({ cert, key });
@@ -157,7 +161,11 @@ function reportMigrations(s: MigrationStatus, say: Say) {
   if (s.changed.length) say("FAIL", "migrations", `applied migrations differ from this server's files: ${s.changed.join(", ")}`);
   if (s.newerThanServer) say("FAIL", "migrations", "the database was migrated by a newer dialtone-server than this one; upgrade this one");
   else if (s.pending.length) {
-    say("warn", "migrations", `${s.pending.length} pending (${s.pending.join(", ")}): applied at start-up, or run: dialtone-server migrate`);
+    say(
+      "warn",
+      "migrations",
+      `${s.pending.length} pending (${s.pending.join(", ")}): applied at start-up, or run: dialtone-server migrate`,
+    );
   } else say("ok", "migrations", `all ${s.applied.length} applied (latest ${s.applied.at(-1) ?? "none"})`);
 }
 

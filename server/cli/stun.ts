@@ -58,7 +58,9 @@ function encode(type: number, id: Buffer, attrs: Attr[], key?: Buffer): Buffer {
   if (key) {
     // MESSAGE-INTEGRITY covers the message with a length that already counts itself.
     header.writeUInt16BE(payload.length + 24, 2);
-    const mac = createHmac("sha1", key).update(Buffer.concat([header, payload])).digest();
+    const mac = createHmac("sha1", key)
+      .update(Buffer.concat([header, payload]))
+      .digest();
     const h = Buffer.alloc(4);
     h.writeUInt16BE(ATTR.integrity, 0);
     h.writeUInt16BE(20, 2);
@@ -196,7 +198,9 @@ export async function turnAllocate(t: StunTarget, secret: string, timeoutMs = 30
     const realm = challenge.attrs.get(ATTR.realm);
     const nonce = challenge.attrs.get(ATTR.nonce);
     if (!realm || !nonce) throw new Error(`Allocate refused without a challenge: ${errorCode(challenge)}`);
-    const key = createHash("md5").update(`${username}:${realm.toString("utf8")}:${password}`).digest();
+    const key = createHash("md5")
+      .update(`${username}:${realm.toString("utf8")}:${password}`)
+      .digest();
     const auth: Attr[] = [
       [ATTR.username, Buffer.from(username)],
       [ATTR.realm, realm],
@@ -206,7 +210,11 @@ export async function turnAllocate(t: StunTarget, secret: string, timeoutMs = 30
     const res = await ch.request(encode(ALLOCATE, id, [transport, ...auth], key), id);
     if (res.type !== 0x0103) {
       const code = errorCode(res);
-      throw new Error(code.startsWith("401") ? "credentials refused (401): DIALTONE_TURN_SECRET differs from coturn's static-auth-secret" : `Allocate failed: ${code}`);
+      throw new Error(
+        code.startsWith("401")
+          ? "credentials refused (401): DIALTONE_TURN_SECRET differs from coturn's static-auth-secret"
+          : `Allocate failed: ${code}`,
+      );
     }
     id = randomBytes(12);
     await ch.request(encode(REFRESH, id, [[ATTR.lifetime, Buffer.alloc(4)], ...auth], key), id).catch(() => undefined);

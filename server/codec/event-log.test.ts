@@ -6,7 +6,15 @@ import { decodeStored, encodeStored, toSeqless } from "./event-log.js";
 
 type Payload = NonNullable<MessageInitShape<typeof EventSchema>["payload"]>;
 
-const message = { messageId: "m1", channelId: "c1", senderUserId: "u1", senderDeviceId: "d1", encryptedBody: "b", encryptedSenderName: "n", keyEpoch: 3 };
+const message = {
+  messageId: "m1",
+  channelId: "c1",
+  senderUserId: "u1",
+  senderDeviceId: "d1",
+  encryptedBody: "b",
+  encryptedSenderName: "n",
+  keyEpoch: 3,
+};
 const PAYLOADS: Payload[] = [
   { case: "messageCreated", value: { message } },
   { case: "channelCreated", value: { channel: { channelId: "c1", encryptedName: "x", keyEpoch: 1 } } },
@@ -34,7 +42,8 @@ describe("event log codec", () => {
 
   test("rows of the older shape (seq inside the payload) read alike", () => {
     for (const p of PAYLOADS) {
-      for (const seq of SEQS) expect(equals(EventSchema, decodeStored(seq, toBinary(EventSchema, withSeq(seq, p))), withSeq(seq, p))).toBe(true);
+      for (const seq of SEQS)
+        expect(equals(EventSchema, decodeStored(seq, toBinary(EventSchema, withSeq(seq, p))), withSeq(seq, p))).toBe(true);
     }
   });
 
@@ -48,7 +57,9 @@ describe("event log codec", () => {
 
   test("a stored event cannot carry a seq", () => {
     expect(() => encodeStored(create(EventSchema, { seq: 5n, payload: PAYLOADS[2] }))).toThrow(/no seq/);
-    expect(() => encodeStored(create(EventSchema, { payload: { case: "messageCreated", value: { message: { ...message, seq: 5n } } } }))).toThrow(/no seq/);
+    expect(() =>
+      encodeStored(create(EventSchema, { payload: { case: "messageCreated", value: { message: { ...message, seq: 5n } } } })),
+    ).toThrow(/no seq/);
     expect(encodeStored(create(EventSchema, { payload: PAYLOADS[2] })).type).toBe("channelDeleted");
   });
 });

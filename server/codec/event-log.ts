@@ -40,4 +40,3 @@ export function toSeqless(payload: Uint8Array): Uint8Array | undefined {
   if (message) message.seq = 0n;
   return toBinary(EventSchema, ev);
 }
-

@@ -28,7 +28,9 @@ function journal(): Array<JournalEntry & { hash: string }> {
   // drizzle records sha256 of each file's text and the journal's `when` as created_at.
   return j.entries.map((e) => ({
     ...e,
-    hash: createHash("sha256").update(readFileSync(join(migrationsFolder, `${e.tag}.sql`), "utf8")).digest("hex"),
+    hash: createHash("sha256")
+      .update(readFileSync(join(migrationsFolder, `${e.tag}.sql`), "utf8"))
+      .digest("hex"),
   }));
 }
 
@@ -38,7 +40,9 @@ function rowsOf<T>(res: unknown): T[] {
 
 export async function migrationStatus(database: Database): Promise<MigrationStatus> {
   const entries = journal();
-  const exists = rowsOf<{ t: string | null }>(await database.db.execute(sql`SELECT to_regclass('drizzle.__drizzle_migrations')::text AS t`));
+  const exists = rowsOf<{ t: string | null }>(
+    await database.db.execute(sql`SELECT to_regclass('drizzle.__drizzle_migrations')::text AS t`),
+  );
   const recorded = exists[0]?.t
     ? rowsOf<{ hash: string; created_at: string | number | bigint }>(
         await database.db.execute(sql`SELECT hash, created_at FROM drizzle.__drizzle_migrations ORDER BY created_at`),

@@ -75,7 +75,10 @@ export async function login(
   // whether the account exists (unknown names are slowed the same way).
   const waitMs = deps.limits.logins.begin(usernameHash, peer);
   if (waitMs > 0) {
-    throw new DomainError("resource_exhausted", `too many failed logins for this account from this address; try again in ${Math.ceil(waitMs / 1000)} s`);
+    throw new DomainError(
+      "resource_exhausted",
+      `too many failed logins for this account from this address; try again in ${Math.ceil(waitMs / 1000)} s`,
+    );
   }
   const user = await repo.findUserByUsernameHash(deps.database.db, usernameHash);
   const ok = await verifyPassword(req.password, user?.passwordHash ?? (await dummyHash()));

@@ -23,12 +23,23 @@ export async function listUsers(deps: Deps, req: { includeRemoved: boolean }) {
 export async function setAdmin(deps: Deps, actor: AdminActor, req: { userId: string; isAdmin: boolean }) {
   const id = uuid("user_id", req.userId);
   const now = deps.now();
-  const res = await repo.setAdmin(deps.database.db, id, req.isAdmin, now, durable({ case: "adminChanged", value: { userId: id, isAdmin: req.isAdmin } }, now));
+  const res = await repo.setAdmin(
+    deps.database.db,
+    id,
+    req.isAdmin,
+    now,
+    durable({ case: "adminChanged", value: { userId: id, isAdmin: req.isAdmin } }, now),
+  );
   if (res.kind === "last_admin") throw lastAdmin("revoke");
   if (res.kind === "not_found") throw notFound("user", "user_id");
   if (res.kind === "removed") throw new DomainError("failed_precondition", "user_id: the account was removed");
   if (res.kind === "changed") deps.bus.publishDurable(res.events);
-  deps.log.info("audit", { action: req.isAdmin ? "grant_admin" : "revoke_admin", actor: actorName(actor), target_user_id: id, changed: res.kind === "changed" });
+  deps.log.info("audit", {
+    action: req.isAdmin ? "grant_admin" : "revoke_admin",
+    actor: actorName(actor),
+    target_user_id: id,
+    changed: res.kind === "changed",
+  });
   const user = (await repo.findUser(deps.database.db, id))!;
   return { ...user, online: deps.presence.isOnline(id) };
 }
@@ -49,7 +60,13 @@ export async function removeUser(deps: Deps, actor: AdminActor, req: { userId: s
     deps.bus.publishDurable(res.events);
     for (const deviceId of revoked) deps.voice.deviceGone(deviceId);
   }
-  deps.log.info("audit", { action: "remove_user", actor: actorName(actor), target_user_id: id, devices_revoked: revoked.length, changed: res.kind === "removed" });
+  deps.log.info("audit", {
+    action: "remove_user",
+    actor: actorName(actor),
+    target_user_id: id,
+    devices_revoked: revoked.length,
+    changed: res.kind === "removed",
+  });
   return { revokedDeviceIds: revoked };
 }
 

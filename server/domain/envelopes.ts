@@ -63,7 +63,10 @@ export async function putEnvelopes(
   for (const r of stored) {
     deps.bus.publishEphemeral({
       audience: { kind: "device", deviceId: r.recipientDeviceId },
-      event: ephemeral({ case: "keyShared", value: { kind: r.kind, scopeId: r.scopeId, epoch: r.epoch, senderDeviceId: r.senderDeviceId } }, now),
+      event: ephemeral(
+        { case: "keyShared", value: { kind: r.kind, scopeId: r.scopeId, epoch: r.epoch, senderDeviceId: r.senderDeviceId } },
+        now,
+      ),
     });
   }
   return { stored: stored.length, alreadyPresent: rows.length - stored.length };
@@ -90,7 +93,9 @@ function listFilter(req: { kind: KeyKind; scopeId: string }): { kind: KeyKind | 
 export async function listEnvelopes(deps: Deps, caller: Caller, req: { kind: KeyKind; scopeId: string }) {
   const { kind, scopeId } = listFilter(req);
   const rows = await repo.listEnvelopesFor(deps.database.db, caller.deviceId, kind, scopeId);
-  const senders = new Map((await findDevicesByIds(deps.database.db, [...new Set(rows.map((r) => r.senderDeviceId))])).map((d) => [d.id, d]));
+  const senders = new Map(
+    (await findDevicesByIds(deps.database.db, [...new Set(rows.map((r) => r.senderDeviceId))])).map((d) => [d.id, d]),
+  );
   return rows.map((r) => ({ ...r, sender: senders.get(r.senderDeviceId)! }));
 }
 

@@ -21,8 +21,7 @@ export class DomainError extends Error {
   }
 }
 
-export const invalid = (field: string, problem: string) =>
-  new DomainError("invalid_argument", `${field}: ${problem}`);
+export const invalid = (field: string, problem: string) => new DomainError("invalid_argument", `${field}: ${problem}`);
 /** `field: what not found`, naming the request field that held the unknown id. */
 export const notFound = (what: string, field?: string) =>
   new DomainError("not_found", field ? `${field}: ${what} not found` : `${what} not found`);

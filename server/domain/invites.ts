@@ -9,11 +9,7 @@ import { uuid } from "./validate.js";
 
 export const INVITE_DEFAULT_SECONDS = 24 * 3600;
 
-export async function createInvite(
-  deps: Deps,
-  byUserId: string | undefined,
-  req: { lifetimeSeconds?: number; maxUses?: number },
-) {
+export async function createInvite(deps: Deps, byUserId: string | undefined, req: { lifetimeSeconds?: number; maxUses?: number }) {
   const lifetime = req.lifetimeSeconds ?? INVITE_DEFAULT_SECONDS;
   if (lifetime < 60 || lifetime > 30 * 86400) throw invalid("lifetime_seconds", "must be 60 to 2592000");
   const maxUses = req.maxUses ?? 1;
@@ -32,8 +28,7 @@ export async function createInvite(
   return { token, invite };
 }
 
-export const listInvites = (deps: Deps, includeInactive: boolean) =>
-  repo.listInvites(deps.database.db, includeInactive, deps.now());
+export const listInvites = (deps: Deps, includeInactive: boolean) => repo.listInvites(deps.database.db, includeInactive, deps.now());
 
 export async function revokeInvite(deps: Deps, inviteId: string) {
   const id = uuid("invite_id", inviteId);

@@ -8,7 +8,13 @@ export interface IceServerInit {
   credential: string;
 }
 
-export function iceServers(urls: readonly string[], secret: string | undefined, userId: string, ttlSeconds: number, nowMs: number): IceServerInit[] {
+export function iceServers(
+  urls: readonly string[],
+  secret: string | undefined,
+  userId: string,
+  ttlSeconds: number,
+  nowMs: number,
+): IceServerInit[] {
   if (!urls.length) return [];
   const stun = urls.filter((u) => u.startsWith("stun:"));
   const turn = urls.filter((u) => !u.startsWith("stun:"));

@@ -61,7 +61,8 @@ export function sealed(field: string, value: string, maxChars: number, keyEpoch?
   if (raw.length < SEALED_MIN || raw[0] !== 0x01) throw invalid(field, "not a sealed value (version 1)");
   const headerEpoch = raw.readUInt32BE(1);
   if (headerEpoch < 1) throw invalid(field, "sealed with epoch 0 (epochs start at 1)");
-  if (keyEpoch !== undefined && headerEpoch !== keyEpoch) throw invalid(field, `sealed with epoch ${headerEpoch}, but key_epoch is ${keyEpoch}`);
+  if (keyEpoch !== undefined && headerEpoch !== keyEpoch)
+    throw invalid(field, `sealed with epoch ${headerEpoch}, but key_epoch is ${keyEpoch}`);
   return value;
 }
 

@@ -183,7 +183,11 @@ describe("VoiceRooms", () => {
   test("local changes are shared, remote ones applied, a vanished process's members leave", () => {
     const seen: string[] = [];
     const shared: string[] = [];
-    const v = new VoiceRooms("A", (k, m) => seen.push(`${k} ${m.deviceId}`), (msg) => shared.push(msg.kind));
+    const v = new VoiceRooms(
+      "A",
+      (k, m) => seen.push(`${k} ${m.deviceId}`),
+      (msg) => shared.push(msg.kind),
+    );
     v.join({ channelId: "c", userId: "u1", deviceId: "d1", streamId: "s1" });
     v.apply({ kind: "voice-join", channelId: "c", userId: "u2", deviceId: "d2", streamId: "s2" }, "B");
     expect(v.members("c").map((m) => `${m.deviceId}@${m.processId}`)).toEqual(["d1@A", "d2@B"]);

@@ -22,9 +22,15 @@ const turn = () => new Promise((r) => setImmediate(r));
 test("a slice at a time: the rest waits for the next event-loop turn, and every stream gets all, in order", async () => {
   const s = streams(5);
   const box = new Outbox(2);
-  box.push(durable(1n), s.map((x) => x.sub));
+  box.push(
+    durable(1n),
+    s.map((x) => x.sub),
+  );
   box.push(ephemeral("e"), [s[4]!.sub, s[0]!.sub]);
-  box.push(durable(2n), s.map((x) => x.sub));
+  box.push(
+    durable(2n),
+    s.map((x) => x.sub),
+  );
   expect(s.map((x) => x.got.length)).toEqual([1, 1, 0, 0, 0]);
   expect(box.backlog).toBe(3 + 2 + 5);
   for (let i = 0; i < 10 && box.backlog > 0; i++) await turn();
@@ -38,20 +44,35 @@ test("`then` runs once every recipient has the event; a push from inside a deliv
   const s = streams(3);
   const box = new Outbox(10);
   const order: string[] = [];
-  box.push(durable(1n), s.map((x) => x.sub), () => {
-    order.push(`then:${s.map((x) => x.got.length).join("")}`);
-    box.push(durable(2n), s.map((x) => x.sub), () => order.push("then2"));
-    order.push("pushed");
-  });
+  box.push(
+    durable(1n),
+    s.map((x) => x.sub),
+    () => {
+      order.push(`then:${s.map((x) => x.got.length).join("")}`);
+      box.push(
+        durable(2n),
+        s.map((x) => x.sub),
+        () => order.push("then2"),
+      );
+      order.push("pushed");
+    },
+  );
   for (let i = 0; i < 5 && box.backlog > 0; i++) await turn();
   expect(order).toEqual(["then:111", "pushed", "then2"]);
-  expect(s.map((x) => x.got)).toEqual([["c1", "c2"], ["c1", "c2"], ["c1", "c2"]]);
+  expect(s.map((x) => x.got)).toEqual([
+    ["c1", "c2"],
+    ["c1", "c2"],
+    ["c1", "c2"],
+  ]);
 });
 
 test("clear drops what is queued (shutdown)", async () => {
   const s = streams(4);
   const box = new Outbox(1);
-  box.push(durable(1n), s.map((x) => x.sub));
+  box.push(
+    durable(1n),
+    s.map((x) => x.sub),
+  );
   box.clear();
   await turn();
   await turn();
@@ -62,9 +83,19 @@ test("clear drops what is queued (shutdown)", async () => {
 test("past the backlog bound everything queued is handed over at once, where the streams' own bound applies", () => {
   const s = streams(3);
   const box = new Outbox(1, 4);
-  box.push(durable(1n), s.map((x) => x.sub)); // 1 handed, 2 queued
+  box.push(
+    durable(1n),
+    s.map((x) => x.sub),
+  ); // 1 handed, 2 queued
   expect(box.backlog).toBe(2);
-  box.push(durable(2n), s.map((x) => x.sub)); // 5 queued > 4: all at once
+  box.push(
+    durable(2n),
+    s.map((x) => x.sub),
+  ); // 5 queued > 4: all at once
   expect(box.backlog).toBe(0);
-  expect(s.map((x) => x.got)).toEqual([["c1", "c2"], ["c1", "c2"], ["c1", "c2"]]);
+  expect(s.map((x) => x.got)).toEqual([
+    ["c1", "c2"],
+    ["c1", "c2"],
+    ["c1", "c2"],
+  ]);
 });

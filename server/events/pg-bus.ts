@@ -95,7 +95,8 @@ export class PgBus extends BusBase implements EventBus {
 
   publishEphemeral(msg: EphemeralMessage) {
     for (const f of this.h.ephemeral) f(msg);
-    if (this.hasPeers()) this.send({ t: "e", p: this.processId, a: msg.audience, e: Buffer.from(toBinary(EventSchema, msg.event)).toString("base64") });
+    if (this.hasPeers())
+      this.send({ t: "e", p: this.processId, a: msg.audience, e: Buffer.from(toBinary(EventSchema, msg.event)).toString("base64") });
   }
 
   publishState(m: StateMessage) {

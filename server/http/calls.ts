@@ -8,7 +8,13 @@ import { toConnectError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
 
 /** One finished call: its log line and its metrics. `startedAt` is a performance.now() reading. */
-export function finishCall(log: Logger, metrics: Metrics, method: string, outcome: "ok" | "canceled" | ConnectError, startedAt: number): void {
+export function finishCall(
+  log: Logger,
+  metrics: Metrics,
+  method: string,
+  outcome: "ok" | "canceled" | ConnectError,
+  startedAt: number,
+): void {
   const code = outcome instanceof ConnectError ? codeToString(outcome.code) : outcome;
   const ms = performance.now() - startedAt;
   log.debug("rpc", { method, code, ms: Math.round(ms * 10) / 10 });

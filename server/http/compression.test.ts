@@ -11,7 +11,9 @@ import { databaseSource, type DatabaseSource } from "../../test/support/database
 import { startTestServer, type TestServer } from "../../test/support/server.js";
 import { brotliForCiphertext, gzipForCiphertext } from "./compression.js";
 
-const json = Buffer.from(JSON.stringify({ messages: Array.from({ length: 100 }, () => ({ id: randomUUID(), body: randomBytes(300).toString("base64") })) }));
+const json = Buffer.from(
+  JSON.stringify({ messages: Array.from({ length: 100 }, () => ({ id: randomUUID(), body: randomBytes(300).toString("base64") })) }),
+);
 const binary = randomBytes(50_000);
 
 describe.each([
@@ -56,7 +58,13 @@ describe("a server", () => {
     await admin.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
     await admin.api.channel.createChannel({ channelId: emptyChannelId, encryptedName: sealedValue() });
     for (let i = 0; i < 40; i++) {
-      await admin.api.message.sendMessage({ messageId: randomUUID(), channelId, encryptedBody: sealedValue(200), encryptedSenderName: sealedValue(), keyEpoch: 1 });
+      await admin.api.message.sendMessage({
+        messageId: randomUUID(),
+        channelId,
+        encryptedBody: sealedValue(200),
+        encryptedSenderName: sealedValue(),
+        keyEpoch: 1,
+      });
     }
   }, 60_000);
 

@@ -49,7 +49,9 @@ export const brotliForCiphertext: Compression = {
       }),
     ),
   decompress: (bytes, readMaxBytes) =>
-    bytes.length === 0 ? Promise.resolve(new Uint8Array(0)) : inflate(() => brotliDecompress(bytes, { maxOutputLength: readMaxBytes }), readMaxBytes),
+    bytes.length === 0
+      ? Promise.resolve(new Uint8Array(0))
+      : inflate(() => brotliDecompress(bytes, { maxOutputLength: readMaxBytes }), readMaxBytes),
 };
 
 /** What the server accepts and answers with; the client's order of preference decides. */

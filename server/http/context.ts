@@ -19,7 +19,10 @@ export function requireCaller(ctx: HandlerContext): Caller {
 
 /** The error for a call without a valid session (`sent`: an Authorization header came). */
 export function unauthenticatedError(sent: boolean): ConnectError {
-  return new ConnectError(sent ? "invalid or expired session" : "missing session: send Authorization: Bearer <token>", Code.Unauthenticated);
+  return new ConnectError(
+    sent ? "invalid or expired session" : "missing session: send Authorization: Bearer <token>",
+    Code.Unauthenticated,
+  );
 }
 
 /** An admin: a valid X-Admin-Token, or an admin account's session. */

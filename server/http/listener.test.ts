@@ -285,7 +285,10 @@ describe("HTTP/2 and connection limits", () => {
     Promise.race([new Promise<string>((r) => session.once("close", () => r("closed"))), sleep(ms).then(() => "still open")]);
 
   test("SETTINGS advertise a bounded stream count (100 by default, configurable)", async () => {
-    for (const [opts, expected] of [[{}, 100], [{ h2MaxConcurrentStreams: 7 }, 7]] as const) {
+    for (const [opts, expected] of [
+      [{}, 100],
+      [{ h2MaxConcurrentStreams: 7 }, 7],
+    ] as const) {
       const s = await start(opts);
       const session = await h2Session(s.port);
       try {
@@ -317,7 +320,10 @@ describe("HTTP/2 and connection limits", () => {
       const end = setTimeout(() => abort.abort(), 1500);
       let n = 0;
       try {
-        for await (const res of createClient(EventService, createGrpcTransport({ baseUrl, sessionManager: h2Manager(baseUrl) })).subscribe({}, { signal: abort.signal })) {
+        for await (const res of createClient(EventService, createGrpcTransport({ baseUrl, sessionManager: h2Manager(baseUrl) })).subscribe(
+          {},
+          { signal: abort.signal },
+        )) {
           expect(streamId(res)).toBe(String(n++));
         }
       } catch (err) {
@@ -335,7 +341,10 @@ describe("HTTP/2 and connection limits", () => {
     const s = await start({ requestTimeoutMs: 400, headersTimeoutMs: 200, h2IdleTimeoutMs: 10_000 });
     const session = await h2Session(s.port);
     try {
-      const req = session.request({ ":method": "POST", ":path": "/dialtone.v1.AuthService/GetSession", "content-type": "application/grpc" }, { endStream: false });
+      const req = session.request(
+        { ":method": "POST", ":path": "/dialtone.v1.AuthService/GetSession", "content-type": "application/grpc" },
+        { endStream: false },
+      );
       req.on("error", () => {});
       req.write(Buffer.from([0, 0, 0, 0, 10])); // a message prefix announcing 10 bytes that never come
       const t0 = performance.now();
@@ -361,7 +370,10 @@ describe("HTTP/2 and connection limits", () => {
           sockets.push(socket);
         }
         const fourth = sockets[3]!;
-        const outcome = await Promise.race([new Promise<string>((r) => fourth.once("close", () => r("closed"))), sleep(500).then(() => "open")]);
+        const outcome = await Promise.race([
+          new Promise<string>((r) => fourth.once("close", () => r("closed"))),
+          sleep(500).then(() => "open"),
+        ]);
         expect([trusted, outcome]).toEqual([trusted, trusted ? "open" : "closed"]);
         const healthz = ["GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"];
         // Another one at the cap: refused (nothing read); over a proxy: served.
@@ -457,11 +469,29 @@ describe("TLS: ALPN h2 and http/1.1 on one port", () => {
   const pair = (name: string) => {
     const key = path.join(dir, `${name}.key`);
     const cert = path.join(dir, `${name}.crt`);
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "1",
-      "-keyout", key, "-out", cert,
-    ], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        "-days",
+        "1",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+      ],
+      { stdio: "ignore" },
+    );
     return { key: readFileSync(key), cert: readFileSync(cert) };
   };
   beforeAll(() => {

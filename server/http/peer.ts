@@ -40,7 +40,11 @@ function unmapped(address: string): string {
 }
 
 /** The address to count a request against. */
-export function clientAddress(socketAddress: string | undefined, forwardedFor: string | string[] | undefined, trusted: TrustedProxies): string {
+export function clientAddress(
+  socketAddress: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  trusted: TrustedProxies,
+): string {
   const peer = socketAddress ? unmapped(socketAddress) : "unknown";
   if (trusted.size === 0 || !trusted.has(peer) || forwardedFor === undefined) return peer;
   const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(",") : forwardedFor)

@@ -24,13 +24,18 @@ export async function drive(target: FuzzTarget, o: { seconds?: number; runs?: nu
     ...(o.seconds !== undefined ? { interruptAfterTimeLimit: o.seconds * 1000, markInterruptAsFailure: false } : {}),
   };
   const t0 = performance.now();
-  const details = isAsync ? await fc.check(property as fc.IAsyncProperty<unknown>, params) : fc.check(property as fc.IProperty<unknown>, params);
+  const details = isAsync
+    ? await fc.check(property as fc.IAsyncProperty<unknown>, params)
+    : fc.check(property as fc.IProperty<unknown>, params);
   const ms = performance.now() - t0;
   const result: FuzzResult = { target: target.name, executions: details.numRuns + details.numSkips, ms };
   if (details.failed && details.counterexample) {
     result.failure = {
       input: fc.stringify((details.counterexample as unknown[])[0]),
-      error: details.errorInstance instanceof Error ? `${details.errorInstance.name}: ${details.errorInstance.message}` : String(details.errorInstance),
+      error:
+        details.errorInstance instanceof Error
+          ? `${details.errorInstance.name}: ${details.errorInstance.message}`
+          : String(details.errorInstance),
       seed: details.seed,
       path: details.counterexamplePath ?? undefined,
     };

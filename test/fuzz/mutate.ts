@@ -20,8 +20,10 @@ export function mutatedBytes(seed: Uint8Array): fc.Arbitrary<Uint8Array> {
 
 /** Character-level mutations of `seed` (a text format: base64, JSON). */
 export function mutatedText(seed: string): fc.Arbitrary<string> {
-  const alphabet = fc.constantFrom(..."ABQRgwx/+=-_ \n\t{}[]\":,.0123456789e\\\u0000\u00e9\ud83d");
-  const replace = fc.tuple(fc.nat(), alphabet).map(([i, c]) => (seed.length ? seed.slice(0, i % seed.length) + c + seed.slice((i % seed.length) + 1) : c));
+  const alphabet = fc.constantFrom(...'ABQRgwx/+=-_ \n\t{}[]":,.0123456789e\\\u0000\u00e9\ud83d');
+  const replace = fc
+    .tuple(fc.nat(), alphabet)
+    .map(([i, c]) => (seed.length ? seed.slice(0, i % seed.length) + c + seed.slice((i % seed.length) + 1) : c));
   const cut = fc.nat().map((n) => seed.slice(0, seed.length ? n % seed.length : 0));
   const insert = fc.tuple(fc.nat(), fc.string({ maxLength: 8 })).map(([i, s]) => {
     const at = seed.length ? i % (seed.length + 1) : 0;

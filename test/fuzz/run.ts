@@ -16,7 +16,9 @@ const { values } = parseArgs({
 });
 const targets = await allTargets();
 if (values.help) {
-  process.stdout.write(`npm run fuzz [-- --seconds N] [--target NAME]... [--seed S]\n\nTargets:\n${targets.map((t) => `  ${t.name.padEnd(18)} ${t.about}`).join("\n")}\n`);
+  process.stdout.write(
+    `npm run fuzz [-- --seconds N] [--target NAME]... [--seed S]\n\nTargets:\n${targets.map((t) => `  ${t.name.padEnd(18)} ${t.about}`).join("\n")}\n`,
+  );
   process.exit(0);
 }
 const seconds = Number(values.seconds);
@@ -28,10 +30,14 @@ let failed = 0;
 for (const t of chosen) {
   const r = await drive(t, { seconds, ...(values.seed ? { seed: Number(values.seed) } : {}) });
   const rate = Math.round(r.executions / (r.ms / 1000));
-  console.log(`${t.name.padEnd(18)} ${String(r.executions).padStart(10)} executions in ${(r.ms / 1000).toFixed(1)} s (${rate}/s)${r.failure ? "  FAILED" : ""}`);
+  console.log(
+    `${t.name.padEnd(18)} ${String(r.executions).padStart(10)} executions in ${(r.ms / 1000).toFixed(1)} s (${rate}/s)${r.failure ? "  FAILED" : ""}`,
+  );
   if (r.failure) {
     failed++;
-    console.log(`  input: ${r.failure.input}\n  error: ${r.failure.error}\n  replay: npm run fuzz -- --target ${t.name} --seed ${r.failure.seed}`);
+    console.log(
+      `  input: ${r.failure.input}\n  error: ${r.failure.error}\n  replay: npm run fuzz -- --target ${t.name} --seed ${r.failure.seed}`,
+    );
   }
 }
 process.exit(failed ? 1 : 0);

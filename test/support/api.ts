@@ -97,5 +97,13 @@ export async function registerUser(url: string, username = `user-${randomUUID().
     devicePublicKey: publicKey,
   });
   const s = res.session!;
-  return { username, token: s.token, userId: s.userId, deviceId: s.deviceId, publicKey, isAdmin: s.isAdmin, api: api(url, bearer(s.token)) };
+  return {
+    username,
+    token: s.token,
+    userId: s.userId,
+    deviceId: s.deviceId,
+    publicKey,
+    isAdmin: s.isAdmin,
+    api: api(url, bearer(s.token)),
+  };
 }

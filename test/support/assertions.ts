@@ -36,7 +36,8 @@ export async function dumpAllTables(database: Database): Promise<string> {
       return `${tablename}\n${JSON.stringify(list, (_k, v: unknown) => {
         if (typeof v === "bigint") return v.toString();
         if (v instanceof Uint8Array) return Buffer.from(v).toString("utf8");
-        if (v && typeof v === "object" && (v as { type?: string }).type === "Buffer") return Buffer.from((v as { data: number[] }).data).toString("utf8");
+        if (v && typeof v === "object" && (v as { type?: string }).type === "Buffer")
+          return Buffer.from((v as { data: number[] }).data).toString("utf8");
         return v;
       })}\n`;
     }),

@@ -92,7 +92,11 @@ export function follow(args: readonly string[], env: Env): FollowProcess {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`no matching line within ${timeoutMs} ms; got:\n${parsed.map((l) => JSON.stringify(l)).join("\n")}\nstderr:\n${stderr}`));
+          reject(
+            new Error(
+              `no matching line within ${timeoutMs} ms; got:\n${parsed.map((l) => JSON.stringify(l)).join("\n")}\nstderr:\n${stderr}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();

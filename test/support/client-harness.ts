@@ -64,7 +64,10 @@ export class Harness {
   /** Registers a new account from a new install (the first one is the admin). */
   async register(username = `u${randomUUID().slice(0, 8)}`): Promise<TestInstall> {
     const configDir = await this.#dir();
-    const res = await register({ server: this.url, configDir, passphrase: PASSPHRASE }, { username, password: PASSWORD, invite: await mintInvite(this.url) });
+    const res = await register(
+      { server: this.url, configDir, passphrase: PASSPHRASE },
+      { username, password: PASSWORD, invite: await mintInvite(this.url) },
+    );
     const client = this.#track(await DialtoneClient.fromStore(res.store));
     await client.reconcile();
     return { client, configDir, username };
@@ -92,7 +95,11 @@ export class Harness {
 }
 
 /** Polls `check` until it returns a value (or throws after `timeoutMs`). */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+export async function eventually<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

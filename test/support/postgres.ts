@@ -46,7 +46,8 @@ export function findPostgresBinDir(root = PG_ROOT): string {
 
 function findRunuser(): string {
   const found = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"].find((p) => existsSync(p));
-  if (found === undefined) throw new Error("runuser not found (util-linux): needed to run PostgreSQL as the postgres user when running as root");
+  if (found === undefined)
+    throw new Error("runuser not found (util-linux): needed to run PostgreSQL as the postgres user when running as root");
   return found;
 }
 
@@ -74,9 +75,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   // PostgreSQL refuses to run as root: drop to the postgres user, which owns baseDir.
   const pg = (tool: string, args: string[]) => {
     const file = path.join(bin, tool);
-    return asRoot
-      ? run(runuser, ["-u", "postgres", "--", file, ...args], { env, cwd: baseDir })
-      : run(file, args, { env, cwd: baseDir });
+    return asRoot ? run(runuser, ["-u", "postgres", "--", file, ...args], { env, cwd: baseDir }) : run(file, args, { env, cwd: baseDir });
   };
 
   await mkdir(socketDir, { mode: 0o700 });
@@ -88,11 +87,9 @@ export async function startPostgres(): Promise<TestPostgres> {
 
   let port = 0;
   try {
-    await pg("initdb", ["-D", dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]).catch(
-      (err: unknown) => {
-        throw new Error(`initdb failed: ${errorOutput(err)}`);
-      },
-    );
+    await pg("initdb", ["-D", dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]).catch((err: unknown) => {
+      throw new Error(`initdb failed: ${errorOutput(err)}`);
+    });
     // The port is free only "a moment ago": retry if another process grabs it first.
     for (let attempt = 1; ; attempt++) {
       port = await freePort();

@@ -14,7 +14,9 @@ export type Env = Record<string, string>;
 /** The caller's environment without DIALTONE_* and PG* variables, plus `extra`. */
 export function cleanEnv(extra: Env = {}): Env {
   const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k, v]) => v !== undefined && !k.startsWith("DIALTONE_") && !/^PG[A-Z]/.test(k) && k !== "NODE_OPTIONS"),
+    Object.entries(process.env).filter(
+      ([k, v]) => v !== undefined && !k.startsWith("DIALTONE_") && !/^PG[A-Z]/.test(k) && k !== "NODE_OPTIONS",
+    ),
   ) as Env;
   return { ...base, ...extra };
 }

@@ -71,7 +71,20 @@ export async function startTmux(command: readonly string[], options: TmuxOptions
   const conf = join(tmpdir(), `${socket}.conf`);
   writeFileSync(conf, "set -g status off\nset -g remain-on-exit on\nset -g default-terminal tmux-256color\n");
   try {
-    await tmux(socket, ["-f", conf, "new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), ...(options.cwd ? ["-c", options.cwd] : []), shell]);
+    await tmux(socket, [
+      "-f",
+      conf,
+      "new-session",
+      "-d",
+      "-s",
+      name,
+      "-x",
+      String(width),
+      "-y",
+      String(height),
+      ...(options.cwd ? ["-c", options.cwd] : []),
+      shell,
+    ]);
   } finally {
     rmSync(conf, { force: true });
   }
@@ -87,18 +100,22 @@ export async function startTmux(command: readonly string[], options: TmuxOptions
     async paste(text) {
       const buffer = `b${randomBytes(4).toString("hex")}`;
       await new Promise<void>((resolve, reject) => {
-        const p = execFile("tmux", ["-u", "-L", socket, "load-buffer", "-b", buffer, "-"], { timeout: TIMEOUT_MS }, (err) => (err ? reject(err) : resolve()));
+        const p = execFile("tmux", ["-u", "-L", socket, "load-buffer", "-b", buffer, "-"], { timeout: TIMEOUT_MS }, (err) =>
+          err ? reject(err) : resolve(),
+        );
         p.stdin!.end(text);
       });
       await tmux(socket, ["paste-buffer", "-p", "-d", "-b", buffer, "-t", name]);
     },
     async capture() {
       const out = await tmux(socket, ["capture-pane", "-p", "-t", name]);
-      return out.replace(/\n$/, "").split("\n").map((l) => l.trimEnd());
+      return out
+        .replace(/\n$/, "")
+        .split("\n")
+        .map((l) => l.trimEnd());
     },
     async waitFor(pred, timeoutMs = 20_000, what) {
-      const test =
-        typeof pred === "string" ? (s: string) => s.includes(pred) : pred instanceof RegExp ? (s: string) => pred.test(s) : pred;
+      const test = typeof pred === "string" ? (s: string) => s.includes(pred) : pred instanceof RegExp ? (s: string) => pred.test(s) : pred;
       const deadline = Date.now() + timeoutMs;
       let screen = "";
       for (;;) {

@@ -36,14 +36,21 @@ export function daemonEnv(runtimeDir: string): NodeJS.ProcessEnv {
   return env;
 }
 
-export async function startDaemon(name: string, args: string[], o: { startTimeoutMs?: number; socketPath?: string } = {}): Promise<TestDaemon> {
+export async function startDaemon(
+  name: string,
+  args: string[],
+  o: { startTimeoutMs?: number; socketPath?: string } = {},
+): Promise<TestDaemon> {
   const dir = mkdtempSync(join(tmpdir(), `voiced-${name}-`));
   const logFile = join(dir, "voiced.log");
   const recordPath = join(dir, "out.wav");
   const env = daemonEnv(dir);
   const socketPath = o.socketPath ?? voicedSocketPath(env);
   const extra = o.socketPath ? ["--socket", o.socketPath] : [];
-  const proc = spawn(process.execPath, [VOICED_BIN, "--log", logFile, "--record", recordPath, ...extra, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, [VOICED_BIN, "--log", logFile, "--record", recordPath, ...extra, ...args], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   proc.stdout!.on("data", (b: Buffer) => (out += b.toString()));
   proc.stderr!.on("data", (b: Buffer) => (out += b.toString()));
@@ -78,7 +85,11 @@ function pidGone(pid: number): boolean {
 }
 
 /** Wraps a daemon found or started by client/core/voice.ts (or by startDaemon) for tests. */
-export function attachDaemon(name: string, voice: VoiceDaemon, o: { dir: string; logFile: string; recordPath: string; output?: () => string }): TestDaemon {
+export function attachDaemon(
+  name: string,
+  voice: VoiceDaemon,
+  o: { dir: string; logFile: string; recordPath: string; output?: () => string },
+): TestDaemon {
   const pid = voice.info.pid;
   const updates: VoiceUpdate[] = [];
   const ac = new AbortController();
@@ -118,7 +129,12 @@ export function attachDaemon(name: string, voice: VoiceDaemon, o: { dir: string;
         const s = latest();
         if (s && pred(s)) return s;
         if (Date.now() - start > ms) {
-          throw new Error(`voiced ${name}: timed out waiting for ${what}; last state ${JSON.stringify(s, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v))}\nnotices: ${updates.filter((u) => u.kind !== "state").map((u) => ("message" in u ? u.message : "")).join(" | ")}\nlog tail:\n${log().split("\n").slice(-25).join("\n")}`);
+          throw new Error(
+            `voiced ${name}: timed out waiting for ${what}; last state ${JSON.stringify(s, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v))}\nnotices: ${updates
+              .filter((u) => u.kind !== "state")
+              .map((u) => ("message" in u ? u.message : ""))
+              .join(" | ")}\nlog tail:\n${log().split("\n").slice(-25).join("\n")}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -9,11 +9,11 @@ export const loadWav = (path: string): Wav => readWav(readFileSync(path));
 
 /** Power of `freq` in samples[start, start+n) (Goertzel), normalised so a full-scale sine gives ~0.25. */
 export function goertzel(samples: Int16Array, freq: number, sampleRate: number, start = 0, n = samples.length - start): number {
-  const k = (2 * Math.cos((2 * Math.PI * freq) / sampleRate));
+  const k = 2 * Math.cos((2 * Math.PI * freq) / sampleRate);
   let s1 = 0;
   let s2 = 0;
   for (let i = start; i < start + n; i++) {
-    const s0 = (samples[i]! / 32768) + k * s1 - s2;
+    const s0 = samples[i]! / 32768 + k * s1 - s2;
     s2 = s1;
     s1 = s0;
   }
@@ -41,7 +41,11 @@ export function windowsWithTones(samples: Int16Array, freqs: number[], sampleRat
  * Sample indexes where `freq` starts after at least `quietMs` of its absence (onsets), found
  * with `stepMs` hops of `windowMs` Goertzel windows.
  */
-export function toneOnsets(samples: Int16Array, freq: number, o: { sampleRate?: number; windowMs?: number; stepMs?: number; quietMs?: number; threshold?: number } = {}): number[] {
+export function toneOnsets(
+  samples: Int16Array,
+  freq: number,
+  o: { sampleRate?: number; windowMs?: number; stepMs?: number; quietMs?: number; threshold?: number } = {},
+): number[] {
   const rate = o.sampleRate ?? 48000;
   const n = Math.round((rate * (o.windowMs ?? 5)) / 1000);
   const step = Math.round((rate * (o.stepMs ?? 1)) / 1000);

@@ -28,7 +28,16 @@ const tone = (): Frame => {
 /** An engine whose microphone plays `loud(slot) ? tone : silence`, driven slot by slot. */
 async function engine(loud: (slot: number) => boolean) {
   const log = createLogger({ level: "error", write: () => {} });
-  const speaking = new SpeakingControl({ backend: "none", vadThreshold: 500, openPortalBus: async () => Promise.reject(new Error("none")), env: {}, log, onInfo: () => {}, onError: () => {}, onChange: () => {} });
+  const speaking = new SpeakingControl({
+    backend: "none",
+    vadThreshold: 500,
+    openPortalBus: async () => Promise.reject(new Error("none")),
+    env: {},
+    log,
+    onInfo: () => {},
+    onError: () => {},
+    onChange: () => {},
+  });
   const backend: AudioBackend = {
     name: "test",
     openInput: async () => ({ read: (slot: number) => (loud(slot) ? tone() : new Int16Array(FRAME_SAMPLES)), close: async () => {} }),

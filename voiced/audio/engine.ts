@@ -55,7 +55,16 @@ export interface EngineOptions {
 }
 
 export class AudioEngine {
-  readonly counters: EngineCounters = { framesSent: 0, bytesSent: 0, framesGated: 0, packetsReceived: 0, bytesReceived: 0, captureUnderruns: 0, keepAlivesSent: 0, keepAlivesReceived: 0 };
+  readonly counters: EngineCounters = {
+    framesSent: 0,
+    bytesSent: 0,
+    framesGated: 0,
+    packetsReceived: 0,
+    bytesReceived: 0,
+    captureUnderruns: 0,
+    keepAlivesSent: 0,
+    keepAlivesReceived: 0,
+  };
   speaking = false;
   inputLevel = 0;
   private input: AudioInput | undefined;
@@ -87,7 +96,9 @@ export class AudioEngine {
       this.input = await this.o.backend.openInput();
     } catch (err) {
       this.input = undefined;
-      this.o.onError(`audio input unavailable (${this.o.backend.name}): ${err instanceof Error ? err.message : String(err)}; sending silence`);
+      this.o.onError(
+        `audio input unavailable (${this.o.backend.name}): ${err instanceof Error ? err.message : String(err)}; sending silence`,
+      );
     }
     try {
       this.output = await this.o.backend.openOutput();

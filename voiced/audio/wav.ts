@@ -36,12 +36,19 @@ export function readWav(buf: Buffer): Wav {
       startMs = buf.readDoubleLE(body);
     } else if (id === "data") {
       if (!fmt) throw new Error("readWav: data chunk before fmt chunk");
-      if (fmt.format !== 1 || fmt.bits !== 16) throw new Error(`readWav: only PCM s16le is supported (format ${fmt.format}, ${fmt.bits} bits)`);
+      if (fmt.format !== 1 || fmt.bits !== 16)
+        throw new Error(`readWav: only PCM s16le is supported (format ${fmt.format}, ${fmt.bits} bits)`);
       const end = Math.min(buf.length, body + size);
       const n = (end - body) >> 1;
       const samples = new Int16Array(n);
       for (let i = 0; i < n; i++) samples[i] = buf.readInt16LE(body + i * 2);
-      return { sampleRate: fmt.sampleRate, channels: fmt.channels, bitsPerSample: 16, samples, ...(startMs !== undefined ? { startMs } : {}) };
+      return {
+        sampleRate: fmt.sampleRate,
+        channels: fmt.channels,
+        bitsPerSample: 16,
+        samples,
+        ...(startMs !== undefined ? { startMs } : {}),
+      };
     }
     pos = body + size + (size & 1);
   }

@@ -2,7 +2,8 @@ import { expect, test } from "@jest/globals";
 import { JitterBuffer, type Playout } from "./jitter-buffer.js";
 
 const pkt = (n: number) => new Uint8Array([n & 0xff]);
-const kinds = (ps: Playout[]) => ps.map((p) => (p.kind === "packet" ? `p${p.payload[0]}` : p.kind === "lost" ? (p.next ? `L>${p.next[0]}` : "L") : "-"));
+const kinds = (ps: Playout[]) =>
+  ps.map((p) => (p.kind === "packet" ? `p${p.payload[0]}` : p.kind === "lost" ? (p.next ? `L>${p.next[0]}` : "L") : "-"));
 
 /** Pulls one frame per 20 ms from `from` to `to` (ms). */
 function pullRange(jb: JitterBuffer, from: number, to: number): Playout[] {
@@ -23,7 +24,14 @@ test("holds the target delay, then plays in sequence order", () => {
 
 test("reorders packets that arrive out of order within the delay", () => {
   const jb = new JitterBuffer({ minTargetMs: 60 });
-  for (const [seq, at] of [[10, 0], [12, 5], [11, 8], [14, 30], [13, 31]] as const) jb.push(seq, (seq - 10) * 960, pkt(seq), at);
+  for (const [seq, at] of [
+    [10, 0],
+    [12, 5],
+    [11, 8],
+    [14, 30],
+    [13, 31],
+  ] as const)
+    jb.push(seq, (seq - 10) * 960, pkt(seq), at);
   expect(kinds(pullRange(jb, 60, 160))).toEqual(["p10", "p11", "p12", "p13", "p14"]);
   expect(jb.stats()).toMatchObject({ received: 5, lost: 0, late: 0 });
 });

@@ -71,7 +71,7 @@ export class JitterBuffer {
   /** Extends a 16-bit sequence number to the one nearest the highest seen. */
   private unwrap(seq: number): number {
     if (this.highest === undefined) return (seq & 0xffff) + 0x10000;
-    const delta = ((((seq & 0xffff) - (this.highest & 0xffff) + HALF) & 0xffff) - HALF);
+    const delta = (((seq & 0xffff) - (this.highest & 0xffff) + HALF) & 0xffff) - HALF;
     return this.highest + delta;
   }
 

@@ -2,7 +2,8 @@ import { expect, test } from "@jest/globals";
 import { FRAME_SAMPLES } from "../audio/format.js";
 import { mixFrames, softClip } from "./mixer.js";
 
-const frame = (v: number | ((i: number) => number)) => Int16Array.from({ length: FRAME_SAMPLES }, (_, i) => (typeof v === "number" ? v : v(i)));
+const frame = (v: number | ((i: number) => number)) =>
+  Int16Array.from({ length: FRAME_SAMPLES }, (_, i) => (typeof v === "number" ? v : v(i)));
 
 test("quiet speakers are summed exactly (mixed, not concatenated or averaged)", () => {
   const a = frame((i) => (i % 2 ? 1000 : -1000));

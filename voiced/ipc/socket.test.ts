@@ -47,7 +47,10 @@ test("listen: socket 0600; a second listener finds the live one and does not ste
   // A crash leaves the socket file (and the lock) behind: a process killed while listening.
   await new Promise<void>((r) => first.close(() => r()));
   if (r1.kind === "listening") r1.release();
-  const crashed = spawnSync(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, "SIGKILL"))`]);
+  const crashed = spawnSync(process.execPath, [
+    "-e",
+    `require("net").createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, "SIGKILL"))`,
+  ]);
   expect(crashed.signal).toBe("SIGKILL");
   expect(await probeSocket(path)).toBe("stale");
   const third = createServer((_req, res) => res.end("third"));

@@ -38,7 +38,9 @@ export async function openPortalBus(connectTimeoutMs = 2000): Promise<PortalBus>
   });
   const call = (destination: string, path: string, iface: string, member: string, signature: string, body: unknown[]) =>
     bus.call(new dbus.Message({ destination, path, interface: iface, member, signature, body })).then((r) => r.body);
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no session bus answer in ${connectTimeoutMs} ms`)), connectTimeoutMs).unref());
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`no session bus answer in ${connectTimeoutMs} ms`)), connectTimeoutMs).unref(),
+  );
   try {
     // Proves the bus and the portal both exist (and completes the Hello that names us).
     await Promise.race([
@@ -57,7 +59,8 @@ export async function openPortalBus(connectTimeoutMs = 2000): Promise<PortalBus>
     call: (iface, member, signature, body, path = DESKTOP) => call(PORTAL, path, iface, member, signature, body),
     async subscribe(rule, onSignal) {
       await call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", "s", [rule]);
-      const l = (m: DbusMessage) => onSignal({ path: m.path, interface: m.interface, member: m.member, body: m.body } satisfies PortalSignal);
+      const l = (m: DbusMessage) =>
+        onSignal({ path: m.path, interface: m.interface, member: m.member, body: m.body } satisfies PortalSignal);
       listeners.add(l);
       return () => {
         listeners.delete(l);

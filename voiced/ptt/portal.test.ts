@@ -22,11 +22,21 @@ function fakeBus(o: { createCode?: number; bindCodes?: number[] } = {}) {
       calls.push({ member, body });
       if (member === "CreateSession") {
         const opts = body[0] as Record<string, unknown>;
-        emit({ path: requestPath(opts.handle_token), interface: "org.freedesktop.portal.Request", member: "Response", body: [o.createCode ?? 0, { session_handle: { value: "/org/freedesktop/portal/desktop/session/1_42/s" } }] });
+        emit({
+          path: requestPath(opts.handle_token),
+          interface: "org.freedesktop.portal.Request",
+          member: "Response",
+          body: [o.createCode ?? 0, { session_handle: { value: "/org/freedesktop/portal/desktop/session/1_42/s" } }],
+        });
       } else if (member === "BindShortcuts") {
         const opts = body[3] as Record<string, unknown>;
         const code = bindCodes.shift() ?? 0;
-        emit({ path: requestPath(opts.handle_token), interface: "org.freedesktop.portal.Request", member: "Response", body: [code, { shortcuts: { value: [[SHORTCUT_ID, { trigger_description: { value: "Ctrl+V" } }]] } }] });
+        emit({
+          path: requestPath(opts.handle_token),
+          interface: "org.freedesktop.portal.Request",
+          member: "Response",
+          body: [code, { shortcuts: { value: [[SHORTCUT_ID, { trigger_description: { value: "Ctrl+V" } }]] } }],
+        });
       }
       return [];
     },
@@ -71,7 +81,9 @@ test("a refused preferred trigger is retried without one; a cancelled session is
   const binds = retry.calls.filter((c) => c.member === "BindShortcuts");
   expect(binds).toHaveLength(2);
   expect((binds[1]!.body[1] as Array<[string, Record<string, unknown>]>)[0]![1].preferred_trigger).toBeUndefined();
-  await expect(bindPushToTalk(fakeBus({ createCode: 1 }), { key: "ctrl+v", onChange: () => {}, requestTimeoutMs: 1000 })).rejects.toThrow(/cancelled/);
+  await expect(bindPushToTalk(fakeBus({ createCode: 1 }), { key: "ctrl+v", onChange: () => {}, requestTimeoutMs: 1000 })).rejects.toThrow(
+    /cancelled/,
+  );
 });
 
 test("no Response in time is an error (not a hang)", async () => {

@@ -43,14 +43,28 @@ const SHORTCUTS = "org.freedesktop.portal.GlobalShortcuts";
 const REQUEST = "org.freedesktop.portal.Request";
 export const SHORTCUT_ID = "dialtone_ptt";
 
-const MODIFIERS: Record<string, string> = { ctrl: "CTRL", control: "CTRL", shift: "SHIFT", alt: "ALT", super: "LOGO", logo: "LOGO", meta: "LOGO" };
+const MODIFIERS: Record<string, string> = {
+  ctrl: "CTRL",
+  control: "CTRL",
+  shift: "SHIFT",
+  alt: "ALT",
+  super: "LOGO",
+  logo: "LOGO",
+  meta: "LOGO",
+};
 
 /** "ctrl+shift+v" → "CTRL+SHIFT+v" (XDG shortcuts specification trigger). */
 export function portalTrigger(key: string): string {
-  const parts = key.split("+").map((p) => p.trim()).filter(Boolean);
+  const parts = key
+    .split("+")
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (!parts.length) throw new Error("push-to-talk key is empty");
   const last = parts.pop()!;
-  return [...parts.map((p) => MODIFIERS[p.toLowerCase()] ?? p.toUpperCase()), last === "capslock" || last === "caps" ? "Caps_Lock" : last].join("+");
+  return [
+    ...parts.map((p) => MODIFIERS[p.toLowerCase()] ?? p.toUpperCase()),
+    last === "capslock" || last === "caps" ? "Caps_Lock" : last,
+  ].join("+");
 }
 
 /** The earlier daemon's parent-window rule: explicit, else an X11 window id from the terminal. */
@@ -72,7 +86,13 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** Runs one portal request: subscribes to its Response first (no race), then calls. */
-async function request(bus: PortalBus, member: string, signature: string, body: (token: string) => unknown[], o: PortalOptions): Promise<Record<string, unknown>> {
+async function request(
+  bus: PortalBus,
+  member: string,
+  signature: string,
+  body: (token: string) => unknown[],
+  o: PortalOptions,
+): Promise<Record<string, unknown>> {
   const token = `dialtone_${(o.random ?? (() => Math.random().toString(36).slice(2)))()}`;
   const sender = bus.uniqueName.replace(/^:/, "").replace(/\./g, "_");
   const path = `${DESKTOP}/request/${sender}/${token}`;
@@ -97,9 +117,13 @@ const unwrap = (v: unknown): unknown => (v !== null && typeof v === "object" && 
 
 /** Binds the push-to-talk shortcut; rejects with a reason when the portal is not usable. */
 export async function bindPushToTalk(bus: PortalBus, o: PortalOptions): Promise<PushToTalkBinding> {
-  const session = await request(bus, "CreateSession", "a{sv}", (token) => [
-    { handle_token: bus.variant("s", token), session_handle_token: bus.variant("s", `dialtone_session_${token.slice(9)}`) },
-  ], o);
+  const session = await request(
+    bus,
+    "CreateSession",
+    "a{sv}",
+    (token) => [{ handle_token: bus.variant("s", token), session_handle_token: bus.variant("s", `dialtone_session_${token.slice(9)}`) }],
+    o,
+  );
   const handle = String(unwrap(session.session_handle) ?? "");
   if (!handle) throw new Error("CreateSession returned no session handle");
 
@@ -111,7 +135,13 @@ export async function bindPushToTalk(bus: PortalBus, o: PortalOptions): Promise<
     },
   ];
   const bind = (withTrigger: boolean) =>
-    request(bus, "BindShortcuts", "oa(sa{sv})sa{sv}", (token) => [handle, [shortcut(withTrigger)], o.parentWindow ?? "", { handle_token: bus.variant("s", token) }], o);
+    request(
+      bus,
+      "BindShortcuts",
+      "oa(sa{sv})sa{sv}",
+      (token) => [handle, [shortcut(withTrigger)], o.parentWindow ?? "", { handle_token: bus.variant("s", token) }],
+      o,
+    );
   let bound: Record<string, unknown>;
   try {
     bound = await bind(true);

@@ -2,7 +2,14 @@ import { expect, test } from "@jest/globals";
 import { iceServersFromFlags, parseIceUrl, resolveIceConfig } from "./ice-config.js";
 
 test("flags: comma lists, schemes added when missing (the earlier daemon's rule)", () => {
-  expect(iceServersFromFlags({ stun: "a.example:3478, stun:b.example", turn: "t.example:3478,turns:u.example:5349", turnUser: "u", turnPass: "p" })).toEqual([
+  expect(
+    iceServersFromFlags({
+      stun: "a.example:3478, stun:b.example",
+      turn: "t.example:3478,turns:u.example:5349",
+      turnUser: "u",
+      turnPass: "p",
+    }),
+  ).toEqual([
     { urls: ["stun:a.example:3478", "stun:b.example"] },
     { urls: ["turn:t.example:3478", "turns:u.example:5349"], username: "u", credential: "p" },
   ]);
@@ -10,7 +17,13 @@ test("flags: comma lists, schemes added when missing (the earlier daemon's rule)
 });
 
 test("URLs: scheme, host, default ports, transport", () => {
-  expect(parseIceUrl("turn:127.0.0.1:3478?transport=tcp")).toMatchObject({ kind: "turn", secure: false, host: "127.0.0.1", port: 3478, transport: "tcp" });
+  expect(parseIceUrl("turn:127.0.0.1:3478?transport=tcp")).toMatchObject({
+    kind: "turn",
+    secure: false,
+    host: "127.0.0.1",
+    port: 3478,
+    transport: "tcp",
+  });
   expect(parseIceUrl("turns:turn.example")).toMatchObject({ kind: "turn", secure: true, port: 5349 });
   expect(parseIceUrl("stun:[::1]:19302")).toMatchObject({ kind: "stun", host: "::1", port: 19302 });
   expect(parseIceUrl("http://x")).toBeUndefined();

@@ -124,7 +124,13 @@ function pair(o: { hold?: (from: string, msg: SignalMessage) => boolean; mesh?: 
   const rtp: Record<string, RtpIn[]> = { [A]: [], [B]: [] };
   const make = (me: string) =>
     new Mesh(
-      { localDeviceId: me, factory: () => new FakePeer(), peerOptions: { iceServers: [], relayOnly: false }, connectTimeoutMs: 60_000, ...o.mesh },
+      {
+        localDeviceId: me,
+        factory: () => new FakePeer(),
+        peerOptions: { iceServers: [], relayOnly: false },
+        connectTimeoutMs: 60_000,
+        ...o.mesh,
+      },
       {
         send: async (to, msg) => {
           sent.push({ from: me, to, msg });
@@ -219,7 +225,9 @@ test("a failed connection restarts ICE in place: the answerer asks, the offerer 
   expect(restartOffer.msg.sid).toBe(firstSid);
   expect(livePeers().length).toBe(peers); // the same connections, none new
   // Its candidates follow the restart offer.
-  expect(sent.findIndex((s, i) => i > sent.indexOf(restartOffer) && s.from === A && s.msg.t === "candidate")).toBeGreaterThan(sent.indexOf(restartOffer));
+  expect(sent.findIndex((s, i) => i > sent.indexOf(restartOffer) && s.from === A && s.msg.t === "candidate")).toBeGreaterThan(
+    sent.indexOf(restartOffer),
+  );
   expect(a.sendRtp(new Uint8Array([1]), 5, 1, false)).toBe(1);
   expect(rtp[B]!.map((p) => p.seq)).toContain(5);
   await a.close();
@@ -274,7 +282,10 @@ test("fresh ICE servers: connected peers restart ICE with them on both sides, ne
   a.updateIceServers(fresh, false);
   await until(() => sent.filter((s) => s.msg.t === "offer").length === offersBefore + 1);
   await until(() => ready(a, B) && ready(b, A));
-  const [pa, pb] = [livePeers().find((p) => sent.some((s) => s.from === A && s.msg.t === "offer" && s.msg.sdp.includes(`o=${p.id}\r`)))!, answererPeer(sent)];
+  const [pa, pb] = [
+    livePeers().find((p) => sent.some((s) => s.from === A && s.msg.t === "offer" && s.msg.sdp.includes(`o=${p.id}\r`)))!,
+    answererPeer(sent),
+  ];
   expect(pa.restartServers).toEqual([fresh]);
   expect(pb.restartServers).toEqual([fresh]);
   await a.close();
@@ -311,12 +322,23 @@ test("receive watchdog rules: only a ready peer that promised keep-alives, silen
 /** Meshes whose watchdog runs on a clock the test moves. */
 function watchedPair(keepAliveMs: { a?: number; b?: number }) {
   let now = 1_000_000;
-  const opts = (ka: number | undefined): Partial<MeshOptions> => ({ now: () => now, watchdogIntervalMs: 5, stallTimeoutMs: 3000, ...(ka ? { keepAliveMs: ka } : {}) });
+  const opts = (ka: number | undefined): Partial<MeshOptions> => ({
+    now: () => now,
+    watchdogIntervalMs: 5,
+    stallTimeoutMs: 3000,
+    ...(ka ? { keepAliveMs: ka } : {}),
+  });
   const meshes = new Map<string, Mesh>();
   const sent: Array<{ from: string; to: string; msg: SignalMessage }> = [];
   const make = (me: string, ka: number | undefined) =>
     new Mesh(
-      { localDeviceId: me, factory: () => new FakePeer(), peerOptions: { iceServers: [], relayOnly: false }, connectTimeoutMs: 60_000, ...opts(ka) },
+      {
+        localDeviceId: me,
+        factory: () => new FakePeer(),
+        peerOptions: { iceServers: [], relayOnly: false },
+        connectTimeoutMs: 60_000,
+        ...opts(ka),
+      },
       {
         send: async (to, msg) => {
           sent.push({ from: me, to, msg });

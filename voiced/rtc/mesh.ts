@@ -53,7 +53,14 @@ export interface MeshOptions {
  * keep-alives, and nothing came from it for `timeoutMs` since it became ready or since its last
  * packet, whichever is later.
  */
-export function receiveStalled(x: { ready: boolean; remoteKeepAliveMs: number; readyAt: number; lastRtpAt: number; now: number; timeoutMs: number }): boolean {
+export function receiveStalled(x: {
+  ready: boolean;
+  remoteKeepAliveMs: number;
+  readyAt: number;
+  lastRtpAt: number;
+  now: number;
+  timeoutMs: number;
+}): boolean {
   if (!x.ready || !(x.remoteKeepAliveMs > 0)) return false;
   const timeout = Math.max(x.timeoutMs, 3 * x.remoteKeepAliveMs);
   return x.now - Math.max(x.readyAt, x.lastRtpAt) >= timeout;
@@ -292,21 +299,27 @@ export class Mesh {
       r.restarting = false;
       this.readied(r);
       void this.signal(r, { t: "ready", sid, ...(this.o.keepAliveMs ? { ka: this.o.keepAliveMs } : {}) });
-      void peer.selectedCandidateType().then((t) => {
-        if (r.peer !== peer) return;
-        r.candidateType = t;
-        if (this.peerOptions.relayOnly && t && t !== "relay") {
-          this.ev.log("warn", "relay-only connection selected a non-relay candidate", { peer: r.deviceId, type: t });
-        }
-        this.ev.onChange(r.deviceId);
-      }, () => {});
+      void peer.selectedCandidateType().then(
+        (t) => {
+          if (r.peer !== peer) return;
+          r.candidateType = t;
+          if (this.peerOptions.relayOnly && t && t !== "relay") {
+            this.ev.log("warn", "relay-only connection selected a non-relay candidate", { peer: r.deviceId, type: t });
+          }
+          this.ev.onChange(r.deviceId);
+        },
+        () => {},
+      );
     } else if (s === "failed") {
       r.localConnected = false;
       r.restarting = false;
       this.reconnect(r, peer);
     } else if (s === "disconnected") {
       r.localConnected = false;
-      r.timer = setTimeout(() => r.peer === peer && peer.state !== "connected" && this.reconnect(r, peer), this.o.disconnectGraceMs ?? 5000);
+      r.timer = setTimeout(
+        () => r.peer === peer && peer.state !== "connected" && this.reconnect(r, peer),
+        this.o.disconnectGraceMs ?? 5000,
+      );
     }
   }
 
@@ -531,7 +544,11 @@ export class Mesh {
     try {
       await this.ev.send(r.deviceId, msg);
     } catch (err) {
-      this.ev.log("debug", "signal not delivered", { peer: r.deviceId, type: msg.t, error: err instanceof Error ? err.message : String(err) });
+      this.ev.log("debug", "signal not delivered", {
+        peer: r.deviceId,
+        type: msg.t,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
   }
 }

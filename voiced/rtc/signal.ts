@@ -45,7 +45,8 @@ export function parseSignal(text: string): SignalMessage {
       };
     }
     case "ready":
-      if (v.ka !== undefined && !(Number.isInteger(v.ka) && (v.ka as number) > 0 && (v.ka as number) <= 10_000)) throw new Error("signal: bad ready ka");
+      if (v.ka !== undefined && !(Number.isInteger(v.ka) && (v.ka as number) > 0 && (v.ka as number) <= 10_000))
+        throw new Error("signal: bad ready ka");
       return v.ka === undefined ? { t: v.t, sid } : { t: v.t, sid, ka: v.ka as number };
     case "restart":
       return v.reason === "refresh" ? { t: "restart", sid, reason: "refresh" } : { t: "restart", sid };

@@ -68,7 +68,8 @@ async function probeTurnUdp(t: NonNullable<IceConfig["turn"]>, ms: number): Prom
   const deadline = Date.now() + ms;
   const what = `TURN server ${t.url}`;
   try {
-    const allocate = () => new Message(methods.ALLOCATE, classes.REQUEST).setAttribute("REQUESTED-TRANSPORT", UDP_TRANSPORT).setAttribute("LIFETIME", 600);
+    const allocate = () =>
+      new Message(methods.ALLOCATE, classes.REQUEST).setAttribute("REQUESTED-TRANSPORT", UDP_TRANSPORT).setAttribute("LIFETIME", 600);
     let res = await exchange(sock, t.host, t.port, allocate(), deadline).catch(() => {
       throw new Error(`${what} did not answer in ${ms} ms`);
     });
@@ -77,12 +78,20 @@ async function probeTurnUdp(t: NonNullable<IceConfig["turn"]>, ms: number): Prom
       const [code, reason] = errorOf(res);
       const realm = res.getAttributeValue("REALM") as string | undefined;
       const nonce = res.getAttributeValue("NONCE") as string | undefined;
-      if (!((code === 401 || code === 438) && realm && nonce) || attempt > 0 && code === 401) {
-        throw new Error(code === 401 ? `${what} refused the credentials (401 ${reason})` : `${what} refused the allocation (${code} ${reason})`);
+      if (!((code === 401 || code === 438) && realm && nonce) || (attempt > 0 && code === 401)) {
+        throw new Error(
+          code === 401 ? `${what} refused the credentials (401 ${reason})` : `${what} refused the allocation (${code} ${reason})`,
+        );
       }
       if (attempt > 2) throw new Error(`${what}: authentication does not settle (${code} ${reason})`);
       const key = makeIntegrityKey(t.username, realm, t.credential);
-      const signed = (m: Message) => m.setAttribute("USERNAME", t.username).setAttribute("REALM", realm).setAttribute("NONCE", nonce).addMessageIntegrity(key).addFingerprint();
+      const signed = (m: Message) =>
+        m
+          .setAttribute("USERNAME", t.username)
+          .setAttribute("REALM", realm)
+          .setAttribute("NONCE", nonce)
+          .addMessageIntegrity(key)
+          .addFingerprint();
       res = await exchange(sock, t.host, t.port, signed(allocate()), deadline).catch(() => {
         throw new Error(`${what} did not answer in ${ms} ms`);
       });

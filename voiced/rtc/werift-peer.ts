@@ -109,7 +109,11 @@ class WeriftPeer implements Peer {
     this.pc.onIceCandidate.subscribe((c) => {
       if (!c?.candidate) return;
       const j = c.toJSON();
-      cb({ candidate: j.candidate, ...(j.sdpMid ? { sdpMid: j.sdpMid } : {}), ...(typeof j.sdpMLineIndex === "number" ? { sdpMLineIndex: j.sdpMLineIndex } : {}) });
+      cb({
+        candidate: j.candidate,
+        ...(j.sdpMid ? { sdpMid: j.sdpMid } : {}),
+        ...(typeof j.sdpMLineIndex === "number" ? { sdpMLineIndex: j.sdpMLineIndex } : {}),
+      });
     });
   }
 
@@ -138,8 +142,9 @@ class WeriftPeer implements Peer {
   async selectedCandidateType(): Promise<string | undefined> {
     const report = await this.pc.getStats();
     const stats = [...report.values()] as unknown as Array<Record<string, unknown>>;
-    const pair = stats.find((s) => s.type === "candidate-pair" && (s.nominated === true || s.selected === true) && s.state === "succeeded")
-      ?? stats.find((s) => s.type === "candidate-pair" && s.nominated === true);
+    const pair =
+      stats.find((s) => s.type === "candidate-pair" && (s.nominated === true || s.selected === true) && s.state === "succeeded") ??
+      stats.find((s) => s.type === "candidate-pair" && s.nominated === true);
     const local = pair && stats.find((s) => s.id === pair.localCandidateId);
     return local ? String(local.candidateType) : undefined;
   }
@@ -153,7 +158,11 @@ class WeriftPeer implements Peer {
 }
 
 function weriftIceServers(servers: readonly IceServer[]) {
-  return servers.map((s) => ({ urls: s.urls, ...(s.username ? { username: s.username } : {}), ...(s.credential ? { credential: s.credential } : {}) }));
+  return servers.map((s) => ({
+    urls: s.urls,
+    ...(s.username ? { username: s.username } : {}),
+    ...(s.credential ? { credential: s.credential } : {}),
+  }));
 }
 
 export const weriftPeerFactory: PeerFactory = (o) => new WeriftPeer(o);

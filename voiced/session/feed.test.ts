@@ -23,7 +23,9 @@ function fakeApi(scripts: Array<{ items: SubscribeResponse[]; end?: Error }>) {
         return (async function* () {
           for (const item of script.items) yield item;
           if (script.end) throw script.end;
-          await new Promise<void>((_, reject) => opts.signal.addEventListener("abort", () => reject(new ConnectError("aborted", Code.Canceled))));
+          await new Promise<void>((_, reject) =>
+            opts.signal.addEventListener("abort", () => reject(new ConnectError("aborted", Code.Canceled))),
+          );
         })();
       },
     },
@@ -41,7 +43,10 @@ function until(check: () => boolean, what: string): Promise<void> {
 
 describe("Feed", () => {
   test("each stream's hello is a join; a dropped stream is reported and reopened live", async () => {
-    const { api, asked } = fakeApi([{ items: [hello("s1"), voiceLeft()], end: new ConnectError("server going away", Code.Unavailable) }, { items: [hello("s2")] }]);
+    const { api, asked } = fakeApi([
+      { items: [hello("s1"), voiceLeft()], end: new ConnectError("server going away", Code.Unavailable) },
+      { items: [hello("s2")] },
+    ]);
     const hellos: string[] = [];
     const downs: Array<{ reason: string; retryInMs: number }> = [];
     let events = 0;
@@ -67,7 +72,11 @@ describe("Feed", () => {
     const { api, asked } = fakeApi([{ items: [], end: new ConnectError("invalid or expired session", code) }]);
     const fatal: string[] = [];
     const downs: string[] = [];
-    const feed = new Feed(api, { onHello: () => {}, onEvent: () => {}, onDown: (r) => void downs.push(r), onFatal: (r) => void fatal.push(r) }, { baseMs: 1, maxMs: 2 });
+    const feed = new Feed(
+      api,
+      { onHello: () => {}, onEvent: () => {}, onDown: (r) => void downs.push(r), onFatal: (r) => void fatal.push(r) },
+      { baseMs: 1, maxMs: 2 },
+    );
     await until(() => fatal.length > 0, "the fatal refusal");
     await new Promise((r) => setTimeout(r, 20));
     await feed.stop();

@@ -79,7 +79,10 @@ export class VoiceRoom {
     this.o.onStatus("joining");
     const firstHello = new Promise<string>((resolve, reject) => {
       this.helloWaiter = resolve;
-      setTimeout(() => reject(new ConnectError("the server's event stream did not open in time", Code.Unavailable)), this.o.helloTimeoutMs ?? 10_000).unref();
+      setTimeout(
+        () => reject(new ConnectError("the server's event stream did not open in time", Code.Unavailable)),
+        this.o.helloTimeoutMs ?? 10_000,
+      ).unref();
     });
     let fatal: ((e: Error) => void) | undefined;
     const failed = new Promise<never>((_, reject) => (fatal = reject));
@@ -150,12 +153,22 @@ export class VoiceRoom {
 
   private newMesh(): Mesh {
     return new Mesh(
-      { localDeviceId: this.deviceId, factory: this.o.peerFactory, peerOptions: this.peerOptions, ...(this.o.keepAliveMs ? { keepAliveMs: this.o.keepAliveMs } : {}) },
+      {
+        localDeviceId: this.deviceId,
+        factory: this.o.peerFactory,
+        peerOptions: this.peerOptions,
+        ...(this.o.keepAliveMs ? { keepAliveMs: this.o.keepAliveMs } : {}),
+      },
       {
         send: async (to, msg) => {
           if (msg.t === "answer" && this.o.answerDelayMs) await new Promise((r) => setTimeout(r, this.o.answerDelayMs));
           const sealed = await this.sealer!.seal(to, msg);
-          await this.o.api.voice.signal({ channelId: this.o.channelId, recipientDeviceId: to, encryptedPayload: sealed, keyEpoch: this.sealer!.epoch });
+          await this.o.api.voice.signal({
+            channelId: this.o.channelId,
+            recipientDeviceId: to,
+            encryptedPayload: sealed,
+            keyEpoch: this.sealer!.epoch,
+          });
         },
         onRtp: (from, p) => this.o.onRtp(from, p),
         onChange: () => this.o.onChange(),
@@ -172,7 +185,11 @@ export class VoiceRoom {
       const mesh = this.mesh;
       this.sealer.open(s.senderDeviceId, s.encryptedPayload).then(
         (msg) => mesh === this.mesh && mesh?.handleSignal(s.senderDeviceId, msg),
-        (err: unknown) => this.o.log.warn("dropped a signal that does not open", { from: s.senderDeviceId, error: err instanceof Error ? err.message : String(err) }),
+        (err: unknown) =>
+          this.o.log.warn("dropped a signal that does not open", {
+            from: s.senderDeviceId,
+            error: err instanceof Error ? err.message : String(err),
+          }),
       );
       return;
     }

@@ -16,12 +16,20 @@ export class SignalSealer {
   }
 
   seal(to: string, msg: SignalMessage): Promise<string> {
-    return sealText(this.key, { purpose: "voice-signal", channelId: this.channelId, senderDeviceId: this.localDeviceId, recipientDeviceId: to }, JSON.stringify(msg));
+    return sealText(
+      this.key,
+      { purpose: "voice-signal", channelId: this.channelId, senderDeviceId: this.localDeviceId, recipientDeviceId: to },
+      JSON.stringify(msg),
+    );
   }
 
   /** Opens a signal addressed to us; throws when it was not sealed for this channel, sender and us. */
   async open(from: string, sealed: string): Promise<SignalMessage> {
-    const text = await openText(this.key, { purpose: "voice-signal", channelId: this.channelId, senderDeviceId: from, recipientDeviceId: this.localDeviceId }, sealed);
+    const text = await openText(
+      this.key,
+      { purpose: "voice-signal", channelId: this.channelId, senderDeviceId: from, recipientDeviceId: this.localDeviceId },
+      sealed,
+    );
     return parseSignal(text);
   }
 }

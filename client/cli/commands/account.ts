@@ -1,19 +1,7 @@
 // register, login, logout, whoami, profile set.
 import { DialtoneClient, KeyError, KeystoreStore, UsageError, login, logout, register, rememberServer, shortId } from "../../core/index.js";
 import { Keystore } from "../../keystore/index.js";
-import {
-  WAIT_OPTION,
-  access,
-  passphrase,
-  password,
-  print,
-  server,
-  waitMs,
-  warn,
-  withClient,
-  type Command,
-  type Ctx,
-} from "../context.js";
+import { WAIT_OPTION, access, passphrase, password, print, server, waitMs, warn, withClient, type Command, type Ctx } from "../context.js";
 
 const usage = (message: string) => new UsageError("invalid-input", message);
 
@@ -119,7 +107,10 @@ export const logoutCommand: Command = {
     const a = await access(ctx);
     const store = await KeystoreStore.open(a.configDir, a.server, a.passphrase);
     const { revoked } = await logout(store);
-    print(ctx, revoked ? `logged out of ${store.origin}` : `the session had already ended; forgotten locally`, { server: store.origin, revoked });
+    print(ctx, revoked ? `logged out of ${store.origin}` : `the session had already ended; forgotten locally`, {
+      server: store.origin,
+      revoked,
+    });
   },
 };
 

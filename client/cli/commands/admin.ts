@@ -30,7 +30,11 @@ const day = (t: UserInfo["createdAt"]) => (t ? timestampDate(t).toISOString().sl
 
 function userLine(a: Account): string {
   const active = a.info.devices.filter((d) => !d.revokedAt).length;
-  const marks = [a.info.isAdmin ? "admin" : "", a.info.online ? "online" : "", a.info.removedAt ? `removed ${day(a.info.removedAt)}` : ""].filter(Boolean);
+  const marks = [
+    a.info.isAdmin ? "admin" : "",
+    a.info.online ? "online" : "",
+    a.info.removedAt ? `removed ${day(a.info.removedAt)}` : "",
+  ].filter(Boolean);
   return `${a.label.padEnd(20)} ${shortId(a.info.userId)}  ${String(active).padStart(2)} device${active === 1 ? " " : "s"}  since ${day(a.info.createdAt)}${marks.length ? `  ${marks.join(", ")}` : ""}`;
 }
 
@@ -75,7 +79,10 @@ function setAdmin(isAdmin: boolean): Command {
       await withClient(ctx, async (client) => {
         const a = await account(client, positionals[0]!);
         await client.api.admin.setAdmin({ userId: a.info.userId, isAdmin });
-        print(ctx, `${a.label} (${shortId(a.info.userId)}) ${isAdmin ? "is now an admin" : "is no longer an admin"}`, { user_id: a.info.userId, is_admin: isAdmin });
+        print(ctx, `${a.label} (${shortId(a.info.userId)}) ${isAdmin ? "is now an admin" : "is no longer an admin"}`, {
+          user_id: a.info.userId,
+          is_admin: isAdmin,
+        });
       });
     },
   };
@@ -114,11 +121,26 @@ export const adminRevokeCommand: Command = {
     await withClient(ctx, async (client) => {
       const all = await accounts(client, false);
       const devices = all.flatMap((a) => a.info.devices.map((d) => ({ device: d, owner: a })));
-      const found = resolveByNameOrId(devices, positionals[0]!, (d) => ({ id: d.device.deviceId, name: undefined, label: `${d.owner.label}'s device` }), "user");
+      const found = resolveByNameOrId(
+        devices,
+        positionals[0]!,
+        (d) => ({ id: d.device.deviceId, name: undefined, label: `${d.owner.label}'s device` }),
+        "user",
+      );
       await client.api.admin.revokeDevice({ deviceId: found.device.deviceId });
-      print(ctx, `revoked ${found.owner.label}'s device ${shortId(found.device.deviceId)}`, { device_id: found.device.deviceId, user_id: found.owner.info.userId, revoked: true });
+      print(ctx, `revoked ${found.owner.label}'s device ${shortId(found.device.deviceId)}`, {
+        device_id: found.device.deviceId,
+        user_id: found.owner.info.userId,
+        revoked: true,
+      });
     });
   },
 };
 
-export const ADMIN_COMMANDS: readonly Command[] = [adminUsersCommand, adminPromoteCommand, adminDemoteCommand, adminRemoveCommand, adminRevokeCommand];
+export const ADMIN_COMMANDS: readonly Command[] = [
+  adminUsersCommand,
+  adminPromoteCommand,
+  adminDemoteCommand,
+  adminRemoveCommand,
+  adminRevokeCommand,
+];

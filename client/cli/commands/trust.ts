@@ -72,11 +72,12 @@ export const inviteCommand: Command = {
           ...(uses !== undefined ? { maxUses: uses } : {}),
           ...(hours !== undefined ? { lifetimeSeconds: hours * 3600 } : {}),
         });
-        print(
-          ctx,
-          [inv.token, `(${inv.maxUses} use${inv.maxUses === 1 ? "" : "s"}, valid until ${inv.expiresAt?.toISOString() ?? "?"})`],
-          { token: inv.token, invite_id: inv.inviteId, expires_at: inv.expiresAt?.toISOString() ?? null, max_uses: inv.maxUses },
-        );
+        print(ctx, [inv.token, `(${inv.maxUses} use${inv.maxUses === 1 ? "" : "s"}, valid until ${inv.expiresAt?.toISOString() ?? "?"})`], {
+          token: inv.token,
+          invite_id: inv.inviteId,
+          expires_at: inv.expiresAt?.toISOString() ?? null,
+          max_uses: inv.maxUses,
+        });
       },
       { reconcile: false },
     );

@@ -104,7 +104,8 @@ class VoiceRenderer {
           relay_only: s.relayOnly,
         });
       } else if (s.status === RoomStatus.JOINED) emit(ctx, `* back in voice in ${channel}`, { type: "voice_status", status: "joined" });
-      else if (s.status === RoomStatus.RECONNECTING) emit(ctx, "* voice: server connection lost, reconnecting", { type: "voice_status", status: "reconnecting" }, true);
+      else if (s.status === RoomStatus.RECONNECTING)
+        emit(ctx, "* voice: server connection lost, reconnecting", { type: "voice_status", status: "reconnecting" }, true);
     }
     const before = new Map((prev?.channelId === s.channelId ? prev.members : []).map((m) => [m.deviceId, m]));
     for (const m of s.members) {
@@ -119,15 +120,34 @@ class VoiceRenderer {
         emit(ctx, `  ${who}: ${how}`, { type: "voice_member", ...memberJson(m, user) });
       }
       if ((was?.speaking ?? false) !== m.speaking) {
-        emit(ctx, `  ${who} ${m.speaking ? "speaking" : "quiet"}`, { type: "voice_speaking", user_id: m.userId, user, device_id: m.deviceId, speaking: m.speaking, self: false });
+        emit(ctx, `  ${who} ${m.speaking ? "speaking" : "quiet"}`, {
+          type: "voice_speaking",
+          user_id: m.userId,
+          user,
+          device_id: m.deviceId,
+          speaking: m.speaking,
+          self: false,
+        });
       }
     }
     for (const m of before.values()) {
       this.shown.delete(m.deviceId);
-      emit(ctx, `- ${this.label(m.userId, m.deviceId)} left voice`, { type: "voice_member_left", user_id: m.userId, user: this.client.directory.labelOf(m.userId), device_id: m.deviceId });
+      emit(ctx, `- ${this.label(m.userId, m.deviceId)} left voice`, {
+        type: "voice_member_left",
+        user_id: m.userId,
+        user: this.client.directory.labelOf(m.userId),
+        device_id: m.deviceId,
+      });
     }
     if ((prev?.speaking ?? false) !== s.speaking) {
-      emit(ctx, `  you ${s.speaking ? "speaking" : "quiet"}`, { type: "voice_speaking", user_id: s.userId, user: "you", device_id: s.deviceId, speaking: s.speaking, self: true });
+      emit(ctx, `  you ${s.speaking ? "speaking" : "quiet"}`, {
+        type: "voice_speaking",
+        user_id: s.userId,
+        user: "you",
+        device_id: s.deviceId,
+        speaking: s.speaking,
+        self: true,
+      });
     }
     if (prev && prev.muted !== s.muted) emit(ctx, `* ${s.muted ? "muted" : "unmuted"}`, { type: "voice_muted", muted: s.muted });
     return undefined;
@@ -196,7 +216,10 @@ export const voiceLeaveCommand: Command = {
     const d = await runningDaemon(ctx);
     const before = d ? await d.state() : undefined;
     if (d && before?.channelId) await d.leave();
-    print(ctx, before?.channelId ? "* left voice" : "not in a voice room", { left: Boolean(before?.channelId), channel_id: before?.channelId || null });
+    print(ctx, before?.channelId ? "* left voice" : "not in a voice room", {
+      left: Boolean(before?.channelId),
+      channel_id: before?.channelId || null,
+    });
   },
 };
 
@@ -239,7 +262,9 @@ export const voiceStatusCommand: Command = {
     try {
       const lines = [
         `voice daemon pid ${d.info.pid} (${d.info.audioBackend}${d.info.logFile ? `, log ${d.info.logFile}` : ""})`,
-        s.channelId ? `in ${channel}: ${STATUS[s.status]}${s.muted ? ", muted" : ""}${s.relayOnly ? ", relay only" : ""}` : "not in a voice room",
+        s.channelId
+          ? `in ${channel}: ${STATUS[s.status]}${s.muted ? ", muted" : ""}${s.relayOnly ? ", relay only" : ""}`
+          : "not in a voice room",
         `speaking by ${s.pushToTalkKey ? `push-to-talk (${s.pushToTalkKey})` : `voice activity (threshold ${s.vadThreshold})`}`,
         ...s.members.map(
           (m) =>
@@ -279,4 +304,10 @@ async function namesIfAvailable(ctx: Ctx): Promise<DialtoneClient | undefined> {
   }
 }
 
-export const VOICE_COMMANDS: readonly Command[] = [voiceJoinCommand, voiceLeaveCommand, voiceStatusCommand, voiceMuteCommand, voiceUnmuteCommand];
+export const VOICE_COMMANDS: readonly Command[] = [
+  voiceJoinCommand,
+  voiceLeaveCommand,
+  voiceStatusCommand,
+  voiceMuteCommand,
+  voiceUnmuteCommand,
+];

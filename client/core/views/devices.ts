@@ -5,7 +5,13 @@ import { shortId } from "../names.js";
 /** What to say about a device besides its key: this install, a new pin, a refused key, verification. */
 export function deviceFlags(d: DeviceView): string[] {
   const status =
-    d.status === "changed" ? "!! KEY CHANGED, refused" : d.status === "pinned" ? "new, pinned now" : d.status === "invalid" ? "invalid key" : "";
+    d.status === "changed"
+      ? "!! KEY CHANGED, refused"
+      : d.status === "pinned"
+        ? "new, pinned now"
+        : d.status === "invalid"
+          ? "invalid key"
+          : "";
   return [d.current ? "this device" : "", status, d.verified ? "verified" : ""].filter(Boolean);
 }
 

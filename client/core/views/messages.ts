@@ -2,7 +2,8 @@
 import type { ChatMessage } from "../messages.js";
 
 /** The sender, flagged when the name sealed in the message differs from the directory's. */
-export const senderText = (m: ChatMessage): string => (m.senderMismatch ? `${m.sender} (claims ${JSON.stringify(m.claimedSender)})` : m.sender);
+export const senderText = (m: ChatMessage): string =>
+  m.senderMismatch ? `${m.sender} (claims ${JSON.stringify(m.claimedSender)})` : m.sender;
 
 /** What stands in for a body that did not open. */
 export const unopenedBody = (m: ChatMessage): string =>

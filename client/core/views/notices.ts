@@ -17,12 +17,14 @@ const info = (text: string): Notice => ({ level: "info", text });
 export const channelRef = (name: string | undefined, channelId: string): string =>
   name !== undefined ? `#${name}` : `${ENCRYPTED_PLACEHOLDER}(${shortId(channelId)})`;
 
-export const channelCreatedNotice = (name: string | undefined, channelId: string): Notice => info(`new channel ${channelRef(name, channelId)}`);
+export const channelCreatedNotice = (name: string | undefined, channelId: string): Notice =>
+  info(`new channel ${channelRef(name, channelId)}`);
 
 export const channelRenamedNotice = (r: ClientEvents["channel-renamed"]): Notice =>
   info(`channel ${channelRef(r.previous, r.channel.id)} is now ${channelRef(r.channel.name, r.channel.id)}`);
 
-export const channelDeletedNotice = (d: ClientEvents["channel-deleted"]): Notice => info(`channel ${channelRef(d.name, d.channelId)} was deleted`);
+export const channelDeletedNotice = (d: ClientEvents["channel-deleted"]): Notice =>
+  info(`channel ${channelRef(d.name, d.channelId)} was deleted`);
 
 /** A new device of ours or of someone we knew is news; a member's first device is merely pinned. */
 export const isNewDeviceNews = (d: ClientEvents["device-added"]): boolean => d.own || d.knownUser;
@@ -33,14 +35,18 @@ export function deviceAddedNotice(d: ClientEvents["device-added"], hints: Comman
   return info(`device of ${d.user} seen for the first time: ${d.fingerprint}`);
 }
 
-export const deviceRevokedNotice = (d: ClientEvents["device-revoked"]): Notice => info(`device ${shortId(d.deviceId)} of ${d.user} was revoked`);
+export const deviceRevokedNotice = (d: ClientEvents["device-revoked"]): Notice =>
+  info(`device ${shortId(d.deviceId)} of ${d.user} was revoked`);
 
 export const keyChangeRefusedNotice = (k: ClientEvents["key-change-refused"]): Notice => ({
   level: "alarm",
   text: `!! device ${shortId(k.deviceId)} of ${k.user} shows a different key (pinned ${k.pinnedFingerprint}, offered ${k.offeredFingerprint}): refused, nothing is encrypted to it`,
 });
 
-export const keyRejectedNotice = (k: ClientEvents["key-rejected"]): Notice => ({ level: "alarm", text: `!! a key from ${k.sender} was rejected: ${k.reason}` });
+export const keyRejectedNotice = (k: ClientEvents["key-rejected"]): Notice => ({
+  level: "alarm",
+  text: `!! a key from ${k.sender} was rejected: ${k.reason}`,
+});
 
 export const userJoinedNotice = (u: ClientEvents["user-joined"]): Notice => info(`a new member joined: ${u.user}`);
 

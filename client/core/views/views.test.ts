@@ -7,7 +7,14 @@ import type { SafetyNumberResult } from "../verify.js";
 import { deviceLine } from "./devices.js";
 import { bodyText, senderText } from "./messages.js";
 import type { CommandHints } from "./hints.js";
-import { channelDeletedNotice, channelRenamedNotice, deviceAddedNotice, isNewDeviceNews, keyChangeRefusedNotice, keyRejectedNotice } from "./notices.js";
+import {
+  channelDeletedNotice,
+  channelRenamedNotice,
+  deviceAddedNotice,
+  isNewDeviceNews,
+  keyChangeRefusedNotice,
+  keyRejectedNotice,
+} from "./notices.js";
 import { safetyNumberLines } from "./safety.js";
 
 const hints: CommandHints = { devices: "LIST", verify: (u) => `VERIFY ${u}`, confirmVerified: (u) => `CONFIRM ${u}` };
@@ -60,7 +67,9 @@ describe("safety numbers", () => {
     const lines = safetyNumberLines(user, result({ refused }), { marked: true, typed: "bob", hints });
     expect(lines).toContain("!! device 1a2b3c4d shows a key other than the pinned one: left out, refused");
     expect(lines.at(-1)).toBe("bob is verified at this number (recorded now)");
-    expect(safetyNumberLines(user, result({ verified: true }), { marked: false, typed: "bob", hints }).at(-1)).toBe("bob is verified at this number");
+    expect(safetyNumberLines(user, result({ verified: true }), { marked: false, typed: "bob", hints }).at(-1)).toBe(
+      "bob is verified at this number",
+    );
   });
 });
 
@@ -71,13 +80,26 @@ describe("notices", () => {
     expect(deviceAddedNotice(added, hints)).toEqual({ level: "notice", text: `bob has a new device: ${FP} (check with VERIFY bob)` });
     expect(deviceAddedNotice({ ...added, own: true }, hints).text).toBe(`a new device of your account appeared: ${FP} (not you? see LIST)`);
     expect(isNewDeviceNews({ ...added, knownUser: false })).toBe(false);
-    expect(deviceAddedNotice({ ...added, knownUser: false }, hints)).toEqual({ level: "info", text: `device of bob seen for the first time: ${FP}` });
+    expect(deviceAddedNotice({ ...added, knownUser: false }, hints)).toEqual({
+      level: "info",
+      text: `device of bob seen for the first time: ${FP}`,
+    });
   });
 
   test("refused keys are alarms", () => {
     const k = keyChangeRefusedNotice({ deviceId: ID, userId: "u1", user: "bob", pinnedFingerprint: "a", offeredFingerprint: "b" });
-    expect(k).toEqual({ level: "alarm", text: "!! device 1a2b3c4d of bob shows a different key (pinned a, offered b): refused, nothing is encrypted to it" });
-    const r = keyRejectedNotice({ scope: { kind: "directory" }, epoch: 1, senderUserId: "u1", sender: "bob", senderDeviceId: ID, reason: "does not open" });
+    expect(k).toEqual({
+      level: "alarm",
+      text: "!! device 1a2b3c4d of bob shows a different key (pinned a, offered b): refused, nothing is encrypted to it",
+    });
+    const r = keyRejectedNotice({
+      scope: { kind: "directory" },
+      epoch: 1,
+      senderUserId: "u1",
+      sender: "bob",
+      senderDeviceId: ID,
+      reason: "does not open",
+    });
     expect(r).toEqual({ level: "alarm", text: "!! a key from bob was rejected: does not open" });
   });
 
@@ -90,7 +112,13 @@ describe("notices", () => {
 });
 
 describe("messages", () => {
-  const m = { sender: "bob", claimedSender: "alice", senderMismatch: true, body: undefined, error: "missing-key" } as unknown as ChatMessage;
+  const m = {
+    sender: "bob",
+    claimedSender: "alice",
+    senderMismatch: true,
+    body: undefined,
+    error: "missing-key",
+  } as unknown as ChatMessage;
 
   test("a differing sealed name is flagged; a body that did not open says why", () => {
     expect(senderText(m)).toBe('bob (claims "alice")');

@@ -24,7 +24,13 @@ export async function createChannel(
   return db.transaction(async (tx) => {
     const [inserted] = await tx
       .insert(channels)
-      .values({ id: row.id, encryptedName: row.encryptedName, createdByUserId: row.createdByUserId, createdAt: row.now, updatedAt: row.now })
+      .values({
+        id: row.id,
+        encryptedName: row.encryptedName,
+        createdByUserId: row.createdByUserId,
+        createdAt: row.now,
+        updatedAt: row.now,
+      })
       .onConflictDoNothing()
       .returning();
     if (!inserted) return { channel: (await findChannel(tx, row.id))!, created: false, events: [] };
@@ -33,13 +39,7 @@ export async function createChannel(
   });
 }
 
-export async function renameChannel(
-  db: Db,
-  id: string,
-  encryptedName: string,
-  now: Date,
-  event: (channel: ChannelRow) => NewEvent,
-) {
+export async function renameChannel(db: Db, id: string, encryptedName: string, now: Date, event: (channel: ChannelRow) => NewEvent) {
   return db.transaction(async (tx) => {
     const [updated] = await tx.update(channels).set({ encryptedName, updatedAt: now }).where(eq(channels.id, id)).returning();
     if (!updated) return undefined;

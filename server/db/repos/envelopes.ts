@@ -27,7 +27,12 @@ const matching = (recipientDeviceId: string, refs: EnvelopeKey[]) =>
     eq(envelopes.recipientDeviceId, recipientDeviceId),
     or(
       ...refs.map((r) =>
-        and(eq(envelopes.kind, r.kind), eq(envelopes.scopeId, r.scopeId), eq(envelopes.epoch, r.epoch), eq(envelopes.senderDeviceId, r.senderDeviceId)),
+        and(
+          eq(envelopes.kind, r.kind),
+          eq(envelopes.scopeId, r.scopeId),
+          eq(envelopes.epoch, r.epoch),
+          eq(envelopes.senderDeviceId, r.senderDeviceId),
+        ),
       ),
     ),
   );

@@ -29,7 +29,12 @@ async function attachDevices(db: Executor, rows: Array<Omit<UserWithDevices, "de
   const all = await db
     .select()
     .from(devices)
-    .where(inArray(devices.userId, rows.map((r) => r.id)))
+    .where(
+      inArray(
+        devices.userId,
+        rows.map((r) => r.id),
+      ),
+    )
     .orderBy(asc(devices.createdAt), asc(devices.id));
   const byUser = new Map<string, DeviceRow[]>();
   for (const d of all) {

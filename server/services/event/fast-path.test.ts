@@ -36,7 +36,13 @@ const transports: Record<string, () => Transport> = {
   "Connect JSON, HTTP/1.1": () => createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }),
   "Connect binary, HTTP/1.1": () => createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", useBinaryFormat: true }),
   "Connect, gzip-compressed request": () =>
-    createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", useBinaryFormat: true, sendCompression: compressionGzip, compressMinBytes: 0 }),
+    createConnectTransport({
+      baseUrl: server.url,
+      httpVersion: "1.1",
+      useBinaryFormat: true,
+      sendCompression: compressionGzip,
+      compressMinBytes: 0,
+    }),
   "gRPC, h2c": () => createGrpcTransport({ baseUrl: server.url, idleConnectionTimeoutMs: 5 }),
   "gRPC-Web, HTTP/1.1": () => createGrpcWebTransport({ baseUrl: server.url, httpVersion: "1.1", useBinaryFormat: true }),
 };
@@ -63,14 +69,24 @@ function follow(transport: Transport, token: string, afterSeq?: bigint) {
     }
   };
   const messages = () =>
-    items.flatMap((i) => (i.item.case === "event" && i.item.value.payload.case === "messageCreated" ? [{ id: i.item.value.payload.value.message!.messageId, seq: i.item.value.seq }] : []));
+    items.flatMap((i) =>
+      i.item.case === "event" && i.item.value.payload.case === "messageCreated"
+        ? [{ id: i.item.value.payload.value.message!.messageId, seq: i.item.value.seq }]
+        : [],
+    );
   return { items, until, messages, done, ended: () => ended, close: async () => (ac.abort(), await done) };
 }
 
 const send = (n: number) =>
   Promise.all(
     Array.from({ length: n }, () =>
-      admin.api.message.sendMessage({ messageId: randomUUID(), channelId, encryptedBody: sealedValue(300), encryptedSenderName: sealedValue(), keyEpoch: 1 }),
+      admin.api.message.sendMessage({
+        messageId: randomUUID(),
+        channelId,
+        encryptedBody: sealedValue(300),
+        encryptedSenderName: sealedValue(),
+        keyEpoch: 1,
+      }),
     ),
   );
 
@@ -80,7 +96,8 @@ test("every protocol, codec and HTTP version gets the same live events, in seq o
   for (const [name, s] of Object.entries(streams)) await s.until(() => s.items.some((i) => i.item.case === "hello"), `${name}: hello`);
   const sent = await send(20);
   const ids = new Set(sent.map((r) => r.message!.messageId));
-  for (const [name, s] of Object.entries(streams)) await s.until(() => s.messages().filter((m) => ids.has(m.id)).length === 20, `${name}: 20 messages`);
+  for (const [name, s] of Object.entries(streams))
+    await s.until(() => s.messages().filter((m) => ids.has(m.id)).length === 20, `${name}: 20 messages`);
   const reference = streams["gRPC, h2c"]!.messages().filter((m) => ids.has(m.id));
   expect(reference.map((m) => m.seq)).toEqual([...reference.map((m) => m.seq)].sort((a, b) => (a < b ? -1 : 1)));
   for (const [name, s] of Object.entries(streams)) {
@@ -119,7 +136,10 @@ describe("errors end the stream with their code", () => {
       expect(ConnectError.from(bad.ended())).toMatchObject({ code: Code.Unauthenticated, rawMessage: "invalid or expired session" });
       const ahead = follow(transports[name]!(), admin.token, 1_000_000n);
       await ahead.done;
-      expect(ConnectError.from(ahead.ended())).toMatchObject({ code: Code.FailedPrecondition, rawMessage: expect.stringMatching(/^after_seq: /) });
+      expect(ConnectError.from(ahead.ended())).toMatchObject({
+        code: Code.FailedPrecondition,
+        rawMessage: expect.stringMatching(/^after_seq: /),
+      });
     });
   }
 

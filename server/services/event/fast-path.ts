@@ -111,6 +111,6 @@ async function serve(deps: Deps, o: FastPathOptions, codec: Codec, req: Req, res
     clearTimeout(heartbeat);
     subscription?.close();
     if (!gone && !res.writableEnded) res.end(endFrame(error));
-    finishCall(deps.log, o.metrics, METHOD, gone ? "canceled" : error ?? "ok", start);
+    finishCall(deps.log, o.metrics, METHOD, gone ? "canceled" : (error ?? "ok"), start);
   }
 }

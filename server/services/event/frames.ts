@@ -30,7 +30,10 @@ export function eventFrame(event: Event, codec: Codec): Uint8Array {
 
 // Heartbeats carry the server time to the second: one frame per codec and second serves
 // every idle stream whose timer fires in it.
-const beats: Record<Codec, { at: number; frame: Uint8Array }> = { proto: { at: -1, frame: new Uint8Array() }, json: { at: -1, frame: new Uint8Array() } };
+const beats: Record<Codec, { at: number; frame: Uint8Array }> = {
+  proto: { at: -1, frame: new Uint8Array() },
+  json: { at: -1, frame: new Uint8Array() },
+};
 
 export function heartbeatFrame(now: Date, codec: Codec): Uint8Array {
   const second = Math.floor(now.getTime() / 1000);

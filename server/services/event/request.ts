@@ -29,7 +29,8 @@ export async function readRequest(req: Req, codec: Codec, readMaxBytes: number):
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > readMaxBytes + 5) throw new ConnectError(`message size is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted);
+    if (size > readMaxBytes + 5)
+      throw new ConnectError(`message size is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted);
     chunks.push(chunk);
   }
   const body = Buffer.concat(chunks);
@@ -38,7 +39,10 @@ export async function readRequest(req: Req, codec: Codec, readMaxBytes: number):
   const len = body.readUInt32BE(1);
   if (flags !== 0) throw new ConnectError(`protocol error: unexpected envelope flags ${flags}`, Code.InvalidArgument);
   if (body.length !== 5 + len) {
-    throw new ConnectError(`protocol error: ${body.length > 5 + len ? "received extra input message" : "promised more bytes"} for server-streaming method`, Code.InvalidArgument);
+    throw new ConnectError(
+      `protocol error: ${body.length > 5 + len ? "received extra input message" : "promised more bytes"} for server-streaming method`,
+      Code.InvalidArgument,
+    );
   }
   const data = body.subarray(5);
   try {

@@ -30,9 +30,20 @@ export async function cryptoTargets(): Promise<FuzzTarget[]> {
 
   const sender = await generateX25519KeyPair();
   const recipient = await generateX25519KeyPair();
-  const envContext: EnvelopeContext = { kind: "channel", channelId: CHANNEL, epoch: 3, senderDeviceId: DEVICE_A, recipientDeviceId: DEVICE_B };
+  const envContext: EnvelopeContext = {
+    kind: "channel",
+    channelId: CHANNEL,
+    epoch: 3,
+    senderDeviceId: DEVICE_A,
+    recipientDeviceId: DEVICE_B,
+  };
   const shared = generateSymmetricKey();
-  const envelope = await sealEnvelope({ senderPrivateKey: sender.privateKey, recipientPublicKey: recipient.publicKey, context: envContext, key: shared });
+  const envelope = await sealEnvelope({
+    senderPrivateKey: sender.privateKey,
+    recipientPublicKey: recipient.publicKey,
+    context: envContext,
+    key: shared,
+  });
   const envelopeBytes = new Uint8Array(Buffer.from(envelope, "base64"));
 
   const keystoreFile = JSON.stringify({
@@ -56,7 +67,8 @@ export async function cryptoTargets(): Promise<FuzzTarget[]> {
           return;
         }
         // Only the genuine field opens (base64 is canonical: one text per byte string).
-        if (input !== sealed || Buffer.compare(opened, plaintext) !== 0) throw new FuzzFinding(`openField accepted a changed field: ${input}`);
+        if (input !== sealed || Buffer.compare(opened, plaintext) !== 0)
+          throw new FuzzFinding(`openField accepted a changed field: ${input}`);
       },
     }),
     defineTarget({
@@ -66,23 +78,38 @@ export async function cryptoTargets(): Promise<FuzzTarget[]> {
       async check(input) {
         let opened: Uint8Array;
         try {
-          opened = await openEnvelope({ recipientPrivateKey: recipient.privateKey, senderPublicKey: sender.publicKey, context: envContext, envelope: input });
+          opened = await openEnvelope({
+            recipientPrivateKey: recipient.privateKey,
+            senderPublicKey: sender.publicKey,
+            context: envContext,
+            envelope: input,
+          });
         } catch (err) {
           expectRefusal(err, [CryptoError], "openEnvelope");
           return;
         }
-        if (input !== envelope || Buffer.compare(opened, shared) !== 0) throw new FuzzFinding(`openEnvelope accepted a changed envelope: ${input}`);
+        if (input !== envelope || Buffer.compare(opened, shared) !== 0)
+          throw new FuzzFinding(`openEnvelope accepted a changed envelope: ${input}`);
       },
     }),
     defineTarget({
       name: "keystore-file",
       about: "parseKeystoreFile on mutated keystore files and arbitrary JSON",
-      input: fc.oneof(mutatedText(keystoreFile), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ ...JSON.parse(keystoreFile), kdf: v }))),
+      input: fc.oneof(
+        mutatedText(keystoreFile),
+        fc.json(),
+        fc.jsonValue().map((v) => JSON.stringify({ ...JSON.parse(keystoreFile), kdf: v })),
+      ),
       check(input) {
         try {
           const file = parseKeystoreFile(input);
           // Accepted: exactly the fields the format has, of the right types.
-          if (file.version !== 1 || typeof file.nonce !== "string" || typeof file.ciphertext !== "string" || typeof file.kdf.salt !== "string") {
+          if (
+            file.version !== 1 ||
+            typeof file.nonce !== "string" ||
+            typeof file.ciphertext !== "string" ||
+            typeof file.kdf.salt !== "string"
+          ) {
             throw new FuzzFinding(`parseKeystoreFile accepted ${input}`);
           }
         } catch (err) {

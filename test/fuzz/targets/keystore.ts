@@ -39,7 +39,8 @@ export async function keystoreTargets(): Promise<FuzzTarget[]> {
         // Accepted: it must survive a round trip unchanged (nothing half-parsed).
         const again = serializeState(state);
         if (serializeState(parseState(again, "fuzz")) !== again) throw new FuzzFinding(`parseState round trip changed ${input}`);
-        if (state.device.privateKey.length !== 32 || state.device.publicKey.length !== 32) throw new FuzzFinding(`parseState accepted a device key of the wrong size: ${input}`);
+        if (state.device.privateKey.length !== 32 || state.device.publicKey.length !== 32)
+          throw new FuzzFinding(`parseState accepted a device key of the wrong size: ${input}`);
       },
     }),
   ];

@@ -44,7 +44,16 @@ function sample(schema: DescMessage): Uint8Array {
   for (const f of schema.fields) {
     if (f.fieldKind !== "scalar") continue;
     const t = f.scalar;
-    init[f.localName] = t === 9 ? "9d3b3e62-6a5b-4b8e-9a51-7b2f0c1d2e3f" : t === 8 ? true : t === 12 ? new Uint8Array([1, 2, 3]) : [3, 4, 6, 16, 18].includes(t) ? 7n : 7;
+    init[f.localName] =
+      t === 9
+        ? "9d3b3e62-6a5b-4b8e-9a51-7b2f0c1d2e3f"
+        : t === 8
+          ? true
+          : t === 12
+            ? new Uint8Array([1, 2, 3])
+            : [3, 4, 6, 16, 18].includes(t)
+              ? 7n
+              : 7;
   }
   return toBinary(schema, create(schema, init));
 }
@@ -78,14 +87,31 @@ type Rule = { field: string; run: (s: string) => unknown; accepts: (s: string) =
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const canonical = (s: string) => B64.test(s) && Buffer.from(s, "base64").toString("base64") === s;
 const RULES: Rule[] = [
-  { field: "channel_id", run: (s) => v.uuid("channel_id", s), accepts: (s) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s) },
+  {
+    field: "channel_id",
+    run: (s) => v.uuid("channel_id", s),
+    accepts: (s) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s),
+  },
   {
     field: "encrypted_body",
     run: (s) => v.sealed("encrypted_body", s, 4096, 3),
-    accepts: (s) => s.length <= 4096 && canonical(s) && Buffer.from(s, "base64")[0] === 1 && Buffer.from(s, "base64").length >= 33 && Buffer.from(s, "base64").readUInt32BE(1) === 3,
+    accepts: (s) =>
+      s.length <= 4096 &&
+      canonical(s) &&
+      Buffer.from(s, "base64")[0] === 1 &&
+      Buffer.from(s, "base64").length >= 33 &&
+      Buffer.from(s, "base64").readUInt32BE(1) === 3,
   },
-  { field: "ciphertext", run: (s) => v.envelopeCiphertext("ciphertext", s), accepts: (s) => canonical(s) && Buffer.from(s, "base64").length === 93 && Buffer.from(s, "base64")[0] === 1 },
-  { field: "device_public_key", run: (s) => v.publicKey("device_public_key", s), accepts: (s) => canonical(s) && Buffer.from(s, "base64").length === 32 && !Buffer.from(s, "base64").every((b) => b === 0) },
+  {
+    field: "ciphertext",
+    run: (s) => v.envelopeCiphertext("ciphertext", s),
+    accepts: (s) => canonical(s) && Buffer.from(s, "base64").length === 93 && Buffer.from(s, "base64")[0] === 1,
+  },
+  {
+    field: "device_public_key",
+    run: (s) => v.publicKey("device_public_key", s),
+    accepts: (s) => canonical(s) && Buffer.from(s, "base64").length === 32 && !Buffer.from(s, "base64").every((b) => b === 0),
+  },
   { field: "username", run: (s) => normaliseUsername(s), accepts: (s) => [...s.normalize("NFKC").trim()].length >= 2 },
   { field: "password", run: (s) => checkPasswordRules(s), accepts: (s) => [...s].length >= 8 },
   { field: "name", run: (s) => v.required("name", s, 64), accepts: (s) => s.length >= 1 && s.length <= 64 },
@@ -101,9 +127,15 @@ export async function requestTargets(): Promise<FuzzTarget[]> {
       name: "rpc-decode",
       about: `binary and JSON decoding of the ${REQUESTS.length} request messages, as connect-node reads them`,
       input: fc.oneof(
-        ...samples.map(({ schema, bytes }) => fc.record({ schema: fc.constant(schema), binary: mutatedBytes(bytes), json: fc.constant(undefined) })),
+        ...samples.map(({ schema, bytes }) =>
+          fc.record({ schema: fc.constant(schema), binary: mutatedBytes(bytes), json: fc.constant(undefined) }),
+        ),
         ...samples.map(({ schema }) =>
-          fc.record({ schema: fc.constant(schema), binary: fc.constant(undefined), json: fc.oneof(fc.json({ maxDepth: 4 }), mutatedText(`{"channelId":"x","keyEpoch":1,"afterSeq":"5"}`)) }),
+          fc.record({
+            schema: fc.constant(schema),
+            binary: fc.constant(undefined),
+            json: fc.oneof(fc.json({ maxDepth: 4 }), mutatedText(`{"channelId":"x","keyEpoch":1,"afterSeq":"5"}`)),
+          }),
         ),
       ),
       check({ schema, binary, json }) {
@@ -112,16 +144,33 @@ export async function requestTargets(): Promise<FuzzTarget[]> {
           // Whatever decodes must encode again (no half-built message reaches a handler).
           toBinary(schema, msg);
         } catch (err) {
-          if (!decodingError(err)) throw new FuzzFinding(`${schema.typeName}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+          if (!decodingError(err))
+            throw new FuzzFinding(`${schema.typeName}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
         }
       },
     }),
     defineTarget({
       name: "field-rules",
-      about: "the field rules every handler applies (ids, sealed values, envelopes, public keys, usernames, passwords, limits, epochs, seqs)",
+      about:
+        "the field rules every handler applies (ids, sealed values, envelopes, public keys, usernames, passwords, limits, epochs, seqs)",
       input: fc.oneof(
-        fc.record({ rule: fc.constantFrom(...RULES), text: fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: "binary", maxLength: 40 }), mutatedBytes(sealedSeed).map(b64), mutatedText(b64(sealedSeed)), mutatedText(b64(sealedSeed2)), mutatedText("9d3b3e62-6a5b-4b8e-9a51-7b2f0c1d2e3f")) }),
-        fc.record({ rule: fc.constant(undefined), text: fc.constant(""), epoch: fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1)), seq: fc.bigInt({ min: -(2n ** 65n), max: 2n ** 65n }) }),
+        fc.record({
+          rule: fc.constantFrom(...RULES),
+          text: fc.oneof(
+            fc.string({ maxLength: 80 }),
+            fc.string({ unit: "binary", maxLength: 40 }),
+            mutatedBytes(sealedSeed).map(b64),
+            mutatedText(b64(sealedSeed)),
+            mutatedText(b64(sealedSeed2)),
+            mutatedText("9d3b3e62-6a5b-4b8e-9a51-7b2f0c1d2e3f"),
+          ),
+        }),
+        fc.record({
+          rule: fc.constant(undefined),
+          text: fc.constant(""),
+          epoch: fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1)),
+          seq: fc.bigInt({ min: -(2n ** 65n), max: 2n ** 65n }),
+        }),
       ),
       check(input) {
         if (input.rule === undefined) {
@@ -147,7 +196,9 @@ export async function requestTargets(): Promise<FuzzTarget[]> {
           rule.run(text);
         } catch (err) {
           if (refusedNaming(err, rule.field)) return;
-          throw new FuzzFinding(`${rule.field}: ${JSON.stringify(text)} failed with ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+          throw new FuzzFinding(
+            `${rule.field}: ${JSON.stringify(text)} failed with ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`,
+          );
         }
         if (!rule.accepts(text)) throw new FuzzFinding(`${rule.field}: accepted ${JSON.stringify(text)}`);
       },
