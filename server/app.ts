@@ -22,8 +22,9 @@ import type { NodeHandler } from "./http/listener.js";
 import { withHealth } from "./http/listener.js";
 import { createMetrics, withMetrics, type Metrics } from "./http/metrics.js";
 import { SessionCache } from "./http/sessions.js";
+import { unrouted, withContentTypeCheck } from "./http/unrouted.js";
 import { withEventStream } from "./services/event/fast-path.js";
-import { routes } from "./connect.js";
+import { RPC_PATHS, routes } from "./connect.js";
 import type { Logger } from "./log.js";
 
 export interface AppOptions {
@@ -112,12 +113,19 @@ export async function createApp(o: AppOptions): Promise<App> {
   const connect = withEventStream(
     deps,
     { sessions, metrics, readMaxBytes: MAX_REQUEST_BYTES },
-    connectNodeAdapter({
-      routes: routes(deps),
-      interceptors: [callInterceptor(log, metrics), auth(deps, sessions)],
-      readMaxBytes: MAX_REQUEST_BYTES,
-      acceptCompression: COMPRESSIONS,
-    }),
+    withContentTypeCheck(
+      RPC_PATHS,
+      connectNodeAdapter({
+        routes: routes(deps),
+        interceptors: [callInterceptor(log, metrics), auth(deps, sessions)],
+        readMaxBytes: MAX_REQUEST_BYTES,
+        acceptCompression: COMPRESSIONS,
+        // Unknown fields of a request are skipped, not kept: nothing reads them, and keeping a
+        // megabyte of them per request was a cheap way to fill the server's memory.
+        binaryOptions: { readUnknownFields: false },
+        fallback: unrouted,
+      }),
+    ),
   );
   const proxies = new TrustedProxies(o.trustedProxies ?? []);
   const handler: NodeHandler = (req, res) => {

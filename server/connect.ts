@@ -23,6 +23,24 @@ import { inviteService } from "./services/invite.js";
 import { messageService } from "./services/message.js";
 import { voiceService } from "./services/voice.js";
 
+/** Every service of the public API (the 415 check and the fuzzers list their methods from it). */
+export const SERVICES = [
+  AuthService,
+  InviteService,
+  AdminService,
+  DeviceService,
+  EnvelopeService,
+  ChannelService,
+  MessageService,
+  DirectoryService,
+  PresenceService,
+  EventService,
+  VoiceService,
+] as const;
+
+/** The request path of every method: /package.Service/Method. */
+export const RPC_PATHS: ReadonlySet<string> = new Set(SERVICES.flatMap((s) => s.methods.map((m) => `/${s.typeName}/${m.name}`)));
+
 export const routes = (deps: Deps) => (router: ConnectRouter) =>
   router
     .service(AuthService, authService(deps))

@@ -93,6 +93,10 @@ test("an admin lists accounts by name, promotes, demotes, revokes a device and r
   expect((await ada("admin", "users", "--json")).out).toContain(bobRow.user_id);
 
   // Revoke bob's device by id prefix, then remove the account.
+  expect(await ada("admin", "revoke", "ffffffffff")).toMatchObject({
+    code: 1,
+    err: 'dialtone: no device with an id starting "ffffffffff"\n',
+  });
   const device = bobRow.devices[0]!.device_id;
   expect((await ada("admin", "revoke", device.slice(0, 8))).out).toMatch(/^revoked Bob Member's device [0-9a-f]{8}\n$/);
   expect((await ada("admin", "remove", "bob member", "--yes")).out).toMatch(/^removed Bob Member/);

@@ -82,7 +82,14 @@ export class KeyError extends Error {
   }
 }
 
-export type UsageErrorCode = "invalid-input" | "unknown-channel" | "ambiguous-channel" | "unknown-user" | "ambiguous-user";
+export type UsageErrorCode =
+  | "invalid-input"
+  | "unknown-channel"
+  | "ambiguous-channel"
+  | "unknown-user"
+  | "ambiguous-user"
+  | "unknown-device"
+  | "ambiguous-device";
 
 /** The request cannot be satisfied as asked (bad argument, ambiguous name): CLI exit 1. */
 export class UsageError extends Error {

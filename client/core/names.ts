@@ -123,7 +123,7 @@ export function resolveByNameOrId<T>(
   items: readonly T[],
   arg: string,
   view: (item: T) => { readonly id: string; readonly name: string | undefined; readonly label: string },
-  what: "channel" | "user",
+  what: "channel" | "user" | "device",
 ): T {
   const wanted = normalise(what === "channel" ? arg.trim().replace(/^#/, "") : arg);
   if (!wanted) throw new UsageError("invalid-input", `empty ${what} name`);
@@ -133,8 +133,8 @@ export function resolveByNameOrId<T>(
     return n !== undefined && normalise(n) === wanted;
   });
   if (byName.length === 1) return byName[0]!;
-  const unknown = what === "channel" ? "unknown-channel" : "unknown-user";
-  const ambiguous = what === "channel" ? "ambiguous-channel" : "ambiguous-user";
+  const unknown = `unknown-${what}` as const;
+  const ambiguous = `ambiguous-${what}` as const;
   if (byName.length > 1) {
     throw new UsageError(ambiguous, `${arg} names ${byName.length} ${what}s; use an id prefix`, byName.map(describe));
   }
@@ -144,5 +144,8 @@ export function resolveByNameOrId<T>(
   if (byId.length > 1) {
     throw new UsageError(ambiguous, `${arg} is a prefix of ${byId.length} ${what} ids; type more of it`, byId.map(describe));
   }
-  throw new UsageError(unknown, `no ${what} named ${JSON.stringify(arg)}`);
+  throw new UsageError(
+    unknown,
+    what === "device" ? `no device with an id starting ${JSON.stringify(arg)}` : `no ${what} named ${JSON.stringify(arg)}`,
+  );
 }

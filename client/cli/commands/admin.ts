@@ -125,7 +125,7 @@ export const adminRevokeCommand: Command = {
         devices,
         positionals[0]!,
         (d) => ({ id: d.device.deviceId, name: undefined, label: `${d.owner.label}'s device` }),
-        "user",
+        "device",
       );
       await client.api.admin.revokeDevice({ deviceId: found.device.deviceId });
       print(ctx, `revoked ${found.owner.label}'s device ${shortId(found.device.deviceId)}`, {
