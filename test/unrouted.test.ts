@@ -58,20 +58,34 @@ test("gRPC-Web over HTTP/1.1, an unknown method: grpc-status 12 in the headers",
 });
 
 test("Connect, an unknown method: 404 with the JSON error (code unimplemented)", async () => {
-  const res = await fetch(`${server.url}/dialtone.v1.AuthService/NoSuchMethod`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  const res = await fetch(`${server.url}/dialtone.v1.AuthService/NoSuchMethod`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
   expect(res.status).toBe(404);
   expect(res.headers.get("content-type")).toBe("application/json");
   expect(await res.json()).toEqual({ code: "unimplemented", message: "method not found: /dialtone.v1.AuthService/NoSuchMethod" });
 });
 
 test("a known method with a content type no protocol serves: 415 that lists the ones served", async () => {
-  const res = await fetch(`${server.url}/dialtone.v1.AuthService/Login`, { method: "POST", headers: { "content-type": "text/plain" }, body: "hi" });
+  const res = await fetch(`${server.url}/dialtone.v1.AuthService/Login`, {
+    method: "POST",
+    headers: { "content-type": "text/plain" },
+    body: "hi",
+  });
   expect(res.status).toBe(415);
   const text = await res.text();
-  expect(text).toMatch(/^unsupported content type "text\/plain": \/dialtone\.v1\.AuthService\/Login is served as application\/json, application\/proto, .*application\/grpc/);
+  expect(text).toMatch(
+    /^unsupported content type "text\/plain": \/dialtone\.v1\.AuthService\/Login is served as application\/json, application\/proto, .*application\/grpc/,
+  );
   expect(res.headers.get("accept-post")).toContain("application/connect+proto");
   // The protocols themselves still pass.
-  const ok = await fetch(`${server.url}/dialtone.v1.AuthService/GetSession`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  const ok = await fetch(`${server.url}/dialtone.v1.AuthService/GetSession`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
   expect(ok.status).toBe(401);
 });
 
