@@ -44,6 +44,8 @@ const app = await createApp({
   secrets: { adminToken: randomBytes(20).toString("hex"), usernamePepper: randomBytes(20).toString("hex") },
   log: createLogger("warn"),
   authRatePerIp: 1e6,
+  streamsPerSession: 1e6,
+  streamsPerDevice: 1e6,
 });
 const listener = createListener(app.handler);
 await new Promise<void>((r) => listener.server.listen(0, "127.0.0.1", r));

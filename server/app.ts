@@ -39,6 +39,9 @@ export interface AppOptions {
   authFailuresPerUser?: number;
   /** The rest of the login backoff policy (tests). */
   loginBackoff?: Partial<LoginBackoffPolicy>;
+  /** Open event streams a session (default 16) and a device (default 32) may hold in this process. */
+  streamsPerSession?: number;
+  streamsPerDevice?: number;
   /** Reverse proxies whose X-Forwarded-For is believed for rate limits (addresses or CIDR ranges). */
   trustedProxies?: readonly string[];
   now?: () => Date;
@@ -100,6 +103,8 @@ export async function createApp(o: AppOptions): Promise<App> {
         freeFailures: o.authFailuresPerUser ?? DEFAULT_LOGIN_BACKOFF.freeFailures,
         ...o.loginBackoff,
       }),
+      streamsPerSession: o.streamsPerSession ?? 16,
+      streamsPerDevice: o.streamsPerDevice ?? 32,
     },
     turn: o.turn ?? { urls: [], secret: undefined, ttlSeconds: 0 },
     heartbeatSeconds: o.heartbeatSeconds ?? 15,

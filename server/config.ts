@@ -30,6 +30,9 @@ export interface Config {
   readonly h2IdleSeconds: number;
   /** Open connections per client address (trusted proxies exempt). */
   readonly maxConnectionsPerAddress: number;
+  /** Open event streams per session and per device, in one server process. */
+  readonly streamsPerSession: number;
+  readonly streamsPerDevice: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
   /** json or text; undefined: text when stderr is a terminal, else json (decided by main.ts). */
   readonly logFormat: "json" | "text" | undefined;
@@ -134,6 +137,8 @@ export function loadConfig(env: Env = process.env): Config {
     h2MaxStreams: int(env, "DIALTONE_H2_MAX_STREAMS", 100, 1, 10000),
     h2IdleSeconds: int(env, "DIALTONE_H2_IDLE_SECONDS", 30, 1, 3600),
     maxConnectionsPerAddress: int(env, "DIALTONE_MAX_CONNECTIONS_PER_ADDRESS", 256, 1, 1_000_000),
+    streamsPerSession: int(env, "DIALTONE_STREAMS_PER_SESSION", 16, 1, 1_000_000),
+    streamsPerDevice: int(env, "DIALTONE_STREAMS_PER_DEVICE", 32, 1, 1_000_000),
     trustedProxies: Object.freeze(trustedProxies),
     logLevel,
     logFormat,

@@ -42,6 +42,8 @@ Environment:
   DIALTONE_H2_MAX_STREAMS     HTTP/2 streams per connection (default 100)
   DIALTONE_H2_IDLE_SECONDS    close an HTTP/2 connection idle this long (default 30)
   DIALTONE_MAX_CONNECTIONS_PER_ADDRESS  per client address; trusted proxies exempt (default 256)
+  DIALTONE_STREAMS_PER_SESSION  open event streams per session (default 16)
+  DIALTONE_STREAMS_PER_DEVICE   open event streams per device (default 32)
   DIALTONE_LOG_LEVEL          debug, info, warn or error (default info)
   DIALTONE_LOG_FORMAT         json or text (default: text on a terminal, else json)
   DIALTONE_METRICS_TOKEN      when set, /metrics requires Authorization: Bearer <it>
@@ -96,6 +98,8 @@ async function main(argv: string[]) {
     heartbeatSeconds: config.heartbeatSeconds,
     authRatePerIp: config.authRatePerIp,
     authFailuresPerUser: config.authFailuresPerUser,
+    streamsPerSession: config.streamsPerSession,
+    streamsPerDevice: config.streamsPerDevice,
     trustedProxies: config.trustedProxies,
     metrics: { token: config.metricsToken, processMetrics: true },
   });

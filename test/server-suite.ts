@@ -329,6 +329,57 @@ export function serverSuite(kind: DbKind) {
         theirs.ac.abort();
       }));
 
+    test("a session may hold 3 event streams and a device 5 here (caps): one more is resource_exhausted naming which; closing one frees its place", () =>
+      withServer(
+        async (s) => {
+          const alice = await registerUser(s.url);
+          const second = api(
+            s.url,
+            bearer(
+              (
+                await api(s.url).auth.login({
+                  username: alice.username,
+                  password: "correct horse battery",
+                  devicePublicKey: alice.publicKey,
+                })
+              ).session!.token,
+            ),
+          );
+          const open = async (a: typeof second) => {
+            const ac = new AbortController();
+            const it = a.event.subscribe({}, { signal: ac.signal })[Symbol.asyncIterator]();
+            try {
+              const first = await it.next();
+              return { ac, hello: first.value?.item.case, error: undefined as ConnectError | undefined };
+            } catch (err) {
+              return { ac, hello: undefined, error: ConnectError.from(err) };
+            }
+          };
+          const mine = [await open(alice.api), await open(alice.api), await open(alice.api)];
+          expect(mine.map((m) => m.hello)).toEqual(["hello", "hello", "hello"]);
+          const fourth = await open(alice.api);
+          expect([fourth.error?.code, fourth.error?.rawMessage]).toEqual([
+            Code.ResourceExhausted,
+            "session: at most 3 open event streams per session; close one first",
+          ]);
+          // The same device's other session: two more fit under the device's cap of 5, not three.
+          const theirs = [await open(second), await open(second)];
+          expect(theirs.map((m) => m.hello)).toEqual(["hello", "hello"]);
+          const sixth = await open(second);
+          expect(sixth.error?.rawMessage).toBe("device: at most 5 open event streams per device; close one first");
+          // A closed stream frees its place once the server notices the client went (polled, up to 10 s).
+          mine[0]!.ac.abort();
+          let again = await open(alice.api);
+          for (let i = 0; i < 500 && again.error; i++) {
+            await new Promise((r) => setTimeout(r, 20));
+            again = await open(alice.api);
+          }
+          expect(again.hello).toBe("hello");
+          for (const m of [...mine, again, ...theirs]) m.ac.abort();
+        },
+        { streamsPerSession: 3, streamsPerDevice: 5 },
+      ));
+
     test("channels: admin create/rename/delete, idempotent create, members read only", () =>
       withServer(async (s) => {
         const admin = await registerUser(s.url);

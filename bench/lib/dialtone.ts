@@ -36,6 +36,9 @@ function serverEnv(db: DbTarget, extra: Record<string, string> = {}): NodeJS.Pro
     DIALTONE_AUTH_RATE_PER_IP: "100000",
     // Thousands of streams from this one machine, one HTTP/1.1 connection each.
     DIALTONE_MAX_CONNECTIONS_PER_ADDRESS: "1000000",
+    // Tens of thousands of streams over 100 seeded accounts.
+    DIALTONE_STREAMS_PER_SESSION: "1000000",
+    DIALTONE_STREAMS_PER_DEVICE: "1000000",
     ...(db.kind === "postgres" ? { DIALTONE_DB_URL: db.url } : { DIALTONE_DATA_DIR: db.dataDir }),
     ...extra,
   });

@@ -19,7 +19,7 @@ export interface Deps {
   voice: VoiceRooms;
   log: Logger;
   secrets: Secrets;
-  limits: { perIp: RateLimiter; logins: LoginBackoff };
+  limits: { perIp: RateLimiter; logins: LoginBackoff; streamsPerSession: number; streamsPerDevice: number };
   turn: { urls: readonly string[]; secret: string | undefined; ttlSeconds: number };
   heartbeatSeconds: number;
   now: () => Date;

@@ -60,6 +60,8 @@ export interface Streams {
   close(stream: LiveStream): void;
   /** A session ended: its streams end (unauthenticated). */
   endSession(sessionKey: string): void;
+  /** How many streams this process holds open for the session and for the device. */
+  openCount(sessionKey: string, deviceId: string): { session: number; device: number };
 }
 
 /** One open stream anywhere in the cluster. */

@@ -25,6 +25,15 @@ export interface Subscription {
  * the replay, so there is no gap and no duplicate. An after_seq ahead of the feed is refused.
  */
 export function openSubscription(deps: Deps, caller: Caller, afterSeq: bigint | undefined): Subscription {
+  // A client needs one stream (two while it reconnects); a session holding thousands is an attack.
+  const open = deps.feed.openCount(caller.tokenHash, caller.deviceId);
+  const { streamsPerSession, streamsPerDevice } = deps.limits;
+  if (open.session >= streamsPerSession) {
+    throw new DomainError("resource_exhausted", `session: at most ${streamsPerSession} open event streams per session; close one first`);
+  }
+  if (open.device >= streamsPerDevice) {
+    throw new DomainError("resource_exhausted", `device: at most ${streamsPerDevice} open event streams per device; close one first`);
+  }
   const stream = deps.feed.open(caller.userId, caller.deviceId, caller.tokenHash);
   const head = stream.lastSeq;
   const close = () => deps.feed.close(stream);

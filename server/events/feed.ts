@@ -44,6 +44,9 @@ export class Feed implements Streams {
   head: bigint;
   private readonly pending = new Map<bigint, EventRow>();
   private readonly subs = new Map<string, Subscriber>();
+  /** Open streams per session key and per device, for the caps (domain/subscriptions.ts). */
+  private readonly perSession = new Map<string, number>();
+  private readonly perDevice = new Map<string, number>();
   /** Deliveries to streams, in order, a slice per event-loop turn. */
   private readonly outbox = new Outbox();
   private gapTimer: NodeJS.Timeout | undefined;
@@ -81,14 +84,22 @@ export class Feed implements Streams {
   open(userId: string, deviceId: string, sessionKey = ""): Subscriber {
     const sub = new Subscriber(randomUUID(), userId, deviceId, this.head, this.opts.maxQueue ?? 10_000, sessionKey);
     this.subs.set(sub.id, sub);
+    bump(this.perSession, sessionKey, 1);
+    bump(this.perDevice, deviceId, 1);
     for (const h of this.openHandlers) h(sub);
     return sub;
+  }
+
+  openCount(sessionKey: string, deviceId: string) {
+    return { session: this.perSession.get(sessionKey) ?? 0, device: this.perDevice.get(deviceId) ?? 0 };
   }
 
   close(stream: LiveStream) {
     const sub = this.subs.get(stream.id);
     if (!sub) return;
     this.subs.delete(sub.id);
+    bump(this.perSession, sub.sessionKey, -1);
+    bump(this.perDevice, sub.deviceId, -1);
     sub.close();
     for (const h of this.closeHandlers) h(sub);
   }
@@ -183,4 +194,10 @@ function matches(a: Audience, s: Subscriber): boolean {
     case "stream":
       return s.id === a.streamId;
   }
+}
+
+function bump(counts: Map<string, number>, key: string, by: 1 | -1): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
 }

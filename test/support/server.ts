@@ -23,6 +23,8 @@ export interface TestServerOptions {
   authRatePerIp?: number;
   trustedProxies?: string[];
   loginBackoff?: Parameters<typeof createApp>[0]["loginBackoff"];
+  streamsPerSession?: number;
+  streamsPerDevice?: number;
 }
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
@@ -38,6 +40,8 @@ export async function startTestServer(database: Database, o: TestServerOptions =
     authRatePerIp: o.authRatePerIp ?? 10_000,
     ...(o.trustedProxies ? { trustedProxies: o.trustedProxies } : {}),
     ...(o.loginBackoff ? { loginBackoff: o.loginBackoff } : {}),
+    ...(o.streamsPerSession ? { streamsPerSession: o.streamsPerSession } : {}),
+    ...(o.streamsPerDevice ? { streamsPerDevice: o.streamsPerDevice } : {}),
     ...(o.turn ? { turn: o.turn } : {}),
   });
   const listener = createListener(app.handler);
