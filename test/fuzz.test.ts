@@ -3,6 +3,7 @@
 import { describe, expect, test } from "@jest/globals";
 import { fromBinary } from "@bufbuild/protobuf";
 import { LoginRequestSchema } from "../gen/dialtone/v1/auth_service_pb.js";
+import { parseSignal } from "../voiced/rtc/signal.js";
 import { allTargets } from "./fuzz/all.js";
 import { drive } from "./fuzz/drive.js";
 import type { FuzzTarget } from "./fuzz/target.js";
@@ -16,10 +17,13 @@ describe("fuzz smoke (seeded)", () => {
     expect(targets.map((t) => t.name).sort()).toEqual([
       "envelope",
       "field-rules",
+      "ice-config",
       "keystore-document",
       "keystore-file",
       "rpc-decode",
       "sealed-field",
+      "subscribe-request",
+      "voice-signal",
     ]);
   });
 
@@ -31,6 +35,10 @@ describe("fuzz smoke (seeded)", () => {
 });
 
 describe("findings", () => {
+  test("voice-signal: JSON that is not an object is refused as a bad signal, not a TypeError", () => {
+    for (const text of ["null", "[]", "5", '"x"']) expect(() => parseSignal(text)).toThrow(/^signal: not a JSON object$/);
+  });
+
   test("rpc-decode: a string field that is not UTF-8 fails to decode with a TypeError (connect-node then answers internal: issue 12)", () => {
     const bytes = Uint8Array.from([10, 2, 0xb9, 0x64]); // LoginRequest.username = b"\xb9d"
     expect(() => fromBinary(LoginRequestSchema, bytes)).toThrow(/not valid for encoding utf-8/);

@@ -3,7 +3,8 @@ import type { FuzzTarget } from "./target.js";
 import { cryptoTargets } from "./targets/crypto.js";
 import { keystoreTargets } from "./targets/keystore.js";
 import { requestTargets } from "./targets/requests.js";
+import { wireTargets } from "./targets/wire.js";
 
 export async function allTargets(): Promise<FuzzTarget[]> {
-  return [...(await cryptoTargets()), ...(await keystoreTargets()), ...(await requestTargets())];
+  return [...(await cryptoTargets()), ...(await keystoreTargets()), ...(await requestTargets()), ...(await wireTargets())];
 }

@@ -23,7 +23,10 @@ const MAX_TEXT = 60 * 1024;
 /** Parses and checks a decrypted signal; throws on anything malformed. */
 export function parseSignal(text: string): SignalMessage {
   if (text.length > MAX_TEXT) throw new Error("signal too large");
-  const v = JSON.parse(text) as Record<string, unknown>;
+  const parsed: unknown = JSON.parse(text);
+  // Found by the fuzzer (voice-signal): "null", "[]" or "5" are JSON too.
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("signal: not a JSON object");
+  const v = parsed as Record<string, unknown>;
   const sid = v.sid;
   if (typeof sid !== "string" || sid.length < 8 || sid.length > 64) throw new Error("signal: bad sid");
   switch (v.t) {
