@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiError, KeyError, SessionError, UsageError } from "../core/index.js";
 import { KeystoreError } from "../keystore/index.js";
+import { errorText } from "../ui/errors.js";
 import { attachDashValues } from "./args.js";
 import type { CliIo } from "./context.js";
 import { secret } from "./prompt.js";
@@ -134,6 +135,17 @@ describe("command line", () => {
     expect(describeError(new KeyError("missing-key", "no key"), undefined).code).toBe(3);
     expect(describeError(new KeystoreError("wrong-passphrase", "wrong passphrase"), undefined).code).toBe(3);
     expect(describeError(new KeystoreError("weak-passphrase", "short"), undefined).code).toBe(1);
+  });
+
+  test("a wrong password says so, in the same words as the login form; an ended session says how to log in again", () => {
+    const wrong = new ApiError("unauthenticated", "wrong username or password");
+    expect(describeError(wrong, undefined)).toEqual({ code: 2, message: "wrong username or password" });
+    expect(errorText(wrong)).toBe("wrong username or password"); // was "... (log in again)" on the login form
+    const ended = new ApiError("unauthenticated", "invalid or expired session");
+    expect(describeError(ended, undefined).message).toBe(
+      "invalid or expired session (unauthenticated); if the session ended, run dialtone login",
+    );
+    expect(errorText(ended)).toBe("invalid or expired session (log in again)");
   });
 });
 

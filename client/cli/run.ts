@@ -2,7 +2,7 @@
 // one line on stderr and an exit code: 0 ok, 1 usage, 2 server or session, 3 crypto or keys.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { attachDashValues } from "./args.js";
-import { ApiError, KeyError, SessionError, UsageError, VoiceDaemonError } from "../core/index.js";
+import { ApiError, isWrongCredentials, KeyError, SessionError, UsageError, VoiceDaemonError } from "../core/index.js";
 import { CryptoError } from "../crypto/index.js";
 import { KeystoreError, resolveConfigDir } from "../keystore/index.js";
 import { ADMIN_COMMANDS } from "./commands/admin.js";
@@ -124,6 +124,7 @@ export function describeError(err: unknown, server: string | undefined): { code:
     if (err.code === "unavailable" && err.message === "cannot reach the server") {
       return { code: EXIT.server, message: `cannot reach the server${server ? ` at ${server}` : ""}` };
     }
+    if (isWrongCredentials(err)) return { code: EXIT.server, message: err.message };
     if (err.code === "unauthenticated") {
       return { code: EXIT.server, message: `${err.message} (${err.code}); if the session ended, run dialtone login` };
     }

@@ -51,6 +51,14 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A refused Login (wrong username or password), as opposed to a session that ended: the one
+ * `unauthenticated` answer where "log in again" is no advice (the user just tried).
+ */
+export function isWrongCredentials(err: unknown): boolean {
+  return err instanceof ApiError && err.code === "unauthenticated" && err.message === "wrong username or password";
+}
+
 /** Any error thrown by a Connect call, as an ApiError (other errors pass through unchanged). */
 export function toApiError(err: unknown): unknown {
   if (err instanceof ApiError) return err;

@@ -27,6 +27,7 @@ export {
   KeyError,
   SessionError,
   UsageError,
+  isWrongCredentials,
   toApiError,
   type ApiErrorCode,
   type KeyErrorCode,

@@ -1,6 +1,6 @@
 // One line for any error a background task can raise, in the UI's words (no "run dialtone ..."
 // hints meant for scripts, no stack).
-import { ApiError, SessionError, UsageError } from "../core/index.js";
+import { ApiError, isWrongCredentials, SessionError, UsageError } from "../core/index.js";
 import { KeystoreError } from "../keystore/index.js";
 
 export function errorText(err: unknown): string {
@@ -8,6 +8,7 @@ export function errorText(err: unknown): string {
   if (err instanceof ApiError) {
     if (err.code === "unavailable")
       return err.message === "cannot reach the server" ? "cannot reach the server" : `server unavailable: ${err.message}`;
+    if (isWrongCredentials(err)) return err.message;
     if (err.code === "unauthenticated") return `${err.message} (log in again)`;
     if (err.code === "permission-denied") return err.message || "admin only";
     return err.message || err.code;
