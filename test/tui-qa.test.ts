@@ -237,8 +237,11 @@ describe("the terminal UI, as a demanding user finds it", () => {
   }, 120_000);
 
   test("sent while the server is down: shown as waiting, then delivered once after the reconnect (never marked failed, never doubled)", async () => {
+    await alice.waitFor(/│ ● bob\b/, 30_000, "bob online in alice's sidebar");
     await server.stop();
     await alice.waitFor("○ offline", 30_000);
+    // Offline, alice cannot know who is online: bob is no longer shown so (he stayed with the dot).
+    await alice.waitFor((t) => /│ ○ bob\b/.test(t) && !/│ ● bob\b/.test(t), 30_000, "bob not shown online while alice is offline");
     await command(alice, "queued while offline 1");
     await command(alice, "queued while offline 2");
     await alice.waitFor(/2 messages waiting for the connection/, 30_000);

@@ -431,6 +431,8 @@ export class ChatState {
       if (before.wasOnline) this.system("back online");
       this.refreshPresence();
     } else if (before.state === "online" && c.state !== "online") {
+      // Offline, we no longer know who is online: nobody is shown so until the server says again.
+      for (const id of this.online.keys()) this.online.set(id, false);
       // A stream the server ended for the session (logout, revocation) does not come back.
       if (c.stopped && this.#sessionEnded(c.error ?? "refused by the server")) return;
       this.system("connection lost: reconnecting (typing and reading still work)");
