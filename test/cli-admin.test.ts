@@ -4,10 +4,9 @@ import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CliIo } from "../client/cli/context.js";
 import { runCli } from "../client/cli/run.js";
-import { UsageError } from "../client/core/index.js";
 import { mintInvite } from "./support/api.js";
+import { fakeIo } from "./support/cli-io.js";
 import { databaseSource, type DatabaseSource } from "./support/databases.js";
 import { startTestServer, type TestServer } from "./support/server.js";
 
@@ -36,20 +35,9 @@ function person(name: string) {
     DIALTONE_PASSPHRASE: `${name}-passphrase-1`,
   };
   return async (...args: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: CliIo = {
-      env,
-      out: (t) => void out.push(t),
-      err: (t) => void err.push(t),
-      readStdin: async () => "",
-      prompt: async () => {
-        throw new UsageError("invalid-input", "no terminal to prompt on");
-      },
-      signal: new AbortController().signal,
-    };
-    const code = await runCli([...args, "--server", server.url], io);
-    return { code, out: out.join(""), err: err.join("") };
+    const f = fakeIo(env);
+    const code = await runCli([...args, "--server", server.url], f.io);
+    return { code, out: f.out(), err: f.err() };
   };
 }
 

@@ -6,26 +6,10 @@ import { ApiError, KeyError, SessionError, UsageError } from "../core/index.js";
 import { KeystoreError } from "../keystore/index.js";
 import { errorText } from "../ui/errors.js";
 import { attachDashValues } from "./args.js";
-import type { CliIo } from "./context.js";
 import { secret } from "./prompt.js";
 import { describeError, runCli, splitCommand } from "./run.js";
 import { normaliseServerUrl, pickServer, rememberServer } from "../core/index.js";
-
-function fakeIo(env: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    env,
-    out: (t) => void out.push(t),
-    err: (t) => void err.push(t),
-    readStdin: async () => "",
-    prompt: async () => {
-      throw new UsageError("invalid-input", "no terminal to prompt on");
-    },
-    signal: new AbortController().signal,
-  };
-  return { io, out: () => out.join(""), err: () => err.join("") };
-}
+import { fakeIo } from "../../test/support/cli-io.js";
 
 async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), "dialtone-cli-"));

@@ -1,0 +1,20 @@
+// The CLI's I/O for in-process runs of runCli: env given, output collected, no terminal (a
+// command that would prompt fails instead of waiting).
+import type { CliIo } from "../../client/cli/context.js";
+import { UsageError } from "../../client/core/index.js";
+
+export function fakeIo(env: Record<string, string> = {}): { io: CliIo; out: () => string; err: () => string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    env,
+    out: (t) => void out.push(t),
+    err: (t) => void err.push(t),
+    readStdin: async () => "",
+    prompt: async () => {
+      throw new UsageError("invalid-input", "no terminal to prompt on");
+    },
+    signal: new AbortController().signal,
+  };
+  return { io, out: () => out.join(""), err: () => err.join("") };
+}
