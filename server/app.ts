@@ -53,6 +53,8 @@ export interface App {
   deps: Deps;
   /** The live side behind deps' ports: main.ts closes the bus, the bench feeds the feed. */
   bus: EventBus;
+  /** The reverse proxies believed for client addresses (the listener exempts them from its per-address cap). */
+  trustedProxies: TrustedProxies;
   feed: Feed;
   handler: NodeHandler;
   metrics: Metrics;
@@ -143,6 +145,7 @@ export async function createApp(o: AppOptions): Promise<App> {
     deps,
     bus,
     feed,
+    trustedProxies: proxies,
     handler: withHealth(withMetrics(handler, metrics, o.metrics?.token)),
     metrics,
     endStreams: () => {

@@ -12,7 +12,6 @@ import { openDatabase } from "./db/client.js";
 import { bootstrapInvite } from "./domain/invites.js";
 import { PgBus } from "./events/pg-bus.js";
 import { createListener } from "./http/listener.js";
-import { TrustedProxies } from "./http/peer.js";
 import { createLogger, heldWriter } from "./log.js";
 import { resolveSecrets } from "./secrets.js";
 
@@ -104,13 +103,12 @@ async function main(argv: string[]) {
     metrics: { token: config.metricsToken, processMetrics: true },
   });
   const tls = config.tls ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) } : undefined;
-  const proxies = new TrustedProxies(config.trustedProxies);
   const listener = createListener(app.handler, {
     ...(tls ? { tls } : {}),
     h2MaxConcurrentStreams: config.h2MaxStreams,
     h2IdleTimeoutMs: config.h2IdleSeconds * 1000,
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
-    isTrustedProxy: (address) => proxies.has(address),
+    isTrustedProxy: (address) => app.trustedProxies.has(address),
   });
   await new Promise<void>((resolve, reject) => {
     listener.server.once("error", reject);

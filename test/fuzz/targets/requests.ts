@@ -1,39 +1,15 @@
 // What every RPC does with a request before it touches the database: protobuf decoding (binary
 // and JSON, as connect-node does it) of each request message of the public API, and the field
 // rules of server/domain/validate.ts, usernames and passwords that the handlers apply.
-import { create, fromBinary, fromJsonString, toBinary, type DescMessage, type DescService } from "@bufbuild/protobuf";
+import { create, fromBinary, fromJsonString, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import fc from "fast-check";
-import { AdminService } from "../../../gen/dialtone/v1/admin_service_pb.js";
-import { AuthService } from "../../../gen/dialtone/v1/auth_service_pb.js";
-import { ChannelService } from "../../../gen/dialtone/v1/channel_service_pb.js";
-import { DeviceService } from "../../../gen/dialtone/v1/device_service_pb.js";
-import { DirectoryService } from "../../../gen/dialtone/v1/directory_service_pb.js";
-import { EnvelopeService } from "../../../gen/dialtone/v1/envelope_service_pb.js";
-import { EventService } from "../../../gen/dialtone/v1/event_service_pb.js";
-import { InviteService } from "../../../gen/dialtone/v1/invite_service_pb.js";
-import { MessageService } from "../../../gen/dialtone/v1/message_service_pb.js";
-import { PresenceService } from "../../../gen/dialtone/v1/presence_service_pb.js";
-import { VoiceService } from "../../../gen/dialtone/v1/voice_service_pb.js";
+import { SERVICES } from "../../../server/connect.js";
 import { DomainError } from "../../../server/domain/errors.js";
 import { checkPasswordRules } from "../../../server/domain/passwords.js";
 import { normaliseUsername } from "../../../server/domain/usernames.js";
 import * as v from "../../../server/domain/validate.js";
 import { b64, mutatedBytes, mutatedText } from "../mutate.js";
 import { defineTarget, FuzzFinding, type FuzzTarget } from "../target.js";
-
-const SERVICES: DescService[] = [
-  AdminService,
-  AuthService,
-  ChannelService,
-  DeviceService,
-  DirectoryService,
-  EnvelopeService,
-  EventService,
-  InviteService,
-  MessageService,
-  PresenceService,
-  VoiceService,
-];
 
 /** Every request message of the public API. */
 export const REQUESTS: DescMessage[] = [...new Set(SERVICES.flatMap((s) => s.methods.map((m) => m.input)))];
