@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dialtone/v1/channel_service.proto.
  */
 export const file_dialtone_v1_channel_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFkaWFsdG9uZS92MS9jaGFubmVsX3NlcnZpY2UucHJvdG8SC2RpYWx0b25lLnYxIhUKE0xpc3RDaGFubmVsc1JlcXVlc3QiPgoUTGlzdENoYW5uZWxzUmVzcG9uc2USJgoIY2hhbm5lbHMYASADKAsyFC5kaWFsdG9uZS52MS5DaGFubmVsIkIKFENyZWF0ZUNoYW5uZWxSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkSFgoOZW5jcnlwdGVkX25hbWUYAiABKAkiPgoVQ3JlYXRlQ2hhbm5lbFJlc3BvbnNlEiUKB2NoYW5uZWwYASABKAsyFC5kaWFsdG9uZS52MS5DaGFubmVsIkIKFFJlbmFtZUNoYW5uZWxSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkSFgoOZW5jcnlwdGVkX25hbWUYAiABKAkiPgoVUmVuYW1lQ2hhbm5lbFJlc3BvbnNlEiUKB2NoYW5uZWwYASABKAsyFC5kaWFsdG9uZS52MS5DaGFubmVsIioKFERlbGV0ZUNoYW5uZWxSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkiFwoVRGVsZXRlQ2hhbm5lbFJlc3BvbnNlMvUCCg5DaGFubmVsU2VydmljZRJVCgxMaXN0Q2hhbm5lbHMSIC5kaWFsdG9uZS52MS5MaXN0Q2hhbm5lbHNSZXF1ZXN0GiEuZGlhbHRvbmUudjEuTGlzdENoYW5uZWxzUmVzcG9uc2UiABJYCg1DcmVhdGVDaGFubmVsEiEuZGlhbHRvbmUudjEuQ3JlYXRlQ2hhbm5lbFJlcXVlc3QaIi5kaWFsdG9uZS52MS5DcmVhdGVDaGFubmVsUmVzcG9uc2UiABJYCg1SZW5hbWVDaGFubmVsEiEuZGlhbHRvbmUudjEuUmVuYW1lQ2hhbm5lbFJlcXVlc3QaIi5kaWFsdG9uZS52MS5SZW5hbWVDaGFubmVsUmVzcG9uc2UiABJYCg1EZWxldGVDaGFubmVsEiEuZGlhbHRvbmUudjEuRGVsZXRlQ2hhbm5lbFJlcXVlc3QaIi5kaWFsdG9uZS52MS5EZWxldGVDaGFubmVsUmVzcG9uc2UiAGIGcHJvdG8z", [file_dialtone_v1_channel]);
+  fileDesc("CiFkaWFsdG9uZS92MS9jaGFubmVsX3NlcnZpY2UucHJvdG8SC2RpYWx0b25lLnYxIhUKE0xpc3RDaGFubmVsc1JlcXVlc3QiPgoUTGlzdENoYW5uZWxzUmVzcG9uc2USJgoIY2hhbm5lbHMYASADKAsyFC5kaWFsdG9uZS52MS5DaGFubmVsIkIKFENyZWF0ZUNoYW5uZWxSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkSFgoOZW5jcnlwdGVkX25hbWUYAiABKAkiPgoVQ3JlYXRlQ2hhbm5lbFJlc3BvbnNlEiUKB2NoYW5uZWwYASABKAsyFC5kaWFsdG9uZS52MS5DaGFubmVsIkIKFFJlbmFtZUNoYW5uZWxSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkSFgoOZW5jcnlwdGVkX25hbWUYAiABKAkiPgoVUmVuYW1lQ2hhbm5lbFJlc3BvbnNlEiUKB2NoYW5uZWwYASABKAsyFC5kaWFsdG9uZS52MS5DaGFubmVsIioKFERlbGV0ZUNoYW5uZWxSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkiFwoVRGVsZXRlQ2hhbm5lbFJlc3BvbnNlIlgKF1JvdGF0ZUNoYW5uZWxLZXlSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkSEQoJa2V5X2Vwb2NoGAIgASgNEhYKDmVuY3J5cHRlZF9uYW1lGAMgASgJIkEKGFJvdGF0ZUNoYW5uZWxLZXlSZXNwb25zZRIlCgdjaGFubmVsGAEgASgLMhQuZGlhbHRvbmUudjEuQ2hhbm5lbDLYAwoOQ2hhbm5lbFNlcnZpY2USVQoMTGlzdENoYW5uZWxzEiAuZGlhbHRvbmUudjEuTGlzdENoYW5uZWxzUmVxdWVzdBohLmRpYWx0b25lLnYxLkxpc3RDaGFubmVsc1Jlc3BvbnNlIgASWAoNQ3JlYXRlQ2hhbm5lbBIhLmRpYWx0b25lLnYxLkNyZWF0ZUNoYW5uZWxSZXF1ZXN0GiIuZGlhbHRvbmUudjEuQ3JlYXRlQ2hhbm5lbFJlc3BvbnNlIgASWAoNUmVuYW1lQ2hhbm5lbBIhLmRpYWx0b25lLnYxLlJlbmFtZUNoYW5uZWxSZXF1ZXN0GiIuZGlhbHRvbmUudjEuUmVuYW1lQ2hhbm5lbFJlc3BvbnNlIgASWAoNRGVsZXRlQ2hhbm5lbBIhLmRpYWx0b25lLnYxLkRlbGV0ZUNoYW5uZWxSZXF1ZXN0GiIuZGlhbHRvbmUudjEuRGVsZXRlQ2hhbm5lbFJlc3BvbnNlIgASYQoQUm90YXRlQ2hhbm5lbEtleRIkLmRpYWx0b25lLnYxLlJvdGF0ZUNoYW5uZWxLZXlSZXF1ZXN0GiUuZGlhbHRvbmUudjEuUm90YXRlQ2hhbm5lbEtleVJlc3BvbnNlIgBiBnByb3RvMw", [file_dialtone_v1_channel]);
 
 /**
  * ListChannelsRequest lists channels.
@@ -185,6 +185,62 @@ export const DeleteChannelResponseSchema: GenMessage<DeleteChannelResponse> = /*
   messageDesc(file_dialtone_v1_channel_service, 7);
 
 /**
+ * RotateChannelKeyRequest starts a channel's next key epoch.
+ *
+ * @generated from message dialtone.v1.RotateChannelKeyRequest
+ */
+export type RotateChannelKeyRequest = Message<"dialtone.v1.RotateChannelKeyRequest"> & {
+  /**
+   * The channel's id (UUID).
+   *
+   * @generated from field: string channel_id = 1;
+   */
+  channelId: string;
+
+  /**
+   * The new epoch: the channel's current key_epoch + 1.
+   *
+   * @generated from field: uint32 key_epoch = 2;
+   */
+  keyEpoch: number;
+
+  /**
+   * The channel name sealed with the new key (at key_epoch), at most 1 KiB.
+   *
+   * @generated from field: string encrypted_name = 3;
+   */
+  encryptedName: string;
+};
+
+/**
+ * Describes the message dialtone.v1.RotateChannelKeyRequest.
+ * Use `create(RotateChannelKeyRequestSchema)` to create a new message.
+ */
+export const RotateChannelKeyRequestSchema: GenMessage<RotateChannelKeyRequest> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_channel_service, 8);
+
+/**
+ * RotateChannelKeyResponse holds the channel at its new epoch.
+ *
+ * @generated from message dialtone.v1.RotateChannelKeyResponse
+ */
+export type RotateChannelKeyResponse = Message<"dialtone.v1.RotateChannelKeyResponse"> & {
+  /**
+   * The channel after the rotation.
+   *
+   * @generated from field: dialtone.v1.Channel channel = 1;
+   */
+  channel?: Channel | undefined;
+};
+
+/**
+ * Describes the message dialtone.v1.RotateChannelKeyResponse.
+ * Use `create(RotateChannelKeyResponseSchema)` to create a new message.
+ */
+export const RotateChannelKeyResponseSchema: GenMessage<RotateChannelKeyResponse> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_channel_service, 9);
+
+/**
  * ChannelService lists and administers channels. Create, Rename and Delete need an
  * admin session.
  *
@@ -231,6 +287,20 @@ export const ChannelService: GenService<{
     methodKind: "unary";
     input: typeof DeleteChannelRequestSchema;
     output: typeof DeleteChannelResponseSchema;
+  },
+  /**
+   * RotateChannelKey moves a channel to its next key epoch (after a member or device
+   * is removed). Any member may call it; the server accepts key_epoch = current + 1
+   * only (compare-and-set: of two racing rotations the first wins, the second gets
+   * aborted and adopts the winner's key). Messages sealed at an older epoch are then
+   * refused with failed_precondition.
+   *
+   * @generated from rpc dialtone.v1.ChannelService.RotateChannelKey
+   */
+  rotateChannelKey: {
+    methodKind: "unary";
+    input: typeof RotateChannelKeyRequestSchema;
+    output: typeof RotateChannelKeyResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_dialtone_v1_channel_service, 0);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dialtone/v1/device.proto.
  */
 export const file_dialtone_v1_device: GenFile = /*@__PURE__*/
-  fileDesc("ChhkaWFsdG9uZS92MS9kZXZpY2UucHJvdG8SC2RpYWx0b25lLnYxItIBCgZEZXZpY2USEQoJZGV2aWNlX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKcHVibGljX2tleRgDIAEoCRIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3NlZW5fYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChhkaWFsdG9uZS92MS9kZXZpY2UucHJvdG8SC2RpYWx0b25lLnYxIvsBCgZEZXZpY2USEQoJZGV2aWNlX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKcHVibGljX2tleRgDIAEoCRIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3NlZW5fYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2NlcnRpZmljYXRlGAcgASgJEhIKCnJldm9jYXRpb24YCCABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Device is one installation of a client holding an X25519 key pair.
@@ -61,6 +61,22 @@ export type Device = Message<"dialtone.v1.Device"> & {
    * @generated from field: google.protobuf.Timestamp revoked_at = 6;
    */
   revokedAt?: Timestamp | undefined;
+
+  /**
+   * `device-cert|{user_id}|{device_id}|{public_key}` signed by the account's identity
+   * key (base64 of 64 bytes); empty while the device is unverified (not approved).
+   *
+   * @generated from field: string certificate = 7;
+   */
+  certificate: string;
+
+  /**
+   * `device-revoked|{user_id}|{device_id}` signed by the account's identity key, when
+   * the device was revoked by its owner's signature.
+   *
+   * @generated from field: string revocation = 8;
+   */
+  revocation: string;
 };
 
 /**

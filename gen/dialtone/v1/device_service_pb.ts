@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dialtone/v1/device_service.proto.
  */
 export const file_dialtone_v1_device_service: GenFile = /*@__PURE__*/
-  fileDesc("CiBkaWFsdG9uZS92MS9kZXZpY2Vfc2VydmljZS5wcm90bxILZGlhbHRvbmUudjEiPwoSTGlzdERldmljZXNSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygJEhcKD2luY2x1ZGVfcmV2b2tlZBgCIAEoCCI7ChNMaXN0RGV2aWNlc1Jlc3BvbnNlEiQKB2RldmljZXMYASADKAsyEy5kaWFsdG9uZS52MS5EZXZpY2UiKAoTUmV2b2tlRGV2aWNlUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKAkiFgoUUmV2b2tlRGV2aWNlUmVzcG9uc2UyugEKDURldmljZVNlcnZpY2USUgoLTGlzdERldmljZXMSHy5kaWFsdG9uZS52MS5MaXN0RGV2aWNlc1JlcXVlc3QaIC5kaWFsdG9uZS52MS5MaXN0RGV2aWNlc1Jlc3BvbnNlIgASVQoMUmV2b2tlRGV2aWNlEiAuZGlhbHRvbmUudjEuUmV2b2tlRGV2aWNlUmVxdWVzdBohLmRpYWx0b25lLnYxLlJldm9rZURldmljZVJlc3BvbnNlIgBiBnByb3RvMw", [file_dialtone_v1_device]);
+  fileDesc("CiBkaWFsdG9uZS92MS9kZXZpY2Vfc2VydmljZS5wcm90bxILZGlhbHRvbmUudjEiPwoSTGlzdERldmljZXNSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygJEhcKD2luY2x1ZGVfcmV2b2tlZBgCIAEoCCI7ChNMaXN0RGV2aWNlc1Jlc3BvbnNlEiQKB2RldmljZXMYASADKAsyEy5kaWFsdG9uZS52MS5EZXZpY2UiPAoTUmV2b2tlRGV2aWNlUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKAkSEgoKcmV2b2NhdGlvbhgCIAEoCSIWChRSZXZva2VEZXZpY2VSZXNwb25zZTK6AQoNRGV2aWNlU2VydmljZRJSCgtMaXN0RGV2aWNlcxIfLmRpYWx0b25lLnYxLkxpc3REZXZpY2VzUmVxdWVzdBogLmRpYWx0b25lLnYxLkxpc3REZXZpY2VzUmVzcG9uc2UiABJVCgxSZXZva2VEZXZpY2USIC5kaWFsdG9uZS52MS5SZXZva2VEZXZpY2VSZXF1ZXN0GiEuZGlhbHRvbmUudjEuUmV2b2tlRGV2aWNlUmVzcG9uc2UiAGIGcHJvdG8z", [file_dialtone_v1_device]);
 
 /**
  * ListDevicesRequest selects whose devices to list.
@@ -75,6 +75,14 @@ export type RevokeDeviceRequest = Message<"dialtone.v1.RevokeDeviceRequest"> & {
    * @generated from field: string device_id = 1;
    */
   deviceId: string;
+
+  /**
+   * Optional: `device-revoked|{user_id}|{device_id}` signed by the caller's identity
+   * key (base64 of 64 bytes), so every client can check the revocation.
+   *
+   * @generated from field: string revocation = 2;
+   */
+  revocation: string;
 };
 
 /**

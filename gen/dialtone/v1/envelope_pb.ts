@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dialtone/v1/envelope.proto.
  */
 export const file_dialtone_v1_envelope: GenFile = /*@__PURE__*/
-  fileDesc("ChpkaWFsdG9uZS92MS9lbnZlbG9wZS5wcm90bxILZGlhbHRvbmUudjEi/QEKCEVudmVsb3BlEiIKBGtpbmQYASABKA4yFC5kaWFsdG9uZS52MS5LZXlLaW5kEhAKCHNjb3BlX2lkGAIgASgJEg0KBWVwb2NoGAMgASgNEhsKE3JlY2lwaWVudF9kZXZpY2VfaWQYBCABKAkSGAoQc2VuZGVyX2RldmljZV9pZBgFIAEoCRIZChFzZW5kZXJfcHVibGljX2tleRgGIAEoCRIWCg5zZW5kZXJfdXNlcl9pZBgHIAEoCRISCgpjaXBoZXJ0ZXh0GAggASgJEi4KCmNyZWF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoUBCg1FbnZlbG9wZUlucHV0EiIKBGtpbmQYASABKA4yFC5kaWFsdG9uZS52MS5LZXlLaW5kEhAKCHNjb3BlX2lkGAIgASgJEg0KBWVwb2NoGAMgASgNEhsKE3JlY2lwaWVudF9kZXZpY2VfaWQYBCABKAkSEgoKY2lwaGVydGV4dBgFIAEoCSKOAQoPTWlzc2luZ0VudmVsb3BlEiIKBGtpbmQYASABKA4yFC5kaWFsdG9uZS52MS5LZXlLaW5kEhAKCHNjb3BlX2lkGAIgASgJEg0KBWVwb2NoGAMgASgNEhEKCWRldmljZV9pZBgEIAEoCRIPCgd1c2VyX2lkGAUgASgJEhIKCnB1YmxpY19rZXkYBiABKAkqUQoHS2V5S2luZBIYChRLRVlfS0lORF9VTlNQRUNJRklFRBAAEhQKEEtFWV9LSU5EX0NIQU5ORUwQARIWChJLRVlfS0lORF9ESVJFQ1RPUlkQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChpkaWFsdG9uZS92MS9lbnZlbG9wZS5wcm90bxILZGlhbHRvbmUudjEi/QEKCEVudmVsb3BlEiIKBGtpbmQYASABKA4yFC5kaWFsdG9uZS52MS5LZXlLaW5kEhAKCHNjb3BlX2lkGAIgASgJEg0KBWVwb2NoGAMgASgNEhsKE3JlY2lwaWVudF9kZXZpY2VfaWQYBCABKAkSGAoQc2VuZGVyX2RldmljZV9pZBgFIAEoCRIZChFzZW5kZXJfcHVibGljX2tleRgGIAEoCRIWCg5zZW5kZXJfdXNlcl9pZBgHIAEoCRISCgpjaXBoZXJ0ZXh0GAggASgJEi4KCmNyZWF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoUBCg1FbnZlbG9wZUlucHV0EiIKBGtpbmQYASABKA4yFC5kaWFsdG9uZS52MS5LZXlLaW5kEhAKCHNjb3BlX2lkGAIgASgJEg0KBWVwb2NoGAMgASgNEhsKE3JlY2lwaWVudF9kZXZpY2VfaWQYBCABKAkSEgoKY2lwaGVydGV4dBgFIAEoCSKOAQoPTWlzc2luZ0VudmVsb3BlEiIKBGtpbmQYASABKA4yFC5kaWFsdG9uZS52MS5LZXlLaW5kEhAKCHNjb3BlX2lkGAIgASgJEg0KBWVwb2NoGAMgASgNEhEKCWRldmljZV9pZBgEIAEoCRIPCgd1c2VyX2lkGAUgASgJEhIKCnB1YmxpY19rZXkYBiABKAkqfQoHS2V5S2luZBIYChRLRVlfS0lORF9VTlNQRUNJRklFRBAAEhQKEEtFWV9LSU5EX0NIQU5ORUwQARIWChJLRVlfS0lORF9ESVJFQ1RPUlkQAhIVChFLRVlfS0lORF9JREVOVElUWRADEhMKD0tFWV9LSU5EX0JBQ0tVUBAEYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Envelope carries one symmetric key encrypted from one device to another
@@ -223,6 +223,22 @@ export enum KeyKind {
    * @generated from enum value: KEY_KIND_DIRECTORY = 2;
    */
   DIRECTORY = 2,
+
+  /**
+   * The 32-byte Ed25519 identity key seed, handed by an approved device to a newly
+   * approved device of the same account; the scope is the account's user id, epoch 1.
+   *
+   * @generated from enum value: KEY_KIND_IDENTITY = 3;
+   */
+  IDENTITY = 3,
+
+  /**
+   * The account's 32-byte key-backup key (docs/ENCRYPTION.md, "Key backup"), handed
+   * along with the identity; the scope is the account's user id, epoch 1.
+   *
+   * @generated from enum value: KEY_KIND_BACKUP = 4;
+   */
+  BACKUP = 4,
 }
 
 /**

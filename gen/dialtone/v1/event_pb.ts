@@ -2,8 +2,8 @@
 // @generated from file dialtone/v1/event.proto (package dialtone.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Channel } from "./channel_pb.js";
 import { file_dialtone_v1_channel } from "./channel_pb.js";
 import type { Device } from "./device_pb.js";
@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dialtone/v1/event.proto.
  */
 export const file_dialtone_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChdkaWFsdG9uZS92MS9ldmVudC5wcm90bxILZGlhbHRvbmUudjEi3wYKBUV2ZW50EgsKA3NlcRgBIAEoBBIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI2Cg9tZXNzYWdlX2NyZWF0ZWQYCiABKAsyGy5kaWFsdG9uZS52MS5NZXNzYWdlQ3JlYXRlZEgAEjYKD2NoYW5uZWxfY3JlYXRlZBgLIAEoCzIbLmRpYWx0b25lLnYxLkNoYW5uZWxDcmVhdGVkSAASNgoPY2hhbm5lbF9yZW5hbWVkGAwgASgLMhsuZGlhbHRvbmUudjEuQ2hhbm5lbFJlbmFtZWRIABI2Cg9jaGFubmVsX2RlbGV0ZWQYDSABKAsyGy5kaWFsdG9uZS52MS5DaGFubmVsRGVsZXRlZEgAEjAKDGRldmljZV9hZGRlZBgOIAEoCzIYLmRpYWx0b25lLnYxLkRldmljZUFkZGVkSAASNAoOZGV2aWNlX3Jldm9rZWQYDyABKAsyGi5kaWFsdG9uZS52MS5EZXZpY2VSZXZva2VkSAASNgoPcHJvZmlsZV91cGRhdGVkGBAgASgLMhsuZGlhbHRvbmUudjEuUHJvZmlsZVVwZGF0ZWRIABIuCgt1c2VyX2pvaW5lZBgRIAEoCzIXLmRpYWx0b25lLnYxLlVzZXJKb2luZWRIABIwCgx1c2VyX3JlbW92ZWQYEiABKAsyGC5kaWFsdG9uZS52MS5Vc2VyUmVtb3ZlZEgAEjIKDWFkbWluX2NoYW5nZWQYEyABKAsyGS5kaWFsdG9uZS52MS5BZG1pbkNoYW5nZWRIABI4ChBwcmVzZW5jZV9jaGFuZ2VkGB4gASgLMhwuZGlhbHRvbmUudjEuUHJlc2VuY2VDaGFuZ2VkSAASMAoMdm9pY2Vfam9pbmVkGB8gASgLMhguZGlhbHRvbmUudjEuVm9pY2VKb2luZWRIABIsCgp2b2ljZV9sZWZ0GCAgASgLMhYuZGlhbHRvbmUudjEuVm9pY2VMZWZ0SAASMAoMdm9pY2Vfc2lnbmFsGCEgASgLMhguZGlhbHRvbmUudjEuVm9pY2VTaWduYWxIABIsCgprZXlfc2hhcmVkGCIgASgLMhYuZGlhbHRvbmUudjEuS2V5U2hhcmVkSABCCQoHcGF5bG9hZCI3Cg5NZXNzYWdlQ3JlYXRlZBIlCgdtZXNzYWdlGAEgASgLMhQuZGlhbHRvbmUudjEuTWVzc2FnZSI3Cg5DaGFubmVsQ3JlYXRlZBIlCgdjaGFubmVsGAEgASgLMhQuZGlhbHRvbmUudjEuQ2hhbm5lbCI3Cg5DaGFubmVsUmVuYW1lZBIlCgdjaGFubmVsGAEgASgLMhQuZGlhbHRvbmUudjEuQ2hhbm5lbCIkCg5DaGFubmVsRGVsZXRlZBISCgpjaGFubmVsX2lkGAEgASgJIjIKC0RldmljZUFkZGVkEiMKBmRldmljZRgBIAEoCzITLmRpYWx0b25lLnYxLkRldmljZSIzCg1EZXZpY2VSZXZva2VkEhEKCWRldmljZV9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJIjcKDlByb2ZpbGVVcGRhdGVkEiUKB3Byb2ZpbGUYASABKAsyFC5kaWFsdG9uZS52MS5Qcm9maWxlIi8KClVzZXJKb2luZWQSDwoHdXNlcl9pZBgBIAEoCRIQCghpc19hZG1pbhgCIAEoCCI6CgtVc2VyUmVtb3ZlZBIPCgd1c2VyX2lkGAEgASgJEhoKEnJldm9rZWRfZGV2aWNlX2lkcxgCIAMoCSIxCgxBZG1pbkNoYW5nZWQSDwoHdXNlcl9pZBgBIAEoCRIQCghpc19hZG1pbhgCIAEoCCIyCg9QcmVzZW5jZUNoYW5nZWQSDwoHdXNlcl9pZBgBIAEoCRIOCgZvbmxpbmUYAiABKAgiRQoLVm9pY2VNZW1iZXISEgoKY2hhbm5lbF9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhEKCWRldmljZV9pZBgDIAEoCSI3CgtWb2ljZUpvaW5lZBIoCgZtZW1iZXIYASABKAsyGC5kaWFsdG9uZS52MS5Wb2ljZU1lbWJlciI1CglWb2ljZUxlZnQSKAoGbWVtYmVyGAEgASgLMhguZGlhbHRvbmUudjEuVm9pY2VNZW1iZXIingEKC1ZvaWNlU2lnbmFsEhIKCmNoYW5uZWxfaWQYASABKAkSFgoOc2VuZGVyX3VzZXJfaWQYAiABKAkSGAoQc2VuZGVyX2RldmljZV9pZBgDIAEoCRIbChNyZWNpcGllbnRfZGV2aWNlX2lkGAQgASgJEhkKEWVuY3J5cHRlZF9wYXlsb2FkGAUgASgJEhEKCWtleV9lcG9jaBgGIAEoDSJqCglLZXlTaGFyZWQSIgoEa2luZBgBIAEoDjIULmRpYWx0b25lLnYxLktleUtpbmQSEAoIc2NvcGVfaWQYAiABKAkSDQoFZXBvY2gYAyABKA0SGAoQc2VuZGVyX2RldmljZV9pZBgEIAEoCWIGcHJvdG8z", [file_dialtone_v1_channel, file_dialtone_v1_device, file_dialtone_v1_envelope, file_dialtone_v1_message, file_dialtone_v1_profile, file_google_protobuf_timestamp]);
+  fileDesc("ChdkaWFsdG9uZS92MS9ldmVudC5wcm90bxILZGlhbHRvbmUudjEi2AcKBUV2ZW50EgsKA3NlcRgBIAEoBBIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI2Cg9tZXNzYWdlX2NyZWF0ZWQYCiABKAsyGy5kaWFsdG9uZS52MS5NZXNzYWdlQ3JlYXRlZEgAEjYKD2NoYW5uZWxfY3JlYXRlZBgLIAEoCzIbLmRpYWx0b25lLnYxLkNoYW5uZWxDcmVhdGVkSAASNgoPY2hhbm5lbF9yZW5hbWVkGAwgASgLMhsuZGlhbHRvbmUudjEuQ2hhbm5lbFJlbmFtZWRIABI2Cg9jaGFubmVsX2RlbGV0ZWQYDSABKAsyGy5kaWFsdG9uZS52MS5DaGFubmVsRGVsZXRlZEgAEjAKDGRldmljZV9hZGRlZBgOIAEoCzIYLmRpYWx0b25lLnYxLkRldmljZUFkZGVkSAASNAoOZGV2aWNlX3Jldm9rZWQYDyABKAsyGi5kaWFsdG9uZS52MS5EZXZpY2VSZXZva2VkSAASNgoPcHJvZmlsZV91cGRhdGVkGBAgASgLMhsuZGlhbHRvbmUudjEuUHJvZmlsZVVwZGF0ZWRIABIuCgt1c2VyX2pvaW5lZBgRIAEoCzIXLmRpYWx0b25lLnYxLlVzZXJKb2luZWRIABIwCgx1c2VyX3JlbW92ZWQYEiABKAsyGC5kaWFsdG9uZS52MS5Vc2VyUmVtb3ZlZEgAEjIKDWFkbWluX2NoYW5nZWQYEyABKAsyGS5kaWFsdG9uZS52MS5BZG1pbkNoYW5nZWRIABI4ChBpZGVudGl0eV91cGRhdGVkGBQgASgLMhwuZGlhbHRvbmUudjEuSWRlbnRpdHlVcGRhdGVkSAASPQoTY2hhbm5lbF9rZXlfcm90YXRlZBgVIAEoCzIeLmRpYWx0b25lLnYxLkNoYW5uZWxLZXlSb3RhdGVkSAASOAoQcHJlc2VuY2VfY2hhbmdlZBgeIAEoCzIcLmRpYWx0b25lLnYxLlByZXNlbmNlQ2hhbmdlZEgAEjAKDHZvaWNlX2pvaW5lZBgfIAEoCzIYLmRpYWx0b25lLnYxLlZvaWNlSm9pbmVkSAASLAoKdm9pY2VfbGVmdBggIAEoCzIWLmRpYWx0b25lLnYxLlZvaWNlTGVmdEgAEjAKDHZvaWNlX3NpZ25hbBghIAEoCzIYLmRpYWx0b25lLnYxLlZvaWNlU2lnbmFsSAASLAoKa2V5X3NoYXJlZBgiIAEoCzIWLmRpYWx0b25lLnYxLktleVNoYXJlZEgAQgkKB3BheWxvYWQiNwoOTWVzc2FnZUNyZWF0ZWQSJQoHbWVzc2FnZRgBIAEoCzIULmRpYWx0b25lLnYxLk1lc3NhZ2UiNwoOQ2hhbm5lbENyZWF0ZWQSJQoHY2hhbm5lbBgBIAEoCzIULmRpYWx0b25lLnYxLkNoYW5uZWwiNwoOQ2hhbm5lbFJlbmFtZWQSJQoHY2hhbm5lbBgBIAEoCzIULmRpYWx0b25lLnYxLkNoYW5uZWwiJAoOQ2hhbm5lbERlbGV0ZWQSEgoKY2hhbm5lbF9pZBgBIAEoCSIyCgtEZXZpY2VBZGRlZBIjCgZkZXZpY2UYASABKAsyEy5kaWFsdG9uZS52MS5EZXZpY2UiMwoNRGV2aWNlUmV2b2tlZBIRCglkZXZpY2VfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCSI3Cg5Qcm9maWxlVXBkYXRlZBIlCgdwcm9maWxlGAEgASgLMhQuZGlhbHRvbmUudjEuUHJvZmlsZSIvCgpVc2VySm9pbmVkEg8KB3VzZXJfaWQYASABKAkSEAoIaXNfYWRtaW4YAiABKAgiOgoLVXNlclJlbW92ZWQSDwoHdXNlcl9pZBgBIAEoCRIaChJyZXZva2VkX2RldmljZV9pZHMYAiADKAkiMQoMQWRtaW5DaGFuZ2VkEg8KB3VzZXJfaWQYASABKAkSEAoIaXNfYWRtaW4YAiABKAgiMgoPUHJlc2VuY2VDaGFuZ2VkEg8KB3VzZXJfaWQYASABKAkSDgoGb25saW5lGAIgASgIIkUKC1ZvaWNlTWVtYmVyEhIKCmNoYW5uZWxfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKAkiNwoLVm9pY2VKb2luZWQSKAoGbWVtYmVyGAEgASgLMhguZGlhbHRvbmUudjEuVm9pY2VNZW1iZXIiNQoJVm9pY2VMZWZ0EigKBm1lbWJlchgBIAEoCzIYLmRpYWx0b25lLnYxLlZvaWNlTWVtYmVyIp4BCgtWb2ljZVNpZ25hbBISCgpjaGFubmVsX2lkGAEgASgJEhYKDnNlbmRlcl91c2VyX2lkGAIgASgJEhgKEHNlbmRlcl9kZXZpY2VfaWQYAyABKAkSGwoTcmVjaXBpZW50X2RldmljZV9pZBgEIAEoCRIZChFlbmNyeXB0ZWRfcGF5bG9hZBgFIAEoCRIRCglrZXlfZXBvY2gYBiABKA0iagoJS2V5U2hhcmVkEiIKBGtpbmQYASABKA4yFC5kaWFsdG9uZS52MS5LZXlLaW5kEhAKCHNjb3BlX2lkGAIgASgJEg0KBWVwb2NoGAMgASgNEhgKEHNlbmRlcl9kZXZpY2VfaWQYBCABKAkiYgoPSWRlbnRpdHlVcGRhdGVkEg8KB3VzZXJfaWQYASABKAkSKwoGY2hhbmdlGAIgASgOMhsuZGlhbHRvbmUudjEuSWRlbnRpdHlDaGFuZ2USEQoJZGV2aWNlX2lkGAMgASgJIjoKEUNoYW5uZWxLZXlSb3RhdGVkEiUKB2NoYW5uZWwYASABKAsyFC5kaWFsdG9uZS52MS5DaGFubmVsKtoBCg5JZGVudGl0eUNoYW5nZRIfChtJREVOVElUWV9DSEFOR0VfVU5TUEVDSUZJRUQQABIdChlJREVOVElUWV9DSEFOR0VfUFVCTElTSEVEEAESJAogSURFTlRJVFlfQ0hBTkdFX0RFVklDRV9DRVJUSUZJRUQQAhIcChhJREVOVElUWV9DSEFOR0VfQURNSVRURUQQAxIbChdJREVOVElUWV9DSEFOR0VfUkVNT1ZFRBAEEicKI0lERU5USVRZX0NIQU5HRV9BRE1JU1NJT05fUkVRVUVTVEVEEAViBnByb3RvMw", [file_dialtone_v1_channel, file_dialtone_v1_device, file_dialtone_v1_envelope, file_dialtone_v1_message, file_dialtone_v1_profile, file_google_protobuf_timestamp]);
 
 /**
  * Event is one item of the event feed. Durable events have a seq > 0, are stored
@@ -132,6 +132,23 @@ export type Event = Message<"dialtone.v1.Event"> & {
      */
     value: AdminChanged;
     case: "adminChanged";
+  } | {
+    /**
+     * An identity, device certificate, admission, removal or admission request was
+     * stored (durable). Clients reload the signed statements of that account.
+     *
+     * @generated from field: dialtone.v1.IdentityUpdated identity_updated = 20;
+     */
+    value: IdentityUpdated;
+    case: "identityUpdated";
+  } | {
+    /**
+     * A channel moved to a new key epoch (durable).
+     *
+     * @generated from field: dialtone.v1.ChannelKeyRotated channel_key_rotated = 21;
+     */
+    value: ChannelKeyRotated;
+    case: "channelKeyRotated";
   } | {
     /**
      * An account came online or went offline (ephemeral).
@@ -626,4 +643,115 @@ export type KeyShared = Message<"dialtone.v1.KeyShared"> & {
  */
 export const KeySharedSchema: GenMessage<KeyShared> = /*@__PURE__*/
   messageDesc(file_dialtone_v1_event, 16);
+
+/**
+ * IdentityUpdated announces a new signed statement about one account.
+ *
+ * @generated from message dialtone.v1.IdentityUpdated
+ */
+export type IdentityUpdated = Message<"dialtone.v1.IdentityUpdated"> & {
+  /**
+   * The account concerned.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * What was stored.
+   *
+   * @generated from field: dialtone.v1.IdentityChange change = 2;
+   */
+  change: IdentityChange;
+
+  /**
+   * The device concerned, for IDENTITY_CHANGE_DEVICE_CERTIFIED.
+   *
+   * @generated from field: string device_id = 3;
+   */
+  deviceId: string;
+};
+
+/**
+ * Describes the message dialtone.v1.IdentityUpdated.
+ * Use `create(IdentityUpdatedSchema)` to create a new message.
+ */
+export const IdentityUpdatedSchema: GenMessage<IdentityUpdated> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_event, 17);
+
+/**
+ * ChannelKeyRotated carries a channel at its new key epoch.
+ *
+ * @generated from message dialtone.v1.ChannelKeyRotated
+ */
+export type ChannelKeyRotated = Message<"dialtone.v1.ChannelKeyRotated"> & {
+  /**
+   * The channel with its new key_epoch and the name sealed at it.
+   *
+   * @generated from field: dialtone.v1.Channel channel = 1;
+   */
+  channel?: Channel | undefined;
+};
+
+/**
+ * Describes the message dialtone.v1.ChannelKeyRotated.
+ * Use `create(ChannelKeyRotatedSchema)` to create a new message.
+ */
+export const ChannelKeyRotatedSchema: GenMessage<ChannelKeyRotated> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_event, 18);
+
+/**
+ * IdentityChange says which signed statement an IdentityUpdated event announces.
+ *
+ * @generated from enum dialtone.v1.IdentityChange
+ */
+export enum IdentityChange {
+  /**
+   * Not set.
+   *
+   * @generated from enum value: IDENTITY_CHANGE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The account published its identity key.
+   *
+   * @generated from enum value: IDENTITY_CHANGE_PUBLISHED = 1;
+   */
+  PUBLISHED = 1,
+
+  /**
+   * A device of the account was certified (device_id names it).
+   *
+   * @generated from enum value: IDENTITY_CHANGE_DEVICE_CERTIFIED = 2;
+   */
+  DEVICE_CERTIFIED = 2,
+
+  /**
+   * The account was admitted (or its role changed).
+   *
+   * @generated from enum value: IDENTITY_CHANGE_ADMITTED = 3;
+   */
+  ADMITTED = 3,
+
+  /**
+   * The account's removal was signed.
+   *
+   * @generated from enum value: IDENTITY_CHANGE_REMOVED = 4;
+   */
+  REMOVED = 4,
+
+  /**
+   * The account asked for admission with an invite's secret.
+   *
+   * @generated from enum value: IDENTITY_CHANGE_ADMISSION_REQUESTED = 5;
+   */
+  ADMISSION_REQUESTED = 5,
+}
+
+/**
+ * Describes the enum dialtone.v1.IdentityChange.
+ */
+export const IdentityChangeSchema: GenEnum<IdentityChange> = /*@__PURE__*/
+  enumDesc(file_dialtone_v1_event, 0);
 
