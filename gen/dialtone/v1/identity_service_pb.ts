@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dialtone/v1/identity_service.proto.
  */
 export const file_dialtone_v1_identity_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJkaWFsdG9uZS92MS9pZGVudGl0eV9zZXJ2aWNlLnByb3RvEgtkaWFsdG9uZS52MSJfChZQdWJsaXNoSWRlbnRpdHlSZXF1ZXN0EhIKCnB1YmxpY19rZXkYASABKAkSGgoSZGV2aWNlX2NlcnRpZmljYXRlGAIgASgJEhUKDWFkbWlzc2lvbl9tYWMYAyABKAkiQgoXUHVibGlzaElkZW50aXR5UmVzcG9uc2USJwoIaWRlbnRpdHkYASABKAsyFS5kaWFsdG9uZS52MS5JZGVudGl0eSIpChVMaXN0SWRlbnRpdGllc1JlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkiQwoWTGlzdElkZW50aXRpZXNSZXNwb25zZRIpCgppZGVudGl0aWVzGAEgAygLMhUuZGlhbHRvbmUudjEuSWRlbnRpdHkiPgoUQ2VydGlmeURldmljZVJlcXVlc3QSEQoJZGV2aWNlX2lkGAEgASgJEhMKC2NlcnRpZmljYXRlGAIgASgJIhcKFUNlcnRpZnlEZXZpY2VSZXNwb25zZSJcCgxBZG1pdFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIoCgRyb2xlGAIgASgOMhouZGlhbHRvbmUudjEuQWRtaXNzaW9uUm9sZRIRCglzaWduYXR1cmUYAyABKAkiOgoNQWRtaXRSZXNwb25zZRIpCglhZG1pc3Npb24YASABKAsyFi5kaWFsdG9uZS52MS5BZG1pc3Npb24ifQoRS2V5U3RhdGVtZW50SW5wdXQSIgoEa2luZBgBIAEoDjIULmRpYWx0b25lLnYxLktleUtpbmQSEAoIc2NvcGVfaWQYAiABKAkSDQoFZXBvY2gYAyABKA0SEAoIa2V5X2hhc2gYBCABKAkSEQoJc2lnbmF0dXJlGAUgASgJIk0KF1B1dEtleVN0YXRlbWVudHNSZXF1ZXN0EjIKCnN0YXRlbWVudHMYASADKAsyHi5kaWFsdG9uZS52MS5LZXlTdGF0ZW1lbnRJbnB1dCIqChhQdXRLZXlTdGF0ZW1lbnRzUmVzcG9uc2USDgoGc3RvcmVkGAEgASgNIlAKGExpc3RLZXlTdGF0ZW1lbnRzUmVxdWVzdBIiCgRraW5kGAEgASgOMhQuZGlhbHRvbmUudjEuS2V5S2luZBIQCghzY29wZV9pZBgCIAEoCSJKChlMaXN0S2V5U3RhdGVtZW50c1Jlc3BvbnNlEi0KCnN0YXRlbWVudHMYASADKAsyGS5kaWFsdG9uZS52MS5LZXlTdGF0ZW1lbnQiFQoTR2V0S2V5QmFja3VwUmVxdWVzdCI7ChRHZXRLZXlCYWNrdXBSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgEEhIKCmNpcGhlcnRleHQYAiABKAkiQwoTUHV0S2V5QmFja3VwUmVxdWVzdBIYChBleHBlY3RlZF92ZXJzaW9uGAEgASgEEhIKCmNpcGhlcnRleHQYAiABKAkiJwoUUHV0S2V5QmFja3VwUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoBDLhBQoPSWRlbnRpdHlTZXJ2aWNlEl4KD1B1Ymxpc2hJZGVudGl0eRIjLmRpYWx0b25lLnYxLlB1Ymxpc2hJZGVudGl0eVJlcXVlc3QaJC5kaWFsdG9uZS52MS5QdWJsaXNoSWRlbnRpdHlSZXNwb25zZSIAElsKDkxpc3RJZGVudGl0aWVzEiIuZGlhbHRvbmUudjEuTGlzdElkZW50aXRpZXNSZXF1ZXN0GiMuZGlhbHRvbmUudjEuTGlzdElkZW50aXRpZXNSZXNwb25zZSIAElgKDUNlcnRpZnlEZXZpY2USIS5kaWFsdG9uZS52MS5DZXJ0aWZ5RGV2aWNlUmVxdWVzdBoiLmRpYWx0b25lLnYxLkNlcnRpZnlEZXZpY2VSZXNwb25zZSIAEkAKBUFkbWl0EhkuZGlhbHRvbmUudjEuQWRtaXRSZXF1ZXN0GhouZGlhbHRvbmUudjEuQWRtaXRSZXNwb25zZSIAEmEKEFB1dEtleVN0YXRlbWVudHMSJC5kaWFsdG9uZS52MS5QdXRLZXlTdGF0ZW1lbnRzUmVxdWVzdBolLmRpYWx0b25lLnYxLlB1dEtleVN0YXRlbWVudHNSZXNwb25zZSIAEmQKEUxpc3RLZXlTdGF0ZW1lbnRzEiUuZGlhbHRvbmUudjEuTGlzdEtleVN0YXRlbWVudHNSZXF1ZXN0GiYuZGlhbHRvbmUudjEuTGlzdEtleVN0YXRlbWVudHNSZXNwb25zZSIAElUKDEdldEtleUJhY2t1cBIgLmRpYWx0b25lLnYxLkdldEtleUJhY2t1cFJlcXVlc3QaIS5kaWFsdG9uZS52MS5HZXRLZXlCYWNrdXBSZXNwb25zZSIAElUKDFB1dEtleUJhY2t1cBIgLmRpYWx0b25lLnYxLlB1dEtleUJhY2t1cFJlcXVlc3QaIS5kaWFsdG9uZS52MS5QdXRLZXlCYWNrdXBSZXNwb25zZSIAYgZwcm90bzM", [file_dialtone_v1_envelope, file_dialtone_v1_identity]);
+  fileDesc("CiJkaWFsdG9uZS92MS9pZGVudGl0eV9zZXJ2aWNlLnByb3RvEgtkaWFsdG9uZS52MSJfChZQdWJsaXNoSWRlbnRpdHlSZXF1ZXN0EhIKCnB1YmxpY19rZXkYASABKAkSGgoSZGV2aWNlX2NlcnRpZmljYXRlGAIgASgJEhUKDWFkbWlzc2lvbl9tYWMYAyABKAkiQgoXUHVibGlzaElkZW50aXR5UmVzcG9uc2USJwoIaWRlbnRpdHkYASABKAsyFS5kaWFsdG9uZS52MS5JZGVudGl0eSIQCg5HZXRSb290UmVxdWVzdCI2Cg9HZXRSb290UmVzcG9uc2USIwoEcm9vdBgBIAEoCzIVLmRpYWx0b25lLnYxLklkZW50aXR5IikKFUxpc3RJZGVudGl0aWVzUmVxdWVzdBIQCgh1c2VyX2lkcxgBIAMoCSJDChZMaXN0SWRlbnRpdGllc1Jlc3BvbnNlEikKCmlkZW50aXRpZXMYASADKAsyFS5kaWFsdG9uZS52MS5JZGVudGl0eSI+ChRDZXJ0aWZ5RGV2aWNlUmVxdWVzdBIRCglkZXZpY2VfaWQYASABKAkSEwoLY2VydGlmaWNhdGUYAiABKAkiFwoVQ2VydGlmeURldmljZVJlc3BvbnNlIlwKDEFkbWl0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEigKBHJvbGUYAiABKA4yGi5kaWFsdG9uZS52MS5BZG1pc3Npb25Sb2xlEhEKCXNpZ25hdHVyZRgDIAEoCSI6Cg1BZG1pdFJlc3BvbnNlEikKCWFkbWlzc2lvbhgBIAEoCzIWLmRpYWx0b25lLnYxLkFkbWlzc2lvbiJ9ChFLZXlTdGF0ZW1lbnRJbnB1dBIiCgRraW5kGAEgASgOMhQuZGlhbHRvbmUudjEuS2V5S2luZBIQCghzY29wZV9pZBgCIAEoCRINCgVlcG9jaBgDIAEoDRIQCghrZXlfaGFzaBgEIAEoCRIRCglzaWduYXR1cmUYBSABKAkiTQoXUHV0S2V5U3RhdGVtZW50c1JlcXVlc3QSMgoKc3RhdGVtZW50cxgBIAMoCzIeLmRpYWx0b25lLnYxLktleVN0YXRlbWVudElucHV0IioKGFB1dEtleVN0YXRlbWVudHNSZXNwb25zZRIOCgZzdG9yZWQYASABKA0iUAoYTGlzdEtleVN0YXRlbWVudHNSZXF1ZXN0EiIKBGtpbmQYASABKA4yFC5kaWFsdG9uZS52MS5LZXlLaW5kEhAKCHNjb3BlX2lkGAIgASgJIkoKGUxpc3RLZXlTdGF0ZW1lbnRzUmVzcG9uc2USLQoKc3RhdGVtZW50cxgBIAMoCzIZLmRpYWx0b25lLnYxLktleVN0YXRlbWVudCIVChNHZXRLZXlCYWNrdXBSZXF1ZXN0IjsKFEdldEtleUJhY2t1cFJlc3BvbnNlEg8KB3ZlcnNpb24YASABKAQSEgoKY2lwaGVydGV4dBgCIAEoCSJDChNQdXRLZXlCYWNrdXBSZXF1ZXN0EhgKEGV4cGVjdGVkX3ZlcnNpb24YASABKAQSEgoKY2lwaGVydGV4dBgCIAEoCSInChRQdXRLZXlCYWNrdXBSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgEMqkGCg9JZGVudGl0eVNlcnZpY2USXgoPUHVibGlzaElkZW50aXR5EiMuZGlhbHRvbmUudjEuUHVibGlzaElkZW50aXR5UmVxdWVzdBokLmRpYWx0b25lLnYxLlB1Ymxpc2hJZGVudGl0eVJlc3BvbnNlIgASRgoHR2V0Um9vdBIbLmRpYWx0b25lLnYxLkdldFJvb3RSZXF1ZXN0GhwuZGlhbHRvbmUudjEuR2V0Um9vdFJlc3BvbnNlIgASWwoOTGlzdElkZW50aXRpZXMSIi5kaWFsdG9uZS52MS5MaXN0SWRlbnRpdGllc1JlcXVlc3QaIy5kaWFsdG9uZS52MS5MaXN0SWRlbnRpdGllc1Jlc3BvbnNlIgASWAoNQ2VydGlmeURldmljZRIhLmRpYWx0b25lLnYxLkNlcnRpZnlEZXZpY2VSZXF1ZXN0GiIuZGlhbHRvbmUudjEuQ2VydGlmeURldmljZVJlc3BvbnNlIgASQAoFQWRtaXQSGS5kaWFsdG9uZS52MS5BZG1pdFJlcXVlc3QaGi5kaWFsdG9uZS52MS5BZG1pdFJlc3BvbnNlIgASYQoQUHV0S2V5U3RhdGVtZW50cxIkLmRpYWx0b25lLnYxLlB1dEtleVN0YXRlbWVudHNSZXF1ZXN0GiUuZGlhbHRvbmUudjEuUHV0S2V5U3RhdGVtZW50c1Jlc3BvbnNlIgASZAoRTGlzdEtleVN0YXRlbWVudHMSJS5kaWFsdG9uZS52MS5MaXN0S2V5U3RhdGVtZW50c1JlcXVlc3QaJi5kaWFsdG9uZS52MS5MaXN0S2V5U3RhdGVtZW50c1Jlc3BvbnNlIgASVQoMR2V0S2V5QmFja3VwEiAuZGlhbHRvbmUudjEuR2V0S2V5QmFja3VwUmVxdWVzdBohLmRpYWx0b25lLnYxLkdldEtleUJhY2t1cFJlc3BvbnNlIgASVQoMUHV0S2V5QmFja3VwEiAuZGlhbHRvbmUudjEuUHV0S2V5QmFja3VwUmVxdWVzdBohLmRpYWx0b25lLnYxLlB1dEtleUJhY2t1cFJlc3BvbnNlIgBiBnByb3RvMw", [file_dialtone_v1_envelope, file_dialtone_v1_identity]);
 
 /**
  * PublishIdentityRequest publishes the caller's identity key.
@@ -75,6 +75,42 @@ export const PublishIdentityResponseSchema: GenMessage<PublishIdentityResponse> 
   messageDesc(file_dialtone_v1_identity_service, 1);
 
 /**
+ * GetRootRequest asks for the root.
+ *
+ * @generated from message dialtone.v1.GetRootRequest
+ */
+export type GetRootRequest = Message<"dialtone.v1.GetRootRequest"> & {
+};
+
+/**
+ * Describes the message dialtone.v1.GetRootRequest.
+ * Use `create(GetRootRequestSchema)` to create a new message.
+ */
+export const GetRootRequestSchema: GenMessage<GetRootRequest> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_identity_service, 2);
+
+/**
+ * GetRootResponse holds the root identity.
+ *
+ * @generated from message dialtone.v1.GetRootResponse
+ */
+export type GetRootResponse = Message<"dialtone.v1.GetRootResponse"> & {
+  /**
+   * The root admin's identity with its admissions (the self-signed one among them).
+   *
+   * @generated from field: dialtone.v1.Identity root = 1;
+   */
+  root?: Identity | undefined;
+};
+
+/**
+ * Describes the message dialtone.v1.GetRootResponse.
+ * Use `create(GetRootResponseSchema)` to create a new message.
+ */
+export const GetRootResponseSchema: GenMessage<GetRootResponse> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_identity_service, 3);
+
+/**
  * ListIdentitiesRequest selects identities.
  *
  * @generated from message dialtone.v1.ListIdentitiesRequest
@@ -93,7 +129,7 @@ export type ListIdentitiesRequest = Message<"dialtone.v1.ListIdentitiesRequest">
  * Use `create(ListIdentitiesRequestSchema)` to create a new message.
  */
 export const ListIdentitiesRequestSchema: GenMessage<ListIdentitiesRequest> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_identity_service, 2);
+  messageDesc(file_dialtone_v1_identity_service, 4);
 
 /**
  * ListIdentitiesResponse holds identities, oldest first.
@@ -114,7 +150,7 @@ export type ListIdentitiesResponse = Message<"dialtone.v1.ListIdentitiesResponse
  * Use `create(ListIdentitiesResponseSchema)` to create a new message.
  */
 export const ListIdentitiesResponseSchema: GenMessage<ListIdentitiesResponse> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_identity_service, 3);
+  messageDesc(file_dialtone_v1_identity_service, 5);
 
 /**
  * CertifyDeviceRequest certifies one device of the caller's account.
@@ -143,7 +179,7 @@ export type CertifyDeviceRequest = Message<"dialtone.v1.CertifyDeviceRequest"> &
  * Use `create(CertifyDeviceRequestSchema)` to create a new message.
  */
 export const CertifyDeviceRequestSchema: GenMessage<CertifyDeviceRequest> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_identity_service, 4);
+  messageDesc(file_dialtone_v1_identity_service, 6);
 
 /**
  * CertifyDeviceResponse is empty.
@@ -158,7 +194,7 @@ export type CertifyDeviceResponse = Message<"dialtone.v1.CertifyDeviceResponse">
  * Use `create(CertifyDeviceResponseSchema)` to create a new message.
  */
 export const CertifyDeviceResponseSchema: GenMessage<CertifyDeviceResponse> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_identity_service, 5);
+  messageDesc(file_dialtone_v1_identity_service, 7);
 
 /**
  * AdmitRequest stores one admission.
@@ -194,7 +230,7 @@ export type AdmitRequest = Message<"dialtone.v1.AdmitRequest"> & {
  * Use `create(AdmitRequestSchema)` to create a new message.
  */
 export const AdmitRequestSchema: GenMessage<AdmitRequest> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_identity_service, 6);
+  messageDesc(file_dialtone_v1_identity_service, 8);
 
 /**
  * AdmitResponse holds the stored admission.
@@ -215,7 +251,7 @@ export type AdmitResponse = Message<"dialtone.v1.AdmitResponse"> & {
  * Use `create(AdmitResponseSchema)` to create a new message.
  */
 export const AdmitResponseSchema: GenMessage<AdmitResponse> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_identity_service, 7);
+  messageDesc(file_dialtone_v1_identity_service, 9);
 
 /**
  * KeyStatementInput is a key statement as the signer writes it.
@@ -264,7 +300,7 @@ export type KeyStatementInput = Message<"dialtone.v1.KeyStatementInput"> & {
  * Use `create(KeyStatementInputSchema)` to create a new message.
  */
 export const KeyStatementInputSchema: GenMessage<KeyStatementInput> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_identity_service, 8);
+  messageDesc(file_dialtone_v1_identity_service, 10);
 
 /**
  * PutKeyStatementsRequest stores statements.
@@ -285,7 +321,7 @@ export type PutKeyStatementsRequest = Message<"dialtone.v1.PutKeyStatementsReque
  * Use `create(PutKeyStatementsRequestSchema)` to create a new message.
  */
 export const PutKeyStatementsRequestSchema: GenMessage<PutKeyStatementsRequest> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_identity_service, 9);
+  messageDesc(file_dialtone_v1_identity_service, 11);
 
 /**
  * PutKeyStatementsResponse counts what was new.
@@ -306,7 +342,7 @@ export type PutKeyStatementsResponse = Message<"dialtone.v1.PutKeyStatementsResp
  * Use `create(PutKeyStatementsResponseSchema)` to create a new message.
  */
 export const PutKeyStatementsResponseSchema: GenMessage<PutKeyStatementsResponse> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_identity_service, 10);
+  messageDesc(file_dialtone_v1_identity_service, 12);
 
 /**
  * ListKeyStatementsRequest selects statements. Unset fields match all.
@@ -334,7 +370,7 @@ export type ListKeyStatementsRequest = Message<"dialtone.v1.ListKeyStatementsReq
  * Use `create(ListKeyStatementsRequestSchema)` to create a new message.
  */
 export const ListKeyStatementsRequestSchema: GenMessage<ListKeyStatementsRequest> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_identity_service, 11);
+  messageDesc(file_dialtone_v1_identity_service, 13);
 
 /**
  * ListKeyStatementsResponse holds statements.
@@ -355,7 +391,7 @@ export type ListKeyStatementsResponse = Message<"dialtone.v1.ListKeyStatementsRe
  * Use `create(ListKeyStatementsResponseSchema)` to create a new message.
  */
 export const ListKeyStatementsResponseSchema: GenMessage<ListKeyStatementsResponse> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_identity_service, 12);
+  messageDesc(file_dialtone_v1_identity_service, 14);
 
 /**
  * GetKeyBackupRequest asks for the caller's backup.
@@ -370,7 +406,7 @@ export type GetKeyBackupRequest = Message<"dialtone.v1.GetKeyBackupRequest"> & {
  * Use `create(GetKeyBackupRequestSchema)` to create a new message.
  */
 export const GetKeyBackupRequestSchema: GenMessage<GetKeyBackupRequest> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_identity_service, 13);
+  messageDesc(file_dialtone_v1_identity_service, 15);
 
 /**
  * GetKeyBackupResponse holds the backup (version 0 and empty when there is none).
@@ -398,7 +434,7 @@ export type GetKeyBackupResponse = Message<"dialtone.v1.GetKeyBackupResponse"> &
  * Use `create(GetKeyBackupResponseSchema)` to create a new message.
  */
 export const GetKeyBackupResponseSchema: GenMessage<GetKeyBackupResponse> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_identity_service, 14);
+  messageDesc(file_dialtone_v1_identity_service, 16);
 
 /**
  * PutKeyBackupRequest replaces the caller's backup.
@@ -426,7 +462,7 @@ export type PutKeyBackupRequest = Message<"dialtone.v1.PutKeyBackupRequest"> & {
  * Use `create(PutKeyBackupRequestSchema)` to create a new message.
  */
 export const PutKeyBackupRequestSchema: GenMessage<PutKeyBackupRequest> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_identity_service, 15);
+  messageDesc(file_dialtone_v1_identity_service, 17);
 
 /**
  * PutKeyBackupResponse holds the new version.
@@ -447,7 +483,7 @@ export type PutKeyBackupResponse = Message<"dialtone.v1.PutKeyBackupResponse"> &
  * Use `create(PutKeyBackupResponseSchema)` to create a new message.
  */
 export const PutKeyBackupResponseSchema: GenMessage<PutKeyBackupResponse> = /*@__PURE__*/
-  messageDesc(file_dialtone_v1_identity_service, 16);
+  messageDesc(file_dialtone_v1_identity_service, 18);
 
 /**
  * IdentityService stores identity keys and the signed statements that say who is a
@@ -469,6 +505,18 @@ export const IdentityService: GenService<{
     methodKind: "unary";
     input: typeof PublishIdentityRequestSchema;
     output: typeof PublishIdentityResponseSchema;
+  },
+  /**
+   * GetRoot returns the community's root identity (the first admin's, with its
+   * self-signed admission) and needs no session, so a client can check an invite's
+   * root fingerprint before it registers. not_found while the community has no root.
+   *
+   * @generated from rpc dialtone.v1.IdentityService.GetRoot
+   */
+  getRoot: {
+    methodKind: "unary";
+    input: typeof GetRootRequestSchema;
+    output: typeof GetRootResponseSchema;
   },
   /**
    * ListIdentities lists identities with their admissions, removals and admission
