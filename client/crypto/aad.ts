@@ -17,6 +17,13 @@ export function joinAad(fn: string, label: string, fields: readonly string[]): U
   return utf8Encode([AAD_PREFIX + label, ...fields].join("|"));
 }
 
+/** The same rule as joinAad for one named field, so the error says which field is wrong. */
+export function requireContextField(fn: string, name: string, value: string): void {
+  if (typeof value !== "string" || value.length === 0 || value.includes("|")) {
+    throw new CryptoError("invalid-input", `${fn}: ${name} must be non-empty and contain no "|"`);
+  }
+}
+
 /** Epochs are u32 on the wire and start at 1. */
 export function requireEpoch(fn: string, epoch: number): void {
   if (!Number.isInteger(epoch) || epoch < 1 || epoch > 0xffffffff) {

@@ -6,7 +6,8 @@ import { generateSymmetricKey, generateX25519KeyPair, hkdfSha256, x25519, x25519
 import { b64, bitsIn, flipBit, parseVectors, queueRng } from "../../test/support/crypto-vectors.js";
 
 const vectors = parseVectors(readFileSync(new URL("./vectors.json", import.meta.url), "utf8"));
-const cases = vectors.envelope.map((v) => ({
+// The channel and directory vectors, then the identity and backup ones (drawn from their own seed).
+const cases = [...vectors.envelope, ...vectors.signedIdentities.envelope].map((v) => ({
   ...v,
   name: String(v.context["kind"]),
   ctx: v.context as unknown as EnvelopeContext,
@@ -62,17 +63,23 @@ describe("envelope tampering", () => {
   test.each(cases)("$name: changing any AAD field is rejected", async (v) => {
     const ctx = v.ctx;
     const changed: EnvelopeContext[] = [
-      { ...ctx, epoch: ctx.epoch + 1 },
       { ...ctx, senderDeviceId: ctx.senderDeviceId.replace(/.$/, "x") },
       { ...ctx, recipientDeviceId: ctx.recipientDeviceId.replace(/.$/, "x") },
       // the same two devices in the other direction
       { ...ctx, senderDeviceId: ctx.recipientDeviceId, recipientDeviceId: ctx.senderDeviceId },
     ];
+    const devices = { epoch: ctx.epoch, senderDeviceId: ctx.senderDeviceId, recipientDeviceId: ctx.recipientDeviceId };
+    if (ctx.kind === "identity" || ctx.kind === "backup") {
+      // Their epoch is always 1: another epoch is refused before any decryption (below).
+      changed.push({ ...ctx, userId: ctx.userId.replace(/.$/, "x") });
+      changed.push({ ...devices, kind: ctx.kind === "identity" ? "backup" : "identity", userId: ctx.userId });
+      changed.push({ ...devices, kind: "channel", channelId: ctx.userId });
+    } else changed.push({ ...ctx, epoch: ctx.epoch + 1 });
     if (ctx.kind === "channel") {
       changed.push({ ...ctx, channelId: ctx.channelId.replace(/.$/, "x") });
       changed.push({ kind: "directory", epoch: ctx.epoch, senderDeviceId: ctx.senderDeviceId, recipientDeviceId: ctx.recipientDeviceId });
       changed.push({ ...ctx, channelId: "directory" });
-    } else {
+    } else if (ctx.kind === "directory") {
       changed.push({
         kind: "channel",
         channelId: "directory",
@@ -112,34 +119,85 @@ describe("envelope tampering", () => {
   });
 });
 
-describe("envelope round trips", () => {
-  test.each([{ kind: "channel", channelId: "7b0a3c52-6f0e-4d8a-9d0b-1b5f7f1e2a10" }, { kind: "directory" }] as const)(
-    "$kind: random devices, key and epoch",
-    async (scope) => {
-      const sender = await generateX25519KeyPair();
-      const recipient = await generateX25519KeyPair();
-      const key = generateSymmetricKey();
-      const context: EnvelopeContext = { ...scope, epoch: 42, senderDeviceId: "dev-a", recipientDeviceId: "dev-b" };
-      const envelope = await sealEnvelope({
-        senderPrivateKey: sender.privateKey,
-        recipientPublicKey: recipient.publicKey,
-        context,
-        key,
-      });
-      expect(decodeBase64(envelope)).toHaveLength(ENVELOPE_BYTES);
-      expect(
-        await openEnvelope({
-          recipientPrivateKey: recipient.privateKey,
-          senderPublicKey: sender.publicKey,
+describe("identity and backup envelopes", () => {
+  const identityCases = cases.filter((v) => v.ctx.kind === "identity" || v.ctx.kind === "backup");
+
+  test("one vector of each, with the documented AAD", () => {
+    expect(identityCases.map((v) => v.name)).toEqual(["identity", "backup"]);
+    for (const v of identityCases) {
+      const userId = String(v.context["userId"]);
+      expect(v.aad).toBe(`dialtone/v1/envelope|${v.name}|${userId}|1|${v.context["senderDeviceId"]}|${v.context["recipientDeviceId"]}`);
+    }
+  });
+
+  test("the identity envelope carries the account's Ed25519 seed, the backup envelope its backup key", () => {
+    const [identity, backup] = identityCases;
+    expect(identity!.key).toBe(vectors.signedIdentities.keyBackup.identity);
+    expect(backup!.key).toBe(vectors.signedIdentities.keyBackup.backupKey);
+  });
+
+  test.each(identityCases)("$name: any epoch but 1 is refused, sealing and opening", async (v) => {
+    for (const epoch of [2, 7, 0xffffffff]) {
+      const context = { ...v.ctx, epoch };
+      expect(() => envelopeAad(context)).toThrow(`envelopeAad: ${v.name} envelopes have epoch 1`);
+      await expect(openEnvelope({ ...v.open, context })).rejects.toMatchObject({ code: "invalid-input" });
+      await expect(
+        sealEnvelope({
+          senderPrivateKey: b64(v.senderPrivateKey),
+          recipientPublicKey: b64(v.recipientPublicKey),
           context,
-          envelope,
+          key: b64(v.key),
         }),
-      ).toEqual(key);
-      // Fresh salt and nonce each time.
-      const again = await sealEnvelope({ senderPrivateKey: sender.privateKey, recipientPublicKey: recipient.publicKey, context, key });
-      expect(again).not.toBe(envelope);
-    },
-  );
+      ).rejects.toThrow(`envelopeAad: ${v.name} envelopes have epoch 1`);
+    }
+  });
+
+  test("user ids follow the AAD rules", () => {
+    const devices = { epoch: 1, senderDeviceId: "a", recipientDeviceId: "b" };
+    expect(() => envelopeAad({ kind: "identity", userId: "", ...devices })).toThrow(
+      'envelopeAad: context fields must be non-empty and contain no "|"',
+    );
+    expect(() => envelopeAad({ kind: "backup", userId: "u|1", ...devices })).toThrow(
+      'envelopeAad: context fields must be non-empty and contain no "|"',
+    );
+  });
+});
+
+describe("envelope round trips", () => {
+  test.each([
+    { kind: "channel", channelId: "7b0a3c52-6f0e-4d8a-9d0b-1b5f7f1e2a10" },
+    { kind: "directory" },
+    { kind: "identity", userId: "0b6a3f9e-2d1c-4e8f-9a7b-5c4d3e2f1a00" },
+    { kind: "backup", userId: "0b6a3f9e-2d1c-4e8f-9a7b-5c4d3e2f1a00" },
+  ] as const)("$kind: random devices, key and epoch (1 for identity and backup)", async (scope) => {
+    const sender = await generateX25519KeyPair();
+    const recipient = await generateX25519KeyPair();
+    const key = generateSymmetricKey();
+    const context: EnvelopeContext = {
+      ...scope,
+      epoch: scope.kind === "channel" || scope.kind === "directory" ? 42 : 1,
+      senderDeviceId: "dev-a",
+      recipientDeviceId: "dev-b",
+    };
+    const envelope = await sealEnvelope({
+      senderPrivateKey: sender.privateKey,
+      recipientPublicKey: recipient.publicKey,
+      context,
+      key,
+    });
+    expect(decodeBase64(envelope)).toHaveLength(ENVELOPE_BYTES);
+    expect(
+      await openEnvelope({
+        recipientPrivateKey: recipient.privateKey,
+        senderPublicKey: sender.publicKey,
+        context,
+        envelope,
+      }),
+    ).toEqual(key);
+    // Fresh salt and nonce each time.
+    const again = await sealEnvelope({ senderPrivateKey: sender.privateKey, recipientPublicKey: recipient.publicKey, context, key });
+    expect(again).not.toBe(envelope);
+  });
 
   test("a device can seal a key for itself", async () => {
     const me = await generateX25519KeyPair();

@@ -1,5 +1,5 @@
-// Envelopes (DESIGN §5): a 32-byte channel or directory key encrypted for one device,
-// base64(0x01 || salt[32] || nonce[12] || ciphertext_and_tag).
+// Envelopes (DESIGN §5, §11): a 32-byte channel, directory, identity or backup key encrypted
+// for one device, base64(0x01 || salt[32] || nonce[12] || ciphertext_and_tag).
 import { joinAad, requireEpoch } from "./aad.js";
 import { concatBytes, decodeBase64, encodeBase64, utf8Encode } from "./bytes.js";
 import { CryptoError } from "./errors.js";
@@ -21,8 +21,16 @@ export const ENVELOPE_HKDF_INFO = "dialtone/v1/envelope";
 /** version + salt + nonce + 32-byte key + tag: every valid envelope has exactly this size. */
 export const ENVELOPE_BYTES = 1 + ENVELOPE_SALT_BYTES + NONCE_BYTES + KEY_BYTES + TAG_BYTES;
 
-/** Which key the envelope carries: a channel's (scope = channel id) or the directory key. */
-export type EnvelopeScope = { readonly kind: "channel"; readonly channelId: string } | { readonly kind: "directory" };
+/**
+ * Which key the envelope carries: a channel's (scope = channel id), the directory key, or an
+ * account's identity seed or key-backup key (scope = user id, epoch always 1), handed from an
+ * approved device of that account to a newly approved one.
+ */
+export type EnvelopeScope =
+  | { readonly kind: "channel"; readonly channelId: string }
+  | { readonly kind: "directory" }
+  | { readonly kind: "identity"; readonly userId: string }
+  | { readonly kind: "backup"; readonly userId: string };
 
 export type EnvelopeKind = EnvelopeScope["kind"];
 
@@ -37,7 +45,7 @@ export interface SealEnvelopeParams {
   readonly senderPrivateKey: Uint8Array;
   readonly recipientPublicKey: Uint8Array;
   readonly context: EnvelopeContext;
-  /** The 32-byte channel or directory key being shared. */
+  /** The 32-byte key being shared (for `identity`, the Ed25519 seed). */
   readonly key: Uint8Array;
 }
 
@@ -60,7 +68,11 @@ export function envelopeAad(context: EnvelopeContext): Uint8Array {
   let scopeId: string;
   if (context.kind === "channel") scopeId = context.channelId;
   else if (context.kind === "directory") scopeId = "directory";
-  else throw new CryptoError("invalid-input", "envelopeAad: unknown kind");
+  else if (context.kind === "identity" || context.kind === "backup") {
+    // One identity and one backup key per account: no epochs to tell apart.
+    if (context.epoch !== 1) throw new CryptoError("invalid-input", `envelopeAad: ${context.kind} envelopes have epoch 1`);
+    scopeId = context.userId;
+  } else throw new CryptoError("invalid-input", "envelopeAad: unknown kind");
   return joinAad("envelopeAad", "envelope", [
     context.kind,
     scopeId,

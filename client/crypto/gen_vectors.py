@@ -2,13 +2,15 @@
 # Writes client/crypto/vectors.json, which is generated, do not edit: change this script and rerun it.
 #
 # Independent implementation of the formats of DESIGN §5 / docs/ENCRYPTION.md with Python's
-# `cryptography` (X25519, HKDF, AESGCM) and hashlib (scrypt, SHA-2); the TypeScript tests must
-# open these vectors and reproduce them byte for byte from the same keys, nonces and salts.
-# Every input comes from random.Random(SEED), so a rerun gives the identical file:
+# `cryptography` (X25519, Ed25519, HKDF, AESGCM), hashlib (scrypt, SHA-2) and hmac; the TypeScript
+# tests must open these vectors and reproduce them byte for byte from the same keys, nonces and
+# salts. Every input comes from random.Random(SEED), and the signed identities' (§10) from their
+# own random.Random(SEED2) so the older vectors stay byte-identical; a rerun gives the identical file:
 #
 #     python3 client/crypto/gen_vectors.py > client/crypto/vectors.json
 import base64
 import hashlib
+import hmac
 import json
 import random
 import struct
@@ -17,24 +19,27 @@ import unicodedata
 import uuid
 
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 SEED = 20240611
 rnd = random.Random(SEED)
+SEED2 = 20250301
+rnd2 = random.Random(SEED2)
 
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def new_uuid() -> str:
-    return str(uuid.UUID(bytes=rnd.randbytes(16), version=4))
+def new_uuid(r: random.Random = rnd) -> str:
+    return str(uuid.UUID(bytes=r.randbytes(16), version=4))
 
 
-def keypair() -> tuple[bytes, bytes]:
-    private = rnd.randbytes(32)
+def keypair(r: random.Random = rnd) -> tuple[bytes, bytes]:
+    private = r.randbytes(32)
     public = X25519PrivateKey.from_private_bytes(private).public_key().public_bytes_raw()
     return private, public
 
@@ -95,44 +100,49 @@ def sealed_vectors() -> list:
 # --- envelopes -----------------------------------------------------------------------------
 
 def envelope_aad(context: dict) -> str:
-    scope = context["channelId"] if context["kind"] == "channel" else "directory"
+    kind = context["kind"]
+    # identity and backup envelopes: scope = the account's user id, epoch always 1.
+    scope = context["channelId"] if kind == "channel" else "directory" if kind == "directory" else context["userId"]
+    assert kind in ("channel", "directory") or context["epoch"] == 1
     return "|".join(["dialtone/v1/envelope", context["kind"], scope, str(context["epoch"]),
                      context["senderDeviceId"], context["recipientDeviceId"]])
 
 
+def envelope_vector(r: random.Random, kind: str, scope, epoch: int, key: bytes | None = None) -> dict:
+    """One envelope; `scope` is the scope fields, or a function drawing them after the key pairs."""
+    sender_private, sender_public = keypair(r)
+    recipient_private, recipient_public = keypair(r)
+    context = {"kind": kind, **(scope() if callable(scope) else scope)}
+    context.update({"epoch": epoch, "senderDeviceId": new_uuid(r), "recipientDeviceId": new_uuid(r)})
+    if key is None:
+        key = r.randbytes(32)
+    salt = r.randbytes(32)
+    nonce = r.randbytes(12)
+    shared = X25519PrivateKey.from_private_bytes(sender_private).exchange(
+        X25519PublicKey.from_public_bytes(recipient_public))
+    kek = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt,
+               info=b"dialtone/v1/envelope").derive(shared)
+    aad = envelope_aad(context)
+    ct = AESGCM(kek).encrypt(nonce, key, aad.encode("utf-8"))
+    return {
+        "context": context,
+        "senderPrivateKey": b64(sender_private),
+        "senderPublicKey": b64(sender_public),
+        "recipientPrivateKey": b64(recipient_private),
+        "recipientPublicKey": b64(recipient_public),
+        "key": b64(key),
+        "salt": b64(salt),
+        "nonce": b64(nonce),
+        "sharedSecret": b64(shared),
+        "kek": b64(kek),
+        "aad": aad,
+        "envelope": b64(b"\x01" + salt + nonce + ct),
+    }
+
+
 def envelope_vectors() -> list:
-    out = []
-    for kind, epoch in (("channel", 1), ("directory", 2)):
-        sender_private, sender_public = keypair()
-        recipient_private, recipient_public = keypair()
-        context = {"kind": kind}
-        if kind == "channel":
-            context["channelId"] = new_uuid()
-        context.update({"epoch": epoch, "senderDeviceId": new_uuid(), "recipientDeviceId": new_uuid()})
-        key = rnd.randbytes(32)
-        salt = rnd.randbytes(32)
-        nonce = rnd.randbytes(12)
-        shared = X25519PrivateKey.from_private_bytes(sender_private).exchange(
-            X25519PublicKey.from_public_bytes(recipient_public))
-        kek = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt,
-                   info=b"dialtone/v1/envelope").derive(shared)
-        aad = envelope_aad(context)
-        ct = AESGCM(kek).encrypt(nonce, key, aad.encode("utf-8"))
-        out.append({
-            "context": context,
-            "senderPrivateKey": b64(sender_private),
-            "senderPublicKey": b64(sender_public),
-            "recipientPrivateKey": b64(recipient_private),
-            "recipientPublicKey": b64(recipient_public),
-            "key": b64(key),
-            "salt": b64(salt),
-            "nonce": b64(nonce),
-            "sharedSecret": b64(shared),
-            "kek": b64(kek),
-            "aad": aad,
-            "envelope": b64(b"\x01" + salt + nonce + ct),
-        })
-    return out
+    return [envelope_vector(rnd, kind, (lambda: {"channelId": new_uuid()}) if kind == "channel" else {}, epoch)
+            for kind, epoch in (("channel", 1), ("directory", 2))]
 
 
 # --- keystore file -------------------------------------------------------------------------
@@ -206,6 +216,179 @@ def device_fingerprint_vectors() -> list:
     return out
 
 
+# --- signed identities (§10), all drawn from rnd2 ------------------------------------------
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def identity_keypair() -> tuple[bytes, bytes]:
+    seed = rnd2.randbytes(32)
+    return seed, Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
+
+
+def statement_text(s: dict) -> str:
+    fields = {
+        "device-cert": ["userId", "deviceId", "devicePublicKey"],
+        "device-revoked": ["userId", "deviceId"],
+        "admission": ["userId", "identityPublicKey", "role"],
+        "removal": ["userId", "identityPublicKey"],
+        "channel-key": ["channelId", "epoch", "keyHash"],
+        "directory-key": ["epoch", "keyHash"],
+    }[s["kind"]]
+    values = [str(s[name]) for name in fields]
+    assert all(v and "|" not in v for v in values)
+    return "|".join(["dialtone/v1/" + s["kind"], *values])
+
+
+def identity_fingerprint(public: bytes) -> bytes:
+    return hashlib.sha256(b"dialtone/v1/identity-fingerprint|" + public).digest()
+
+
+def short_fingerprint(fp: bytes) -> str:
+    digits = fp[:10].hex()
+    return " ".join(digits[i:i + 4] for i in range(0, 20, 4))
+
+
+def identity_digits(user_id: str, public: bytes) -> str:
+    digest = struct.pack(">H", 1) + public + user_id.encode("utf-8")
+    for _ in range(5200):
+        digest = hashlib.sha512(digest + public).digest()
+    return "".join(f"{int.from_bytes(digest[i:i + 5], 'big') % 100000:05d}" for i in range(0, 30, 5))
+
+
+def crockford(data: bytes) -> str:
+    n = int.from_bytes(data, "big")
+    chars = "".join(CROCKFORD[(n >> (5 * (31 - i))) & 31] for i in range(32))
+    return "-".join(chars[i:i + 4] for i in range(0, 32, 4))
+
+
+def messy_spelling(code: str) -> str:
+    # How a person might copy it: lower case, O/I/L for 0/1, spaces and a line break for dashes.
+    zeros, ones = iter("Oo" * 16), iter("IlLi" * 8)
+    out = "".join(next(zeros) if c == "0" else next(ones) if c == "1" else c.lower() for c in code)
+    groups = out.split("-")
+    return "  " + " ".join(groups[:4]) + "\n" + "--".join(groups[4:]) + " \t"
+
+
+def signed_identity_vectors() -> dict:
+    root_user, member_user = new_uuid(rnd2), new_uuid(rnd2)
+    root_seed, root_public = identity_keypair()
+    member_seed, member_public = identity_keypair()
+    device_id = new_uuid(rnd2)
+    device_public = keypair(rnd2)[1]
+    channel_id = new_uuid(rnd2)
+    channel_key, directory_key = rnd2.randbytes(32), rnd2.randbytes(32)
+    signed = [
+        (root_seed, {"kind": "admission", "userId": root_user, "identityPublicKey": b64(root_public), "role": "admin"}, None),
+        (root_seed, {"kind": "admission", "userId": member_user, "identityPublicKey": b64(member_public), "role": "member"}, None),
+        (member_seed, {"kind": "device-cert", "userId": member_user, "deviceId": device_id,
+                       "devicePublicKey": b64(device_public)}, None),
+        (member_seed, {"kind": "device-revoked", "userId": member_user, "deviceId": device_id}, None),
+        (root_seed, {"kind": "removal", "userId": member_user, "identityPublicKey": b64(member_public)}, None),
+        (member_seed, {"kind": "channel-key", "channelId": channel_id, "epoch": 12,
+                       "keyHash": b64(hashlib.sha256(channel_key).digest())}, channel_key),
+        (root_seed, {"kind": "directory-key", "epoch": 2147483647,
+                     "keyHash": b64(hashlib.sha256(directory_key).digest())}, directory_key),
+    ]
+    statements = []
+    for seed, statement, key in signed:
+        private = Ed25519PrivateKey.from_private_bytes(seed)
+        text = statement_text(statement)
+        signature = private.sign(text.encode("utf-8"))
+        private.public_key().verify(signature, text.encode("utf-8"))
+        entry = {"signerSeed": b64(seed), "signerPublicKey": b64(private.public_key().public_bytes_raw()),
+                 "statement": statement, "text": text, "signature": b64(signature)}
+        if key is not None:
+            entry["key"] = b64(key)
+        statements.append(entry)
+
+    fingerprints = [{"publicKey": b64(public), "fingerprint": b64(identity_fingerprint(public)),
+                     "formatted": short_fingerprint(identity_fingerprint(public))}
+                    for public in (root_public, member_public)]
+
+    secret = rnd2.randbytes(32)
+    mac_text = f"dialtone/v1/admission-request|{member_user}|{b64(member_public)}"
+    admission_mac = {"admissionSecret": b64(secret), "userId": member_user, "identityPublicKey": b64(member_public),
+                     "text": mac_text, "mac": b64(hmac.new(secret, mac_text.encode("utf-8"), hashlib.sha256).digest())}
+
+    while True:
+        token = b64url(rnd2.randbytes(32))
+        if not token.startswith("-"):
+            break
+    invite = {"serverToken": token, "admissionSecret": b64(secret), "rootPublicKey": b64(root_public),
+              "rootFingerprint": b64(identity_fingerprint(root_public)),
+              "code": ".".join([token, b64url(secret), b64url(identity_fingerprint(root_public))])}
+
+    # Draw until the code has two 0s and two 1s, so the messy spelling exercises O, o, I and l.
+    while True:
+        code_bytes = rnd2.randbytes(20)
+        code = crockford(code_bytes)
+        if code.count("0") >= 2 and code.count("1") >= 2:
+            break
+    recovery = {"bytes": b64(code_bytes), "code": code, "messy": messy_spelling(code)}
+
+    backup_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=bytes(32),
+                      info=("dialtone/v1/key-backup|" + member_user).encode("utf-8")).derive(code_bytes)
+    # Insertion order is deliberately unsorted; the two last ids sort differently by UTF-16 code
+    # unit (the format's order: U+1F600 is D83D DE00) than by code point.
+    channel_entries = [(channel_id, 10), ("\uff5e", 1), (channel_id, 2), ("\U0001f600", 1), (new_uuid(rnd2), 3),
+                       (channel_id, 1)]
+    channel_entries = [(cid, epoch, rnd2.randbytes(32)) for cid, epoch in channel_entries]
+    directory_entries = [(4294967295, rnd2.randbytes(32)), (1, rnd2.randbytes(32))]
+    channel_keys: dict = {}
+    for cid in sorted({cid for cid, _, _ in channel_entries}, key=lambda c: c.encode("utf-16-be")):
+        channel_keys[cid] = {str(e): b64(k) for e, k in sorted((e, k) for c, e, k in channel_entries if c == cid)}
+    document = {"version": 1, "userId": member_user, "identity": b64(member_seed), "channelKeys": channel_keys,
+                "directoryKeys": {str(e): b64(k) for e, k in sorted(directory_entries)}}
+    document_text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    sealed = []
+    for version in (1, 2**40 + 7):
+        nonce = rnd2.randbytes(12)
+        aad = f"dialtone/v1/key-backup|{member_user}|{version}"
+        ct = AESGCM(backup_key).encrypt(nonce, document_text.encode("utf-8"), aad.encode("utf-8"))
+        sealed.append({"version": str(version), "nonce": b64(nonce), "aad": aad, "sealed": b64(b"\x01" + nonce + ct)})
+    key_backup = {
+        "userId": member_user,
+        "codeBytes": b64(code_bytes),
+        "backupKey": b64(backup_key),
+        "identity": b64(member_seed),
+        "channelKeys": [[cid, epoch, b64(key)] for cid, epoch, key in channel_entries],
+        "directoryKeys": [[epoch, b64(key)] for epoch, key in directory_entries],
+        "document": document_text,
+        "sealed": sealed,
+    }
+
+    envelopes = [envelope_vector(rnd2, "identity", {"userId": member_user}, 1, member_seed),
+                 envelope_vector(rnd2, "backup", {"userId": member_user}, 1, backup_key)]
+
+    safety = []
+    other_user = new_uuid(rnd2)
+    other_public = identity_keypair()[1]
+    for (ua, pa), (ub, pb) in (((root_user, root_public), (member_user, member_public)),
+                               ((member_user, member_public), (other_user, other_public))):
+        fa, fb = identity_digits(ua, pa), identity_digits(ub, pb)
+        safety.append({"a": {"userId": ua, "identityPublicKey": b64(pa)},
+                       "b": {"userId": ub, "identityPublicKey": b64(pb)},
+                       "fingerprintA": fa, "fingerprintB": fb,
+                       "safetyNumber": fa + fb if fa <= fb else fb + fa})
+
+    return {
+        "seed": SEED2,
+        "statements": statements,
+        "identityFingerprint": fingerprints,
+        "admissionMac": admission_mac,
+        "inviteCode": invite,
+        "recoveryCode": recovery,
+        "keyBackup": key_backup,
+        "envelope": envelopes,
+        "identitySafetyNumber": safety,
+    }
+
+
 def main() -> None:
     vectors = {
         "_comment": "generated by client/crypto/gen_vectors.py, do not edit",
@@ -215,6 +398,7 @@ def main() -> None:
         "keystore": keystore_vector(),
         "safetyNumber": safety_vectors(),
         "deviceFingerprint": device_fingerprint_vectors(),
+        "signedIdentities": signed_identity_vectors(),
     }
     json.dump(vectors, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")

@@ -1,4 +1,4 @@
-// client/crypto: pure end-to-end encryption formats of DESIGN §5 (no I/O, no network, no process).
+// client/crypto: pure end-to-end encryption formats of DESIGN §5 and §11 (no I/O, no network, no process).
 export { CryptoError, type CryptoErrorCode } from "./errors.js";
 export {
   compareBytes,
@@ -12,15 +12,21 @@ export {
   utf8Encode,
 } from "./bytes.js";
 export {
+  ED25519_KEY_BYTES,
+  ED25519_SIGNATURE_BYTES,
   KEY_BYTES,
   NONCE_BYTES,
   TAG_BYTES,
   X25519_KEY_BYTES,
   aesGcmDecrypt,
   aesGcmEncrypt,
+  ed25519PublicKey,
+  ed25519Sign,
+  ed25519Verify,
   generateSymmetricKey,
   generateX25519KeyPair,
   hkdfSha256,
+  hmacSha256,
   publicKeyFromBase64,
   publicKeyToBase64,
   randomBytes,
@@ -76,11 +82,49 @@ export {
   type ScryptFn,
 } from "./keystore-format.js";
 export {
+  IDENTITY_SAFETY_NUMBER_VERSION,
   SAFETY_NUMBER_ITERATIONS,
   SAFETY_NUMBER_VERSION,
   deviceFingerprint,
   fingerprintDigits,
   formatSafetyNumber,
+  identityFingerprintDigits,
+  identitySafetyNumber,
   safetyNumber,
   type SafetyIdentity,
+  type SafetyIdentityKey,
 } from "./safety-number.js";
+export {
+  IDENTITY_FINGERPRINT_BYTES,
+  IDENTITY_KEY_BYTES,
+  SIGNATURE_BYTES,
+  formatFingerprint,
+  generateIdentityKeyPair,
+  identityFingerprint,
+  identityKeyPairFromSeed,
+  type IdentityKeyPair,
+} from "./identity.js";
+export {
+  KEY_HASH_BYTES,
+  keyHash,
+  signStatement,
+  statementText,
+  verifyStatement,
+  type AdmissionRoleName,
+  type Statement,
+  type StatementKind,
+} from "./statements.js";
+export { ADMISSION_MAC_BYTES, ADMISSION_SECRET_BYTES, admissionMac, verifyAdmissionMac } from "./admission-request.js";
+export { INVITE_PART_CHARS, formatInviteCode, parseInviteCode, type InviteCode } from "./invite-code.js";
+export {
+  CROCKFORD_ALPHABET,
+  RECOVERY_CODE_BYTES,
+  RECOVERY_CODE_CHARS,
+  backupKeyFromRecoveryCode,
+  formatRecoveryCode,
+  generateRecoveryCode,
+  parseRecoveryCode,
+  type RecoveryCode,
+} from "./recovery-code.js";
+export { BACKUP_DOCUMENT_VERSION, decodeBackupDocument, encodeBackupDocument, type BackupDocument } from "./backup-document.js";
+export { KEY_BACKUP_MIN_BYTES, KEY_BACKUP_VERSION, keyBackupAad, openKeyBackup, sealKeyBackup } from "./key-backup.js";

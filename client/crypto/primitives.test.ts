@@ -4,9 +4,13 @@ import { CryptoError } from "./errors.js";
 import {
   aesGcmDecrypt,
   aesGcmEncrypt,
+  ed25519PublicKey,
+  ed25519Sign,
+  ed25519Verify,
   generateSymmetricKey,
   generateX25519KeyPair,
   hkdfSha256,
+  hmacSha256,
   publicKeyFromBase64,
   publicKeyToBase64,
   randomBytes,
@@ -206,6 +210,104 @@ describe("AES-256-GCM (GCM spec test cases 13-16)", () => {
     await expect(aesGcmDecrypt(new Uint8Array(32), new Uint8Array(12), new Uint8Array(15), aad)).rejects.toMatchObject({
       code: "malformed",
     });
+  });
+});
+
+describe("Ed25519 (RFC 8032 §7.1)", () => {
+  const cases = [
+    {
+      name: "TEST 1 (empty message)",
+      seed: "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+      pub: "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+      msg: "",
+      sig:
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155" +
+        "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+    },
+    {
+      name: "TEST 2 (one byte)",
+      seed: "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+      pub: "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+      msg: "72",
+      sig:
+        "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da" +
+        "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+    },
+    {
+      name: "TEST 3 (two bytes)",
+      seed: "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+      pub: "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025",
+      msg: "af82",
+      sig:
+        "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac" +
+        "18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a",
+    },
+  ];
+
+  test.each(cases)("$name: public key, signature, verification", async ({ seed, pub, msg, sig }) => {
+    expect(toHex(await ed25519PublicKey(hex(seed)))).toBe(pub);
+    expect(toHex(await ed25519Sign(hex(seed), hex(msg)))).toBe(sig);
+    expect(await ed25519Verify(hex(pub), hex(msg), hex(sig))).toBe(true);
+  });
+
+  const withOtherKey = cases.map((c, i) => ({ ...c, otherPub: cases[(i + 1) % cases.length]!.pub }));
+  test.each(withOtherKey)(
+    "$name: another message, key or any flipped signature bit does not verify",
+    async ({ pub, otherPub, msg, sig }) => {
+      expect(await ed25519Verify(hex(pub), hex(`${msg}00`), hex(sig))).toBe(false);
+      expect(await ed25519Verify(hex(otherPub), hex(msg), hex(sig))).toBe(false);
+      for (let byte = 0; byte < 64; byte++) {
+        for (let bit = 0; bit < 8; bit++) {
+          const bad = hex(sig);
+          bad[byte]! ^= 1 << bit;
+          expect(await ed25519Verify(hex(pub), hex(msg), bad)).toBe(false);
+        }
+      }
+    },
+  );
+
+  test("S + L (a malleated signature, RFC 8032 §5.1.7) does not verify", async () => {
+    const { pub, msg, sig } = cases[0]!;
+    const bad = hex(sig);
+    // L = 2^252 + 27742317777372353535851937790883648493, little-endian as S is.
+    const l = hex("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010");
+    let carry = 0;
+    for (let i = 0; i < 32; i++) {
+      const sum = bad[32 + i]! + l[i]! + carry;
+      bad[32 + i] = sum & 0xff;
+      carry = sum >> 8;
+    }
+    expect(carry).toBe(0);
+    expect(await ed25519Verify(hex(pub), hex(msg), bad)).toBe(false);
+  });
+
+  test("malformed signatures and keys: false for what comes from the network, errors for lengths we pass", async () => {
+    const { seed, pub, msg, sig } = cases[1]!;
+    expect(await ed25519Verify(hex(pub), hex(msg), hex(sig).subarray(0, 63))).toBe(false);
+    expect(await ed25519Verify(hex(pub), hex(msg), hex(`${sig}00`))).toBe(false);
+    expect(await ed25519Verify(hex(pub), hex(msg), new Uint8Array(64))).toBe(false);
+    // Not a point on the curve (y = 2^255 - 1 is not reduced).
+    expect(await ed25519Verify(hex("ff".repeat(32)), hex(msg), hex(sig))).toBe(false);
+    await expect(ed25519Verify(hex(pub).subarray(1), hex(msg), hex(sig))).rejects.toThrow("ed25519Verify: public key must be 32 bytes");
+    await expect(ed25519Sign(hex(seed).subarray(1), hex(msg))).rejects.toThrow("ed25519Sign: private key (seed) must be 32 bytes");
+    await expect(ed25519PublicKey(new Uint8Array(33))).rejects.toThrow("ed25519PublicKey: private key (seed) must be 32 bytes");
+  });
+});
+
+describe("HMAC-SHA256 (RFC 4231)", () => {
+  test.each([
+    {
+      name: "test case 2 (key shorter than the block)",
+      key: utf8Encode("Jefe"),
+      data: utf8Encode("what do ya want for nothing?"),
+      mac: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    },
+  ])("$name", async ({ key, data, mac }) => {
+    expect(toHex(await hmacSha256(key, data))).toBe(mac);
+  });
+
+  test("an empty key is refused", async () => {
+    await expect(hmacSha256(new Uint8Array(0), new Uint8Array(1))).rejects.toThrow("hmacSha256: key must not be empty");
   });
 });
 

@@ -1,4 +1,5 @@
-// The primitives of DESIGN §5 over Uint8Array: X25519, HKDF-SHA256, AES-256-GCM, SHA-2, randomness.
+// The primitives of DESIGN §5 and §11 over Uint8Array: X25519, Ed25519, HKDF-SHA256, HMAC-SHA256,
+// AES-256-GCM, SHA-2, randomness.
 // Everything goes through @peculiar/webcrypto so the formats above sit on one audited backend.
 import { Crypto } from "@peculiar/webcrypto";
 import { decodeBase64, decodeBase64Url, encodeBase64, encodeBase64Url } from "./bytes.js";
@@ -8,6 +9,9 @@ export const KEY_BYTES = 32;
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
 export const X25519_KEY_BYTES = 32;
+/** An Ed25519 private key is its 32-byte seed (RFC 8032 §5.1.5); the public key is 32 bytes too. */
+export const ED25519_KEY_BYTES = 32;
+export const ED25519_SIGNATURE_BYTES = 64;
 
 /**
  * A source of random bytes. Only tests and the vector check pass one (to reproduce exact
@@ -27,11 +31,12 @@ interface KeyHandle {
 }
 interface OkpJwk {
   kty: "OKP";
-  crv: "X25519";
+  crv: "X25519" | "Ed25519";
   d?: string;
   x?: string;
 }
-type Algorithm = { name: "X25519" } | { name: "AES-GCM" };
+type Algorithm = { name: "X25519" } | { name: "Ed25519" } | { name: "AES-GCM" } | { name: "HMAC"; hash: "SHA-256" };
+type SignAlgorithm = { name: "Ed25519" } | { name: "HMAC" };
 interface Subtle {
   importKey(format: "raw", data: Uint8Array, algorithm: Algorithm | "HKDF", extractable: boolean, usages: string[]): Promise<KeyHandle>;
   importKey(format: "jwk", data: OkpJwk, algorithm: Algorithm, extractable: boolean, usages: string[]): Promise<KeyHandle>;
@@ -45,6 +50,8 @@ interface Subtle {
   encrypt(algorithm: GcmParams, key: KeyHandle, data: Uint8Array): Promise<ArrayBuffer>;
   decrypt(algorithm: GcmParams, key: KeyHandle, data: Uint8Array): Promise<ArrayBuffer>;
   digest(algorithm: "SHA-256" | "SHA-512", data: Uint8Array): Promise<ArrayBuffer>;
+  sign(algorithm: SignAlgorithm, key: KeyHandle, data: Uint8Array): Promise<ArrayBuffer>;
+  verify(algorithm: SignAlgorithm, key: KeyHandle, signature: Uint8Array, data: Uint8Array): Promise<boolean>;
 }
 interface GcmParams {
   name: "AES-GCM";
@@ -168,6 +175,51 @@ export async function aesGcmDecrypt(
   } catch {
     throw new CryptoError("decrypt-failed", "aesGcmDecrypt: authentication failed");
   }
+}
+
+async function importEd25519Seed(fn: string, seed: Uint8Array, extractable: boolean): Promise<KeyHandle> {
+  requireLength(fn, "private key (seed)", seed, ED25519_KEY_BYTES);
+  const jwk: OkpJwk = { kty: "OKP", crv: "Ed25519", d: encodeBase64Url(seed) };
+  return subtle.importKey("jwk", jwk, { name: "Ed25519" }, extractable, ["sign"]);
+}
+
+/** The Ed25519 public key of a 32-byte seed (RFC 8032 §5.1.5). */
+export async function ed25519PublicKey(seed: Uint8Array): Promise<Uint8Array> {
+  const key = await importEd25519Seed("ed25519PublicKey", seed, true);
+  const jwk = await subtle.exportKey("jwk", key);
+  if (jwk.x === undefined) throw new CryptoError("invalid-input", "ed25519PublicKey: no public key derived");
+  return decodeBase64Url(jwk.x);
+}
+
+/** Pure Ed25519 (RFC 8032 §5.1.6, no prehash, no context): deterministic 64-byte signature. */
+export async function ed25519Sign(seed: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
+  const key = await importEd25519Seed("ed25519Sign", seed, false);
+  return new Uint8Array(await subtle.sign({ name: "Ed25519" }, key, message));
+}
+
+/**
+ * Ed25519 verification. Any signature that is not valid, including one of the wrong length or
+ * a public key that is not a curve point, gives false: signatures come from the network, and a
+ * caller has one branch to get right, not two. Only a public key of the wrong length throws.
+ */
+export async function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  requireLength("ed25519Verify", "public key", publicKey, ED25519_KEY_BYTES);
+  if (!(signature instanceof Uint8Array) || signature.length !== ED25519_SIGNATURE_BYTES) return false;
+  try {
+    const key = await subtle.importKey("raw", publicKey, { name: "Ed25519" }, true, ["verify"]);
+    return (await subtle.verify({ name: "Ed25519" }, key, signature, message)) === true;
+  } catch {
+    return false;
+  }
+}
+
+/** HMAC-SHA256 (RFC 2104); 32-byte tag. */
+export async function hmacSha256(key: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
+  if (!(key instanceof Uint8Array) || key.length === 0) {
+    throw new CryptoError("invalid-input", "hmacSha256: key must not be empty");
+  }
+  const handle = await subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await subtle.sign({ name: "HMAC" }, handle, message));
 }
 
 export async function sha256(data: Uint8Array): Promise<Uint8Array> {

@@ -1,10 +1,15 @@
-// Safety numbers in the construction of Signal's NumericFingerprintGenerator (version 0,
-// 5200 iterations of SHA-512), over a user's set of device keys instead of one identity key.
-import { compareBytes, concatBytes, constantTimeEqual, toHex, utf8Encode } from "./bytes.js";
+// Safety numbers in the construction of Signal's NumericFingerprintGenerator (5200 iterations
+// of SHA-512): version 1 over each user's identity key, version 0 over a user's set of device
+// keys (for users without an identity during the upgrade).
+import { compareBytes, concatBytes, constantTimeEqual, utf8Encode } from "./bytes.js";
 import { CryptoError } from "./errors.js";
+import { formatFingerprint, requireIdentityPublicKey } from "./identity.js";
 import { X25519_KEY_BYTES, sha256, sha512 } from "./primitives.js";
 
+/** The device-set number (ENCRYPTION.md §5). */
 export const SAFETY_NUMBER_VERSION = 0;
+/** The identity number (ENCRYPTION.md §10.7). */
+export const IDENTITY_SAFETY_NUMBER_VERSION = 1;
 export const SAFETY_NUMBER_ITERATIONS = 5200;
 export const DEVICE_FINGERPRINT_LABEL = "dialtone/v1/device-fingerprint|";
 
@@ -34,27 +39,61 @@ function encodeChunk(hash: Uint8Array, offset: number): string {
   return String(value % 100000).padStart(5, "0");
 }
 
+function requireUserId(fn: string, userId: string): void {
+  if (typeof userId !== "string" || userId.length === 0) {
+    throw new CryptoError("invalid-input", `${fn}: user id must not be empty`);
+  }
+}
+
 /**
  * The 30 digits for one user: hash = u16be(version) || keys || UTF-8(user id); then 5200 times
  * hash = SHA-512(hash || keys); then six chunks of 5 bytes, each as 5 decimal digits.
  */
-export async function fingerprintDigits(identity: SafetyIdentity): Promise<string> {
-  if (typeof identity.userId !== "string" || identity.userId.length === 0) {
-    throw new CryptoError("invalid-input", "fingerprintDigits: user id must not be empty");
-  }
-  const keys = sortedKeys("fingerprintDigits", identity.devicePublicKeys);
-  const version = Uint8Array.of(SAFETY_NUMBER_VERSION >> 8, SAFETY_NUMBER_VERSION & 0xff);
-  let hash = concatBytes(version, keys, utf8Encode(identity.userId));
+async function digitsOf(version: number, keys: Uint8Array, userId: string): Promise<string> {
+  let hash = concatBytes(Uint8Array.of(version >> 8, version & 0xff), keys, utf8Encode(userId));
   for (let i = 0; i < SAFETY_NUMBER_ITERATIONS; i++) hash = await sha512(concatBytes(hash, keys));
   let digits = "";
   for (let offset = 0; offset < 30; offset += 5) digits += encodeChunk(hash, offset);
   return digits;
 }
 
-/** 60 digits: the two halves in ascending order, so both users compute the same number. */
+/** Both users compute the same number: the two halves in ascending order. */
+function combine(a: string, b: string): string {
+  return a <= b ? a + b : b + a;
+}
+
+/** Version 0: one user's 30 digits over the set of its device keys. */
+export async function fingerprintDigits(identity: SafetyIdentity): Promise<string> {
+  requireUserId("fingerprintDigits", identity.userId);
+  return digitsOf(SAFETY_NUMBER_VERSION, sortedKeys("fingerprintDigits", identity.devicePublicKeys), identity.userId);
+}
+
+/** Version 0: 60 digits over both users' device sets. */
 export async function safetyNumber(local: SafetyIdentity, remote: SafetyIdentity): Promise<string> {
   const [a, b] = await Promise.all([fingerprintDigits(local), fingerprintDigits(remote)]);
-  return a <= b ? a + b : b + a;
+  return combine(a, b);
+}
+
+/** One side of an identity safety number. */
+export interface SafetyIdentityKey {
+  readonly userId: string;
+  readonly identityPublicKey: Uint8Array;
+}
+
+/** Version 1: one user's 30 digits over its identity key; devices do not enter. */
+export async function identityFingerprintDigits(side: SafetyIdentityKey): Promise<string> {
+  requireUserId("identityFingerprintDigits", side.userId);
+  requireIdentityPublicKey("identityFingerprintDigits", "identity public key", side.identityPublicKey);
+  return digitsOf(IDENTITY_SAFETY_NUMBER_VERSION, side.identityPublicKey, side.userId);
+}
+
+/**
+ * Version 1: 60 digits over both users' identity keys. Adding, hiding or removing a device
+ * leaves it unchanged; a new identity key changes it.
+ */
+export async function identitySafetyNumber(a: SafetyIdentityKey, b: SafetyIdentityKey): Promise<string> {
+  const [da, db] = await Promise.all([identityFingerprintDigits(a), identityFingerprintDigits(b)]);
+  return combine(da, db);
 }
 
 /** 60 digits as 12 groups of 5, four groups per line (as Signal shows them). */
@@ -73,7 +112,5 @@ export async function deviceFingerprint(publicKey: Uint8Array): Promise<string> 
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== X25519_KEY_BYTES) {
     throw new CryptoError("invalid-input", "deviceFingerprint: public key must be 32 bytes");
   }
-  const digest = await sha256(concatBytes(utf8Encode(DEVICE_FINGERPRINT_LABEL), publicKey));
-  const hex = toHex(digest.subarray(0, 10));
-  return (hex.match(/.{4}/g) ?? []).join(" ");
+  return formatFingerprint(await sha256(concatBytes(utf8Encode(DEVICE_FINGERPRINT_LABEL), publicKey)));
 }

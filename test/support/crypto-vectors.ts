@@ -67,6 +67,46 @@ export interface Vectors {
     safetyNumber: string;
   }>;
   deviceFingerprint: Array<{ publicKey: string; fingerprint: string }>;
+  signedIdentities: SignedIdentityVectors;
+}
+
+/** The vectors of ENCRYPTION.md §10 (drawn from their own seed); bytes are standard base64. */
+export interface SignedIdentityVectors {
+  seed: number;
+  statements: Array<{
+    signerSeed: string;
+    signerPublicKey: string;
+    /** The statement's fields as in TypeScript, with byte fields in base64. */
+    statement: Record<string, string | number>;
+    text: string;
+    signature: string;
+    /** For key statements: the key whose SHA-256 is keyHash. */
+    key?: string;
+  }>;
+  identityFingerprint: Array<{ publicKey: string; fingerprint: string; formatted: string }>;
+  admissionMac: { admissionSecret: string; userId: string; identityPublicKey: string; text: string; mac: string };
+  inviteCode: { serverToken: string; admissionSecret: string; rootPublicKey: string; rootFingerprint: string; code: string };
+  recoveryCode: { bytes: string; code: string; messy: string };
+  keyBackup: {
+    userId: string;
+    codeBytes: string;
+    backupKey: string;
+    identity: string;
+    /** [channel id, epoch, key] in the (unsorted) order they were added. */
+    channelKeys: Array<[string, number, string]>;
+    directoryKeys: Array<[number, string]>;
+    document: string;
+    /** version is a decimal u64. */
+    sealed: Array<{ version: string; nonce: string; aad: string; sealed: string }>;
+  };
+  envelope: Vectors["envelope"];
+  identitySafetyNumber: Array<{
+    a: { userId: string; identityPublicKey: string };
+    b: { userId: string; identityPublicKey: string };
+    fingerprintA: string;
+    fingerprintB: string;
+    safetyNumber: string;
+  }>;
 }
 
 export function parseVectors(text: string): Vectors {
