@@ -1,6 +1,16 @@
 // What every command gets: the process's I/O (injected, so commands run in-process in tests),
 // the global flags, and helpers to reach the server's keystore and client.
-import { DialtoneClient, SessionError, UsageError, pickServer, type ServerAccess } from "../core/index.js";
+import {
+  DialtoneClient,
+  SessionError,
+  UsageError,
+  identityNotice,
+  keysWithheldNotice,
+  pickServer,
+  trustNotice,
+  type ServerAccess,
+} from "../core/index.js";
+import { CLI_HINTS } from "./format.js";
 import { Keystore } from "../keystore/index.js";
 import type { Json } from "./format.js";
 import { secret } from "./prompt.js";
@@ -79,9 +89,27 @@ export async function access(ctx: Ctx): Promise<ServerAccess> {
   return { server: url, configDir: ctx.configDir, passphrase: await passphrase(ctx, false) };
 }
 
+/**
+ * What a one-shot command tells on stderr while it shares keys: keys withheld and why, devices
+ * and members that need a person's attention, this device's identity (a recovery code, a wait
+ * for approval). `tail` prints these itself, on its own stream.
+ */
+function reportTrust(ctx: Ctx, client: DialtoneClient): void {
+  client.on("keys-withheld", (k) => warn(ctx, keysWithheldNotice(k).text));
+  client.on("trust", (t) => {
+    const n = trustNotice(t, CLI_HINTS);
+    if (n && n.level !== "info") warn(ctx, n.text);
+  });
+  client.on("identity", (s) => {
+    const n = identityNotice(s, CLI_HINTS);
+    if (n) warn(ctx, n.text);
+  });
+}
+
 /** The client of the server's keystore; with `reconcile`, keys are fetched and shared first. */
-export async function openClient(ctx: Ctx, opts: { reconcile: boolean } = { reconcile: true }): Promise<DialtoneClient> {
+export async function openClient(ctx: Ctx, opts: { reconcile: boolean; notices?: boolean } = { reconcile: true }): Promise<DialtoneClient> {
   const client = await DialtoneClient.open(await access(ctx));
+  if (opts.notices !== false) reportTrust(ctx, client);
   try {
     if (opts.reconcile) await client.reconcile();
   } catch (err) {
@@ -92,7 +120,11 @@ export async function openClient(ctx: Ctx, opts: { reconcile: boolean } = { reco
 }
 
 /** Runs `fn` with an open client and always closes it (stopping streams, saving the keystore). */
-export async function withClient<T>(ctx: Ctx, fn: (client: DialtoneClient) => Promise<T>, opts?: { reconcile: boolean }): Promise<T> {
+export async function withClient<T>(
+  ctx: Ctx,
+  fn: (client: DialtoneClient) => Promise<T>,
+  opts?: { reconcile: boolean; notices?: boolean },
+): Promise<T> {
   const client = await openClient(ctx, opts);
   try {
     return await fn(client);

@@ -18,7 +18,10 @@ import {
   channelRenamedNotice,
   deviceAddedNotice,
   deviceRevokedNotice,
+  identityNotice,
   keyChangeRefusedNotice,
+  keysWithheldNotice,
+  trustNotice,
   keyRejectedNotice,
   senderText,
   userJoinedNotice,
@@ -37,6 +40,9 @@ export const CLI_HINTS: CommandHints = {
   devices: "dialtone devices",
   verify: (user) => `dialtone verify ${user}`,
   confirmVerified: (user) => `dialtone verify ${user} --mark-verified`,
+  approve: (fp) => `dialtone devices approve ${fp.replace(/ /g, "")}`,
+  admit: (user) => `dialtone admit ${user}`,
+  recover: "dialtone recover",
 };
 
 /** A shared notice as a tail line: alarms carry their own "!! ", the rest get "* ". */
@@ -89,6 +95,8 @@ export function deviceJson(d: DeviceView): { [key: string]: Json } {
     current: d.current,
     status: d.status,
     verified: d.verified,
+    trust: d.trust,
+    owner_standing: d.standing,
     created_at: iso(d.createdAt),
     last_seen_at: iso(d.lastSeenAt),
   };
@@ -213,6 +221,46 @@ export function eventOutput<K extends keyof ClientEvents>(
     }
     case "resync":
       return { line: `-- ${RESYNC_NOTICE.text}`, json: { type: "resync" } };
+    case "trust": {
+      const t = v as ClientEvents["trust"];
+      const notice = trustNotice(t, CLI_HINTS);
+      if (!notice) return undefined;
+      const e = t.event;
+      return {
+        line: noticeLine(notice),
+        json: {
+          type: "trust",
+          event: e.type,
+          user: t.user,
+          user_id: "userId" in e ? e.userId : null,
+          device_id: "deviceId" in e ? e.deviceId : null,
+          fingerprint: "fingerprint" in e ? e.fingerprint : null,
+          standing: e.type === "member-standing" ? e.standing : null,
+          text: notice.text,
+        },
+      };
+    }
+    case "keys-withheld": {
+      const k = v as ClientEvents["keys-withheld"];
+      return {
+        line: noticeLine(keysWithheldNotice(k)),
+        json: { type: "keys_withheld", user_id: k.userId, user: k.user, device_id: k.deviceId, reason: k.reason },
+      };
+    }
+    case "identity": {
+      const s = v as ClientEvents["identity"];
+      const notice = identityNotice(s, CLI_HINTS);
+      if (!notice) return undefined;
+      return {
+        line: noticeLine(notice),
+        json: {
+          type: "identity",
+          state: s.state,
+          recovery_code: s.state === "ready" ? (s.recoveryCode ?? null) : null,
+          fingerprint: s.state === "awaiting-approval" ? s.fingerprint : null,
+        },
+      };
+    }
     default:
       return undefined;
   }

@@ -11,6 +11,7 @@ import { channelCreateCommand, channelDeleteCommand, channelRenameCommand, chann
 import { historyCommand, sendCommand, tailCommand } from "./commands/messages.js";
 import { devicesCommand, inviteCommand, verifyCommand } from "./commands/trust.js";
 import { VOICE_COMMANDS } from "./commands/voice.js";
+import { IDENTITY_COMMANDS } from "./commands/identity.js";
 import type { CliIo, Command, Ctx, OptionSpec } from "./context.js";
 
 export const EXIT = { ok: 0, usage: 1, server: 2, crypto: 3 } as const;
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   tailCommand,
   inviteCommand,
   devicesCommand,
+  ...IDENTITY_COMMANDS,
   verifyCommand,
   profileSetCommand,
   ...VOICE_COMMANDS,

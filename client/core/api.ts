@@ -10,6 +10,7 @@ import { DeviceService } from "../../gen/dialtone/v1/device_service_pb.js";
 import { DirectoryService } from "../../gen/dialtone/v1/directory_service_pb.js";
 import { EnvelopeService } from "../../gen/dialtone/v1/envelope_service_pb.js";
 import { EventService } from "../../gen/dialtone/v1/event_service_pb.js";
+import { IdentityService } from "../../gen/dialtone/v1/identity_service_pb.js";
 import { InviteService } from "../../gen/dialtone/v1/invite_service_pb.js";
 import { MessageService } from "../../gen/dialtone/v1/message_service_pb.js";
 import { PresenceService } from "../../gen/dialtone/v1/presence_service_pb.js";
@@ -28,6 +29,7 @@ export interface Api {
   readonly event: Client<typeof EventService>;
   readonly voice: Client<typeof VoiceService>;
   readonly admin: Client<typeof AdminService>;
+  readonly identity: Client<typeof IdentityService>;
 }
 
 export interface ApiOptions {
@@ -90,5 +92,6 @@ export function createApi(options: ApiOptions): Api {
     event: make(EventService),
     voice: make(VoiceService),
     admin: make(AdminService),
+    identity: make(IdentityService),
   };
 }

@@ -48,8 +48,13 @@ export class ChannelActions {
 
   /** The channel's current key, waiting up to `waitMs` for another member's client to share it. */
   async requireKey(channelId: string, waitMs: number): Promise<EpochKey> {
-    const { keys } = this.#p;
-    const key = keys.channelKey(channelId) ?? (await this.#keyWaiting.waitFor(() => keys.channelKey(channelId), waitMs));
+    const { keys, channels } = this.#p;
+    // The channel's current epoch (after a rotation, the old key is for history only).
+    const current = () => {
+      const epoch = channels.get(channelId)?.row.keyEpoch;
+      return epoch ? keys.channelKeyAt(channelId, epoch) : keys.channelKey(channelId);
+    };
+    const key = current() ?? (await this.#keyWaiting.waitFor(current, waitMs));
     if (key) return key;
     const label = this.#p.channels.get(channelId)?.name ?? shortId(channelId);
     throw new KeyError(

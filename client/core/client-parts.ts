@@ -9,12 +9,14 @@ import type { History } from "./history.js";
 import type { KeyManager } from "./keys.js";
 import type { Directory } from "./names.js";
 import type { KeystoreStore } from "./store.js";
+import type { TrustBook } from "./trust-book.js";
 
 export interface ClientParts {
   readonly store: KeystoreStore;
   readonly api: Api;
   readonly session: Session;
   readonly keys: KeyManager;
+  readonly trust: TrustBook;
   readonly directory: Directory;
   readonly channels: ChannelBook;
   readonly history: History;

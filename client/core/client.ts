@@ -3,6 +3,7 @@
 // (events.ts): the feed reduced by event-reducer.ts, messages by inbox.ts and outbox.ts, keys
 // waited for by key-waiting.ts. Nothing here touches a terminal.
 import { randomUUID } from "node:crypto";
+import type { Message } from "../../gen/dialtone/v1/message_pb.js";
 import type { EpochKey } from "../crypto/index.js";
 import type { Session } from "../keystore/index.js";
 import type { Api } from "./api.js";
@@ -19,6 +20,10 @@ import { Inbox } from "./inbox.js";
 import { mintInvite, type InviteOptions, type MintedInvite } from "./invites.js";
 import { KeyWaiting } from "./key-waiting.js";
 import { KeyManager } from "./keys.js";
+import { TrustBook } from "./trust-book.js";
+import { TrustDuties, type ApprovedDevice } from "./trust-duties.js";
+import type { AdmissionRoleName } from "../crypto/index.js";
+import type { TrustSnapshot } from "./trust.js";
 import { sealMessage, type ChatMessage } from "./messages.js";
 import { Directory, resolveByNameOrId, userLabel, type ChannelView, type UserView } from "./names.js";
 import { Outbox } from "./outbox.js";
@@ -41,6 +46,7 @@ export class DialtoneClient {
   readonly api: Api;
   readonly session: Session;
   readonly keys: KeyManager;
+  readonly trust: TrustBook;
   readonly directory: Directory;
   /** The one send pipeline: the UI queues here and draws its updates. */
   readonly outbox: Outbox;
@@ -50,6 +56,7 @@ export class DialtoneClient {
   readonly #keyWaiting: KeyWaiting;
   readonly #reducer: EventReducer;
   readonly #channelActions: ChannelActions;
+  readonly #duties: TrustDuties;
   #sync: SyncEngine | undefined;
 
   private constructor(store: KeystoreStore, api: Api) {
@@ -57,9 +64,18 @@ export class DialtoneClient {
     this.api = api;
     this.session = requireSession(store);
     const channels: ChannelBook = new ChannelBook(api, (id, epoch) => this.keys.channelKeyAt(id, epoch));
+    const me = { userId: this.session.userId, deviceId: this.session.deviceId };
+    this.trust = new TrustBook({
+      api,
+      store,
+      me,
+      emit: (event) =>
+        this.#events.emit("trust", { event, user: this.directory.labelOf(event.type === "root-problem" ? me.userId : event.userId) }),
+    });
     this.keys = new KeyManager({
       api,
       store,
+      trust: () => this.trust.snapshot(),
       me: { userId: this.session.userId, deviceId: this.session.deviceId },
       channel: (id) => channels.row(id),
       emit: (e) => this.#reducer.onKeyEvent(e),
@@ -70,23 +86,39 @@ export class DialtoneClient {
       api,
       session: this.session,
       keys: this.keys,
+      trust: this.trust,
       directory: this.directory,
       channels,
       history: new History(api, (m) => this.#inbox.open(m)),
       events: this.#events,
     };
     this.#inbox = new Inbox(this.#parts);
-    this.#keyWaiting = new KeyWaiting(this.#parts, () => {
-      if (!this.#sync?.running) this.start({ persistPosition: false });
-    });
-    this.#reducer = new EventReducer(this.#parts, this.#inbox, this.#keyWaiting);
+    this.#duties = new TrustDuties(this.#parts);
+    this.#keyWaiting = new KeyWaiting(
+      this.#parts,
+      () => {
+        if (!this.#sync?.running) this.start({ persistPosition: false });
+      },
+      () => this.#duties.run(),
+    );
+    this.#reducer = new EventReducer(this.#parts, this.#inbox, this.#keyWaiting, () => this.#duties.identityArrived());
     this.#channelActions = new ChannelActions(this.#parts, this.#keyWaiting);
     this.outbox = new Outbox({
       key: (channelId, waitMs) => this.#channelActions.requireKey(channelId, waitMs),
       seal: (key, channelId, messageId, text) =>
         sealMessage(key, { channelId, messageId, senderUserId: this.session.userId }, text, this.myDisplayName()),
       post: async (channelId, messageId, sealed) => {
-        const { message } = await this.api.message.sendMessage({ messageId, channelId, ...sealed });
+        let message: Message | undefined;
+        try {
+          ({ message } = await this.api.message.sendMessage({ messageId, channelId, ...sealed }));
+        } catch (err) {
+          // The channel moved to a new key epoch (a member was removed): reload it and seal again.
+          if (err instanceof ApiError && err.code === "failed-precondition" && /key epoch/.test(err.message)) {
+            await this.#parts.channels.refresh();
+            throw new ApiError("aborted", err.message, { cause: err });
+          }
+          throw err;
+        }
         if (!message) throw new ApiError("internal", "the server answered without a message");
         return this.#inbox.accept(message);
       },
@@ -300,11 +332,50 @@ export class DialtoneClient {
   }
 
   whoami(): Promise<WhoAmI> {
-    return whoami(this.#parts);
+    return whoami(this.#parts, this.#duties.status?.state);
+  }
+
+  /** This device's identity status, once settled (after the first reconcile). */
+  get identityStatus() {
+    return this.#duties.status;
+  }
+
+  /** Who is admitted and which devices are certified, fetched fresh. */
+  trustSnapshot(): Promise<TrustSnapshot> {
+    return this.trust.refresh();
+  }
+
+  /** Approves a new device of this account by the fingerprint it shows, then shares keys with it. */
+  async approveDevice(fingerprint: string): Promise<ApprovedDevice> {
+    await this.#duties.run();
+    const approved = await this.#duties.approveDevice(fingerprint);
+    await this.reconcile();
+    return approved;
+  }
+
+  /** Admits an account by hand (admins), after comparing its safety number; then shares keys. */
+  async admit(userId: string, role: AdmissionRoleName = "member"): Promise<TrustSnapshot> {
+    await this.#duties.run();
+    const snapshot = await this.#duties.admit(userId, role);
+    await this.reconcile();
+    return snapshot;
+  }
+
+  /** Revokes another device of this account by its fingerprint (a device you do not recognise). */
+  async rejectDevice(fingerprint: string): Promise<{ deviceId: string; fingerprint: string }> {
+    await this.#duties.run();
+    return this.#duties.rejectDevice(fingerprint);
+  }
+
+  /** Removes an account (admins), signed when possible, and rotates every channel's key. */
+  async removeUser(userId: string): Promise<{ revokedDeviceIds: readonly string[]; rotated: number }> {
+    await this.#duties.run();
+    return this.#duties.removeUser(userId);
   }
 
   /** Mints an invite (admins). The token is secret: show it to the person invited only. */
-  createInvite(options: InviteOptions = {}): Promise<MintedInvite> {
-    return mintInvite(this.api, options);
+  async createInvite(options: InviteOptions = {}): Promise<MintedInvite> {
+    await this.#duties.run(); // the root is pinned and the identity held before a token names them
+    return mintInvite(this.api, this.store, options);
   }
 }

@@ -1,10 +1,12 @@
 // Devices and trust as the member sees them: every device with its fingerprint and pin status,
 // safety numbers and their verification, and this install's own identity.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { deviceFingerprint, publicKeyToBase64 } from "../crypto/index.js";
+import { deviceFingerprint, formatFingerprint, identityFingerprint, publicKeyToBase64 } from "../crypto/index.js";
 import type { ClientParts } from "./client-parts.js";
 import type { DeviceView } from "./events.js";
 import { computeSafetyNumber, markVerified, type SafetyNumberResult } from "./verify.js";
+import { standingOf, type UserStanding } from "./trust.js";
+import type { IdentityStatus } from "./identity.js";
 
 export interface WhoAmI {
   readonly userId: string;
@@ -14,11 +16,21 @@ export interface WhoAmI {
   readonly name: string | undefined;
   readonly fingerprint: string;
   readonly publicKey: string;
+  /** The account's identity fingerprint (5 groups of 4 hex), when it has one. */
+  readonly identityFingerprint: string | undefined;
+  /** This account in the community: admitted, pending, removed, or no identity yet. */
+  readonly standing: UserStanding;
+  /** The role signed for it, when admitted. */
+  readonly role: "member" | "admin" | undefined;
+  /** This device: holds the identity (ready), waits for approval, or conflicts with the server. */
+  readonly identity: IdentityStatus["state"] | undefined;
+  /** This device is certified by the account's identity. */
+  readonly certified: boolean;
 }
 
 /** Every active device of every user, pinning the ones seen for the first time. */
 export async function listDevices(p: ClientParts): Promise<DeviceView[]> {
-  const { devices } = await p.api.device.listDevices({});
+  const [{ devices }, trust] = await Promise.all([p.api.device.listDevices({}), p.trust.refresh()]);
   const out: DeviceView[] = [];
   for (const d of devices) {
     const status = await p.keys.checkDevice(d.deviceId, d.userId, d.publicKey);
@@ -32,6 +44,8 @@ export async function listDevices(p: ClientParts): Promise<DeviceView[]> {
       current: d.deviceId === p.session.deviceId,
       status,
       verified: pinned?.verified === true && status !== "changed",
+      trust: trust.devices.get(d.deviceId)?.trust ?? "unverified",
+      standing: standingOf(trust, d.userId),
       createdAt: d.createdAt ? timestampDate(d.createdAt) : undefined,
       lastSeenAt: d.lastSeenAt ? timestampDate(d.lastSeenAt) : undefined,
     });
@@ -41,7 +55,10 @@ export async function listDevices(p: ClientParts): Promise<DeviceView[]> {
 }
 
 export async function safetyNumberWith(p: ClientParts, userId: string): Promise<SafetyNumberResult> {
-  const result = await computeSafetyNumber({ api: p.api, keys: p.keys, store: p.store, me: p.session }, userId);
+  const result = await computeSafetyNumber(
+    { api: p.api, keys: p.keys, store: p.store, me: p.session, trust: () => p.trust.refresh() },
+    userId,
+  );
   await p.store.flush();
   return result;
 }
@@ -51,9 +68,10 @@ export async function recordVerified(p: ClientParts, result: SafetyNumberResult)
   await p.store.flush();
 }
 
-export async function whoami(p: ClientParts): Promise<WhoAmI> {
-  const s = await p.api.auth.getSession({});
+export async function whoami(p: ClientParts, identity: IdentityStatus["state"] | undefined): Promise<WhoAmI> {
+  const [s, trust] = await Promise.all([p.api.auth.getSession({}), p.trust.refresh().catch(() => undefined)]);
   const pk = p.store.keystore.devicePublicKey;
+  const idKey = trust?.identities.get(s.userId);
   return {
     userId: s.userId,
     deviceId: s.deviceId,
@@ -62,5 +80,10 @@ export async function whoami(p: ClientParts): Promise<WhoAmI> {
     name: p.directory.nameOf(s.userId),
     fingerprint: await deviceFingerprint(pk),
     publicKey: publicKeyToBase64(pk),
+    identityFingerprint: idKey ? formatFingerprint(await identityFingerprint(idKey)) : undefined,
+    standing: trust ? standingOf(trust, s.userId) : "no-identity",
+    role: trust?.members.get(s.userId)?.role,
+    identity,
+    certified: trust?.devices.get(s.deviceId)?.trust === "certified",
   };
 }

@@ -112,7 +112,7 @@ export class UsageError extends Error {
   }
 }
 
-export type SessionErrorCode = "not-logged-in" | "already-logged-in" | "expired" | "keystore-of-another-account";
+export type SessionErrorCode = "not-logged-in" | "already-logged-in" | "expired" | "keystore-of-another-account" | "wrong-community";
 
 /** No usable session in the keystore: CLI exit 2. */
 export class SessionError extends Error {

@@ -6,17 +6,22 @@ import { background, type ClientParts } from "./client-parts.js";
 import type { Inbox } from "./inbox.js";
 import type { KeyWaiting } from "./key-waiting.js";
 import type { KeyEvent } from "./keys.js";
+import { rotateAfterRemoval } from "./rotation.js";
 import type { HelloInfo } from "./sync.js";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 
 export class EventReducer {
   readonly #p: ClientParts;
   readonly #inbox: Inbox;
   readonly #keyWaiting: KeyWaiting;
 
-  constructor(parts: ClientParts, inbox: Inbox, keyWaiting: KeyWaiting) {
+  readonly #identityArrived: () => void;
+
+  constructor(parts: ClientParts, inbox: Inbox, keyWaiting: KeyWaiting, identityArrived: () => void) {
     this.#p = parts;
     this.#inbox = inbox;
     this.#keyWaiting = keyWaiting;
+    this.#identityArrived = identityArrived;
   }
 
   async onHello(info: HelloInfo): Promise<void> {
@@ -58,10 +63,25 @@ export class EventReducer {
         const d = p.value.device;
         if (!d) return;
         await keys.checkDevice(d.deviceId, d.userId, d.publicKey); // pins it and announces it
+        this.#p.trust.invalidate();
         background(this.#p, "sharing keys with a new device", this.#keyWaiting.reconcile());
         return;
       }
+      case "identityUpdated":
+        this.#p.trust.invalidate();
+        background(this.#p, "checking signed identities", this.#keyWaiting.reconcile());
+        return;
+      case "channelKeyRotated": {
+        if (!p.value.channel) return;
+        if (!keys.channelKeyAt(p.value.channel.channelId, p.value.channel.keyEpoch)) await keys.fetchKeys();
+        await channels.set(p.value.channel);
+        return;
+      }
+      case "userRemoved":
+        this.#rotate(event);
+        return;
       case "deviceRevoked":
+        this.#rotate(event);
         events.emit("device-revoked", { deviceId: p.value.deviceId, userId: p.value.userId, user: directory.labelOf(p.value.userId) });
         return;
       case "profileUpdated": {
@@ -93,6 +113,22 @@ export class EventReducer {
       default:
         return;
     }
+  }
+
+  /**
+   * A device or member is gone: new key epochs for the channels, so what it holds opens nothing
+   * sent from now on. Every online client tries after a short random pause; the server keeps the
+   * first rotation per epoch and the others adopt it.
+   */
+  #rotate(event: Event): void {
+    this.#p.trust.invalidate();
+    const since = event.createdAt ? timestampDate(event.createdAt) : new Date();
+    const pause = new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 400)));
+    background(
+      this.#p,
+      "rotating channel keys",
+      pause.then(() => rotateAfterRemoval(this.#p, since)),
+    );
   }
 
   onKeyEvent(e: KeyEvent): void {
@@ -134,6 +170,13 @@ export class EventReducer {
         if (e.scope.kind === "channel") background(this.#p, "opening messages", this.#inbox.reopenLocked(e.scope.channelId));
         return;
       case "keys-shared":
+        return;
+      case "keys-withheld":
+        events.emit("keys-withheld", { deviceId: e.deviceId, userId: e.userId, user: directory.labelOf(e.userId), reason: e.reason });
+        return;
+      case "identity-received":
+        this.#identityArrived();
+        background(this.#p, "settling the identity handed over", this.#keyWaiting.reconcile());
         return;
     }
   }

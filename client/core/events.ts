@@ -1,9 +1,12 @@
 // What a DialtoneClient tells its UI: every event name and payload, in decrypted terms.
 import type { VoiceJoined, VoiceLeft, VoiceSignal } from "../../gen/dialtone/v1/event_pb.js";
+import type { IdentityStatus } from "./identity.js";
 import type { KeyScope } from "./keys.js";
 import type { ChatMessage } from "./messages.js";
 import type { ChannelView, UserView } from "./names.js";
 import type { ConnectionState } from "./sync.js";
+import type { TrustEvent } from "./trust-book.js";
+import type { DeviceTrust, UserStanding } from "./trust.js";
 
 export type VoiceEvent =
   | { readonly type: "joined"; readonly value: VoiceJoined }
@@ -47,6 +50,8 @@ export interface ClientEvents {
     readonly senderDeviceId: string;
     readonly reason: string;
   };
+  /** The server listed a device as lacking keys, and this client did not share with it: why. */
+  "keys-withheld": { readonly deviceId: string; readonly userId: string; readonly user: string; readonly reason: string };
   "key-received": { readonly scope: KeyScope; readonly epoch: number; readonly senderDeviceId: string };
   "profile-updated": UserView;
   "user-joined": { readonly userId: string; readonly user: string; readonly isAdmin: boolean };
@@ -57,6 +62,10 @@ export interface ClientEvents {
   resync: Record<string, never>;
   /** Voice room changes and signals addressed to this device (sealed; the voice daemon opens them). */
   voice: VoiceEvent;
+  /** Signed-identity news: an unverified device, a pending or newly admitted member, a changed identity or root. */
+  trust: { readonly event: TrustEvent; readonly user: string };
+  /** This device's identity was settled: created (show `recoveryCode` once), awaiting approval, or in conflict. */
+  identity: IdentityStatus;
   /** A background task failed (key sharing, a listener); the client keeps going. */
   error: { readonly message: string; readonly cause: unknown };
 }
@@ -71,6 +80,10 @@ export interface DeviceView {
   /** "known": pinned earlier with this key; "pinned": first seen now; "changed": refused. */
   readonly status: "known" | "pinned" | "changed" | "invalid";
   readonly verified: boolean;
+  /** Signed identities: "certified" (its owner's identity approved it), "unverified" (gets no keys), "revoked". */
+  readonly trust: DeviceTrust;
+  /** Its owner: admitted, pending (gets no keys), removed, or without an identity yet. */
+  readonly standing: UserStanding;
   readonly createdAt: Date | undefined;
   readonly lastSeenAt: Date | undefined;
 }

@@ -10,13 +10,18 @@ export class KeyWaiting {
   readonly #waiters = new Set<() => void>();
   #keysArrived = false;
 
-  constructor(parts: ClientParts, ensureLive: () => void) {
+  /** Runs before each reconcile: settling this device's identity and who is admitted. */
+  readonly #before: () => Promise<unknown>;
+
+  constructor(parts: ClientParts, ensureLive: () => void, before: () => Promise<unknown>) {
     this.#p = parts;
     this.#ensureLive = ensureLive;
+    this.#before = before;
   }
 
   /** Fetches keys shared with us and shares the keys we hold with devices lacking them. */
   async reconcile(): Promise<void> {
+    await this.#before();
     await this.#p.keys.reconcile();
     await this.#p.store.flush();
     await this.reopenNamesIfKeysArrived();

@@ -14,7 +14,14 @@ import type { EnvelopeRefSchema } from "../../gen/dialtone/v1/envelope_service_p
 import type { Profile } from "../../gen/dialtone/v1/profile_pb.js";
 import {
   deviceFingerprint,
+  constantTimeEqual,
+  encodeBase64,
   generateSymmetricKey,
+  keyHash,
+  signStatement,
+  verifyStatement,
+  type Statement,
+  identityKeyPairFromSeed,
   openEnvelope,
   openText,
   publicKeyFromBase64,
@@ -27,6 +34,7 @@ import { KeystoreError } from "../keystore/index.js";
 import type { Api } from "./api.js";
 import { coalesce } from "./coalesce.js";
 import type { KeystoreStore } from "./store.js";
+import { mayReceiveKeys, maySendKeys, type TrustSnapshot } from "./trust.js";
 
 export const DIRECTORY_SCOPE = "directory";
 const MAX_MISSING_ROWS = 1000;
@@ -71,10 +79,25 @@ export type KeyEvent =
       readonly senderUserId: string;
       readonly reason: string;
     }
-  | { readonly type: "keys-shared"; readonly count: number };
+  | { readonly type: "keys-shared"; readonly count: number }
+  | {
+      /** Keys this device did not seal to a device the server listed as lacking them, and why. */
+      readonly type: "keys-withheld";
+      readonly deviceId: string;
+      readonly userId: string;
+      readonly reason: string;
+    }
+  | {
+      /** Another device of this account handed over the identity (or the backup key): this device was approved. */
+      readonly type: "identity-received";
+      readonly kind: "identity" | "backup";
+      readonly senderDeviceId: string;
+    };
 
 export interface KeyManagerDeps {
-  readonly api: Pick<Api, "envelope" | "directory">;
+  readonly api: Pick<Api, "envelope" | "directory" | "identity">;
+  /** Who is certified and admitted (signed identities): an identity handed to us must come from there. */
+  readonly trust: () => Promise<TrustSnapshot>;
   readonly store: KeystoreStore;
   readonly me: { readonly userId: string; readonly deviceId: string };
   /** The channel's current row, to confirm a received key against its sealed name. */
@@ -270,19 +293,99 @@ export class KeyManager {
         rows.push(...(await api.envelope.listMissingEnvelopes({ kind: KeyKind.DIRECTORY, scopeId: DIRECTORY_SCOPE })).missing);
       }
     }
+    if (rows.length === 0) return 0;
+    const trust = await this.#deps.trust();
     const inputs: EnvelopeInit[] = [];
+    const vouched: { scope: KeyScope; epoch: number; key: Uint8Array }[] = [];
     for (const row of rows) {
       const scope = scopeOf(row.kind, row.scopeId);
       if (!scope) continue;
       const held = scope.kind === "channel" ? this.channelKeyAt(scope.channelId, row.epoch) : this.directoryKeyAt(row.epoch);
       if (!held) continue;
+      // Signed identities decide, not the server's list: certified devices of admitted members only.
+      const may = mayReceiveKeys(trust, row.deviceId, row.userId, row.publicKey);
+      if (!may.ok) {
+        this.#withheld(row.deviceId, row.userId, may.reason);
+        continue;
+      }
       if (!(await this.acceptDevice(row.deviceId, row.userId, row.publicKey))) continue;
-      inputs.push(await this.sealFor(scope, row.epoch, held.key, row.deviceId));
+      // The row names the current epoch; older ones we hold go along, so history stays readable.
+      const epochs = scope.kind === "channel" ? this.#keystore.channelEpochs(scope.channelId) : this.#keystore.directoryEpochs();
+      for (const epoch of epochs.filter((e) => e <= row.epoch)) {
+        const key = scope.kind === "channel" ? this.channelKeyAt(scope.channelId, epoch)! : this.directoryKeyAt(epoch)!;
+        inputs.push(await this.sealFor(scope, epoch, key.key, row.deviceId));
+        vouched.push({ scope, epoch, key: key.key });
+      }
     }
     if (inputs.length === 0) return 0;
+    await this.vouchFor(vouched, trust);
     const stored = await this.#put(inputs);
     if (stored > 0) this.#deps.emit({ type: "keys-shared", count: stored });
     return stored;
+  }
+
+  /** Reports once per device and reason that keys were withheld from it. */
+  #withheld(deviceId: string, userId: string, reason: string): void {
+    const tag = `withheld:${deviceId}:${reason}`;
+    if (this.#reported.has(tag)) return;
+    this.#reported.add(tag);
+    this.#deps.emit({ type: "keys-withheld", deviceId, userId, reason });
+  }
+
+  /**
+   * Signs and publishes a statement for each key we hand out (`channel-key`, or `directory-key`
+   * when we are an admin): recipients accept a key only with one from an admitted member.
+   */
+  async vouchFor(keys: readonly { scope: KeyScope; epoch: number; key: Uint8Array }[], trust: TrustSnapshot): Promise<void> {
+    const identity = this.#keystore.identity;
+    const role = trust.members.get(this.#deps.me.userId)?.role;
+    if (!identity || !role) return;
+    const statements = [];
+    for (const k of keys) {
+      const tag = `vouched:${scopeKey(k.scope)}:${k.epoch}`;
+      if (this.#reported.has(tag) || (k.scope.kind === "directory" && role !== "admin")) continue;
+      this.#reported.add(tag);
+      const hash = await keyHash(k.key);
+      const statement: Statement =
+        k.scope.kind === "channel"
+          ? { kind: "channel-key", channelId: k.scope.channelId, epoch: k.epoch, keyHash: hash }
+          : { kind: "directory-key", epoch: k.epoch, keyHash: hash };
+      statements.push({
+        kind: k.scope.kind === "channel" ? KeyKind.CHANNEL : KeyKind.DIRECTORY,
+        scopeId: k.scope.kind === "channel" ? k.scope.channelId : DIRECTORY_SCOPE,
+        epoch: k.epoch,
+        keyHash: encodeBase64(hash),
+        signature: await signStatement(identity.privateKey, statement),
+      });
+    }
+    for (let i = 0; i < statements.length; i += PUT_BATCH) {
+      await this.#deps.api.identity.putKeyStatements({ statements: statements.slice(i, i + PUT_BATCH) });
+    }
+  }
+
+  /** Whether a statement from an admitted member (an admin, for the directory) vouches for this key. */
+  async #vouched(scope: KeyScope, epoch: number, key: Uint8Array, trust: TrustSnapshot): Promise<boolean> {
+    const { statements } = await this.#deps.api.identity.listKeyStatements({
+      kind: scope.kind === "channel" ? KeyKind.CHANNEL : KeyKind.DIRECTORY,
+      scopeId: scope.kind === "channel" ? scope.channelId : DIRECTORY_SCOPE,
+    });
+    const hash = await keyHash(key);
+    const hashText = encodeBase64(hash);
+    for (const st of statements) {
+      if (st.epoch !== epoch || st.keyHash !== hashText) continue;
+      const signer = trust.members.get(st.signerUserId);
+      if (!signer || (scope.kind === "directory" && signer.role !== "admin")) continue;
+      const statement: Statement =
+        scope.kind === "channel"
+          ? { kind: "channel-key", channelId: scope.channelId, epoch, keyHash: hash }
+          : { kind: "directory-key", epoch, keyHash: hash };
+      try {
+        if (await verifyStatement(signer.identityKey, statement, st.signature)) return true;
+      } catch {
+        // a malformed statement vouches for nothing
+      }
+    }
+    return false;
   }
 
   async #fetchKeys(): Promise<FetchReport> {
@@ -291,6 +394,13 @@ export class KeyManager {
     const accepted: EnvelopeRef[] = [];
     const rejected: EnvelopeRef[] = [];
     for (const env of envelopes) {
+      if (env.kind === KeyKind.IDENTITY || env.kind === KeyKind.BACKUP) {
+        const ref = { kind: env.kind, scopeId: env.scopeId, epoch: env.epoch, senderDeviceId: env.senderDeviceId };
+        const outcome = await this.#receiveIdentity(env);
+        if (outcome === "added") accepted.push(ref);
+        else if (outcome !== "skipped") rejected.push(ref);
+        continue;
+      }
       const scope = scopeOf(env.kind, env.scopeId);
       if (!scope || env.recipientDeviceId !== this.#deps.me.deviceId) continue;
       const held = scope.kind === "channel" ? this.channelKeyAt(scope.channelId, env.epoch) : this.directoryKeyAt(env.epoch);
@@ -329,8 +439,86 @@ export class KeyManager {
     return { added: accepted.length, rejected: rejected.length };
   }
 
+  /**
+   * The identity (or backup key) handed over by another device of this account when it approved
+   * this one: believed only from a device the account's identity certified, and an identity only
+   * if it is the one the account published.
+   */
+  async #receiveIdentity(env: Envelope): Promise<"added" | "skipped" | { reason: string }> {
+    const ks = this.#keystore;
+    const me = this.#deps.me;
+    const kind = env.kind === KeyKind.IDENTITY ? "identity" : "backup";
+    if (env.scopeId !== me.userId || env.senderUserId !== me.userId || env.recipientDeviceId !== me.deviceId) return "skipped";
+    if (kind === "identity" ? ks.identity : ks.backupKey) return "skipped";
+    const trust = await this.#deps.trust();
+    const sender = trust.devices.get(env.senderDeviceId);
+    const published = trust.identities.get(me.userId);
+    if (!sender || sender.userId !== me.userId || sender.trust !== "certified" || sender.publicKey !== env.senderPublicKey || !published) {
+      return { reason: `the ${kind} offered by device ${env.senderDeviceId} does not come from a certified device of this account` };
+    }
+    let secret: Uint8Array;
+    try {
+      secret = await openEnvelope({
+        recipientPrivateKey: ks.deviceKeyPair.privateKey,
+        senderPublicKey: publicKeyFromBase64(sender.publicKey),
+        context: { kind, userId: me.userId, epoch: 1, senderDeviceId: env.senderDeviceId, recipientDeviceId: me.deviceId },
+        envelope: env.ciphertext,
+      });
+    } catch {
+      return { reason: `the ${kind} envelope from device ${env.senderDeviceId} does not open` };
+    }
+    if (kind === "identity") {
+      const pair = await identityKeyPairFromSeed(secret);
+      if (!constantTimeEqual(pair.publicKey, published))
+        return { reason: "the identity handed over is not the one this account published" };
+      ks.setIdentity(pair);
+    } else {
+      ks.setBackupKey(secret);
+    }
+    this.#deps.store.markDirty();
+    this.#deps.emit({ type: "identity-received", kind, senderDeviceId: env.senderDeviceId });
+    return "added";
+  }
+
+  /** Seals this account's identity and backup key for a device it just certified (approval). */
+  async sealIdentityFor(recipientDeviceId: string, recipientPublicKey: Uint8Array): Promise<EnvelopeInit[]> {
+    const ks = this.#keystore;
+    const me = this.#deps.me;
+    const out: EnvelopeInit[] = [];
+    const secrets: ["identity" | "backup", Uint8Array | undefined][] = [
+      ["identity", ks.identity?.privateKey],
+      ["backup", ks.backupKey],
+    ];
+    for (const [kind, secret] of secrets) {
+      if (!secret) continue;
+      const ciphertext = await sealEnvelope({
+        senderPrivateKey: ks.deviceKeyPair.privateKey,
+        recipientPublicKey,
+        context: { kind, userId: me.userId, epoch: 1, senderDeviceId: me.deviceId, recipientDeviceId },
+        key: secret,
+      });
+      out.push({
+        kind: kind === "identity" ? KeyKind.IDENTITY : KeyKind.BACKUP,
+        scopeId: me.userId,
+        epoch: 1,
+        recipientDeviceId,
+        ciphertext,
+      });
+    }
+    return out;
+  }
+
+  /** Stores envelopes this device wrote (batched). */
+  putEnvelopes(inputs: EnvelopeInit[]): Promise<number> {
+    return this.#put(inputs);
+  }
+
   async #receive(env: Envelope, scope: KeyScope, profiles: () => Promise<Profile[]>): Promise<"added" | "skipped" | { reason: string }> {
     const ks = this.#keystore;
+    const trust = await this.#deps.trust();
+    // Only a certified device of an admitted member hands out keys (the server's word is not enough).
+    const may = maySendKeys(trust, env.senderDeviceId, env.senderUserId, env.senderPublicKey);
+    if (!may.ok) return { reason: `the sender device ${env.senderDeviceId} may not hand out keys: ${may.reason}` };
     if (!(await this.acceptDevice(env.senderDeviceId, env.senderUserId, env.senderPublicKey))) {
       return { reason: `the sender device ${env.senderDeviceId} shows a key other than the one pinned for it` };
     }
@@ -349,10 +537,19 @@ export class KeyManager {
       };
     }
     const epochKey = { epoch: env.epoch, key };
+    if (!(await this.#vouched(scope, env.epoch, key, trust))) {
+      return {
+        reason:
+          scope.kind === "channel"
+            ? `no admitted member signed the key from device ${env.senderDeviceId} (epoch ${env.epoch})`
+            : `the directory key (epoch ${env.epoch}) from device ${env.senderDeviceId} is not signed by an admin`,
+      };
+    }
     if (scope.kind === "channel") {
       const channel = await this.#deps.channel(scope.channelId);
       if (!channel) return "skipped"; // deleted, or not listed yet: nothing to confirm against
-      if (!(await keyOpensChannelName(channel, epochKey))) {
+      // The name is sealed at the current epoch only; older epochs rest on the signed statement.
+      if (channel.keyEpoch === env.epoch && !(await keyOpensChannelName(channel, epochKey))) {
         return { reason: `the key from device ${env.senderDeviceId} does not open the channel's name (substituted key)` };
       }
     } else {
@@ -385,6 +582,7 @@ export class KeyManager {
   async adoptNewChannelKey(channelId: string, key: EpochKey): Promise<number> {
     this.#keystore.setChannelKey(channelId, key.epoch, key.key);
     this.#deps.store.markDirty();
+    await this.vouchFor([{ scope: { kind: "channel", channelId }, epoch: key.epoch, key: key.key }], await this.#deps.trust());
     return this.shareMissing();
   }
 
@@ -400,6 +598,8 @@ export class KeyManager {
     if (this.directoryKey() || !generate) return this.directoryKey();
     const { profiles } = await this.#deps.api.directory.listProfiles({});
     if (profiles.some((p) => p.encryptedName !== "")) return undefined; // someone holds one: wait for a share
+    // Only an admin's directory key is believed (a member's would be refused by everyone).
+    if ((await this.#deps.trust()).members.get(this.#deps.me.userId)?.role !== "admin") return undefined;
     const key = generateSymmetricKey();
     const me = this.#deps.me;
     const pinnedSelf = await this.acceptDevice(me.deviceId, me.userId, publicKeyToBase64(this.#keystore.devicePublicKey));
@@ -409,6 +609,7 @@ export class KeyManager {
     if (stored === 1) {
       this.#keystore.setDirectoryKey(1, key);
       this.#deps.store.markDirty();
+      await this.vouchFor([{ scope: { kind: "directory" }, epoch: 1, key }], await this.#deps.trust());
       await this.shareMissing();
     } else {
       await this.fetchKeys();

@@ -88,9 +88,20 @@ export class Directory {
   async apply(profile: Profile): Promise<UserView> {
     this.#rows.set(profile.userId, profile);
     const name = await openName(profile.encryptedName, this.#keyFor, { purpose: "profile-name", userId: profile.userId });
-    const view: UserView = { userId: profile.userId, name, label: userLabel(profile.userId, name), isAdmin: profile.isAdmin };
-    this.#users.set(profile.userId, view);
-    return view;
+    this.#users.set(profile.userId, { userId: profile.userId, name, label: userLabel(profile.userId, name), isAdmin: profile.isAdmin });
+    return this.#view(profile.userId)!;
+  }
+
+  /**
+   * Display names are claims anyone can make: two accounts showing the same name are told
+   * apart by a mark from their account ids ("alice#1a2b"), so neither can pass as the other.
+   */
+  #view(userId: string): UserView | undefined {
+    const v = this.#users.get(userId);
+    if (!v || v.name === undefined) return v;
+    const n = normalise(v.name);
+    const twin = [...this.#users.values()].some((u) => u.userId !== userId && u.name !== undefined && normalise(u.name) === n);
+    return twin ? { ...v, label: `${v.name}#${shortId(userId).slice(0, 4)}` } : v;
   }
 
   nameOf(userId: string): string | undefined {
@@ -98,7 +109,7 @@ export class Directory {
   }
 
   labelOf(userId: string): string {
-    return this.#users.get(userId)?.label ?? userLabel(userId, undefined);
+    return this.#view(userId)?.label ?? userLabel(userId, undefined);
   }
 
   /** Whether anyone's profile carries a (sealed) name. */
@@ -107,7 +118,7 @@ export class Directory {
   }
 
   users(): UserView[] {
-    return [...this.#users.values()];
+    return [...this.#users.keys()].map((id) => this.#view(id)!);
   }
 }
 
@@ -133,6 +144,9 @@ export function resolveByNameOrId<T>(
     return n !== undefined && normalise(n) === wanted;
   });
   if (byName.length === 1) return byName[0]!;
+  // A marked label ("alice#1a2b") picks one of two people sharing a name.
+  const byLabel = items.filter((t) => normalise(view(t).label) === wanted);
+  if (byLabel.length === 1) return byLabel[0]!;
   const unknown = `unknown-${what}` as const;
   const ambiguous = `ambiguous-${what}` as const;
   if (byName.length > 1) {

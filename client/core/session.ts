@@ -3,10 +3,18 @@
 import { rm } from "node:fs/promises";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Session as WireSession } from "../../gen/dialtone/v1/auth_service_pb.js";
-import { publicKeyToBase64 } from "../crypto/index.js";
+import {
+  CryptoError,
+  constantTimeEqual,
+  decodeBase64,
+  formatFingerprint,
+  identityFingerprint,
+  parseInviteCode,
+  publicKeyToBase64,
+} from "../crypto/index.js";
 import type { Session } from "../keystore/index.js";
 import { createApi, type Api } from "./api.js";
-import { ApiError, SessionError } from "./errors.js";
+import { ApiError, SessionError, UsageError } from "./errors.js";
 import { KeystoreStore } from "./store.js";
 
 /** Where a server's state lives and how to unlock it. */
@@ -76,20 +84,56 @@ async function undoIfCreated<T>(store: KeystoreStore, created: boolean, call: ()
   }
 }
 
-/** Creates an account with an invite, logging in this install's device. */
+/**
+ * The server's root must be the one the invite names (its minting admin's community), checked
+ * before an account exists: a server that is not the inviter's gets no registration at all.
+ */
+async function checkRoot(api: Api, expected: Uint8Array): Promise<void> {
+  let key: Uint8Array | undefined;
+  try {
+    const { root } = await api.identity.getRoot({});
+    key = root ? decodeBase64(root.publicKey) : undefined;
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === "not-found")) throw err;
+  }
+  const found = key && key.length === 32 ? await identityFingerprint(key) : undefined;
+  if (!found || !constantTimeEqual(found, expected)) {
+    throw new SessionError(
+      "wrong-community",
+      `this server's community root ${found ? formatFingerprint(found) : "(none)"} is not the one the invite names (${formatFingerprint(expected)}): ` +
+        "the server is not the one whose admin invited you, or it was tampered with; nothing was registered",
+    );
+  }
+}
+
+/**
+ * Creates an account with an invite, logging in this install's device. An invite minted by an
+ * admin's client (`server token.admission secret.root fingerprint`) pins the root and keeps the
+ * secret for the admission request; a bare server token registers a pending member.
+ */
 export async function register(access: ServerAccess, creds: Credentials & { readonly invite: string }): Promise<SessionResult> {
-  const { store, created } = await storeFor(access);
+  let code: ReturnType<typeof parseInviteCode>;
+  try {
+    code = parseInviteCode(creds.invite);
+  } catch (err) {
+    if (err instanceof CryptoError) throw new UsageError("invalid-input", `--invite: ${err.message}`);
+    throw err;
+  }
   const api = createApi({ baseUrl: access.server });
+  if (code.rootFingerprint) await checkRoot(api, code.rootFingerprint);
+  const { store, created } = await storeFor(access);
   const res = await undoIfCreated(store, created, () =>
     api.auth.register({
       username: creds.username,
       password: creds.password,
-      inviteToken: creds.invite,
+      inviteToken: code.serverToken,
       devicePublicKey: publicKeyToBase64(store.keystore.devicePublicKey),
     }),
   );
   const session = toSession(res.session);
   store.setSession(session);
+  if (code.rootFingerprint) store.keystore.pinRoot(code.rootFingerprint, "invite");
+  if (code.admissionSecret) store.keystore.setPendingAdmissionSecret(code.admissionSecret);
   await store.save();
   return { store, session, keystoreCreated: created, deviceCreated: true };
 }

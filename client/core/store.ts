@@ -21,7 +21,8 @@ export interface MergeOptions {
 
 /**
  * Copies into `into` what `from` holds and `into` lacks: channel and directory keys (latest
- * epoch), pinned devices, verified users, the larger feed position, and maybe the session.
+ * epoch), pinned devices, verified users, the identity, backup key, root and pinned identities,
+ * invite secrets, the larger feed position, and maybe the session.
  */
 export function mergeKeystore(into: Keystore, from: Keystore, options: MergeOptions): MergeReport {
   let conflicts = 0;
@@ -56,6 +57,17 @@ export function mergeKeystore(into: Keystore, from: Keystore, options: MergeOpti
       added++;
     }
   }
+  const identity = from.identity;
+  if (identity) count(() => into.setIdentity(identity));
+  const backupKey = from.backupKey;
+  if (backupKey && !into.backupKey) {
+    into.setBackupKey(backupKey);
+    added++;
+  }
+  const root = from.root;
+  if (root) count(() => into.pinRoot(root.fingerprint, root.source, root.pinnedAt));
+  for (const p of from.pinnedIdentities()) count(() => into.pinIdentity(p.userId, p.publicKey, p.firstSeen));
+  for (const i of from.inviteSecrets()) if (!into.inviteSecret(i.inviteId)) into.addInviteSecret(i.inviteId, i.secret, i.createdAt);
   if (from.lastEventSeq > into.lastEventSeq) into.setLastEventSeq(from.lastEventSeq);
   if (!options.keepSession) {
     const s = from.session;

@@ -1,7 +1,9 @@
-// Safety numbers: 60 digits over the pinned device keys of two users (docs/ENCRYPTION.md §5),
-// compared out of band. Verification is stored with the number, so it lapses by itself when
-// either user's device set changes (a ghost device changes the number).
-import { deviceFingerprint, formatSafetyNumber, safetyNumber } from "../crypto/index.js";
+// Safety numbers, compared out of band: over the two accounts' identity keys (ENCRYPTION.md
+// §10.7) when both have one, so adding, hiding or removing a device never changes them; else
+// (during the upgrade) over their pinned device keys (§5, version 0). Verification is stored
+// with the number, so it lapses by itself when the number changes.
+import { deviceFingerprint, formatSafetyNumber, identitySafetyNumber, safetyNumber } from "../crypto/index.js";
+import type { TrustSnapshot } from "./trust.js";
 import type { Api } from "./api.js";
 import { UsageError } from "./errors.js";
 import type { KeyManager } from "./keys.js";
@@ -21,7 +23,9 @@ export interface SafetyNumberResult {
   readonly formatted: string;
   /** We marked this user verified at exactly this number. */
   readonly verified: boolean;
-  /** The devices the number covers (active on the server and pinned with the same key). */
+  /** "identity": over identity keys (devices do not enter); "devices": the version-0 number over device keys. */
+  readonly basis: "identity" | "devices";
+  /** The devices the number covers (version 0 only: active on the server and pinned with the same key). */
   readonly devices: readonly DeviceKeyView[];
   /** Devices whose key differs from the pinned one: left out, and worth an alarm. */
   readonly refused: readonly DeviceKeyView[];
@@ -32,12 +36,28 @@ export interface VerifyDeps {
   readonly keys: KeyManager;
   readonly store: KeystoreStore;
   readonly me: { readonly userId: string };
+  readonly trust: () => Promise<TrustSnapshot>;
 }
 
 /** Lists both users' active devices, pins new ones (TOFU), and computes the number. */
 export async function computeSafetyNumber(deps: VerifyDeps, userId: string): Promise<SafetyNumberResult> {
   const { me, store, keys } = deps;
   if (userId === me.userId) throw new UsageError("invalid-input", "a safety number compares you with someone else; pick another user");
+  const trust = await deps.trust();
+  const mineId = trust.identities.get(me.userId);
+  const theirsId = trust.identities.get(userId);
+  if (mineId && theirsId) {
+    const digits = await identitySafetyNumber({ userId: me.userId, identityPublicKey: mineId }, { userId, identityPublicKey: theirsId });
+    return {
+      userId,
+      digits,
+      formatted: formatSafetyNumber(digits),
+      verified: store.keystore.isUserVerified(userId, digits),
+      basis: "identity",
+      devices: [],
+      refused: [],
+    };
+  }
   const { devices } = await deps.api.device.listDevices({ userIds: [me.userId, userId] });
   const keysOf = new Map<string, Uint8Array[]>([
     [me.userId, []],
@@ -71,6 +91,7 @@ export async function computeSafetyNumber(deps: VerifyDeps, userId: string): Pro
     digits,
     formatted: formatSafetyNumber(digits),
     verified: store.keystore.isUserVerified(userId, digits),
+    basis: "devices",
     devices: covered,
     refused,
   };

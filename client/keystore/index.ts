@@ -5,4 +5,14 @@ export { keystorePaths, resolveConfigDir, serverOrigin, type KeystorePaths } fro
 export { nodeScrypt } from "./scrypt.js";
 export { DIR_MODE, FILE_MODE, ensurePrivateDir, writeFileAtomic } from "./atomic.js";
 export { checkOwnPath, currentUid, type PrivateKind } from "./ownership.js";
-export { KEYSTORE_STATE_VERSION, type PinnedDevice, type Session, type VerifiedUser } from "./state.js";
+export {
+  KEYSTORE_STATE_VERSION,
+  type IdentityKeys,
+  type InviteSecret,
+  type PinnedDevice,
+  type PinnedIdentity,
+  type PinnedRoot,
+  type RootSource,
+  type Session,
+  type VerifiedUser,
+} from "./state.js";

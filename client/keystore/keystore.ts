@@ -20,7 +20,19 @@ import { checkOwnPath } from "./ownership.js";
 import { KeystoreError } from "./errors.js";
 import { nodeScrypt } from "./scrypt.js";
 import { keystorePaths, serverOrigin, type KeystorePaths } from "./paths.js";
-import { parseState, serializeState, type KeystoreState, type PinnedDevice, type Session, type VerifiedUser } from "./state.js";
+import {
+  parseState,
+  serializeState,
+  type IdentityKeys,
+  type InviteSecret,
+  type KeystoreState,
+  type PinnedDevice,
+  type PinnedIdentity,
+  type PinnedRoot,
+  type RootSource,
+  type Session,
+  type VerifiedUser,
+} from "./state.js";
 
 export const MIN_PASSPHRASE_LENGTH = 8;
 
@@ -101,6 +113,13 @@ export class Keystore {
       verifiedUsers: new Map(),
       session: undefined,
       lastEventSeq: 0n,
+      identity: undefined,
+      backupKey: undefined,
+      root: undefined,
+      pinnedIdentities: new Map(),
+      inviteSecrets: new Map(),
+      pendingAdmissionSecret: undefined,
+      upgradedAt: undefined,
     });
     await ensurePrivateDir(configDir, paths.dir);
     await writeFileAtomic(paths.originFile, `${origin}\n`);
@@ -185,6 +204,16 @@ export class Keystore {
   /** The highest-epoch key we hold for a channel: the one to seal new fields with. */
   latestChannelKey(channelId: string): EpochKey | undefined {
     return latest(this.#state.channelKeys.get(channelId));
+  }
+
+  /** Every epoch held for a channel, ascending. */
+  channelEpochs(channelId: string): number[] {
+    return [...(this.#state.channelKeys.get(channelId)?.keys() ?? [])].sort((a, b) => a - b);
+  }
+
+  /** Every directory key epoch held, ascending. */
+  directoryEpochs(): number[] {
+    return [...this.#state.directoryKeys.keys()].sort((a, b) => a - b);
   }
 
   channelIds(): string[] {
@@ -301,6 +330,103 @@ export class Keystore {
 
   clearUserVerified(userId: string): void {
     this.#state.verifiedUsers.delete(userId);
+  }
+
+  // --- signed identities (ENCRYPTION.md §10) ------------------------------------------------------
+
+  /** This account's identity key, once this device was approved (or created it). */
+  get identity(): IdentityKeys | undefined {
+    const i = this.#state.identity;
+    return i === undefined ? undefined : { privateKey: copy(i.privateKey), publicKey: copy(i.publicKey) };
+  }
+
+  /** Sets the identity once; another one for the same keystore is refused (`key-conflict`). */
+  setIdentity(identity: IdentityKeys): "added" | "unchanged" {
+    requireKey("setIdentity", identity.privateKey);
+    requireKey("setIdentity", identity.publicKey);
+    const held = this.#state.identity;
+    if (held !== undefined) {
+      if (constantTimeEqual(held.publicKey, identity.publicKey)) return "unchanged";
+      throw new KeystoreError("key-conflict", "setIdentity: this keystore already holds another identity key");
+    }
+    this.#state.identity = { privateKey: copy(identity.privateKey), publicKey: copy(identity.publicKey) };
+    return "added";
+  }
+
+  get backupKey(): Uint8Array | undefined {
+    const k = this.#state.backupKey;
+    return k === undefined ? undefined : copy(k);
+  }
+
+  setBackupKey(key: Uint8Array): void {
+    requireKey("setBackupKey", key);
+    this.#state.backupKey = copy(key);
+  }
+
+  get root(): PinnedRoot | undefined {
+    const r = this.#state.root;
+    return r === undefined ? undefined : { ...r, fingerprint: copy(r.fingerprint), pinnedAt: new Date(r.pinnedAt) };
+  }
+
+  /** Pins the community's root once; a different root later is refused (`key-conflict`). */
+  pinRoot(fingerprint: Uint8Array, source: RootSource, now: Date = new Date()): "added" | "unchanged" {
+    requireKey("pinRoot", fingerprint);
+    const held = this.#state.root;
+    if (held !== undefined) {
+      if (constantTimeEqual(held.fingerprint, fingerprint)) return "unchanged";
+      throw new KeystoreError("key-conflict", "pinRoot: another root is pinned");
+    }
+    this.#state.root = { fingerprint: copy(fingerprint), source, pinnedAt: new Date(now) };
+    return "added";
+  }
+
+  pinnedIdentity(userId: string): PinnedIdentity | undefined {
+    const p = this.#state.pinnedIdentities.get(userId);
+    return p === undefined ? undefined : { ...p, publicKey: copy(p.publicKey), firstSeen: new Date(p.firstSeen) };
+  }
+
+  pinnedIdentities(): PinnedIdentity[] {
+    return [...this.#state.pinnedIdentities.keys()].map((id) => this.pinnedIdentity(id)!);
+  }
+
+  /** First sight pins an account's identity key; a different key later is "changed" and not stored. */
+  pinIdentity(userId: string, publicKey: Uint8Array, now: Date = new Date()): PinResult {
+    requireKey("pinIdentity", publicKey);
+    const held = this.#state.pinnedIdentities.get(userId);
+    if (held !== undefined) return constantTimeEqual(held.publicKey, publicKey) ? "known" : "changed";
+    this.#state.pinnedIdentities.set(userId, { userId, publicKey: copy(publicKey), firstSeen: new Date(now) });
+    return "pinned";
+  }
+
+  inviteSecret(inviteId: string): InviteSecret | undefined {
+    const i = this.#state.inviteSecrets.get(inviteId);
+    return i === undefined ? undefined : { ...i, secret: copy(i.secret), createdAt: new Date(i.createdAt) };
+  }
+
+  inviteSecrets(): InviteSecret[] {
+    return [...this.#state.inviteSecrets.keys()].map((id) => this.inviteSecret(id)!);
+  }
+
+  addInviteSecret(inviteId: string, secret: Uint8Array, now: Date = new Date()): void {
+    requireKey("addInviteSecret", secret);
+    if (!this.#state.inviteSecrets.has(inviteId)) {
+      this.#state.inviteSecrets.set(inviteId, { inviteId, secret: copy(secret), createdAt: new Date(now) });
+    }
+  }
+
+  get pendingAdmissionSecret(): Uint8Array | undefined {
+    const s = this.#state.pendingAdmissionSecret;
+    return s === undefined ? undefined : copy(s);
+  }
+
+  setPendingAdmissionSecret(secret: Uint8Array | undefined): void {
+    if (secret !== undefined) requireKey("setPendingAdmissionSecret", secret);
+    this.#state.pendingAdmissionSecret = secret === undefined ? undefined : copy(secret);
+  }
+
+  /** When this keystore was upgraded from before signed identities (undefined: created after). */
+  get upgradedAt(): Date | undefined {
+    return this.#state.upgradedAt === undefined ? undefined : new Date(this.#state.upgradedAt);
   }
 
   // --- session and feed position ----------------------------------------------------------------

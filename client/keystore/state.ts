@@ -2,7 +2,7 @@
 import { decodeBase64, encodeBase64, type X25519KeyPair } from "../crypto/index.js";
 import { KeystoreError } from "./errors.js";
 
-export const KEYSTORE_STATE_VERSION = 1;
+export const KEYSTORE_STATE_VERSION = 2;
 
 /** A device key as first seen (TOFU). A different key for the same device id is refused. */
 export interface PinnedDevice {
@@ -29,8 +29,51 @@ export interface Session {
   readonly isAdmin: boolean;
 }
 
+/** The account's Ed25519 identity key (seed and public half), held by approved devices. */
+export interface IdentityKeys {
+  readonly privateKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+/** Where the community's root fingerprint we trust came from. */
+export type RootSource = "invite" | "first-contact" | "self";
+
+export interface PinnedRoot {
+  /** SHA-256 identity fingerprint of the root admin's identity key (ENCRYPTION.md §10). */
+  readonly fingerprint: Uint8Array;
+  readonly source: RootSource;
+  readonly pinnedAt: Date;
+}
+
+/** An identity key as first seen for an account: a different one later is announced loudly. */
+export interface PinnedIdentity {
+  readonly userId: string;
+  readonly publicKey: Uint8Array;
+  readonly firstSeen: Date;
+}
+
+/** The admission secret of an invite this (admin) client minted, kept to admit its users. */
+export interface InviteSecret {
+  readonly inviteId: string;
+  readonly secret: Uint8Array;
+  readonly createdAt: Date;
+}
+
 export interface KeystoreState {
   device: X25519KeyPair;
+  identity: IdentityKeys | undefined;
+  /** The account's key-backup key (derived from the recovery code, or handed by another device). */
+  backupKey: Uint8Array | undefined;
+  root: PinnedRoot | undefined;
+  pinnedIdentities: Map<string, PinnedIdentity>;
+  inviteSecrets: Map<string, InviteSecret>;
+  /** The invite's admission secret this account registered with, until the request is published. */
+  pendingAdmissionSecret: Uint8Array | undefined;
+  /**
+   * When this keystore was upgraded from version 1 (before signed identities): device pins
+   * older than this are what the first admin's client admits members by. Unset for new ones.
+   */
+  upgradedAt: Date | undefined;
   /** channel id → epoch → 32-byte key */
   channelKeys: Map<string, Map<number, Uint8Array>>;
   /** epoch → 32-byte key */
@@ -42,13 +85,18 @@ export interface KeystoreState {
   lastEventSeq: bigint;
 }
 
-// --- JSON form (version 1) -------------------------------------------------------------------
+// --- JSON form (version 2; version 1 lacks the fields from "identity" on and still opens) ------
 // {"version":1,"device":{"privateKey":b64,"publicKey":b64},
 //  "channelKeys":{"<channel id>":{"<epoch>":b64}},"directoryKeys":{"<epoch>":b64},
 //  "pinnedDevices":{"<device id>":{"userId","publicKey":b64,"firstSeen":iso,"verified":bool}},
 //  "verifiedUsers":{"<user id>":{"safetyNumber","verifiedAt":iso}},
 //  "session":null|{"token","userId","deviceId","expiresAt":iso,"isAdmin":bool},
-//  "lastEventSeq":"<decimal>"}
+//  "lastEventSeq":"<decimal>",
+//  "identity":null|{"privateKey":b64,"publicKey":b64},"backupKey":null|b64,
+//  "root":null|{"fingerprint":b64,"source","pinnedAt":iso},
+//  "pinnedIdentities":{"<user id>":{"publicKey":b64,"firstSeen":iso}},
+//  "inviteSecrets":{"<invite id>":{"secret":b64,"createdAt":iso}},
+//  "pendingAdmissionSecret":null|b64,"upgradedAt":null|iso}
 
 export function serializeState(state: KeystoreState): string {
   const epochs = (keys: Map<number, Uint8Array>): Record<string, string> =>
@@ -78,6 +126,23 @@ export function serializeState(state: KeystoreState): string {
             isAdmin: state.session.isAdmin,
           },
     lastEventSeq: state.lastEventSeq.toString(),
+    identity:
+      state.identity === undefined
+        ? null
+        : { privateKey: encodeBase64(state.identity.privateKey), publicKey: encodeBase64(state.identity.publicKey) },
+    backupKey: state.backupKey === undefined ? null : encodeBase64(state.backupKey),
+    root:
+      state.root === undefined
+        ? null
+        : { fingerprint: encodeBase64(state.root.fingerprint), source: state.root.source, pinnedAt: state.root.pinnedAt.toISOString() },
+    pinnedIdentities: Object.fromEntries(
+      [...state.pinnedIdentities].map(([id, p]) => [id, { publicKey: encodeBase64(p.publicKey), firstSeen: p.firstSeen.toISOString() }]),
+    ),
+    inviteSecrets: Object.fromEntries(
+      [...state.inviteSecrets].map(([id, i]) => [id, { secret: encodeBase64(i.secret), createdAt: i.createdAt.toISOString() }]),
+    ),
+    pendingAdmissionSecret: state.pendingAdmissionSecret === undefined ? null : encodeBase64(state.pendingAdmissionSecret),
+    upgradedAt: state.upgradedAt === undefined ? null : state.upgradedAt.toISOString(),
   });
 }
 
@@ -126,7 +191,10 @@ export function parseState(text: string, where: string): KeystoreState {
     if (typeof doc["version"] === "number" && doc["version"] > KEYSTORE_STATE_VERSION) {
       throw new KeystoreError("unsupported-version", `keystore ${where} was written by a newer dialtone (inner version ${doc["version"]})`);
     }
-    if (doc["version"] !== KEYSTORE_STATE_VERSION) throw new Corrupt("unknown version");
+    if (doc["version"] !== KEYSTORE_STATE_VERSION && doc["version"] !== 1) throw new Corrupt("unknown version");
+    const v2 = doc["version"] === 2;
+    const nullable = <T>(key: string, parse: (value: unknown) => T): T | undefined =>
+      !v2 || doc[key] === null ? undefined : parse(doc[key]);
     const device = record(doc["device"], "device");
     const session = doc["session"] === null ? undefined : record(doc["session"], "session");
     const seq = str(doc["lastEventSeq"], "lastEventSeq");
@@ -175,6 +243,45 @@ export function parseState(text: string, where: string): KeystoreState {
               isAdmin: bool(session["isAdmin"], "session.isAdmin"),
             },
       lastEventSeq: BigInt(seq),
+      identity: nullable("identity", (v) => {
+        const i = record(v, "identity");
+        return {
+          privateKey: bytes(i["privateKey"], "identity.privateKey", 32),
+          publicKey: bytes(i["publicKey"], "identity.publicKey", 32),
+        };
+      }),
+      backupKey: nullable("backupKey", (v) => bytes(v, "backupKey", 32)),
+      root: nullable("root", (v) => {
+        const r = record(v, "root");
+        const source = str(r["source"], "root.source");
+        if (source !== "invite" && source !== "first-contact" && source !== "self") throw new Corrupt("root.source is not known");
+        return { fingerprint: bytes(r["fingerprint"], "root.fingerprint", 32), source, pinnedAt: date(r["pinnedAt"], "root.pinnedAt") };
+      }),
+      pinnedIdentities: new Map(
+        Object.entries(v2 ? record(doc["pinnedIdentities"], "pinnedIdentities") : {}).map(([userId, value]) => {
+          const p = record(value, "pinnedIdentities entry");
+          const pinned: PinnedIdentity = {
+            userId,
+            publicKey: bytes(p["publicKey"], "pinnedIdentities.publicKey", 32),
+            firstSeen: date(p["firstSeen"], "pinnedIdentities.firstSeen"),
+          };
+          return [userId, pinned];
+        }),
+      ),
+      inviteSecrets: new Map(
+        Object.entries(v2 ? record(doc["inviteSecrets"], "inviteSecrets") : {}).map(([inviteId, value]) => {
+          const i = record(value, "inviteSecrets entry");
+          const secret: InviteSecret = {
+            inviteId,
+            secret: bytes(i["secret"], "inviteSecrets.secret", 32),
+            createdAt: date(i["createdAt"], "inviteSecrets.createdAt"),
+          };
+          return [inviteId, secret];
+        }),
+      ),
+      pendingAdmissionSecret: nullable("pendingAdmissionSecret", (v) => bytes(v, "pendingAdmissionSecret", 32)),
+      // A version-1 document is being upgraded now: its pins predate signed identities.
+      upgradedAt: v2 ? nullable("upgradedAt", (v) => date(v, "upgradedAt")) : new Date(),
     };
   } catch (err) {
     if (err instanceof KeystoreError) throw err;

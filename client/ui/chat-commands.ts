@@ -158,6 +158,42 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
         state.system(["devices:", ...devices.map((d) => `  ${deviceLine(d)}`)]);
       });
       return;
+    case "devices-approve":
+      state.run("approving the device", async () => {
+        const approved = await client.approveDevice(cmd.fingerprint);
+        state.system(`approved device ${approved.fingerprint}: it now receives your identity and keys`);
+      });
+      return;
+    case "devices-reject":
+      state.run("revoking the device", async () => {
+        const r = await client.rejectDevice(cmd.fingerprint);
+        state.system(`revoked device ${r.fingerprint}`);
+      });
+      return;
+    case "admit": {
+      if (adminOnly(ctx, "admin only: admitting members")) return;
+      let user: ReturnType<typeof client.resolveUser>;
+      try {
+        user = client.resolveUser(cmd.user);
+      } catch (err) {
+        ctx.error(errorText(err), true);
+        return;
+      }
+      state.run("admitting", async () => {
+        const result = await client.safetyNumber(user.userId);
+        if (!cmd.confirm) {
+          state.system([
+            `compare this safety number with ${user.label} (in person or on a call):`,
+            ...result.formatted.split("\n").map((l) => `  ${l}`),
+            `then: /admit ${cmd.user}${cmd.role === "admin" ? " admin" : ""} confirm`,
+          ]);
+          return;
+        }
+        await client.admit(user.userId, cmd.role);
+        state.system(`admitted ${user.label} as ${cmd.role}: keys are shared with their certified devices`);
+      });
+      return;
+    }
     case "voice-join": {
       // The daemon would only come back with the same "cannot reach the server", less plainly.
       if (state.connection.state !== "online") {

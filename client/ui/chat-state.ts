@@ -14,6 +14,9 @@ import {
   isNewDeviceNews,
   keyChangeRefusedNotice,
   keyRejectedNotice,
+  keysWithheldNotice,
+  identityNotice,
+  trustNotice,
   senderText,
   unopenedBody,
   userJoinedNotice,
@@ -148,6 +151,15 @@ export class ChatState {
     on("device-revoked", (d) => this.notice(deviceRevokedNotice(d)));
     on("key-change-refused", (k) => this.notice(keyChangeRefusedNotice(k)));
     on("key-rejected", (k) => this.notice(keyRejectedNotice(k)));
+    on("keys-withheld", (k) => this.notice(keysWithheldNotice(k)));
+    on("trust", (t) => {
+      const n = trustNotice(t, UI_HINTS);
+      if (n) this.notice(n);
+    });
+    on("identity", (s) => {
+      const n = identityNotice(s, UI_HINTS);
+      if (n) this.notice(n);
+    });
     on("key-received", (k) => {
       if (k.scope.kind === "directory" && this.#namePending) this.publishName(this.#namePending);
     });

@@ -5,4 +5,7 @@ export const UI_HINTS: CommandHints = {
   devices: "/devices",
   verify: (user) => `/verify ${user}`,
   confirmVerified: (user) => `/verify ${user} confirm`,
+  approve: (fp) => `/devices approve ${fp}`,
+  admit: (user) => `/admit ${user}`,
+  recover: "dialtone recover",
 };

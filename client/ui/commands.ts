@@ -15,6 +15,9 @@ export type Command =
   | { name: "voice-unmute" }
   | { name: "verify"; user: string; confirm: boolean }
   | { name: "devices" }
+  | { name: "devices-approve"; fingerprint: string }
+  | { name: "devices-reject"; fingerprint: string }
+  | { name: "admit"; user: string; role: "member" | "admin"; confirm: boolean }
   | { name: "logout" }
   | { name: "quit" };
 
@@ -32,6 +35,8 @@ export const USAGE = {
   server: "usage: /server invite",
   voice: "usage: /voice join [channel] | leave | mute | unmute",
   verify: "usage: /verify <user> [confirm]",
+  devices: "usage: /devices [approve|reject <fingerprint>]",
+  admit: "usage: /admit <user> [admin] [confirm]",
 } as const;
 
 /**
@@ -107,8 +112,26 @@ export function parseInput(line: string): ParsedInput {
       if (more.toLowerCase() === "confirm") return command({ name: "verify", user: target, confirm: true });
       return error(USAGE.verify);
     }
-    case "devices":
-      return command({ name: "devices" });
+    case "devices": {
+      const { word: sub, rest: fp } = firstWord(rest);
+      if (sub === "") return command({ name: "devices" });
+      if ((sub === "approve" || sub === "reject") && fp.trim() !== "") {
+        return command({ name: sub === "approve" ? "devices-approve" : "devices-reject", fingerprint: fp.trim() });
+      }
+      return error(USAGE.devices);
+    }
+    case "admit": {
+      const { word: user, rest: more } = firstWord(rest);
+      const target = user.replace(/^@/, "");
+      const words = more.toLowerCase().split(/\s+/).filter(Boolean);
+      if (!target || words.some((w) => w !== "admin" && w !== "confirm")) return error(USAGE.admit);
+      return command({
+        name: "admit",
+        user: target,
+        role: words.includes("admin") ? "admin" : "member",
+        confirm: words.includes("confirm"),
+      });
+    }
     case "logout":
       return command({ name: "logout" });
     case "quit":
@@ -181,6 +204,8 @@ const USER_HELP: HelpRow[] = [
   ["/voice leave|mute|unmute", "leave voice, mute or unmute your microphone"],
   ["/verify <user> [confirm]", "show the safety number; confirm marks it verified"],
   ["/devices", "list devices and their fingerprints"],
+  ["/devices approve <fingerprint>", "approve a new device of yours (compare the fingerprint it shows)"],
+  ["/devices reject <fingerprint>", "revoke a device of yours you do not recognise"],
   ["/logout", "log out of this server (ends the session)"],
   ["/quit", "quit (ctrl+q)"],
   ["//text", "send a message that starts with /"],
@@ -191,6 +216,7 @@ const ADMIN_HELP: HelpRow[] = [
   ["/channel rename <channel> <new name>", "rename a channel"],
   ["/channel delete <channel>", "delete a channel and its messages"],
   ["/server invite", "create a one-time invite token (/invite)"],
+  ["/admit <user> [admin] [confirm]", "admit a pending member after comparing safety numbers"],
 ];
 
 function rows(title: string, list: HelpRow[]): string[] {
@@ -226,6 +252,7 @@ export const COMMAND_WORDS = [
   "/voice",
   "/verify",
   "/devices",
+  "/admit",
   "/logout",
   "/quit",
 ] as const;

@@ -9,6 +9,7 @@ import { databaseSource, type DatabaseSource } from "./databases.js";
 import { startTestServer, type TestServer } from "./server.js";
 import type { Database } from "../../server/db/client.js";
 import { DialtoneClient, login, register } from "../../client/core/index.js";
+import { deviceFingerprint } from "../../client/crypto/index.js";
 
 export const PASSWORD = "correct horse battery";
 export const PASSPHRASE = "keystore passphrase";
@@ -25,6 +26,10 @@ export class Harness {
   readonly #source: DatabaseSource;
   readonly #dirs: string[] = [];
   readonly #clients: DialtoneClient[] = [];
+  /** The first install registered: the admin, whose client mints invites and admits. */
+  #admin: TestInstall | undefined;
+  /** Each account's first install, which approves the account's later devices. */
+  readonly #firstInstall = new Map<string, TestInstall>();
 
   private constructor(source: DatabaseSource) {
     this.#source = source;
@@ -61,23 +66,39 @@ export class Harness {
     return client;
   }
 
-  /** Registers a new account from a new install (the first one is the admin). */
-  async register(username = `u${randomUUID().slice(0, 8)}`): Promise<TestInstall> {
+  /**
+   * Registers a new account from a new install. The first one is the admin (and the community's
+   * root); later ones use an invite the admin's client mints, and the admin's client then runs
+   * once, admitting them, as it would on its next start. `serverInvite`: an invite minted with
+   * the server's admin token instead, whose account stays pending until admitted by hand.
+   */
+  async register(username = `u${randomUUID().slice(0, 8)}`, opts: { serverInvite?: boolean } = {}): Promise<TestInstall> {
     const configDir = await this.#dir();
-    const res = await register(
-      { server: this.url, configDir, passphrase: PASSPHRASE },
-      { username, password: PASSWORD, invite: await mintInvite(this.url) },
-    );
+    const admin = this.#admin;
+    const invite = admin && !opts.serverInvite ? (await admin.client.createInvite()).token : await mintInvite(this.url);
+    const res = await register({ server: this.url, configDir, passphrase: PASSPHRASE }, { username, password: PASSWORD, invite });
     const client = this.#track(await DialtoneClient.fromStore(res.store));
     await client.reconcile();
-    return { client, configDir, username };
+    const install = { client, configDir, username };
+    this.#admin ??= install;
+    if (!this.#firstInstall.has(username)) this.#firstInstall.set(username, install);
+    if (admin && admin !== install) await admin.client.reconcile();
+    return install;
   }
 
-  /** Logs an existing account in from a new install: a new device. */
-  async newDevice(username: string): Promise<TestInstall> {
+  /**
+   * Logs an existing account in from a new install: a new device, approved from the account's
+   * first install (comparing the fingerprint as a person would) unless `approve` is false.
+   */
+  async newDevice(username: string, opts: { approve?: boolean } = {}): Promise<TestInstall> {
     const configDir = await this.#dir();
     const res = await login({ server: this.url, configDir, passphrase: PASSPHRASE }, { username, password: PASSWORD });
-    return { client: this.#track(await DialtoneClient.fromStore(res.store)), configDir, username };
+    const client = this.#track(await DialtoneClient.fromStore(res.store));
+    const first = this.#firstInstall.get(username);
+    if (opts.approve !== false && first) {
+      await first.client.approveDevice(await deviceFingerprint(res.store.keystore.devicePublicKey));
+    }
+    return { client, configDir, username };
   }
 
   /** Opens another client on an install's keystore (a second process of the same install). */

@@ -1,5 +1,17 @@
 // register, login, logout, whoami, profile set.
-import { DialtoneClient, KeyError, KeystoreStore, UsageError, login, logout, register, rememberServer, shortId } from "../../core/index.js";
+import {
+  DialtoneClient,
+  KeyError,
+  KeystoreStore,
+  UsageError,
+  login,
+  logout,
+  register,
+  rememberServer,
+  shortId,
+  type WhoAmI,
+} from "../../core/index.js";
+import { CLI_HINTS } from "../format.js";
 import { Keystore } from "../../keystore/index.js";
 import { WAIT_OPTION, access, passphrase, password, print, server, waitMs, warn, withClient, type Command, type Ctx } from "../context.js";
 
@@ -15,14 +27,38 @@ async function publishName(ctx: Ctx, client: DialtoneClient, name: string, wait:
   }
 }
 
+/** Where this account and device stand under signed identities, in a line a person can act on. */
+function standingLine(me: WhoAmI): string {
+  const identity = me.identityFingerprint ? `identity ${me.identityFingerprint}` : "no identity yet";
+  if (me.identity === "awaiting-approval") {
+    return `  ${identity}; this device WAITS FOR APPROVAL: on a device of yours that holds your identity run ${CLI_HINTS.approve(me.fingerprint)}, or run ${CLI_HINTS.recover}`;
+  }
+  if (me.identity === "conflict") return `  !! ${identity}: the server shows another identity for this account than this device holds`;
+  if (me.standing === "admitted")
+    return `  ${identity}; admitted as ${me.role ?? "member"}${me.certified ? "" : "; this device is not certified yet"}`;
+  if (me.standing === "pending") {
+    return `  ${identity}; NOT ADMITTED yet: you get no keys until an admin compares safety numbers with you and admits you`;
+  }
+  if (me.standing === "removed") return `  ${identity}; removed from the community`;
+  return `  ${identity}`;
+}
+
 async function sessionSummary(ctx: Ctx, verb: string, client: DialtoneClient, extra: { deviceCreated: boolean }) {
   const me = await client.whoami();
   const lines = [
     `${verb} on ${client.origin} as ${me.name ?? "(no profile name yet)"}${me.isAdmin ? " (admin)" : ""}`,
     `  user ${me.userId}, device ${me.deviceId}`,
     `  this device's fingerprint: ${me.fingerprint}`,
+    standingLine(me),
   ];
-  if (extra.deviceCreated && verb === "logged in") {
+  const status = client.identityStatus;
+  if (status?.state === "ready" && status.recoveryCode) {
+    lines.push(
+      `  your RECOVERY CODE (shown once; write it down and keep it safe — with your password it restores your identity and history on a new device):`,
+      `    ${status.recoveryCode}`,
+    );
+  }
+  if (extra.deviceCreated && verb === "logged in" && me.identity !== "awaiting-approval") {
     lines.push("  new device: channel keys reach it when a member's client (yours or another's) next runs");
   }
   print(ctx, lines, {
@@ -33,6 +69,12 @@ async function sessionSummary(ctx: Ctx, verb: string, client: DialtoneClient, ex
     name: me.name ?? null,
     fingerprint: me.fingerprint,
     device_created: extra.deviceCreated,
+    identity_fingerprint: me.identityFingerprint ?? null,
+    standing: me.standing,
+    role: me.role ?? null,
+    identity: me.identity ?? null,
+    certified: me.certified,
+    recovery_code: status?.state === "ready" ? (status.recoveryCode ?? null) : null,
   });
 }
 
@@ -121,7 +163,7 @@ export const whoamiCommand: Command = {
   options: {},
   positionals: [0, 0],
   async run(ctx) {
-    await withClient(ctx, (client) => sessionSummary(ctx, "logged in", client, { deviceCreated: false }), { reconcile: false });
+    await withClient(ctx, (client) => sessionSummary(ctx, "logged in", client, { deviceCreated: false }));
   },
 };
 

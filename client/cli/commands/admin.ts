@@ -104,8 +104,12 @@ export const adminRemoveCommand: Command = {
       if (values["yes"] !== true) {
         throw new UsageError("invalid-input", `this removes ${a.label} (${shortId(a.info.userId)}) for good: run it again with --yes`);
       }
-      await client.api.admin.removeUser({ userId: a.info.userId });
-      print(ctx, `removed ${a.label} (${shortId(a.info.userId)})`, { user_id: a.info.userId, removed: true });
+      const { rotated } = await client.removeUser(a.info.userId);
+      print(ctx, `removed ${a.label} (${shortId(a.info.userId)}); new keys for ${rotated} channel${rotated === 1 ? "" : "s"}`, {
+        user_id: a.info.userId,
+        removed: true,
+        channels_rotated: rotated,
+      });
     });
   },
 };

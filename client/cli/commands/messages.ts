@@ -61,6 +61,9 @@ const TAIL_EVENTS: ReadonlyArray<keyof ClientEvents> = [
   "presence",
   "connection",
   "resync",
+  "trust",
+  "keys-withheld",
+  "identity",
 ];
 
 export const tailCommand: Command = {
@@ -75,7 +78,8 @@ export const tailCommand: Command = {
   },
   positionals: [0, 0],
   async run(ctx, values) {
-    const client = await openClient(ctx);
+    // Listeners first: what the first reconcile finds (unverified devices, pending members) is news.
+    const client = await openClient(ctx, { reconcile: false, notices: false });
     try {
       client.on("message", (m) => {
         const view = client.channel(m.channelId);
@@ -96,6 +100,7 @@ export const tailCommand: Command = {
         ctx.io.signal.addEventListener("abort", () => resolve(), { once: true });
       });
       client.start({ resume: values["since-last"] === true });
+      await client.reconcile();
       await stopped;
     } finally {
       await client.close();

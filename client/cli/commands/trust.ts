@@ -6,8 +6,10 @@ import { numberOption, print, withClient, type Command } from "../context.js";
 export const devicesCommand: Command = {
   name: "devices",
   args: "",
-  summary: "list every member's devices with fingerprints and pin status",
-  details: "Devices seen for the first time are pinned (trust on first use); a changed key is flagged and refused.",
+  summary: "list every member's devices with fingerprints, approval and admission",
+  details:
+    "A device gets keys only when its owner's identity approved it (certified) and its owner is an\n" +
+    "admitted member; unverified devices and pending members are flagged. A changed key is refused.",
   options: { user: { type: "string", value: "USER", help: "only this user's devices (name or id prefix)" } },
   positionals: [0, 0],
   async run(ctx, values) {
@@ -32,7 +34,9 @@ export const verifyCommand: Command = {
   args: "USER",
   summary: "show the safety number shared with USER (compare it out of band)",
   details:
-    "The 60 digits cover every device of both accounts: a new or replaced device changes them.\n" +
+    "The 60 digits cover both accounts' identity keys: adding, hiding or removing a device never\n" +
+    "changes them; a new identity key does. (Before both accounts have an identity, they cover\n" +
+    "every device of both accounts.)\n" +
     "After comparing them with USER in person or on a call, --mark-verified records it.",
   options: { "mark-verified": { type: "boolean", help: "record that you compared this number with USER" } },
   positionals: [1, 1],
@@ -72,12 +76,20 @@ export const inviteCommand: Command = {
           ...(uses !== undefined ? { maxUses: uses } : {}),
           ...(hours !== undefined ? { lifetimeSeconds: hours * 3600 } : {}),
         });
-        print(ctx, [inv.token, `(${inv.maxUses} use${inv.maxUses === 1 ? "" : "s"}, valid until ${inv.expiresAt?.toISOString() ?? "?"})`], {
-          token: inv.token,
-          invite_id: inv.inviteId,
-          expires_at: inv.expiresAt?.toISOString() ?? null,
-          max_uses: inv.maxUses,
-        });
+        const note = inv.admits
+          ? "your client admits whoever registers with it the next time it runs"
+          : "no admission secret in it (this device holds no identity or no community root): the new member stays pending until an admin admits them";
+        print(
+          ctx,
+          [inv.token, `(${inv.maxUses} use${inv.maxUses === 1 ? "" : "s"}, valid until ${inv.expiresAt?.toISOString() ?? "?"}; ${note})`],
+          {
+            token: inv.token,
+            admits: inv.admits,
+            invite_id: inv.inviteId,
+            expires_at: inv.expiresAt?.toISOString() ?? null,
+            max_uses: inv.maxUses,
+          },
+        );
       },
       { reconcile: false },
     );

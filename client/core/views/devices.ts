@@ -12,7 +12,17 @@ export function deviceFlags(d: DeviceView): string[] {
         : d.status === "invalid"
           ? "invalid key"
           : "";
-  return [d.current ? "this device" : "", status, d.verified ? "verified" : ""].filter(Boolean);
+  const trust =
+    d.trust === "revoked"
+      ? "revoked"
+      : d.trust === "unverified"
+        ? "UNVERIFIED: not approved by its owner, gets no keys"
+        : d.standing === "pending"
+          ? "owner NOT ADMITTED: gets no keys"
+          : d.standing === "no-identity"
+            ? "owner has no identity yet"
+            : "";
+  return [d.current ? "this device" : "", status, trust, d.verified ? "verified" : ""].filter(Boolean);
 }
 
 /** "bob 1a2b3c4d 0123 4567 89ab cdef 0123 (this device, verified)". */

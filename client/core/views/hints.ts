@@ -7,4 +7,10 @@ export interface CommandHints {
   verify(user: string): string;
   /** The command that records `user` as verified at the number shown. */
   confirmVerified(user: string): string;
+  /** The command that approves a new device of one's own by its fingerprint. */
+  approve(fingerprint: string): string;
+  /** The command that admits a pending member (admins). */
+  admit(user: string): string;
+  /** The command that restores the identity from the recovery code on a new device. */
+  readonly recover: string;
 }

@@ -51,3 +51,66 @@ export const keyRejectedNotice = (k: ClientEvents["key-rejected"]): Notice => ({
 export const userJoinedNotice = (u: ClientEvents["user-joined"]): Notice => info(`a new member joined: ${u.user}`);
 
 export const RESYNC_NOTICE: Notice = info("the server could not resume our position: channels and names were reloaded");
+
+/** Signed-identity news, worded for a person: what needs their attention, and the command for it. */
+export function trustNotice(t: ClientEvents["trust"], hints: CommandHints): Notice | undefined {
+  const e = t.event;
+  switch (e.type) {
+    case "device-unverified":
+      if (e.own) {
+        return {
+          level: "notice",
+          text: `a device of your account waits for approval: ${e.fingerprint} — if it is yours (compare the fingerprint it shows), run ${hints.approve(e.fingerprint)}; until then it gets no keys`,
+        };
+      }
+      return {
+        level: "notice",
+        text: `unverified device of ${t.user}: ${e.fingerprint} (not approved by its owner's identity): it gets no keys`,
+      };
+    case "device-certified":
+      return info(e.own ? `your device ${e.fingerprint} was approved` : `${t.user} approved a new device: ${e.fingerprint}`);
+    case "member-standing":
+      if (e.standing === "pending") {
+        return {
+          level: "notice",
+          text: `${t.user} is not admitted yet: they get no keys until an admin compares safety numbers and runs ${hints.admit(t.user)}`,
+        };
+      }
+      if (e.standing === "admitted") return info(`${t.user} was admitted`);
+      if (e.standing === "removed") return info(`${t.user} was removed (signed by an admin)`);
+      return undefined;
+    case "identity-changed":
+      return {
+        level: "alarm",
+        text: `!! the server shows a new identity key for ${t.user} (was ${e.pinnedFingerprint}, now ${e.offeredFingerprint}): not trusted until an admin admits it again; check with ${hints.verify(t.user)}`,
+      };
+    case "root-problem":
+      return { level: "alarm", text: `!! ${e.problem}: nobody can be admitted, no key is shared` };
+    case "root-pinned":
+      return info(`community root pinned: ${e.fingerprint}`);
+  }
+}
+
+export const keysWithheldNotice = (k: ClientEvents["keys-withheld"]): Notice => ({
+  level: "notice",
+  text: `keys withheld from device ${shortId(k.deviceId)} of ${k.user}: ${k.reason}`,
+});
+
+/** This device's identity: the recovery code to write down, a wait for approval, or a conflict. */
+export function identityNotice(s: ClientEvents["identity"], hints: CommandHints): Notice | undefined {
+  if (s.state === "ready") {
+    return s.recoveryCode
+      ? {
+          level: "notice",
+          text: `your recovery code (shown once; write it down, it restores your identity and history on a new device): ${s.recoveryCode}`,
+        }
+      : undefined;
+  }
+  if (s.state === "awaiting-approval") {
+    return {
+      level: "notice",
+      text: `this device (fingerprint ${s.fingerprint}) waits for approval: on a device of yours that holds your identity, run ${hints.approve(s.fingerprint)}, or run ${hints.recover} with your recovery code`,
+    };
+  }
+  return { level: "alarm", text: `!! ${s.message}` };
+}

@@ -17,7 +17,14 @@ import {
 } from "./notices.js";
 import { safetyNumberLines } from "./safety.js";
 
-const hints: CommandHints = { devices: "LIST", verify: (u) => `VERIFY ${u}`, confirmVerified: (u) => `CONFIRM ${u}` };
+const hints: CommandHints = {
+  devices: "LIST",
+  verify: (u) => `VERIFY ${u}`,
+  confirmVerified: (u) => `CONFIRM ${u}`,
+  approve: (fp) => `APPROVE ${fp}`,
+  admit: (u) => `ADMIT ${u}`,
+  recover: "RECOVER",
+};
 const ID = "1a2b3c4d-0000-4000-8000-000000000000";
 const FP = "0123 4567 89ab cdef 0123";
 
@@ -29,6 +36,8 @@ const device = (over: Partial<DeviceView> = {}): DeviceView => ({
   current: false,
   status: "known",
   verified: false,
+  trust: "certified",
+  standing: "admitted",
   createdAt: undefined,
   lastSeenAt: undefined,
   ...over,
@@ -41,6 +50,12 @@ describe("devices", () => {
     expect(deviceLine(device({ status: "changed" }))).toBe(`bob 1a2b3c4d ${FP} (!! KEY CHANGED, refused)`);
     expect(deviceLine(device({ status: "pinned" }))).toBe(`bob 1a2b3c4d ${FP} (new, pinned now)`);
   });
+
+  test("signed identities: an unverified device or a pending owner is flagged as getting no keys", () => {
+    expect(deviceLine(device({ trust: "unverified" }))).toBe(`bob 1a2b3c4d ${FP} (UNVERIFIED: not approved by its owner, gets no keys)`);
+    expect(deviceLine(device({ standing: "pending" }))).toBe(`bob 1a2b3c4d ${FP} (owner NOT ADMITTED: gets no keys)`);
+    expect(deviceLine(device({ trust: "revoked", standing: "removed" }))).toBe(`bob 1a2b3c4d ${FP} (revoked)`);
+  });
 });
 
 describe("safety numbers", () => {
@@ -50,6 +65,7 @@ describe("safety numbers", () => {
     digits: "1".repeat(60),
     formatted: "11111 11111 11111 11111\n11111 11111 11111 11111\n11111 11111 11111 11111",
     verified: false,
+    basis: "devices",
     devices: [],
     refused: [],
     ...over,

@@ -16,6 +16,18 @@ export async function keystoreTargets(): Promise<FuzzTarget[]> {
     verifiedUsers: new Map(),
     session: undefined,
     lastEventSeq: 42n,
+    identity: { privateKey: new Uint8Array(32).fill(3), publicKey: new Uint8Array(32).fill(4) },
+    backupKey: new Uint8Array(32).fill(5),
+    root: { fingerprint: new Uint8Array(32).fill(6), source: "invite", pinnedAt: new Date(0) },
+    pinnedIdentities: new Map([
+      [
+        "9d3b3e62-6a5b-4b8e-9a51-7b2f0c1d2e3f",
+        { userId: "9d3b3e62-6a5b-4b8e-9a51-7b2f0c1d2e3f", publicKey: new Uint8Array(32).fill(8), firstSeen: new Date(0) },
+      ],
+    ]),
+    inviteSecrets: new Map(),
+    pendingAdmissionSecret: undefined,
+    upgradedAt: undefined,
   });
   const doc = JSON.parse(valid) as Record<string, unknown>;
   const fields = Object.keys(doc);

@@ -1,0 +1,183 @@
+// The client's current view of who is a member and which devices are certified: fetched from
+// the server (identities and every device, revoked ones included), evaluated by trust.ts, the
+// root pinned on first contact when no invite named it, identity keys pinned on first sight, and
+// every change that matters to a person reported once (unverified devices, pending members).
+import type { Identity } from "../../gen/dialtone/v1/identity_pb.js";
+import type { Api } from "./api.js";
+import { coalesce } from "./coalesce.js";
+import type { KeystoreStore } from "./store.js";
+import { deviceFingerprint, formatFingerprint, identityFingerprint, publicKeyFromBase64, verifyStatement } from "../crypto/index.js";
+import { evaluateTrust, safeVerify, standingOf, type TrustSnapshot, type UserStanding, type Verify } from "./trust.js";
+import { statementText } from "../crypto/index.js";
+
+export type TrustEvent =
+  | {
+      /** A device without a valid certificate: shown, given nothing. `own`: approve it from here. */
+      readonly type: "device-unverified";
+      readonly deviceId: string;
+      readonly userId: string;
+      readonly fingerprint: string;
+      readonly own: boolean;
+    }
+  | {
+      readonly type: "device-certified";
+      readonly deviceId: string;
+      readonly userId: string;
+      readonly fingerprint: string;
+      readonly own: boolean;
+    }
+  | {
+      readonly type: "member-standing";
+      readonly userId: string;
+      readonly standing: UserStanding;
+      readonly previous: UserStanding | undefined;
+    }
+  | {
+      /** The server shows another identity key for an account than the one first seen: loud. */
+      readonly type: "identity-changed";
+      readonly userId: string;
+      readonly pinnedFingerprint: string;
+      readonly offeredFingerprint: string;
+    }
+  | { readonly type: "root-problem"; readonly problem: string }
+  | { readonly type: "root-pinned"; readonly fingerprint: string; readonly userId: string };
+
+export interface TrustBookDeps {
+  readonly api: Pick<Api, "identity" | "device">;
+  readonly store: KeystoreStore;
+  readonly me: { readonly userId: string; readonly deviceId: string };
+  readonly emit: (event: TrustEvent) => void;
+}
+
+/** Ed25519 verification with a memo: the same statements are checked at every refresh. */
+function memoVerify(): Verify {
+  const seen = new Map<string, boolean>();
+  const verify = safeVerify(verifyStatement);
+  return async (publicKey, statement, signature) => {
+    let text: string;
+    try {
+      text = statementText(statement);
+    } catch {
+      return false;
+    }
+    const id = `${Buffer.from(publicKey).toString("base64")}|${signature}|${text}`;
+    const hit = seen.get(id);
+    if (hit !== undefined) return hit;
+    const ok = await verify(publicKey, statement, signature);
+    if (seen.size > 50_000) seen.clear();
+    seen.set(id, ok);
+    return ok;
+  };
+}
+
+export class TrustBook {
+  readonly #deps: TrustBookDeps;
+  readonly #verify = memoVerify();
+  #current: TrustSnapshot | undefined;
+  #identities: readonly Identity[] = [];
+  #stale = true;
+  readonly #reported = new Set<string>();
+  /** Re-fetches and re-evaluates (coalesced: a burst of events costs at most two runs). */
+  readonly refresh: () => Promise<TrustSnapshot>;
+
+  constructor(deps: TrustBookDeps) {
+    this.#deps = deps;
+    this.refresh = coalesce(() => this.#refresh());
+  }
+
+  /** The last evaluation, if any. */
+  get current(): TrustSnapshot | undefined {
+    return this.#current;
+  }
+
+  /** The identities as the server listed them at the last refresh (admission requests included). */
+  get identities(): readonly Identity[] {
+    return this.#identities;
+  }
+
+  /** Marks the view stale (an identity, device or removal event arrived). */
+  invalidate(): void {
+    this.#stale = true;
+  }
+
+  /** The current view, refreshed first if an event made it stale. */
+  async snapshot(): Promise<TrustSnapshot> {
+    if (this.#current && !this.#stale) return this.#current;
+    return this.refresh();
+  }
+
+  async #refresh(): Promise<TrustSnapshot> {
+    this.#stale = false;
+    const { api, store, me } = this.#deps;
+    const [{ identities }, { devices }] = await Promise.all([
+      api.identity.listIdentities({}),
+      api.device.listDevices({ includeRevoked: true }),
+    ]);
+    const ks = store.keystore;
+    let snapshot = await evaluateTrust({ identities, devices, pinnedRoot: ks.root?.fingerprint }, this.#verify);
+    const offered = snapshot.root;
+    if (!ks.root && offered) {
+      // First contact without an invite naming the root (an upgrade, or a device added by login).
+      ks.pinRoot(offered.fingerprint, offered.userId === me.userId ? "self" : "first-contact");
+      store.markDirty();
+      this.#deps.emit({ type: "root-pinned", fingerprint: formatFingerprint(offered.fingerprint), userId: offered.userId });
+      snapshot = await evaluateTrust({ identities, devices, pinnedRoot: offered.fingerprint }, this.#verify);
+    }
+    await this.#report(snapshot);
+    this.#current = snapshot;
+    this.#identities = identities;
+    return snapshot;
+  }
+
+  /** Reports each change once per process: what a person must see, not every device seen. */
+  async #report(next: TrustSnapshot): Promise<void> {
+    const { store, me, emit } = this.#deps;
+    const prev = this.#current;
+    const ks = store.keystore;
+    if (next.rootProblem && !this.#reported.has(`root:${next.rootProblem}`)) {
+      this.#reported.add(`root:${next.rootProblem}`);
+      emit({ type: "root-problem", problem: next.rootProblem });
+    }
+    for (const [userId, key] of next.identities) {
+      const pin = ks.pinIdentity(userId, key);
+      if (pin === "pinned") store.markDirty();
+      if (pin === "changed" && !this.#reported.has(`identity:${userId}:${Buffer.from(key).toString("base64")}`)) {
+        this.#reported.add(`identity:${userId}:${Buffer.from(key).toString("base64")}`);
+        emit({
+          type: "identity-changed",
+          userId,
+          pinnedFingerprint: formatFingerprint(await identityFingerprint(ks.pinnedIdentity(userId)!.publicKey)),
+          offeredFingerprint: formatFingerprint(await identityFingerprint(key)),
+        });
+      }
+    }
+    const users = new Set<string>([...next.identities.keys(), ...[...next.devices.values()].map((d) => d.userId)]);
+    for (const userId of users) {
+      const standing = standingOf(next, userId);
+      const previous = prev ? standingOf(prev, userId) : undefined;
+      if (standing === previous) continue;
+      // On the first evaluation only what needs attention is news: pending members.
+      if (previous === undefined && standing !== "pending") continue;
+      emit({ type: "member-standing", userId, standing, previous });
+    }
+    for (const d of next.devices.values()) {
+      const before = prev?.devices.get(d.deviceId)?.trust;
+      if (d.trust === before) continue;
+      const own = d.userId === me.userId;
+      if (d.trust === "unverified" && !this.#reported.has(`unverified:${d.deviceId}`)) {
+        this.#reported.add(`unverified:${d.deviceId}`);
+        emit({ type: "device-unverified", deviceId: d.deviceId, userId: d.userId, fingerprint: await fingerprintOf(d.publicKey), own });
+      } else if (d.trust === "certified" && before === "unverified") {
+        emit({ type: "device-certified", deviceId: d.deviceId, userId: d.userId, fingerprint: await fingerprintOf(d.publicKey), own });
+      }
+    }
+  }
+}
+
+async function fingerprintOf(publicKey: string): Promise<string> {
+  try {
+    return await deviceFingerprint(publicKeyFromBase64(publicKey));
+  } catch {
+    return "(invalid key)";
+  }
+}

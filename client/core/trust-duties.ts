@@ -1,0 +1,172 @@
+// What this client does for signed identities at every reconcile, and what a member asks of it:
+// settle this device's identity, refresh who is admitted, let an admin's client admit whom its
+// invites vouch for, approve a new device of one's own, admit a member by hand.
+import { ApiError, UsageError } from "./errors.js";
+import { admitExplicitly, runAdminDuties, signDirectoryKeys, type AdmissionReport } from "./admissions.js";
+import { coalesce } from "./coalesce.js";
+import type { ClientParts } from "./client-parts.js";
+import { ensureIdentity, type IdentityStatus } from "./identity.js";
+import { writeKeyBackup } from "./key-backup.js";
+import { deviceFingerprint, publicKeyFromBase64, signStatement, type AdmissionRoleName } from "../crypto/index.js";
+import type { TrustSnapshot } from "./trust.js";
+import { rotateAfterRemoval } from "./rotation.js";
+
+/** A fingerprint as typed: hex digits only, lower case ("9b3e 32aa …" and "9B3E32AA…" match). */
+const normalize = (fp: string) => fp.replace(/[\s:-]/g, "").toLowerCase();
+
+export interface ApprovedDevice {
+  readonly deviceId: string;
+  readonly fingerprint: string;
+  /** Envelopes written to it: the identity, the backup key. */
+  readonly handedOver: number;
+}
+
+export class TrustDuties {
+  readonly #p: ClientParts;
+  #status: IdentityStatus | undefined;
+  #unsupported = false;
+  readonly #signed = new Set<string>();
+  /** Settles the identity, refreshes trust and runs an admin's duties (coalesced). */
+  readonly run: () => Promise<AdmissionReport | undefined>;
+
+  constructor(parts: ClientParts) {
+    this.#p = parts;
+    this.run = coalesce(() => this.#run());
+  }
+
+  get status(): IdentityStatus | undefined {
+    return this.#status;
+  }
+
+  /** Re-settles the identity at the next run (it was just handed over to this device). */
+  identityArrived(): void {
+    this.#status = undefined;
+  }
+
+  async #run(): Promise<AdmissionReport | undefined> {
+    if (this.#unsupported) return undefined;
+    const { api, store, session, trust, events } = this.#p;
+    const me = { userId: session.userId, deviceId: session.deviceId };
+    try {
+      if (this.#status?.state !== "ready") {
+        this.#status = await ensureIdentity({ api, store, me });
+        events.emit("identity", this.#status);
+        trust.invalidate();
+      }
+      const snapshot = await trust.snapshot();
+      const report = await runAdminDuties({ api, store, me }, snapshot, trust.identities);
+      await signDirectoryKeys({ api, store, me, signed: this.#signed }, snapshot);
+      if (report.admitted.length > 0) trust.invalidate();
+      return report;
+    } catch (err) {
+      // A server from before signed identities: nothing to settle, keep chatting.
+      if (err instanceof ApiError && err.code === "unimplemented") {
+        this.#unsupported = true;
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Approves a new device of this account by the fingerprint it shows: certifies it with the
+   * identity and hands it the identity and the backup key (the keys follow at the next share).
+   */
+  async approveDevice(fingerprint: string): Promise<ApprovedDevice> {
+    const { api, store, session, trust, keys } = this.#p;
+    const identity = store.keystore.identity;
+    if (!identity)
+      throw new UsageError(
+        "invalid-input",
+        "this device does not hold your identity: approve from a device that does, or run dialtone recover",
+      );
+    const wanted = normalize(fingerprint);
+    if (!/^[0-9a-f]{20}$/.test(wanted))
+      throw new UsageError("invalid-input", "fingerprint: give all 20 hex digits the new device shows (5 groups of 4)");
+    const snapshot = await trust.refresh();
+    for (const d of snapshot.devices.values()) {
+      if (d.userId !== session.userId || d.trust !== "unverified") continue;
+      let key: Uint8Array;
+      try {
+        key = publicKeyFromBase64(d.publicKey);
+      } catch {
+        continue;
+      }
+      const fp = await deviceFingerprint(key);
+      if (normalize(fp) !== wanted) continue;
+      const certificate = await signStatement(identity.privateKey, {
+        kind: "device-cert",
+        userId: session.userId,
+        deviceId: d.deviceId,
+        devicePublicKey: key,
+      });
+      await api.identity.certifyDevice({ deviceId: d.deviceId, certificate });
+      const handedOver = await keys.putEnvelopes(await keys.sealIdentityFor(d.deviceId, key));
+      trust.invalidate();
+      return { deviceId: d.deviceId, fingerprint: fp, handedOver };
+    }
+    throw new UsageError(
+      "invalid-input",
+      `no unverified device of yours shows the fingerprint ${fingerprint.trim()}: compare it again (dialtone devices lists them)`,
+    );
+  }
+
+  /** Revokes an unverified device of this account by its fingerprint (signed, so every client can check it). */
+  async rejectDevice(fingerprint: string): Promise<{ deviceId: string; fingerprint: string }> {
+    const { api, store, session, trust } = this.#p;
+    const wanted = normalize(fingerprint);
+    const snapshot = await trust.refresh();
+    for (const d of snapshot.devices.values()) {
+      if (d.userId !== session.userId || d.trust === "revoked" || d.deviceId === session.deviceId) continue;
+      let key: Uint8Array;
+      try {
+        key = publicKeyFromBase64(d.publicKey);
+      } catch {
+        continue;
+      }
+      const fp = await deviceFingerprint(key);
+      if (normalize(fp) !== wanted) continue;
+      const identity = store.keystore.identity;
+      const revocation = identity
+        ? await signStatement(identity.privateKey, { kind: "device-revoked", userId: session.userId, deviceId: d.deviceId })
+        : "";
+      await api.device.revokeDevice({ deviceId: d.deviceId, revocation });
+      trust.invalidate();
+      return { deviceId: d.deviceId, fingerprint: fp };
+    }
+    throw new UsageError("invalid-input", `no other device of yours shows the fingerprint ${fingerprint.trim()}`);
+  }
+
+  /**
+   * Removes an account (admins): the removal is signed with this admin's identity when both
+   * have one, so every client can check it; then every channel moves to a new key epoch.
+   */
+  async removeUser(userId: string): Promise<{ revokedDeviceIds: readonly string[]; rotated: number }> {
+    const { api, store, trust } = this.#p;
+    const snapshot = await trust.refresh();
+    const identity = store.keystore.identity;
+    const key = snapshot.identities.get(userId);
+    const removalSignature =
+      identity && key && snapshot.members.get(this.#p.session.userId)?.role === "admin"
+        ? await signStatement(identity.privateKey, { kind: "removal", userId, identityPublicKey: key })
+        : "";
+    const since = new Date(Date.now() - 1000);
+    const { revokedDeviceIds } = await api.admin.removeUser({ userId, removalSignature });
+    const outcomes = await rotateAfterRemoval(this.#p, since);
+    return { revokedDeviceIds, rotated: [...outcomes.values()].filter((o) => o === "rotated" || o === "lost-race").length };
+  }
+
+  /** Admits one account by hand, after its safety number was compared. */
+  async admit(userId: string, role: AdmissionRoleName): Promise<TrustSnapshot> {
+    const { api, store, session, trust } = this.#p;
+    await admitExplicitly({ api, store, me: { userId: session.userId } }, await trust.refresh(), userId, role);
+    trust.invalidate();
+    return trust.snapshot();
+  }
+
+  /** Brings the server's key backup up to date with what this device holds (no-op without the backup key). */
+  async backUp(): Promise<void> {
+    const { api, store, session } = this.#p;
+    await writeKeyBackup({ api, store, me: { userId: session.userId } });
+  }
+}
