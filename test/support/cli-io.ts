@@ -3,7 +3,10 @@
 import type { CliIo } from "../../client/cli/context.js";
 import { UsageError } from "../../client/core/index.js";
 
-export function fakeIo(env: Record<string, string> = {}): { io: CliIo; out: () => string; err: () => string } {
+export function fakeIo(
+  env: Record<string, string> = {},
+  signal: AbortSignal = new AbortController().signal,
+): { io: CliIo; out: () => string; err: () => string } {
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = {
@@ -14,7 +17,7 @@ export function fakeIo(env: Record<string, string> = {}): { io: CliIo; out: () =
     prompt: async () => {
       throw new UsageError("invalid-input", "no terminal to prompt on");
     },
-    signal: new AbortController().signal,
+    signal,
   };
   return { io, out: () => out.join(""), err: () => err.join("") };
 }

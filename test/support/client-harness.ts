@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mintInvite } from "./api.js";
-import { databaseSource, type DatabaseSource } from "./databases.js";
+import { databaseSource, type DatabaseSource, type DbKind } from "./databases.js";
 import { startTestServer, type TestServer } from "./server.js";
 import type { Database } from "../../server/db/client.js";
 import { DialtoneClient, login, register } from "../../client/core/index.js";
@@ -35,22 +35,32 @@ export class Harness {
     this.#source = source;
   }
 
-  static async start(): Promise<Harness> {
-    const h = new Harness(await databaseSource("pglite"));
+  static async start(kind: DbKind = "pglite"): Promise<Harness> {
+    const h = new Harness(await databaseSource(kind));
     h.#db = await h.#source.fresh();
     h.server = await startTestServer(h.#db, { heartbeatSeconds: 2 });
     return h;
+  }
+
+  /** The admin's install (the first registered), once there is one. */
+  get admin(): TestInstall {
+    if (!this.#admin) throw new Error("Harness.admin: register someone first");
+    return this.#admin;
   }
 
   get url(): string {
     return this.server.url;
   }
 
-  /** Stops the server and starts it again on the same port over the same data. */
-  async restart(downtimeMs = 0): Promise<void> {
+  /**
+   * Stops the server and starts it again on the same port over the same data; `whileStopped`
+   * gets the database in hand meanwhile (an operator editing it).
+   */
+  async restart(downtimeMs = 0, whileStopped?: (db: Database) => Promise<void>): Promise<void> {
     const port = this.server.port;
     await this.server.close();
     this.#db = await this.#source.restart(this.#db);
+    if (whileStopped) await whileStopped(this.#db);
     if (downtimeMs > 0) await new Promise((r) => setTimeout(r, downtimeMs));
     this.server = await startTestServer(this.#db, { port, heartbeatSeconds: 2 });
   }

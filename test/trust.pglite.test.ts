@@ -1,0 +1,3 @@
+import { trustSuite } from "./trust-suite.js";
+
+trustSuite("pglite");
