@@ -6,7 +6,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { sql } from "drizzle-orm";
-import { afterEach, describe, expect, jest, test } from "@jest/globals";
+import { afterEach, expect, jest, test } from "@jest/globals";
 import { join } from "node:path";
 import { runCli } from "../client/cli/run.js";
 import {
@@ -80,7 +80,13 @@ async function envelopesOpenToGhost(ghost: Awaited<ReturnType<typeof plantGhost>
           senderPublicKey: publicKeyFromBase64(d.publicKey),
           context:
             env.kind === KeyKind.CHANNEL
-              ? { kind: "channel", channelId: env.scopeId, epoch: env.epoch, senderDeviceId: env.senderDeviceId, recipientDeviceId: ghost.deviceId }
+              ? {
+                  kind: "channel",
+                  channelId: env.scopeId,
+                  epoch: env.epoch,
+                  senderDeviceId: env.senderDeviceId,
+                  recipientDeviceId: ghost.deviceId,
+                }
               : { kind: "directory", epoch: env.epoch, senderDeviceId: env.senderDeviceId, recipientDeviceId: ghost.deviceId },
           envelope: env.ciphertext,
         });
@@ -106,7 +112,19 @@ async function readAll(client: DialtoneClient, channelId: string): Promise<strin
 }
 
 const FIXTURE = new URL("./fixtures/upgrade-v1/", import.meta.url);
-const FIXTURE_TABLES = ["users", "devices", "sessions", "invites", "channels", "messages", "envelopes", "profiles", "event_head", "events", "data_migrations"];
+const FIXTURE_TABLES = [
+  "users",
+  "devices",
+  "sessions",
+  "invites",
+  "channels",
+  "messages",
+  "envelopes",
+  "profiles",
+  "event_head",
+  "events",
+  "data_migrations",
+];
 
 interface Fixture {
   readonly origin: string;
@@ -297,7 +315,10 @@ export function trustSuite(kind: DbKind) {
     await second.client.close();
     const fresh = join(alice.configDir, "..", `recovered-${randomUUID()}`);
     await expect(
-      recover({ server: h.url, configDir: fresh, passphrase: PASSPHRASE }, { username: "alice", password: PASSWORD, recoveryCode: generateRecoveryCode().code }),
+      recover(
+        { server: h.url, configDir: fresh, passphrase: PASSPHRASE },
+        { username: "alice", password: PASSWORD, recoveryCode: generateRecoveryCode().code },
+      ),
     ).rejects.toThrow(/recovery code does not open/);
     const restored = await recover(
       { server: h.url, configDir: fresh, passphrase: PASSPHRASE },
@@ -350,7 +371,10 @@ export function trustSuite(kind: DbKind) {
     await alice.client.setProfileName("Alice Secretname", 5_000);
     await bob.client.setProfileName("Alice Secretname", 5_000);
     await admin.client.directory.refresh();
-    const labels = admin.client.users().filter((u) => u.name === "Alice Secretname").map((u) => u.label);
+    const labels = admin.client
+      .users()
+      .filter((u) => u.name === "Alice Secretname")
+      .map((u) => u.label);
     expect(labels).toHaveLength(2);
     expect(new Set(labels).size).toBe(2);
     for (const l of labels) expect(l).toMatch(/^Alice Secretname#[0-9a-f]{4}$/);

@@ -1,7 +1,7 @@
 // The chat screen: header (who, channel, voice, connection), the message pane with the sidebar
 // beside it, the input, and the footer. Keys edit the input, scroll, or queue work on ChatState;
 // none of them waits for the network.
-import type { ChannelView } from "../core/index.js";
+import { standingOf, type ChannelView } from "../core/index.js";
 import { channelLabel, runCommand } from "./chat-commands.js";
 import type { ChatState } from "./chat-state.js";
 import { footerLines, footerRoom, headerRow } from "./chrome.js";
@@ -374,6 +374,7 @@ export class ChatScreen implements Screen {
     const isAdmin = new Map(client.users().map((u) => [u.userId, u.isAdmin]));
     const online = (userId: string) => (userId === me ? state.connection.state === "online" : state.online.get(userId) === true);
     const users = new Map(client.users().map((u) => [u.userId, u.label]));
+    const trust = client.trust.current;
     if (!users.has(me)) users.set(me, client.myDisplayName());
     for (const id of state.online.keys()) if (!users.has(id)) users.set(id, label(id));
     const lines = sidebarLines(
@@ -398,6 +399,8 @@ export class ChatScreen implements Screen {
           online: online(userId),
           admin: isAdmin.get(userId) === true,
           me: userId === me,
+          pending: trust !== undefined && standingOf(trust, userId) === "pending",
+          verified: userId !== me && client.store.keystore.verifiedUser(userId) !== undefined,
         })),
       },
       width,

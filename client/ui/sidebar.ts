@@ -28,6 +28,10 @@ export interface SidebarUser {
   online: boolean;
   admin: boolean;
   me: boolean;
+  /** Not admitted by the community's admins (signed identities): gets no keys. */
+  pending?: boolean;
+  /** Safety number compared and recorded. */
+  verified?: boolean;
 }
 
 export interface SidebarInput {
@@ -112,7 +116,7 @@ export function sidebarLines(input: SidebarInput, width: number): StyledSidebarL
   if (input.users.length === 0) push("(none)", "dim");
   const users = [...input.users].sort((a, b) => Number(b.me || b.online) - Number(a.me || a.online) || byLabel(a.label, b.label));
   for (const u of users) {
-    const suffix = (u.admin ? " (admin)" : "") + (u.me ? " (you)" : "");
+    const suffix = (u.verified ? " ✓" : "") + (u.pending ? " (not admitted)" : "") + (u.admin ? " (admin)" : "") + (u.me ? " (you)" : "");
     // The dot says it in text as well as colour (colour-blind users, monochrome terminals).
     const online = u.online || u.me;
     push(fit(online ? "● " : "○ ", u.label, suffix, w), online ? "online" : "offline");
