@@ -7,6 +7,7 @@ import { DeviceService } from "../gen/dialtone/v1/device_service_pb.js";
 import { DirectoryService } from "../gen/dialtone/v1/directory_service_pb.js";
 import { EnvelopeService } from "../gen/dialtone/v1/envelope_service_pb.js";
 import { EventService } from "../gen/dialtone/v1/event_service_pb.js";
+import { IdentityService } from "../gen/dialtone/v1/identity_service_pb.js";
 import { InviteService } from "../gen/dialtone/v1/invite_service_pb.js";
 import { MessageService } from "../gen/dialtone/v1/message_service_pb.js";
 import { PresenceService } from "../gen/dialtone/v1/presence_service_pb.js";
@@ -19,6 +20,7 @@ import { deviceService } from "./services/device.js";
 import { directoryService, presenceService } from "./services/directory.js";
 import { envelopeService } from "./services/envelope.js";
 import { eventService } from "./services/event/service.js";
+import { identityService } from "./services/identity.js";
 import { inviteService } from "./services/invite.js";
 import { messageService } from "./services/message.js";
 import { voiceService } from "./services/voice.js";
@@ -29,6 +31,7 @@ export const SERVICES = [
   InviteService,
   AdminService,
   DeviceService,
+  IdentityService,
   EnvelopeService,
   ChannelService,
   MessageService,
@@ -47,6 +50,7 @@ export const routes = (deps: Deps) => (router: ConnectRouter) =>
     .service(InviteService, inviteService(deps))
     .service(AdminService, adminService(deps))
     .service(DeviceService, deviceService(deps))
+    .service(IdentityService, identityService(deps))
     .service(EnvelopeService, envelopeService(deps))
     .service(ChannelService, channelService(deps))
     .service(MessageService, messageService(deps))

@@ -37,6 +37,9 @@ export const users = pgTable(
     // Set when an admin removed the account: a tombstone that keeps its messages'
     // sender; username_hash then holds "removed:<id>" so the name is free again.
     removedAt: ts("removed_at"),
+    // The invite the account registered with (the admission request names it). No foreign key:
+    // invites are never deleted, and an account outlives the use of its invite.
+    inviteId: uuid("invite_id"),
   },
   (t) => [uniqueIndex("users_username_hash_idx").on(t.usernameHash)],
 );
@@ -52,6 +55,10 @@ export const devices = pgTable(
     createdAt: ts("created_at").notNull().defaultNow(),
     lastSeenAt: ts("last_seen_at"),
     revokedAt: ts("revoked_at"),
+    // `device-cert|…` signed by the account's identity key (null: unverified, not approved yet)
+    certificate: text("certificate"),
+    // `device-revoked|…` signed by the account's identity key, when the owner signed the revocation
+    revocation: text("revocation"),
   },
   (t) => [uniqueIndex("devices_user_key_idx").on(t.userId, t.publicKey)],
 );
@@ -185,4 +192,93 @@ export const events = pgTable("events", {
 export const dataMigrations = pgTable("data_migrations", {
   name: text("name").primaryKey(),
   appliedAt: ts("applied_at").notNull().defaultNow(),
+});
+
+// Signed identities (docs/API.md, IdentityService). The server stores and routes the statements
+// and checks their signatures, but clients verify every one again: it cannot make one.
+
+// One Ed25519 identity key per account, published once (base64 of the 32 raw bytes).
+export const identities = pgTable("identities", {
+  userId: uuid("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  publicKey: text("public_key").notNull(),
+  createdAt: ts("created_at").notNull().defaultNow(),
+});
+
+// `admission|{user_id}|{identity_public_key}|{role}` signed by an admin's identity key.
+export const admissions = pgTable(
+  "admissions",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    identityPublicKey: text("identity_public_key").notNull(),
+    // 1 = member, 2 = admin (the AdmissionRole enum of the API)
+    role: smallint("role").notNull(),
+    signerUserId: uuid("signer_user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    signature: text("signature").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("admissions_statement_idx").on(t.userId, t.identityPublicKey, t.role, t.signerUserId),
+    // The root is the one self-signed admission: a second one, however it races, conflicts here.
+    uniqueIndex("admissions_root_idx").on(sql`(true)`).where(sql`${t.userId} = ${t.signerUserId}`),
+  ],
+);
+
+// `removal|{user_id}|{identity_public_key}` signed by an admin's identity key.
+export const removals = pgTable("removals", {
+  userId: uuid("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  identityPublicKey: text("identity_public_key").notNull(),
+  signerUserId: uuid("signer_user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  signature: text("signature").notNull(),
+  createdAt: ts("created_at").notNull().defaultNow(),
+});
+
+// HMAC-SHA256(admission secret, `dialtone/v1/admission-request|…`) for the invite the account
+// used; the minting admin's client checks it. The first one sent is kept.
+export const admissionRequests = pgTable("admission_requests", {
+  userId: uuid("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  inviteId: uuid("invite_id").notNull(),
+  mac: text("mac").notNull(),
+  createdAt: ts("created_at").notNull().defaultNow(),
+});
+
+// `channel-key|…` and `directory-key|…` signed by the signer's identity key: one per signer and
+// (kind, scope, epoch). A channel's statements go when the channel is deleted (repos/channels.ts).
+export const keyStatements = pgTable(
+  "key_statements",
+  {
+    // 1 = channel, 2 = directory (the KeyKind enum of the API)
+    kind: smallint("kind").notNull(),
+    scopeId: text("scope_id").notNull(),
+    epoch: integer("epoch").notNull(),
+    signerUserId: uuid("signer_user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    // base64 of SHA-256 of the key
+    keyHash: text("key_hash").notNull(),
+    signature: text("signature").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.scopeId, t.epoch, t.signerUserId] })],
+);
+
+// Each account's encrypted key backup (client ciphertext), replaced by compare-and-set on version.
+export const keyBackups = pgTable("key_backups", {
+  userId: uuid("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  version: bigint("version", { mode: "bigint" }).notNull(),
+  ciphertext: text("ciphertext").notNull(),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
 });

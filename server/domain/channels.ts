@@ -1,8 +1,9 @@
-// Channels: anyone lists them, admins create, rename and delete them.
+// Channels: anyone lists them, admins create, rename and delete them; any member moves one to
+// its next key epoch.
 import * as repo from "../db/repos/channels.js";
 import type { Caller, Deps } from "./deps.js";
-import { DomainError, denied, notFound } from "./errors.js";
-import { LIMITS, sealed, uuid } from "./validate.js";
+import { aborted, DomainError, denied, notFound } from "./errors.js";
+import { epoch, LIMITS, sealed, uuid } from "./validate.js";
 import { durable, toChannel } from "./wire.js";
 
 function requireAdmin(caller: Caller) {
@@ -50,4 +51,27 @@ export async function deleteChannel(deps: Deps, caller: Caller, req: { channelId
   deps.bus.publishDurable(res.events);
   deps.voice.closeRoom(id);
   deps.log.info("channel deleted", { channel_id: id, by: caller.userId });
+}
+
+/**
+ * Starts the channel's next key epoch (after a member or device is removed): `key_epoch` must be
+ * the current one + 1, compared and set with the new sealed name in one transaction with its
+ * ChannelKeyRotated event. Of racing rotations the first wins; the others are aborted and adopt
+ * the winner's key.
+ */
+export async function rotateChannelKey(deps: Deps, caller: Caller, req: { channelId: string; keyEpoch: number; encryptedName: string }) {
+  const id = uuid("channel_id", req.channelId);
+  const keyEpoch = epoch("key_epoch", req.keyEpoch);
+  const name = sealed("encrypted_name", req.encryptedName, LIMITS.nameBytes, keyEpoch);
+  const now = deps.now();
+  const res = await repo.rotateChannelKey(deps.database.db, id, keyEpoch, name, now, (c) =>
+    durable({ case: "channelKeyRotated", value: { channel: toChannel(c) } }, now),
+  );
+  if (res.kind === "not_found") throw notFound("channel", "channel_id");
+  if (res.kind === "stale") {
+    throw aborted("key_epoch", `the channel's key epoch is ${res.currentEpoch}; only ${res.currentEpoch + 1} can follow it`);
+  }
+  deps.bus.publishDurable(res.events);
+  deps.log.info("channel key rotated", { channel_id: id, key_epoch: keyEpoch, by: caller.userId });
+  return res.channel;
 }

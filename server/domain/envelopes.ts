@@ -1,29 +1,17 @@
 // Key envelopes. The server fills in the sender from the session, so a client cannot
 // write in another device's name. Each sender keeps one envelope per recipient and key; the
 // recipient acknowledges what it accepted (or refused), which is what "missing" is based on,
-// so junk written by one member cannot keep a key from a device.
+// so junk written by one member cannot keep a key from a device. An account's identity and
+// backup keys travel the same way, only between devices of that account.
 import { KeyKind } from "../../gen/dialtone/v1/envelope_pb.js";
 import { findChannelIds } from "../db/repos/channels.js";
 import { findDevicesByIds } from "../db/repos/devices.js";
 import * as repo from "../db/repos/envelopes.js";
 import type { Caller, Deps } from "./deps.js";
 import { invalid, notFound } from "./errors.js";
+import { envelopeKeyScope, keyFilter } from "./key-scopes.js";
 import { envelopeCiphertext, epoch, LIMITS, uuid } from "./validate.js";
 import { ephemeral } from "./wire.js";
-
-export const DIRECTORY_SCOPE = "directory";
-
-function kindAndScope(field: string, kind: KeyKind, scopeId: string): { kind: KeyKind; scopeId: string; channelId: string | null } {
-  if (kind === KeyKind.CHANNEL) {
-    const id = uuid(`${field}.scope_id`, scopeId);
-    return { kind, scopeId: id, channelId: id };
-  }
-  if (kind === KeyKind.DIRECTORY) {
-    if (scopeId !== DIRECTORY_SCOPE) throw invalid(`${field}.scope_id`, `must be "${DIRECTORY_SCOPE}" for directory keys`);
-    return { kind, scopeId, channelId: null };
-  }
-  throw invalid(`${field}.kind`, "must be KEY_KIND_CHANNEL or KEY_KIND_DIRECTORY");
-}
 
 export async function putEnvelopes(
   deps: Deps,
@@ -35,13 +23,15 @@ export async function putEnvelopes(
   const now = deps.now();
   const rows = inputs.map((e, i) => {
     const f = `envelopes[${i}]`;
-    const { kind, scopeId, channelId } = kindAndScope(f, e.kind, e.scopeId);
+    const { kind, scopeId, channelId } = envelopeKeyScope(f, e.kind, e.scopeId, caller.userId);
     const recipientDeviceId = uuid(`${f}.recipient_device_id`, e.recipientDeviceId);
+    const keyEpoch = epoch(`${f}.epoch`, e.epoch);
+    if (ownKey(kind) && keyEpoch !== 1) throw invalid(`${f}.epoch`, "must be 1 for identity and backup keys");
     return {
       kind: kind as number,
       scopeId,
       channelId,
-      epoch: epoch(`${f}.epoch`, e.epoch),
+      epoch: keyEpoch,
       recipientDeviceId,
       senderDeviceId: caller.deviceId,
       ciphertext: envelopeCiphertext(`${f}.ciphertext`, e.ciphertext),
@@ -59,6 +49,10 @@ export async function putEnvelopes(
   const devices = new Map((await findDevicesByIds(db, recipients)).map((d) => [d.id, d]));
   const bad = rows.findIndex((r) => !devices.get(r.recipientDeviceId) || devices.get(r.recipientDeviceId)!.revokedAt);
   if (bad >= 0) throw notFound("device", `envelopes[${bad}].recipient_device_id`);
+  const foreign = rows.findIndex((r) => ownKey(r.kind) && devices.get(r.recipientDeviceId)!.userId !== caller.userId);
+  if (foreign >= 0) {
+    throw invalid(`envelopes[${foreign}].recipient_device_id`, "identity and backup keys go only to devices of your own account");
+  }
   const stored = await repo.insertEnvelopes(db, rows);
   for (const r of stored) {
     deps.bus.publishEphemeral({
@@ -72,26 +66,11 @@ export async function putEnvelopes(
   return { stored: stored.length, alreadyPresent: rows.length - stored.length };
 }
 
-/**
- * The kind and scope filter of the list calls: either may be unset; a set scope is a channel id
- * (UUID, stored lower-case) or "directory", and must fit a set kind.
- */
-function listFilter(req: { kind: KeyKind; scopeId: string }): { kind: KeyKind | undefined; scopeId: string | undefined } {
-  if (req.kind !== KeyKind.UNSPECIFIED && req.kind !== KeyKind.CHANNEL && req.kind !== KeyKind.DIRECTORY) {
-    throw invalid("kind", "unknown key kind");
-  }
-  const kind = req.kind === KeyKind.UNSPECIFIED ? undefined : req.kind;
-  if (!req.scopeId) return { kind, scopeId: undefined };
-  if (req.scopeId === DIRECTORY_SCOPE) {
-    if (kind === KeyKind.CHANNEL) throw invalid("scope_id", "must be a channel id (UUID) for channel keys");
-    return { kind, scopeId: DIRECTORY_SCOPE };
-  }
-  if (kind === KeyKind.DIRECTORY) throw invalid("scope_id", `must be "${DIRECTORY_SCOPE}" for directory keys`);
-  return { kind, scopeId: uuid("scope_id", req.scopeId) };
-}
+/** An account's own key (identity, backup): only its devices exchange it. */
+const ownKey = (kind: number) => kind === KeyKind.IDENTITY || kind === KeyKind.BACKUP;
 
 export async function listEnvelopes(deps: Deps, caller: Caller, req: { kind: KeyKind; scopeId: string }) {
-  const { kind, scopeId } = listFilter(req);
+  const { kind, scopeId } = keyFilter(req);
   const rows = await repo.listEnvelopesFor(deps.database.db, caller.deviceId, kind, scopeId);
   const senders = new Map(
     (await findDevicesByIds(deps.database.db, [...new Set(rows.map((r) => r.senderDeviceId))])).map((d) => [d.id, d]),
@@ -100,16 +79,16 @@ export async function listEnvelopes(deps: Deps, caller: Caller, req: { kind: Key
 }
 
 export async function listMissingEnvelopes(deps: Deps, caller: Caller, req: { kind: KeyKind; scopeId: string }) {
-  const { kind, scopeId } = listFilter(req);
+  const { kind, scopeId } = keyFilter(req);
   return repo.listMissingEnvelopes(deps.database.db, caller.deviceId, kind, scopeId, 1000);
 }
 
 type Ref = { kind: KeyKind; scopeId: string; epoch: number; senderDeviceId: string };
 
-function envelopeRefs(field: string, refs: Ref[]): repo.EnvelopeKey[] {
+function envelopeRefs(field: string, refs: Ref[], userId: string): repo.EnvelopeKey[] {
   return refs.map((r, i) => {
     const f = `${field}[${i}]`;
-    const { kind, scopeId } = kindAndScope(f, r.kind, r.scopeId);
+    const { kind, scopeId } = envelopeKeyScope(f, r.kind, r.scopeId, userId);
     return { kind, scopeId, epoch: epoch(`${f}.epoch`, r.epoch), senderDeviceId: uuid(`${f}.sender_device_id`, r.senderDeviceId) };
   });
 }
@@ -120,7 +99,7 @@ export async function acknowledgeEnvelopes(deps: Deps, caller: Caller, req: { ac
   if (req.accepted.length + req.rejected.length > LIMITS.envelopesPerCall) {
     throw invalid("accepted", `at most ${LIMITS.envelopesPerCall} references in all`);
   }
-  const accepted = envelopeRefs("accepted", req.accepted);
-  const rejected = envelopeRefs("rejected", req.rejected);
+  const accepted = envelopeRefs("accepted", req.accepted, caller.userId);
+  const rejected = envelopeRefs("rejected", req.rejected, caller.userId);
   return repo.acknowledgeEnvelopes(deps.database.db, caller.deviceId, accepted, rejected, deps.now());
 }

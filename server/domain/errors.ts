@@ -9,6 +9,7 @@ export type ErrorCode =
   | "permission_denied"
   | "unauthenticated"
   | "failed_precondition"
+  | "aborted"
   | "resource_exhausted";
 
 export class DomainError extends Error {
@@ -26,6 +27,8 @@ export const invalid = (field: string, problem: string) => new DomainError("inva
 export const notFound = (what: string, field?: string) =>
   new DomainError("not_found", field ? `${field}: ${what} not found` : `${what} not found`);
 export const denied = (why: string) => new DomainError("permission_denied", why);
+/** A compare-and-set lost to another writer: the caller reads again and retries. */
+export const aborted = (field: string, problem: string) => new DomainError("aborted", `${field}: ${problem}`);
 
 const REFUSALS: Record<RefusalReason, () => DomainError> = {
   username_taken: () => new DomainError("already_exists", "username: already taken"),

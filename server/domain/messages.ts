@@ -33,8 +33,11 @@ export async function sendMessage(
     // The message as the event carries it: seq 0 until the log stamps it (server/codec/event-log.ts).
     durable({ case: "messageCreated", value: { message: toMessage({ ...row, seq: 0n }) } }, now),
   );
-  if (!res.message) throw notFound("channel", "channel_id");
-  if (!res.created && (res.message.senderUserId !== caller.userId || res.message.channelId !== channelId)) {
+  if (res.kind === "no_channel") throw notFound("channel", "channel_id");
+  if (res.kind === "stale_epoch") {
+    throw new DomainError("failed_precondition", `key_epoch: the channel's key epoch is ${res.channelEpoch}; seal with it`);
+  }
+  if (res.kind === "exists" && (res.message.senderUserId !== caller.userId || res.message.channelId !== channelId)) {
     throw new DomainError("already_exists", "message_id: used by another message");
   }
   deps.bus.publishDurable(res.events);

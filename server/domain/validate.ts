@@ -10,6 +10,10 @@ export const LIMITS = {
   idsPerCall: 1000,
   signalBytes: 64 * 1024,
   envelopeBytes: 1024,
+  statementsPerCall: 1000,
+  // 1 MiB less 1 KiB of base64 text: the whole PutKeyBackup request (the version, field tags,
+  // JSON punctuation) must fit the server's 1 MiB request limit (server/app.ts).
+  backupChars: 1024 * 1024 - 1024,
 } as const;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -79,6 +83,34 @@ export function publicKey(field: string, value: string): string {
   const raw = base64Bytes(field, value, 64);
   if (raw.length !== 32) throw invalid(field, "must be the base64 of a 32-byte X25519 public key");
   if (raw.every((b) => b === 0)) throw invalid(field, "all-zero key");
+  return value;
+}
+
+/** Opaque client bytes (a key backup): canonical standard base64, not empty, at most `maxChars`. */
+export function base64Text(field: string, value: string, maxChars: number): string {
+  base64Bytes(field, value, maxChars);
+  return value;
+}
+
+/** An Ed25519 public key (an identity key): base64 of the 32 raw bytes. */
+export function identityKey(field: string, value: string): string {
+  const raw = base64Bytes(field, value, 64);
+  if (raw.length !== 32) throw invalid(field, "must be the base64 of a 32-byte Ed25519 public key");
+  if (raw.every((b) => b === 0)) throw invalid(field, "all-zero key");
+  return value;
+}
+
+/** An Ed25519 signature: base64 of exactly 64 bytes. */
+export function signature(field: string, value: string): string {
+  const raw = base64Bytes(field, value, 128);
+  if (raw.length !== 64) throw invalid(field, "must be the base64 of a 64-byte Ed25519 signature");
+  return value;
+}
+
+/** A SHA-256 digest or HMAC (a key hash, an admission MAC): base64 of exactly 32 bytes. */
+export function digest(field: string, value: string): string {
+  const raw = base64Bytes(field, value, 64);
+  if (raw.length !== 32) throw invalid(field, "must be the base64 of 32 bytes");
   return value;
 }
 

@@ -22,6 +22,7 @@ const CODES: Record<ErrorCode, Code> = {
   permission_denied: Code.PermissionDenied,
   unauthenticated: Code.Unauthenticated,
   failed_precondition: Code.FailedPrecondition,
+  aborted: Code.Aborted,
   resource_exhausted: Code.ResourceExhausted,
 };
 

@@ -17,6 +17,9 @@ export function channelService(deps: Deps): ServiceImpl<typeof ChannelService> {
     async renameChannel(req, ctx) {
       return { channel: toChannel(await channels.renameChannel(deps, requireCaller(ctx), req)) };
     },
+    async rotateChannelKey(req, ctx) {
+      return { channel: toChannel(await channels.rotateChannelKey(deps, requireCaller(ctx), req)) };
+    },
     async deleteChannel(req, ctx) {
       await channels.deleteChannel(deps, requireCaller(ctx), req);
       return {};

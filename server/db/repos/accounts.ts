@@ -61,6 +61,7 @@ export async function registerAccount(db: Db, input: RegisterInput) {
         passwordHash: input.passwordHash,
         isAdmin: Number(n) === 0,
         createdAt: input.now,
+        inviteId: used[0]!.id,
       })
       .returning();
     await refuseKeyOfAnotherAccount(tx, input.publicKey, input.userId);

@@ -1,8 +1,11 @@
 // Channels and their lifecycle events.
-import { asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Db, Executor } from "../client.js";
-import { channels } from "../schema.js";
-import { appendEvents, type NewEvent } from "./events.js";
+import { channels, keyStatements } from "../schema.js";
+import { appendEvents, type EventRow, type NewEvent } from "./events.js";
+
+/** key_statements.kind of channel keys (KeyKind.CHANNEL of the API). */
+const CHANNEL_KEY_KIND = 1;
 
 export type ChannelRow = typeof channels.$inferSelect;
 
@@ -48,11 +51,42 @@ export async function renameChannel(db: Db, id: string, encryptedName: string, n
   });
 }
 
-/** Deletes a channel; its messages and envelopes go with it (ON DELETE CASCADE). */
+export type RotateResult =
+  | { kind: "not_found" }
+  | { kind: "stale"; currentEpoch: number }
+  | { kind: "rotated"; channel: ChannelRow; events: EventRow[] };
+
+/**
+ * Moves a channel from `keyEpoch - 1` to `keyEpoch` with its name sealed at it, and records the
+ * event, in one transaction. The epoch is compared and set in one UPDATE: of two rotations to
+ * the same epoch the second waits for the first's row lock, then matches nothing (stale).
+ */
+export async function rotateChannelKey(
+  db: Db,
+  id: string,
+  keyEpoch: number,
+  encryptedName: string,
+  now: Date,
+  event: (channel: ChannelRow) => NewEvent,
+): Promise<RotateResult> {
+  return db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(channels)
+      .set({ keyEpoch, encryptedName, updatedAt: now })
+      .where(and(eq(channels.id, id), eq(channels.keyEpoch, keyEpoch - 1)))
+      .returning();
+    if (updated) return { kind: "rotated", channel: updated, events: await appendEvents(tx, [event(updated)], now) };
+    const current = await findChannel(tx, id);
+    return current ? { kind: "stale", currentEpoch: current.keyEpoch } : { kind: "not_found" };
+  });
+}
+
+/** Deletes a channel; its messages and envelopes go with it (ON DELETE CASCADE), its key statements here. */
 export async function deleteChannel(db: Db, id: string, now: Date, event: NewEvent) {
   return db.transaction(async (tx) => {
     const deleted = await tx.delete(channels).where(eq(channels.id, id)).returning({ id: channels.id });
     if (!deleted.length) return undefined;
+    await tx.delete(keyStatements).where(and(eq(keyStatements.kind, CHANNEL_KEY_KIND), eq(keyStatements.scopeId, id)));
     return { events: await appendEvents(tx, [event], now) };
   });
 }

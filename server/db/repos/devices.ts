@@ -17,12 +17,12 @@ export async function findDevice(db: Executor, id: string) {
   return row;
 }
 
-/** Revokes a device, ends its sessions and records DeviceRevoked. */
-export async function revokeDevice(db: Db, id: string, now: Date, event: NewEvent) {
+/** Revokes a device (with its owner's signed revocation, when given), ends its sessions and records DeviceRevoked. */
+export async function revokeDevice(db: Db, id: string, now: Date, event: NewEvent, revocation?: string) {
   return db.transaction(async (tx) => {
     const [row] = await tx
       .update(devices)
-      .set({ revokedAt: now })
+      .set({ revokedAt: now, ...(revocation ? { revocation } : {}) })
       .where(and(eq(devices.id, id), isNull(devices.revokedAt)))
       .returning();
     if (!row) return undefined;

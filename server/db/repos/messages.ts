@@ -11,18 +11,26 @@ export async function findMessage(db: Executor, id: string): Promise<MessageRow 
   return row;
 }
 
+export type InsertMessageResult =
+  | { kind: "created" | "exists"; message: MessageRow; events: EventRow[] }
+  | { kind: "no_channel" }
+  | { kind: "stale_epoch"; channelEpoch: number };
+
 /**
- * Stores a message and its MessageCreated event in one statement: it takes the next seq
- * (row-locking event_head until commit, so seqs become visible in commit order), inserts the
- * message with it, and inserts the event under it (its payload carries no seq: readers stamp
- * it). One round trip, so the lock is held for the statement alone. When the id exists
- * already, the statement fails as a whole (no seq is used) and the stored row is returned;
- * when the channel does not exist, no message is.
+ * Stores a message and its MessageCreated event in one statement: it reads the channel's key
+ * epoch under a share lock (a rotation waits for the send, or the send for the rotation and then
+ * sees its epoch), takes the next seq only when the message is sealed at that epoch (row-locking
+ * event_head until commit, so seqs become visible in commit order; no seq is taken for a refused
+ * message, which would leave a gap in the feed), inserts the message with it, and inserts the
+ * event under it (its payload carries no seq: readers stamp it). One round trip, so the locks are
+ * held for the statement alone. When the id exists already, the statement fails as a whole (no
+ * seq is used) and the stored row is returned; so is it when a retry comes after a rotation.
  */
-export async function insertMessage(db: Db, row: Omit<MessageRow, "seq">, event: NewEvent) {
+export async function insertMessage(db: Db, row: Omit<MessageRow, "seq">, event: NewEvent): Promise<InsertMessageResult> {
   const at = row.createdAt.toISOString(); // raw parameters: postgres.js takes no Date here
   const statement = sql`
-    WITH h AS (UPDATE event_head SET seq = seq + 1 WHERE id = 1 RETURNING seq),
+    WITH c AS (SELECT key_epoch FROM channels WHERE id = ${row.channelId} FOR SHARE),
+    h AS (UPDATE event_head SET seq = seq + 1 WHERE id = 1 AND (SELECT key_epoch FROM c) = ${row.keyEpoch} RETURNING seq),
     m AS (
       INSERT INTO messages (id, channel_id, sender_user_id, sender_device_id, encrypted_body, encrypted_sender_name, key_epoch, seq, created_at)
       SELECT ${row.id}, ${row.channelId}, ${row.senderUserId}, ${row.senderDeviceId}, ${row.encryptedBody}, ${row.encryptedSenderName}, ${row.keyEpoch}, h.seq, ${at}::timestamptz
@@ -31,23 +39,29 @@ export async function insertMessage(db: Db, row: Omit<MessageRow, "seq">, event:
       INSERT INTO events (seq, type, payload, created_at)
       SELECT m.seq, ${event.type}, ${event.payload}::bytea, ${at}::timestamptz
       FROM m RETURNING seq)
-    SELECT seq FROM e`;
-  let seq: bigint;
+    SELECT (SELECT seq FROM e) AS seq, (SELECT key_epoch FROM c) AS channel_epoch`;
+  let result: { seq: bigint | number | string | null; channel_epoch: number | null };
   try {
     const res = await db.execute(statement);
-    const rows = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as Array<{ seq: bigint | number | string }>;
-    seq = BigInt(rows[0]!.seq);
+    result = ((Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as Array<typeof result>)[0]!;
   } catch (err) {
-    // No channel read before the insert: its foreign key answers (and the seq is not used).
-    if (isForeignKeyViolation(err, "messages_channel_id_channels_id_fk")) return { message: undefined, created: false, events: [] };
+    // The channel row is share-locked first, so it cannot go before the insert; kept as a guard.
+    if (isForeignKeyViolation(err, "messages_channel_id_channels_id_fk")) return { kind: "no_channel" };
     if (!isUniqueViolation(err)) throw err;
     const stored = await findMessage(db, row.id);
     if (!stored) throw err;
-    return { message: stored, created: false, events: [] };
+    return { kind: "exists", message: stored, events: [] };
   }
+  if (result.seq === null) {
+    // Refused (only now a second query): a retry of a message stored before a rotation is still that message.
+    const stored = await findMessage(db, row.id);
+    if (stored) return { kind: "exists", message: stored, events: [] };
+    return result.channel_epoch === null ? { kind: "no_channel" } : { kind: "stale_epoch", channelEpoch: Number(result.channel_epoch) };
+  }
+  const seq = BigInt(result.seq);
   const message: MessageRow = { ...row, seq };
   const events: EventRow[] = [{ seq, payload: event.payload }];
-  return { message, created: true, events };
+  return { kind: "created", message, events };
 }
 
 /**

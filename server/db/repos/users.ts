@@ -1,11 +1,11 @@
 // Accounts as admins manage them: listing, the admin flag, removal (a tombstone).
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Db, Executor } from "../client.js";
-import { devices, sessions, users } from "../schema.js";
+import { devices, removals, sessions, users } from "../schema.js";
 import type { DeviceRow, UserRow } from "./accounts.js";
 import { appendEvents, type EventRow, type NewEvent } from "./events.js";
 
-export type UserWithDevices = Omit<UserRow, "usernameHash" | "passwordHash"> & { devices: DeviceRow[] };
+export type UserWithDevices = Omit<UserRow, "usernameHash" | "passwordHash" | "inviteId"> & { devices: DeviceRow[] };
 
 const userColumns = { id: users.id, isAdmin: users.isAdmin, createdAt: users.createdAt, removedAt: users.removedAt };
 
@@ -80,25 +80,35 @@ export async function setAdmin(db: Db, userId: string, isAdmin: boolean, now: Da
 export type RemoveUserResult =
   | { kind: "last_admin" }
   | { kind: "not_found" }
-  | { kind: "already_removed" }
-  | { kind: "removed"; revokedDeviceIds: string[]; events: EventRow[] };
+  | { kind: "already_removed"; removalStored: boolean; events: EventRow[] }
+  | { kind: "removed"; revokedDeviceIds: string[]; removalStored: boolean; events: EventRow[] };
+
+/** A signed removal to store with the account's tombstone, and its event. */
+export interface SignedRemoval {
+  row: typeof removals.$inferInsert;
+  event: NewEvent;
+}
 
 /**
  * Tombstones an account in one transaction: revokes its live devices, deletes its
  * sessions, frees its username hash, clears its password and admin flag, and records
- * one DeviceRevoked per device plus UserRemoved.
+ * one DeviceRevoked per device plus UserRemoved. A signed removal is stored with it (or, for an
+ * account removed before, alone), unless one is stored already.
  */
 export async function removeUser(
   db: Db,
   userId: string,
   now: Date,
   events: (revokedDeviceIds: string[]) => NewEvent[],
+  removal?: SignedRemoval,
 ): Promise<RemoveUserResult> {
   return db.transaction(async (tx) => {
     if (await isLastAdmin(tx, userId)) return { kind: "last_admin" };
     const [user] = await tx.select(userColumns).from(users).where(eq(users.id, userId)).for("update");
     if (!user) return { kind: "not_found" };
-    if (user.removedAt) return { kind: "already_removed" };
+    const removalStored = removal ? (await tx.insert(removals).values(removal.row).onConflictDoNothing().returning()).length > 0 : false;
+    const removalEvents = removalStored ? [removal!.event] : [];
+    if (user.removedAt) return { kind: "already_removed", removalStored, events: await appendEvents(tx, removalEvents, now) };
     const revoked = await tx
       .update(devices)
       .set({ revokedAt: now })
@@ -110,6 +120,11 @@ export async function removeUser(
       .set({ removedAt: now, isAdmin: false, usernameHash: `removed:${userId}`, passwordHash: "" })
       .where(eq(users.id, userId));
     const revokedDeviceIds = revoked.map((d) => d.id).sort();
-    return { kind: "removed", revokedDeviceIds, events: await appendEvents(tx, events(revokedDeviceIds), now) };
+    return {
+      kind: "removed",
+      revokedDeviceIds,
+      removalStored,
+      events: await appendEvents(tx, [...events(revokedDeviceIds), ...removalEvents], now),
+    };
   });
 }
