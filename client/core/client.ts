@@ -76,6 +76,7 @@ export class DialtoneClient {
       api,
       store,
       trust: () => this.trust.snapshot(),
+      refreshTrust: () => this.trust.refresh(),
       me: { userId: this.session.userId, deviceId: this.session.deviceId },
       channel: (id) => channels.row(id),
       emit: (e) => this.#reducer.onKeyEvent(e),

@@ -98,6 +98,8 @@ export interface KeyManagerDeps {
   readonly api: Pick<Api, "envelope" | "directory" | "identity">;
   /** Who is certified and admitted (signed identities): an identity handed to us must come from there. */
   readonly trust: () => Promise<TrustSnapshot>;
+  /** The same, fetched again now. */
+  readonly refreshTrust: () => Promise<TrustSnapshot>;
   readonly store: KeystoreStore;
   readonly me: { readonly userId: string; readonly deviceId: string };
   /** The channel's current row, to confirm a received key against its sealed name. */
@@ -294,7 +296,9 @@ export class KeyManager {
       }
     }
     if (rows.length === 0) return 0;
-    const trust = await this.#deps.trust();
+    let trust = await this.#deps.trust();
+    // A device we have not evaluated yet (registered since): look again once before refusing it.
+    if (rows.some((r) => !trust.devices.has(r.deviceId))) trust = await this.#deps.refreshTrust();
     const inputs: EnvelopeInit[] = [];
     const vouched: { scope: KeyScope; epoch: number; key: Uint8Array }[] = [];
     for (const row of rows) {

@@ -53,7 +53,8 @@ export class TrustDuties {
         events.emit("identity", this.#status);
         trust.invalidate();
       }
-      const snapshot = await trust.snapshot();
+      // Fresh at every run: members register and devices appear without this client hearing of it.
+      const snapshot = await trust.refresh();
       const report = await runAdminDuties({ api, store, me }, snapshot, trust.identities);
       await signDirectoryKeys({ api, store, me, signed: this.#signed }, snapshot);
       if (report.admitted.length > 0) trust.invalidate();

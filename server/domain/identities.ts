@@ -79,6 +79,14 @@ export async function listIdentities(deps: Deps, req: { userIds: string[] }) {
   return repo.listIdentities(deps.database.db, uuids("user_ids", req.userIds));
 }
 
+/** The community's root identity, for a client checking an invite before it registers. */
+export async function getRoot(deps: Deps) {
+  const rootId = await repo.findRootUserId(deps.database.db);
+  const [root] = rootId ? await repo.listIdentities(deps.database.db, [rootId]) : [];
+  if (!root) throw notFound("root");
+  return root;
+}
+
 /** Certifies a live device of the caller's own account with the account's identity key (approval). Idempotent. */
 export async function certifyDevice(deps: Deps, caller: Caller, req: { deviceId: string; certificate: string }): Promise<void> {
   const id = uuid("device_id", req.deviceId);

@@ -5,7 +5,7 @@ import { secretEquals } from "../domain/tokens.js";
 import { kAdminToken, kCaller, kPeer, PEER_HEADER } from "./context.js";
 import { authenticate, type SessionCache } from "./sessions.js";
 
-const NO_SESSION = new Set(["Register", "Login"]);
+const NO_SESSION = new Set(["Register", "Login", "GetRoot"]);
 
 /** Resolves `Authorization: Bearer` and `X-Admin-Token` once per call into context values. */
 export function auth(deps: Deps, sessions: SessionCache): Interceptor {

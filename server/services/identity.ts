@@ -12,6 +12,10 @@ export function identityService(deps: Deps): ServiceImpl<typeof IdentityService>
     async publishIdentity(req, ctx) {
       return { identity: toIdentity(await identities.publishIdentity(deps, requireCaller(ctx), req)) };
     },
+    async getRoot() {
+      // No session: a client checks the invite's root fingerprint before its account exists.
+      return { root: toIdentity(await identities.getRoot(deps)) };
+    },
     async listIdentities(req, ctx) {
       requireCaller(ctx);
       return { identities: (await identities.listIdentities(deps, req)).map(toIdentity) };

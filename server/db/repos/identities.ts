@@ -67,6 +67,16 @@ export async function listIdentities(db: Executor, userIds: string[]): Promise<I
   }));
 }
 
+/** The root's user id: the one account with a self-signed admission (at most one, by index). */
+export async function findRootUserId(db: Executor): Promise<string | undefined> {
+  const [row] = await db
+    .select({ userId: admissions.userId })
+    .from(admissions)
+    .where(eq(admissions.userId, admissions.signerUserId))
+    .limit(1);
+  return row?.userId;
+}
+
 /** What a PublishIdentity stored (each one becomes an IdentityUpdated event). */
 export type PublishChange = "published" | "device_certified" | "admission_requested";
 
