@@ -1,3 +1,5 @@
+import { identitySuite } from "./identity-suite.js";
 import { serverSuite } from "./server-suite.js";
 
 serverSuite("postgres");
+identitySuite("postgres");

@@ -4,6 +4,7 @@
 // was written (every table dumped before and after the call). It runs once per database kind
 // (validation.pglite.test.ts, validation.postgres.test.ts).
 import { randomBytes, randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
 import http from "node:http";
 import http2 from "node:http2";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "@jest/globals";
@@ -14,6 +15,7 @@ import { MessageService } from "../gen/dialtone/v1/message_service_pb.js";
 import { PresenceService } from "../gen/dialtone/v1/presence_service_pb.js";
 import { MAX_REQUEST_BYTES } from "../server/app.js";
 import type { Database } from "../server/db/client.js";
+import { users } from "../server/db/schema.js";
 import { LIMITS } from "../server/domain/validate.js";
 import {
   adminApi,
@@ -28,6 +30,7 @@ import {
   type TestUser,
 } from "./support/api.js";
 import { dumpAllTables, errorOf } from "./support/assertions.js";
+import { type IdentityKey, identityKey, keyHash } from "./support/signing.js";
 import { databaseSource, type DatabaseSource, type DbKind } from "./support/databases.js";
 import { startTestServer, type TestServer } from "./support/server.js";
 
@@ -201,6 +204,39 @@ function withHeaderEpoch(b64text: string, epoch: number): string {
   return raw.toString("base64");
 }
 
+/** Bad values for an Ed25519 signature field (base64 of 64 bytes). */
+const signatureCases = (rpc: string, field: string, make: (v: string) => Call): Case[] => [
+  { name: `${rpc}: ${field} not base64`, call: make("not a signature!"), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} of 63 bytes`, call: make(randomBytes(63).toString("base64")), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} of 65 bytes`, call: make(randomBytes(65).toString("base64")), code: Code.InvalidArgument, names: field },
+  {
+    name: `${rpc}: ${field} non-canonical base64`,
+    call: make(nonCanonical(randomBytes(64).toString("base64"))),
+    code: Code.InvalidArgument,
+    names: field,
+  },
+];
+
+/** Bad values for a 32-byte key or digest field. */
+const bytes32Cases = (rpc: string, field: string, make: (v: string) => Call, required = true): Case[] => [
+  ...(required ? [{ name: `${rpc}: ${field} empty`, call: make(""), code: Code.InvalidArgument, names: field }] : []),
+  { name: `${rpc}: ${field} not base64`, call: make("not a key at all!"), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} of 31 bytes`, call: make(randomBytes(31).toString("base64")), code: Code.InvalidArgument, names: field },
+  { name: `${rpc}: ${field} of 33 bytes`, call: make(randomBytes(33).toString("base64")), code: Code.InvalidArgument, names: field },
+  {
+    name: `${rpc}: ${field} unpadded`,
+    call: make(randomBytes(32).toString("base64").replace(/=+$/, "")),
+    code: Code.InvalidArgument,
+    names: field,
+  },
+  {
+    name: `${rpc}: ${field} non-canonical base64`,
+    call: make(nonCanonical(randomBytes(32).toString("base64"))),
+    code: Code.InvalidArgument,
+    names: field,
+  },
+];
+
 /** No session, and a session token that is not one. */
 const authCases = (rpc: string, call: (a: Api, w: World) => Promise<unknown>): Case[] => [
   { name: `${rpc}: no session`, call: (w) => call(w.anon, w), code: Code.Unauthenticated, names: /Authorization: Bearer/ },
@@ -230,6 +266,11 @@ const adminCases = (rpc: string, call: (a: Api, w: World) => Promise<unknown>, a
 ];
 
 const newChannel = () => ({ channelId: randomUUID(), encryptedName: sealedValue() });
+const rotation = (channelId: string, keyEpoch = 2) => ({
+  channelId,
+  keyEpoch,
+  encryptedName: withHeaderEpoch(sealedValue(), Math.max(keyEpoch, 1)),
+});
 const newMessage = (channelId: string) => ({
   messageId: randomUUID(),
   channelId,
@@ -629,6 +670,17 @@ const deviceServiceCases: Case[] = [
     code: Code.PermissionDenied,
     names: "device_id",
   },
+  ...signatureCases(
+    "RevokeDevice",
+    "revocation",
+    (v) => (w) => w.member.api.device.revokeDevice({ deviceId: w.member.deviceId, revocation: v }),
+  ),
+  {
+    name: "RevokeDevice: a revocation before the account has an identity key",
+    call: (w) => w.member.api.device.revokeDevice({ deviceId: w.member.deviceId, revocation: randomBytes(64).toString("base64") }),
+    code: Code.FailedPrecondition,
+    names: /identity key/,
+  },
 ];
 
 const envelopeRef = (w: World, over: Record<string, unknown> = {}) => ({
@@ -900,6 +952,50 @@ const channelServiceCases: Case[] = [
     code: Code.NotFound,
     names: "channel_id",
   },
+  ...authCases("RotateChannelKey", (a, w) => a.channel.rotateChannelKey(rotation(w.channelId))),
+  ...uuidCases("RotateChannelKey", "channel_id", (v) => (w) => w.member.api.channel.rotateChannelKey(rotation(v))),
+  ...sealedCases(
+    "RotateChannelKey",
+    "encrypted_name",
+    LIMITS.nameBytes,
+    (v) => (w) => w.member.api.channel.rotateChannelKey({ ...rotation(w.channelId), encryptedName: v }),
+  ),
+  {
+    name: "RotateChannelKey: encrypted_name sealed at epoch 1, key_epoch 2",
+    call: (w) => w.member.api.channel.rotateChannelKey({ ...rotation(w.channelId), encryptedName: sealedValue() }),
+    code: Code.InvalidArgument,
+    names: "encrypted_name",
+  },
+  {
+    name: "RotateChannelKey: key_epoch 0",
+    call: (w) => w.member.api.channel.rotateChannelKey(rotation(w.channelId, 0)),
+    code: Code.InvalidArgument,
+    names: "key_epoch",
+  },
+  {
+    name: "RotateChannelKey: key_epoch 2^31",
+    call: (w) => w.member.api.channel.rotateChannelKey({ ...rotation(w.channelId), keyEpoch: 2 ** 31 }),
+    code: Code.InvalidArgument,
+    names: "key_epoch",
+  },
+  {
+    name: "RotateChannelKey: key_epoch 3 (current + 2)",
+    call: (w) => w.member.api.channel.rotateChannelKey(rotation(w.channelId, 3)),
+    code: Code.Aborted,
+    names: /^key_epoch: the channel's key epoch is 1; only 2 can follow it$/,
+  },
+  {
+    name: "RotateChannelKey: key_epoch 1 (the current one)",
+    call: (w) => w.member.api.channel.rotateChannelKey(rotation(w.channelId, 1)),
+    code: Code.Aborted,
+    names: "key_epoch",
+  },
+  {
+    name: "RotateChannelKey: unknown channel_id",
+    call: (w) => w.member.api.channel.rotateChannelKey(rotation(randomUUID())),
+    code: Code.NotFound,
+    names: "channel_id",
+  },
 ];
 
 const send = (w: World, over: Record<string, unknown>) => w.member.api.message.sendMessage({ ...newMessage(w.channelId), ...over });
@@ -932,6 +1028,13 @@ const messageServiceCases: Case[] = [
     names: "key_epoch",
   },
   { name: "SendMessage: unknown channel_id", call: (w) => send(w, { channelId: randomUUID() }), code: Code.NotFound, names: "channel_id" },
+  {
+    name: "SendMessage: sealed at epoch 2, the channel's key epoch is 1",
+    call: (w) =>
+      send(w, { keyEpoch: 2, encryptedBody: withHeaderEpoch(sealedValue(), 2), encryptedSenderName: withHeaderEpoch(sealedValue(), 2) }),
+    code: Code.FailedPrecondition,
+    names: /^key_epoch: the channel's key epoch is 1; seal with it$/,
+  },
   {
     name: "SendMessage: message_id of another sender's message",
     call: (w) => send(w, { messageId: w.messageId }),
@@ -1138,6 +1241,405 @@ const voiceRoomCases: Case[] = [
   },
 ];
 
+// IdentityService before any identity is published: field rules, and the calls that need one.
+const publish = (w: World, over: Record<string, unknown> = {}) =>
+  w.member.api.identity.publishIdentity({
+    publicKey: identity(w, "member").publicKey,
+    deviceCertificate: identity(w, "member").sign("device-cert", w.member.userId, w.member.deviceId, w.member.publicKey),
+    ...over,
+  });
+/** The identity key of the admin or the member (made on first use; published by the block that needs it). */
+function identity(w: World, who: "admin" | "member"): IdentityKey {
+  const k = `${who}Identity`;
+  w.extra[k] ??= identityKey();
+  return w.extra[k] as IdentityKey;
+}
+const statementInput = (w: World, over: Record<string, unknown> = {}) => {
+  const hash = keyHash();
+  return {
+    kind: KIND_CHANNEL,
+    scopeId: w.channelId,
+    epoch: 1,
+    keyHash: hash,
+    signature: identity(w, "member").sign("channel-key", w.channelId, 1, hash),
+    ...over,
+  };
+};
+const ROLE_MEMBER = 1;
+const ROLE_ADMIN = 2;
+const identityServiceCases: Case[] = [
+  ...authCases("PublishIdentity", (a, w) =>
+    a.identity.publishIdentity({ publicKey: identity(w, "member").publicKey, deviceCertificate: randomBytes(64).toString("base64") }),
+  ),
+  ...bytes32Cases("PublishIdentity", "public_key", (v) => (w) => publish(w, { publicKey: v })),
+  {
+    name: "PublishIdentity: public_key all zero",
+    call: (w) => publish(w, { publicKey: Buffer.alloc(32).toString("base64") }),
+    code: Code.InvalidArgument,
+    names: "public_key",
+  },
+  {
+    name: "PublishIdentity: device_certificate empty",
+    call: (w) => publish(w, { deviceCertificate: "" }),
+    code: Code.InvalidArgument,
+    names: "device_certificate",
+  },
+  ...signatureCases("PublishIdentity", "device_certificate", (v) => (w) => publish(w, { deviceCertificate: v })),
+  {
+    name: "PublishIdentity: device_certificate signed by another key",
+    call: (w) =>
+      publish(w, { deviceCertificate: identityKey().sign("device-cert", w.member.userId, w.member.deviceId, w.member.publicKey) }),
+    code: Code.InvalidArgument,
+    names: /^device_certificate: the signature does not verify under the identity key$/,
+  },
+  {
+    name: "PublishIdentity: device_certificate for the admin's device",
+    call: (w) =>
+      publish(w, { deviceCertificate: identity(w, "member").sign("device-cert", w.admin.userId, w.admin.deviceId, w.admin.publicKey) }),
+    code: Code.InvalidArgument,
+    names: "device_certificate",
+  },
+  ...bytes32Cases("PublishIdentity", "admission_mac", (v) => (w) => publish(w, { admissionMac: v }), false),
+  ...authCases("ListIdentities", (a) => a.identity.listIdentities({})),
+  {
+    name: "ListIdentities: user_ids[1] not a UUID",
+    call: (w) => w.member.api.identity.listIdentities({ userIds: [w.admin.userId, "admin"] }),
+    code: Code.InvalidArgument,
+    names: "user_ids[1]",
+  },
+  {
+    name: "ListIdentities: 1001 user_ids",
+    call: (w) => w.member.api.identity.listIdentities({ userIds: manyUuids(1001) }),
+    code: Code.InvalidArgument,
+    names: "user_ids",
+  },
+  ...authCases("CertifyDevice", (a, w) =>
+    a.identity.certifyDevice({ deviceId: w.member.deviceId, certificate: randomBytes(64).toString("base64") }),
+  ),
+  ...uuidCases(
+    "CertifyDevice",
+    "device_id",
+    (v) => (w) => w.member.api.identity.certifyDevice({ deviceId: v, certificate: randomBytes(64).toString("base64") }),
+  ),
+  ...signatureCases(
+    "CertifyDevice",
+    "certificate",
+    (v) => (w) => w.member.api.identity.certifyDevice({ deviceId: w.member.deviceId, certificate: v }),
+  ),
+  {
+    name: "CertifyDevice: before the account has an identity key",
+    call: (w) => w.member.api.identity.certifyDevice({ deviceId: w.member.deviceId, certificate: randomBytes(64).toString("base64") }),
+    code: Code.FailedPrecondition,
+    names: /identity key/,
+  },
+  ...authCases("Admit", (a, w) =>
+    a.identity.admit({ userId: w.member.userId, role: ROLE_MEMBER, signature: randomBytes(64).toString("base64") }),
+  ),
+  {
+    name: "Admit: by a member",
+    call: (w) => w.member.api.identity.admit({ userId: w.admin.userId, role: ROLE_MEMBER, signature: randomBytes(64).toString("base64") }),
+    code: Code.PermissionDenied,
+    names: /admins/,
+  },
+  ...uuidCases(
+    "Admit",
+    "user_id",
+    (v) => (w) => w.admin.api.identity.admit({ userId: v, role: ROLE_MEMBER, signature: randomBytes(64).toString("base64") }),
+  ),
+  ...[0, 3].map(
+    (role): Case => ({
+      name: `Admit: role ${role}`,
+      call: (w) => w.admin.api.identity.admit({ userId: w.member.userId, role, signature: randomBytes(64).toString("base64") }),
+      code: Code.InvalidArgument,
+      names: "role",
+    }),
+  ),
+  ...signatureCases(
+    "Admit",
+    "signature",
+    (v) => (w) => w.admin.api.identity.admit({ userId: w.member.userId, role: ROLE_MEMBER, signature: v }),
+  ),
+  {
+    name: "Admit: before the admin has an identity key",
+    call: (w) => w.admin.api.identity.admit({ userId: w.member.userId, role: ROLE_MEMBER, signature: randomBytes(64).toString("base64") }),
+    code: Code.FailedPrecondition,
+    names: /identity key/,
+  },
+  ...authCases("PutKeyStatements", (a, w) => a.identity.putKeyStatements({ statements: [statementInput(w)] })),
+  {
+    name: "PutKeyStatements: no statements",
+    call: (w) => w.member.api.identity.putKeyStatements({ statements: [] }),
+    code: Code.InvalidArgument,
+    names: "statements",
+  },
+  {
+    name: "PutKeyStatements: 1001 statements",
+    call: (w) =>
+      w.member.api.identity.putKeyStatements({ statements: Array.from({ length: 1001 }, (_, i) => statementInput(w, { epoch: i + 1 })) }),
+    code: Code.InvalidArgument,
+    names: "statements",
+  },
+  ...[0, 3, 4, 99].map(
+    (kind): Case => ({
+      name: `PutKeyStatements: kind ${kind}`,
+      call: (w) => w.member.api.identity.putKeyStatements({ statements: [statementInput(w, { kind })] }),
+      code: Code.InvalidArgument,
+      names: "statements[0].kind",
+    }),
+  ),
+  ...uuidCases(
+    "PutKeyStatements (channel key)",
+    "statements[0].scope_id",
+    (v) => (w) => w.member.api.identity.putKeyStatements({ statements: [statementInput(w, { scopeId: v })] }),
+  ),
+  {
+    name: "PutKeyStatements: directory key scoped to a channel",
+    call: (w) => w.member.api.identity.putKeyStatements({ statements: [statementInput(w, { kind: KIND_DIRECTORY })] }),
+    code: Code.InvalidArgument,
+    names: "statements[0].scope_id",
+  },
+  {
+    name: "PutKeyStatements: epoch 0 in the second",
+    call: (w) => w.member.api.identity.putKeyStatements({ statements: [statementInput(w), statementInput(w, { epoch: 0 })] }),
+    code: Code.InvalidArgument,
+    names: "statements[1].epoch",
+  },
+  ...bytes32Cases(
+    "PutKeyStatements",
+    "statements[0].key_hash",
+    (v) => (w) => w.member.api.identity.putKeyStatements({ statements: [statementInput(w, { keyHash: v })] }),
+  ),
+  ...signatureCases(
+    "PutKeyStatements",
+    "statements[0].signature",
+    (v) => (w) => w.member.api.identity.putKeyStatements({ statements: [statementInput(w, { signature: v })] }),
+  ),
+  {
+    name: "PutKeyStatements: before the account has an identity key",
+    call: (w) => w.member.api.identity.putKeyStatements({ statements: [statementInput(w)] }),
+    code: Code.FailedPrecondition,
+    names: /identity key/,
+  },
+  ...authCases("ListKeyStatements", (a) => a.identity.listKeyStatements({})),
+  {
+    name: "ListKeyStatements: kind 99",
+    call: (w) => w.member.api.identity.listKeyStatements({ kind: 99 as KeyKind }),
+    code: Code.InvalidArgument,
+    names: "kind",
+  },
+  {
+    name: 'ListKeyStatements: scope_id neither a UUID nor "directory"',
+    call: (w) => w.member.api.identity.listKeyStatements({ scopeId: "general" }),
+    code: Code.InvalidArgument,
+    names: "scope_id",
+  },
+  ...authCases("GetKeyBackup", (a) => a.identity.getKeyBackup({})),
+  ...authCases("PutKeyBackup", (a) => a.identity.putKeyBackup({ expectedVersion: 0n, ciphertext: "AAAA" })),
+  {
+    name: "PutKeyBackup: ciphertext empty",
+    call: (w) => w.member.api.identity.putKeyBackup({ ciphertext: "" }),
+    code: Code.InvalidArgument,
+    names: "ciphertext",
+  },
+  {
+    name: "PutKeyBackup: ciphertext not base64",
+    call: (w) => w.member.api.identity.putKeyBackup({ ciphertext: "not base64 at all" }),
+    code: Code.InvalidArgument,
+    names: "ciphertext",
+  },
+  {
+    name: "PutKeyBackup: ciphertext non-canonical base64",
+    call: (w) => w.member.api.identity.putKeyBackup({ ciphertext: nonCanonical(randomBytes(100).toString("base64")) }),
+    code: Code.InvalidArgument,
+    names: "ciphertext",
+  },
+  {
+    name: `PutKeyBackup: ciphertext of ${LIMITS.backupChars + 4} chars (limit ${LIMITS.backupChars})`,
+    call: (w) => w.member.api.identity.putKeyBackup({ ciphertext: "A".repeat(LIMITS.backupChars + 4) }),
+    code: Code.InvalidArgument,
+    names: "ciphertext",
+  },
+  {
+    name: "PutKeyBackup: expected_version 2^63",
+    call: (w) => w.member.api.identity.putKeyBackup({ expectedVersion: 2n ** 63n, ciphertext: "AAAA" }),
+    code: Code.InvalidArgument,
+    names: "expected_version",
+  },
+  {
+    name: "PutKeyBackup: expected_version 1 with none stored",
+    call: (w) => w.member.api.identity.putKeyBackup({ expectedVersion: 1n, ciphertext: "AAAA" }),
+    code: Code.Aborted,
+    names: /^expected_version: the backup is at version 0, not 1; read it, merge and retry$/,
+  },
+];
+
+// Signed statements once the admin (the root) and the member have published their identity keys.
+const signedStatementCases: Case[] = [
+  {
+    name: "PublishIdentity: another key than the one published",
+    call: (w) => {
+      const other = identityKey();
+      return publish(w, {
+        publicKey: other.publicKey,
+        deviceCertificate: other.sign("device-cert", w.member.userId, w.member.deviceId, w.member.publicKey),
+      });
+    },
+    code: Code.AlreadyExists,
+    names: "public_key",
+  },
+  {
+    name: "PublishIdentity: an admission request from an account registered without an invite record",
+    call: (w) => publish(w, { admissionMac: randomBytes(32).toString("base64") }),
+    code: Code.FailedPrecondition,
+    names: "admission_mac",
+  },
+  {
+    name: "CertifyDevice: the admin's device, by the member",
+    call: (w) =>
+      w.member.api.identity.certifyDevice({
+        deviceId: w.admin.deviceId,
+        certificate: identity(w, "member").sign("device-cert", w.member.userId, w.admin.deviceId, w.admin.publicKey),
+      }),
+    code: Code.PermissionDenied,
+    names: "device_id",
+  },
+  {
+    name: "CertifyDevice: signed by another key",
+    call: (w) =>
+      w.member.api.identity.certifyDevice({
+        deviceId: String(w.extra.memberLaptop),
+        certificate: identityKey().sign("device-cert", w.member.userId, String(w.extra.memberLaptop), String(w.extra.memberLaptopKey)),
+      }),
+    code: Code.InvalidArgument,
+    names: "certificate",
+  },
+  {
+    name: "CertifyDevice: unknown device_id",
+    call: (w) => w.member.api.identity.certifyDevice({ deviceId: randomUUID(), certificate: randomBytes(64).toString("base64") }),
+    code: Code.NotFound,
+    names: "device_id",
+  },
+  {
+    name: "Admit: signed by the member's key",
+    call: (w) =>
+      w.admin.api.identity.admit({
+        userId: w.member.userId,
+        role: ROLE_MEMBER,
+        signature: identity(w, "member").sign("admission", w.member.userId, identity(w, "member").publicKey, "member"),
+      }),
+    code: Code.InvalidArgument,
+    names: "signature",
+  },
+  {
+    name: "Admit: signed for the other role",
+    call: (w) =>
+      w.admin.api.identity.admit({
+        userId: w.member.userId,
+        role: ROLE_ADMIN,
+        signature: identity(w, "admin").sign("admission", w.member.userId, identity(w, "member").publicKey, "member"),
+      }),
+    code: Code.InvalidArgument,
+    names: "signature",
+  },
+  {
+    name: "Admit: the root admitting itself again as a member",
+    call: (w) =>
+      w.admin.api.identity.admit({
+        userId: w.admin.userId,
+        role: ROLE_MEMBER,
+        signature: identity(w, "admin").sign("admission", w.admin.userId, identity(w, "admin").publicKey, "member"),
+      }),
+    code: Code.PermissionDenied,
+    names: "user_id",
+  },
+  {
+    name: "Admit: an account without an identity key",
+    call: (w) => {
+      const outsider = w.extra.outsider as TestUser;
+      return w.admin.api.identity.admit({
+        userId: outsider.userId,
+        role: ROLE_MEMBER,
+        signature: identity(w, "admin").sign("admission", outsider.userId, identityKey().publicKey, "member"),
+      });
+    },
+    code: Code.FailedPrecondition,
+    names: "user_id",
+  },
+  {
+    name: "Admit: an unknown account",
+    call: (w) => w.admin.api.identity.admit({ userId: randomUUID(), role: ROLE_MEMBER, signature: randomBytes(64).toString("base64") }),
+    code: Code.NotFound,
+    names: "user_id",
+  },
+  {
+    name: "PutKeyStatements: the second signed by another key",
+    call: (w) => {
+      const hash = keyHash();
+      const forged = statementInput(w, {
+        epoch: 2,
+        keyHash: hash,
+        signature: identity(w, "admin").sign("channel-key", w.channelId, 2, hash),
+      });
+      return w.member.api.identity.putKeyStatements({ statements: [statementInput(w), forged] });
+    },
+    code: Code.InvalidArgument,
+    names: "statements[1].signature",
+  },
+  {
+    name: "PutKeyStatements: an unknown channel",
+    call: (w) => {
+      const hash = keyHash();
+      const elsewhere = randomUUID();
+      return w.member.api.identity.putKeyStatements({
+        statements: [
+          statementInput(w, {
+            scopeId: elsewhere,
+            keyHash: hash,
+            signature: identity(w, "member").sign("channel-key", elsewhere, 1, hash),
+          }),
+        ],
+      });
+    },
+    code: Code.NotFound,
+    names: "statements[0].scope_id",
+  },
+  {
+    name: "RevokeDevice: a revocation signed by another key",
+    call: (w) =>
+      w.member.api.device.revokeDevice({
+        deviceId: String(w.extra.memberLaptop),
+        revocation: identityKey().sign("device-revoked", w.member.userId, String(w.extra.memberLaptop)),
+      }),
+    code: Code.InvalidArgument,
+    names: "revocation",
+  },
+  {
+    name: "RemoveUser: a removal signed by the member's own key",
+    call: (w) =>
+      w.admin.api.admin.removeUser({
+        userId: w.member.userId,
+        removalSignature: identity(w, "member").sign("removal", w.member.userId, identity(w, "member").publicKey),
+      }),
+    code: Code.InvalidArgument,
+    names: "removal_signature",
+  },
+  {
+    name: "RemoveUser: a removal signature with the admin token",
+    call: (w) =>
+      adminApi(w.s.url).admin.removeUser({
+        userId: w.member.userId,
+        removalSignature: identity(w, "admin").sign("removal", w.member.userId, identity(w, "member").publicKey),
+      }),
+    code: Code.InvalidArgument,
+    names: "removal_signature",
+  },
+  ...signatureCases(
+    "RemoveUser",
+    "removal_signature",
+    (v) => (w) => w.admin.api.admin.removeUser({ userId: w.member.userId, removalSignature: v }),
+  ),
+];
+
 // ---------------------------------------------------------------------------------------------
 
 export function validationSuite(kind: DbKind) {
@@ -1249,6 +1751,39 @@ export function validationSuite(kind: DbKind) {
     describe("DirectoryService and PresenceService", () => each(directoryServiceCases, world));
     describe("EventService", () => each(eventServiceCases, world));
     describe("VoiceService (auth)", () => each(voiceAuthCases, world));
+    describe("IdentityService", () => each(identityServiceCases, world));
+
+    describe("IdentityService and signed statements, with identities", () => {
+      // The admin publishes and self-admits (the root), the member publishes (from an account
+      // without an invite record, as before the upgrade) and logs in on a laptop; an outsider has no key.
+      beforeAll(async () => {
+        const w = world();
+        w.lastDump = undefined;
+        const sign = (who: "admin" | "member") => {
+          const u = w[who];
+          return u.api.identity.publishIdentity({
+            publicKey: identity(w, who).publicKey,
+            deviceCertificate: identity(w, who).sign("device-cert", u.userId, u.deviceId, u.publicKey),
+          });
+        };
+        await sign("admin");
+        await sign("member");
+        const admin = identity(w, "admin");
+        await w.admin.api.identity.admit({
+          userId: w.admin.userId,
+          role: ROLE_ADMIN,
+          signature: admin.sign("admission", w.admin.userId, admin.publicKey, "admin"),
+        });
+        await w.db.db.update(users).set({ inviteId: null }).where(eq(users.id, w.member.userId));
+        const laptopKey = devicePublicKey();
+        const laptop = await w.anon.auth.login({ username: w.member.username, password: PASSWORD, devicePublicKey: laptopKey });
+        w.extra.memberLaptop = laptop.session!.deviceId;
+        w.extra.memberLaptopKey = laptopKey;
+        const outsider = (w.extra.outsider as TestUser | undefined) ?? (await registerUser(w.s.url, "identity-outsider"));
+        w.extra.outsider = outsider;
+      });
+      each(signedStatementCases, world);
+    });
 
     describe("VoiceService rooms", () => {
       /** Opens a Subscribe stream for `u`, keeps reading it, and returns its stream_id. */

@@ -9,6 +9,7 @@ import { DeviceService } from "../../gen/dialtone/v1/device_service_pb.js";
 import { DirectoryService } from "../../gen/dialtone/v1/directory_service_pb.js";
 import { EnvelopeService } from "../../gen/dialtone/v1/envelope_service_pb.js";
 import { EventService } from "../../gen/dialtone/v1/event_service_pb.js";
+import { IdentityService } from "../../gen/dialtone/v1/identity_service_pb.js";
 import { InviteService } from "../../gen/dialtone/v1/invite_service_pb.js";
 import { MessageService } from "../../gen/dialtone/v1/message_service_pb.js";
 import { PresenceService } from "../../gen/dialtone/v1/presence_service_pb.js";
@@ -20,6 +21,7 @@ export interface Api {
   invite: Client<typeof InviteService>;
   admin: Client<typeof AdminService>;
   device: Client<typeof DeviceService>;
+  identity: Client<typeof IdentityService>;
   envelope: Client<typeof EnvelopeService>;
   channel: Client<typeof ChannelService>;
   message: Client<typeof MessageService>;
@@ -35,6 +37,7 @@ export function apiFor(transport: Transport): Api {
     invite: createClient(InviteService, transport),
     admin: createClient(AdminService, transport),
     device: createClient(DeviceService, transport),
+    identity: createClient(IdentityService, transport),
     envelope: createClient(EnvelopeService, transport),
     channel: createClient(ChannelService, transport),
     message: createClient(MessageService, transport),

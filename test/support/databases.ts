@@ -9,6 +9,8 @@ export interface DatabaseSource {
   kind: DbKind;
   /** A new empty, migrated database. */
   fresh(): Promise<Database>;
+  /** A new database with no migration applied (to migrate step by step, as an upgrade does). */
+  unmigrated(): Promise<Database>;
   /** Closes `db` and opens its data again, as a server restart would. */
   restart(db: Database): Promise<Database>;
   stop(): Promise<void>;
@@ -32,6 +34,7 @@ export async function databaseSource(kind: DbKind): Promise<DatabaseSource> {
         template ??= migratedTemplate();
         return openDatabase({ kind: "pglite", loadDataDir: await template });
       },
+      unmigrated: () => openDatabase({ kind: "pglite" }),
       async restart(db) {
         // An in-memory PGlite dies with its handle: carry its data across.
         const blob = await db.dump!();
@@ -51,6 +54,12 @@ export async function databaseSource(kind: DbKind): Promise<DatabaseSource> {
       const url = await pg.createDatabase();
       const db = await openDatabase({ kind: "postgres", url, maxConnections: 20 });
       await db.migrate();
+      urlOf.set(db, url);
+      return db;
+    },
+    async unmigrated() {
+      const url = await pg.createDatabase();
+      const db = await openDatabase({ kind: "postgres", url, maxConnections: 20 });
       urlOf.set(db, url);
       return db;
     },

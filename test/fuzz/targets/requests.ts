@@ -88,6 +88,17 @@ const RULES: Rule[] = [
     run: (s) => v.publicKey("device_public_key", s),
     accepts: (s) => canonical(s) && Buffer.from(s, "base64").length === 32 && !Buffer.from(s, "base64").every((b) => b === 0),
   },
+  {
+    field: "public_key",
+    run: (s) => v.identityKey("public_key", s),
+    accepts: (s) => canonical(s) && Buffer.from(s, "base64").length === 32 && !Buffer.from(s, "base64").every((b) => b === 0),
+  },
+  {
+    field: "signature",
+    run: (s) => v.signature("signature", s),
+    accepts: (s) => canonical(s) && Buffer.from(s, "base64").length === 64,
+  },
+  { field: "key_hash", run: (s) => v.digest("key_hash", s), accepts: (s) => canonical(s) && Buffer.from(s, "base64").length === 32 },
   { field: "username", run: (s) => normaliseUsername(s), accepts: (s) => [...s.normalize("NFKC").trim()].length >= 2 },
   { field: "password", run: (s) => checkPasswordRules(s), accepts: (s) => [...s].length >= 8 },
   { field: "name", run: (s) => v.required("name", s, 64), accepts: (s) => s.length >= 1 && s.length <= 64 },
@@ -128,7 +139,7 @@ export async function requestTargets(): Promise<FuzzTarget[]> {
     defineTarget({
       name: "field-rules",
       about:
-        "the field rules every handler applies (ids, sealed values, envelopes, public keys, usernames, passwords, limits, epochs, seqs)",
+        "the field rules every handler applies (ids, sealed values, envelopes, public keys, signatures, hashes, usernames, passwords, limits, epochs, seqs)",
       input: fc.oneof(
         fc.record({
           rule: fc.constantFrom(...RULES),
@@ -138,6 +149,9 @@ export async function requestTargets(): Promise<FuzzTarget[]> {
             mutatedBytes(sealedSeed).map(b64),
             mutatedText(b64(sealedSeed)),
             mutatedText(b64(sealedSeed2)),
+            // 32 and 64 bytes: keys, hashes and signatures ("=" and "==" padding).
+            mutatedText(b64(Buffer.alloc(32, 0x41))),
+            mutatedText(b64(Buffer.alloc(64, 0x41))),
             mutatedText("9d3b3e62-6a5b-4b8e-9a51-7b2f0c1d2e3f"),
           ),
         }),
