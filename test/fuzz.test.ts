@@ -2,6 +2,7 @@
 // what the fuzzers have found, kept as cases.
 import { describe, expect, test } from "@jest/globals";
 import { fromBinary } from "@bufbuild/protobuf";
+import { decodeBackupDocument, generateIdentityKeyPair, signStatement, verifyStatement } from "../client/crypto/index.js";
 import { LoginRequestSchema } from "../gen/dialtone/v1/auth_service_pb.js";
 import { parseSignal } from "../voiced/rtc/signal.js";
 import { allTargets } from "./fuzz/all.js";
@@ -15,13 +16,18 @@ const RUNS: Record<string, number> = { envelope: 150 };
 describe("fuzz smoke (seeded)", () => {
   test("every parser has a target", () => {
     expect(targets.map((t) => t.name).sort()).toEqual([
+      "backup-document",
       "envelope",
       "field-rules",
       "ice-config",
+      "invite-code",
+      "key-backup",
       "keystore-document",
       "keystore-file",
+      "recovery-code",
       "rpc-decode",
       "sealed-field",
+      "statement",
       "subscribe-request",
       "voice-signal",
     ]);
@@ -37,6 +43,21 @@ describe("fuzz smoke (seeded)", () => {
 describe("findings", () => {
   test("voice-signal: JSON that is not an object is refused as a bad signal, not a TypeError", () => {
     for (const text of ["null", "[]", "5", '"x"']) expect(() => parseSignal(text)).toThrow(/^signal: not a JSON object$/);
+  });
+
+  test("statement: a lone surrogate in a field is refused; it was signed as U+FFFD, so one signature verified two statements", async () => {
+    const id = await generateIdentityKeyPair();
+    const signature = await signStatement(id.privateKey, { kind: "device-revoked", userId: "u\ufffd", deviceId: "d" });
+    await expect(verifyStatement(id.publicKey, { kind: "device-revoked", userId: "u\ud800", deviceId: "d" }, signature)).rejects.toThrow(
+      "verifyStatement: user id must not contain a lone surrogate",
+    );
+  });
+
+  test("backup-document: version 0 is no version (invalid-input), not a newer client's (unsupported-version)", () => {
+    const doc = new TextEncoder().encode('{"version":0,"userId":"u"}');
+    expect(() => decodeBackupDocument(doc, "u")).toThrow(
+      expect.objectContaining({ code: "invalid-input", message: "decodeBackupDocument: version must be an integer of at least 1, not 0" }),
+    );
   });
 
   test("rpc-decode: a string field that is not UTF-8 fails to decode with a TypeError (connect-node then answers internal: issue 12)", () => {

@@ -124,6 +124,18 @@ describe("backup document decoding is strict and names the field", () => {
     );
   });
 
+  // Fuzz finding (test/fuzz/targets/identity.ts, target "backup-document"): every number but 1
+  // was "not supported (written by a newer client?)", 0 and 1.5 too; §10.6 says only a larger one is.
+  test.each([0, -1, 1.5, 2.5, "1e400"])("version %p is no version, not a newer one", (version) => {
+    const text = v.document.replace('"version":1,', `"version":${version},`);
+    expect(() => decodeBackupDocument(utf8Encode(text), v.userId)).toThrow(
+      expect.objectContaining({
+        code: "invalid-input",
+        message: `decodeBackupDocument: version must be an integer of at least 1, not ${Number(version)}`,
+      }),
+    );
+  });
+
   test.each([
     [utf8Encode("not json"), "decodeBackupDocument: not a JSON document"],
     [Uint8Array.of(0xff, 0xfe), "decodeBackupDocument: not a JSON document"],

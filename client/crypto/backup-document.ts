@@ -105,11 +105,13 @@ export function decodeBackupDocument(bytes: Uint8Array, expectedUserId: string):
     throw new CryptoError("malformed", `${fn}: not a JSON document`);
   }
   if (!isObject(doc)) throw new CryptoError("malformed", `${fn}: not a JSON object`);
-  if (doc["version"] !== BACKUP_DOCUMENT_VERSION) {
-    if (typeof doc["version"] === "number") {
-      throw new CryptoError("unsupported-version", `${fn}: version ${doc["version"]} is not supported (written by a newer client?)`);
-    }
-    fail(fn, "version must be a number");
+  const version = doc["version"];
+  if (version !== BACKUP_DOCUMENT_VERSION) {
+    if (typeof version !== "number") fail(fn, "version must be a number");
+    // Only a larger version is a newer client's; 0, -1 or 1.5 are no version at all.
+    if (!Number.isInteger(version) || version < BACKUP_DOCUMENT_VERSION)
+      fail(fn, `version must be an integer of at least 1, not ${version}`);
+    throw new CryptoError("unsupported-version", `${fn}: version ${version} is not supported (written by a newer client?)`);
   }
   for (const key of Object.keys(doc)) if (!FIELDS.includes(key)) fail(fn, `unknown field ${JSON.stringify(key)}`);
   requireId(fn, "userId", doc["userId"]);

@@ -143,6 +143,11 @@ describe("sealed field round trips", () => {
         message: 'sealedAad: context fields must be non-empty and contain no "|"',
       });
     }
+    // UTF-8 has no lone surrogate: "c\ud800" would be written as "c\ufffd", the AAD of another channel.
+    await expect(sealText(key, { purpose: "channel-name", channelId: "c\ud800" }, "x")).rejects.toMatchObject({
+      code: "invalid-input",
+      message: "sealedAad: context fields must not contain a lone surrogate",
+    });
     await expect(sealText(key, { purpose: "nope" } as unknown as SealContext, "x")).rejects.toThrow("sealedAad: unknown purpose");
     for (const epoch of [0, -1, 1.5, 2 ** 32]) {
       await expect(sealText({ epoch, key: key.key }, contexts[2]!, "x")).rejects.toThrow(

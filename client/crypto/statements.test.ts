@@ -158,6 +158,30 @@ describe("statement fields", () => {
     await expect(verifyStatement(key, s, "")).rejects.toThrow(`verifyStatement: ${message}`);
   });
 
+  // Fuzz finding (test/fuzz/targets/identity.ts, target "statement"): UTF-8 has no lone
+  // surrogate, TextEncoder wrote U+FFFD in its place, so a signature over the id "u\ufffd"
+  // verified for the different statement about "u\ud800".
+  test("a lone surrogate in a text field is refused: it would be signed as U+FFFD, like another statement", async () => {
+    const id = await generateIdentityKeyPair();
+    const signed = await signStatement(id.privateKey, { kind: "device-revoked", userId: "u\ufffd", deviceId: "d" });
+    for (const [s, field] of [
+      [{ kind: "device-revoked", userId: "u\ud800", deviceId: "d" }, "user id"],
+      [{ kind: "device-revoked", userId: "u\ufffd", deviceId: "\udc00d" }, "device id"],
+      [{ kind: "channel-key", channelId: "c\ud83d", epoch: 1, keyHash: key }, "channel id"],
+    ] as Array<[Statement, string]>) {
+      expect(() => statementText(s)).toThrow(`statementText: ${field} must not contain a lone surrogate`);
+      await expect(signStatement(id.privateKey, s)).rejects.toMatchObject({ name: "CryptoError", code: "invalid-input" });
+      await expect(verifyStatement(id.publicKey, s, signed)).rejects.toMatchObject({
+        name: "CryptoError",
+        code: "invalid-input",
+        message: `verifyStatement: ${field} must not contain a lone surrogate`,
+      });
+    }
+    // A whole surrogate pair is a character like any other.
+    const emoji: Statement = { kind: "device-revoked", userId: "u\ud83d\ude00", deviceId: "d" };
+    expect(await verifyStatement(id.publicKey, emoji, await signStatement(id.privateKey, emoji))).toBe(true);
+  });
+
   test("epochs are written in decimal without leading zeros, at both ends of the range", () => {
     expect(statementText({ kind: "directory-key", epoch: 1, keyHash: key })).toBe(`dialtone/v1/directory-key|1|${encodeBase64(key)}`);
     expect(statementText({ kind: "channel-key", channelId: "c", epoch: 4294967295, keyHash: key })).toBe(
