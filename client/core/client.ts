@@ -101,6 +101,7 @@ export class DialtoneClient {
         if (!this.#sync?.running) this.start({ persistPosition: false });
       },
       () => this.#duties.run(),
+      () => this.#duties.backUp(),
     );
     this.#reducer = new EventReducer(this.#parts, this.#inbox, this.#keyWaiting, () => this.#duties.identityArrived());
     this.#channelActions = new ChannelActions(this.#parts, this.#keyWaiting);

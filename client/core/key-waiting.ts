@@ -12,11 +12,14 @@ export class KeyWaiting {
 
   /** Runs before each reconcile: settling this device's identity and who is admitted. */
   readonly #before: () => Promise<unknown>;
+  /** Runs after: backing up keys that arrived. */
+  readonly #after: () => Promise<unknown>;
 
-  constructor(parts: ClientParts, ensureLive: () => void, before: () => Promise<unknown>) {
+  constructor(parts: ClientParts, ensureLive: () => void, before: () => Promise<unknown>, after: () => Promise<unknown>) {
     this.#p = parts;
     this.#ensureLive = ensureLive;
     this.#before = before;
+    this.#after = after;
   }
 
   /** Fetches keys shared with us and shares the keys we hold with devices lacking them. */
@@ -24,6 +27,7 @@ export class KeyWaiting {
     await this.#before();
     await this.#p.keys.reconcile();
     await this.#p.store.flush();
+    await this.#after();
     await this.reopenNamesIfKeysArrived();
   }
 

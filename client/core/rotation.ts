@@ -46,16 +46,17 @@ export async function rotateChannelKey(p: ClientParts, channelId: string): Promi
 
 /**
  * Rotates every channel this device can rotate whose key was last set before `since` (the
- * removal or revocation): a channel rotated after it needs nothing more.
+ * removal or revocation): a channel rotated (or created) after it needs nothing more. Without
+ * `since`, every channel.
  */
-export async function rotateAfterRemoval(p: ClientParts, since: Date): Promise<Map<string, RotationOutcome>> {
+export async function rotateAfterRemoval(p: ClientParts, since?: Date): Promise<Map<string, RotationOutcome>> {
   p.trust.invalidate(); // the removed devices must be out of the share list first
   await p.trust.snapshot();
   await p.channels.refresh();
   const out = new Map<string, RotationOutcome>();
   for (const c of p.channels.list()) {
     const changed = c.row.updatedAt ? timestampDate(c.row.updatedAt) : undefined;
-    if (changed && changed.getTime() > since.getTime()) continue;
+    if (since && changed && changed.getTime() > since.getTime()) continue;
     out.set(c.id, await rotateChannelKey(p, c.id));
   }
   return out;

@@ -26,6 +26,8 @@ export class TrustDuties {
   #status: IdentityStatus | undefined;
   #unsupported = false;
   readonly #signed = new Set<string>();
+  /** What the key backup held after this process last wrote or checked it. */
+  #backedUp = "";
   /** Settles the identity, refreshes trust and runs an admin's duties (coalesced). */
   readonly run: () => Promise<AdmissionReport | undefined>;
 
@@ -56,6 +58,10 @@ export class TrustDuties {
       // Fresh at every run: members register and devices appear without this client hearing of it.
       const snapshot = await trust.refresh();
       const report = await runAdminDuties({ api, store, me }, snapshot, trust.identities);
+      if (snapshot.members.get(me.userId)?.role === "admin" && !this.#p.keys.directoryKey()) {
+        // Only an admin's directory key is believed: the admin's client makes the first one.
+        await this.#p.keys.ensureDirectoryKey(true);
+      }
       await signDirectoryKeys({ api, store, me, signed: this.#signed }, snapshot);
       if (report.admitted.length > 0) trust.invalidate();
       return report;
@@ -151,9 +157,8 @@ export class TrustDuties {
       identity && key && snapshot.members.get(this.#p.session.userId)?.role === "admin"
         ? await signStatement(identity.privateKey, { kind: "removal", userId, identityPublicKey: key })
         : "";
-    const since = new Date(Date.now() - 1000);
     const { revokedDeviceIds } = await api.admin.removeUser({ userId, removalSignature });
-    const outcomes = await rotateAfterRemoval(this.#p, since);
+    const outcomes = await rotateAfterRemoval(this.#p);
     return { revokedDeviceIds, rotated: [...outcomes.values()].filter((o) => o === "rotated" || o === "lost-race").length };
   }
 
@@ -165,9 +170,19 @@ export class TrustDuties {
     return trust.snapshot();
   }
 
-  /** Brings the server's key backup up to date with what this device holds (no-op without the backup key). */
+  /**
+   * Brings the server's key backup up to date when this device holds keys it did not back up
+   * yet (no-op without the backup key): recovery must restore everything readable now.
+   */
   async backUp(): Promise<void> {
     const { api, store, session } = this.#p;
+    const ks = store.keystore;
+    if (!ks.backupKey || !ks.identity || this.#unsupported) return;
+    const held = [...ks.channelIds().map((id) => `${id}:${ks.channelEpochs(id).join(",")}`), `d:${ks.directoryEpochs().join(",")}`]
+      .sort()
+      .join(";");
+    if (held === this.#backedUp) return;
     await writeKeyBackup({ api, store, me: { userId: session.userId } });
+    this.#backedUp = held;
   }
 }
