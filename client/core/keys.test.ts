@@ -1,6 +1,7 @@
-// The key manager against a real server: TOFU pins, refusal of changed keys, and rejection of
-// forged, moved and substituted envelopes. No client runs in the background here, so every
-// share happens exactly when a test calls reconcile().
+// The key manager against a real server: signed identities decide who gets keys, pins refuse
+// changed keys, and forged, moved, substituted and unsigned keys are rejected. No client runs in
+// the background here, so every share happens exactly when a test calls reconcile(). Members
+// registered with `serverInvite` stay pending (nobody shares with them) until admitted.
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { KeyKind } from "../../gen/dialtone/v1/envelope_pb.js";
 import { constantTimeEqual, generateSymmetricKey, sealEnvelope } from "../crypto/index.js";
@@ -71,16 +72,24 @@ describe("sharing", () => {
     expect(alice.client.channel(general.id)?.name).toBe("general");
   });
 
-  test("a new device of a known user is announced with its fingerprint and gets the keys", async () => {
-    const events = record(admin, "device-added");
-    const alice2 = await h.newDevice("alice");
-    await admin.client.reconcile();
-    expect(events).toEqual([
-      expect.objectContaining({ userId: alice.client.me.userId, deviceId: alice2.client.me.deviceId, knownUser: true, own: false }),
-    ]);
-    expect(events[0]!.fingerprint).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){4}$/);
+  test("a new device of a known user gets nothing while unverified (reported), and the keys once its owner approves it", async () => {
+    const withheld = record(admin, "keys-withheld");
+    const trust = record(admin, "trust");
+    const alice2 = await h.newDevice("alice", { approve: false });
     await alice2.client.reconcile();
+    await admin.client.reconcile();
+    expect(withheld).toEqual([
+      expect.objectContaining({ userId: alice.client.me.userId, deviceId: alice2.client.me.deviceId, reason: expect.stringMatching(/unverified/) }),
+    ]);
+    const notice = trust.find((t) => t.event.type === "device-unverified" && t.event.deviceId === alice2.client.me.deviceId);
+    expect(notice?.event).toMatchObject({ own: false, fingerprint: expect.stringMatching(/^[0-9a-f]{4}( [0-9a-f]{4}){4}$/) });
+    expect(alice2.client.keys.channelKey(general.id)).toBeUndefined();
+
+    await alice.client.approveDevice((notice!.event as { fingerprint: string }).fingerprint);
+    await alice2.client.reconcile();
+    await alice2.client.reconcile(); // the identity arrived first; the keys were shared by alice's approval
     expect(alice2.client.keys.channelKey(general.id)).toBeDefined();
+    expect(alice2.client.store.keystore.identity).toBeDefined();
   });
 
   test("a pinned device showing another key is refused loudly and never encrypted to", async () => {
@@ -101,33 +110,33 @@ describe("sharing", () => {
 
 describe("receiving", () => {
   test("an envelope from a sender device whose key differs from the pin is refused", async () => {
-    const carol = await h.register("carol");
+    const carol = await h.register("carol", { serverInvite: true });
     carol.client.store.keystore.pinDevice(admin.client.me.deviceId, admin.client.me.userId, generateSymmetricKey());
-    await admin.client.reconcile(); // admin shares general and random with carol
+    await admin.client.admit(carol.client.me.userId); // admin shares general, random and the directory key with carol
     const rejected = record(carol, "key-rejected");
     await carol.client.reconcile();
     expect(carol.client.keys.channelKey(general.id)).toBeUndefined();
-    expect(rejected.map((r) => r.reason)).toEqual([
-      expect.stringMatching(/key other than the one pinned/),
-      expect.stringMatching(/key other than the one pinned/),
-    ]);
+    expect(rejected.map((r) => (r.scope.kind === "channel" ? r.scope.channelId : "directory")).sort()).toEqual(
+      [general.id, random.id, "directory"].sort(),
+    );
+    for (const r of rejected) expect(r.reason).toMatch(/key other than the one pinned/);
   });
 
-  test("a substituted channel key (it does not open the channel's name) is rejected", async () => {
-    const dave = await h.register("dave");
+  test("a substituted channel key (no admitted member vouches for it) is rejected", async () => {
+    const dave = await h.register("dave", { serverInvite: true });
     // Alice, a member, races the admin with a key of her own making, correctly sealed.
     await handWrittenEnvelope(alice, dave, { scopeId: general.id, aadChannelId: general.id, key: generateSymmetricKey() });
     const rejected = record(dave, "key-rejected");
     await dave.client.reconcile();
     expect(dave.client.keys.channelKey(general.id)).toBeUndefined();
     expect(rejected).toEqual([
-      expect.objectContaining({ senderUserId: alice.client.me.userId, reason: expect.stringMatching(/does not open the channel's name/) }),
+      expect.objectContaining({ senderUserId: alice.client.me.userId, reason: expect.stringMatching(/no admitted member signed the key/) }),
     ]);
-    await expect(dave.client.requireChannelKey(general.id, 0)).rejects.toThrow(/rejected: .*substituted key/);
-    // The junk took no slot: the admin still sees dave as lacking the key, shares it, and dave keeps it.
+    await expect(dave.client.requireChannelKey(general.id, 0)).rejects.toThrow(/rejected: .*no admitted member signed/);
+    // The junk took no slot: the admin still sees dave as lacking the key, shares it once dave is admitted, and dave keeps it.
     const missing = await admin.client.api.envelope.listMissingEnvelopes({ kind: KeyKind.CHANNEL, scopeId: general.id });
     expect(missing.missing.map((m) => m.deviceId)).toContain(dave.client.me.deviceId);
-    await admin.client.reconcile();
+    await admin.client.admit(dave.client.me.userId);
     await dave.client.reconcile();
     expect(constantTimeEqual(dave.client.keys.channelKey(general.id)!.key, admin.client.keys.channelKey(general.id)!.key)).toBe(true);
     // Dave accepted the admin's envelope and had alice's deleted: nobody lists him as missing it now.
@@ -138,7 +147,7 @@ describe("receiving", () => {
   });
 
   test("an envelope whose AAD names another channel, or another sender device, is rejected", async () => {
-    const erin = await h.register("erin");
+    const erin = await h.register("erin", { serverInvite: true }); // nobody shares the real keys with her
     const realGeneralKey = alice.client.keys.channelKey(general.id)!.key;
     // The real key of #general, bound to #general, stored under #random: moved between channels.
     await handWrittenEnvelope(alice, erin, { scopeId: random.id, aadChannelId: general.id, key: realGeneralKey });
@@ -162,7 +171,7 @@ describe("receiving", () => {
 });
 
 describe("directory key", () => {
-  test("the first member creates it, later ones receive it, and a substituted one is rejected", async () => {
+  test("the admin's client creates it, members receive it, and one a member made is rejected", async () => {
     await admin.client.setProfileName("Admin Person");
     expect(admin.client.keys.directoryKey()?.epoch).toBe(1);
     const share = (async () => {
@@ -171,11 +180,12 @@ describe("directory key", () => {
     })();
     const [me] = await Promise.all([alice.client.setProfileName("Alice A.", 10_000), share]);
     expect(me.name).toBe("Alice A.");
+    await alice.client.directory.refresh();
     expect(alice.client.directory.nameOf(admin.client.me.userId)).toBe("Admin Person");
     await admin.client.directory.refresh();
     expect(admin.client.directory.nameOf(alice.client.me.userId)).toBe("Alice A.");
 
-    const frank = await h.register("frank");
+    const frank = await h.register("frank", { serverInvite: true }); // pending: only alice's junk reaches him
     const ciphertext = await sealEnvelope({
       senderPrivateKey: alice.client.store.keystore.deviceKeyPair.privateKey,
       recipientPublicKey: (await pinFromServer(alice, frank)).publicKey,
@@ -188,10 +198,10 @@ describe("directory key", () => {
     const rejected = record(frank, "key-rejected");
     await frank.client.reconcile();
     expect(frank.client.keys.directoryKey()).toBeUndefined();
-    expect(rejected[0]?.reason).toMatch(/opens no profile name/);
+    expect(rejected[0]?.reason).toMatch(/not signed by an admin/);
     expect(frank.client.directory.nameOf(admin.client.me.userId)).toBeUndefined();
-    // The real key still reaches frank from a holder.
-    await admin.client.reconcile();
+    // The real key still reaches frank from a holder once he is admitted.
+    await admin.client.admit(frank.client.me.userId);
     await frank.client.reconcile();
     expect(constantTimeEqual(frank.client.keys.directoryKey()!.key, admin.client.keys.directoryKey()!.key)).toBe(true);
   });

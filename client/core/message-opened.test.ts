@@ -15,7 +15,8 @@ afterAll(() => h?.close());
 
 test("a placeholder message opens when its key arrives, once, and the history holds the opened one", async () => {
   const general = await admin.client.createChannel("general");
-  const bob = await h.register("bob"); // admin's client has not shared anything with bob's device yet
+  // A server-side invite: bob is pending, so no client shares anything with his device yet.
+  const bob = await h.register("bob", { serverInvite: true });
   const messages: ChatMessage[] = [];
   const opened: ChatMessage[] = [];
   bob.client.on("message", (m) => void messages.push(m));
@@ -28,7 +29,7 @@ test("a placeholder message opens when its key arrives, once, and the history ho
   expect(first).toMatchObject({ body: undefined, error: "missing-key" });
   expect(opened).toEqual([]);
 
-  await admin.client.reconcile(); // shares general's key with bob's device: a KeyShared event reaches him
+  await admin.client.admit(bob.client.me.userId); // then shares general's key: a KeyShared event reaches him
   const done = await eventually(() => opened.find((m) => m.messageId === sent.messageId), 10_000, "the message opened");
   expect(done).toMatchObject({ body: "before the key", error: undefined, seq: first.seq });
   expect(opened.filter((m) => m.messageId === sent.messageId)).toHaveLength(1);
