@@ -79,7 +79,11 @@ describe("sharing", () => {
     await alice2.client.reconcile();
     await admin.client.reconcile();
     expect(withheld).toEqual([
-      expect.objectContaining({ userId: alice.client.me.userId, deviceId: alice2.client.me.deviceId, reason: expect.stringMatching(/unverified/) }),
+      expect.objectContaining({
+        userId: alice.client.me.userId,
+        deviceId: alice2.client.me.deviceId,
+        reason: expect.stringMatching(/unverified/),
+      }),
     ]);
     const notice = trust.find((t) => t.event.type === "device-unverified" && t.event.deviceId === alice2.client.me.deviceId);
     expect(notice?.event).toMatchObject({ own: false, fingerprint: expect.stringMatching(/^[0-9a-f]{4}( [0-9a-f]{4}){4}$/) });

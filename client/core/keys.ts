@@ -12,6 +12,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { KeyKind, type Envelope, type EnvelopeInputSchema } from "../../gen/dialtone/v1/envelope_pb.js";
 import type { EnvelopeRefSchema } from "../../gen/dialtone/v1/envelope_service_pb.js";
 import type { Profile } from "../../gen/dialtone/v1/profile_pb.js";
+import type { KeyStatement } from "../../gen/dialtone/v1/identity_pb.js";
 import {
   deviceFingerprint,
   constantTimeEqual,
@@ -116,6 +117,8 @@ export interface FetchReport {
 }
 
 export type EnvelopeInit = MessageInitShape<typeof EnvelopeInputSchema>;
+/** Key statements listed once per scope within one fetch. */
+type StatementCache = Map<string, Promise<KeyStatement[]>>;
 type EnvelopeRef = MessageInitShape<typeof EnvelopeRefSchema>;
 
 function scopeOf(kind: KeyKind, scopeId: string): KeyScope | undefined {
@@ -368,11 +371,18 @@ export class KeyManager {
   }
 
   /** Whether a statement from an admitted member (an admin, for the directory) vouches for this key. */
-  async #vouched(scope: KeyScope, epoch: number, key: Uint8Array, trust: TrustSnapshot): Promise<boolean> {
-    const { statements } = await this.#deps.api.identity.listKeyStatements({
-      kind: scope.kind === "channel" ? KeyKind.CHANNEL : KeyKind.DIRECTORY,
-      scopeId: scope.kind === "channel" ? scope.channelId : DIRECTORY_SCOPE,
-    });
+  async #vouched(scope: KeyScope, epoch: number, key: Uint8Array, trust: TrustSnapshot, seen: StatementCache): Promise<boolean> {
+    let listed = seen.get(scopeKey(scope));
+    if (!listed) {
+      listed = this.#deps.api.identity
+        .listKeyStatements({
+          kind: scope.kind === "channel" ? KeyKind.CHANNEL : KeyKind.DIRECTORY,
+          scopeId: scope.kind === "channel" ? scope.channelId : DIRECTORY_SCOPE,
+        })
+        .then((r) => r.statements);
+      seen.set(scopeKey(scope), listed);
+    }
+    const statements = await listed;
     const hash = await keyHash(key);
     const hashText = encodeBase64(hash);
     for (const st of statements) {
@@ -395,6 +405,7 @@ export class KeyManager {
   async #fetchKeys(): Promise<FetchReport> {
     const { envelopes } = await this.#deps.api.envelope.listEnvelopes({});
     let profiles: Profile[] | undefined;
+    const statements: StatementCache = new Map();
     const accepted: EnvelopeRef[] = [];
     const rejected: EnvelopeRef[] = [];
     for (const env of envelopes) {
@@ -416,6 +427,7 @@ export class KeyManager {
         env,
         scope,
         async () => (profiles ??= (await this.#deps.api.directory.listProfiles({})).profiles),
+        statements,
       );
       if (outcome === "added") accepted.push(ref);
       else if (outcome !== "skipped") {
@@ -517,7 +529,12 @@ export class KeyManager {
     return this.#put(inputs);
   }
 
-  async #receive(env: Envelope, scope: KeyScope, profiles: () => Promise<Profile[]>): Promise<"added" | "skipped" | { reason: string }> {
+  async #receive(
+    env: Envelope,
+    scope: KeyScope,
+    profiles: () => Promise<Profile[]>,
+    statements: StatementCache,
+  ): Promise<"added" | "skipped" | { reason: string }> {
     const ks = this.#keystore;
     const trust = await this.#deps.trust();
     // Only a certified device of an admitted member hands out keys (the server's word is not enough).
@@ -541,7 +558,7 @@ export class KeyManager {
       };
     }
     const epochKey = { epoch: env.epoch, key };
-    if (!(await this.#vouched(scope, env.epoch, key, trust))) {
+    if (!(await this.#vouched(scope, env.epoch, key, trust, statements))) {
       return {
         reason:
           scope.kind === "channel"
