@@ -26,6 +26,7 @@ import {
   formatInviteCode,
   generateRecoveryCode,
   generateSymmetricKey,
+  deviceFingerprint,
   generateX25519KeyPair,
   keyHash,
   openEnvelope,
@@ -108,6 +109,20 @@ async function cli(h: Harness, who: TestInstall, ...args: string[]) {
 }
 
 /** Every message of a channel as this client's keys open it, oldest first (fetched now, no cache). */
+/** Runs `dialtone tail` for an install until its output matches `pattern`; returns what it printed. */
+async function tailUntil(h: Harness, who: TestInstall, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+  const stop = new AbortController();
+  const f = fakeIo({ DIALTONE_CONFIG_DIR: who.configDir, DIALTONE_PASSPHRASE: PASSPHRASE }, stop.signal);
+  const running = runCli(["tail", "--server", h.url], f.io);
+  try {
+    await eventually(() => pattern.test(f.out()) || undefined, timeoutMs, `tail printing ${pattern}`);
+  } finally {
+    stop.abort();
+    await running;
+  }
+  return f.out();
+}
+
 async function readAll(client: DialtoneClient, channelId: string): Promise<string[]> {
   await client.reconcile();
   const { messages } = await client.api.message.listMessages({ channelId, limit: 200 });
@@ -214,6 +229,9 @@ export function trustSuite(kind: DbKind) {
     expect(await envelopesOpenToGhost(ghost)).toBe(0); // ...and no client gave it one
     expect((await ghost.api.envelope.listEnvelopes({})).envelopes).toHaveLength(0);
 
+    // alice's tail (another process of her install) says so too.
+    const fp = await deviceFingerprint(ghost.key.publicKey);
+    await tailUntil(h, alice, new RegExp(`unverified device of \\S+: ${fp}.*gets no keys`));
     const listed = (await alice.client.devices()).find((d) => d.deviceId === ghost.deviceId);
     expect(listed?.trust).toBe("unverified");
     const shown = await cli(h, alice, "devices");
@@ -387,6 +405,16 @@ export function trustSuite(kind: DbKind) {
     expect(new Set(labels).size).toBe(2);
     for (const l of labels) expect(l).toMatch(/^Alice Secretname#[0-9a-f]{4}$/);
     expect(admin.client.resolveUser(labels[0]!).label).toBe(labels[0]);
+    // In the CLI too: two messages signed "Alice Secretname" show as two different people.
+    const general = admin.client.channels()[0]!;
+    await alice.client.send(general.id, "the real alice", 5_000);
+    await bob.client.send(general.id, "the other one", 5_000);
+    const printed = (await cli(h!, admin, "history", "general")).out;
+    const real = new RegExp(`(Alice Secretname#[0-9a-f]{4}): the real alice`).exec(printed)?.[1];
+    const other = new RegExp(`(Alice Secretname#[0-9a-f]{4}): the other one`).exec(printed)?.[1];
+    expect(real).toBeDefined();
+    expect(other).toBeDefined();
+    expect(real).not.toBe(other);
 
     // bob (an admitted member, not an admin) hands alice a directory key for epoch 2, signed by himself.
     const planted = generateSymmetricKey();

@@ -40,7 +40,12 @@ export class Inbox {
 
   async open(msg: Message): Promise<ChatMessage> {
     const { keys, directory } = this.#p;
-    const opened = await openMessage(msg, keys.channelKeyAt(msg.channelId, msg.keyEpoch), directory.nameOf(msg.senderUserId));
+    const opened = await openMessage(
+      msg,
+      keys.channelKeyAt(msg.channelId, msg.keyEpoch),
+      directory.nameOf(msg.senderUserId),
+      directory.labelOf(msg.senderUserId),
+    );
     if (opened.error === "missing-key") {
       this.#locked.set(msg.messageId, msg);
       if (this.#locked.size > SEEN_MAX) this.#locked.delete(this.#locked.keys().next().value!);

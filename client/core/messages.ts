@@ -5,7 +5,7 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Message } from "../../gen/dialtone/v1/message_pb.js";
 import { openText, sealText, type EpochKey } from "../crypto/index.js";
-import { userLabel } from "./names.js";
+import { shortId, userLabel } from "./names.js";
 
 export interface ChatMessage {
   readonly seq: bigint;
@@ -51,7 +51,16 @@ const sameName = (a: string, b: string) => a.normalize("NFC").trim() === b.norma
  * Opens a message with the key of its epoch. The ids come from the message row (the server's
  * word), so a ciphertext moved to another message, channel or sender fails to open.
  */
-export async function openMessage(msg: Message, key: EpochKey | undefined, directoryName: string | undefined): Promise<ChatMessage> {
+/**
+ * `directoryName` is the sender account's profile name; `directoryLabel` how it is shown (the
+ * name with a mark from the account id when two people share it: "alice#1a2b").
+ */
+export async function openMessage(
+  msg: Message,
+  key: EpochKey | undefined,
+  directoryName: string | undefined,
+  directoryLabel: string | undefined = directoryName,
+): Promise<ChatMessage> {
   const ids: MessageIds = { channelId: msg.channelId, messageId: msg.messageId, senderUserId: msg.senderUserId };
   let body: string | undefined;
   let claimed: string | undefined;
@@ -74,7 +83,10 @@ export async function openMessage(msg: Message, key: EpochKey | undefined, direc
     seq: msg.seq,
     ...ids,
     senderDeviceId: msg.senderDeviceId,
-    sender: directoryName ?? claimed ?? userLabel(msg.senderUserId, undefined),
+    // A claim alone (no directory name yet) carries the account's mark: it is no proof of who sent it.
+    sender:
+      (directoryName !== undefined ? directoryLabel : undefined) ??
+      (claimed !== undefined ? `${claimed}#${shortId(msg.senderUserId).slice(0, 4)}` : userLabel(msg.senderUserId, undefined)),
     claimedSender: claimed,
     senderMismatch: directoryName !== undefined && claimed !== undefined && !sameName(directoryName, claimed),
     body,

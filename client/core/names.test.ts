@@ -72,7 +72,9 @@ describe("messages", () => {
       claimedSender: "alice",
       senderMismatch: true,
     });
-    expect(await openMessage(await row("alice"), key, undefined)).toMatchObject({ sender: "alice", senderMismatch: false });
+    // A claim with no directory name behind it carries the account's mark; so does a shared name.
+    expect(await openMessage(await row("alice"), key, undefined)).toMatchObject({ sender: "alice#5d7b", senderMismatch: false });
+    expect(await openMessage(await row("bob"), key, "bob", "bob#5d7b")).toMatchObject({ sender: "bob#5d7b", senderMismatch: false });
   });
 
   test("a missing or wrong key gives placeholders, never an exception", async () => {

@@ -123,6 +123,17 @@ describe("commands", () => {
     expect(err("/verify alice bob")).toBe(USAGE.verify);
   });
 
+  test("devices approve/reject and admit", () => {
+    expect(cmd("/devices approve 9b3e 32aa 6cba 2e17 4ada")).toEqual({ name: "devices-approve", fingerprint: "9b3e 32aa 6cba 2e17 4ada" });
+    expect(cmd("/devices reject 9b3e32aa6cba2e174ada")).toEqual({ name: "devices-reject", fingerprint: "9b3e32aa6cba2e174ada" });
+    expect(err("/devices approve")).toBe(USAGE.devices);
+    expect(err("/devices frobnicate x")).toBe(USAGE.devices);
+    expect(cmd("/admit @carol")).toEqual({ name: "admit", user: "carol", role: "member", confirm: false });
+    expect(cmd("/admit carol admin confirm")).toEqual({ name: "admit", user: "carol", role: "admin", confirm: true });
+    expect(err("/admit")).toBe(USAGE.admit);
+    expect(err("/admit carol please")).toBe(USAGE.admit);
+  });
+
   test("devices, logout, quit", () => {
     expect(cmd("/devices")).toEqual({ name: "devices" });
     expect(cmd("/logout")).toEqual({ name: "logout" });

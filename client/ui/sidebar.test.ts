@@ -157,6 +157,22 @@ describe("users", () => {
     ]);
   });
 
+  test("a member not admitted is marked; a verified one carries a check mark", () => {
+    const lines = sidebarLines(
+      input({
+        users: [
+          { label: "eve", online: true, admin: false, me: false, pending: true },
+          { label: "bob", online: true, admin: false, me: false, verified: true },
+        ],
+      }),
+      30,
+    );
+    expect(section(lines, "Users")).toEqual([
+      { text: "● bob ✓", style: "online" },
+      { text: "● eve (not admitted)", style: "online" },
+    ]);
+  });
+
   test("no users: (none)", () => {
     expect(section(sidebarLines(input(), 26), "Users")).toEqual([{ text: "(none)", style: "dim" }]);
   });
