@@ -410,8 +410,8 @@ export function trustSuite(kind: DbKind) {
     await alice.client.send(general.id, "the real alice", 5_000);
     await bob.client.send(general.id, "the other one", 5_000);
     const printed = (await cli(h!, admin, "history", "general")).out;
-    const real = new RegExp(`(Alice Secretname#[0-9a-f]{4}): the real alice`).exec(printed)?.[1];
-    const other = new RegExp(`(Alice Secretname#[0-9a-f]{4}): the other one`).exec(printed)?.[1];
+    const real = /(Alice Secretname#[0-9a-f]{4}): the real alice/.exec(printed)?.[1];
+    const other = /(Alice Secretname#[0-9a-f]{4}): the other one/.exec(printed)?.[1];
     expect(real).toBeDefined();
     expect(other).toBeDefined();
     expect(real).not.toBe(other);
