@@ -440,7 +440,7 @@ export function trustSuite(kind: DbKind) {
     expect(rejected.some((r) => r.epoch === 2 && /not signed by an admin/.test(r.reason))).toBe(true);
   });
 
-  test("the CLI: whoami shows the identity and standing, admit needs --yes after showing the safety number", async () => {
+  test("the CLI: whoami shows the identity and standing; admit admits and prints the safety number verify shows", async () => {
     const { h, admin } = await community();
     const carol = await h.register("carol", { serverInvite: true });
     const who = await cli(h, carol, "whoami");
@@ -449,12 +449,11 @@ export function trustSuite(kind: DbKind) {
     const ask = await cli(h, admin, "admit", "carol-unknown");
     expect(ask.code).not.toBe(0);
     const carolId = carol.client.me.userId.replaceAll("-", "").slice(0, 8);
-    const show = await cli(h, admin, "admit", carolId);
-    expect(show.code).not.toBe(0);
-    expect(show.err).toMatch(/compare this safety number/);
-    const yes = await cli(h, admin, "admit", carolId, "--yes");
-    expect(yes.code).toBe(0);
-    expect(yes.out).toMatch(/admitted .* as member/);
+    const verify = await cli(h, admin, "verify", carolId, "--json");
+    const admitted = await cli(h, admin, "admit", carolId, "--json");
+    expect(admitted.code).toBe(0);
+    expect(JSON.parse(admitted.out)).toMatchObject({ admitted: true, role: "member", safety_number: JSON.parse(verify.out).safety_number });
+    expect((await cli(h, admin, "admit", carolId)).out).toMatch(/admitted .* as member/);
     expect((await cli(h, carol, "whoami")).out).toMatch(/admitted as member/);
     void ApiError;
     void UsageError;

@@ -9,7 +9,7 @@ import type { Session } from "../keystore/index.js";
 import type { Api } from "./api.js";
 import { ChannelActions } from "./channel-actions.js";
 import { ChannelBook } from "./channels.js";
-import type { ClientParts } from "./client-parts.js";
+import { background, type ClientParts } from "./client-parts.js";
 import { listDevices, recordVerified, safetyNumberWith, whoami, type WhoAmI } from "./devices.js";
 import { Emitter } from "./emitter.js";
 import { ApiError, UsageError } from "./errors.js";
@@ -57,6 +57,7 @@ export class DialtoneClient {
   readonly #reducer: EventReducer;
   readonly #channelActions: ChannelActions;
   readonly #duties: TrustDuties;
+  #backupTimer: NodeJS.Timeout | undefined;
   #sync: SyncEngine | undefined;
 
   private constructor(store: KeystoreStore, api: Api) {
@@ -77,6 +78,10 @@ export class DialtoneClient {
       store,
       trust: () => this.trust.snapshot(),
       refreshTrust: () => this.trust.refresh(),
+      keysAdded: () => {
+        this.#duties.keysAdded();
+        this.#scheduleBackup();
+      },
       me: { userId: this.session.userId, deviceId: this.session.deviceId },
       channel: (id) => channels.row(id),
       emit: (e) => this.#reducer.onKeyEvent(e),
@@ -204,7 +209,17 @@ export class DialtoneClient {
   async close(): Promise<void> {
     this.outbox.close();
     await this.#sync?.stop();
+    clearTimeout(this.#backupTimer);
+    // Keys that arrived since the last backup go into it before this process ends.
+    await this.#duties.backUp().catch((cause: unknown) => this.#events.emit("error", { message: "backing up keys failed", cause }));
     await this.store.flush();
+  }
+
+  /** Backs up new keys a moment after they arrive (a burst of keys costs one write). */
+  #scheduleBackup(): void {
+    clearTimeout(this.#backupTimer);
+    this.#backupTimer = setTimeout(() => background(this.#parts, "backing up keys", this.#duties.backUp()), 1000);
+    this.#backupTimer.unref();
   }
 
   /** Fetches keys shared with us and shares the keys we hold with devices lacking them. */

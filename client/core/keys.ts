@@ -101,6 +101,8 @@ export interface KeyManagerDeps {
   readonly trust: () => Promise<TrustSnapshot>;
   /** The same, fetched again now. */
   readonly refreshTrust: () => Promise<TrustSnapshot>;
+  /** The keystore gained a key (received, created, rotated): the key backup should follow. */
+  readonly keysAdded?: () => void;
   readonly store: KeystoreStore;
   readonly me: { readonly userId: string; readonly deviceId: string };
   /** The channel's current row, to confirm a received key against its sealed name. */
@@ -587,7 +589,10 @@ export class KeyManager {
     }
     try {
       const r = scope.kind === "channel" ? ks.setChannelKey(scope.channelId, env.epoch, key) : ks.setDirectoryKey(env.epoch, key);
-      if (r === "added") this.#deps.store.markDirty();
+      if (r === "added") {
+        this.#deps.store.markDirty();
+        this.#deps.keysAdded?.();
+      }
     } catch (err) {
       if (err instanceof KeystoreError && err.code === "key-conflict") return { reason: "a different key for this epoch is already held" };
       throw err;
@@ -603,6 +608,7 @@ export class KeyManager {
   async adoptNewChannelKey(channelId: string, key: EpochKey): Promise<number> {
     this.#keystore.setChannelKey(channelId, key.epoch, key.key);
     this.#deps.store.markDirty();
+    this.#deps.keysAdded?.();
     await this.vouchFor([{ scope: { kind: "channel", channelId }, epoch: key.epoch, key: key.key }], await this.#deps.trust());
     return this.shareMissing();
   }
@@ -630,6 +636,7 @@ export class KeyManager {
     if (stored === 1) {
       this.#keystore.setDirectoryKey(1, key);
       this.#deps.store.markDirty();
+      this.#deps.keysAdded?.();
       await this.vouchFor([{ scope: { kind: "directory" }, epoch: 1, key }], await this.#deps.trust());
       await this.shareMissing();
     } else {

@@ -26,8 +26,8 @@ export class TrustDuties {
   #status: IdentityStatus | undefined;
   #unsupported = false;
   readonly #signed = new Set<string>();
-  /** What the key backup held after this process last wrote or checked it. */
-  #backedUp = "";
+  /** Keys arrived since the last backup this process wrote. */
+  #keysAdded = false;
   /** Settles the identity, refreshes trust and runs an admin's duties (coalesced). */
   readonly run: () => Promise<AdmissionReport | undefined>;
 
@@ -170,19 +170,25 @@ export class TrustDuties {
     return trust.snapshot();
   }
 
+  /** The keystore gained a key: the next backUp() writes it. */
+  keysAdded(): void {
+    this.#keysAdded = true;
+  }
+
   /**
-   * Brings the server's key backup up to date when this device holds keys it did not back up
-   * yet (no-op without the backup key): recovery must restore everything readable now.
+   * Brings the server's key backup up to date when this process added keys since it last did
+   * (no-op without the backup key): recovery must restore everything readable now.
    */
   async backUp(): Promise<void> {
     const { api, store, session } = this.#p;
     const ks = store.keystore;
-    if (!ks.backupKey || !ks.identity || this.#unsupported) return;
-    const held = [...ks.channelIds().map((id) => `${id}:${ks.channelEpochs(id).join(",")}`), `d:${ks.directoryEpochs().join(",")}`]
-      .sort()
-      .join(";");
-    if (held === this.#backedUp) return;
-    await writeKeyBackup({ api, store, me: { userId: session.userId } });
-    this.#backedUp = held;
+    if (!this.#keysAdded || !ks.backupKey || !ks.identity || this.#unsupported) return;
+    this.#keysAdded = false;
+    try {
+      await writeKeyBackup({ api, store, me: { userId: session.userId } });
+    } catch (err) {
+      this.#keysAdded = true; // try again next time
+      throw err;
+    }
   }
 }

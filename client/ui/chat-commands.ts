@@ -180,17 +180,13 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
         return;
       }
       state.run("admitting", async () => {
-        const result = await client.safetyNumber(user.userId);
-        if (!cmd.confirm) {
-          state.system([
-            `compare this safety number with ${user.label} (in person or on a call):`,
-            ...result.formatted.split("\n").map((l) => `  ${l}`),
-            `then: /admit ${cmd.user}${cmd.role === "admin" ? " admin" : ""} confirm`,
-          ]);
-          return;
-        }
         await client.admit(user.userId, cmd.role);
-        state.system(`admitted ${user.label} as ${cmd.role}: keys are shared with their certified devices`);
+        const result = await client.safetyNumber(user.userId);
+        state.system([
+          `admitted ${user.label} as ${cmd.role}: keys are shared with their certified devices`,
+          `the safety number you share with ${user.label} (compare it with them):`,
+          ...result.formatted.split("\n").map((l) => `  ${l}`),
+        ]);
       });
       return;
     }

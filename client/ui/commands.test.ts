@@ -128,8 +128,8 @@ describe("commands", () => {
     expect(cmd("/devices reject 9b3e32aa6cba2e174ada")).toEqual({ name: "devices-reject", fingerprint: "9b3e32aa6cba2e174ada" });
     expect(err("/devices approve")).toBe(USAGE.devices);
     expect(err("/devices frobnicate x")).toBe(USAGE.devices);
-    expect(cmd("/admit @carol")).toEqual({ name: "admit", user: "carol", role: "member", confirm: false });
-    expect(cmd("/admit carol admin confirm")).toEqual({ name: "admit", user: "carol", role: "admin", confirm: true });
+    expect(cmd("/admit @carol")).toEqual({ name: "admit", user: "carol", role: "member" });
+    expect(cmd("/admit carol ADMIN")).toEqual({ name: "admit", user: "carol", role: "admin" });
     expect(err("/admit")).toBe(USAGE.admit);
     expect(err("/admit carol please")).toBe(USAGE.admit);
   });

@@ -17,7 +17,7 @@ export type Command =
   | { name: "devices" }
   | { name: "devices-approve"; fingerprint: string }
   | { name: "devices-reject"; fingerprint: string }
-  | { name: "admit"; user: string; role: "member" | "admin"; confirm: boolean }
+  | { name: "admit"; user: string; role: "member" | "admin" }
   | { name: "logout" }
   | { name: "quit" };
 
@@ -36,7 +36,7 @@ export const USAGE = {
   voice: "usage: /voice join [channel] | leave | mute | unmute",
   verify: "usage: /verify <user> [confirm]",
   devices: "usage: /devices [approve|reject <fingerprint>]",
-  admit: "usage: /admit <user> [admin] [confirm]",
+  admit: "usage: /admit <user> [admin]",
 } as const;
 
 /**
@@ -123,14 +123,9 @@ export function parseInput(line: string): ParsedInput {
     case "admit": {
       const { word: user, rest: more } = firstWord(rest);
       const target = user.replace(/^@/, "");
-      const words = more.toLowerCase().split(/\s+/).filter(Boolean);
-      if (!target || words.some((w) => w !== "admin" && w !== "confirm")) return error(USAGE.admit);
-      return command({
-        name: "admit",
-        user: target,
-        role: words.includes("admin") ? "admin" : "member",
-        confirm: words.includes("confirm"),
-      });
+      const role = more.toLowerCase();
+      if (!target || (role !== "" && role !== "admin")) return error(USAGE.admit);
+      return command({ name: "admit", user: target, role: role === "admin" ? "admin" : "member" });
     }
     case "logout":
       return command({ name: "logout" });
@@ -216,7 +211,7 @@ const ADMIN_HELP: HelpRow[] = [
   ["/channel rename <channel> <new name>", "rename a channel"],
   ["/channel delete <channel>", "delete a channel and its messages"],
   ["/server invite", "create a one-time invite token (/invite)"],
-  ["/admit <user> [admin] [confirm]", "admit a pending member after comparing safety numbers"],
+  ["/admit <user> [admin]", "admit a pending member (compare safety numbers first: /verify)"],
 ];
 
 function rows(title: string, list: HelpRow[]): string[] {

@@ -48,33 +48,30 @@ export const devicesRejectCommand: Command = {
 export const admitCommand: Command = {
   name: "admit",
   args: "USER",
-  summary: "admit a pending member (admins), after comparing safety numbers with them",
+  summary: "admit a pending member (admins); compare safety numbers with them first (dialtone verify USER)",
   details:
     "Members who registered with an invite your client minted are admitted automatically; an\n" +
     "account registered with a server-side invite (buf curl) stays pending until an admin admits it.\n" +
-    "Without --yes this prints the safety number to compare and admits nothing.",
+    "The safety number admitted at is printed: it is the one `dialtone verify USER` shows.",
   options: {
     admin: { type: "boolean", help: "admit as an admin (may admit others and sign directory keys)" },
-    yes: { type: "boolean", help: "yes, I compared the safety number: admit" },
   },
   positionals: [1, 1],
   async run(ctx, values, positionals) {
     await withClient(ctx, async (client) => {
       const user = client.resolveUser(positionals[0]!);
-      const number = await client.safetyNumber(user.userId);
-      if (values["yes"] !== true) {
-        throw new UsageError(
-          "invalid-input",
-          `compare this safety number with ${user.label} (in person or on a call):\n${number.formatted}\nthen run it again with --yes`,
-        );
-      }
       const role = values["admin"] === true ? "admin" : "member";
       await client.admit(user.userId, role);
-      print(ctx, `admitted ${user.label} (${shortId(user.userId)}) as ${role}; keys are shared with their certified devices`, {
-        user_id: user.userId,
-        role,
-        admitted: true,
-      });
+      const number = await client.safetyNumber(user.userId);
+      print(
+        ctx,
+        [
+          `admitted ${user.label} (${shortId(user.userId)}) as ${role}; keys are shared with their certified devices`,
+          `the safety number you share with ${user.label} (compare it with them):`,
+          ...number.formatted.split("\n").map((l) => `  ${l}`),
+        ],
+        { user_id: user.userId, role, admitted: true, safety_number: number.digits },
+      );
     });
   },
 };
