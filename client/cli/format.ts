@@ -11,6 +11,7 @@ import type {
 } from "../core/index.js";
 import {
   RESYNC_NOTICE,
+  adminChangedNotice,
   bodyText,
   channelCreatedNotice,
   channelDeletedNotice,
@@ -221,6 +222,13 @@ export function eventOutput<K extends keyof ClientEvents>(
     }
     case "resync":
       return { line: `-- ${RESYNC_NOTICE.text}`, json: { type: "resync" } };
+    case "admin-changed": {
+      const a = v as ClientEvents["admin-changed"];
+      return {
+        line: noticeLine(adminChangedNotice(a)),
+        json: { type: "admin_changed", user_id: a.userId, user: a.user, is_admin: a.isAdmin },
+      };
+    }
     case "trust": {
       const t = v as ClientEvents["trust"];
       const notice = trustNotice(t, CLI_HINTS);

@@ -58,6 +58,8 @@ export class DialtoneClient {
   readonly #channelActions: ChannelActions;
   readonly #duties: TrustDuties;
   #backupTimer: NodeJS.Timeout | undefined;
+  /** The admin flag as the server last said it (AdminChanged, or GetSession at connect). */
+  #isAdmin: boolean | undefined;
   #sync: SyncEngine | undefined;
 
   private constructor(store: KeystoreStore, api: Api) {
@@ -108,7 +110,12 @@ export class DialtoneClient {
       () => this.#duties.run(),
       () => this.#duties.backUp(),
     );
-    this.#reducer = new EventReducer(this.#parts, this.#inbox, this.#keyWaiting, () => this.#duties.identityArrived());
+    this.#reducer = new EventReducer(this.#parts, this.#inbox, this.#keyWaiting, {
+      identityArrived: () => this.#duties.identityArrived(),
+      setMyAdmin: (isAdmin) => {
+        this.#isAdmin = isAdmin;
+      },
+    });
     this.#channelActions = new ChannelActions(this.#parts, this.#keyWaiting);
     this.outbox = new Outbox({
       key: (channelId, waitMs) => this.#channelActions.requireKey(channelId, waitMs),
@@ -149,8 +156,9 @@ export class DialtoneClient {
     return client;
   }
 
+  /** Who this client is; `isAdmin` follows AdminChanged events and the server's word at each connect. */
   get me(): { readonly userId: string; readonly deviceId: string; readonly isAdmin: boolean } {
-    return { userId: this.session.userId, deviceId: this.session.deviceId, isAdmin: this.session.isAdmin };
+    return { userId: this.session.userId, deviceId: this.session.deviceId, isAdmin: this.#isAdmin ?? this.session.isAdmin };
   }
 
   get origin(): string {

@@ -16,12 +16,20 @@ export class EventReducer {
   readonly #keyWaiting: KeyWaiting;
 
   readonly #identityArrived: () => void;
+  /** This account's admin flag as the server now says (the one saved at login may be stale). */
+  readonly #setMyAdmin: (isAdmin: boolean) => void;
 
-  constructor(parts: ClientParts, inbox: Inbox, keyWaiting: KeyWaiting, identityArrived: () => void) {
+  constructor(
+    parts: ClientParts,
+    inbox: Inbox,
+    keyWaiting: KeyWaiting,
+    hooks: { readonly identityArrived: () => void; readonly setMyAdmin: (isAdmin: boolean) => void },
+  ) {
     this.#p = parts;
     this.#inbox = inbox;
     this.#keyWaiting = keyWaiting;
-    this.#identityArrived = identityArrived;
+    this.#identityArrived = hooks.identityArrived;
+    this.#setMyAdmin = hooks.setMyAdmin;
   }
 
   async onHello(info: HelloInfo): Promise<void> {
@@ -31,6 +39,12 @@ export class EventReducer {
     }
     // Devices may have appeared while we were away: share in the background, never blocking the feed.
     background(this.#p, "key reconciliation", this.#keyWaiting.reconcile());
+    // An admin flag granted or taken while we were away (or before a saved session resumed).
+    background(
+      this.#p,
+      "reading the session",
+      this.#p.api.auth.getSession({}).then((s) => this.#setMyAdmin(s.isAdmin)),
+    );
   }
 
   async onEvent(event: Event): Promise<void> {
@@ -89,6 +103,13 @@ export class EventReducer {
         if (!profile) return;
         if (profile.encryptedName && !keys.directoryKeyAt(profile.keyEpoch)) await keys.fetchKeys();
         events.emit("profile-updated", await directory.apply(profile));
+        return;
+      }
+      case "adminChanged": {
+        const { userId, isAdmin } = p.value;
+        if (userId === this.#p.session.userId) this.#setMyAdmin(isAdmin);
+        await directory.refresh(); // profiles carry the flag: badges follow
+        events.emit("admin-changed", { userId, user: directory.labelOf(userId), isAdmin, me: userId === this.#p.session.userId });
         return;
       }
       case "userJoined":

@@ -55,6 +55,8 @@ export interface ClientEvents {
   "key-received": { readonly scope: KeyScope; readonly epoch: number; readonly senderDeviceId: string };
   "profile-updated": UserView;
   "user-joined": { readonly userId: string; readonly user: string; readonly isAdmin: boolean };
+  /** An account's admin flag was granted or taken (`me`: this account's). */
+  "admin-changed": { readonly userId: string; readonly user: string; readonly isAdmin: boolean; readonly me: boolean };
   presence: { readonly userId: string; readonly user: string; readonly online: boolean };
   /** `stopped`: the server ended the session or revoked the device; no reconnect follows. */
   connection: { readonly state: ConnectionState; readonly error?: string; readonly retryInMs?: number; readonly stopped?: boolean };

@@ -14,6 +14,7 @@ import {
   isNewDeviceNews,
   keyChangeRefusedNotice,
   keyRejectedNotice,
+  adminChangedNotice,
   keysWithheldNotice,
   identityNotice,
   trustNotice,
@@ -168,6 +169,7 @@ export class ChatState {
       this.#labels.set(u.userId, u.label);
       if (before !== undefined && before !== u.label && u.userId !== this.me.userId) this.system(`${before} is now known as ${u.label}`);
     });
+    on("admin-changed", (a) => this.notice(adminChangedNotice(a)));
     on("user-joined", (u) => {
       this.online.set(u.userId, this.online.get(u.userId) ?? false);
       this.#labels.set(u.userId, u.user);

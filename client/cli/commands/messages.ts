@@ -58,6 +58,7 @@ const TAIL_EVENTS: ReadonlyArray<keyof ClientEvents> = [
   "key-rejected",
   "profile-updated",
   "user-joined",
+  "admin-changed",
   "presence",
   "connection",
   "resync",

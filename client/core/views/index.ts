@@ -3,6 +3,7 @@ export { deviceFlags, deviceLine } from "./devices.js";
 export type { CommandHints } from "./hints.js";
 export {
   RESYNC_NOTICE,
+  adminChangedNotice,
   channelCreatedNotice,
   channelDeletedNotice,
   channelRef,

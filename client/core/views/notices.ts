@@ -50,6 +50,11 @@ export const keyRejectedNotice = (k: ClientEvents["key-rejected"]): Notice => ({
 
 export const userJoinedNotice = (u: ClientEvents["user-joined"]): Notice => info(`a new member joined: ${u.user}`);
 
+export const adminChangedNotice = (a: ClientEvents["admin-changed"]): Notice =>
+  info(
+    a.me ? (a.isAdmin ? "you are now an admin" : "you are no longer an admin") : `${a.user} is ${a.isAdmin ? "now" : "no longer"} an admin`,
+  );
+
 export const RESYNC_NOTICE: Notice = info("the server could not resume our position: channels and names were reloaded");
 
 /** Signed-identity news, worded for a person: what needs their attention, and the command for it. */

@@ -1,0 +1,40 @@
+// The admin flag follows the server: an AdminChanged event, or the session read at each connect
+// (a saved session resumed after a promotion), not only the flag saved at login.
+import { afterAll, beforeAll, expect, test } from "@jest/globals";
+import type { ClientEvents } from "./events.js";
+import { eventually, Harness, type TestInstall } from "../../test/support/client-harness.js";
+
+let h: Harness;
+let admin: TestInstall;
+let bob: TestInstall;
+
+beforeAll(async () => {
+  h = await Harness.start();
+  admin = await h.register("admin");
+  bob = await h.register("bob");
+}, 90_000);
+afterAll(() => h?.close());
+
+test("a member promoted while online is an admin at once, and everyone's directory shows it", async () => {
+  const seen: ClientEvents["admin-changed"][] = [];
+  bob.client.on("admin-changed", (a) => void seen.push(a));
+  bob.client.start();
+  await bob.client.waitOnline();
+  expect(bob.client.me.isAdmin).toBe(false);
+  await admin.client.api.admin.setAdmin({ userId: bob.client.me.userId, isAdmin: true });
+  await eventually(() => bob.client.me.isAdmin || undefined, 10_000, "bob's admin flag");
+  expect(seen).toContainEqual(expect.objectContaining({ userId: bob.client.me.userId, isAdmin: true, me: true }));
+  expect(bob.client.users().find((u) => u.userId === bob.client.me.userId)?.isAdmin).toBe(true);
+  await bob.client.close();
+});
+
+test("a saved session resumed after a promotion reads the flag from the server when it connects", async () => {
+  const carol = await h.register("carol");
+  await carol.client.close();
+  await admin.client.api.admin.setAdmin({ userId: carol.client.me.userId, isAdmin: true });
+  const again = await h.reopen(carol); // the keystore still says what it said at login: a member
+  expect(again.me.isAdmin).toBe(false);
+  again.start();
+  await again.waitOnline();
+  await eventually(() => again.me.isAdmin || undefined, 10_000, "the flag read at connect");
+});
