@@ -12,6 +12,7 @@ import type {
 import {
   RESYNC_NOTICE,
   adminChangedNotice,
+  userRemovedNotice,
   bodyText,
   channelCreatedNotice,
   channelDeletedNotice,
@@ -222,6 +223,10 @@ export function eventOutput<K extends keyof ClientEvents>(
     }
     case "resync":
       return { line: `-- ${RESYNC_NOTICE.text}`, json: { type: "resync" } };
+    case "user-removed": {
+      const u = v as ClientEvents["user-removed"];
+      return { line: noticeLine(userRemovedNotice(u)), json: { type: "user_removed", user_id: u.userId, user: u.user } };
+    }
     case "admin-changed": {
       const a = v as ClientEvents["admin-changed"];
       return {

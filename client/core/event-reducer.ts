@@ -91,9 +91,13 @@ export class EventReducer {
         await channels.set(p.value.channel);
         return;
       }
-      case "userRemoved":
+      case "userRemoved": {
+        const { userId } = p.value;
+        directory.markRemoved(userId);
+        events.emit("user-removed", { userId, user: directory.labelOf(userId), me: userId === this.#p.session.userId });
         this.#rotate(event);
         return;
+      }
       case "deviceRevoked":
         this.#rotate(event);
         events.emit("device-revoked", { deviceId: p.value.deviceId, userId: p.value.userId, user: directory.labelOf(p.value.userId) });

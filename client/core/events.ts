@@ -55,6 +55,8 @@ export interface ClientEvents {
   "key-received": { readonly scope: KeyScope; readonly epoch: number; readonly senderDeviceId: string };
   "profile-updated": UserView;
   "user-joined": { readonly userId: string; readonly user: string; readonly isAdmin: boolean };
+  /** An admin removed an account (`me`: this one); its devices were revoked just before. */
+  "user-removed": { readonly userId: string; readonly user: string; readonly me: boolean };
   /** An account's admin flag was granted or taken (`me`: this account's). */
   "admin-changed": { readonly userId: string; readonly user: string; readonly isAdmin: boolean; readonly me: boolean };
   presence: { readonly userId: string; readonly user: string; readonly online: boolean };

@@ -29,6 +29,8 @@ export interface UserView {
   /** The name, or "user-<first 8 of the id>". */
   readonly label: string;
   readonly isAdmin: boolean;
+  /** An admin removed the account: a tombstone kept for its past messages, not a member. */
+  readonly removed?: boolean;
 }
 
 export const shortId = (id: string): string => id.replaceAll("-", "").slice(0, 8);
@@ -88,7 +90,13 @@ export class Directory {
   async apply(profile: Profile): Promise<UserView> {
     this.#rows.set(profile.userId, profile);
     const name = await openName(profile.encryptedName, this.#keyFor, { purpose: "profile-name", userId: profile.userId });
-    this.#users.set(profile.userId, { userId: profile.userId, name, label: userLabel(profile.userId, name), isAdmin: profile.isAdmin });
+    this.#users.set(profile.userId, {
+      userId: profile.userId,
+      name,
+      label: userLabel(profile.userId, name),
+      isAdmin: profile.isAdmin,
+      removed: profile.removedAt !== undefined,
+    });
     return this.#view(profile.userId)!;
   }
 
@@ -102,6 +110,12 @@ export class Directory {
     const n = normalise(v.name);
     const twin = [...this.#users.values()].some((u) => u.userId !== userId && u.name !== undefined && normalise(u.name) === n);
     return twin ? { ...v, label: `${v.name}#${shortId(userId).slice(0, 4)}` } : v;
+  }
+
+  /** Marks an account removed (a UserRemoved event): it leaves member lists, keeps its name. */
+  markRemoved(userId: string): void {
+    const u = this.#users.get(userId);
+    if (u) this.#users.set(userId, { ...u, removed: true });
   }
 
   nameOf(userId: string): string | undefined {

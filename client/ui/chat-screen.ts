@@ -373,10 +373,11 @@ export class ChatScreen implements Screen {
     const label = (userId: string) => client.directory.labelOf(userId);
     const isAdmin = new Map(client.users().map((u) => [u.userId, u.isAdmin]));
     const online = (userId: string) => (userId === me ? state.connection.state === "online" : state.online.get(userId) === true);
-    const users = new Map(client.users().map((u) => [u.userId, u.label]));
+    const users = new Map(client.users().flatMap((u) => (u.removed ? [] : [[u.userId, u.label] as const])));
     const trust = client.trust.current;
     if (!users.has(me)) users.set(me, client.myDisplayName());
-    for (const id of state.online.keys()) if (!users.has(id)) users.set(id, label(id));
+    const removed = new Set(client.users().flatMap((u) => (u.removed ? [u.userId] : [])));
+    for (const id of state.online.keys()) if (!users.has(id) && !removed.has(id)) users.set(id, label(id));
     const lines = sidebarLines(
       {
         channels: state.channels.map((c) => ({ id: c.id, label: c.label })),

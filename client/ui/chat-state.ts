@@ -15,6 +15,7 @@ import {
   keyChangeRefusedNotice,
   keyRejectedNotice,
   adminChangedNotice,
+  userRemovedNotice,
   keysWithheldNotice,
   identityNotice,
   trustNotice,
@@ -170,6 +171,10 @@ export class ChatState {
       if (before !== undefined && before !== u.label && u.userId !== this.me.userId) this.system(`${before} is now known as ${u.label}`);
     });
     on("admin-changed", (a) => this.notice(adminChangedNotice(a)));
+    on("user-removed", (u) => {
+      this.online.delete(u.userId);
+      this.notice(userRemovedNotice(u));
+    });
     on("user-joined", (u) => {
       this.online.set(u.userId, this.online.get(u.userId) ?? false);
       this.#labels.set(u.userId, u.user);

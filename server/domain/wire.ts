@@ -113,6 +113,7 @@ export function toProfile(r: {
   encryptedName: string | null;
   keyEpoch: number | null;
   updatedAt: Date | null;
+  removedAt?: Date | null;
 }): Profile {
   return create(ProfileSchema, {
     userId: r.userId,
@@ -120,6 +121,7 @@ export function toProfile(r: {
     keyEpoch: r.keyEpoch ?? 0,
     isAdmin: r.isAdmin,
     updatedAt: ts(r.updatedAt),
+    ...(r.removedAt ? { removedAt: ts(r.removedAt) } : {}),
   });
 }
 

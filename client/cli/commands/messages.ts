@@ -59,6 +59,7 @@ const TAIL_EVENTS: ReadonlyArray<keyof ClientEvents> = [
   "profile-updated",
   "user-joined",
   "admin-changed",
+  "user-removed",
   "presence",
   "connection",
   "resync",

@@ -4,6 +4,7 @@ export type { CommandHints } from "./hints.js";
 export {
   RESYNC_NOTICE,
   adminChangedNotice,
+  userRemovedNotice,
   channelCreatedNotice,
   channelDeletedNotice,
   channelRef,

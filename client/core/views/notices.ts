@@ -50,6 +50,11 @@ export const keyRejectedNotice = (k: ClientEvents["key-rejected"]): Notice => ({
 
 export const userJoinedNotice = (u: ClientEvents["user-joined"]): Notice => info(`a new member joined: ${u.user}`);
 
+export const userRemovedNotice = (u: ClientEvents["user-removed"]): Notice =>
+  u.me
+    ? { level: "notice", text: "an admin removed your account: this device can no longer connect" }
+    : info(`${u.user} was removed from the community by an admin`);
+
 export const adminChangedNotice = (a: ClientEvents["admin-changed"]): Notice =>
   info(
     a.me ? (a.isAdmin ? "you are now an admin" : "you are no longer an admin") : `${a.user} is ${a.isAdmin ? "now" : "no longer"} an admin`,

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dialtone/v1/profile.proto.
  */
 export const file_dialtone_v1_profile: GenFile = /*@__PURE__*/
-  fileDesc("ChlkaWFsdG9uZS92MS9wcm9maWxlLnByb3RvEgtkaWFsdG9uZS52MSKHAQoHUHJvZmlsZRIPCgd1c2VyX2lkGAEgASgJEhYKDmVuY3J5cHRlZF9uYW1lGAIgASgJEhEKCWtleV9lcG9jaBgDIAEoDRIQCghpc19hZG1pbhgEIAEoCBIuCgp1cGRhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChlkaWFsdG9uZS92MS9wcm9maWxlLnByb3RvEgtkaWFsdG9uZS52MSK3AQoHUHJvZmlsZRIPCgd1c2VyX2lkGAEgASgJEhYKDmVuY3J5cHRlZF9uYW1lGAIgASgJEhEKCWtleV9lcG9jaBgDIAEoDRIQCghpc19hZG1pbhgEIAEoCBIuCgp1cGRhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZW1vdmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Profile is an account's public profile; its display name is sealed with the
@@ -55,6 +55,14 @@ export type Profile = Message<"dialtone.v1.Profile"> & {
    * @generated from field: google.protobuf.Timestamp updated_at = 5;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * Set when an admin removed the account (a tombstone: its past messages keep their
+   * sender). Clients leave it out of member lists.
+   *
+   * @generated from field: google.protobuf.Timestamp removed_at = 6;
+   */
+  removedAt?: Timestamp | undefined;
 };
 
 /**

@@ -16,6 +16,7 @@ export async function listProfiles(db: Executor) {
       encryptedName: profiles.encryptedName,
       keyEpoch: profiles.keyEpoch,
       updatedAt: profiles.updatedAt,
+      removedAt: users.removedAt,
     })
     .from(users)
     .leftJoin(profiles, eq(profiles.userId, users.id))

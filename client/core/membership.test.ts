@@ -1,5 +1,6 @@
-// The admin flag follows the server: an AdminChanged event, or the session read at each connect
-// (a saved session resumed after a promotion), not only the flag saved at login.
+// Membership news as members see it: the admin flag follows the server (an AdminChanged event,
+// or the session read at each connect, not only the flag saved at login), and a removed account
+// leaves member lists at once and for good, with a notice.
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import type { ClientEvents } from "./events.js";
 import { eventually, Harness, type TestInstall } from "../../test/support/client-harness.js";
@@ -37,4 +38,19 @@ test("a saved session resumed after a promotion reads the flag from the server w
   again.start();
   await again.waitOnline();
   await eventually(() => again.me.isAdmin || undefined, 10_000, "the flag read at connect");
+});
+
+test("a removed account is announced and leaves the member list, live and after a restart", async () => {
+  const dave = await h.register("dave");
+  const alice = await h.register("alice");
+  const removed: ClientEvents["user-removed"][] = [];
+  alice.client.on("user-removed", (u) => void removed.push(u));
+  alice.client.start();
+  await alice.client.waitOnline();
+  await admin.client.removeUser(dave.client.me.userId);
+  await eventually(() => removed.find((u) => u.userId === dave.client.me.userId), 10_000, "the removal notice");
+  expect(alice.client.users().find((u) => u.userId === dave.client.me.userId)?.removed).toBe(true);
+  const fresh = await h.reopen(alice);
+  expect(fresh.users().find((u) => u.userId === dave.client.me.userId)?.removed).toBe(true);
+  expect(fresh.users().find((u) => u.userId === alice.client.me.userId)?.removed).toBe(false);
 });
