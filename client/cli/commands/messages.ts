@@ -87,6 +87,20 @@ export const tailCommand: Command = {
         const view = client.channel(m.channelId);
         ctx.io.out(`${ctx.json ? JSON.stringify(messageJson(m, view)) : messageLine(m, view)}\n`);
       });
+      // A channel whose key had not reached this device when it was announced: its name follows
+      // once the key arrives (as the UI does), instead of staying "<encrypted>(…)" for good.
+      const unnamed = new Set<string>();
+      client.on("channel-created", (c) => {
+        if (c.name === undefined) unnamed.add(c.id);
+      });
+      client.on("channels-changed", (list) => {
+        for (const c of list) {
+          if (!unnamed.has(c.id) || c.name === undefined) continue;
+          unnamed.delete(c.id);
+          const o = eventOutput("channel-renamed", { channel: c, previous: undefined });
+          if (o) ctx.io.out(`${ctx.json ? JSON.stringify({ ...o.json, type: "channel_named" }) : o.line}\n`);
+        }
+      });
       for (const name of TAIL_EVENTS) {
         client.on(name, (value) => {
           const o = eventOutput(name, value);
