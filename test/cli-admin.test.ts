@@ -46,9 +46,16 @@ test("an admin lists accounts by name, promotes, demotes, revokes a device and r
   const bob = person("bob");
   expect((await ada("register", "--username", "ada", "--invite", await mintInvite(server.url))).code).toBe(0);
   expect((await ada("profile", "set", "Ada Admin")).code).toBe(0);
-  expect((await bob("register", "--username", "bob", "--invite", await mintInvite(server.url))).code).toBe(0);
-  // Ada's client shares the directory key with bob's new device as it runs; then bob names himself.
-  expect((await ada("admin", "users")).code).toBe(0);
+  const registered = await bob("register", "--username", "bob", "--invite", await mintInvite(server.url), "--json");
+  expect(registered.code).toBe(0);
+  // A server-side invite leaves bob pending: no key, so no name, until an admin admits him.
+  const bobJoined = JSON.parse(registered.out) as { user_id: string; standing: string; name: string | null };
+  expect(bobJoined).toMatchObject({ standing: "pending", name: null });
+  expect(await ada("admit", bobJoined.user_id.slice(0, 8), "--yes")).toMatchObject({
+    code: 0,
+    out: expect.stringMatching(/^admitted user-[0-9a-f]{8} \([0-9a-f]{8}\) as member/),
+  });
+  // Ada's client shares the directory key with bob's device as it runs; then bob names himself.
   expect((await bob("profile", "set", "Bob Member", "--wait", "30")).code).toBe(0);
 
   const listed = await ada("admin", "users");

@@ -107,9 +107,10 @@ describe("dialtone CLI against a real server", () => {
       okJson("alice", ["register", "--server", url, "--username", names.alice, "--invite", inviteA["token"] as string, "--wait", "30"]),
       okJson("bob", ["register", "--server", url, "--username", names.bob, "--invite", inviteB["token"] as string, "--wait", "30"]),
     ]);
-    // Both got the directory key from the admin's running tail and published their names.
-    expect(alice).toMatchObject({ is_admin: false, name: names.alice });
-    expect(bob).toMatchObject({ is_admin: false, name: names.bob });
+    // The admin's running tail admitted both (they hold its invites' secrets) and shared the
+    // directory key with them, so they published their names.
+    expect(alice).toMatchObject({ is_admin: false, name: names.alice, standing: "admitted", role: "member" });
+    expect(bob).toMatchObject({ is_admin: false, name: names.bob, standing: "admitted", role: "member" });
 
     const sent = [text("admin"), text("alice"), text("bob")];
     await ok("admin", ["send", `#${names.roomA.toUpperCase()}`, sent[0]!]); // names resolve case-insensitively
@@ -144,24 +145,60 @@ describe("dialtone CLI against a real server", () => {
     expect(human.replace(/\s/g, "")).toContain(safety1);
   }, 90_000);
 
-  test("alice's second device reads the history with only the admin's tail running, and the safety number changes", async () => {
+  test("alice's second device gets nothing until her first approves it, then reads the history; the safety number does not change", async () => {
     const from = tail!.lines().length;
     const login = await okJson("alice2", ["login", "--server", url, "--username", names.alice]);
-    expect(login).toMatchObject({ device_created: true, user_id: expect.any(String) });
-    const added = await tail!.waitFor((l) => l["type"] === "device_added" && l["device_id"] === login["device_id"], 60_000, from);
-    expect(added).toMatchObject({
-      known_user: true,
-      user: names.alice,
+    expect(login).toMatchObject({
+      device_created: true,
+      user_id: expect.any(String),
+      identity: "awaiting-approval",
+      certified: false,
       fingerprint: expect.stringMatching(/^[0-9a-f]{4}( [0-9a-f]{4}){4}$/),
     });
+    const fingerprint = login["fingerprint"] as string;
+    const added = await tail!.waitFor((l) => l["type"] === "device_added" && l["device_id"] === login["device_id"], 60_000, from);
+    expect(added).toMatchObject({ known_user: true, user: names.alice, fingerprint });
+    // The admin's running tail withholds every key from it: its owner has not approved it.
+    const withheld = await tail!.waitFor((l) => l["type"] === "keys_withheld" && l["device_id"] === login["device_id"], 60_000, from);
+    expect(withheld).toMatchObject({ user: names.alice, reason: expect.stringMatching(/^unverified device/) });
+
+    // It says so once (not at every retry of the wait), and has no key to read with.
+    const waiting = await dialtone(["history", names.roomA, "--json", "--wait", "3"], envFor("alice2"));
+    expect([waiting.code, waiting.stdout]).toEqual([3, ""]);
+    expect(waiting.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^dialtone: this device \\(fingerprint ${fingerprint}\\) waits for approval: .*dialtone devices approve ${fingerprint.replaceAll(" ", "")}`,
+        ),
+      ),
+      expect.stringMatching(/^dialtone: no readable channel named .*still encrypted for this device/),
+    ]);
+    expect(await okJson("alice2", ["whoami"])).toMatchObject({ identity: "awaiting-approval", certified: false, fingerprint });
+
+    // Alice compares the fingerprint and approves it from her first device: her client shares the keys.
+    const approved = await okJson("alice", ["devices", "approve", fingerprint.replaceAll(" ", "")]);
+    expect(approved).toMatchObject({ device_id: login["device_id"], fingerprint, approved: true });
+    await tail!.waitFor(
+      (l) => l["type"] === "trust" && l["event"] === "device-certified" && l["device_id"] === login["device_id"],
+      60_000,
+      from,
+    );
     const lines = await history("alice2", names.roomA, ["--wait", "30"]);
     expect(lines.map((l) => l["body"])).toEqual(texts.slice(0, 3));
+    expect(await okJson("alice2", ["whoami"])).toMatchObject({
+      identity: "ready",
+      certified: true,
+      standing: "admitted",
+      name: names.alice,
+    });
 
-    const [a, b] = await Promise.all([okJson("alice", ["verify", names.bob]), okJson("bob", ["verify", names.alice])]);
-    expect(a["safety_number"]).toMatch(/^\d{60}$/);
-    expect(a["safety_number"]).not.toBe(safety1);
-    expect(b["safety_number"]).toBe(a["safety_number"]);
-    expect(b["devices"]).toEqual(expect.arrayContaining([expect.objectContaining({ device_id: login["device_id"] })]));
+    // Safety numbers cover identity keys: a new device of alice's changes nothing, on any side.
+    const [a, b, a2] = await Promise.all([
+      okJson("alice", ["verify", names.bob]),
+      okJson("bob", ["verify", names.alice]),
+      okJson("alice2", ["verify", names.bob]),
+    ]);
+    for (const v of [a, b, a2]) expect(v).toMatchObject({ safety_number: safety1, devices: [] });
   }, 150_000);
 
   test("tail survives a server restart and shows each message exactly once", async () => {
@@ -183,9 +220,10 @@ describe("dialtone CLI against a real server", () => {
     tail = undefined;
   }, 210_000);
 
-  test("forged envelopes and envelopes moved to another channel are rejected by the client", async () => {
+  test("forged envelopes, envelopes moved to another channel and keys no member signed are rejected by the client", async () => {
     ids.roomB = (await okJson("admin", ["channel", "create", names.roomB]))["channel_id"] as string;
     const alice3 = await okJson("alice3", ["login", "--server", url, "--username", names.alice]);
+    expect(alice3).toMatchObject({ identity: "awaiting-approval" });
     ids.alice3Device = alice3["device_id"] as string;
 
     // Bob, a member holding #roomA's key, writes envelopes for alice's new device by hand.
@@ -234,25 +272,69 @@ describe("dialtone CLI against a real server", () => {
 
     const history = (channelId: string, wait = "2") =>
       dialtone(["history", channelId.slice(0, 13), "--json", "--wait", wait], envFor("alice3"));
+    const waits = /^dialtone: this device \(fingerprint [0-9a-f ]{24}\) waits for approval/;
+    const bobDevice = bobKs.session!.deviceId;
+    // Bob's device is a certified device of an admitted member, so its envelopes are opened: as
+    // bob's, under the context alice3 expects, which neither forgery does.
     const first = await history(ids.roomA);
     expect([first.code, first.stdout]).toEqual([3, ""]);
-    expect(first.stderr).toMatch(
-      /^dialtone: this device holds no key for .*rejected: .*does not open under its pinned key and the expected context/,
-    );
-    expect(first.stderr.trim().split("\n")).toHaveLength(1);
+    expect(first.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(waits),
+      expect.stringMatching(
+        new RegExp(
+          `^dialtone: this device holds no key for .*rejected: the envelope from device ${bobDevice} does not open under its pinned key and the expected context \\(forged or moved\\)`,
+        ),
+      ),
+    ]);
     // That run opened both envelopes, refused both, and had the server delete them.
     const alice3Api = createApi({ baseUrl: url, token: () => alice3Ks.session?.token });
-    expect((await alice3Api.envelope.listEnvelopes({})).envelopes.map((e) => e.senderDeviceId)).not.toContain(bobKs.session!.deviceId);
+    expect((await alice3Api.envelope.listEnvelopes({})).envelopes.map((e) => e.senderDeviceId)).not.toContain(bobDevice);
     const second = await history(ids.roomB);
     expect([second.code, second.stdout]).toEqual([3, ""]);
-    expect(second.stderr).toMatch(/^dialtone: this device holds no key for .* no member's client has shared it/);
+    expect(second.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(waits),
+      expect.stringMatching(/^dialtone: this device holds no key for .* no member's client has shared it/),
+    ]);
 
-    // The forgeries took no slot: alice3 had them deleted, so once a holder shares (every admin
-    // command reconciles first), alice3 reads both rooms.
-    await ok("admin", ["channels"]);
+    // A key of bob's choosing, sealed for #roomB exactly as his client would: it opens, but no
+    // admitted member signed a statement for it.
+    const unsigned = await bobApi.envelope.putEnvelopes({
+      envelopes: [
+        {
+          kind: KeyKind.CHANNEL,
+          scopeId: ids.roomB,
+          epoch: 1,
+          recipientDeviceId: ids.alice3Device,
+          ciphertext: await seal(ids.roomB, bobDevice, generateSymmetricKey()),
+        },
+      ],
+    });
+    expect(unsigned.stored).toBe(1);
+    const third = await history(ids.roomB);
+    expect([third.code, third.stdout]).toEqual([3, ""]);
+    expect(third.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(waits),
+      expect.stringMatching(
+        new RegExp(
+          `^dialtone: this device holds no key for .*rejected: no admitted member signed the key from device ${bobDevice} \\(epoch 1\\)`,
+        ),
+      ),
+    ]);
+    expect((await alice3Api.envelope.listEnvelopes({})).envelopes.map((e) => e.senderDeviceId)).not.toContain(bobDevice);
+
+    // Nobody shares with alice3 before alice approves it (every admin command reconciles first) ...
+    const admin = await dialtone(["channels"], envFor("admin"));
+    expect(admin.code).toBe(0);
+    expect(admin.stderr).toContain(
+      `keys withheld from device ${ids.alice3Device.replaceAll("-", "").slice(0, 8)} of ${names.alice}: unverified device`,
+    );
+    // ... and the forgeries took no slot: alice3 had them deleted, so once alice approves it (her
+    // client shares what it holds), alice3 reads both rooms.
+    await ok("alice", ["devices", "approve", (alice3["fingerprint"] as string).replaceAll(" ", "")]);
     for (const channelId of [ids.roomA, ids.roomB]) {
       const r = await dialtone(["history", channelId.slice(0, 13), "--json"], envFor("alice3"));
       expect([r.code, r.stderr]).toEqual([0, ""]);
+      expect(jsonLines(r.stdout).map((l) => l["body"])).toEqual(channelId === ids.roomA ? texts : []);
     }
   }, 150_000);
 

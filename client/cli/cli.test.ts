@@ -82,6 +82,21 @@ describe("command line", () => {
     expect(splitCommand(["send", "general", "-"])).toEqual({ words: ["send"], rest: ["general", "-"] });
   });
 
+  test("devices lists, and devices approve and devices reject are commands of their own", async () => {
+    expect(splitCommand(["devices", "approve", "9b3e32aa0000000000ff", "--json"])).toEqual({
+      words: ["devices", "approve"],
+      rest: ["9b3e32aa0000000000ff", "--json"],
+    });
+    expect(splitCommand(["devices", "--user", "bob"])).toEqual({ words: ["devices"], rest: ["--user", "bob"] });
+    await withDir(async (dir) => {
+      for (const argv of [["devices"], ["devices", "approve", "9b3e", "32aa"], ["devices", "reject", "9b3e32aa"]]) {
+        const f = fakeIo({ DIALTONE_CONFIG_DIR: dir, DIALTONE_PASSPHRASE: "x" });
+        expect(await runCli([...argv, "--server", "http://127.0.0.1:9"], f.io)).toBe(2); // reached the command: not logged in
+        expect(f.err()).toContain("not logged in");
+      }
+    });
+  });
+
   test("a value that starts with '-' is taken as printed (invite tokens are base64url)", async () => {
     const token = "-Xy0_abcdefghijklmnopqrstuvwxyz0123456789AB";
     const options = {

@@ -44,7 +44,7 @@ const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 };
 
 /** Command words first ("channel create"), flags anywhere after, values after their flags. */
-const GROUPS = new Set(["channel", "profile", "voice", "admin"]);
+const GROUPS = new Set(["channel", "profile", "voice", "admin", "devices"]);
 
 function optionLines(options: Readonly<Record<string, OptionSpec>>): string[] {
   return Object.entries(options).map(([name, o]) => {

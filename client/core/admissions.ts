@@ -101,10 +101,18 @@ export async function runAdminDuties(deps: AdmissionDeps, trust: TrustSnapshot, 
   const report: AdmissionReport = { admitted: [] };
   if (!identity || trust.members.get(deps.me.userId)?.role !== "admin") return report;
   let serverAdmins: Set<string> | undefined;
+  let reread = false;
   for (const id of identities) {
     if (standingOf(trust, id.userId) !== "pending") continue;
     const key = trust.identities.get(id.userId);
     if (!key) continue;
+    const inviteId = id.admissionRequest?.inviteId;
+    if (inviteId && !reread && !deps.store.keystore.inviteSecret(inviteId)) {
+      // Another process of this config dir may have minted it (`dialtone invite` while `tail`
+      // runs): the secret is on disk only, and saving merges what is on disk first.
+      reread = true;
+      await deps.store.save();
+    }
     if (await invitedByUs(deps.store, id, key)) {
       await admit(deps, identity, id.userId, key, "member");
       report.admitted.push({ userId: id.userId, role: "member", why: "invite" });

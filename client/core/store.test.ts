@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateSymmetricKey } from "../crypto/index.js";
@@ -48,6 +49,28 @@ test("two processes on one keystore: each save keeps what the other saved", asyn
   c.keystore.setLastEventSeq(42n);
   await c.save();
   expect((await Keystore.open(dir, SERVER, PASS)).session).toBeUndefined();
+});
+
+test("two processes saving at once both keep what they added (an invite secret lost is a member left pending)", async () => {
+  const [a, b] = await Promise.all([KeystoreStore.open(dir, SERVER, PASS), KeystoreStore.open(dir, SERVER, PASS)]);
+  const [secretA, secretB] = [generateSymmetricKey(), generateSymmetricKey()];
+  a.keystore.addInviteSecret("invite-a", secretA);
+  b.keystore.addInviteSecret("invite-b", secretB);
+  await Promise.all([a.save(), b.save()]); // each reads the file, merges and writes: one at a time
+  const disk = await Keystore.open(dir, SERVER, PASS);
+  expect(disk.inviteSecret("invite-a")?.secret).toEqual(secretA);
+  expect(disk.inviteSecret("invite-b")?.secret).toEqual(secretB);
+  expect(await readdir(disk.paths.dir)).not.toContain("keystore.json.lock");
+});
+
+test("a lock left by a process that died does not block saves", async () => {
+  const store = await KeystoreStore.open(dir, SERVER, PASS);
+  const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+  await writeFile(`${store.keystore.paths.file}.lock`, `${dead}\n`);
+  const key = generateSymmetricKey();
+  store.keystore.setChannelKey("chan-c", 1, key);
+  await store.save();
+  expect((await Keystore.open(dir, SERVER, PASS)).channelKey("chan-c", 1)).toEqual(key);
 });
 
 test("scheduled saves are coalesced and flush writes pending changes", async () => {

@@ -2,8 +2,10 @@
 // (`tail` in one terminal, `send` in another), and each holds the whole state in memory; a plain
 // save would let the last writer drop keys and pins the other learned. So every save first
 // re-reads the file and merges what is on disk into memory (keys and pins are append-only, the
-// first key per epoch wins), then writes. A narrow race between two simultaneous saves remains.
-import { Keystore, KeystoreError, type Session } from "../keystore/index.js";
+// first key per epoch wins), then writes, holding a lock file so that two processes' saves take
+// turns: otherwise the one that read the file first would write over what the other just saved
+// (an invite secret, a key), and nothing would bring it back.
+import { Keystore, KeystoreError, withFileLock, type Session } from "../keystore/index.js";
 
 export interface MergeReport {
   /** Keys or pins on disk that contradicted ours; ours were kept. */
@@ -148,15 +150,17 @@ export class KeystoreStore {
     this.#timer.unref();
   }
 
-  /** Merges what other processes saved, then writes. Saves never overlap. */
+  /** Merges what other processes saved, then writes. Saves never overlap, here or across processes. */
   save(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const run = async () => {
       this.#dirty = false;
-      const disk = await Keystore.open(this.configDir, this.server, this.#passphrase);
-      mergeKeystore(this.keystore, disk, { keepSession: this.#sessionChanged, forgottenChannels: this.#forgotten });
-      await this.keystore.save();
+      await withFileLock(`${this.keystore.paths.file}.lock`, async () => {
+        const disk = await Keystore.open(this.configDir, this.server, this.#passphrase);
+        mergeKeystore(this.keystore, disk, { keepSession: this.#sessionChanged, forgottenChannels: this.#forgotten });
+        await this.keystore.save();
+      });
     };
     const next = this.#chain.then(run, run);
     this.#chain = next.catch(() => {});

@@ -24,6 +24,8 @@ export interface ApprovedDevice {
 export class TrustDuties {
   readonly #p: ClientParts;
   #status: IdentityStatus | undefined;
+  /** The status last told (a device waiting for approval settles again at every run: told once). */
+  #told = "";
   #unsupported = false;
   readonly #signed = new Set<string>();
   /** Keys arrived since the last backup this process wrote. */
@@ -51,8 +53,19 @@ export class TrustDuties {
     const me = { userId: session.userId, deviceId: session.deviceId };
     try {
       if (this.#status?.state !== "ready") {
-        this.#status = await ensureIdentity({ api, store, me });
-        events.emit("identity", this.#status);
+        let status = await ensureIdentity({ api, store, me });
+        if (status.state === "awaiting-approval") {
+          // Approved meanwhile? The identity handed over waits among our envelopes: take it
+          // before telling anyone to approve a device that already was.
+          await this.#p.keys.fetchKeys();
+          if (store.keystore.identity) status = await ensureIdentity({ api, store, me });
+        }
+        this.#status = status;
+        const told = JSON.stringify(status);
+        if (told !== this.#told) {
+          this.#told = told;
+          events.emit("identity", status);
+        }
         trust.invalidate();
       }
       // Fresh at every run: members register and devices appear without this client hearing of it.

@@ -1,6 +1,6 @@
 // Private directories and crash-safe file replacement.
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
+import { chmod, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { checkOwnPath } from "./ownership.js";
 
@@ -73,5 +73,55 @@ async function syncDir(dir: string): Promise<void> {
     if (code !== "EISDIR" && code !== "EINVAL" && code !== "EPERM") throw err;
   } finally {
     await handle?.close();
+  }
+}
+
+/** A lock older than this is broken even if its process looks alive (its pid may be reused). */
+const LOCK_STALE_MS = 30_000;
+
+/** Whether the lock at `path` was left by a process that is gone, or is too old to be held. */
+async function lockIsStale(path: string): Promise<boolean> {
+  try {
+    const [text, info] = await Promise.all([readFile(path, "utf8"), stat(path)]);
+    if (Date.now() - info.mtimeMs > LOCK_STALE_MS) return true;
+    const pid = Number.parseInt(text, 10);
+    if (!Number.isSafeInteger(pid) || pid <= 0) return false; // being written: its owner is alive
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === "ESRCH";
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false; // released meanwhile: try again
+    throw err;
+  }
+}
+
+/**
+ * Runs `fn` holding the lock file `path` (created exclusively, holding our pid): processes that
+ * read, merge and rewrite one file take turns, so none writes over what another just saved. A
+ * lock left by a process that died is broken.
+ */
+export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      const handle = await open(path, "wx", FILE_MODE);
+      try {
+        await handle.writeFile(`${process.pid}\n`);
+      } finally {
+        await handle.close();
+      }
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      if (await lockIsStale(path)) await rm(path, { force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(path, { force: true });
   }
 }
