@@ -51,7 +51,7 @@ test("an admin lists accounts by name, promotes, demotes, revokes a device and r
   // A server-side invite leaves bob pending: no key, so no name, until an admin admits him.
   const bobJoined = JSON.parse(registered.out) as { user_id: string; standing: string; name: string | null };
   expect(bobJoined).toMatchObject({ standing: "pending", name: null });
-  expect(await ada("admit", bobJoined.user_id.slice(0, 8), "--yes")).toMatchObject({
+  expect(await ada("admit", bobJoined.user_id.slice(0, 8))).toMatchObject({
     code: 0,
     out: expect.stringMatching(/^admitted user-[0-9a-f]{8} \([0-9a-f]{8}\) as member/),
   });
