@@ -164,7 +164,9 @@ export class TrustBook {
       const before = prev?.devices.get(d.deviceId)?.trust;
       if (d.trust === before) continue;
       const own = d.userId === me.userId;
-      if (d.trust === "unverified" && !this.#reported.has(`unverified:${d.deviceId}`)) {
+      // This device's own wait for approval is the identity status's news ("awaiting-approval"):
+      // it cannot approve itself.
+      if (d.trust === "unverified" && d.deviceId !== me.deviceId && !this.#reported.has(`unverified:${d.deviceId}`)) {
         this.#reported.add(`unverified:${d.deviceId}`);
         emit({ type: "device-unverified", deviceId: d.deviceId, userId: d.userId, fingerprint: await fingerprintOf(d.publicKey), own });
       } else if (d.trust === "certified" && before === "unverified") {
