@@ -1,8 +1,8 @@
 // Regressions found by exploring the terminal UI in tmux as a demanding user: small terminals,
 // long words, editing a multi-line message, Home, typos in names, sends while the server is
-// down (queued, sent once after the reconnect), and a new install of a known account (no false
-// "new device" notice on the new install itself). A real dialtone-server, real `dialtone`
-// processes in tmux; every assertion reads `tmux capture-pane` text.
+// down (queued, sent once after the reconnect), and a new install of a known account (it waits
+// for approval from the account's first device, then reads the history). A real dialtone-server,
+// real `dialtone` processes in tmux; every assertion reads `tmux capture-pane` text.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
@@ -56,13 +56,21 @@ async function startClient(dir: string, size: { width: number; height: number },
   return s;
 }
 
-async function install(who: string): Promise<DialtoneClient> {
+/**
+ * Registers `who`: the first account (the admin) with the server's invite, a member with one the
+ * admin's client `inviter` mints, whose next run admits the member and shares its keys.
+ */
+async function install(who: string, inviter?: DialtoneClient): Promise<DialtoneClient> {
+  const invite = inviter ? (await inviter.createInvite()).token : await mintInvite(server.url);
   const res = await register(
     { server: server.url, configDir: join(root.dir, who), passphrase: PASSPHRASE },
-    { username: who, password: PASSWORD, invite: await mintInvite(server.url) },
+    { username: who, password: PASSWORD, invite },
   );
   await rememberServer(join(root.dir, who), server.url);
-  return DialtoneClient.fromStore(res.store);
+  const client = await DialtoneClient.fromStore(res.store);
+  await client.reconcile(); // publishes its identity with the invite's admission request
+  await inviter?.reconcile();
+  return client;
 }
 
 async function command(s: TmuxSession, line: string): Promise<void> {
@@ -72,6 +80,11 @@ async function command(s: TmuxSession, line: string): Promise<void> {
 
 const rows = (screen: string) => screen.split("\n");
 const count = (screen: string, text: string) => screen.split(text).length - 1;
+/** The message pane's rows (left of the sidebar) as one text: a notice wrapped over rows reads whole. */
+const paneText = (screen: string) =>
+  rows(screen)
+    .map((r) => (r.includes("│") ? r.slice(0, r.indexOf("│")) : r).trim())
+    .join(" ");
 /** The input box's rows (from the "  > " prompt to the footer). */
 const inputRows = (screen: string) => {
   const all = rows(screen);
@@ -86,9 +99,7 @@ beforeAll(async () => {
   await startServer();
   const a = await install("alice");
   await a.setProfileName("alice", 30_000);
-  const b = await install("bob");
-  await a.reconcile();
-  await b.reconcile();
+  const b = await install("bob", a);
   await b.setProfileName("bob", 30_000);
   for (const name of ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]) await a.createChannel(name);
   await a.reconcile();
@@ -265,7 +276,7 @@ describe("the terminal UI, as a demanding user finds it", () => {
     await alice.waitFor((t) => !t.includes("waiting for the connection"), 30_000);
   }, 300_000);
 
-  test("a new install of a known account: the others are told, the new install is not told about the account's older device", async () => {
+  test("a new install of a known account waits for approval: the others see an unverified device; approved from the first device, it reads the history", async () => {
     const fresh = await startClient("bob-laptop", { width: 100, height: 30 }, false);
     await fresh.waitFor("[ Register ]", 60_000);
     await fresh.keys("C-r");
@@ -277,16 +288,34 @@ describe("the terminal UI, as a demanding user finds it", () => {
     await fresh.type("laptop passphrase");
     await fresh.keys("Enter");
     await fresh.waitFor("● online", 120_000, "the new install online");
-    await alice.waitFor(/bob has a new device: [0-9a-f ]+\(check with/, 60_000);
-    await bob.waitFor(/a new device of your account appeared: [0-9a-f ]+/, 60_000);
-    // The new install gets the channel keys from a running client (and pins bob's first device then).
+    const waitsFor = /this device \(fingerprint ([0-9a-f]{4}(?: [0-9a-f]{4}){4})\) waits for approval/;
+    const waiting = await fresh.waitFor((t) => waitsFor.test(paneText(t)), 60_000, "the wait for approval");
+    const fp = waitsFor.exec(paneText(waiting))![1]!;
+    expect(paneText(waiting)).toContain(`run /devices approve ${fp}`);
+    // Nothing promises it keys before then.
+    expect(paneText(waiting)).toContain("this install is a new device of your account");
+    expect(paneText(waiting)).not.toContain("channel keys reach it");
+    await alice.waitFor((t) => paneText(t).includes(`unverified device of bob: ${fp}`), 60_000, "the unverified device at alice's");
+    await bob.waitFor((t) => paneText(t).includes(`a device of your account waits for approval: ${fp}`), 60_000, "the request at bob's");
+    // Until approved it gets no keys: the channel names stay sealed to it. Nor is it asked to approve itself.
+    const unapproved = (await fresh.capture()).join("\n");
+    expect(unapproved).not.toMatch(/│ .{2}alpha\b/);
+    expect(paneText(unapproved)).not.toContain("a device of your account waits for approval");
+    await command(bob, `/devices approve ${fp}`);
+    await bob.waitFor((t) => paneText(t).includes(`approved device ${fp}`), 60_000, "the approval at bob's");
+    // The first device hands over the identity and the keys it holds, the older epochs too.
+    await fresh.waitFor((t) => paneText(t).includes(`your device ${fp} was approved`), 60_000, "the approval at the new install");
     await fresh.waitFor(/│ .{2}alpha\b/, 60_000, "channel names on the new install");
+    await command(fresh, "/join alpha");
+    await fresh.waitFor(/alice: queued while offline 2/, 60_000, "alpha's history on the new install");
     await command(fresh, "/devices");
     const devices = await fresh.waitFor(/\(this device\)/, 30_000);
-    expect(devices).toMatch(/bob [0-9a-f]{8} [0-9a-f ]+ \(this device\)/);
+    expect(paneText(devices)).toMatch(new RegExp(`bob [0-9a-f]{8} ${fp} \\(this device\\)`));
     // Any notice would be queued before /devices answered; give the check a moment to settle.
     await new Promise((r) => setTimeout(r, 2000));
-    expect((await fresh.capture()).join("\n")).not.toContain("a new device of your account appeared");
+    const after = (await fresh.capture()).join("\n");
+    expect(after).not.toContain("a device of your account waits for approval"); // bob's older device is certified
+    expect(after).not.toContain("a new device of your account appeared");
   }, 300_000);
 
   test("a session logged out elsewhere: its stream ends at once, the header says so, the send is refused and not retried; /logout and a fresh login work", async () => {

@@ -44,15 +44,23 @@ const bobEnv = (): Env =>
     XDG_STATE_HOME: dirs("bob").state,
   });
 
-/** Registers through client/core (the UI's own form is covered by tui.test.ts); names published. */
-async function install(who: string): Promise<DialtoneClient> {
+/**
+ * Registers through client/core (the UI's own form is covered by tui.test.ts): the first account
+ * (the admin) with the server's invite, a member with one the admin's client `inviter` mints,
+ * whose next run admits the member and shares its keys.
+ */
+async function install(who: string, inviter?: DialtoneClient): Promise<DialtoneClient> {
   for (const d of Object.values(dirs(who))) mkdirSync(d, { recursive: true, mode: 0o700 });
+  const invite = inviter ? (await inviter.createInvite()).token : await mintInvite(server.url);
   const res = await register(
     { server: server.url, configDir: dirs(who).config, passphrase: PASSPHRASE },
-    { username: who, password: PASSWORD, invite: await mintInvite(server.url) },
+    { username: who, password: PASSWORD, invite },
   );
   await rememberServer(dirs(who).config, server.url); // as `dialtone register` does: the UI opens on Login
-  return DialtoneClient.fromStore(res.store);
+  const client = await DialtoneClient.fromStore(res.store);
+  await client.reconcile(); // publishes its identity with the invite's admission request
+  await inviter?.reconcile();
+  return client;
 }
 
 /** Kills whatever daemon still answers on a user's socket (a failed test must not leave one). */
@@ -84,9 +92,7 @@ beforeAll(async () => {
   // alice (the first account: admin) and bob, with names, a channel, and its key shared with bob.
   const alice = await install("alice");
   await alice.setProfileName("alice", 30_000);
-  const bob = await install("bob");
-  await alice.reconcile(); // shares the directory key with bob's device
-  await bob.reconcile();
+  const bob = await install("bob", alice); // alice's client admits bob and shares the directory key with his device
   await bob.setProfileName("bob", 30_000);
   channel = await alice.createChannel("talk");
   await alice.reconcile(); // and the channel key

@@ -6,7 +6,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { DialtoneClient, register, type ChannelView } from "../client/core/index.js";
-import { mintInvite } from "./support/api.js";
 import { CLIENT_BIN } from "./support/cli.js";
 import { freePort } from "./support/ports.js";
 import { cleanEnv, REPO, startServerProcess, tempDir, type ServerProcess } from "./support/process.js";
@@ -98,6 +97,28 @@ function paneRows(screen: string): string[] {
 
 const count = (screen: string, text: string) => screen.split(text).length - 1;
 
+/** An invite code an admin's client mints: server token, admission secret, root fingerprint. */
+const INVITE_CODE = /[\w-]{43}\.[\w-]{43}\.[\w-]{43}/;
+
+/**
+ * Mints an invite with /server invite in the admin's UI, read on a row wide enough for the whole
+ * code. The admin's running client admits whoever registers with it once they publish their identity.
+ */
+async function inviteFromUi(s: TmuxSession): Promise<string> {
+  await s.resize(200, HEIGHT);
+  await s.waitFor((t) => t.split("\n")[0]!.length > WIDTH, 20_000, "the admin's UI at 200 columns");
+  const before = count((await s.capture()).join("\n"), "server invite (");
+  await command(s, "/server invite");
+  const screen = await s.waitFor(
+    (t) => count(t, "server invite (") > before && INVITE_CODE.test(t.slice(t.lastIndexOf("server invite ("))),
+    30_000,
+    "the invite code",
+  );
+  await s.resize(WIDTH, HEIGHT);
+  await s.waitFor((t) => t.split("\n")[0]!.length <= WIDTH, 20_000, "the admin's UI back at its width");
+  return INVITE_CODE.exec(screen.slice(screen.lastIndexOf("server invite (")))![0];
+}
+
 beforeAll(async () => {
   requireTmux(); // fails (never skips) without tmux
   root = tempDir("dialtone-tui-");
@@ -123,8 +144,8 @@ describe("the terminal UI", () => {
     await alice.waitFor(/› dialtone {2}alice \(admin\)/);
 
     bob = await startClient("bob");
-    await registerThroughForm(bob, "bob", await mintInvite(server.url));
-    // Bob's name is published once alice's client shares the directory key with his device.
+    await registerThroughForm(bob, "bob", await inviteFromUi(alice));
+    // Alice's client admits bob (her invite) and shares the directory key with his device: his name is published.
     await bob.waitFor(/› dialtone {2}bob /, 60_000, "bob's published name in his header");
 
     await command(alice, "/channel create alpha");
@@ -194,10 +215,10 @@ describe("the terminal UI", () => {
   test("a user scrolled up keeps seeing the same lines while 200 messages arrive, with the marker shown", async () => {
     const res = await register(
       { server: server.url, configDir: join(root.dir, "carol"), passphrase: PASSPHRASE },
-      { username: "carol", password: PASSWORD, invite: await mintInvite(server.url) },
+      { username: "carol", password: PASSWORD, invite: await inviteFromUi(alice!) },
     );
     carol = await DialtoneClient.fromStore(res.store);
-    await carol.reconcile();
+    await carol.reconcile(); // publishes her identity with the invite's admission request: alice's client admits her
     await carol.setProfileName("carol", 60_000);
     alpha = await carol.resolveChannel("alpha", 60_000);
     await bob!.waitFor(/now known as carol/, 60_000);

@@ -39,11 +39,13 @@ const aliceEnv = (): Env =>
     XDG_STATE_HOME: join(root, "state"),
   });
 
-async function install(who: string, first: boolean): Promise<DialtoneClient> {
+/** `inviter`: the admin's client, whose invite admits the new member when that client next runs. */
+async function install(who: string, first: boolean, inviter?: DialtoneClient): Promise<DialtoneClient> {
   const access = { server: server.url, configDir: join(root, who), passphrase: PASSPHRASE };
   const username = `${who}${randomUUID().slice(0, 6)}`;
+  const invite = async () => (inviter ? (await inviter.createInvite()).token : await mintInvite(server.url));
   const res = first
-    ? await register(access, { username, password: PASSWORD, invite: await mintInvite(server.url) })
+    ? await register(access, { username, password: PASSWORD, invite: await invite() })
     : await login(access, { username, password: PASSWORD });
   const client = await DialtoneClient.fromStore(res.store);
   clients.push(client);
@@ -57,9 +59,10 @@ beforeAll(async () => {
   db = await source.fresh();
   server = await startTestServer(db, { turn: { urls: [coturn.url], secret: coturn.secret, ttlSeconds: 3600 } });
   alice = await install("alice", true);
-  bob = await install("bob", true);
+  bob = await install("bob", true, alice);
+  await bob.reconcile(); // publishes bob's identity with the invite's admission request
   channel = await alice.createChannel(`talk${randomUUID().slice(0, 6)}`);
-  await alice.reconcile(); // shares the channel key with bob's device
+  await alice.reconcile(); // admits bob and shares the channel key with his device
   await bob.reconcile();
   await alice.store.flush();
   const key = await bob.requireChannelKey(channel.id, 10_000);

@@ -55,6 +55,7 @@ export async function authenticate(configDir: string, req: AuthRequest): Promise
   const res = await login(access, { username, password: req.password });
   await rememberServer(configDir, server);
   const notes = [`logged in as ${username}`];
-  if (res.deviceCreated) notes.push("this install is a new device: channel keys reach it when a member's client next runs");
+  // What it gets and when (approval from a device holding the identity, or none needed) is the identity notice's to say.
+  if (res.deviceCreated) notes.push("this install is a new device of your account");
   return { client: await DialtoneClient.fromStore(res.store), notes };
 }
