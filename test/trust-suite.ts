@@ -103,7 +103,11 @@ async function envelopesOpenToGhost(ghost: Awaited<ReturnType<typeof plantGhost>
 
 /** The CLI of an install, in-process (its config dir and passphrase). */
 async function cli(h: Harness, who: TestInstall, ...args: string[]) {
-  const f = fakeIo({ DIALTONE_CONFIG_DIR: who.configDir, DIALTONE_PASSPHRASE: PASSPHRASE, DIALTONE_PASSWORD: PASSWORD });
+  return cliWith(h, who, {}, ...args);
+}
+
+async function cliWith(h: Harness, who: TestInstall, env: Record<string, string>, ...args: string[]) {
+  const f = fakeIo({ DIALTONE_CONFIG_DIR: who.configDir, DIALTONE_PASSPHRASE: PASSPHRASE, DIALTONE_PASSWORD: PASSWORD, ...env });
   const code = await runCli([...args, "--server", h.url], f.io);
   return { code, out: f.out(), err: f.err() };
 }
@@ -361,6 +365,25 @@ export function trustSuite(kind: DbKind) {
     } finally {
       await back.close();
     }
+  });
+
+  test("a device waiting for approval recovers in place with the recovery code (dialtone recover); a wrong code changes nothing", async () => {
+    const { h, admin, alice, general } = await community();
+    const status = alice.client.identityStatus;
+    const code = status?.state === "ready" ? status.recoveryCode! : "";
+    await admin.client.send(general.id, "for alice's new laptop", 5_000);
+    const laptop = await h.newDevice("alice", { approve: false });
+    await laptop.client.close();
+    const wrong = await cliWith(h, laptop, { DIALTONE_RECOVERY_CODE: generateRecoveryCode().code }, "recover");
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.err).toMatch(/recovery code does not open/);
+    expect((await cli(h, laptop, "whoami")).out).toMatch(/WAITS FOR APPROVAL/);
+    const ok = await cliWith(h, laptop, { DIALTONE_RECOVERY_CODE: code }, "recover");
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/recovered your identity on this device/);
+    const history = await cli(h, laptop, "history", "general");
+    expect(history.out).toMatch(/for alice's new laptop/);
+    expect((await cli(h, laptop, "whoami")).out).toMatch(/admitted as member/);
   });
 
   test("removal: a new key epoch for every channel; the removed member's keys open nothing sent afterwards; the others read everything", async () => {

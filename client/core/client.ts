@@ -27,6 +27,7 @@ import type { TrustSnapshot } from "./trust.js";
 import { sealMessage, type ChatMessage } from "./messages.js";
 import { Directory, resolveByNameOrId, userLabel, type ChannelView, type UserView } from "./names.js";
 import { Outbox } from "./outbox.js";
+import { recoverLoggedIn } from "./recovery.js";
 import { listPresence, listVoiceRooms, type PresenceView, type VoiceRoomView } from "./presence.js";
 import { setProfileName } from "./profile.js";
 import { requireSession, sessionApi, type ServerAccess } from "./session.js";
@@ -384,6 +385,18 @@ export class DialtoneClient {
     const snapshot = await this.#duties.admit(userId, role);
     await this.reconcile();
     return snapshot;
+  }
+
+  /**
+   * Restores this account's identity and keys on this (waiting) device from the server's backup
+   * with the recovery code, then settles as an approved device would.
+   */
+  async recover(recoveryCode: string): Promise<{ channelKeys: number; directoryKeys: number }> {
+    const restored = await recoverLoggedIn(this.store, recoveryCode);
+    this.#duties.identityArrived();
+    this.#keyWaiting.keyArrived();
+    await this.reconcile();
+    return restored;
   }
 
   /** Revokes another device of this account by its fingerprint (a device you do not recognise). */

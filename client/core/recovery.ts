@@ -14,22 +14,26 @@ import { certifySelf } from "./identity.js";
 import { readKeyBackup } from "./key-backup.js";
 import { rm } from "node:fs/promises";
 import type { Api } from "./api.js";
-import { login, sessionApi, type Credentials, type ServerAccess, type SessionResult } from "./session.js";
+import { login, requireSession, sessionApi, type Credentials, type ServerAccess, type SessionResult } from "./session.js";
+import type { KeystoreStore } from "./store.js";
 
 export interface RecoveryResult extends SessionResult {
   readonly channelKeys: number;
   readonly directoryKeys: number;
 }
 
-/** Logs in (a new device), opens the backup with the code, and restores the identity and keys. */
-export async function recover(access: ServerAccess, creds: Credentials & { readonly recoveryCode: string }): Promise<RecoveryResult> {
-  let codeBytes: Uint8Array;
+function parseCode(text: string): Uint8Array {
   try {
-    codeBytes = parseRecoveryCode(creds.recoveryCode);
+    return parseRecoveryCode(text);
   } catch (err) {
     if (err instanceof CryptoError) throw new UsageError("invalid-input", `recovery code: ${err.message}`);
     throw err;
   }
+}
+
+/** Logs in (a new device), opens the backup with the code, and restores the identity and keys. */
+export async function recover(access: ServerAccess, creds: Credentials & { readonly recoveryCode: string }): Promise<RecoveryResult> {
+  const codeBytes = parseCode(creds.recoveryCode);
   const result = await login(access, creds);
   const { store, session } = result;
   const api = sessionApi(store);
@@ -47,6 +51,23 @@ export async function recover(access: ServerAccess, creds: Credentials & { reado
     }
     throw err;
   }
+}
+
+/**
+ * Recovery on a device that is already logged in and waits for approval (the UI's /recover, or
+ * `dialtone recover` in a config dir that logged in): nothing is changed if the code is wrong.
+ */
+export async function recoverLoggedIn(store: KeystoreStore, recoveryCode: string): Promise<Omit<RecoveryResult, keyof SessionResult>> {
+  const codeBytes = parseCode(recoveryCode);
+  if (store.keystore.identity) throw new UsageError("invalid-input", "this device already holds your identity: nothing to recover");
+  const session = requireSession(store);
+  const { channelKeys, directoryKeys } = await restore(
+    { store, session, keystoreCreated: false, deviceCreated: false },
+    sessionApi(store),
+    { userId: session.userId, deviceId: session.deviceId },
+    codeBytes,
+  );
+  return { channelKeys, directoryKeys };
 }
 
 async function restore(

@@ -164,6 +164,14 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
         state.system(`approved device ${approved.fingerprint}: it now receives your identity and keys`);
       });
       return;
+    case "recover":
+      state.run("recovering your identity", async () => {
+        const r = await client.recover(cmd.code);
+        state.system(
+          `recovered your identity on this device: ${r.channelKeys} channel key(s) and ${r.directoryKeys} directory key(s) restored`,
+        );
+      });
+      return;
     case "devices-reject":
       state.run("revoking the device", async () => {
         const r = await client.rejectDevice(cmd.fingerprint);

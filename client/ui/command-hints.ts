@@ -7,5 +7,5 @@ export const UI_HINTS: CommandHints = {
   confirmVerified: (user) => `/verify ${user} confirm`,
   approve: (fp) => `/devices approve ${fp}`,
   admit: (user) => `/admit ${user}`,
-  recover: "dialtone recover",
+  recover: "/recover <code>",
 };

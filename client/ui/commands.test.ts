@@ -131,6 +131,8 @@ describe("commands", () => {
     expect(cmd("/admit @carol")).toEqual({ name: "admit", user: "carol", role: "member" });
     expect(cmd("/admit carol ADMIN")).toEqual({ name: "admit", user: "carol", role: "admin" });
     expect(err("/admit")).toBe(USAGE.admit);
+    expect(cmd("/recover 7K2M-9QXD 0000")).toEqual({ name: "recover", code: "7K2M-9QXD 0000" });
+    expect(err("/recover")).toBe(USAGE.recover);
     expect(err("/admit carol please")).toBe(USAGE.admit);
   });
 

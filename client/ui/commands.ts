@@ -18,6 +18,7 @@ export type Command =
   | { name: "devices-approve"; fingerprint: string }
   | { name: "devices-reject"; fingerprint: string }
   | { name: "admit"; user: string; role: "member" | "admin" }
+  | { name: "recover"; code: string }
   | { name: "logout" }
   | { name: "quit" };
 
@@ -37,6 +38,7 @@ export const USAGE = {
   verify: "usage: /verify <user> [confirm]",
   devices: "usage: /devices [approve|reject <fingerprint>]",
   admit: "usage: /admit <user> [admin]",
+  recover: "usage: /recover <recovery code>",
 } as const;
 
 /**
@@ -120,6 +122,8 @@ export function parseInput(line: string): ParsedInput {
       }
       return error(USAGE.devices);
     }
+    case "recover":
+      return rest.trim() ? command({ name: "recover", code: rest.trim() }) : error(USAGE.recover);
     case "admit": {
       const { word: user, rest: more } = firstWord(rest);
       const target = user.replace(/^@/, "");
@@ -201,6 +205,7 @@ const USER_HELP: HelpRow[] = [
   ["/devices", "list devices and their fingerprints"],
   ["/devices approve <fingerprint>", "approve a new device of yours (compare the fingerprint it shows)"],
   ["/devices reject <fingerprint>", "revoke a device of yours you do not recognise"],
+  ["/recover <code>", "on a device waiting for approval: restore your identity with your recovery code"],
   ["/logout", "log out of this server (ends the session)"],
   ["/quit", "quit (ctrl+q)"],
   ["//text", "send a message that starts with /"],
@@ -248,6 +253,7 @@ export const COMMAND_WORDS = [
   "/verify",
   "/devices",
   "/admit",
+  "/recover",
   "/logout",
   "/quit",
 ] as const;

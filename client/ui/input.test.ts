@@ -135,6 +135,12 @@ describe("history", () => {
     expect(e.history).toEqual(["hello"]);
   });
 
+  test("a /recover line (a secret) is not remembered", () => {
+    const e = typed("/recover 7K2M-9QXD");
+    expect(e.submit()).toBe("/recover 7K2M-9QXD");
+    expect(e.history).toEqual([]);
+  });
+
   test("up and down walk the history and bring the unsent draft back", () => {
     const e = new LineEditor();
     for (const t of ["one", "two", "three"]) {

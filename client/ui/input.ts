@@ -233,7 +233,9 @@ export class LineEditor {
   /** Returns the text, remembers it in the history when not blank, and clears the editor. */
   submit(): string {
     const text = this.#text;
-    if (text.trim() !== "" && this.#history[this.#history.length - 1] !== text) {
+    // A recovery code is a secret: it is not kept for recall.
+    const secret = /^\/recover\s/i.test(text.trimStart());
+    if (!secret && text.trim() !== "" && this.#history[this.#history.length - 1] !== text) {
       this.#history.push(text);
       if (this.#history.length > this.#historyMax) this.#history.splice(0, this.#history.length - this.#historyMax);
     }

@@ -1,8 +1,16 @@
 // devices approve, devices reject, admit, recover: the signed-identity commands.
-import { UsageError, recover, rememberServer, shortId } from "../../core/index.js";
+import { DialtoneClient, KeystoreStore, UsageError, recover, rememberServer, shortId } from "../../core/index.js";
 import { Keystore } from "../../keystore/index.js";
 import { secret } from "../prompt.js";
-import { passphrase, password, print, server, withClient, type Command } from "../context.js";
+import { passphrase, password, print, server, withClient, type Command, type Ctx } from "../context.js";
+
+/** This config dir's store for the server when it holds a live session, else undefined. */
+async function loggedInStore(ctx: Ctx, url: string): Promise<KeystoreStore | undefined> {
+  if (!(await Keystore.exists(ctx.configDir, url))) return undefined;
+  const store = await KeystoreStore.open(ctx.configDir, url, await passphrase(ctx, false));
+  const s = store.keystore.session;
+  return s && s.expiresAt.getTime() > Date.now() ? store : undefined;
+}
 
 export const devicesApproveCommand: Command = {
   name: "devices approve",
@@ -78,17 +86,41 @@ export const admitCommand: Command = {
 
 export const recoverCommand: Command = {
   name: "recover",
-  args: "--username U",
+  args: "[--username U]",
   summary: "restore your identity and all history on this device with your password and recovery code",
   details:
     "For when every other device of yours is gone. The code is read from DIALTONE_RECOVERY_CODE or\n" +
-    "asked for; this config dir must not be logged in to the server yet.",
+    "asked for. On a fresh config dir it logs in first (--username, the password); on one that is\n" +
+    "logged in and waits for approval, it recovers that device.",
   options: { username: { type: "string", value: "U", help: "the username" } },
   positionals: [0, 0],
   async run(ctx, values) {
-    const username = values["username"];
-    if (typeof username !== "string") throw new UsageError("invalid-input", "recover needs --username U");
     const url = await server(ctx);
+    const loggedIn = await loggedInStore(ctx, url);
+    if (loggedIn) {
+      // This config dir already logged in (a device waiting for approval): recover it in place.
+      const code = await secret(ctx.io, "DIALTONE_RECOVERY_CODE", "Recovery code: ");
+      const client = await DialtoneClient.fromStore(loggedIn);
+      try {
+        const r = await client.recover(code);
+        print(
+          ctx,
+          `recovered your identity on this device: ${r.channelKeys} channel key(s) and ${r.directoryKeys} directory key(s) restored`,
+          {
+            user_id: client.me.userId,
+            device_id: client.me.deviceId,
+            channel_keys: r.channelKeys,
+            directory_keys: r.directoryKeys,
+          },
+        );
+      } finally {
+        await client.close();
+      }
+      return;
+    }
+    const username = values["username"];
+    if (typeof username !== "string")
+      throw new UsageError("invalid-input", "recover needs --username U (on a config dir not logged in yet)");
     const pw = await password(ctx, username, false);
     const code = await secret(ctx.io, "DIALTONE_RECOVERY_CODE", "Recovery code: ");
     const creating = !(await Keystore.exists(ctx.configDir, url));

@@ -11,6 +11,6 @@ export interface CommandHints {
   approve(fingerprint: string): string;
   /** The command that admits a pending member (admins). */
   admit(user: string): string;
-  /** The command that restores the identity from the recovery code on a new device. */
+  /** The command that restores the identity from the recovery code on this device. */
   readonly recover: string;
 }
