@@ -70,6 +70,9 @@ export async function rotateChannelKey(
   event: (channel: ChannelRow) => NewEvent,
 ): Promise<RotateResult> {
   return db.transaction(async (tx) => {
+    // FOR UPDATE conflicts with the key-share lock every send takes on the row (a plain UPDATE of
+    // a non-key column would not): in-flight sends finish first, later ones read the new epoch.
+    await tx.select({ id: channels.id }).from(channels).where(eq(channels.id, id)).for("update");
     const [updated] = await tx
       .update(channels)
       .set({ keyEpoch, encryptedName, updatedAt: now })

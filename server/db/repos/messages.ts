@@ -18,8 +18,9 @@ export type InsertMessageResult =
 
 /**
  * Stores a message and its MessageCreated event in one statement: it reads the channel's key
- * epoch under a share lock (a rotation waits for the send, or the send for the rotation and then
- * sees its epoch), takes the next seq only when the message is sealed at that epoch (row-locking
+ * epoch under a key-share lock — the one the foreign key check takes anyway, so it costs nothing
+ * more; a rotation locks the row FOR UPDATE first, so it waits for the send, or the send for the
+ * rotation and then reads the new epoch — takes the next seq only when the message is sealed at that epoch (row-locking
  * event_head until commit, so seqs become visible in commit order; no seq is taken for a refused
  * message, which would leave a gap in the feed), inserts the message with it, and inserts the
  * event under it (its payload carries no seq: readers stamp it). One round trip, so the locks are
@@ -29,7 +30,7 @@ export type InsertMessageResult =
 export async function insertMessage(db: Db, row: Omit<MessageRow, "seq">, event: NewEvent): Promise<InsertMessageResult> {
   const at = row.createdAt.toISOString(); // raw parameters: postgres.js takes no Date here
   const statement = sql`
-    WITH c AS (SELECT key_epoch FROM channels WHERE id = ${row.channelId} FOR SHARE),
+    WITH c AS (SELECT key_epoch FROM channels WHERE id = ${row.channelId} FOR KEY SHARE),
     h AS (UPDATE event_head SET seq = seq + 1 WHERE id = 1 AND (SELECT key_epoch FROM c) = ${row.keyEpoch} RETURNING seq),
     m AS (
       INSERT INTO messages (id, channel_id, sender_user_id, sender_device_id, encrypted_body, encrypted_sender_name, key_epoch, seq, created_at)
