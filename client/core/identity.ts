@@ -111,8 +111,14 @@ async function becomeRootIfFirst(deps: IdentityDeps, identity: IdentityKeyPair):
   if (ks.root) return;
   const session = await api.auth.getSession({});
   if (!session.isAdmin) return;
-  const { identities } = await api.identity.listIdentities({});
-  const hasRoot = identities.some((i) => i.admissions.some((a) => a.signerUserId === a.userId && a.role === AdmissionRole.ADMIN));
+  // The server answers GetRoot with the one self-signed admission it holds (not_found: none yet).
+  const hasRoot = await api.identity.getRoot({}).then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof ApiError && err.code === "not-found") return false;
+      throw err;
+    },
+  );
   if (hasRoot) return;
   try {
     await api.identity.admit({

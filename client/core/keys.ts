@@ -35,7 +35,7 @@ import { KeystoreError } from "../keystore/index.js";
 import type { Api } from "./api.js";
 import { coalesce } from "./coalesce.js";
 import type { KeystoreStore } from "./store.js";
-import { mayReceiveKeys, maySendKeys, type TrustSnapshot } from "./trust.js";
+import { mayReceiveKeys, type TrustSnapshot } from "./trust.js";
 
 export const DIRECTORY_SCOPE = "directory";
 const MAX_MISSING_ROWS = 1000;
@@ -130,6 +130,14 @@ function scopeOf(kind: KeyKind, scopeId: string): KeyScope | undefined {
 }
 
 const scopeKey = (s: KeyScope) => (s.kind === "channel" ? `channel:${s.channelId}` : "directory");
+
+/** The scope as the wire names it: the inverse of scopeOf. */
+const wireScope = (s: KeyScope) =>
+  s.kind === "channel" ? { kind: KeyKind.CHANNEL, scopeId: s.channelId } : { kind: KeyKind.DIRECTORY, scopeId: DIRECTORY_SCOPE };
+
+/** The statement that vouches for a key of this scope and epoch (ENCRYPTION.md §10.2). */
+const keyStatement = (s: KeyScope, epoch: number, keyHash: Uint8Array): Statement =>
+  s.kind === "channel" ? { kind: "channel-key", channelId: s.channelId, epoch, keyHash } : { kind: "directory-key", epoch, keyHash };
 
 /** A fresh channel key: 32 random bytes, epoch 1. */
 export function newChannelKey(): EpochKey {
@@ -271,8 +279,7 @@ export class KeyManager {
       key,
     });
     return {
-      kind: scope.kind === "channel" ? KeyKind.CHANNEL : KeyKind.DIRECTORY,
-      scopeId: scope.kind === "channel" ? scope.channelId : DIRECTORY_SCOPE,
+      ...wireScope(scope),
       epoch,
       recipientDeviceId,
       ciphertext,
@@ -355,16 +362,11 @@ export class KeyManager {
       if (this.#reported.has(tag) || (k.scope.kind === "directory" && role !== "admin")) continue;
       this.#reported.add(tag);
       const hash = await keyHash(k.key);
-      const statement: Statement =
-        k.scope.kind === "channel"
-          ? { kind: "channel-key", channelId: k.scope.channelId, epoch: k.epoch, keyHash: hash }
-          : { kind: "directory-key", epoch: k.epoch, keyHash: hash };
       statements.push({
-        kind: k.scope.kind === "channel" ? KeyKind.CHANNEL : KeyKind.DIRECTORY,
-        scopeId: k.scope.kind === "channel" ? k.scope.channelId : DIRECTORY_SCOPE,
+        ...wireScope(k.scope),
         epoch: k.epoch,
         keyHash: encodeBase64(hash),
-        signature: await signStatement(identity.privateKey, statement),
+        signature: await signStatement(identity.privateKey, keyStatement(k.scope, k.epoch, hash)),
       });
     }
     for (let i = 0; i < statements.length; i += PUT_BATCH) {
@@ -376,12 +378,7 @@ export class KeyManager {
   async #vouched(scope: KeyScope, epoch: number, key: Uint8Array, trust: TrustSnapshot, seen: StatementCache): Promise<boolean> {
     let listed = seen.get(scopeKey(scope));
     if (!listed) {
-      listed = this.#deps.api.identity
-        .listKeyStatements({
-          kind: scope.kind === "channel" ? KeyKind.CHANNEL : KeyKind.DIRECTORY,
-          scopeId: scope.kind === "channel" ? scope.channelId : DIRECTORY_SCOPE,
-        })
-        .then((r) => r.statements);
+      listed = this.#deps.api.identity.listKeyStatements(wireScope(scope)).then((r) => r.statements);
       seen.set(scopeKey(scope), listed);
     }
     const statements = await listed;
@@ -391,12 +388,8 @@ export class KeyManager {
       if (st.epoch !== epoch || st.keyHash !== hashText) continue;
       const signer = trust.members.get(st.signerUserId);
       if (!signer || (scope.kind === "directory" && signer.role !== "admin")) continue;
-      const statement: Statement =
-        scope.kind === "channel"
-          ? { kind: "channel-key", channelId: scope.channelId, epoch, keyHash: hash }
-          : { kind: "directory-key", epoch, keyHash: hash };
       try {
-        if (await verifyStatement(signer.identityKey, statement, st.signature)) return true;
+        if (await verifyStatement(signer.identityKey, keyStatement(scope, epoch, hash), st.signature)) return true;
       } catch {
         // a malformed statement vouches for nothing
       }
@@ -539,8 +532,9 @@ export class KeyManager {
   ): Promise<"added" | "skipped" | { reason: string }> {
     const ks = this.#keystore;
     const trust = await this.#deps.trust();
-    // Only a certified device of an admitted member hands out keys (the server's word is not enough).
-    const may = maySendKeys(trust, env.senderDeviceId, env.senderUserId, env.senderPublicKey);
+    // Only a certified device of an admitted member hands out keys (the server's word is not
+    // enough): the same rule as for receiving them.
+    const may = mayReceiveKeys(trust, env.senderDeviceId, env.senderUserId, env.senderPublicKey);
     if (!may.ok) return { reason: `the sender device ${env.senderDeviceId} may not hand out keys: ${may.reason}` };
     if (!(await this.acceptDevice(env.senderDeviceId, env.senderUserId, env.senderPublicKey))) {
       return { reason: `the sender device ${env.senderDeviceId} shows a key other than the one pinned for it` };

@@ -2,6 +2,7 @@
 // or the session read at each connect, not only the flag saved at login), and a removed account
 // leaves member lists at once and for good, with a notice.
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
+import { deviceFingerprint } from "../crypto/index.js";
 import type { ClientEvents } from "./events.js";
 import { eventually, Harness, type TestInstall } from "../../test/support/client-harness.js";
 
@@ -53,4 +54,18 @@ test("a removed account is announced and leaves the member list, live and after 
   const fresh = await h.reopen(alice);
   expect(fresh.users().find((u) => u.userId === dave.client.me.userId)?.removed).toBe(true);
   expect(fresh.users().find((u) => u.userId === alice.client.me.userId)?.removed).toBe(false);
+});
+
+test("a device of yours you do not recognise is revoked by its fingerprint, with a signed revocation", async () => {
+  const eve = await h.register("eve");
+  const stranger = await h.newDevice("eve", { approve: false });
+  const fp = await deviceFingerprint(stranger.client.store.keystore.devicePublicKey);
+  await expect(eve.client.rejectDevice("0000 0000 0000 0000 0000")).rejects.toThrow(/no other device of yours/);
+  const r = await eve.client.rejectDevice(fp.toUpperCase());
+  expect(r.deviceId).toBe(stranger.client.me.deviceId);
+  const { devices } = await eve.client.api.device.listDevices({ userIds: [eve.client.me.userId], includeRevoked: true });
+  const listed = devices.find((d) => d.deviceId === stranger.client.me.deviceId);
+  expect(listed?.revokedAt).toBeDefined();
+  expect(listed?.revocation).toMatch(/^[A-Za-z0-9+/]{86}==$/);
+  expect((await eve.client.trustSnapshot()).devices.get(stranger.client.me.deviceId)?.trust).toBe("revoked");
 });

@@ -8,7 +8,7 @@ import type { ClientParts } from "./client-parts.js";
 import { ensureIdentity, type IdentityStatus } from "./identity.js";
 import { writeKeyBackup } from "./key-backup.js";
 import { deviceFingerprint, publicKeyFromBase64, signStatement, type AdmissionRoleName } from "../crypto/index.js";
-import type { TrustSnapshot } from "./trust.js";
+import type { DeviceStanding, TrustSnapshot } from "./trust.js";
 import { rotateAfterRemoval } from "./rotation.js";
 
 /** A fingerprint as typed: hex digits only, lower case ("9b3e 32aa …" and "9B3E32AA…" match). */
@@ -103,17 +103,9 @@ export class TrustDuties {
     const wanted = normalize(fingerprint);
     if (!/^[0-9a-f]{20}$/.test(wanted))
       throw new UsageError("invalid-input", "fingerprint: give all 20 hex digits the new device shows (5 groups of 4)");
-    const snapshot = await trust.refresh();
-    for (const d of snapshot.devices.values()) {
-      if (d.userId !== session.userId || d.trust !== "unverified") continue;
-      let key: Uint8Array;
-      try {
-        key = publicKeyFromBase64(d.publicKey);
-      } catch {
-        continue;
-      }
-      const fp = await deviceFingerprint(key);
-      if (normalize(fp) !== wanted) continue;
+    const found = await this.#ownDevice(wanted, (d) => d.trust === "unverified");
+    if (found) {
+      const { d, key, fp } = found;
       const certificate = await signStatement(identity.privateKey, {
         kind: "device-cert",
         userId: session.userId,
@@ -131,13 +123,14 @@ export class TrustDuties {
     );
   }
 
-  /** Revokes an unverified device of this account by its fingerprint (signed, so every client can check it). */
-  async rejectDevice(fingerprint: string): Promise<{ deviceId: string; fingerprint: string }> {
-    const { api, store, session, trust } = this.#p;
-    const wanted = normalize(fingerprint);
-    const snapshot = await trust.refresh();
+  /** Another device of this account that `accept`s and shows the fingerprint `wanted` (normalized), fetched fresh. */
+  async #ownDevice(
+    wanted: string,
+    accept: (d: DeviceStanding) => boolean,
+  ): Promise<{ d: DeviceStanding; key: Uint8Array; fp: string } | undefined> {
+    const snapshot = await this.#p.trust.refresh();
     for (const d of snapshot.devices.values()) {
-      if (d.userId !== session.userId || d.trust === "revoked" || d.deviceId === session.deviceId) continue;
+      if (d.userId !== this.#p.session.userId || !accept(d)) continue;
       let key: Uint8Array;
       try {
         key = publicKeyFromBase64(d.publicKey);
@@ -145,7 +138,17 @@ export class TrustDuties {
         continue;
       }
       const fp = await deviceFingerprint(key);
-      if (normalize(fp) !== wanted) continue;
+      if (normalize(fp) === wanted) return { d, key, fp };
+    }
+    return undefined;
+  }
+
+  /** Revokes an unverified device of this account by its fingerprint (signed, so every client can check it). */
+  async rejectDevice(fingerprint: string): Promise<{ deviceId: string; fingerprint: string }> {
+    const { api, store, session, trust } = this.#p;
+    const found = await this.#ownDevice(normalize(fingerprint), (d) => d.trust !== "revoked" && d.deviceId !== session.deviceId);
+    if (found) {
+      const { d, fp } = found;
       const identity = store.keystore.identity;
       const revocation = identity
         ? await signStatement(identity.privateKey, { kind: "device-revoked", userId: session.userId, deviceId: d.deviceId })

@@ -208,8 +208,3 @@ export function mayReceiveKeys(t: TrustSnapshot, deviceId: string, userId: strin
   }
   return { ok: true };
 }
-
-/** Whether an envelope from this device may be believed (certified device of an admitted member, or ours). */
-export function maySendKeys(t: TrustSnapshot, deviceId: string, userId: string, publicKey: string): Refusal {
-  return mayReceiveKeys(t, deviceId, userId, publicKey);
-}
