@@ -20,7 +20,6 @@ export interface SessionResult {
 
 export async function register(
   deps: Deps,
-  peer: string,
   req: { username: string; password: string; inviteToken: string; devicePublicKey: string },
 ): Promise<SessionResult> {
   const username = normaliseUsername(req.username);
