@@ -17,6 +17,7 @@ import { PEER_HEADER } from "./http/context.js";
 import { clientAddress, TrustedProxies } from "./http/peer.js";
 import { ShutdownError } from "./http/errors.js";
 import { callInterceptor } from "./http/calls.js";
+import { answerDecodeErrors } from "./http/decode-errors.js";
 import { requestGate } from "./http/gate.js";
 import type { NodeHandler } from "./http/listener.js";
 import { withHealth } from "./http/listener.js";
@@ -127,7 +128,10 @@ export async function createApp(o: AppOptions): Promise<App> {
     withContentTypeCheck(
       RPC_PATHS,
       connectNodeAdapter({
-        routes: routes(deps),
+        routes: (router) => {
+          routes(deps)(router);
+          answerDecodeErrors(router);
+        },
         requestGate: requestGate(deps, sessions, log, metrics),
         interceptors: [callInterceptor(log, metrics)],
         readMaxBytes: MAX_REQUEST_BYTES,
