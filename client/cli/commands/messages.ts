@@ -1,7 +1,7 @@
 // send, history, tail.
 import type { ClientEvents } from "../../core/index.js";
 import { UsageError } from "../../core/index.js";
-import { eventOutput, messageJson, messageLine } from "../format.js";
+import { eventOutput, messageJson, messageLine, profileOutput } from "../format.js";
 import { WAIT_OPTION, numberOption, openClient, print, waitMs, warn, withClient, type Command } from "../context.js";
 
 export const sendCommand: Command = {
@@ -56,7 +56,6 @@ const TAIL_EVENTS: ReadonlyArray<keyof ClientEvents> = [
   "device-revoked",
   "key-change-refused",
   "key-rejected",
-  "profile-updated",
   "user-joined",
   "admin-changed",
   "user-removed",
@@ -100,6 +99,16 @@ export const tailCommand: Command = {
           const o = eventOutput("channel-renamed", { channel: c, previous: undefined });
           if (o) ctx.io.out(`${ctx.json ? JSON.stringify({ ...o.json, type: "channel_named" }) : o.line}\n`);
         }
+      });
+      // A profile event that leaves the name as it was (a client publishing the same name again,
+      // as the UI's register does when the directory key arrives while it waits) is no news.
+      const labels = new Map(client.directory.users().map((u) => [u.userId, u.label]));
+      client.on("profile-updated", (u) => {
+        const before = labels.get(u.userId);
+        labels.set(u.userId, u.label);
+        if (before === u.label) return;
+        const o = profileOutput(u, before);
+        ctx.io.out(`${ctx.json ? JSON.stringify(o.json) : o.line}\n`);
       });
       for (const name of TAIL_EVENTS) {
         client.on(name, (value) => {
