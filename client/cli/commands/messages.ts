@@ -1,5 +1,5 @@
 // send, history, tail.
-import type { ClientEvents } from "../../core/index.js";
+import type { ChatMessage, ClientEvents } from "../../core/index.js";
 import { UsageError } from "../../core/index.js";
 import { eventOutput, messageJson, messageLine, profileOutput } from "../format.js";
 import { WAIT_OPTION, numberOption, openClient, print, waitMs, warn, withClient, type Command } from "../context.js";
@@ -7,18 +7,38 @@ import { WAIT_OPTION, numberOption, openClient, print, waitMs, warn, withClient,
 export const sendCommand: Command = {
   name: "send",
   args: "CHANNEL TEXT",
-  summary: "send a message (TEXT - reads it from stdin)",
+  summary: "send a message (TEXT - sends each line of stdin as a message)",
+  details:
+    "With TEXT -, each line read from stdin is one message, sent in order as it arrives (empty lines\n" +
+    "are skipped); a summary goes to stderr. A failed line stops there: the lines before it were sent.",
   options: { wait: WAIT_OPTION },
   positionals: [2, Infinity],
   async run(ctx, values, positionals) {
-    let text = positionals.slice(1).join(" ");
-    if (positionals.length === 2 && text === "-") text = (await ctx.io.readStdin()).replace(/\r?\n$/, "");
-    if (text.length === 0) throw new UsageError("invalid-input", "the message is empty");
+    const batch = positionals.length === 2 && positionals[1] === "-";
+    const text = positionals.slice(1).join(" ");
+    if (!batch && text.length === 0) throw new UsageError("invalid-input", "the message is empty");
     await withClient(ctx, async (client) => {
       const wait = waitMs(values);
       const channel = await client.resolveChannel(positionals[0]!, wait);
-      const sent = await client.send(channel.id, text, wait);
-      print(ctx, messageLine(sent, client.channel(channel.id)), messageJson(sent, client.channel(channel.id)));
+      const show = (sent: ChatMessage) =>
+        print(ctx, messageLine(sent, client.channel(channel.id)), messageJson(sent, client.channel(channel.id)));
+      if (!batch) return show(await client.send(channel.id, text, wait));
+      let sent = 0;
+      let lineNo = 0;
+      const summary = () => `${sent} message${sent === 1 ? "" : "s"} sent to #${client.channel(channel.id)?.label ?? channel.label}`;
+      for await (const line of ctx.io.stdinLines()) {
+        lineNo++;
+        if (line.trim() === "") continue;
+        try {
+          show(await client.send(channel.id, line, sent === 0 ? wait : 0));
+        } catch (err) {
+          warn(ctx, `${summary()}; line ${lineNo} was not sent`);
+          throw err;
+        }
+        sent++;
+      }
+      if (sent === 0) throw new UsageError("invalid-input", "stdin held no message (every line was empty)");
+      ctx.io.err(`${summary()}\n`);
     });
   },
 };
