@@ -42,7 +42,13 @@ test("a channel announced before its key arrives is named once the key does", as
 test("a profile published again with the same name is not news: one line per name change", async () => {
   const stop = new AbortController();
   const f = fakeIo({ DIALTONE_CONFIG_DIR: admin.configDir, DIALTONE_PASSPHRASE: PASSPHRASE }, stop.signal);
-  const tail = runCli(["tail", "--server", h.url], f.io);
+  const tail = runCli(["tail", "--server", h.url, "--json"], f.io);
+  const profiles = () =>
+    f
+      .out()
+      .split("\n")
+      .filter((l) => l.includes('"profile_updated"'))
+      .map((l) => JSON.parse(l) as { name: string; previous: string });
   try {
     const online = async () => (await admin.client.api.presence.listPresence({ userIds: [admin.client.me.userId] })).presences[0]?.online;
     await eventually(async () => (await online()) || undefined, 10_000, "the admin's tail online");
@@ -51,12 +57,9 @@ test("a profile published again with the same name is not news: one line per nam
     await alice.client.setProfileName("Alice Twice");
     await alice.client.setProfileName("Alice Twice");
     await alice.client.setProfileName("Alice Once");
-    await eventually(() => f.out().includes("is now known as Alice Once") || undefined, 10_000, "the last change");
-    const lines = f.out().split("\n");
-    expect(lines.filter((l) => l.includes("Alice Twice"))).toEqual([
-      `* ${userLabel(alice.client.me.userId, undefined)} is now known as Alice Twice`,
-      "* Alice Twice is now known as Alice Once",
-    ]);
+    await eventually(() => profiles().some((p) => p.name === "Alice Once") || undefined, 10_000, "the last change");
+    expect(profiles().map((p) => p.name)).toEqual(["Alice Twice", "Alice Once"]);
+    expect(profiles().map((p) => p.previous)).toEqual([userLabel(alice.client.me.userId, undefined), "Alice Twice"]);
   } finally {
     stop.abort();
     expect(await tail).toBe(0);
