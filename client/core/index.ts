@@ -34,6 +34,7 @@ export {
   type SessionErrorCode,
   type UsageErrorCode,
 } from "./errors.js";
+export { ConnectionError, connectionProblemText, type ConnectionProblem } from "./connection-errors.js";
 export {
   DIRECTORY_SCOPE,
   KeyManager,
@@ -72,7 +73,7 @@ export { recover, type RecoveryResult } from "./recovery.js";
 export type { IdentityStatus } from "./identity.js";
 export type { TrustEvent } from "./trust-book.js";
 export { mayReceiveKeys, standingOf, type DeviceTrust, type Member, type TrustSnapshot, type UserStanding } from "./trust.js";
-export { forgetServer, normaliseServerUrl, pickServer, readServers, rememberServer } from "./servers.js";
+export { forgetServer, normaliseServerUrl, parseServerUrl, pickServer, readServers, rememberServer } from "./servers.js";
 export { KeystoreStore, mergeKeystore, type MergeOptions, type MergeReport } from "./store.js";
 export {
   DEFAULT_BACKOFF,
