@@ -284,8 +284,7 @@ describe("the terminal UI", () => {
     bob = await startClient("bob");
     await bob.waitFor("[ Login ]", 60_000);
     await bob.waitFor("the passphrase is enough to resume");
-    await bob.keys("Tab", "Tab"); // username → password → keystore passphrase
-    await bob.waitFor(/> Keystore Passphrase/);
+    await bob.waitFor(/> Keystore Passphrase/); // the cursor starts where a resume needs it
     await bob.type(PASSPHRASE);
     await bob.keys("Enter");
     await bob.waitFor((t) => t.includes("● online") && t.includes("missed-4-while-reconnecting"), 120_000, "online in #alpha");
