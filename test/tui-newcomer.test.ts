@@ -278,6 +278,7 @@ describe("the terminal UI, as a newcomer finds it (issue 16)", () => {
   test("the input wraps between words, like the messages", async () => {
     const words =
       "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua";
+    await alice.keys("C-u"); // an empty input whatever came before
     await alice.resize(60, 24);
     await alice.type(words);
     const screen = await alice.waitFor(
