@@ -69,11 +69,11 @@ export {
   type ServerAccess,
   type SessionResult,
 } from "./session.js";
+export { readLastChannel, rememberLastChannel } from "./last-channel.js";
 export { recover, type RecoveryResult } from "./recovery.js";
 export type { IdentityStatus } from "./identity.js";
 export type { TrustEvent } from "./trust-book.js";
 export { mayReceiveKeys, standingOf, type DeviceTrust, type Member, type TrustSnapshot, type UserStanding } from "./trust.js";
-export { readLastChannel, rememberLastChannel } from "./last-channel.js";
 export { forgetServer, normaliseServerUrl, pickServer, readServers, rememberServer } from "./servers.js";
 export { KeystoreStore, mergeKeystore, type MergeOptions, type MergeReport } from "./store.js";
 export {

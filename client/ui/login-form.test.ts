@@ -128,7 +128,7 @@ describe("validate", () => {
     f.set("server", "  ");
     expect(f.validate()).toBe("server url is required");
     f.set("server", "ftp://chat.example.org");
-    expect(f.validate()).toBe("server url must start with http:// or https://");
+    expect(f.validate()).toBe("server url must start with http:// or https:// (only localhost:PORT may leave it out)");
     f.set("server", "https://chat.example.org");
     f.set("username", "");
     expect(f.validate()).toBe("username is required");
@@ -170,17 +170,20 @@ describe("validate", () => {
     expect(filled("register").problems()).toEqual([]);
   });
 
-  test("a server without a scheme: http:// for this machine, https:// for any other host", () => {
+  test("a server without a scheme: http:// for this machine's host and port, any other host must spell it out", () => {
     expect(serverUrl("localhost:8080")).toBe("http://localhost:8080");
     expect(serverUrl(" 127.0.0.1:8080 ")).toBe("http://127.0.0.1:8080");
     expect(serverUrl("[::1]:8080")).toBe("http://[::1]:8080");
-    expect(serverUrl("chat.example.org")).toBe("https://chat.example.org");
-    expect(serverUrl("localhost.example.org")).toBe("https://localhost.example.org");
     expect(serverUrl("http://chat.example.org")).toBe("http://chat.example.org");
     const f = filled("login");
     f.set("server", "localhost:8080");
     expect(f.validate()).toBeUndefined();
     expect(f.values().server).toBe("http://localhost:8080");
+    // Never a guess that would send the password in clear to another machine.
+    for (const other of ["chat.example.org:8080", "localhost.example.org:80", "localhost"]) {
+      f.set("server", other);
+      expect(f.validate()).toMatch(/^server url must start with http:\/\/ or https:\/\//);
+    }
   });
 
   test("login does not check confirm or invite", () => {

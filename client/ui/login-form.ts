@@ -46,17 +46,17 @@ export interface FormProblem {
   readonly message: string;
 }
 
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?(?:\/|$)/i;
+const LOOPBACK = /^(localhost|[a-z0-9-]+\.localhost|127(?:\.\d{1,3}){3}|\[::1\]):\d{1,5}(?:\/\S*)?$/i;
 
 /**
- * The server field as a URL: as typed when it has a scheme; without one, `http://` for this
- * machine (`localhost:8080`, the server's default) and `https://` for any other host, so that a
- * password never goes out unencrypted on a guess.
+ * The server field as a URL: as typed when it has a scheme; `http://` in front of this machine's
+ * host and port (`localhost:8080`, where `npm start` serves in clear). Any other host keeps what
+ * was typed, and the check asks for its scheme: guessing http:// would send a password in clear.
+ * (The same rule as the CLI's --server.)
  */
 export function serverUrl(typed: string): string {
   const s = typed.trim();
-  if (s === "" || /^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return s;
-  return `${LOOPBACK.test(s) ? "http" : "https"}://${s}`;
+  return LOOPBACK.test(s) ? `http://${s}` : s;
 }
 
 export interface FormValues {
@@ -197,7 +197,7 @@ export class LoginForm {
     const server = serverUrl(v.server);
     if (server === "") add("server", "server url is required");
     else if (!/^https?:\/\/[^\s/?#]+/i.test(server) || !URL.canParse(server))
-      add("server", "server url must start with http:// or https://");
+      add("server", "server url must start with http:// or https:// (only localhost:PORT may leave it out)");
     if (!opts.skipCredentials) {
       const name = v.username.normalize("NFKC").trim();
       const length = [...name].length;
