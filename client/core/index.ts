@@ -1,5 +1,6 @@
 // client/core: the client library shared by the CLI, the terminal UI and the voice daemon.
 // No terminal, no process globals: everything comes in through arguments.
+export { listAccounts, resolveAccount, resolveAccountDevice, type Account } from "./accounts.js";
 export { createApi, type Api, type ApiOptions } from "./api.js";
 export { ChannelBook, checkName, sealChannelName } from "./channels.js";
 export { DialtoneClient, type StartOptions } from "./client.js";
@@ -69,6 +70,7 @@ export {
   type ServerAccess,
   type SessionResult,
 } from "./session.js";
+export { readLastChannel, rememberLastChannel } from "./last-channel.js";
 export { recover, type RecoveryResult } from "./recovery.js";
 export type { IdentityStatus } from "./identity.js";
 export type { TrustEvent } from "./trust-book.js";
