@@ -109,6 +109,8 @@ export class ChatState {
   readonly #labels = new Map<string, string>();
   /** A name to publish once the directory key reaches this device (after registering). */
   #namePending: string | undefined;
+  /** A publishName attempt is running (it waits for the directory key). */
+  #namePublishing = false;
   /** The channel open before the system view, for esc. */
   #beforeSystem: string | undefined;
   /** The newest system-view line not seen yet: the status row shows it until the view is opened. */
@@ -618,17 +620,25 @@ export class ChatState {
   /** Publishes the display name (after registering); waits for the directory key if others hold it. */
   publishName(name: string): void {
     this.#namePending = name;
+    // An attempt under way waits for the directory key itself: a second one would publish twice.
+    if (this.#namePublishing) return;
+    this.#namePublishing = true;
     this.run("publishing your name", async () => {
-      await this.client.reconcile();
       try {
+        await this.client.reconcile();
         await this.client.setProfileName(name, 30_000);
-        this.#namePending = undefined;
+        if (this.#namePending === name) this.#namePending = undefined;
       } catch (err) {
         if (!(err instanceof KeyError)) throw err;
         this.system(
           "your name is not published yet: no member's client has shared the directory key with this device; it is retried when the key arrives",
         );
+      } finally {
+        this.#namePublishing = false;
       }
+      // Changed while this attempt ran: publish the newer name.
+      const newer = this.#namePending;
+      if (newer !== undefined && newer !== name) this.publishName(newer);
     });
   }
 }
