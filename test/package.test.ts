@@ -107,7 +107,7 @@ describe("npm pack | npm install -g", () => {
     expect(r.stdout).toContain(usage);
   });
 
-  test("dialtone --help loads neither the terminal UI toolkit nor voice", async () => {
+  test("dialtone --help loads neither the terminal UI toolkit nor voice, nor tsx", async () => {
     // Every module specifier the process resolves, through a module hook.
     const hook = `data:text/javascript,${encodeURIComponent(
       `import { register } from "node:module";
@@ -122,7 +122,7 @@ describe("npm pack | npm install -g", () => {
       .map((l) => l.slice("resolve ".length));
     // The hook saw the program itself load, so an absent package below is really not loaded.
     expect(specifiers.some((s) => s.endsWith("/dist/js/dialtone.js"))).toBe(true);
-    for (const lazy of ["terminal-kit", "werift", "@discordjs/opus", "naudiodon", "@electric-sql/pglite"])
+    for (const lazy of ["terminal-kit", "werift", "@discordjs/opus", "naudiodon", "@electric-sql/pglite", "tsx"])
       expect(specifiers.filter((s) => s === lazy || s.startsWith(`${lazy}/`))).toEqual([]);
   });
 
