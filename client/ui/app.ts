@@ -3,7 +3,7 @@
 // frame per 16 ms, and each frame rewrites only the rows that changed.
 import { parseArgs } from "node:util";
 import {
-  normaliseServerUrl,
+  parseServerUrl,
   parseVoiceFlags,
   readServers,
   rememberLastChannel,
@@ -185,7 +185,7 @@ export async function runUi(argv: readonly string[], env: NodeJS.ProcessEnv, err
       allowPositionals: false,
       strict: true,
     });
-    const server = typeof values["server"] === "string" ? normaliseServerUrl(values["server"]) : undefined;
+    const server = typeof values["server"] === "string" ? parseServerUrl(values["server"]).url : undefined;
     options = { configDir: resolveConfigDir(env), env, voice: parseVoiceFlags(values), report: err, ...(server ? { server } : {}) };
   } catch (e) {
     err(`dialtone: ${errorText(e)}\n${UI_USAGE}\n`);

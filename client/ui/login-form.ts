@@ -1,5 +1,6 @@
 // The login / register form model: fields per mode in focus order, masking and the client-side
 // checks of the reference (with this server's 2-32 username limit). Pure: the login screen draws it.
+import { parseServerUrl } from "../core/servers.js";
 import { graphemes, sanitize } from "./text.js";
 
 export type FormMode = "login" | "register";
@@ -46,17 +47,19 @@ export interface FormProblem {
   readonly message: string;
 }
 
-const LOOPBACK = /^(localhost|[a-z0-9-]+\.localhost|127(?:\.\d{1,3}){3}|\[::1\]):\d{1,5}(?:\/\S*)?$/i;
-
 /**
- * The server field as a URL: as typed when it has a scheme; `http://` in front of this machine's
- * host and port (`localhost:8080`, where `npm start` serves in clear). Any other host keeps what
- * was typed, and the check asks for its scheme: guessing http:// would send a password in clear.
- * (The same rule as the CLI's --server.)
+ * The server field as a URL, by the CLI's --server rule (parseServerUrl): `http://` in front of
+ * this machine's host and port (`localhost:8080`, where `npm start` serves in clear). Anything
+ * else keeps what was typed, and the check asks for its scheme: guessing http:// would send a
+ * password in clear.
  */
 export function serverUrl(typed: string): string {
   const s = typed.trim();
-  return LOOPBACK.test(s) ? `http://${s}` : s;
+  try {
+    return parseServerUrl(s).url;
+  } catch {
+    return s;
+  }
 }
 
 export interface FormValues {
