@@ -321,7 +321,9 @@ export class KeyManager {
       // Signed identities decide, not the server's list: certified devices of admitted members only.
       const may = mayReceiveKeys(trust, row.deviceId, row.userId, row.publicKey);
       if (!may.ok) {
-        this.#withheld(row.deviceId, row.userId, may.reason);
+        // An owner without an identity is mid-registration (its client publishes one in a moment)
+        // or runs a client from before signed identities: withheld without a notice.
+        if (trust.identities.has(row.userId)) this.#withheld(row.deviceId, row.userId, may.reason);
         continue;
       }
       if (!(await this.acceptDevice(row.deviceId, row.userId, row.publicKey))) continue;

@@ -74,15 +74,36 @@ export class TrustBook {
   readonly #deps: TrustBookDeps;
   readonly #verify = memoVerify();
   #current: TrustSnapshot | undefined;
+  /** The snapshot last reported on: changes are news against it. */
+  #reportedOn: TrustSnapshot | undefined;
   #identities: readonly Identity[] = [];
   #stale = true;
   readonly #reported = new Set<string>();
-  /** Re-fetches and re-evaluates (coalesced: a burst of events costs at most two runs). */
+  /** Re-fetches, re-evaluates and reports what changed (coalesced: a burst of events costs at most two runs). */
   readonly refresh: () => Promise<TrustSnapshot>;
+  /**
+   * Re-fetches and re-evaluates without reporting: an admin's client admits whom its invites
+   * vouch for first, and reports after (report()), so a member admitted at once never shows as
+   * pending.
+   */
+  readonly refreshQuietly: () => Promise<TrustSnapshot>;
 
   constructor(deps: TrustBookDeps) {
     this.#deps = deps;
-    this.refresh = coalesce(() => this.#refresh());
+    this.refresh = coalesce(async () => {
+      const snapshot = await this.#refresh();
+      await this.report();
+      return snapshot;
+    });
+    this.refreshQuietly = coalesce(() => this.#refresh());
+  }
+
+  /** Reports what changed since the last report (after refreshQuietly). */
+  async report(): Promise<void> {
+    const next = this.#current;
+    if (!next || next === this.#reportedOn) return;
+    await this.#report(next, this.#reportedOn);
+    this.#reportedOn = next;
   }
 
   /** The last evaluation, if any. */
@@ -123,16 +144,14 @@ export class TrustBook {
       this.#deps.emit({ type: "root-pinned", fingerprint: formatFingerprint(offered.fingerprint), userId: offered.userId });
       snapshot = await evaluateTrust({ identities, devices, pinnedRoot: offered.fingerprint }, this.#verify);
     }
-    await this.#report(snapshot);
     this.#current = snapshot;
     this.#identities = identities;
     return snapshot;
   }
 
   /** Reports each change once per process: what a person must see, not every device seen. */
-  async #report(next: TrustSnapshot): Promise<void> {
+  async #report(next: TrustSnapshot, prev: TrustSnapshot | undefined): Promise<void> {
     const { store, me, emit } = this.#deps;
-    const prev = this.#current;
     const ks = store.keystore;
     if (next.rootProblem && !this.#reported.has(`root:${next.rootProblem}`)) {
       this.#reported.add(`root:${next.rootProblem}`);
@@ -164,11 +183,13 @@ export class TrustBook {
       const before = prev?.devices.get(d.deviceId)?.trust;
       if (d.trust === before) continue;
       const own = d.userId === me.userId;
-      // This device's own wait is the identity notice: it cannot approve itself.
+      // This device's own wait is the identity notice: it cannot approve itself. A device whose
+      // owner has no identity yet is mid-registration: its own identity certifies it in a moment.
+      if (d.trust === "unverified" && !next.identities.has(d.userId)) continue;
       if (d.trust === "unverified" && d.deviceId !== me.deviceId && !this.#reported.has(`unverified:${d.deviceId}`)) {
         this.#reported.add(`unverified:${d.deviceId}`);
         emit({ type: "device-unverified", deviceId: d.deviceId, userId: d.userId, fingerprint: await fingerprintOf(d.publicKey), own });
-      } else if (d.trust === "certified" && before === "unverified") {
+      } else if (d.trust === "certified" && before === "unverified" && this.#reported.has(`unverified:${d.deviceId}`)) {
         emit({ type: "device-certified", deviceId: d.deviceId, userId: d.userId, fingerprint: await fingerprintOf(d.publicKey), own });
       }
     }

@@ -69,14 +69,16 @@ export class TrustDuties {
         trust.invalidate();
       }
       // Fresh at every run: members register and devices appear without this client hearing of it.
-      const snapshot = await trust.refresh();
+      const snapshot = await trust.refreshQuietly();
       const report = await runAdminDuties({ api, store, me }, snapshot, trust.identities);
+      // Reported once this client admitted whom its invites vouch for: they never show as pending.
+      if (report.admitted.length > 0) await trust.refresh();
+      else await trust.report();
       if (snapshot.members.get(me.userId)?.role === "admin" && !this.#p.keys.directoryKey()) {
         // Only an admin's directory key is believed: the admin's client makes the first one.
         await this.#p.keys.ensureDirectoryKey(true);
       }
       await signDirectoryKeys({ api, store, me, signed: this.#signed }, snapshot);
-      if (report.admitted.length > 0) trust.invalidate();
       return report;
     } catch (err) {
       // A server from before signed identities: nothing to settle, keep chatting.
