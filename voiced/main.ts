@@ -11,7 +11,7 @@ import { defaultSocketPath, listenExclusive } from "./ipc/socket.js";
 import { voicedService } from "./ipc/service.js";
 import { createLogger } from "./log.js";
 import { openPortalBus } from "./ptt/dbus.js";
-import { probeTurn } from "./rtc/turn.js";
+import { probeStun, probeTurn } from "./rtc/turn.js";
 import { weriftPeerFactory } from "./rtc/werift-peer.js";
 
 async function main(): Promise<number> {
@@ -42,7 +42,7 @@ async function main(): Promise<number> {
     backend: audioBackend(config.audioBackend),
     openPortalBus: () => openPortalBus(),
     env: process.env,
-    probeTurn: (c) => probeTurn(c),
+    probes: { turn: (t) => probeTurn(t), stun: (s) => probeStun(s) },
   });
 
   let stopping = false;
