@@ -192,8 +192,9 @@ export const voiceJoinCommand: Command = {
       ctx.io.signal.removeEventListener("abort", onAbort);
       if (why === "stopped") throw new VoiceDaemonError("not-running", "the voice daemon stopped");
       if (why === "interrupted") {
+        const spawned = voice.spawnedDaemon;
         await voice.leave().catch((err: unknown) => warn(ctx, `voice leave: ${err instanceof Error ? err.message : String(err)}`));
-        if (voice.spawnedDaemon) await voice.shutdown().catch(() => {});
+        if (spawned) await voice.shutdown().catch(() => {});
       }
       print(ctx, `* left voice in ${channelLabel(client.channel(channel.id), channel.id)}`, { type: "voice_left", channel_id: channel.id });
     } finally {
@@ -246,7 +247,9 @@ export const voiceStatusCommand: Command = {
   name: "voice status",
   args: "",
   summary: "show the voice daemon's room, members and settings",
-  details: "Names come from this config dir's keystore when --server (or a single server) and the passphrase are at hand; ids otherwise.",
+  details:
+    "Channel and people by name, opened with this config dir's keystore (--server, or the single server;\n" +
+    "the passphrase from DIALTONE_PASSPHRASE or the terminal). Without the keystore: ids, and a note why.",
   options: {},
   positionals: [0, 0],
   async run(ctx) {
@@ -256,7 +259,7 @@ export const voiceStatusCommand: Command = {
       return;
     }
     const s = await d.state();
-    const names = await namesIfAvailable(ctx);
+    const names = s.channelId ? await namesIfAvailable(ctx) : undefined;
     const user = (id: string) => names?.directory.labelOf(id) ?? shortId(id);
     const channel = s.channelId ? channelLabel(names?.channel(s.channelId), s.channelId) : null;
     try {
@@ -294,12 +297,12 @@ export const voiceStatusCommand: Command = {
   },
 };
 
-/** A client for names, when the keystore opens without asking (passphrase in the environment). */
+/** A client for names (asking for the passphrase like any command); ids and a note when none opens. */
 async function namesIfAvailable(ctx: Ctx): Promise<DialtoneClient | undefined> {
-  if (!ctx.io.env["DIALTONE_PASSPHRASE"]) return undefined;
   try {
-    return await openClient(ctx, { reconcile: false });
-  } catch {
+    return await openClient(ctx, { reconcile: false, notices: false });
+  } catch (err) {
+    warn(ctx, `voice status: showing ids, not names (${err instanceof Error ? err.message : String(err)})`);
     return undefined;
   }
 }
