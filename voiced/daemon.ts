@@ -77,6 +77,10 @@ export class Daemon {
       send: (payload, seq, ts, marker) => this.room?.sendRtp(payload, seq, ts, marker) ?? 0,
       onSpeakingChange: () => this.refresh(),
       onError: (m) => this.notifyError(m),
+      onInfo: (m) => {
+        log.info("notice", { info: m });
+        this.state.info(m);
+      },
     });
     this.state.update((s) => {
       s.vadThreshold = d.config.vadThreshold;
