@@ -79,7 +79,7 @@ export const VOICE_FLAG_OPTIONS = {
     help: "TURN password for --voice-turn (sent over the daemon's socket, not its argv)",
   },
   "voice-relay-only": { type: "boolean", help: "use TURN relay candidates only (peers never see your address)" },
-  "voice-audio": { type: "string", value: "B", help: "audio of a started daemon: device | tone:FREQ | file:PATH (headless)" },
+  "voice-audio": { type: "string", value: "B", help: "the voice daemon's audio: device | tone:FREQ | file:PATH (headless)" },
   voiced: { type: "string", value: "PATH", help: "the voice daemon binary (else $DIALTONE_VOICED, else the bundled one)" },
 } as const satisfies Readonly<Record<string, VoiceOptionSpec>>;
 

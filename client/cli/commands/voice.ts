@@ -2,7 +2,9 @@
 // voice status, voice mute/unmute. The daemon is the user's dialtone-voiced (started with the
 // --voice-* flags when none runs); the session token and channel key reach it over its socket.
 import {
+  MeshSizeWatch,
   RoomStatus,
+  meshSizeNotice,
   VOICE_FLAG_OPTIONS,
   VoiceDaemon,
   VoiceDaemonError,
@@ -64,6 +66,7 @@ class VoiceRenderer {
   private refreshing = false;
   /** The connection line last shown per device. */
   private readonly shown = new Map<string, string>();
+  private readonly mesh = new MeshSizeWatch();
 
   constructor(
     private readonly ctx: Ctx,
@@ -92,6 +95,10 @@ class VoiceRenderer {
     const inChannel = s.channelId === this.channelId;
     if (!inChannel) return this.joinedOnce ? "left" : undefined;
     const channel = channelLabel(this.client.channel(this.channelId), this.channelId);
+    if (this.mesh.update(s.channelId, s.members.length + 1)) {
+      const message = meshSizeNotice(s.members.length + 1, channel);
+      emit(ctx, `voice: ${message}`, { type: "voice_info", message });
+    }
     if (s.status !== prev?.status || prev.channelId !== s.channelId) {
       if (s.status === RoomStatus.JOINED && !this.joinedOnce) {
         this.joinedOnce = true;
@@ -159,10 +166,10 @@ export const voiceJoinCommand: Command = {
   args: "CHANNEL",
   summary: "join a channel's voice room and stay until interrupted",
   details:
-    "Starts dialtone-voiced when none runs (with the --voice-* flags below; a running one keeps its\n" +
-    "own) and hands it the session and the channel key over its socket. Prints members, connection\n" +
-    "and speaking changes (--json: one object per line) until SIGINT/SIGTERM, then leaves; a daemon\n" +
-    "this command started is stopped too.",
+    "Starts dialtone-voiced when none runs, with the --voice-* flags below (a running one with other\n" +
+    "settings is restarted with them), and hands it the session and the channel key over its socket.\n" +
+    "Prints members, connection and speaking changes (--json: one object per line) until\n" +
+    "SIGINT/SIGTERM, then leaves; the daemon ends once no client uses it.",
   options: { ...VOICE_FLAG_OPTIONS, wait: WAIT_OPTION },
   positionals: [1, 1],
   async run(ctx, values, positionals) {
