@@ -66,7 +66,6 @@ beforeAll(async () => {
   channel = await alice.createChannel(`talk${randomUUID().slice(0, 6)}`);
   await alice.reconcile(); // admits bob and shares the channel key with his device
   await bob.reconcile();
-  await bob.setProfileName(BOB_NAME, 10_000);
   await alice.store.flush();
   const key = await bob.requireChannelKey(channel.id, 10_000);
   bobDaemon = await startDaemon("bob", ["--audio-backend", "tone:880", "--ptt", "", "--relay-only"]);
@@ -217,6 +216,7 @@ async function gone(pid: number, ms = 15_000): Promise<boolean> {
 test("a running daemon with other flags is restarted with the joining client's; status names the channel and people; voice leave ends the daemon once no other client watches it", async () => {
   // A daemon already running with other settings, which another client (this test's watcher,
   // like an open terminal UI) keeps in use.
+  await bob.setProfileName(BOB_NAME, 10_000); // what alice's status shows for him
   const socketPath = voicedSocketPath(aliceEnv());
   const old = await startDaemon("alice-old", ["--audio-backend", "tone:300", "--ptt", "", "--exit-when-unused"], { socketPath });
   const cli = joinCli();
