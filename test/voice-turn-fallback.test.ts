@@ -50,7 +50,9 @@ const notices = (d: TestDaemon) => d.updates.flatMap((u) => (u.kind === "info" ?
 
 test("TURN list [unreachable UDP, working TCP]: a relay-only call connects through the TCP one", async () => {
   const channelId = randomUUID();
-  const [alice, bob] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
+  // One after the other: the first user registered is the admin, who may create the channel.
+  const alice = await registerUser(server.url);
+  const bob = await registerUser(server.url);
   await alice.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
   const key = randomBytes(32);
   const join = (d: TestDaemon, u: TestUser) =>
@@ -60,7 +62,8 @@ test("TURN list [unreachable UDP, working TCP]: a relay-only call connects throu
   );
   daemons.push(a!, b!);
   // Both from the server's GetIceServers: the deployment's list, in its order.
-  await Promise.all([join(a!, alice), join(b!, bob)]);
+  await join(a!, alice);
+  await join(b!, bob);
   await a!.waitFor(relayReady(bob.deviceId), 30_000, "a relay connection to bob");
   await b!.waitFor(relayReady(alice.deviceId), 30_000, "a relay connection to alice");
   await a!.waitFor(hears(bob.deviceId), 10_000, "bob heard");
