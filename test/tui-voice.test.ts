@@ -230,7 +230,14 @@ test("/voice join, the room in the sidebar with both members and bob speaking, /
     );
     expect(inVoice(after).some((l) => /^• /.test(l))).toBe(false); // not marked as joined any more
 
-    // Quitting stops the daemon the UI started.
+    // Out of voice, the UI no longer uses the daemon, and no other client does: it ends.
+    const sock = voicedSocketPath({ XDG_RUNTIME_DIR: a.run });
+    const unused = Date.now() + 15_000;
+    while ((await VoiceDaemon.connect(sock)) && Date.now() < unused) await new Promise((r) => setTimeout(r, 200));
+    expect(await VoiceDaemon.connect(sock)).toBeUndefined();
+    expect(await ui.alive()).toBe(true);
+
+    // Quitting leaves no daemon either.
     await ui.keys("C-q");
     const deadline = Date.now() + 30_000;
     while ((await ui.alive()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import type { Database } from "../server/db/client.js";
-import { DialtoneClient, login, register, type ChannelView } from "../client/core/index.js";
+import { spawnSync } from "node:child_process";
+import { DialtoneClient, login, register, VoiceDaemon, voicedSocketPath, type ChannelView } from "../client/core/index.js";
 import { mintInvite } from "./support/api.js";
 import { dialtone, follow, killClients, type FollowProcess } from "./support/cli.js";
 import { startCoturn, type Coturn } from "./support/coturn.js";
@@ -19,6 +20,7 @@ import { loadWav, tonePowers } from "./support/wav.js";
 
 const PASSWORD = "correct horse battery";
 const PASSPHRASE = "keystore passphrase";
+const BOB_NAME = "Bob Example";
 
 let source: DatabaseSource;
 let db: Database;
@@ -181,7 +183,7 @@ test("voice join starts the daemon, shows bob connected over the relay and speak
   // The daemon the CLI started: the flags on its argv, never the session token; its log 0600 in 0700.
   const cmdline = readFileSync(`/proc/${st.pid}/cmdline`, "utf8");
   expect(cmdline.split("\0")).toEqual(
-    expect.arrayContaining(["--relay-only", "--audio-backend", "tone:440", "--vad-threshold", "400", "--debug"]),
+    expect.arrayContaining(["--relay-only", "--audio-backend", "tone:440", "--vad-threshold", "400", "--debug", "--exit-when-unused"]),
   );
   expect(cmdline).not.toContain(alice.session.token);
   expect(readFileSync(`/proc/${st.pid}/environ`, "utf8")).not.toContain(alice.session.token);
@@ -204,26 +206,100 @@ test("voice join starts the daemon, shows bob connected over the relay and speak
   expect(alive(st.pid)).toBe(false);
 }, 120_000);
 
-test("voice leave from another process ends a running voice join", async () => {
+/** Waits until the process is gone; false if it is still there after `ms`. */
+async function gone(pid: number, ms = 15_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (alive(pid) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  return !alive(pid);
+}
+
+test("a running daemon with other flags is restarted with the joining client's; status names the channel and people; voice leave ends the daemon once no other client watches it", async () => {
+  // A daemon already running with other settings, which another client (this test's watcher,
+  // like an open terminal UI) keeps in use.
+  await bob.setProfileName(BOB_NAME, 10_000); // what alice's status shows for him
+  const socketPath = voicedSocketPath(aliceEnv());
+  const old = await startDaemon("alice-old", ["--audio-backend", "tone:300", "--ptt", "", "--exit-when-unused"], { socketPath });
   const cli = joinCli();
+  const restarting = await cli.waitFor(
+    typed("voice_info", (l) => /restarting the voice daemon/.test(String(l["message"]))),
+    60_000,
+  );
+  expect(restarting["message"]).toContain(`(pid ${old.pid})`);
+  expect(restarting["message"]).toContain('--voice-audio "tone:300" → "tone:440"');
+  expect(restarting["message"]).toContain('--voice-vad "500" → "400"');
   await cli.waitFor(
     typed("voice_member", (l) => l["device_id"] === bob.me.deviceId && l["ready"] === true),
     60_000,
   );
+  expect(await gone(old.pid)).toBe(true);
+  removeDaemonDir(old);
+  // The new daemon has the new flags: bob hears 440 Hz, not 300.
+  await bobDaemon.waitFor((s) => s.members.some((m) => m.deviceId === alice.me.deviceId && m.speaking), 10_000, "alice speaking");
+  await new Promise((r) => setTimeout(r, 1000));
+  const wav = loadWav(bobDaemon.recordPath);
+  const last = wav.samples.subarray(wav.samples.length - 48000);
+  const median = (f: number) => {
+    const powers = tonePowers(last, f)
+      .map((w) => w.power)
+      .sort((x, y) => x - y);
+    return powers[Math.floor(powers.length / 2)] ?? 0;
+  };
+  expect(median(440)).toBeGreaterThan(5e-3);
+  expect(median(300)).toBeLessThan(median(440) / 100);
+
+  // status, as text: the channel and bob by name (opened with alice's keystore), not ids.
+  const status = await dialtone(["voice", "status", "--server", server.url], aliceEnv());
+  expect(status.code).toBe(0);
+  expect(status.stdout).toContain(`in #${channel.name!}: joined, relay only`);
+  expect(status.stdout).toMatch(new RegExp(`^  ${BOB_NAME} \\(${bob.me.deviceId.slice(0, 8)}\\) +connected via relay`, "m"));
+  expect(status.stdout).not.toContain("<encrypted>");
+  // Without the passphrase (and no terminal to ask on): ids, and a note saying why.
+  const { DIALTONE_PASSPHRASE: _, ...noPassphrase } = aliceEnv();
+  const bare = await dialtone(["voice", "status", "--server", server.url], noPassphrase);
+  expect(bare.code).toBe(0);
+  expect(bare.stderr).toMatch(/voice status: showing ids, not names \(DIALTONE_PASSPHRASE is not set and there is no terminal to ask on\)/);
+  expect(bare.stdout).toContain(`(${bob.me.deviceId.slice(0, 8)})`);
+  const st = JSON.parse((await dialtone(["voice", "status", "--json", "--server", server.url], aliceEnv())).stdout) as {
+    pid: number;
+    audio_backend: string;
+    members: Array<{ user: string }>;
+  };
+  expect(st.audio_backend).toBe("tone:440");
+  expect(st.members.map((m) => m.user)).toEqual([BOB_NAME]);
+
+  // Another client watching keeps the daemon through a leave; it ends when that client stops.
+  const watcher = await VoiceDaemon.connect(socketPath);
+  const ac = new AbortController();
+  const watching = (async () => {
+    for await (const _ of watcher!.watch(ac.signal));
+  })();
   const left = await dialtone(["voice", "leave", "--json"], aliceEnv());
   expect(left.code).toBe(0);
   expect(JSON.parse(left.stdout)).toEqual({ left: true, channel_id: channel.id });
   expect(await exited(cli)).toBe(0);
   expect(cli.lines().at(-1)).toMatchObject({ type: "voice_left", channel_id: channel.id });
   await bobDaemon.waitFor(bobLacks(alice.me.deviceId), 5000, "alice gone from bob's roster");
-  // Not interrupted: the daemon stays for the next join; stop it through status's pid.
-  const st = JSON.parse((await dialtone(["voice", "status", "--json"], aliceEnv())).stdout) as {
-    running: boolean;
-    channel_id: string | null;
-    pid: number;
-  };
-  expect(st).toMatchObject({ running: true, channel_id: null });
-  process.kill(st.pid, "SIGTERM");
+  expect(await gone(st.pid, 4000)).toBe(false); // well past its 1.5 s grace: still in use
+  ac.abort();
+  await watching;
+  expect(await gone(st.pid)).toBe(true);
+  expect(JSON.parse((await dialtone(["voice", "status", "--json"], aliceEnv())).stdout)).toEqual({ running: false });
+}, 180_000);
+
+test("voice leave from another process ends a running voice join and, with no other client, the daemon: no process left", async () => {
+  const cli = joinCli();
+  await cli.waitFor(
+    typed("voice_member", (l) => l["device_id"] === bob.me.deviceId && l["ready"] === true),
+    60_000,
+  );
+  const { pid } = JSON.parse((await dialtone(["voice", "status", "--json"], aliceEnv())).stdout) as { pid: number };
+  const left = await dialtone(["voice", "leave", "--json"], aliceEnv());
+  expect(left.code).toBe(0);
+  expect(await exited(cli)).toBe(0);
+  expect(await gone(pid)).toBe(true);
+  expect(JSON.parse((await dialtone(["voice", "status", "--json"], aliceEnv())).stdout)).toEqual({ running: false });
+  const procs = spawnSync("pgrep", ["-f", "--", `--socket ${voicedSocketPath(aliceEnv())}`], { encoding: "utf8" });
+  expect(procs.stdout.trim()).toBe(""); // no daemon on alice's socket under any pid
 }, 120_000);
 
 test("bad voice flags exit 1 with a clear message before anything starts; no daemon: status says so, mute exits 2", async () => {

@@ -20,6 +20,8 @@ export interface VoicedConfig {
   logFile: string | undefined;
   debug: boolean;
   statsIntervalSeconds: number;
+  /** Exit once in no room and unused by any client (what a client starts it with). */
+  exitWhenUnused: boolean;
 }
 
 export const HELP = `dialtone-voiced: the Dialtone voice daemon
@@ -32,7 +34,8 @@ Usage: dialtone-voiced [flags]
 
 ICE:
   --stun LIST            STUN servers, comma-separated ("host:3478" gets "stun:")
-  --turn LIST            TURN servers, comma-separated ("host:3478" gets "turn:"); werift uses the first
+  --turn LIST            TURN servers, comma-separated ("host:3478" gets "turn:"), in priority order:
+                         the first that answers a probe is used
   --turn-user USER       TURN username for --turn (static credentials)
   --turn-pass PASS       TURN password for --turn (prefer the server's short-lived credentials:
                          with no --turn and none in Join, the daemon asks VoiceService.GetIceServers)
@@ -56,6 +59,7 @@ Daemon:
   --log FILE             append the JSON log here (default standard error)
   --debug                debug-level log
   --stats-interval SEC   seconds between stats lines in the log (default 10)
+  --exit-when-unused     exit once in no voice room with no client watching (clients start it so)
   --version              print the version
   -h, --help             this help
 `;
@@ -78,6 +82,7 @@ const NAMES = [
   "log",
   "debug",
   "stats-interval",
+  "exit-when-unused",
   "help",
   "version",
 ];
@@ -119,6 +124,7 @@ export function parseConfig(argv: string[]): VoicedConfig | "help" | "version" {
         log: { type: "string" },
         debug: { type: "boolean", default: false },
         "stats-interval": { type: "string", default: "10" },
+        "exit-when-unused": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", default: false },
       },
@@ -171,5 +177,23 @@ export function parseConfig(argv: string[]): VoicedConfig | "help" | "version" {
     logFile: values.log,
     debug: values.debug,
     statsIntervalSeconds: stats,
+    exitWhenUnused: values["exit-when-unused"],
   });
+}
+
+/**
+ * The settings a client can ask for, by flag name, as GetInfo reports them: a client compares
+ * the ones it gives with these and restarts a daemon that runs with others.
+ */
+export function settingsOf(c: VoicedConfig): Record<string, string> {
+  return {
+    ptt: c.pttKey,
+    "ptt-backend": c.pttBackend,
+    "vad-threshold": String(c.vadThreshold),
+    meter: String(c.meter),
+    "relay-only": String(c.relayOnly),
+    "audio-backend": c.audioBackend,
+    debug: String(c.debug),
+    log: c.logFile ?? "",
+  };
 }

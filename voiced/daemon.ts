@@ -10,7 +10,8 @@ import type { VoicedConfig } from "./config.js";
 import type { Logger } from "./log.js";
 import type { PortalBus } from "./ptt/portal.js";
 import { SpeakingControl } from "./ptt/speaking.js";
-import { describeIce, IceConfigError, resolveIceConfig, type IceConfig, type IceServer } from "./rtc/ice-config.js";
+import { describeIce, describeIceList, IceConfigError, resolveIceConfig, type IceConfig, type IceServer } from "./rtc/ice-config.js";
+import { NoUsableTurnError, selectIce, type Probes } from "./rtc/ice-select.js";
 import type { PeerFactory } from "./rtc/peer.js";
 import { VoiceRoom, type RoomStatus as RoomPhase } from "./session/room.js";
 import { serverApi as defaultServerApi, type ServerApi } from "./session/server-api.js";
@@ -25,7 +26,8 @@ export interface DaemonDeps {
   backend: AudioBackend;
   openPortalBus: () => Promise<PortalBus>;
   env: NodeJS.ProcessEnv;
-  probeTurn: (c: IceConfig) => Promise<void>;
+  /** Reachability checks of one TURN / STUN URL (the first working one of each is used). */
+  probes: Probes;
   serverApi?: (url: string, token: string) => ServerApi;
 }
 
@@ -75,6 +77,10 @@ export class Daemon {
       send: (payload, seq, ts, marker) => this.room?.sendRtp(payload, seq, ts, marker) ?? 0,
       onSpeakingChange: () => this.refresh(),
       onError: (m) => this.notifyError(m),
+      onInfo: (m) => {
+        log.info("notice", { info: m });
+        this.state.info(m);
+      },
     });
     this.state.update((s) => {
       s.vadThreshold = d.config.vadThreshold;
@@ -211,23 +217,21 @@ export class Daemon {
       log.warn("ice config", { warning: w });
       this.state.info(w);
     }
-    if (ice.turn) {
-      try {
-        await this.d.probeTurn(ice);
-      } catch (err) {
-        const why = err instanceof Error ? err.message : String(err);
-        if (relayOnly) throw new ConnectError(`relay-only: ${why}`, Code.FailedPrecondition);
-        log.warn("TURN unusable: continuing without it", { error: why });
-        this.state.info(`${why}; continuing without TURN`);
-        ice = resolveIceConfig(
-          servers.filter((s) => !s.urls.some((u) => /^turns?:/i.test(u))),
-          false,
-        );
+    try {
+      const picked = await selectIce(ice, this.d.probes);
+      ice = picked.ice;
+      for (const n of picked.notices) {
+        log.warn("ice servers skipped", { notice: n });
+        this.state.info(n);
       }
+    } catch (err) {
+      if (err instanceof NoUsableTurnError) throw new ConnectError(`relay-only: ${err.message}`, Code.FailedPrecondition);
+      throw err;
     }
     log.info("ice config", {
       source,
       servers: describeIce(ice),
+      candidates: describeIceList(ice),
       relay_only: relayOnly,
       ...(ttlSeconds ? { ttl_seconds: ttlSeconds } : {}),
     });
@@ -249,11 +253,15 @@ export class Daemon {
     const { log } = this.d;
     try {
       const res = await api.voice.getIceServers({});
-      const ice = resolveIceConfig(
-        res.iceServers.map((s) => ({ urls: [...s.urls], username: s.username, credential: s.credential })),
-        relayOnly,
+      const { ice, notices } = await selectIce(
+        resolveIceConfig(
+          res.iceServers.map((s) => ({ urls: [...s.urls], username: s.username, credential: s.credential })),
+          relayOnly,
+        ),
+        this.d.probes,
       );
       if (this.room !== room) return;
+      for (const n of notices) log.warn("ice servers skipped", { notice: n });
       room.updateIceServers(ice.servers);
       log.info("TURN credentials refreshed", { servers: describeIce(ice), ttl_seconds: res.ttlSeconds });
       if (res.ttlSeconds > 0) this.scheduleIceRefresh(room, api, relayOnly, res.ttlSeconds / 2);

@@ -5,14 +5,16 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { VoicedService } from "../gen/dialtone/voiced/v1/voiced_service_pb.js";
 import { audioBackend } from "./audio/select.js";
 import { opusCodec } from "./codec/opus.js";
-import { HELP, parseConfig, UsageError, VERSION, type VoicedConfig } from "./config.js";
+import { HELP, parseConfig, settingsOf, UsageError, VERSION, type VoicedConfig } from "./config.js";
 import { Daemon } from "./daemon.js";
 import { defaultSocketPath, listenExclusive } from "./ipc/socket.js";
 import { voicedService } from "./ipc/service.js";
+import { UseTracker } from "./lifetime.js";
 import { createLogger } from "./log.js";
 import { openPortalBus } from "./ptt/dbus.js";
-import { probeTurn } from "./rtc/turn.js";
+import { probeStun, probeTurn } from "./rtc/turn.js";
 import { weriftPeerFactory } from "./rtc/werift-peer.js";
+import { RoomStatus } from "./state.js";
 
 async function main(): Promise<number> {
   let config: VoicedConfig | "help" | "version";
@@ -42,11 +44,21 @@ async function main(): Promise<number> {
     backend: audioBackend(config.audioBackend),
     openPortalBus: () => openPortalBus(),
     env: process.env,
-    probeTurn: (c) => probeTurn(c),
+    probes: { turn: (t) => probeTurn(t), stun: (s) => probeStun(s) },
   });
 
   let stopping = false;
   let release = () => {};
+  // Started by a client: gone once it is in no room and no client watches it (docs/VOICE.md).
+  const uses = config.exitWhenUnused
+    ? new UseTracker({
+        graceMs: 1500,
+        startGraceMs: 15_000,
+        idle: () => daemon.state.current.status === RoomStatus.IDLE,
+        onUnused: () => void stop("unused: in no voice room and no client watching"),
+      })
+    : undefined;
+  if (uses) daemon.state.watch(() => uses.check());
   const server = createServer(
     connectNodeAdapter({
       routes: (router) =>
@@ -56,6 +68,9 @@ async function main(): Promise<number> {
             socketPath,
             logFile: config.logFile ?? "",
             audioBackend: config.audioBackend,
+            settings: settingsOf(config),
+            exitsWhenUnused: config.exitWhenUnused,
+            hold: () => uses?.hold() ?? (() => {}),
             onShutdown: () => void stop("shutdown requested"),
           }),
         ),
@@ -64,6 +79,7 @@ async function main(): Promise<number> {
   const stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
+    uses?.stop();
     log.info("stopping", { reason: why });
     await daemon.shutdown().catch(() => {});
     release();
@@ -96,6 +112,7 @@ async function main(): Promise<number> {
     vad_threshold: config.vadThreshold,
     relay_only: config.relayOnly,
     meter: config.meter,
+    exit_when_unused: config.exitWhenUnused,
     ...(config.recordPath ? { record: config.recordPath } : {}),
   });
   await daemon.init();

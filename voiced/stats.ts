@@ -21,6 +21,7 @@ export function statsFields(prev: StatsSample, cur: StatsSample): Record<string,
   const round1 = (x: number) => Math.round(x * 10) / 10;
   return {
     kbps_out: round1((d("bytesSent") * 8) / dt),
+    kbps_out_all_peers: round1((d("bytesSentToPeers") * 8) / dt),
     kbps_in: round1((d("bytesReceived") * 8) / dt),
     frames_sent: d("framesSent"),
     frames_gated: d("framesGated"),

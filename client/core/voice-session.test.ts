@@ -8,7 +8,16 @@ import { daemonEnv } from "../../test/support/voiced.js";
 import { UsageError } from "./errors.js";
 import { Harness, eventually, type TestInstall } from "../../test/support/client-harness.js";
 import { RoomStatus, VoiceDaemon, voicedSocketPath, type VoiceUpdate } from "./voice.js";
-import { daemonArgs, defaultVoiceLog, flagIceServers, parseVoiceFlags, VOICE_FLAG_OPTIONS, VoiceSession } from "./voice-session.js";
+import {
+  askedSettings,
+  daemonArgs,
+  defaultVoiceLog,
+  flagIceServers,
+  parseVoiceFlags,
+  settingChanges,
+  VOICE_FLAG_OPTIONS,
+  VoiceSession,
+} from "./voice-session.js";
 
 const parse = (args: string[]) => parseVoiceFlags(parseArgs({ args, options: VOICE_FLAG_OPTIONS, strict: true }).values);
 
@@ -118,6 +127,31 @@ describe("voice flags", () => {
     expect(daemonArgs(parse(["--voice-meter"]))).toEqual(["--meter"]);
   });
 
+  test("a running daemon's settings against the flags: only what the client asks for counts", () => {
+    const running = {
+      ptt: "ctrl+v",
+      "ptt-backend": "auto",
+      "vad-threshold": "500",
+      meter: "false",
+      "relay-only": "false",
+      "audio-backend": "tone:440",
+      debug: "false",
+      log: "",
+    };
+    // No voice flags: any running daemon will do.
+    expect(settingChanges(running, askedSettings(parse([]), undefined))).toEqual([]);
+    expect(settingChanges(running, askedSettings(parse(["--voice-audio", "tone:440", "--voice-vad", "500"]), undefined))).toEqual([]);
+    // relay-only travels in Join: never a reason to restart.
+    expect(askedSettings(parse(["--voice-relay-only"]), undefined)).toEqual({});
+    expect(settingChanges(running, askedSettings(parse(["--voice-audio", "device", "--voice-debug"]), "/s/voiced.log"))).toEqual([
+      { flag: "voice-audio", running: "tone:440", asked: "device" },
+      { flag: "voice-debug", running: "false", asked: "true" },
+      { flag: "voice-log", running: "", asked: "/s/voiced.log" },
+    ]);
+    // A daemon too old to report settings differs in everything asked.
+    expect(settingChanges({}, { ptt: "" })).toEqual([{ flag: "voice-ptt", running: undefined, asked: "" }]);
+  });
+
   test("the debug log lives under $XDG_STATE_HOME/dialtone", () => {
     expect(defaultVoiceLog({ XDG_STATE_HOME: "/s" })).toBe("/s/dialtone/voiced.log");
     expect(defaultVoiceLog({ HOME: "/h" })).toBe("/h/.local/state/dialtone/voiced.log");
@@ -185,10 +219,19 @@ describe("VoiceSession", () => {
     await eventually(() => voice.state?.status === RoomStatus.JOINED, 15_000, "the new daemon's state");
     expect(voice.daemonPid).toBe(other.daemonPid);
 
+    // close() stops watching but keeps the daemon in its room: the call goes on without watchers.
+    const pidNow = other.daemonPid!;
+    await other.close();
+    expect(await VoiceDaemon.connect(voicedSocketPath(env))).toMatchObject({ info: { pid: pidNow } });
+    // leave() lets go of the daemon; with no other client watching, it ends.
     await voice.leave();
-    await eventually(() => voice.state?.status === RoomStatus.IDLE, 10_000, "idle after leave");
+    expect(voice.state).toBeUndefined();
+    expect(voice.daemonPid).toBeUndefined();
+    await eventually(
+      async () => (await VoiceDaemon.connect(voicedSocketPath(env))) === undefined || undefined,
+      15_000,
+      "the unused daemon gone",
+    );
     await voice.close();
-    // close() leaves the daemon running.
-    expect(await VoiceDaemon.connect(voicedSocketPath(env))).toBeDefined();
   }, 90_000);
 });

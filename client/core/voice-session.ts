@@ -79,7 +79,7 @@ export const VOICE_FLAG_OPTIONS = {
     help: "TURN password for --voice-turn (sent over the daemon's socket, not its argv)",
   },
   "voice-relay-only": { type: "boolean", help: "use TURN relay candidates only (peers never see your address)" },
-  "voice-audio": { type: "string", value: "B", help: "audio of a started daemon: device | tone:FREQ | file:PATH (headless)" },
+  "voice-audio": { type: "string", value: "B", help: "the voice daemon's audio: device | tone:FREQ | file:PATH (headless)" },
   voiced: { type: "string", value: "PATH", help: "the voice daemon binary (else $DIALTONE_VOICED, else the bundled one)" },
 } as const satisfies Readonly<Record<string, VoiceOptionSpec>>;
 
@@ -187,6 +187,44 @@ export function daemonArgs(flags: VoiceFlags): string[] {
   return a;
 }
 
+/** The client flag behind each daemon setting GetInfo reports (relay-only travels in Join instead). */
+const SETTING_FLAGS: Readonly<Record<string, string>> = {
+  ptt: "voice-ptt",
+  "ptt-backend": "voice-ptt-backend",
+  "vad-threshold": "voice-vad",
+  meter: "voice-meter",
+  "audio-backend": "voice-audio",
+  debug: "voice-debug",
+  log: "voice-log",
+};
+
+/** The daemon settings these flags ask for (GetInfo's names and spellings); unset flags ask nothing. */
+export function askedSettings(flags: VoiceFlags, logFile: string | undefined): Record<string, string> {
+  const s: Record<string, string> = {};
+  if (flags.ptt !== undefined) s.ptt = flags.ptt;
+  if (flags.pttBackend) s["ptt-backend"] = flags.pttBackend;
+  if (flags.vad !== undefined) s["vad-threshold"] = String(flags.vad);
+  if (flags.meter) s.meter = "true";
+  if (flags.audio) s["audio-backend"] = flags.audio;
+  if (flags.debug) s.debug = "true";
+  if (logFile) s.log = logFile;
+  return s;
+}
+
+export interface SettingChange {
+  /** The client flag, e.g. "voice-audio". */
+  flag: string;
+  running: string | undefined;
+  asked: string;
+}
+
+/** The asked settings the running daemon does not have. */
+export function settingChanges(running: Readonly<Record<string, string>>, asked: Readonly<Record<string, string>>): SettingChange[] {
+  return Object.entries(asked)
+    .filter(([k, v]) => running[k] !== v)
+    .map(([k, v]) => ({ flag: SETTING_FLAGS[k] ?? k, running: running[k], asked: v }));
+}
+
 /** The ICE servers named by the flags (empty: the daemon asks the server for its own). */
 export function flagIceServers(flags: VoiceFlags): IceServerInit[] {
   const out: IceServerInit[] = [];
@@ -227,6 +265,10 @@ export class VoiceSession {
   #watching: AbortController | undefined;
   #closed = false;
   #starting: Promise<VoiceDaemon> | undefined;
+  /** Joins in progress: the idle state they pass through is not a leave. */
+  #joining = 0;
+  /** Mute asked for while no daemon was watched: applied at the next join. */
+  #muted: boolean | undefined;
 
   constructor(client: DialtoneClient, flags: VoiceFlags, env: NodeJS.ProcessEnv = process.env) {
     this.#client = client;
@@ -259,20 +301,40 @@ export class VoiceSession {
     return this.#events.on(event, fn);
   }
 
-  /** Starts the daemon if needed (with the forwarded flags) and watches it. */
+  /**
+   * Starts the daemon if needed (with the forwarded flags) and watches it. A running daemon whose
+   * settings differ from the ones these flags ask for is stopped and started again with them.
+   */
   async daemon(): Promise<VoiceDaemon> {
     if (this.#closed) throw new VoiceDaemonError("not-running", "the voice session is closed");
     if (this.#daemon) return this.#daemon;
     this.#starting ??= (async () => {
       const logFile = this.#configuredLog;
       if (logFile) prepareLog(logFile);
-      const d = await ensureDaemon({
-        socketPath: voicedSocketPath(this.#env),
-        ...(this.#flags.voiced ? { voicedPath: this.#flags.voiced } : {}),
-        args: daemonArgs({ ...this.#flags, ...(logFile ? { log: logFile } : {}) }),
-        ...(logFile ? { logFile } : {}),
-        env: this.#env,
-      });
+      const socketPath = voicedSocketPath(this.#env);
+      const start = () =>
+        ensureDaemon({
+          socketPath,
+          ...(this.#flags.voiced ? { voicedPath: this.#flags.voiced } : {}),
+          // A daemon a client starts ends by itself once nothing uses it (docs/VOICE.md).
+          args: [...daemonArgs({ ...this.#flags, ...(logFile ? { log: logFile } : {}) }), "--exit-when-unused"],
+          ...(logFile ? { logFile } : {}),
+          env: this.#env,
+        });
+      let d = await start();
+      const changes = d.spawned ? [] : settingChanges(d.info.settings, askedSettings(this.#flags, logFile));
+      if (changes.length) {
+        const what = changes.map(
+          (c) => `--${c.flag} ${c.running === undefined ? "unset" : JSON.stringify(c.running)} → ${JSON.stringify(c.asked)}`,
+        );
+        this.#events.emit("update", {
+          kind: "info",
+          message: `restarting the voice daemon (pid ${d.info.pid}) with this client's flags: ${what.join(", ")}`,
+        });
+        await d.shutdown();
+        await untilGone(socketPath);
+        d = await start();
+      }
       this.#daemon = d;
       this.#watch(d);
       return d;
@@ -283,26 +345,40 @@ export class VoiceSession {
   /** Joins the channel's voice room (leaving any other); `waitMs` for a channel key to be shared. */
   async join(channelId: string, waitMs = 0): Promise<void> {
     const key = await this.#client.requireChannelKey(channelId, waitMs);
-    const d = await this.daemon();
-    await d.join({
-      serverUrl: this.#client.origin,
-      sessionToken: this.#client.session.token,
-      channelId,
-      channelKey: key.key,
-      keyEpoch: key.epoch,
-      iceServers: flagIceServers(this.#flags),
-      relayOnly: this.#flags.relayOnly ?? false,
-    });
+    this.#joining++;
+    try {
+      const d = await this.daemon();
+      if (this.#muted !== undefined) await d.setMuted(this.#muted);
+      await d.join({
+        serverUrl: this.#client.origin,
+        sessionToken: this.#client.session.token,
+        channelId,
+        channelKey: key.key,
+        keyEpoch: key.epoch,
+        iceServers: flagIceServers(this.#flags),
+        relayOnly: this.#flags.relayOnly ?? false,
+      });
+    } catch (err) {
+      // Out of any room after a failed join: stop using the daemon, so it can end.
+      if (!this.#state?.channelId) this.#release();
+      throw err;
+    } finally {
+      this.#joining--;
+    }
   }
 
-  /** Leaves the room; nothing to do when no daemon runs. */
+  /** Leaves the room and stops using the daemon (which ends when no other client uses it). */
   async leave(): Promise<void> {
     const d = this.#daemon ?? (await VoiceDaemon.connect(voicedSocketPath(this.#env)));
     await d?.leave();
+    this.#release();
   }
 
+  /** Mutes the running daemon, without starting one; kept for the next join either way. */
   async setMuted(muted: boolean): Promise<void> {
-    await (await this.#running()).setMuted(muted);
+    this.#muted = muted;
+    const d = this.#daemon ?? (await VoiceDaemon.connect(voicedSocketPath(this.#env)));
+    await d?.setMuted(muted);
   }
 
   /** "" switches to voice activity detection. */
@@ -313,9 +389,16 @@ export class VoiceSession {
   /** Stops the daemon (leaving its room). */
   async shutdown(): Promise<void> {
     const d = this.#daemon ?? (await VoiceDaemon.connect(voicedSocketPath(this.#env)));
-    this.#watching?.abort();
-    this.#daemon = undefined;
+    this.#release();
     await d?.shutdown();
+  }
+
+  /** Stops watching the daemon and forgets it and its state. */
+  #release(): void {
+    this.#watching?.abort();
+    this.#watching = undefined;
+    this.#daemon = undefined;
+    this.#state = undefined;
   }
 
   /** Stops watching; the daemon keeps running (and in its room). */
@@ -340,8 +423,12 @@ export class VoiceSession {
     this.#watching?.abort();
     const ac = (this.#watching = new AbortController());
     const emit = (u: VoiceUpdate) => {
+      const was = this.#state;
       if (u.kind === "state") this.#state = u.state;
       this.#events.emit("update", u);
+      // The daemon left our room (another process's `voice leave`, the server): this session no
+      // longer uses it. A join passes through the idle state too, so not during one.
+      if (u.kind === "state" && was?.channelId && !u.state.channelId && this.#joining === 0 && this.#watching === ac) this.#release();
     };
     void (async () => {
       let d: VoiceDaemon | undefined = first;
@@ -370,6 +457,15 @@ export class VoiceSession {
         }
       }
     })();
+  }
+}
+
+/** Waits until no daemon answers on the socket (one that was asked to shut down). */
+async function untilGone(socketPath: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (await VoiceDaemon.connect(socketPath)) {
+    if (Date.now() > deadline) throw new VoiceDaemonError("spawn-failed", "the running voice daemon did not stop for the restart");
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

@@ -2,7 +2,15 @@
 // finds or starts dialtone-voiced and hands it the session and channel key over its socket).
 // Calls run in the background; the header shows what is in progress and then what the daemon
 // reports.
-import { RoomStatus, VoiceSession, type DialtoneClient, type VoiceFlags, type VoiceState } from "../core/index.js";
+import {
+  MeshSizeWatch,
+  RoomStatus,
+  VoiceSession,
+  meshSizeNotice,
+  type DialtoneClient,
+  type VoiceFlags,
+  type VoiceState,
+} from "../core/index.js";
 import { errorText } from "./errors.js";
 
 export interface VoiceHooks {
@@ -23,6 +31,7 @@ export class VoiceControl {
   #session: VoiceSession | undefined;
   #phase: Phase = { kind: "idle" };
   #logShown = false;
+  readonly #mesh = new MeshSizeWatch();
 
   constructor(client: DialtoneClient, flags: VoiceFlags, hooks: VoiceHooks, env: NodeJS.ProcessEnv = process.env) {
     this.#client = client;
@@ -78,6 +87,8 @@ export class VoiceControl {
       session.on("update", (u) => {
         if (u.kind === "info") this.#hooks.notice(`voice info: ${u.message}`);
         else if (u.kind === "error") this.#hooks.notice(`voice error: ${u.message}`);
+        else if (this.#mesh.update(u.state.channelId || undefined, u.state.members.length + 1))
+          this.#hooks.notice(`voice: ${meshSizeNotice(u.state.members.length + 1, `#${this.#hooks.channelLabel(u.state.channelId)}`)}`);
         this.#hooks.changed();
       });
       this.#session = session;

@@ -5,6 +5,8 @@ import type { Frame } from "./format.js";
 export interface AudioInput {
   /** The next 20 ms captured for media-clock slot `slot`, or null when nothing is available. */
   read(slot: number): Frame | null;
+  /** Why the device stopped working (unplugged, a stream error), once it has; then it is reopened. */
+  failure?(): string | undefined;
   close(): Promise<void>;
 }
 

@@ -48,14 +48,17 @@ export function deviceBackend(): AudioBackend {
       let queued: Buffer[] = [];
       let bytes = 0;
       const max = (MAX_QUEUED_MS / 20) * FRAME_BYTES;
+      let failed: string | undefined;
       io.on("data", (chunk) => {
         queued.push(chunk as Buffer);
         bytes += (chunk as Buffer).length;
         while (bytes > max && queued.length > 1) bytes -= queued.shift()!.length;
       });
-      io.on("error", () => {});
+      // A stream error (the device went away): the capture supervisor closes and reopens it.
+      io.on("error", (err) => (failed ??= err instanceof Error ? err.message : String(err)));
       io.start();
       return {
+        failure: () => failed,
         read(): Frame | null {
           if (bytes < FRAME_BYTES) return null;
           const all = Buffer.concat(queued);

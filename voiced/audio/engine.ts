@@ -7,8 +7,9 @@ import { PeerPlayout, type PlayoutStats } from "../codec/playout.js";
 import type { Logger } from "../log.js";
 import type { SpeakingControl } from "../ptt/speaking.js";
 import type { RtpIn } from "../rtc/peer.js";
-import type { AudioBackend, AudioInput, AudioOutput } from "./backend.js";
+import type { AudioBackend, AudioOutput } from "./backend.js";
 import { nullOutput } from "./backend.js";
+import { Capture } from "./capture.js";
 import { MediaClock } from "./clock.js";
 import { FRAME_MS, FRAME_SAMPLES, frameLevel, silentFrame, type Frame } from "./format.js";
 import { WavRecorder } from "./wav.js";
@@ -30,7 +31,10 @@ export const isKeepAlive = (payload: Uint8Array): boolean => payload.length <= 2
 
 export interface EngineCounters {
   framesSent: number;
+  /** Opus bytes encoded and sent (once per frame, however many peers). */
   bytesSent: number;
+  /** Opus bytes put on the wire: each frame once per peer that got it (the mesh's upload). */
+  bytesSentToPeers: number;
   /** Frames not sent because we were not speaking (or muted). */
   framesGated: number;
   packetsReceived: number;
@@ -51,6 +55,10 @@ export interface EngineOptions {
   /** Our speaking flag or a remote speaking flag changed. */
   onSpeakingChange(): void;
   onError(msg: string): void;
+  /** Good news, such as a capture device that works again. */
+  onInfo?(msg: string): void;
+  /** Reopening delays of a failed capture device (default CAPTURE_RETRY_MS). */
+  captureRetryMs?: readonly number[];
   now?: () => number;
 }
 
@@ -58,6 +66,7 @@ export class AudioEngine {
   readonly counters: EngineCounters = {
     framesSent: 0,
     bytesSent: 0,
+    bytesSentToPeers: 0,
     framesGated: 0,
     packetsReceived: 0,
     bytesReceived: 0,
@@ -67,7 +76,7 @@ export class AudioEngine {
   };
   speaking = false;
   inputLevel = 0;
-  private input: AudioInput | undefined;
+  private readonly capture: Capture;
   private output: AudioOutput = nullOutput();
   private recorder: WavRecorder | undefined;
   private encoder: AudioEncoder;
@@ -86,20 +95,23 @@ export class AudioEngine {
     this.now = o.now ?? Date.now;
     this.encoder = o.codec.createEncoder();
     this.clock = new MediaClock((slot) => this.tick(slot), this.now);
+    this.capture = new Capture({
+      backend: o.backend,
+      log: o.log,
+      onError: (m) => o.onError(m),
+      onInfo: (m) => o.onInfo?.(m),
+      ...(o.captureRetryMs ? { retryMs: o.captureRetryMs } : {}),
+    });
   }
 
-  /** Opens the devices (a failure is reported, and that direction stays silent) and starts the clock. */
+  /**
+   * Opens the devices and starts the clock. A failed capture device is retried with backoff
+   * (silence is sent meanwhile); a failed output is reported and that direction stays silent.
+   */
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    try {
-      this.input = await this.o.backend.openInput();
-    } catch (err) {
-      this.input = undefined;
-      this.o.onError(
-        `audio input unavailable (${this.o.backend.name}): ${err instanceof Error ? err.message : String(err)}; sending silence`,
-      );
-    }
+    await this.capture.start();
     try {
       this.output = await this.o.backend.openOutput();
     } catch (err) {
@@ -115,9 +127,8 @@ export class AudioEngine {
     this.running = false;
     this.clock.stop();
     this.recorder?.flush();
-    await this.input?.close().catch(() => {});
+    await this.capture.stop();
     await this.output.close().catch(() => {});
-    this.input = undefined;
     this.output = nullOutput();
     this.playouts.clear();
     this.remoteSpeaking.clear();
@@ -182,9 +193,10 @@ export class AudioEngine {
   }
 
   private sendSide(slot: number): void {
-    let frame = this.input?.read(slot) ?? null;
+    const open = this.capture.isOpen;
+    let frame = this.capture.read(slot);
     if (!frame) {
-      if (this.input) this.counters.captureUnderruns++;
+      if (open) this.counters.captureUnderruns++;
       frame = silentFrame();
     }
     this.inputLevel = frameLevel(frame);
@@ -223,9 +235,11 @@ export class AudioEngine {
     const seq = this.seq;
     this.seq = (this.seq + 1) & 0xffff;
     this.lastSentSlot = slot;
-    if (this.o.send(packet, seq, ts, marker) > 0) {
+    const peers = this.o.send(packet, seq, ts, marker);
+    if (peers > 0) {
       this.counters.framesSent++;
       this.counters.bytesSent += packet.length;
+      this.counters.bytesSentToPeers += packet.length * peers;
     }
   }
 

@@ -9,18 +9,31 @@ export interface ServiceInfo {
   socketPath: string;
   logFile: string;
   audioBackend: string;
+  /** GetInfo's settings: the command line's, by flag name. */
+  settings: Record<string, string>;
+  exitsWhenUnused: boolean;
+  /** Marks a client's use (a watch stream, a call) until the returned function runs. */
+  hold(): () => void;
   /** Called after Shutdown has answered. */
   onShutdown(): void;
 }
 
 export function voicedService(daemon: Daemon, info: ServiceInfo): ServiceImpl<typeof VoicedService> {
+  const using = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const release = info.hold();
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  };
   return {
     async join(req) {
-      await daemon.join(req);
+      await using(() => daemon.join(req));
       return {};
     },
     async leave() {
-      await daemon.leave();
+      await using(() => daemon.leave());
       return {};
     },
     setMuted(req) {
@@ -28,10 +41,11 @@ export function voicedService(daemon: Daemon, info: ServiceInfo): ServiceImpl<ty
       return {};
     },
     async setPushToTalk(req) {
-      await daemon.setPushToTalk(req.key);
+      await using(() => daemon.setPushToTalk(req.key));
       return {};
     },
     async *watchState(_req, ctx) {
+      const release = info.hold();
       const queue: WatchStateResponse[] = [];
       let wake: (() => void) | undefined;
       const stop = daemon.state.watch((item) => {
@@ -47,6 +61,7 @@ export function voicedService(daemon: Daemon, info: ServiceInfo): ServiceImpl<ty
         }
       } finally {
         stop();
+        release();
       }
     },
     async shutdown() {
@@ -55,7 +70,15 @@ export function voicedService(daemon: Daemon, info: ServiceInfo): ServiceImpl<ty
       return {};
     },
     getInfo() {
-      return { pid: process.pid, version: VERSION, socketPath: info.socketPath, logFile: info.logFile, audioBackend: info.audioBackend };
+      return {
+        pid: process.pid,
+        version: VERSION,
+        socketPath: info.socketPath,
+        logFile: info.logFile,
+        audioBackend: info.audioBackend,
+        settings: info.settings,
+        exitsWhenUnused: info.exitsWhenUnused,
+      };
     },
   };
 }

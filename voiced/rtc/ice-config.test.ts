@@ -1,5 +1,5 @@
 import { expect, test } from "@jest/globals";
-import { iceServersFromFlags, parseIceUrl, resolveIceConfig } from "./ice-config.js";
+import { chooseIce, iceServersFromFlags, parseIceUrl, resolveIceConfig } from "./ice-config.js";
 
 test("flags: comma lists, schemes added when missing (the earlier daemon's rule)", () => {
   expect(
@@ -30,17 +30,24 @@ test("URLs: scheme, host, default ports, transport", () => {
   expect(parseIceUrl("turn:host:99999")).toBeUndefined();
 });
 
-test("werift gets one STUN and one TURN; the rest are reported, not silently dropped", () => {
+test("every STUN and TURN URL is kept in order; werift gets the first of each until a probe picks another", () => {
   const c = resolveIceConfig(
     [
       { urls: ["stun:s1:3478", "stun:s2:3478"] },
-      { urls: ["turn:t1:3478", "turn:t2:3478"], username: "u", credential: "p" },
+      { urls: ["turn:t1:3478", "turn:t1:3478?transport=tcp", "turns:t1:5349"], username: "u", credential: "p" },
+      { urls: ["turn:t2:3478"] },
       { urls: ["bogus"] },
     ],
     false,
   );
+  expect(c.stuns.map((s) => s.url)).toEqual(["stun:s1:3478", "stun:s2:3478"]);
+  expect(c.turns.map((t) => t.url)).toEqual(["turn:t1:3478", "turn:t1:3478?transport=tcp", "turns:t1:5349"]);
   expect(c.servers).toEqual([{ urls: ["stun:s1:3478"] }, { urls: ["turn:t1:3478"], username: "u", credential: "p" }]);
-  expect(c.warnings).toHaveLength(3);
+  // The URL without credentials and the bogus one are reported, not silently dropped.
+  expect(c.warnings).toEqual([expect.stringContaining("turn:t2:3478: no username/credential"), expect.stringContaining('"bogus"')]);
+  const picked = chooseIce(c, c.stuns[1], c.turns[1]);
+  expect(picked.servers).toEqual([{ urls: ["stun:s2:3478"] }, { urls: ["turn:t1:3478?transport=tcp"], username: "u", credential: "p" }]);
+  expect(chooseIce(c, undefined, undefined).servers).toEqual([]);
 });
 
 test("relay-only without a usable TURN server is an error, not a quiet fallback to host candidates", () => {

@@ -17,10 +17,19 @@ export interface ParsedIceUrl {
   url: string;
 }
 
+export type TurnServer = ParsedIceUrl & { username: string; credential: string };
+
 export interface IceConfig {
-  /** What werift gets: at most one STUN and one TURN server (it ignores the rest). */
+  /** Every usable STUN URL, in the order given (the order is the priority). */
+  stuns: ParsedIceUrl[];
+  /** Every usable TURN URL with its credentials, in the order given (the order is the priority). */
+  turns: TurnServer[];
+  /** The STUN server werift gets (it takes one): the first, until a probe picks another. */
+  stun: ParsedIceUrl | undefined;
+  /** The TURN server werift gets (it takes one): the first, until a probe picks another. */
+  turn: TurnServer | undefined;
+  /** What werift gets: the chosen STUN and TURN server (werift ignores any further ones). */
   servers: IceServer[];
-  turn: (ParsedIceUrl & { username: string; credential: string }) | undefined;
   relayOnly: boolean;
   /** Notices for the log and WatchState (ignored entries). */
   warnings: string[];
@@ -65,11 +74,14 @@ export function iceServersFromFlags(f: { stun: string; turn: string; turnUser: s
 
 export class IceConfigError extends Error {}
 
-/** Picks what werift will use and refuses a relay-only config without a usable TURN server. */
+/**
+ * Every usable STUN and TURN URL in the order given, the first of each chosen for werift;
+ * refuses a relay-only config without a usable TURN server.
+ */
 export function resolveIceConfig(servers: readonly IceServer[], relayOnly: boolean): IceConfig {
   const warnings: string[] = [];
-  let stun: ParsedIceUrl | undefined;
-  let turn: IceConfig["turn"];
+  const stuns: ParsedIceUrl[] = [];
+  const turns: TurnServer[] = [];
   for (const s of servers) {
     for (const url of s.urls) {
       const p = parseIceUrl(url);
@@ -78,26 +90,32 @@ export function resolveIceConfig(servers: readonly IceServer[], relayOnly: boole
         continue;
       }
       if (p.kind === "stun") {
-        if (stun) warnings.push(`ignoring extra STUN server ${p.url}: only the first is used`);
-        else stun = p;
+        if (!relayOnly && !stuns.some((x) => x.url === p.url)) stuns.push(p);
         continue;
       }
       if (!s.username || !s.credential) {
         warnings.push(`ignoring TURN server ${p.url}: no username/credential`);
         continue;
       }
-      if (turn) warnings.push(`ignoring extra TURN server ${p.url}: only the first is used`);
-      else turn = { ...p, username: s.username, credential: s.credential };
+      if (!turns.some((x) => x.url === p.url)) turns.push({ ...p, username: s.username, credential: s.credential });
     }
   }
-  if (relayOnly && !turn) {
+  if (relayOnly && !turns.length) {
     throw new IceConfigError("relay-only needs a TURN server with credentials (none usable in the ICE configuration)");
   }
-  const out: IceServer[] = [];
-  if (stun && !relayOnly) out.push({ urls: [stun.url] });
-  if (turn) out.push({ urls: [turn.url], username: turn.username, credential: turn.credential });
-  return { servers: out, turn, relayOnly, warnings };
+  return chooseIce({ stuns, turns, stun: undefined, turn: undefined, servers: [], relayOnly, warnings }, stuns[0], turns[0]);
+}
+
+/** The config with werift's STUN and TURN server set to these (members of stuns/turns, or none). */
+export function chooseIce(c: IceConfig, stun: ParsedIceUrl | undefined, turn: TurnServer | undefined): IceConfig {
+  const servers: IceServer[] = [];
+  if (stun && !c.relayOnly) servers.push({ urls: [stun.url] });
+  if (turn) servers.push({ urls: [turn.url], username: turn.username, credential: turn.credential });
+  return { ...c, stun: c.relayOnly ? undefined : stun, turn, servers };
 }
 
 /** The ICE URLs for logs (never credentials). */
 export const describeIce = (c: IceConfig): string => c.servers.flatMap((s) => s.urls).join(",") || "(none: host candidates only)";
+
+/** Every usable URL in priority order, for logs (never credentials). */
+export const describeIceList = (c: IceConfig): string => [...c.stuns, ...c.turns].map((u) => u.url).join(",") || "(none)";

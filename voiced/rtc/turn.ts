@@ -1,10 +1,11 @@
-// TURN checks werift does not do: a probe allocation at join (a wrong secret otherwise stalls
-// setLocalDescription for ~13 s without an error), and releasing allocations on close
-// (werift's close leaves them to expire, holding a relay port for up to 10 minutes).
+// TURN and STUN checks werift does not do: a probe allocation at join (a wrong secret otherwise
+// stalls setLocalDescription for ~13 s without an error; an unreachable server is only skipped),
+// a STUN Binding probe (which of several STUN servers answers), and releasing allocations on
+// close (werift's close leaves them to expire, holding a relay port for up to 10 minutes).
 import { createSocket, type Socket } from "node:dgram";
 import { isIP } from "node:net";
 import { Message, classes, createTurnClient, makeIntegrityKey, methods, parseMessage, type RTCPeerConnection } from "werift";
-import type { IceConfig } from "./ice-config.js";
+import type { ParsedIceUrl, TurnServer } from "./ice-config.js";
 
 interface TurnLike {
   server: [string, number];
@@ -61,7 +62,7 @@ const errorOf = (m: Message): [number, string] => (m.getAttributeValue("ERROR-CO
  * (the error response fails its integrity check and it retransmits until it gives up), so a
  * wrong secret would only show as a timeout.
  */
-async function probeTurnUdp(t: NonNullable<IceConfig["turn"]>, ms: number): Promise<void> {
+async function probeTurnUdp(t: TurnServer, ms: number): Promise<void> {
   const family = isIP(t.host) === 6 ? "udp6" : "udp4";
   const sock = createSocket(family);
   sock.on("error", () => {});
@@ -108,9 +109,7 @@ async function probeTurnUdp(t: NonNullable<IceConfig["turn"]>, ms: number): Prom
 }
 
 /** Allocates once and frees it; rejects with a readable reason when the TURN server is unusable. */
-export async function probeTurn(config: IceConfig, ms = 5000): Promise<void> {
-  const t = config.turn;
-  if (!t) return;
+export async function probeTurn(t: TurnServer, ms = 5000): Promise<void> {
   if (!t.secure && (t.transport ?? "udp") === "udp") return probeTurnUdp(t, ms);
   const client = createTurnClient(
     { address: [t.host, t.port], username: t.username, password: t.credential },
@@ -126,6 +125,20 @@ export async function probeTurn(config: IceConfig, ms = 5000): Promise<void> {
   }
   await release(turn);
   await turn.close();
+}
+
+/** One Binding request over UDP (as werift sends it); rejects when the STUN server does not answer. */
+export async function probeStun(s: ParsedIceUrl, ms = 3000): Promise<void> {
+  const sock = createSocket(isIP(s.host) === 6 ? "udp6" : "udp4");
+  sock.on("error", () => {});
+  try {
+    const res = await exchange(sock, s.host, s.port, new Message(methods.BINDING, classes.REQUEST), Date.now() + ms).catch(() => {
+      throw new Error(`STUN server ${s.url} did not answer in ${ms} ms`);
+    });
+    if (res.messageClass !== classes.RESPONSE) throw new Error(`STUN server ${s.url} refused the request (${errorOf(res).join(" ")})`);
+  } finally {
+    sock.close();
+  }
 }
 
 /** The TURN clients (allocations) of a peer connection: werift keeps them on each ICE connection. */

@@ -2,7 +2,9 @@
 // voice status, voice mute/unmute. The daemon is the user's dialtone-voiced (started with the
 // --voice-* flags when none runs); the session token and channel key reach it over its socket.
 import {
+  MeshSizeWatch,
   RoomStatus,
+  meshSizeNotice,
   VOICE_FLAG_OPTIONS,
   VoiceDaemon,
   VoiceDaemonError,
@@ -64,6 +66,7 @@ class VoiceRenderer {
   private refreshing = false;
   /** The connection line last shown per device. */
   private readonly shown = new Map<string, string>();
+  private readonly mesh = new MeshSizeWatch();
 
   constructor(
     private readonly ctx: Ctx,
@@ -92,6 +95,10 @@ class VoiceRenderer {
     const inChannel = s.channelId === this.channelId;
     if (!inChannel) return this.joinedOnce ? "left" : undefined;
     const channel = channelLabel(this.client.channel(this.channelId), this.channelId);
+    if (this.mesh.update(s.channelId, s.members.length + 1)) {
+      const message = meshSizeNotice(s.members.length + 1, channel);
+      emit(ctx, `voice: ${message}`, { type: "voice_info", message });
+    }
     if (s.status !== prev?.status || prev.channelId !== s.channelId) {
       if (s.status === RoomStatus.JOINED && !this.joinedOnce) {
         this.joinedOnce = true;
@@ -159,10 +166,10 @@ export const voiceJoinCommand: Command = {
   args: "CHANNEL",
   summary: "join a channel's voice room and stay until interrupted",
   details:
-    "Starts dialtone-voiced when none runs (with the --voice-* flags below; a running one keeps its\n" +
-    "own) and hands it the session and the channel key over its socket. Prints members, connection\n" +
-    "and speaking changes (--json: one object per line) until SIGINT/SIGTERM, then leaves; a daemon\n" +
-    "this command started is stopped too.",
+    "Starts dialtone-voiced when none runs, with the --voice-* flags below (a running one with other\n" +
+    "settings is restarted with them), and hands it the session and the channel key over its socket.\n" +
+    "Prints members, connection and speaking changes (--json: one object per line) until\n" +
+    "SIGINT/SIGTERM, then leaves; the daemon ends once no client uses it.",
   options: { ...VOICE_FLAG_OPTIONS, wait: WAIT_OPTION },
   positionals: [1, 1],
   async run(ctx, values, positionals) {
@@ -192,8 +199,9 @@ export const voiceJoinCommand: Command = {
       ctx.io.signal.removeEventListener("abort", onAbort);
       if (why === "stopped") throw new VoiceDaemonError("not-running", "the voice daemon stopped");
       if (why === "interrupted") {
+        const spawned = voice.spawnedDaemon;
         await voice.leave().catch((err: unknown) => warn(ctx, `voice leave: ${err instanceof Error ? err.message : String(err)}`));
-        if (voice.spawnedDaemon) await voice.shutdown().catch(() => {});
+        if (spawned) await voice.shutdown().catch(() => {});
       }
       print(ctx, `* left voice in ${channelLabel(client.channel(channel.id), channel.id)}`, { type: "voice_left", channel_id: channel.id });
     } finally {
@@ -246,7 +254,9 @@ export const voiceStatusCommand: Command = {
   name: "voice status",
   args: "",
   summary: "show the voice daemon's room, members and settings",
-  details: "Names come from this config dir's keystore when --server (or a single server) and the passphrase are at hand; ids otherwise.",
+  details:
+    "Channel and people by name, opened with this config dir's keystore (--server, or the single server;\n" +
+    "the passphrase from DIALTONE_PASSPHRASE or the terminal). Without the keystore: ids, and a note why.",
   options: {},
   positionals: [0, 0],
   async run(ctx) {
@@ -256,7 +266,7 @@ export const voiceStatusCommand: Command = {
       return;
     }
     const s = await d.state();
-    const names = await namesIfAvailable(ctx);
+    const names = s.channelId ? await namesIfAvailable(ctx) : undefined;
     const user = (id: string) => names?.directory.labelOf(id) ?? shortId(id);
     const channel = s.channelId ? channelLabel(names?.channel(s.channelId), s.channelId) : null;
     try {
@@ -294,12 +304,12 @@ export const voiceStatusCommand: Command = {
   },
 };
 
-/** A client for names, when the keystore opens without asking (passphrase in the environment). */
+/** A client for names (asking for the passphrase like any command); ids and a note when none opens. */
 async function namesIfAvailable(ctx: Ctx): Promise<DialtoneClient | undefined> {
-  if (!ctx.io.env["DIALTONE_PASSPHRASE"]) return undefined;
   try {
-    return await openClient(ctx, { reconcile: false });
-  } catch {
+    return await openClient(ctx, { reconcile: false, notices: false });
+  } catch (err) {
+    warn(ctx, `voice status: showing ids, not names (${err instanceof Error ? err.message : String(err)})`);
     return undefined;
   }
 }

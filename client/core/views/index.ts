@@ -24,3 +24,4 @@ export {
 } from "./notices.js";
 export { bodyText, senderText, unopenedBody } from "./messages.js";
 export { safetyNumberLines } from "./safety.js";
+export { MESH_COMFORTABLE_PEOPLE, MeshSizeWatch, meshSizeNotice } from "./mesh.js";
