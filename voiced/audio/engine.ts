@@ -1,4 +1,4 @@
-// The media loop, one 20 ms slot at a time: capture → speaking gate (PTT/VAD/mute, with the
+// The media loop, one 20 ms slot at a time: capture → noise suppression → speaking gate (PTT/VAD/mute, with the
 // VAD's attack frames sent as pre-roll) → Opus → RTP to every ready peer; and per remote
 // device: jitter buffer → decode/conceal → mix of all speakers → playback and --record.
 import type { AudioEncoder, Codec } from "../codec/codec.js";
@@ -9,6 +9,7 @@ import type { SpeakingControl } from "../ptt/speaking.js";
 import type { RtpIn } from "../rtc/peer.js";
 import type { AudioBackend, AudioInput, AudioOutput } from "./backend.js";
 import { nullOutput } from "./backend.js";
+import type { Denoiser, DenoiserFactory } from "./denoise.js";
 import { MediaClock } from "./clock.js";
 import { FRAME_MS, FRAME_SAMPLES, frameLevel, silentFrame, type Frame } from "./format.js";
 import { WavRecorder } from "./wav.js";
@@ -46,6 +47,8 @@ export interface EngineOptions {
   speaking: SpeakingControl;
   log: Logger;
   recordPath?: string;
+  /** Noise suppression for the microphone (none: frames go out as captured). */
+  denoiser?: DenoiserFactory;
   /** Sends one packet to every ready peer; returns how many got it. */
   send(payload: Uint8Array, seq: number, timestamp: number, marker: boolean): number;
   /** Our speaking flag or a remote speaking flag changed. */
@@ -71,6 +74,7 @@ export class AudioEngine {
   private output: AudioOutput = nullOutput();
   private recorder: WavRecorder | undefined;
   private encoder: AudioEncoder;
+  private denoiser: Denoiser | undefined;
   private readonly playouts = new Map<string, PeerPlayout>();
   private readonly remoteSpeaking = new Set<string>();
   private readonly clock: MediaClock;
@@ -106,6 +110,15 @@ export class AudioEngine {
       this.output = nullOutput();
       this.o.onError(`audio output unavailable (${this.o.backend.name}): ${err instanceof Error ? err.message : String(err)}`);
     }
+    if (this.o.denoiser) {
+      try {
+        this.denoiser = await this.o.denoiser();
+      } catch (err) {
+        this.o.onError(
+          `noise suppression unavailable: ${err instanceof Error ? err.message : String(err)}; sending the microphone as it is`,
+        );
+      }
+    }
     if (this.o.recordPath && !this.recorder) this.recorder = new WavRecorder(this.o.recordPath);
     this.clock.start();
   }
@@ -119,6 +132,8 @@ export class AudioEngine {
     await this.output.close().catch(() => {});
     this.input = undefined;
     this.output = nullOutput();
+    this.denoiser?.close();
+    this.denoiser = undefined;
     this.playouts.clear();
     this.remoteSpeaking.clear();
     this.speaking = false;
@@ -186,7 +201,10 @@ export class AudioEngine {
     if (!frame) {
       if (this.input) this.counters.captureUnderruns++;
       frame = silentFrame();
+    } else if (this.denoiser) {
+      frame = this.denoiser.process(frame);
     }
+    // The level (VAD, meter) is of what would be sent: background noise does not open the gate.
     this.inputLevel = frameLevel(frame);
     const on = this.o.speaking.update(this.inputLevel);
     const opened = on && !this.speaking;
