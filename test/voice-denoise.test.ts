@@ -11,7 +11,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "@jest/globals";
+import type { AudioBackend } from "../voiced/audio/backend.js";
 import { fileBackend } from "../voiced/audio/file.js";
+import { toneBackend } from "../voiced/audio/tone.js";
 import { AudioEngine } from "../voiced/audio/engine.js";
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from "../voiced/audio/format.js";
 import { rnnoiseDenoiser } from "../voiced/audio/rnnoise.js";
@@ -19,7 +21,7 @@ import { encodeWav } from "../voiced/audio/wav.js";
 import { opusCodec } from "../voiced/codec/opus.js";
 import { createLogger } from "../voiced/log.js";
 import { SpeakingControl } from "../voiced/ptt/speaking.js";
-import { goertzel } from "./support/wav.js";
+import { buzzAndNoise, goertzel } from "./support/wav.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dialtone-denoise-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,32 +32,10 @@ const SECONDS = 5;
 /** The first second is left out of the measurement: RNNoise's estimates settle. */
 const SKIP_S = 1;
 
-/** A deterministic PRNG (mulberry32): the same noise every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const signal = (toneAmp: number, noiseAmp: number) => buzzAndNoise({ seconds: SECONDS, f0: F0, harmonics: HARMONICS, toneAmp, noiseAmp });
 
-function toneAndNoise(toneAmp: number, noiseAmp: number): Int16Array {
-  const rnd = prng(13);
-  const n = SECONDS * SAMPLE_RATE;
-  const out = new Int16Array(n);
-  for (let i = 0; i < n; i++) {
-    let tone = 0;
-    for (let h = 1; h <= HARMONICS; h++) tone += Math.sin((2 * Math.PI * F0 * h * i) / SAMPLE_RATE) / h;
-    out[i] = Math.round(toneAmp * tone + noiseAmp * (2 * rnd() - 1));
-  }
-  return out;
-}
-
-/** Runs a file through the engine's capture chain slot by slot; returns the decoded audio it sent. */
-async function sendThroughDaemon(path: string, denoise: boolean): Promise<{ audio: Int16Array; framesSent: number }> {
+/** Runs a microphone through the engine's capture chain slot by slot; returns the decoded audio it sent. */
+async function sendThroughDaemon(backend: AudioBackend, denoise: boolean): Promise<{ audio: Int16Array; framesSent: number }> {
   const log = createLogger({ level: "error", write: () => {} });
   const speaking = new SpeakingControl({
     backend: "none",
@@ -75,13 +55,13 @@ async function sendThroughDaemon(path: string, denoise: boolean): Promise<{ audi
   let slot = 0;
   const errors: string[] = [];
   const engine = new AudioEngine({
-    backend: fileBackend(`file:${path}`),
+    backend,
     codec,
     speaking,
     log,
     ...(denoise ? { denoiser: rnnoiseDenoiser } : {}),
     send: (payload) => {
-      if (payload.length > 2) out.set(decoder.decode(payload), slot * FRAME_SAMPLES);
+      if (payload.length > 2) out.set(decoder.decode(payload), (slot - 1) * FRAME_SAMPLES);
       return 1;
     },
     onSpeakingChange: () => {},
@@ -92,7 +72,7 @@ async function sendThroughDaemon(path: string, denoise: boolean): Promise<{ audi
   // The real clock would tick every 20 ms; the test moves time itself (as voiced/audio/engine.test.ts).
   (engine as unknown as { clock: { stop(): void } }).clock.stop();
   const tick = (engine as unknown as { tick(slot: number): void }).tick.bind(engine);
-  for (slot = 0; slot < slots; slot++) tick(slot);
+  for (slot = 1; slot <= slots; slot++) tick(slot);
   const framesSent = engine.counters.framesSent;
   await engine.close();
   expect(errors).toEqual([]);
@@ -116,9 +96,9 @@ const db = (r: number) => `${(10 * Math.log10(r)).toFixed(1)} dB`;
 
 test("tone plus white noise through the capture chain: the noise power drops at least 5× (7 dB), the tone stays within 1.5 dB", async () => {
   const path = join(dir, "tone-noise.wav");
-  writeFileSync(path, encodeWav(toneAndNoise(3500, 3000))); // about 5 dB signal to noise
-  const off = await sendThroughDaemon(path, false);
-  const on = await sendThroughDaemon(path, true);
+  writeFileSync(path, encodeWav(signal(3500, 3000))); // about 5 dB signal to noise
+  const off = await sendThroughDaemon(fileBackend(`file:${path}`), false);
+  const on = await sendThroughDaemon(fileBackend(`file:${path}`), true);
   const [a, b] = [measure(off.audio), measure(on.audio)];
   // Measured (RNNoise 0.2 from @echogarden/rnnoise-wasm 0.2.0, Opus 32 kbit/s): noise -9.1 dB, tone -0.2 dB.
   process.stdout.write(`denoise, tone + noise: noise ${db(b.noise / a.noise)}, tone ${db(b.tone / a.tone)}\n`);
@@ -131,9 +111,9 @@ test("tone plus white noise through the capture chain: the noise power drops at 
 
 test("noise alone no longer opens the voice activity gate: what goes out is at least 100× (20 dB) weaker", async () => {
   const path = join(dir, "noise.wav");
-  writeFileSync(path, encodeWav(toneAndNoise(0, 3000)));
-  const off = await sendThroughDaemon(path, false);
-  const on = await sendThroughDaemon(path, true);
+  writeFileSync(path, encodeWav(signal(0, 3000)));
+  const off = await sendThroughDaemon(fileBackend(`file:${path}`), false);
+  const on = await sendThroughDaemon(fileBackend(`file:${path}`), true);
   const [a, b] = [measure(off.audio), measure(on.audio)];
   process.stdout.write(
     `denoise, noise alone: frames sent ${off.framesSent} → ${on.framesSent}, power ${db(Math.max(b.noise, 1e-12) / a.noise)}\n`,
@@ -141,4 +121,13 @@ test("noise alone no longer opens the voice activity gate: what goes out is at l
   expect(off.framesSent).toBeGreaterThan(0.9 * SECONDS * (1000 / FRAME_MS)); // without it, the noise is "voice"
   expect(b.noise).toBeLessThan(a.noise / 100);
   expect(on.framesSent).toBeLessThan(off.framesSent / 10);
+});
+
+test("the tone generator (a clean test signal) is not denoised: a steady 440 Hz sine goes out as without suppression", async () => {
+  const off = await sendThroughDaemon(toneBackend("tone:440"), false);
+  const on = await sendThroughDaemon(toneBackend("tone:440"), true);
+  const start = SKIP_S * SAMPLE_RATE;
+  const [a, b] = [off.audio, on.audio].map((x) => goertzel(x, 440, SAMPLE_RATE, start, x.length - start));
+  expect(a!).toBeGreaterThan(0.01); // a quarter-scale sine: ~0.0156
+  expect(b!).toBeCloseTo(a!, 6);
 });

@@ -50,7 +50,8 @@ Speaking:
   --meter                log the microphone level once a second
 
 Audio:
-  --denoise on|off       noise suppression (RNNoise) on the microphone (default on)
+  --denoise on|off       noise suppression (RNNoise) on the microphone (default on; never on tone:,
+                         a clean generated signal)
   --audio-backend B      device (default: the sound card via PortAudio) | tone:FREQ[:pulse] (a sine;
                          :pulse = 200 ms at the start of every second) | file:PATH (48 kHz mono s16 WAV, looped)
   --record FILE          also write what is played (the mix of all speakers) to a WAV file

@@ -110,7 +110,7 @@ export class AudioEngine {
       this.output = nullOutput();
       this.o.onError(`audio output unavailable (${this.o.backend.name}): ${err instanceof Error ? err.message : String(err)}`);
     }
-    if (this.o.denoiser) {
+    if (this.o.denoiser && !this.o.backend.clean) {
       try {
         this.denoiser = await this.o.denoiser();
       } catch (err) {
