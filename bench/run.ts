@@ -8,13 +8,14 @@ import { checkTargets } from "./lib/targets.js";
 import type { BenchOptions } from "./lib/options.js";
 import { log, sampleBackground } from "./lib/report.js";
 import { crypto } from "./scenarios/crypto.js";
+import { denoise } from "./scenarios/denoise.js";
 import { fanout } from "./scenarios/fanout.js";
 import { history } from "./scenarios/history.js";
 import { send } from "./scenarios/send.js";
 import { streams } from "./scenarios/streams.js";
 import { voice } from "./scenarios/voice.js";
 
-const SCENARIOS: Record<string, (o: BenchOptions) => Promise<void>> = { fanout, streams, send, history, crypto, voice };
+const SCENARIOS: Record<string, (o: BenchOptions) => Promise<void>> = { fanout, streams, send, history, crypto, voice, denoise };
 
 const HELP = `npm run bench [-- SCENARIO...] [options]
 
@@ -26,6 +27,7 @@ Scenarios (default: all, in this order):
   history  ListMessages pages of 100 in a channel of 1M messages, vs the bare SQL query
   crypto   seal+open per message and envelope builds per second vs openssl speed
   voice    one-way voice latency and CPU per peer (bench/voice-latency.ts; needs turnserver)
+  denoise  CPU per sending stream of the capture chain with RNNoise vs without it
 
 Options:
   --db postgres|pglite   database for fanout (default postgres)
