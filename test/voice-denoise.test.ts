@@ -1,5 +1,6 @@
 // Acceptance 4 of issue 13: noise suppression in the daemon's capture chain. A WAV of a tone plus
-// white noise goes through the real chain (file backend → RNNoise → level/VAD gate → Opus), the
+// white noise goes through the real chain (file backend → RNNoise → automatic gain → level/VAD
+// gate → Opus), the
 // packets it sends are decoded again, and the result is measured against the same file sent with
 // suppression off: the noise power (everything that is not the tone) must drop by a stated
 // factor and the tone's power must stay within a stated factor.
@@ -35,7 +36,11 @@ const SKIP_S = 1;
 const signal = (toneAmp: number, noiseAmp: number) => buzzAndNoise({ seconds: SECONDS, f0: F0, harmonics: HARMONICS, toneAmp, noiseAmp });
 
 /** Runs a microphone through the engine's capture chain slot by slot; returns the decoded audio it sent. */
-async function sendThroughDaemon(backend: AudioBackend, denoise: boolean): Promise<{ audio: Int16Array; framesSent: number }> {
+async function sendThroughDaemon(
+  backend: AudioBackend,
+  denoise: boolean,
+  autoGain = false,
+): Promise<{ audio: Int16Array; framesSent: number }> {
   const log = createLogger({ level: "error", write: () => {} });
   const speaking = new SpeakingControl({
     backend: "none",
@@ -59,7 +64,7 @@ async function sendThroughDaemon(backend: AudioBackend, denoise: boolean): Promi
     codec,
     speaking,
     log,
-    ...(denoise ? { denoiser: rnnoiseDenoiser } : {}),
+    ...(denoise ? { denoiser: rnnoiseDenoiser, autoGain } : {}),
     send: (payload) => {
       if (payload.length > 2) out.set(decoder.decode(payload), (slot - 1) * FRAME_SAMPLES);
       return 1;
@@ -98,9 +103,10 @@ test("tone plus white noise through the capture chain: the noise power drops at 
   const path = join(dir, "tone-noise.wav");
   writeFileSync(path, encodeWav(signal(3500, 3000))); // about 5 dB signal to noise
   const off = await sendThroughDaemon(fileBackend(`file:${path}`), false);
-  const on = await sendThroughDaemon(fileBackend(`file:${path}`), true);
+  const on = await sendThroughDaemon(fileBackend(`file:${path}`), true, true); // as the daemon runs it: with automatic gain
   const [a, b] = [measure(off.audio), measure(on.audio)];
-  // Measured (RNNoise 0.2 from @echogarden/rnnoise-wasm 0.2.0, Opus 32 kbit/s): noise -9.1 dB, tone -0.2 dB.
+  // Measured (@echogarden/rnnoise-wasm 0.2.0, Opus 32 kbit/s): noise -8.6 dB, tone +0.3 dB (the buzz is
+  // at -20.6 dBFS and the automatic gain aims at -20); the suppressor alone: -9.1 dB and -0.2 dB.
   process.stdout.write(`denoise, tone + noise: noise ${db(b.noise / a.noise)}, tone ${db(b.tone / a.tone)}\n`);
   expect(b.noise).toBeLessThan(a.noise / 5);
   expect(b.tone / a.tone).toBeGreaterThan(10 ** (-1.5 / 10));
@@ -113,7 +119,7 @@ test("noise alone no longer opens the voice activity gate: what goes out is at l
   const path = join(dir, "noise.wav");
   writeFileSync(path, encodeWav(signal(0, 3000)));
   const off = await sendThroughDaemon(fileBackend(`file:${path}`), false);
-  const on = await sendThroughDaemon(fileBackend(`file:${path}`), true);
+  const on = await sendThroughDaemon(fileBackend(`file:${path}`), true, true); // automatic gain does not pump noise up
   const [a, b] = [measure(off.audio), measure(on.audio)];
   process.stdout.write(
     `denoise, noise alone: frames sent ${off.framesSent} → ${on.framesSent}, power ${db(Math.max(b.noise, 1e-12) / a.noise)}\n`,
@@ -130,4 +136,23 @@ test("the tone generator (a clean test signal) is not denoised: a steady 440 Hz 
   const [a, b] = [off.audio, on.audio].map((x) => goertzel(x, 440, SAMPLE_RATE, start, x.length - start));
   expect(a!).toBeGreaterThan(0.01); // a quarter-scale sine: ~0.0156
   expect(b!).toBeCloseTo(a!, 6);
+});
+
+test("automatic gain: a quiet speaker (-40 dBFS, below the VAD threshold) is raised toward -20 dBFS and gets through", async () => {
+  const path = join(dir, "quiet.wav");
+  writeFileSync(path, encodeWav(signal(400, 100)));
+  const without = await sendThroughDaemon(fileBackend(`file:${path}`), true, false);
+  const withGain = await sendThroughDaemon(fileBackend(`file:${path}`), true, true);
+  const start = (SECONDS - 1) * SAMPLE_RATE; // the last second: the gain has settled
+  const level = (x: Int16Array) => {
+    let sum = 0;
+    for (let i = start; i < x.length; i++) sum += (x[i]! / 32768) ** 2;
+    return 10 * Math.log10(sum / (x.length - start));
+  };
+  process.stdout.write(
+    `agc, quiet speaker: frames sent ${without.framesSent} → ${withGain.framesSent}, last second ${level(withGain.audio).toFixed(1)} dBFS\n`,
+  );
+  expect(without.framesSent).toBe(0); // too quiet for the voice activity gate
+  expect(withGain.framesSent).toBeGreaterThan(0.5 * SECONDS * (1000 / FRAME_MS));
+  expect(level(withGain.audio)).toBeGreaterThan(-24); // +18 dB at most: -40 + 18 = -22
 });

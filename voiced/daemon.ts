@@ -75,7 +75,7 @@ export class Daemon {
       speaking: this.speaking,
       log,
       ...(d.config.recordPath ? { recordPath: d.config.recordPath } : {}),
-      ...(d.config.denoise && d.denoiser ? { denoiser: d.denoiser } : {}),
+      ...(d.config.denoise && d.denoiser ? { denoiser: d.denoiser, autoGain: true } : {}),
       send: (payload, seq, ts, marker) => this.room?.sendRtp(payload, seq, ts, marker) ?? 0,
       onSpeakingChange: () => this.refresh(),
       onError: (m) => this.notifyError(m),

@@ -1,8 +1,9 @@
 // Noise suppression: the CPU one sending stream spends in the daemon's capture chain with RNNoise
-// (RNNoise → level → Opus encode, as voiced/audio/engine.ts runs it per 20 ms frame) beside the
-// same chain without it, in one process, on seconds of a buzz plus white noise. The figure is
+// and automatic gain (RNNoise → gain → level → Opus encode, as voiced/audio/engine.ts runs it per
+// 20 ms frame) beside the same chain without them, in one process, on seconds of a buzz plus white noise. The figure is
 // CPU time per second of audio: % of one core per stream. Rounds alternate between the two so
 // other work on the machine hits both alike; the median round counts.
+import { AutoGain } from "../../voiced/audio/agc.js";
 import { FRAME_MS, FRAME_SAMPLES, frameLevel } from "../../voiced/audio/format.js";
 import { rnnoiseDenoiser } from "../../voiced/audio/rnnoise.js";
 import { opusCodec } from "../../voiced/codec/opus.js";
@@ -39,10 +40,11 @@ export async function denoise(o: BenchOptions): Promise<void> {
     const enc1 = codec.createEncoder();
     without.push(cpu(() => frames.forEach((f) => (sink += frameLevel(f) + enc1.encode(f).length))));
     const enc2 = codec.createEncoder();
+    const agc = new AutoGain();
     withIt.push(
       cpu(() =>
         frames.forEach((f) => {
-          const d = denoiser.process(f);
+          const d = agc.process(denoiser.process(f), denoiser.voiceProbability);
           sink += frameLevel(d) + enc2.encode(d).length;
         }),
       ),
@@ -57,7 +59,7 @@ export async function denoise(o: BenchOptions): Promise<void> {
       ours: pct(median(withIt)),
       baseline: pct(median(without)),
       unit: "% of a core",
-      note: "ours: RNNoise + level + Opus; baseline: level + Opus",
+      note: "ours: RNNoise + gain + level + Opus; baseline: level + Opus",
     },
     { metric: "  RNNoise alone", ours: pct(median(alone)), unit: "% of a core" },
     { metric: "  RNNoise per 20 ms frame", ours: (1e6 * median(alone)) / frames.length, unit: "µs" },

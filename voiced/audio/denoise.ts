@@ -6,6 +6,8 @@ import type { Frame } from "./format.js";
 export interface Denoiser {
   /** Denoises one 20 ms frame (a new frame; the input is left alone). */
   process(frame: Frame): Frame;
+  /** How likely the last processed frame held voice, 0 to 1 (automatic gain adapts on voice only). */
+  voiceProbability: number;
   /** Frees the state (the engine makes a fresh one at every start). */
   close(): void;
 }

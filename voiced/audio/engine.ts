@@ -1,4 +1,4 @@
-// The media loop, one 20 ms slot at a time: capture → noise suppression → speaking gate (PTT/VAD/mute, with the
+// The media loop, one 20 ms slot at a time: capture → noise suppression → automatic gain → speaking gate (PTT/VAD/mute, with the
 // VAD's attack frames sent as pre-roll) → Opus → RTP to every ready peer; and per remote
 // device: jitter buffer → decode/conceal → mix of all speakers → playback and --record.
 import type { AudioEncoder, Codec } from "../codec/codec.js";
@@ -9,6 +9,7 @@ import type { SpeakingControl } from "../ptt/speaking.js";
 import type { RtpIn } from "../rtc/peer.js";
 import type { AudioBackend, AudioInput, AudioOutput } from "./backend.js";
 import { nullOutput } from "./backend.js";
+import { AutoGain } from "./agc.js";
 import type { Denoiser, DenoiserFactory } from "./denoise.js";
 import { MediaClock } from "./clock.js";
 import { FRAME_MS, FRAME_SAMPLES, frameLevel, silentFrame, type Frame } from "./format.js";
@@ -49,6 +50,8 @@ export interface EngineOptions {
   recordPath?: string;
   /** Noise suppression for the microphone (none: frames go out as captured). */
   denoiser?: DenoiserFactory;
+  /** Automatic gain after the suppressor (it adapts on the suppressor's voice probability). */
+  autoGain?: boolean;
   /** Sends one packet to every ready peer; returns how many got it. */
   send(payload: Uint8Array, seq: number, timestamp: number, marker: boolean): number;
   /** Our speaking flag or a remote speaking flag changed. */
@@ -75,6 +78,7 @@ export class AudioEngine {
   private recorder: WavRecorder | undefined;
   private encoder: AudioEncoder;
   private denoiser: Denoiser | undefined;
+  private agc: AutoGain | undefined;
   private readonly playouts = new Map<string, PeerPlayout>();
   private readonly remoteSpeaking = new Set<string>();
   private readonly clock: MediaClock;
@@ -113,6 +117,7 @@ export class AudioEngine {
     if (this.o.denoiser && !this.o.backend.clean) {
       try {
         this.denoiser = await this.o.denoiser();
+        if (this.o.autoGain) this.agc = new AutoGain();
       } catch (err) {
         this.o.onError(
           `noise suppression unavailable: ${err instanceof Error ? err.message : String(err)}; sending the microphone as it is`,
@@ -134,6 +139,7 @@ export class AudioEngine {
     this.output = nullOutput();
     this.denoiser?.close();
     this.denoiser = undefined;
+    this.agc = undefined;
     this.playouts.clear();
     this.remoteSpeaking.clear();
     this.speaking = false;
@@ -203,6 +209,7 @@ export class AudioEngine {
       frame = silentFrame();
     } else if (this.denoiser) {
       frame = this.denoiser.process(frame);
+      if (this.agc) frame = this.agc.process(frame, this.denoiser.voiceProbability);
     }
     // The level (VAD, meter) is of what would be sent: background noise does not open the gate.
     this.inputLevel = frameLevel(frame);

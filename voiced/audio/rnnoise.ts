@@ -22,16 +22,18 @@ export async function rnnoiseDenoiser(): Promise<Denoiser> {
   const input = mod._malloc(size * 4);
   const output = mod._malloc(size * 4);
   let closed = false;
-  return {
+  const denoiser: Denoiser = {
+    voiceProbability: 0,
     process(frame: Frame): Frame {
       if (closed) throw new Error("denoiser is closed");
       const out = new Int16Array(frame.length);
+      let voice = 0;
       for (let at = 0; at + size <= frame.length; at += size) {
         // HEAPF32 is looked up each time: the module's memory may grow and replace it.
         const heap = mod.HEAPF32;
         const inAt = input >> 2;
         for (let i = 0; i < size; i++) heap[inAt + i] = frame[at + i]!;
-        mod._rnnoise_process_frame(state, output, input);
+        voice = Math.max(voice, mod._rnnoise_process_frame(state, output, input));
         const res = mod.HEAPF32;
         const outAt = output >> 2;
         for (let i = 0; i < size; i++) {
@@ -39,6 +41,7 @@ export async function rnnoiseDenoiser(): Promise<Denoiser> {
           out[at + i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
         }
       }
+      denoiser.voiceProbability = voice;
       return out;
     },
     close() {
@@ -49,4 +52,5 @@ export async function rnnoiseDenoiser(): Promise<Denoiser> {
       mod._free(output);
     },
   };
+  return denoiser;
 }

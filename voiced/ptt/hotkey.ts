@@ -69,10 +69,15 @@ const XKB_PER_CLIENT_FLAGS = 21;
 function connect(display: string, timeoutMs: number): Promise<XDisplay> {
   const x11 = createRequire(import.meta.url)("x11") as X11Module;
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`X display ${display}: no answer in ${timeoutMs} ms`)), timeoutMs);
+    let late = false;
+    const t = setTimeout(() => {
+      late = true;
+      reject(new Error(`X display ${display}: no answer in ${timeoutMs} ms`));
+    }, timeoutMs);
     try {
       const client = x11.createClient({ display }, (err, d) => {
         clearTimeout(t);
+        if (late) return err ? undefined : d.client.terminate(); // given up on: do not leave it open
         if (err) reject(new Error(`X display ${display}: ${err.message}`));
         else resolve(d);
       });
