@@ -1,6 +1,7 @@
-// The media loop, one 20 ms slot at a time: capture → noise suppression → automatic gain → speaking gate (PTT/VAD/mute, with the
-// VAD's attack frames sent as pre-roll) → Opus → RTP to every ready peer; and per remote
-// device: jitter buffer → decode/conceal → mix of all speakers → playback and --record.
+// The media loop, one 20 ms slot at a time: capture → noise suppression and automatic gain →
+// speaking gate (PTT/VAD/mute, with the VAD's attack frames sent as pre-roll) → Opus → RTP to
+// every ready peer; and per remote device: jitter buffer → decode/conceal → mix of all speakers
+// → playback and --record.
 import type { AudioEncoder, Codec } from "../codec/codec.js";
 import { mixFrames } from "../codec/mixer.js";
 import { PeerPlayout, type PlayoutStats } from "../codec/playout.js";
@@ -71,8 +72,14 @@ export class AudioEngine {
     keepAlivesSent: 0,
     keepAlivesReceived: 0,
   };
+  /**
+   * Our speaking flag: audio goes out and it carries voice (the VAD on the frame as sent, after
+   * suppression and gain), so a push-to-talk key held over a silent microphone is not speaking.
+   */
   speaking = false;
   inputLevel = 0;
+  /** Whether the gate let the last frame out (for the talkspurt's marker bit). */
+  private sending = false;
   private input: AudioInput | undefined;
   private output: AudioOutput = nullOutput();
   private recorder: WavRecorder | undefined;
@@ -143,6 +150,7 @@ export class AudioEngine {
     this.playouts.clear();
     this.remoteSpeaking.clear();
     this.speaking = false;
+    this.sending = false;
     this.o.speaking.vad.reset();
   }
 
@@ -214,9 +222,11 @@ export class AudioEngine {
     // The level (VAD, meter) is of what would be sent: background noise does not open the gate.
     this.inputLevel = frameLevel(frame);
     const on = this.o.speaking.update(this.inputLevel);
-    const opened = on && !this.speaking;
-    if (on !== this.speaking) {
-      this.speaking = on;
+    const opened = on && !this.sending;
+    this.sending = on;
+    const talking = on && this.o.speaking.vad.isOpen;
+    if (talking !== this.speaking) {
+      this.speaking = talking;
       this.o.onSpeakingChange();
     }
     if (!on) {
