@@ -3,7 +3,7 @@
 // every combination of Caps Lock and Num Lock (so those do not disable it), then KeyPress and
 // KeyRelease drive the key state. X autorepeat would turn a held key into release/press pairs:
 // XKB "detectable autorepeat" (a per-client flag) makes the server send repeats as presses only;
-// on a server without XKB a release followed by a press with the same timestamp is dropped.
+// on a server without XKB a release is believed only once a round trip shows no press after it.
 import { createRequire } from "node:module";
 import type { PushToTalkBinding } from "./portal.js";
 import { MOD, parseHotkey } from "./x11-keys.js";
@@ -32,6 +32,8 @@ interface XClient {
   ): void;
   UngrabKey(wid: number, key: number, modifiers: number): void;
   GetKeyboardMapping(start: number, count: number, cb: (err: Error | null, rows: number[][]) => void): void;
+  /** A round trip: calls back once the server has handled everything sent before. */
+  sync(cb: (err: Error | null) => void): void;
   require(name: "xkb", cb: (err: Error | null, ext: XExtension) => void): void;
   on(ev: "event", cb: (e: XEvent) => void): void;
   on(ev: "error" | "end", cb: (e?: Error) => void): void;
@@ -167,7 +169,7 @@ export async function bindHotkey(o: HotkeyOptions): Promise<PushToTalkBinding> {
     if (failed) throw new Error(`push-to-talk key "${o.key}" is taken by another X client (${failed.err!.message || "BadAccess"})`);
 
     let pressed = false;
-    let pendingRelease: { time: number; timer: NodeJS.Immediate } | undefined;
+    let pendingRelease: object | undefined;
     const set = (down: boolean) => {
       if (down === pressed) return;
       pressed = down;
@@ -176,18 +178,21 @@ export async function bindHotkey(o: HotkeyOptions): Promise<PushToTalkBinding> {
     X.on("event", (ev) => {
       if (ev.keycode !== keycode) return;
       if (ev.name === "KeyPress") {
-        // Without detectable autorepeat a repeat is a release and a press at the same time.
-        if (pendingRelease && pendingRelease.time === ev.time) clearImmediate(pendingRelease.timer);
-        pendingRelease = undefined;
+        pendingRelease = undefined; // a repeat's press, or a new press: the key is down
         set(true);
       } else if (ev.name === "KeyRelease") {
         if (detectable) return set(false);
-        if (pendingRelease) clearImmediate(pendingRelease.timer);
-        const p = {
-          time: ev.time,
-          timer: setImmediate(() => (pendingRelease === p ? ((pendingRelease = undefined), set(false)) : undefined)),
-        };
+        // Without detectable autorepeat a repeat is a release and a press with the same time,
+        // made in one go by the server but not always delivered in one read (seen under load).
+        // A round trip settles it: the server has made the press, if any, before it answers,
+        // and the stream keeps order, so an answer with no press before it means the key is up.
+        const p = {};
         pendingRelease = p;
+        X.sync(() => {
+          if (pendingRelease !== p) return;
+          pendingRelease = undefined;
+          set(false);
+        });
       }
     });
     let closed = false;
@@ -200,7 +205,7 @@ export async function bindHotkey(o: HotkeyOptions): Promise<PushToTalkBinding> {
       async close() {
         if (closed) return;
         closed = true;
-        if (pendingRelease) clearImmediate(pendingRelease.timer);
+        pendingRelease = undefined;
         release();
         await new Promise<void>((resolve) => X.close(() => resolve()));
       },
