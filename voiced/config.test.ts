@@ -71,6 +71,10 @@ test("bad values stop start-up with a line naming the flag; a token flag is refu
     [["--vad-threshold", "0"], /--vad-threshold/],
     [["--ptt-backend", "x11"], /--ptt-backend: "x11" is not auto, portal, hotkey or none/],
     [["--denoise", "no"], /--denoise: "no" is not on or off/],
+    [
+      ["--ptt-backend", "hotkey", "--ptt", "ctrl+nosuchkey"],
+      /--ptt: push-to-talk key "ctrl\+nosuchkey": "nosuchkey" is not an X11 key name/,
+    ],
     [["--audio-backend", "mic"], /--audio-backend/],
     [["--audio-backend", "tone:x"], /tone:FREQ/],
     [["--turn-user", "u"], /need --turn/],

@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { validateAudioSpec } from "./audio/select.js";
 import { iceServersFromFlags, resolveIceConfig, type IceServer } from "./rtc/ice-config.js";
 import { PTT_BACKENDS, type PttBackend } from "./ptt/speaking.js";
+import { parseHotkey } from "./ptt/x11-keys.js";
 
 export const VERSION = "0.1.0";
 
@@ -141,6 +142,13 @@ export function parseConfig(argv: string[]): VoicedConfig | "help" | "version" {
   const backend = values["ptt-backend"];
   if (!PTT_BACKENDS.includes(backend as PttBackend)) {
     throw new UsageError(`--ptt-backend: "${backend}" is not auto, portal, hotkey or none`);
+  }
+  if (backend === "hotkey" && values.ptt) {
+    try {
+      parseHotkey(values.ptt); // a key the X11 grab cannot name stops start-up, not just push-to-talk
+    } catch (err) {
+      throw new UsageError(`--ptt: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   const denoise = values.denoise;
   if (denoise !== "on" && denoise !== "off") throw new UsageError(`--denoise: "${denoise}" is not on or off`);
