@@ -141,7 +141,8 @@ function detectableAutorepeat(X: XClient): Promise<boolean> {
 export async function bindHotkey(o: HotkeyOptions): Promise<PushToTalkBinding> {
   const key = parseHotkey(o.key);
   if (!o.display) throw new Error("no X11 display ($DISPLAY is not set)");
-  const d = await connect(o.display, o.connectTimeoutMs ?? 2000);
+  // A local X server answers in milliseconds; seconds only when the machine is very loaded.
+  const d = await connect(o.display, o.connectTimeoutMs ?? 5000);
   const X = d.client;
   const root = d.screen[0]!.root;
   let grabbed: number[] = [];
