@@ -45,6 +45,8 @@ const app = await createApp({
   log: createLogger("warn"),
   authRatePerIp: 1e6,
   streamsPerSession: 1e6,
+  sendRatePerSession: 1e6,
+  sendBurstPerSession: 1e6,
   streamsPerDevice: 1e6,
 });
 const listener = createListener(app.handler);

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry point directly through tsx: no build step after `npm ci`.
-import { register } from "tsx/esm/api";
+// dialtone-voiced: runs the compiled bundle, or the TypeScript sources when it is stale (see launch.js).
+import { launch } from "./launch.js";
 
-register();
-await import("../voiced/main.ts");
+await launch("dialtone-voiced", "voiced/main.ts");

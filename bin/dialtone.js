@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry point directly through tsx: no build step after `npm ci`.
-import { register } from "tsx/esm/api";
+// dialtone: runs the compiled bundle, or the TypeScript sources when it is stale (see launch.js).
+import { launch } from "./launch.js";
 
-register();
-await import("../client/main.ts");
+await launch("dialtone", "client/main.ts");

@@ -1,6 +1,7 @@
 // dialtone: the terminal client. With a command it is the headless CLI (client/cli); with none
 // it starts the terminal UI (client/ui). `dialtone --help` prints the CLI help either way.
 import { runCli, splitCommand } from "./cli/run.js";
+import { createInterface } from "node:readline";
 import { promptHidden } from "./cli/prompt.js";
 
 const argv = process.argv.slice(2);
@@ -22,17 +23,11 @@ if (wantsUi) {
     });
   }
 
-  const readStdin = async (): Promise<string> => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-    return Buffer.concat(chunks).toString("utf8");
-  };
-
   const code = await runCli(argv, {
     env: process.env,
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),
-    readStdin,
+    stdinLines: () => createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY }),
     prompt: promptHidden,
     signal: stop.signal,
   });

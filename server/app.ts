@@ -5,7 +5,7 @@ import type { Database } from "./db/client.js";
 import { headSeq, readEventsAfter } from "./db/repos/events.js";
 import type { Deps, Secrets } from "./domain/deps.js";
 import { DEFAULT_LOGIN_BACKOFF, LoginBackoff, type LoginBackoffPolicy } from "./domain/login-backoff.js";
-import { RateLimiter } from "./domain/rate-limit.js";
+import { RateLimiter, TokenBuckets } from "./domain/rate-limit.js";
 import { VoiceRooms } from "./domain/voice-rooms.js";
 import { ephemeral } from "./domain/wire.js";
 import { InProcessBus, type EventBus } from "./events/bus.js";
@@ -17,7 +17,8 @@ import { PEER_HEADER } from "./http/context.js";
 import { clientAddress, TrustedProxies } from "./http/peer.js";
 import { ShutdownError } from "./http/errors.js";
 import { callInterceptor } from "./http/calls.js";
-import { auth } from "./http/interceptors.js";
+import { answerDecodeErrors } from "./http/decode-errors.js";
+import { requestGate } from "./http/gate.js";
 import type { NodeHandler } from "./http/listener.js";
 import { withHealth } from "./http/listener.js";
 import { createMetrics, withMetrics, type Metrics } from "./http/metrics.js";
@@ -39,6 +40,9 @@ export interface AppOptions {
   authFailuresPerUser?: number;
   /** The rest of the login backoff policy (tests). */
   loginBackoff?: Partial<LoginBackoffPolicy>;
+  /** SendMessage calls a session may make: per second sustained (default 20) and in a burst (default 100). */
+  sendRatePerSession?: number;
+  sendBurstPerSession?: number;
   /** Open event streams a session (default 16) and a device (default 32) may hold in this process. */
   streamsPerSession?: number;
   streamsPerDevice?: number;
@@ -105,6 +109,7 @@ export async function createApp(o: AppOptions): Promise<App> {
         freeFailures: o.authFailuresPerUser ?? DEFAULT_LOGIN_BACKOFF.freeFailures,
         ...o.loginBackoff,
       }),
+      sends: new TokenBuckets(o.sendRatePerSession ?? 20, o.sendBurstPerSession ?? 100),
       streamsPerSession: o.streamsPerSession ?? 16,
       streamsPerDevice: o.streamsPerDevice ?? 32,
     },
@@ -123,8 +128,12 @@ export async function createApp(o: AppOptions): Promise<App> {
     withContentTypeCheck(
       RPC_PATHS,
       connectNodeAdapter({
-        routes: routes(deps),
-        interceptors: [callInterceptor(log, metrics), auth(deps, sessions)],
+        routes: (router) => {
+          routes(deps)(router);
+          answerDecodeErrors(router);
+        },
+        requestGate: requestGate(deps, sessions, log, metrics),
+        interceptors: [callInterceptor(log, metrics)],
         readMaxBytes: MAX_REQUEST_BYTES,
         acceptCompression: COMPRESSIONS,
         // Unknown fields of a request are skipped, not kept: nothing reads them, and keeping a

@@ -21,6 +21,8 @@ export interface Config {
   readonly heartbeatSeconds: number;
   /** Login/register attempts per minute per client address, and failures per username. */
   readonly authRatePerIp: number;
+  readonly sendRatePerSession: number;
+  readonly sendBurstPerSession: number;
   /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client. */
   readonly trustedProxies: readonly string[];
   readonly authFailuresPerUser: number;
@@ -137,6 +139,8 @@ export function loadConfig(env: Env = process.env): Config {
     h2MaxStreams: int(env, "DIALTONE_H2_MAX_STREAMS", 100, 1, 10000),
     h2IdleSeconds: int(env, "DIALTONE_H2_IDLE_SECONDS", 30, 1, 3600),
     maxConnectionsPerAddress: int(env, "DIALTONE_MAX_CONNECTIONS_PER_ADDRESS", 256, 1, 1_000_000),
+    sendRatePerSession: int(env, "DIALTONE_SEND_RATE_PER_SESSION", 20, 1, 1_000_000),
+    sendBurstPerSession: int(env, "DIALTONE_SEND_BURST_PER_SESSION", 100, 1, 1_000_000),
     streamsPerSession: int(env, "DIALTONE_STREAMS_PER_SESSION", 16, 1, 1_000_000),
     streamsPerDevice: int(env, "DIALTONE_STREAMS_PER_DEVICE", 32, 1, 1_000_000),
     trustedProxies: Object.freeze(trustedProxies),

@@ -13,6 +13,7 @@ import { MessageService } from "../gen/dialtone/v1/message_service_pb.js";
 import { PresenceService } from "../gen/dialtone/v1/presence_service_pb.js";
 import { VoiceService } from "../gen/dialtone/v1/voice_service_pb.js";
 import type { Deps } from "./domain/deps.js";
+import { UNAUTHENTICATED_READ_MAX_BYTES } from "./http/gate.js";
 import { adminService } from "./services/admin.js";
 import { authService } from "./services/auth.js";
 import { channelService } from "./services/channel.js";
@@ -23,7 +24,9 @@ import { eventService } from "./services/event/service.js";
 import { identityService } from "./services/identity.js";
 import { inviteService } from "./services/invite.js";
 import { messageService } from "./services/message.js";
+import { REFLECTION_SERVICES, reflectionServices } from "./services/reflection.js";
 import { voiceService } from "./services/voice.js";
+import { SchemaIndex } from "./domain/schema-index.js";
 
 /** Every service of the public API (the 415 check and the fuzzers list their methods from it). */
 export const SERVICES = [
@@ -41,20 +44,34 @@ export const SERVICES = [
   VoiceService,
 ] as const;
 
-/** The request path of every method: /package.Service/Method. */
-export const RPC_PATHS: ReadonlySet<string> = new Set(SERVICES.flatMap((s) => s.methods.map((m) => `/${s.typeName}/${m.name}`)));
+/** The request path of every method served (reflection's too): /package.Service/Method. */
+export const RPC_PATHS: ReadonlySet<string> = new Set(
+  [...SERVICES, ...REFLECTION_SERVICES].flatMap((s) => s.methods.map((m) => `/${s.typeName}/${m.name}`)),
+);
 
-export const routes = (deps: Deps) => (router: ConnectRouter) =>
-  router
-    .service(AuthService, authService(deps))
+/** Calls made without a session read at most this much (UNAUTHENTICATED_READ_MAX_BYTES). */
+const small = { readMaxBytes: UNAUTHENTICATED_READ_MAX_BYTES };
+
+export const routes = (deps: Deps) => (router: ConnectRouter) => {
+  const auth = authService(deps);
+  const identity = identityService(deps);
+  const reflection = reflectionServices(new SchemaIndex([...SERVICES, ...REFLECTION_SERVICES]));
+  return router
+    .service(AuthService, auth)
+    .rpc(AuthService.method.register, auth.register, small)
+    .rpc(AuthService.method.login, auth.login, small)
     .service(InviteService, inviteService(deps))
     .service(AdminService, adminService(deps))
     .service(DeviceService, deviceService(deps))
-    .service(IdentityService, identityService(deps))
+    .service(IdentityService, identity)
+    .rpc(IdentityService.method.getRoot, identity.getRoot, small)
     .service(EnvelopeService, envelopeService(deps))
     .service(ChannelService, channelService(deps))
     .service(MessageService, messageService(deps))
     .service(DirectoryService, directoryService(deps))
     .service(PresenceService, presenceService(deps))
     .service(EventService, eventService(deps))
-    .service(VoiceService, voiceService(deps));
+    .service(VoiceService, voiceService(deps))
+    .service(REFLECTION_SERVICES[0], reflection.v1, small)
+    .service(REFLECTION_SERVICES[1], reflection.v1alpha, small);
+};

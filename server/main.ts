@@ -97,6 +97,8 @@ async function main(argv: string[]) {
     heartbeatSeconds: config.heartbeatSeconds,
     authRatePerIp: config.authRatePerIp,
     authFailuresPerUser: config.authFailuresPerUser,
+    sendRatePerSession: config.sendRatePerSession,
+    sendBurstPerSession: config.sendBurstPerSession,
     streamsPerSession: config.streamsPerSession,
     streamsPerDevice: config.streamsPerDevice,
     trustedProxies: config.trustedProxies,

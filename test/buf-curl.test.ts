@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { api, bearer, devicePublicKey } from "./support/api.js";
 import { freePort } from "./support/ports.js";
+import { SERVICES } from "../server/connect.js";
+import { REFLECTION_SERVICES } from "../server/services/reflection.js";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 const SERVER_BIN = path.join(REPO, "bin", "dialtone-server.js");
@@ -248,6 +250,30 @@ describe("buf curl against a real dialtone-server process", () => {
     ]);
     expect(run.code).toBe(bufExit(Code.InvalidArgument));
     expect(JSON.parse(run.stderr)).toEqual({ code: "invalid_argument", message: "max_uses: must be 1 to 1000" });
+  });
+
+  test("reflection: without --schema, buf lists every service and method (gRPC and Connect, v1 and v1alpha)", async () => {
+    const services = [...SERVICES, ...REFLECTION_SERVICES].map((s) => s.typeName).sort();
+    for (const extra of [["--protocol", "grpc"], [], ["--reflect-protocol", "grpc-v1alpha"]]) {
+      const listed = await buf(["curl", ...extra, "--http2-prior-knowledge", "--list-services", url()]);
+      expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(listed.stdout.trim().split("\n").sort()).toEqual(services);
+    }
+    const methods = await buf(["curl", "--protocol", "grpc", "--http2-prior-knowledge", "--list-methods", url()]);
+    expect(methods.code).toBe(0);
+    expect(methods.stdout.trim().split("\n")).toEqual(
+      expect.arrayContaining(["dialtone.v1.MessageService/SendMessage", "dialtone.v1.IdentityService/GetRoot"]),
+    );
+    expect(methods.stdout.trim().split("\n")).toHaveLength([...SERVICES, ...REFLECTION_SERVICES].reduce((n, s) => n + s.methods.length, 0));
+  });
+
+  test("reflection: without --schema, buf calls a method (the README's invite line) over Connect and gRPC", async () => {
+    for (const [i, extra] of [[], ["--protocol", "grpc", "--http2-prior-knowledge"], ["--reflect-protocol", "grpc-v1alpha"]].entries()) {
+      const run = await buf(["curl", ...extra, "--header", `X-Admin-Token: ${adminToken}`, "--data", "{}", createInviteUrl()]);
+      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
+      const { token } = JSON.parse(run.stdout) as { token: string };
+      expect((await register(token, `via-reflection-${i}`)).session?.userId).toBeTruthy();
+    }
   });
 
   test("a bearer session works through buf too (GetSession)", async () => {

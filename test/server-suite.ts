@@ -380,6 +380,40 @@ export function serverSuite(kind: DbKind) {
         { streamsPerSession: 3, streamsPerDevice: 5 },
       ));
 
+    test("sends are limited per session: a burst, then resource_exhausted with the wait; other sessions unaffected", () =>
+      withServer(
+        async (s) => {
+          const alice = await registerUser(s.url);
+          const channelId = randomUUID();
+          await alice.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
+          const send = (api: typeof alice.api) =>
+            api.message.sendMessage({
+              messageId: randomUUID(),
+              channelId,
+              encryptedBody: sealedValue(),
+              encryptedSenderName: sealedValue(),
+              keyEpoch: 1,
+            });
+          for (let i = 0; i < 3; i++) await send(alice.api);
+          // One token every 20 s: the fourth send of the burst cannot have earned one yet.
+          const refused = await send(alice.api).catch((e: unknown) => ConnectError.from(e));
+          expect(refused).toBeInstanceOf(ConnectError);
+          const err = refused as ConnectError;
+          expect(err.code).toBe(Code.ResourceExhausted);
+          expect(err.rawMessage).toMatch(/^sending too fast: a session may send 0\.05 messages a second \(bursts of 3\); retry in \d+ ms$/);
+          // The same account's other session has a bucket of its own.
+          const login = await api(s.url).auth.login({
+            username: alice.username,
+            password: "correct horse battery",
+            devicePublicKey: alice.publicKey,
+          });
+          await send(api(s.url, bearer(login.session!.token)));
+          const { messages } = await alice.api.message.listMessages({ channelId });
+          expect(messages).toHaveLength(4);
+        },
+        { sendRatePerSession: 0.05, sendBurstPerSession: 3 },
+      ));
+
     test("channels: admin create/rename/delete, idempotent create, members read only", () =>
       withServer(async (s) => {
         const admin = await registerUser(s.url);

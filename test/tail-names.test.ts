@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import { runCli } from "../client/cli/run.js";
-import { newChannelKey, sealChannelName } from "../client/core/index.js";
+import { newChannelKey, sealChannelName, userLabel } from "../client/core/index.js";
 import { fakeIo } from "./support/cli-io.js";
 import { eventually, Harness, PASSPHRASE, type TestInstall } from "./support/client-harness.js";
 
@@ -33,6 +33,33 @@ test("a channel announced before its key arrives is named once the key does", as
     await eventually(() => f.out().includes(`new channel <encrypted>(${short})`) || undefined, 10_000, "the announcement");
     await admin.client.keys.adoptNewChannelKey(channelId, key);
     await eventually(() => f.out().includes(`channel <encrypted>(${short}) is now #late`) || undefined, 10_000, "the name following");
+  } finally {
+    stop.abort();
+    expect(await tail).toBe(0);
+  }
+});
+
+test("a profile published again with the same name is not news: one line per name change", async () => {
+  const stop = new AbortController();
+  const f = fakeIo({ DIALTONE_CONFIG_DIR: admin.configDir, DIALTONE_PASSPHRASE: PASSPHRASE }, stop.signal);
+  const tail = runCli(["tail", "--server", h.url, "--json"], f.io);
+  const profiles = () =>
+    f
+      .out()
+      .split("\n")
+      .filter((l) => l.includes('"profile_updated"'))
+      .map((l) => JSON.parse(l) as { name: string; previous: string });
+  try {
+    const online = async () => (await admin.client.api.presence.listPresence({ userIds: [admin.client.me.userId] })).presences[0]?.online;
+    await eventually(async () => (await online()) || undefined, 10_000, "the admin's tail online");
+    // The UI's register publishes the name a second time when the directory key arrives while
+    // it waits for it: the same name, twice, then a real change.
+    await alice.client.setProfileName("Alice Twice");
+    await alice.client.setProfileName("Alice Twice");
+    await alice.client.setProfileName("Alice Once");
+    await eventually(() => profiles().some((p) => p.name === "Alice Once") || undefined, 10_000, "the last change");
+    expect(profiles().map((p) => p.name)).toEqual(["Alice Twice", "Alice Once"]);
+    expect(profiles().map((p) => p.previous)).toEqual([userLabel(alice.client.me.userId, undefined), "Alice Twice"]);
   } finally {
     stop.abort();
     expect(await tail).toBe(0);

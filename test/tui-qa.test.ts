@@ -119,10 +119,15 @@ describe("the terminal UI, as a demanding user finds it", () => {
     alice = await startClient("alice", { width: 20, height: 8 });
     const screen = await alice.waitFor("[ Login ]", 60_000);
     expect(rows(screen)).toHaveLength(8);
-    expect(screen).toMatch(/^> Username +user/m); // short labels: the value has room
     expect(screen).toContain("ctrl+q: quit");
-    await alice.keys("Down", "Down"); // username → password → passphrase
+    // A saved session needs only the passphrase: the cursor goes there.
     const focused = await alice.waitFor(/^> Passphrase +\*+/m);
+    await alice.keys("Up"); // short labels: the value has room
+    await alice.waitFor(/^> Password/m);
+    await alice.keys("Up");
+    expect(await alice.waitFor(/^> Username +user/m)).toContain("ctrl+q: quit");
+    await alice.keys("Down", "Down");
+    await alice.waitFor(/^> Passphrase +\*+/m);
     expect(focused).toContain("ctrl+q: quit");
     await alice.keys("Enter"); // the saved session resumes with the pre-filled passphrase
     await alice.waitFor("● online", 120_000, "alice online");
@@ -238,7 +243,7 @@ describe("the terminal UI, as a demanding user finds it", () => {
     await command(alice, "/channel create doomed");
     await alice.waitFor(/#doomed {2}·/);
     await bob.waitFor(/│ {3}doomed/, 30_000, "doomed in bob's sidebar");
-    await command(alice, "/channel delete doomed");
+    await command(alice, "/channel delete doomed --yes");
     const deleted = await alice.waitFor("deleted channel 'doomed'");
     await bob.waitFor("channel #doomed was deleted", 30_000);
     expect((await bob.capture()).join("\n")).not.toMatch(/│ {3}doomed/);
@@ -309,8 +314,8 @@ describe("the terminal UI, as a demanding user finds it", () => {
     await command(fresh, "/join alpha");
     await fresh.waitFor(/alice: queued while offline 2/, 60_000, "alpha's history on the new install");
     await command(fresh, "/devices");
-    const devices = await fresh.waitFor(/\(this device\)/, 30_000);
-    expect(paneText(devices)).toMatch(new RegExp(`bob [0-9a-f]{8} ${fp} \\(this device\\)`));
+    const devices = await fresh.waitFor(/devices \(\d+, of \d+ people\):/, 30_000);
+    expect(paneText(devices)).toMatch(new RegExp(`bob +[0-9a-f]{8} +${fp} .*this device`));
     // Any notice would be queued before /devices answered; give the check a moment to settle.
     await new Promise((r) => setTimeout(r, 2000));
     const after = (await fresh.capture()).join("\n");

@@ -168,8 +168,16 @@ test("/voice join, the room in the sidebar with both members and bob speaking, /
 
     await ui.type("/voice join");
     await ui.keys("Enter");
-    const joined = await ui.waitFor(/#talk {2}· {2}voice: #talk/, 60_000, "the header's voice state for #talk");
-    expect(joined).toContain(`voice log: ${voiceLog}`);
+    await ui.waitFor(/#talk {2}· {2}voice: #talk/, 60_000, "the header's voice state for #talk");
+    // Voice notices go to the system view, not into #talk; the newest shows in the status row.
+    await ui.waitFor(/^─ .*voice.* \(\/system\) ─/m, 30_000, "the newest voice notice in the status row");
+    await ui.type("/system");
+    await ui.keys("Enter");
+    const notices = await ui.waitFor(/system {2}· {2}voice: #talk/, 30_000, "the system view");
+    expect(notices).toContain(`voice log: ${voiceLog}`);
+    await ui.keys("Escape");
+    const back = await ui.waitFor(/#talk {2}· {2}voice: #talk/, 30_000, "back in #talk");
+    expect(back).not.toContain("voice log:");
     await ui.waitFor(
       (s) => inVoice(s).some((l) => /^• talk/.test(l)) && inVoice(s).some((l) => /alice \(admin\)/.test(l)),
       30_000,

@@ -102,7 +102,7 @@ const INVITE_CODE = /[\w-]{43}\.[\w-]{43}\.[\w-]{43}/;
 
 /**
  * Mints an invite with /server invite in the admin's UI, read on a row wide enough for the whole
- * code. The admin's running client admits whoever registers with it once they publish their identity.
+ * code, in the system view (esc then goes back to the channel). The admin's running client admits whoever registers with it once they publish their identity.
  */
 async function inviteFromUi(s: TmuxSession): Promise<string> {
   await s.resize(200, HEIGHT);
@@ -116,6 +116,8 @@ async function inviteFromUi(s: TmuxSession): Promise<string> {
   );
   await s.resize(WIDTH, HEIGHT);
   await s.waitFor((t) => t.split("\n")[0]!.length <= WIDTH, 20_000, "the admin's UI back at its width");
+  // The invite shows in the system view; esc goes back to the channel open before (if any).
+  await s.keys("Escape");
   return INVITE_CODE.exec(screen.slice(screen.lastIndexOf("server invite (")))![0];
 }
 
@@ -284,8 +286,7 @@ describe("the terminal UI", () => {
     bob = await startClient("bob");
     await bob.waitFor("[ Login ]", 60_000);
     await bob.waitFor("the passphrase is enough to resume");
-    await bob.keys("Tab", "Tab"); // username → password → keystore passphrase
-    await bob.waitFor(/> Keystore Passphrase/);
+    await bob.waitFor(/> Keystore Passphrase/); // the cursor starts where a resume needs it
     await bob.type(PASSPHRASE);
     await bob.keys("Enter");
     await bob.waitFor((t) => t.includes("● online") && t.includes("missed-4-while-reconnecting"), 120_000, "online in #alpha");

@@ -312,6 +312,8 @@ interface RawBody {
   announce?: number;
   /** Or send this body in full. */
   body?: Buffer;
+  /** Connect only: the body's type (default JSON). */
+  contentType?: string;
 }
 
 /** A Connect unary call over raw HTTP/1.1 (JSON); resolves the response, rejects a ConnectError. */
@@ -320,7 +322,7 @@ function connectUnary(url: string, path: string, token: string, o: RawBody): Pro
     const length = o.announce ?? o.body!.length;
     const req = http.request(`${url}${path}`, {
       method: "POST",
-      headers: { "content-type": "application/json", "content-length": String(length), authorization: `Bearer ${token}` },
+      headers: { "content-type": o.contentType ?? "application/json", "content-length": String(length), authorization: `Bearer ${token}` },
     });
     req.on("error", reject);
     req.on("response", (res) => {
@@ -377,6 +379,51 @@ function grpcUnary(url: string, path: string, token: string, o: RawBody): Promis
     if (o.body) stream.end(Buffer.concat([prefix, o.body]));
     else stream.write(prefix);
   });
+}
+
+/** A gRPC-Web unary call over HTTP/1.1; rejects a ConnectError from the trailer frame. */
+function grpcWebUnary(url: string, path: string, token: string, body: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(body.length, 1);
+    const framed = Buffer.concat([prefix, body]);
+    const req = http.request(`${url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+proto", "content-length": String(framed.length), authorization: `Bearer ${token}` },
+    });
+    req.on("error", reject);
+    req.on("response", (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const all = Buffer.concat(chunks);
+        let data = Buffer.alloc(0);
+        const trailer: Record<string, string> = {};
+        for (let at = 0; at + 5 <= all.length; ) {
+          const len = all.readUInt32BE(at + 1);
+          const part = all.subarray(at + 5, at + 5 + len);
+          if (all[at]! & 0x80) {
+            for (const line of part.toString("utf8").split("\r\n")) {
+              const i = line.indexOf(":");
+              if (i > 0) trailer[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+            }
+          } else data = part;
+          at += 5 + len;
+        }
+        if (trailer["grpc-status"] === "0") resolve(data);
+        else reject(new ConnectError(decodeURIComponent(trailer["grpc-message"] ?? ""), Number(trailer["grpc-status"] ?? Code.Unknown)));
+      });
+    });
+    req.end(framed);
+  });
+}
+
+/** A SendMessageRequest in binary whose encrypted_body (field 3) is not UTF-8; or cut short inside it. */
+function undecodableSend(w: World, how: "not-utf8" | "cut-short"): Buffer {
+  const str = (field: number, bytes: Buffer) => Buffer.concat([Buffer.from([(field << 3) | 2, bytes.length]), bytes]);
+  const good = Buffer.concat([str(1, Buffer.from(randomUUID())), str(2, Buffer.from(w.channelId))]);
+  if (how === "not-utf8") return Buffer.concat([good, str(3, Buffer.from([0x41, 0xff, 0xfe, 0x42]))]);
+  return Buffer.concat([good, Buffer.from([(3 << 3) | 2, 40]), Buffer.from("AAAA")]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1868,6 +1915,47 @@ export function validationSuite(kind: DbKind) {
           },
         ],
         world,
+      );
+    });
+
+    describe("undecodable binary bodies: invalid_argument naming the field, in every protocol", () => {
+      const send = "/dialtone.v1.MessageService/SendMessage";
+      each(
+        [
+          {
+            name: "Connect (application/proto): a string field that is not UTF-8",
+            call: (w) =>
+              connectUnary(w.s.url, send, w.member.token, { body: undecodableSend(w, "not-utf8"), contentType: "application/proto" }),
+            code: Code.InvalidArgument,
+            names: /^encrypted_body: not valid UTF-8$/,
+          },
+          {
+            name: "Connect (application/proto): a message cut short inside a field",
+            call: (w) =>
+              connectUnary(w.s.url, send, w.member.token, { body: undecodableSend(w, "cut-short"), contentType: "application/proto" }),
+            code: Code.InvalidArgument,
+            names: /^encrypted_body: cut short/,
+          },
+          {
+            name: "gRPC: a string field that is not UTF-8",
+            call: (w) => grpcUnary(w.s.url, send, w.member.token, { body: undecodableSend(w, "not-utf8") }),
+            code: Code.InvalidArgument,
+            names: /^encrypted_body: not valid UTF-8$/,
+          },
+          {
+            name: "gRPC: a message cut short inside a field",
+            call: (w) => grpcUnary(w.s.url, send, w.member.token, { body: undecodableSend(w, "cut-short") }),
+            code: Code.InvalidArgument,
+            names: /^encrypted_body: cut short/,
+          },
+          {
+            name: "gRPC-Web: a string field that is not UTF-8",
+            call: (w) => grpcWebUnary(w.s.url, send, w.member.token, undecodableSend(w, "not-utf8")),
+            code: Code.InvalidArgument,
+            names: /^encrypted_body: not valid UTF-8$/,
+          },
+        ],
+        useWorld(),
       );
     });
 

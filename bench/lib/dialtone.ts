@@ -38,6 +38,8 @@ function serverEnv(db: DbTarget, extra: Record<string, string> = {}): NodeJS.Pro
     DIALTONE_MAX_CONNECTIONS_PER_ADDRESS: "1000000",
     // Tens of thousands of streams over 100 seeded accounts.
     DIALTONE_STREAMS_PER_SESSION: "1000000",
+    DIALTONE_SEND_RATE_PER_SESSION: "1000000",
+    DIALTONE_SEND_BURST_PER_SESSION: "1000000",
     DIALTONE_STREAMS_PER_DEVICE: "1000000",
     ...(db.kind === "postgres" ? { DIALTONE_DB_URL: db.url } : { DIALTONE_DATA_DIR: db.dataDir }),
     ...extra,

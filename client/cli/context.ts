@@ -21,8 +21,8 @@ export interface CliIo {
   out(text: string): void;
   /** Writes to stderr. */
   err(text: string): void;
-  /** All of stdin (for `send CHANNEL -`). */
-  readStdin(): Promise<string>;
+  /** Stdin, line by line as it arrives (for `send CHANNEL -`). */
+  stdinLines(): AsyncIterable<string>;
   /** Asks on the terminal without echo; throws a UsageError when there is no terminal. */
   prompt(question: string): Promise<string>;
   /** Aborted on SIGINT/SIGTERM: long-running commands (tail) stop cleanly. */

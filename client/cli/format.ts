@@ -27,6 +27,7 @@ import {
   keyRejectedNotice,
   senderText,
   userJoinedNotice,
+  userLabel,
 } from "../core/index.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -115,6 +116,15 @@ export function safetyJson(user: UserView, r: SafetyNumberResult): { [key: strin
   };
 }
 
+/** A display name that changed, from what `tail` showed before (undefined: it showed nothing yet). */
+export function profileOutput(u: UserView, before: string | undefined): { line: string; json: { [key: string]: Json } } {
+  const was = before ?? userLabel(u.userId, undefined);
+  return {
+    line: was === u.label ? `* ${u.label} updated their profile` : `* ${was} is now known as ${u.label}`,
+    json: { type: "profile_updated", user_id: u.userId, user: u.label, name: u.name ?? null, previous: was },
+  };
+}
+
 /** The non-message events of `tail`, as one human line or one JSON object (undefined: not shown). */
 export function eventOutput<K extends keyof ClientEvents>(
   name: K,
@@ -195,13 +205,8 @@ export function eventOutput<K extends keyof ClientEvents>(
         },
       };
     }
-    case "profile-updated": {
-      const u = v as ClientEvents["profile-updated"];
-      return {
-        line: `* ${u.label} updated their profile`,
-        json: { type: "profile_updated", user_id: u.userId, user: u.label, name: u.name ?? null },
-      };
-    }
+    case "profile-updated":
+      return profileOutput(v as ClientEvents["profile-updated"], undefined);
     case "user-joined": {
       const u = v as ClientEvents["user-joined"];
       return { line: noticeLine(userJoinedNotice(u)), json: { type: "user_joined", user_id: u.userId, is_admin: u.isAdmin } };

@@ -2,7 +2,16 @@
 // one line on stderr and an exit code: 0 ok, 1 usage, 2 server or session, 3 crypto or keys.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { attachDashValues } from "./args.js";
-import { ApiError, isWrongCredentials, KeyError, SessionError, UsageError, VoiceDaemonError } from "../core/index.js";
+import {
+  ApiError,
+  ConnectionError,
+  isWrongCredentials,
+  KeyError,
+  parseServerUrl,
+  SessionError,
+  UsageError,
+  VoiceDaemonError,
+} from "../core/index.js";
 import { CryptoError } from "../crypto/index.js";
 import { KeystoreError, resolveConfigDir } from "../keystore/index.js";
 import { ADMIN_COMMANDS } from "./commands/admin.js";
@@ -122,6 +131,8 @@ export function describeError(err: unknown, server: string | undefined): { code:
     const local = err.code === "already-logged-in" || err.code === "keystore-of-another-account";
     return { code: local ? EXIT.usage : EXIT.server, message: err.message };
   }
+  // Before ApiError: the call never reached a Dialtone server, so the server said nothing.
+  if (err instanceof ConnectionError) return { code: EXIT.server, message: err.message };
   if (err instanceof ApiError) {
     if (err.code === "unavailable" && err.message === "cannot reach the server") {
       return { code: EXIT.server, message: `cannot reach the server${server ? ` at ${server}` : ""}` };
@@ -183,6 +194,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return EXIT.ok;
     }
     serverFlag = typeof values["server"] === "string" ? values["server"] : undefined;
+    if (serverFlag !== undefined) {
+      const { url, assumedHttp } = parseServerUrl(serverFlag);
+      if (assumedHttp) io.err(`dialtone: --server ${serverFlag} has no scheme: using ${url}\n`);
+    }
     const [min, max] = command.positionals;
     if (parsed.positionals.length < min || parsed.positionals.length > max) {
       throw new UsageError("invalid-input", `usage: dialtone ${command.name}${command.args ? ` ${command.args}` : ""} (see --help)`);

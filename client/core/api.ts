@@ -15,7 +15,7 @@ import { InviteService } from "../../gen/dialtone/v1/invite_service_pb.js";
 import { MessageService } from "../../gen/dialtone/v1/message_service_pb.js";
 import { PresenceService } from "../../gen/dialtone/v1/presence_service_pb.js";
 import { VoiceService } from "../../gen/dialtone/v1/voice_service_pb.js";
-import { toApiError } from "./errors.js";
+import { toClientError } from "./connection-errors.js";
 
 export interface Api {
   readonly auth: Client<typeof AuthService>;
@@ -41,25 +41,28 @@ export interface ApiOptions {
   readonly timeoutMs?: number;
 }
 
-async function* mapErrors<T>(iterable: AsyncIterable<T>): AsyncGenerator<T> {
+async function* mapErrors<T>(iterable: AsyncIterable<T>, url: string): AsyncGenerator<T> {
   try {
     yield* iterable;
   } catch (err) {
-    throw toApiError(err);
+    throw toClientError(err, url);
   }
 }
 
-/** Wraps a generated client so promise rejections and stream errors become ApiErrors. */
-function withApiErrors<T extends object>(client: T): T {
+/**
+ * Wraps a generated client so promise rejections and stream errors become ApiErrors, or
+ * ConnectionErrors when the call never reached a Dialtone server at `url`.
+ */
+function withApiErrors<T extends object>(client: T, url: string): T {
   return new Proxy(client, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== "function") return value;
       return (...args: unknown[]) => {
         const result: unknown = value.apply(target, args);
-        if (result instanceof Promise) return result.catch((err: unknown) => Promise.reject(toApiError(err)));
+        if (result instanceof Promise) return result.catch((err: unknown) => Promise.reject(toClientError(err, url)));
         if (result !== null && typeof result === "object" && Symbol.asyncIterator in result) {
-          return mapErrors(result as AsyncIterable<unknown>);
+          return mapErrors(result as AsyncIterable<unknown>, url);
         }
         return result;
       };
@@ -79,7 +82,7 @@ export function createApi(options: ApiOptions): Api {
     interceptors: [bearer],
     defaultTimeoutMs: options.timeoutMs ?? 20_000,
   });
-  const make = <S extends DescService>(service: S): Client<S> => withApiErrors(createClient(service, transport));
+  const make = <S extends DescService>(service: S): Client<S> => withApiErrors(createClient(service, transport), options.baseUrl);
   return {
     auth: make(AuthService),
     invite: make(InviteService),

@@ -1,5 +1,6 @@
 // client/core: the client library shared by the CLI, the terminal UI and the voice daemon.
 // No terminal, no process globals: everything comes in through arguments.
+export { listAccounts, resolveAccount, resolveAccountDevice, type Account } from "./accounts.js";
 export { createApi, type Api, type ApiOptions } from "./api.js";
 export { ChannelBook, checkName, sealChannelName } from "./channels.js";
 export { DialtoneClient, type StartOptions } from "./client.js";
@@ -34,6 +35,7 @@ export {
   type SessionErrorCode,
   type UsageErrorCode,
 } from "./errors.js";
+export { ConnectionError, connectionProblemText, type ConnectionProblem } from "./connection-errors.js";
 export {
   DIRECTORY_SCOPE,
   KeyManager,
@@ -68,11 +70,12 @@ export {
   type ServerAccess,
   type SessionResult,
 } from "./session.js";
+export { readLastChannel, rememberLastChannel } from "./last-channel.js";
 export { recover, type RecoveryResult } from "./recovery.js";
 export type { IdentityStatus } from "./identity.js";
 export type { TrustEvent } from "./trust-book.js";
 export { mayReceiveKeys, standingOf, type DeviceTrust, type Member, type TrustSnapshot, type UserStanding } from "./trust.js";
-export { forgetServer, normaliseServerUrl, pickServer, readServers, rememberServer } from "./servers.js";
+export { forgetServer, normaliseServerUrl, parseServerUrl, pickServer, readServers, rememberServer } from "./servers.js";
 export { KeystoreStore, mergeKeystore, type MergeOptions, type MergeReport } from "./store.js";
 export {
   DEFAULT_BACKOFF,

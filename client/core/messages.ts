@@ -4,7 +4,7 @@
 // flagged.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Message } from "../../gen/dialtone/v1/message_pb.js";
-import { openText, sealText, type EpochKey } from "../crypto/index.js";
+import { openContent, openText, sealText, type EpochKey } from "../crypto/index.js";
 import { shortId, userLabel } from "./names.js";
 
 export interface ChatMessage {
@@ -69,7 +69,8 @@ export async function openMessage(
     error = "missing-key";
   } else {
     try {
-      body = await openText(key, { purpose: "msg-body", ...ids }, msg.encryptedBody);
+      // MessageContent (msg-content), or an older client's text (msg-body).
+      body = (await openContent(key, ids, msg.encryptedBody)).content.text;
     } catch {
       error = "undecryptable";
     }

@@ -8,7 +8,24 @@ import { UsageError } from "./errors.js";
 
 const FILE = "servers.json";
 
-/** A server URL as typed, checked and tidied: http(s), no trailing slash, no query or fragment. */
+const LOOPBACK = /^(localhost|[a-z0-9-]+\.localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * A server URL as typed, and whether `http://` was assumed: a loopback host and port with no
+ * scheme (`localhost:8080`) is the server on this machine, which `npm start` serves in clear.
+ * Any other host needs its scheme spelled out (guessing http:// would send a password in clear).
+ */
+export function parseServerUrl(text: string): { url: string; assumedHttp: boolean } {
+  const bare = /^([^/:?#@\s]+|\[[0-9a-f:]+\]):(\d{1,5})(\/[^\s]*)?$/i.exec(text);
+  if (bare && LOOPBACK.test(bare[1]!)) return { url: normaliseServerUrl(`http://${text}`), assumedHttp: true };
+  if (bare || !/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    const hint = bare ? `; for this host write https://${text} or http://${text}` : "";
+    throw new UsageError("invalid-input", `server URL: expected http://host:port or https://host, not ${JSON.stringify(text)}${hint}`);
+  }
+  return { url: normaliseServerUrl(text), assumedHttp: false };
+}
+
+/** A server URL with its scheme, checked and tidied: http(s), no trailing slash, no query or fragment. */
 export function normaliseServerUrl(text: string): string {
   serverOrigin(text); // throws a clear error for anything but http(s) URLs
   const url = new URL(text);
@@ -56,7 +73,7 @@ async function keystoreOrigins(configDir: string): Promise<string[]> {
 
 /** `--server` if given, else the only server known to this config dir. */
 export async function pickServer(configDir: string, flag: string | undefined): Promise<string> {
-  if (flag) return normaliseServerUrl(flag);
+  if (flag) return parseServerUrl(flag).url;
   let known = await readServers(configDir);
   if (known.length === 0) known = await keystoreOrigins(configDir);
   if (known.length === 1) return known[0]!;

@@ -128,3 +128,12 @@ export {
 } from "./recovery-code.js";
 export { BACKUP_DOCUMENT_VERSION, decodeBackupDocument, encodeBackupDocument, type BackupDocument } from "./backup-document.js";
 export { KEY_BACKUP_MIN_BYTES, KEY_BACKUP_VERSION, keyBackupAad, openKeyBackup, sealKeyBackup } from "./key-backup.js";
+export {
+  CONTENT_BUCKET_BYTES,
+  decodeContent,
+  encodeContent,
+  openContent,
+  sealContent,
+  type BodyIds,
+  type ContentInit,
+} from "./message-content.js";

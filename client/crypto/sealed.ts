@@ -14,6 +14,7 @@ export const SEALED_HEADER_BYTES = 1 + 4 + NONCE_BYTES;
  */
 export type SealContext =
   | { readonly purpose: "msg-body"; readonly channelId: string; readonly messageId: string; readonly senderUserId: string }
+  | { readonly purpose: "msg-content"; readonly channelId: string; readonly messageId: string; readonly senderUserId: string }
   | { readonly purpose: "msg-sender"; readonly channelId: string; readonly messageId: string; readonly senderUserId: string }
   | { readonly purpose: "channel-name"; readonly channelId: string }
   | { readonly purpose: "profile-name"; readonly userId: string }
@@ -40,6 +41,7 @@ export interface SealOptions {
 function contextFields(context: SealContext): string[] {
   switch (context.purpose) {
     case "msg-body":
+    case "msg-content":
     case "msg-sender":
       return [context.channelId, context.messageId, context.senderUserId];
     case "channel-name":
@@ -51,7 +53,14 @@ function contextFields(context: SealContext): string[] {
   }
 }
 
-const PURPOSES: ReadonlySet<string> = new Set<SealPurpose>(["msg-body", "msg-sender", "channel-name", "profile-name", "voice-signal"]);
+const PURPOSES: ReadonlySet<string> = new Set<SealPurpose>([
+  "msg-body",
+  "msg-content",
+  "msg-sender",
+  "channel-name",
+  "profile-name",
+  "voice-signal",
+]);
 
 /** The AAD bytes: UTF-8 of `dialtone/v1/{purpose}|{field}|...`. */
 export function sealedAad(context: SealContext): Uint8Array {

@@ -69,9 +69,9 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-function requireStrongPassphrase(fn: string, passphrase: string): void {
+function requireStrongPassphrase(passphrase: string): void {
   if (typeof passphrase !== "string" || [...passphrase].length < MIN_PASSPHRASE_LENGTH) {
-    throw new KeystoreError("weak-passphrase", `${fn}: the passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters`);
+    throw new KeystoreError("weak-passphrase", `the keystore passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters`);
   }
 }
 
@@ -99,10 +99,10 @@ export class Keystore {
   /** Creates a keystore with a fresh device key pair and writes it; refuses to overwrite one. */
   static async create(configDir: string, server: string, passphrase: string): Promise<Keystore> {
     const origin = serverOrigin(server);
-    requireStrongPassphrase("Keystore.create", passphrase);
+    requireStrongPassphrase(passphrase);
     const paths = keystorePaths(configDir, origin);
     if (await exists(paths.file)) {
-      throw new KeystoreError("exists", `Keystore.create: a keystore for ${origin} already exists at ${paths.file}`);
+      throw new KeystoreError("exists", `a keystore for ${origin} already exists at ${paths.file}`);
     }
     const fileKey = await deriveKeystoreKey(passphrase, nodeScrypt);
     const store = new Keystore(configDir, origin, fileKey, {
@@ -138,7 +138,7 @@ export class Keystore {
       text = await readFile(paths.file, "utf8");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-        throw new KeystoreError("not-found", `Keystore.open: no keystore for ${origin} at ${paths.file}`);
+        throw new KeystoreError("not-found", `no keystore for ${origin} at ${paths.file}`);
       }
       throw err;
     }
@@ -151,9 +151,9 @@ export class Keystore {
         throw new KeystoreError("wrong-passphrase", `wrong passphrase or corrupted keystore (${paths.file})`, { cause: err });
       }
       if (err.code === "unsupported-version") {
-        throw new KeystoreError("unsupported-version", `Keystore.open: ${paths.file}: ${err.message}`, { cause: err });
+        throw new KeystoreError("unsupported-version", `${paths.file}: ${err.message}`, { cause: err });
       }
-      throw new KeystoreError("corrupted", `Keystore.open: ${paths.file} is not a keystore: ${err.message}`, { cause: err });
+      throw new KeystoreError("corrupted", `${paths.file} is not a keystore: ${err.message}`, { cause: err });
     }
     let plaintext: string;
     try {
@@ -178,7 +178,7 @@ export class Keystore {
 
   /** Re-encrypts under a new passphrase (fresh scrypt salt) and saves. */
   async changePassphrase(passphrase: string): Promise<void> {
-    requireStrongPassphrase("Keystore.changePassphrase", passphrase);
+    requireStrongPassphrase(passphrase);
     this.#fileKey = await deriveKeystoreKey(passphrase, nodeScrypt);
     await this.save();
   }

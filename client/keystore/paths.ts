@@ -25,10 +25,10 @@ export function serverOrigin(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new KeystoreError("invalid-origin", `serverOrigin: not a URL: ${JSON.stringify(url)}`);
+    throw new KeystoreError("invalid-origin", `server URL: expected http://host:port or https://host, not ${JSON.stringify(url)}`);
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new KeystoreError("invalid-origin", `serverOrigin: only http and https servers: ${JSON.stringify(url)}`);
+    throw new KeystoreError("invalid-origin", `server URL: only http:// and https:// servers, not ${JSON.stringify(url)}`);
   }
   return parsed.origin;
 }

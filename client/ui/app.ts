@@ -3,9 +3,10 @@
 // frame per 16 ms, and each frame rewrites only the rows that changed.
 import { parseArgs } from "node:util";
 import {
-  normaliseServerUrl,
+  parseServerUrl,
   parseVoiceFlags,
   readServers,
+  rememberLastChannel,
   VOICE_FLAG_OPTIONS,
   type DialtoneClient,
   type VoiceFlags,
@@ -42,6 +43,8 @@ class App {
   #voice: VoiceControl | undefined;
   #state: ChatState | undefined;
   #drawPending = false;
+  /** The last channel opened, on its way to the disk (awaited at quit). */
+  #remembering: Promise<void> = Promise.resolve();
   #lastDraw = 0;
   #quitting: Promise<void> | undefined;
   #done!: (code: number) => void;
@@ -82,7 +85,7 @@ class App {
     this.#tty.write(this.#writer.diff(this.#screen.render(width, height), width));
   }
 
-  async showLogin(notice?: string): Promise<void> {
+  async showLogin(notice?: string, sessionEnded = false): Promise<void> {
     const recent = await readServers(this.#o.configDir);
     this.#screen = new LoginScreen({
       configDir: this.#o.configDir,
@@ -90,6 +93,7 @@ class App {
       recentServers: recent,
       env: this.#o.env,
       ...(notice ? { notice } : {}),
+      sessionEnded,
       redraw: this.redraw,
       onDone: (result) => this.#showChat(result),
     });
@@ -100,9 +104,21 @@ class App {
     const client = result.client;
     this.#client = client;
     // The pane width is set at the first frame.
-    const state = new ChatState(client, { width: Math.max(10, this.#tty.width - 30), changed: this.redraw });
+    // Remembered in order (one write at a time); a failed write only loses the hint for next time.
+    const opened = (channelId: string) => {
+      this.#remembering = this.#remembering
+        .then(() => rememberLastChannel(client.store.configDir, client.store.server, channelId))
+        .catch(() => {});
+    };
+    const state = new ChatState(client, {
+      width: Math.max(10, this.#tty.width - 30),
+      changed: this.redraw,
+      opened,
+      ...(result.lastChannel ? { lastChannel: result.lastChannel } : {}),
+    });
     const voice = new VoiceControl(client, this.#o.voice, {
-      notice: (text) => state.system(text),
+      // Voice belongs to no channel: its notices go to the system view, not the open channel.
+      notice: (text) => state.global(text),
       changed: this.redraw,
       channelLabel: (id) => client.channel(id)?.label ?? id.slice(0, 8),
     });
@@ -118,7 +134,7 @@ class App {
         this.#client = undefined;
         this.#voice = undefined;
         this.#state = undefined;
-        void this.showLogin("logged out: the keys stay in this install's keystore");
+        void this.showLogin("logged out: the keys stay in this install's keystore", true);
       },
     });
     state.attach();
@@ -133,6 +149,7 @@ class App {
       const stop = async () => {
         await this.#voice?.close();
         await this.#client?.close();
+        await this.#remembering;
       };
       // A server that does not answer must not keep the user from their shell.
       await Promise.race([stop().catch(() => {}), new Promise((r) => setTimeout(r, 3000).unref())]);
@@ -168,7 +185,7 @@ export async function runUi(argv: readonly string[], env: NodeJS.ProcessEnv, err
       allowPositionals: false,
       strict: true,
     });
-    const server = typeof values["server"] === "string" ? normaliseServerUrl(values["server"]) : undefined;
+    const server = typeof values["server"] === "string" ? parseServerUrl(values["server"]).url : undefined;
     options = { configDir: resolveConfigDir(env), env, voice: parseVoiceFlags(values), report: err, ...(server ? { server } : {}) };
   } catch (e) {
     err(`dialtone: ${errorText(e)}\n${UI_USAGE}\n`);

@@ -1,7 +1,7 @@
 // What the login form's submit does, off the input path: open the server's keystore, resume its
 // saved session or log in / register, remember the server (most recent first), and hand back a
 // DialtoneClient. Nothing here draws.
-import { DialtoneClient, KeystoreStore, login, normaliseServerUrl, register, rememberServer } from "../core/index.js";
+import { DialtoneClient, KeystoreStore, login, normaliseServerUrl, readLastChannel, register, rememberServer } from "../core/index.js";
 import { Keystore } from "../keystore/index.js";
 
 export interface AuthRequest {
@@ -19,6 +19,8 @@ export interface AuthResult {
   readonly notes: readonly string[];
   /** A name to publish in the background (registration): the username. */
   readonly publishName?: string;
+  /** The channel this install had open last on this server. */
+  readonly lastChannel?: string;
 }
 
 /** Whether `server` has a keystore here, so a login may only need the passphrase (its session may still be valid). */
@@ -48,7 +50,12 @@ export async function authenticate(configDir: string, req: AuthRequest): Promise
     const s = store.keystore.session;
     if (s && s.expiresAt.getTime() > Date.now()) {
       await rememberServer(configDir, server);
-      return { client: await DialtoneClient.fromStore(store), notes: ["resumed the saved session"] };
+      const lastChannel = await readLastChannel(configDir, server);
+      return {
+        client: await DialtoneClient.fromStore(store),
+        notes: ["resumed the saved session"],
+        ...(lastChannel ? { lastChannel } : {}),
+      };
     }
     if (!username || !req.password) throw new NeedCredentials("the saved session ended: enter username and password");
   }
@@ -57,5 +64,6 @@ export async function authenticate(configDir: string, req: AuthRequest): Promise
   const notes = [`logged in as ${username}`];
   // What it gets and when (approval from a device holding the identity, or none needed) is the identity notice's to say.
   if (res.deviceCreated) notes.push("this install is a new device of your account");
-  return { client: await DialtoneClient.fromStore(res.store), notes };
+  const lastChannel = await readLastChannel(configDir, server);
+  return { client: await DialtoneClient.fromStore(res.store), notes, ...(lastChannel ? { lastChannel } : {}) };
 }

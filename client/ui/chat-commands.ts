@@ -1,9 +1,19 @@
 // What each slash command does. Each one that needs the network or crypto runs as a ChatState
 // task (shown pending, errors as system lines); the key handler that called it has returned long
 // before it settles.
-import { deviceLine, logout, safetyNumberLines, shortId, type ChannelView } from "../core/index.js";
+import {
+  accountLines,
+  listAccounts,
+  logout,
+  resolveAccount,
+  resolveAccountDevice,
+  safetyNumberLines,
+  shortId,
+  type ChannelView,
+} from "../core/index.js";
 import { channelHelpLines, helpLines, type Command } from "./commands.js";
-import { byLabel, type ChatState } from "./chat-state.js";
+import { byLabel, SYSTEM_VIEW, type ChatState } from "./chat-state.js";
+import { deviceTable } from "./device-table.js";
 import { UI_HINTS } from "./command-hints.js";
 import type { VoiceControl } from "./voice-control.js";
 import { errorText } from "./errors.js";
@@ -78,14 +88,18 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
   const client = state.client;
   switch (cmd.name) {
     case "help":
-      state.system(helpLines(state.me.isAdmin));
+      state.report(helpLines(state.me.isAdmin));
       return;
     case "channel-help":
-      state.system(channelHelpLines(state.me.isAdmin));
+      state.report(channelHelpLines(state.me.isAdmin));
+      return;
+    case "system":
+      if (state.inSystem) ctx.error("already in the system view: esc goes back");
+      else state.activate(SYSTEM_VIEW);
       return;
     case "list": {
       const channels = [...client.channels()].sort(byLabel);
-      if (channels.length === 0) state.system("no channels yet");
+      if (channels.length === 0) state.report("no channels yet");
       else {
         const lines = [
           "channels:",
@@ -93,7 +107,7 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
         ];
         if (channels.some((c) => c.name === undefined))
           lines.push("  (<encrypted>: no member's client has shared that channel's key with this device yet)");
-        state.system(lines);
+        state.report(lines);
       }
       return;
     }
@@ -122,19 +136,65 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
       return;
     case "channel-delete":
       if (adminOnly(ctx)) return;
-      withChannel(ctx, cmd.channel, (c) =>
+      withChannel(ctx, cmd.channel, (c) => {
+        // Everyone loses the channel and its history: not on one enter.
+        if (!cmd.confirmed) {
+          ctx.error(`this deletes #${c.label} and all its messages, for everyone: to go ahead, /channel delete ${cmd.channel} --yes`);
+          return;
+        }
         state.run("deleting channel", async () => {
           await state.deleteChannel(c.id);
           state.system(`deleted channel '${c.label}'`);
-        }),
-      );
+        });
+      });
       return;
     case "server-invite":
       if (adminOnly(ctx, "admin only: server invites")) return;
       state.run("minting an invite", async () => {
-        const inv = await client.createInvite();
-        state.system(`server invite (${inv.maxUses} use${inv.maxUses === 1 ? "" : "s"}, ${inviteExpiry(inv.expiresAt)}):`);
-        state.system(inv.token, undefined, "highlight");
+        const inv = await client.createInvite({
+          ...(cmd.uses !== undefined ? { maxUses: cmd.uses } : {}),
+          ...(cmd.hours !== undefined ? { lifetimeSeconds: cmd.hours * 3600 } : {}),
+        });
+        state.report(`server invite (${inv.maxUses} use${inv.maxUses === 1 ? "" : "s"}, ${inviteExpiry(inv.expiresAt)}):`);
+        state.report(inv.token, "highlight");
+      });
+      return;
+    case "admin-users":
+      if (adminOnly(ctx)) return;
+      state.run("listing accounts", async () => {
+        const accounts = await listAccounts(client, cmd.removed);
+        state.report([`accounts (${accounts.length}):`, ...accountLines(accounts).map((l) => `  ${l}`)]);
+      });
+      return;
+    case "admin-promote":
+    case "admin-demote": {
+      if (adminOnly(ctx)) return;
+      const isAdmin = cmd.name === "admin-promote";
+      state.run(isAdmin ? "promoting" : "demoting", async () => {
+        const a = await resolveAccount(client, cmd.user);
+        await client.api.admin.setAdmin({ userId: a.info.userId, isAdmin });
+        state.system(`${a.label} (${shortId(a.info.userId)}) ${isAdmin ? "is now an admin" : "is no longer an admin"}`);
+      });
+      return;
+    }
+    case "admin-remove":
+      if (adminOnly(ctx)) return;
+      state.run("removing the account", async () => {
+        const a = await resolveAccount(client, cmd.user);
+        if (!cmd.confirmed) {
+          ctx.error(`this removes ${a.label} (${shortId(a.info.userId)}) for good: to go ahead, /admin remove ${cmd.user} --yes`);
+          return;
+        }
+        const { rotated } = await client.removeUser(a.info.userId);
+        state.system(`removed ${a.label} (${shortId(a.info.userId)}); new keys for ${rotated} channel${rotated === 1 ? "" : "s"}`);
+      });
+      return;
+    case "admin-revoke":
+      if (adminOnly(ctx)) return;
+      state.run("revoking the device", async () => {
+        const { device, owner } = await resolveAccountDevice(client, cmd.device);
+        await client.api.admin.revokeDevice({ deviceId: device.deviceId });
+        state.system(`revoked ${owner.label}'s device ${shortId(device.deviceId)}`);
       });
       return;
     case "verify": {
@@ -148,14 +208,14 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
       state.run("computing the safety number", async () => {
         const result = await client.safetyNumber(user.userId);
         if (cmd.confirm) await client.markVerified(result);
-        state.system(safetyNumberLines(user, result, { marked: cmd.confirm, typed: cmd.user, hints: UI_HINTS }));
+        state.report(safetyNumberLines(user, result, { marked: cmd.confirm, typed: cmd.user, hints: UI_HINTS }));
       });
       return;
     }
     case "devices":
       state.run("listing devices", async () => {
         const devices = await client.devices();
-        state.system(["devices:", ...devices.map((d) => `  ${deviceLine(d)}`)]);
+        state.report(deviceTable(devices, client.me.userId));
       });
       return;
     case "devices-approve":
@@ -190,7 +250,7 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
       state.run("admitting", async () => {
         await client.admit(user.userId, cmd.role);
         const result = await client.safetyNumber(user.userId);
-        state.system([
+        state.report([
           `admitted ${user.label} as ${cmd.role}: keys are shared with their certified devices`,
           `the safety number you share with ${user.label} (compare it with them):`,
           ...result.formatted.split("\n").map((l) => `  ${l}`),
@@ -211,7 +271,8 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
       return;
     }
     case "voice-leave":
-      ctx.voice.leave();
+      if (!ctx.voice.channelId) ctx.error("not in a voice channel");
+      else ctx.voice.leave();
       return;
     case "voice-mute":
       ctx.voice.setMuted(true);

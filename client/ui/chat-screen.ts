@@ -3,7 +3,7 @@
 // none of them waits for the network.
 import { standingOf, type ChannelView } from "../core/index.js";
 import { channelLabel, runCommand } from "./chat-commands.js";
-import type { ChatState } from "./chat-state.js";
+import { SYSTEM_VIEW, type ChatState } from "./chat-state.js";
 import { footerLines, footerRoom, headerRow } from "./chrome.js";
 import { parseInput, completeCommand } from "./commands.js";
 import { fitRow, seg, type Frame, type Row, type Segment, type Style } from "./frame.js";
@@ -263,7 +263,8 @@ export class ChatScreen implements Screen {
         this.#help = !this.#helpShownFull;
         return true;
       case "esc":
-        this.#overlay = false;
+        if (this.#overlay) this.#overlay = false;
+        else state.back();
         return true;
       default:
         return false;
@@ -273,16 +274,22 @@ export class ChatScreen implements Screen {
   #submit(): void {
     const line = this.editor.submit();
     const parsed = parseInput(line);
-    // A mistake keeps the line in the input, to fix it (it is in the history too).
+    // A mistake keeps the line in the input to fix it (it is in the history too). A refused
+    // command is kept selected: a motion edits it, but whatever is typed next replaces it rather
+    // than being glued to its end. A refused message is kept as it is (it may be long, to split).
     const keep = (message: string) => {
       this.#error = message;
-      if (this.editor.text === "") this.editor.insert(line);
+      if (this.editor.text === "") {
+        this.editor.insert(line);
+        if (line.trimStart().startsWith("/") && !line.trimStart().startsWith("//")) this.editor.selectAll();
+      }
     };
     switch (parsed.kind) {
       case "empty":
         return;
       case "message":
-        if (!this.#state.activeId) keep("no channel selected: pick one in the sidebar (ctrl+up/down, enter) or /join <channel>");
+        if (this.#state.inSystem) keep("the system view takes no messages: esc goes back to the channel (or /join <channel>)");
+        else if (!this.#state.activeId) keep("no channel selected: pick one in the sidebar (ctrl+up/down, enter) or /join <channel>");
         else this.#state.send(parsed.text);
         return;
       case "error":
@@ -336,7 +343,7 @@ export class ChatScreen implements Screen {
       {
         name: state.client.myDisplayName(),
         admin: state.me.isAdmin,
-        ...(channel ? { channel: channel.label } : {}),
+        ...(channel ? { channel: channel.label } : state.inSystem ? { view: "system" } : {}),
         voice: this.#o.voice.label(),
         voiceActive: this.#o.voice.active,
         voiceShort: this.#o.voice.shortLabel(),
@@ -352,7 +359,10 @@ export class ChatScreen implements Screen {
     const out = this.#state.outbox;
     if (out.waiting) tasks.unshift(`${out.count} message${out.count === 1 ? "" : "s"} waiting for the connection (sent when it is back)`);
     const text = tasks.length > 0 ? `─ ${tasks.join(", ")}… ` : "";
-    return fitRow([seg(text, "warn"), seg("─".repeat(width), "border")], width);
+    // The newest notice of the system view, until it is opened: seen at once, kept out of the channel.
+    const news = this.#state.systemNews;
+    const note = news !== undefined ? [seg("─ "), seg(`${news} `, "system"), seg("(/system) ", "dim")] : [];
+    return fitRow([seg(text, "warn"), ...note, seg("─".repeat(width), "border")], width);
   }
 
   #footer(width: number, height: number): Row[] {
@@ -380,6 +390,7 @@ export class ChatScreen implements Screen {
     for (const id of state.online.keys()) if (!users.has(id) && !removed.has(id)) users.set(id, label(id));
     const lines = sidebarLines(
       {
+        system: { id: SYSTEM_VIEW, unread: state.unread.get(SYSTEM_VIEW) ?? 0 },
         channels: state.channels.map((c) => ({ id: c.id, label: c.label })),
         ...(state.activeId ? { activeId: state.activeId } : {}),
         ...(state.cursorId ? { cursorId: state.cursorId } : {}),
@@ -429,11 +440,13 @@ export class ChatScreen implements Screen {
     const view = pane.view(height - rows.length);
     for (const l of view.lines) rows.push(fitRow([seg(" "), seg(l.text, LINE_STYLES[l.style])], width + 1));
     if (pane.size === 0) {
-      const empty = !state.activeId
-        ? "No channel selected. Use the sidebar (ctrl+up/down, enter) or /join <channel>; /help lists commands."
-        : state.isLoading()
-          ? "loading messages…"
-          : "No messages yet. Send one to start chatting!";
+      const empty = state.inSystem
+        ? "The system view: command output (/help, /devices, /admin users...) and voice notices show here. esc goes back."
+        : !state.activeId
+          ? "No channel selected. Use the sidebar (ctrl+up/down, enter) or /join <channel>; /help lists commands."
+          : state.isLoading()
+            ? "loading messages…"
+            : "No messages yet. Send one to start chatting!";
       for (const l of wrap(empty, Math.max(10, width - 2))) rows.push(fitRow([seg("  "), seg(l, "dim")], width + 1));
     }
     while (rows.length < height) rows.push(fitRow([], width + 1));
@@ -468,7 +481,9 @@ export class ChatScreen implements Screen {
     }
     rows.push(this.#status(width));
     const inputTop = rows.length;
-    input.rows.forEach((text, i) => rows.push(fitRow([seg(i === 0 ? "  > " : "    ", "focus"), seg(text)], width)));
+    input.rows.forEach((text, i) =>
+      rows.push(fitRow([seg(i === 0 ? "  > " : "    ", "focus"), seg(text, input.selected ? "selected" : "normal")], width)),
+    );
     if (this.editor.text === "" && input.rows.length === 1)
       rows[inputTop] = fitRow([seg("  > ", "focus"), seg("type a message…", "dim")], width);
     rows.push(...footer);

@@ -50,12 +50,26 @@ export interface ConnectionView {
   readonly ended?: boolean;
 }
 
+export interface ChatStateOptions {
+  readonly width: number;
+  readonly changed: () => void;
+  /** The channel to open first (the one used last on this server), if it still exists. */
+  readonly lastChannel?: string;
+  /** A channel was opened: the app remembers it for the next start. */
+  readonly opened?: (channelId: string) => void;
+}
+
 export interface VoiceRoomMember {
   readonly userId: string;
   readonly deviceId: string;
 }
 
-const GLOBAL = "";
+/**
+ * The system view's id among the channels' (never a UUID): command output (/help, /list,
+ * /devices, /admin users...) and notices that belong to no channel (voice) go there, not into
+ * the open channel's messages, as in irssi's or weechat's status window.
+ */
+export const SYSTEM_VIEW = "system";
 
 export class ChatState {
   readonly client: DialtoneClient;
@@ -95,9 +109,18 @@ export class ChatState {
   readonly #labels = new Map<string, string>();
   /** A name to publish once the directory key reaches this device (after registering). */
   #namePending: string | undefined;
+  /** A publishName attempt is running (it waits for the directory key). */
+  #namePublishing = false;
+  /** The channel open before the system view, for esc. */
+  #beforeSystem: string | undefined;
+  /** The newest system-view line not seen yet: the status row shows it until the view is opened. */
+  systemNews: string | undefined;
 
-  constructor(client: DialtoneClient, options: { width: number; changed: () => void }) {
+  readonly #o: ChatStateOptions;
+
+  constructor(client: DialtoneClient, options: ChatStateOptions) {
     this.client = client;
+    this.#o = options;
     this.#width = options.width;
     this.#changed = options.changed;
     this.channels = client.channels();
@@ -109,6 +132,11 @@ export class ChatState {
 
   get active(): ChannelView | undefined {
     return this.activeId ? this.client.channel(this.activeId) : undefined;
+  }
+
+  /** The system view is open (not a channel). */
+  get inSystem(): boolean {
+    return this.activeId === SYSTEM_VIEW;
   }
 
   /** Subscribes to the client and starts its event stream (resuming after the saved position). */
@@ -217,7 +245,9 @@ export class ChatState {
     });
     for (const u of this.client.users()) this.#labels.set(u.userId, u.label);
     this.client.start({ resume: true });
-    const first = [...this.channels].sort(byLabel)[0];
+    // The channel used last on this server (remembered by the app), else the first by name.
+    const last = this.#o.lastChannel ? this.client.channel(this.#o.lastChannel) : undefined;
+    const first = last ?? [...this.channels].sort(byLabel)[0];
     if (first) this.activate(first.id);
     else this.system(this.me.isAdmin ? "no channels yet: /channel create <name> makes one" : "no channels yet: an admin can create one");
   }
@@ -291,7 +321,7 @@ export class ChatState {
   // --- panes --------------------------------------------------------------------------------
 
   pane(channelId: string | undefined = this.activeId): Scrollback {
-    const key = channelId ?? GLOBAL;
+    const key = channelId ?? SYSTEM_VIEW;
     let pane = this.#panes.get(key);
     if (!pane) this.#panes.set(key, (pane = new Scrollback(this.#width, { maxEntries: PANE_MAX })));
     return pane;
@@ -319,6 +349,34 @@ export class ChatState {
     this.#lastSystem = joined;
     pane.add({ id: `sys-${++this.#lineIds}`, order: pane.newest?.order ?? 0n, time: new Date(), kind, body: joined });
     this.#changed();
+  }
+
+  /**
+   * Command output the user asked for (/help, /list, /devices...): into the system view, which
+   * opens (esc goes back to the channel).
+   */
+  report(text: string | readonly string[], kind: "system" | "highlight" = "system"): void {
+    this.system(text, SYSTEM_VIEW, kind);
+    if (!this.inSystem) this.activate(SYSTEM_VIEW);
+  }
+
+  /** A notice that belongs to no channel (voice): into the system view, counted and shown in the status row until seen. */
+  global(text: string | readonly string[], kind: "system" | "highlight" = "system"): void {
+    this.system(text, SYSTEM_VIEW, kind);
+    if (this.inSystem) return;
+    const lines = typeof text === "string" ? [text] : text;
+    this.systemNews = lines.join(" ");
+    this.unread.set(SYSTEM_VIEW, (this.unread.get(SYSTEM_VIEW) ?? 0) + 1);
+    this.#changed();
+  }
+
+  /** Leaves the system view for the channel open before it (esc); false when not in it. */
+  back(): boolean {
+    if (!this.inSystem) return false;
+    const to = this.#beforeSystem && this.client.channel(this.#beforeSystem) ? this.#beforeSystem : [...this.channels].sort(byLabel)[0]?.id;
+    if (!to) return false;
+    this.activate(to);
+    return true;
   }
 
   /** A shared notice (client/core/views): anything above "info" stands out. */
@@ -354,8 +412,9 @@ export class ChatState {
 
   #refreshChannels(): void {
     this.channels = this.client.channels();
-    if (this.activeId && !this.client.channel(this.activeId)) this.activeId = undefined;
-    if (this.cursorId && !this.client.channel(this.cursorId)) this.cursorId = this.activeId;
+    const gone = (id: string | undefined) => id !== undefined && id !== SYSTEM_VIEW && !this.client.channel(id);
+    if (gone(this.activeId)) this.activeId = undefined;
+    if (gone(this.cursorId)) this.cursorId = this.activeId;
   }
 
   #onChannelDeleted(channelId: string, name: string | undefined): void {
@@ -381,11 +440,18 @@ export class ChatState {
 
   /** Opens a channel: clears its unread count and, the first time, loads its recent history. */
   activate(channelId: string): void {
+    if (channelId === SYSTEM_VIEW && !this.inSystem) this.#beforeSystem = this.activeId;
     this.activeId = channelId;
     this.cursorId = channelId;
     this.unread.delete(channelId);
     const pane = this.pane(channelId);
     pane.setWidth(this.#width);
+    if (channelId === SYSTEM_VIEW) {
+      this.systemNews = undefined;
+      this.#changed();
+      return;
+    }
+    this.#o.opened?.(channelId);
     if (!this.#firstLoad.has(channelId)) {
       this.#firstLoad.set(channelId, "loading");
       this.run("loading messages", async () => {
@@ -427,12 +493,12 @@ export class ChatState {
     });
   }
 
+  /** Moves the sidebar's cursor over the system view (first) and the channels, in the sidebar's order. */
   moveCursor(delta: -1 | 1): void {
-    const sorted = [...this.channels].sort(byLabel);
-    if (sorted.length === 0) return;
-    const at = sorted.findIndex((c) => c.id === (this.cursorId ?? this.activeId));
-    const next = at < 0 ? 0 : Math.min(sorted.length - 1, Math.max(0, at + delta));
-    this.cursorId = sorted[next]!.id;
+    const ids = [SYSTEM_VIEW, ...[...this.channels].sort(byLabel).map((c) => c.id)];
+    const at = ids.indexOf(this.cursorId ?? this.activeId ?? "");
+    const next = at < 0 ? (delta > 0 ? 1 : 0) : Math.min(ids.length - 1, Math.max(0, at + delta));
+    this.cursorId = ids[Math.min(next, ids.length - 1)]!;
     this.#changed();
   }
 
@@ -499,7 +565,7 @@ export class ChatState {
    */
   send(text: string): void {
     const channelId = this.activeId;
-    if (!channelId) {
+    if (!channelId || channelId === SYSTEM_VIEW) {
       this.system("no channel selected: pick one in the sidebar (ctrl+up/down, enter) or /join <channel>");
       return;
     }
@@ -554,17 +620,25 @@ export class ChatState {
   /** Publishes the display name (after registering); waits for the directory key if others hold it. */
   publishName(name: string): void {
     this.#namePending = name;
+    // An attempt under way waits for the directory key itself: a second one would publish twice.
+    if (this.#namePublishing) return;
+    this.#namePublishing = true;
     this.run("publishing your name", async () => {
-      await this.client.reconcile();
       try {
+        await this.client.reconcile();
         await this.client.setProfileName(name, 30_000);
-        this.#namePending = undefined;
+        if (this.#namePending === name) this.#namePending = undefined;
       } catch (err) {
         if (!(err instanceof KeyError)) throw err;
         this.system(
           "your name is not published yet: no member's client has shared the directory key with this device; it is retried when the key arrives",
         );
+      } finally {
+        this.#namePublishing = false;
       }
+      // Changed while this attempt ran: publish the newer name.
+      const newer = this.#namePending;
+      if (newer !== undefined && newer !== name) this.publishName(newer);
     });
   }
 }

@@ -9,6 +9,8 @@ export interface HeaderParts {
   readonly admin: boolean;
   /** The active channel's label (without "#"), if any. */
   readonly channel?: string;
+  /** A view that is not a channel ("system"), shown when no channel is. */
+  readonly view?: string;
   /** "voice: off", "voice: #x (muted)", ... */
   readonly voice: string;
   readonly voiceActive: boolean;
@@ -22,7 +24,8 @@ const width = (segments: readonly Segment[]) => segments.reduce((n, s) => n + di
 
 /** The header row: the first of ever more compact variants that fits in `cols` columns. */
 export function headerRow(p: HeaderParts, cols: number): Row {
-  const channel = seg(p.channel !== undefined ? `#${p.channel}` : "no channel", p.channel !== undefined ? "bold" : "dim");
+  const channel =
+    p.channel !== undefined ? seg(`#${p.channel}`, "bold") : p.view !== undefined ? seg(p.view, "bold") : seg("no channel", "dim");
   const voice = seg(p.voice, "dim");
   const variants: Array<{ left: Segment[]; right: Segment[] }> = [];
   const right = [seg(`${p.connection.text} `, p.connection.style)];

@@ -87,9 +87,13 @@ describe("commands", () => {
     expect(err("/channel rename")).toBe(USAGE.channelRename);
   });
 
-  test("channel delete", () => {
-    expect(cmd("/channel delete #old")).toEqual({ name: "channel-delete", channel: "old" });
-    expect(cmd("/channel delete 3f2a")).toEqual({ name: "channel-delete", channel: "3f2a" });
+  test("channel delete: unconfirmed unless it ends with --yes", () => {
+    expect(cmd("/channel delete #old")).toEqual({ name: "channel-delete", channel: "old", confirmed: false });
+    expect(cmd("/channel delete 3f2a")).toEqual({ name: "channel-delete", channel: "3f2a", confirmed: false });
+    expect(cmd("/channel delete #old --yes")).toEqual({ name: "channel-delete", channel: "old", confirmed: true });
+    expect(cmd("/channel delete Town square --YES")).toEqual({ name: "channel-delete", channel: "Town square", confirmed: true });
+    // --yes alone is not a channel name.
+    expect(err("/channel delete --yes")).toBe(USAGE.channelDelete);
     expect(err("/channel delete")).toBe(USAGE.channelDelete);
   });
 
@@ -103,6 +107,40 @@ describe("commands", () => {
     expect(cmd("/invite")).toEqual({ name: "server-invite" });
     expect(err("/server")).toBe(USAGE.server);
     expect(err("/server reboot")).toMatch(/^unknown server command: \/server reboot/);
+  });
+
+  test("server invite takes --uses and --hours, each a whole number in the server's range, named when wrong", () => {
+    expect(cmd("/server invite --uses 5 --hours 48")).toEqual({ name: "server-invite", uses: 5, hours: 48 });
+    expect(cmd("/invite --hours 1")).toEqual({ name: "server-invite", hours: 1 });
+    expect(cmd("/invite --uses 1000 --hours 720")).toEqual({ name: "server-invite", uses: 1000, hours: 720 });
+    expect(err("/invite --uses 0")).toBe("--uses must be a whole number from 1 to 1000, not 0");
+    expect(err("/invite --uses 1001")).toBe("--uses must be a whole number from 1 to 1000, not 1001");
+    expect(err("/invite --hours 2.5")).toBe("--hours must be a whole number from 1 to 720, not 2.5");
+    expect(err("/invite --hours")).toBe("--hours must be a whole number from 1 to 720");
+    expect(err("/invite --uses 2 --uses 3")).toBe("--uses given twice");
+    expect(err("/invite --forever")).toMatch(/^unknown invite option: --forever/);
+    expect(err("/invite 5")).toMatch(/^unknown invite option: 5/);
+  });
+
+  test("admin: users, promote, demote, remove (unconfirmed unless --yes), revoke", () => {
+    expect(cmd("/admin users")).toEqual({ name: "admin-users", removed: false });
+    expect(cmd("/admin users --removed")).toEqual({ name: "admin-users", removed: true });
+    expect(cmd("/admin promote @bob")).toEqual({ name: "admin-promote", user: "bob" });
+    expect(cmd("/ADMIN Demote bob")).toEqual({ name: "admin-demote", user: "bob" });
+    expect(cmd("/admin remove bob")).toEqual({ name: "admin-remove", user: "bob", confirmed: false });
+    expect(cmd("/admin remove bob --yes")).toEqual({ name: "admin-remove", user: "bob", confirmed: true });
+    expect(cmd("/admin revoke 3f2a")).toEqual({ name: "admin-revoke", device: "3f2a" });
+    expect(err("/admin")).toBe(USAGE.admin);
+    expect(err("/admin users everyone")).toBe(USAGE.admin);
+    expect(err("/admin promote")).toBe("usage: /admin promote <user>");
+    expect(err("/admin remove --yes")).toBe("usage: /admin remove <user> [--yes]");
+    expect(err("/admin revoke")).toMatch(/^usage: \/admin revoke <device id prefix>/);
+    expect(err("/admin reboot")).toMatch(/^unknown admin command: \/admin reboot/);
+  });
+
+  test("/system opens the system view", () => {
+    expect(cmd("/system")).toEqual({ name: "system" });
+    expect(cmd("/sys")).toEqual({ name: "system" });
   });
 
   test("voice", () => {

@@ -7,8 +7,14 @@ export type Command =
   | { name: "channel-help" }
   | { name: "channel-create"; channelName: string }
   | { name: "channel-rename"; channel: string; newName: string }
-  | { name: "channel-delete"; channel: string }
-  | { name: "server-invite" }
+  | { name: "channel-delete"; channel: string; confirmed: boolean }
+  | { name: "server-invite"; uses?: number; hours?: number }
+  | { name: "admin-users"; removed: boolean }
+  | { name: "admin-promote"; user: string }
+  | { name: "admin-demote"; user: string }
+  | { name: "admin-remove"; user: string; confirmed: boolean }
+  | { name: "admin-revoke"; device: string }
+  | { name: "system" }
   | { name: "voice-join"; channel?: string }
   | { name: "voice-leave" }
   | { name: "voice-mute" }
@@ -32,8 +38,9 @@ export const USAGE = {
   join: "usage: /join <channel>",
   channelCreate: "usage: /channel create <name>",
   channelRename: "usage: /channel rename <channel> <new name>",
-  channelDelete: "usage: /channel delete <channel>",
-  server: "usage: /server invite",
+  channelDelete: "usage: /channel delete <channel> [--yes]",
+  server: "usage: /server invite [--uses N] [--hours H]",
+  admin: "usage: /admin users [--removed] | promote <user> | demote <user> | remove <user> [--yes] | revoke <device id>",
   voice: "usage: /voice join [channel] | leave | mute | unmute",
   verify: "usage: /verify <user> [confirm]",
   devices: "usage: /devices [approve|reject <fingerprint>]",
@@ -49,6 +56,34 @@ export const MESSAGE_MAX_BYTES = 49_119;
 
 const command = (c: Command): ParsedInput => ({ kind: "command", command: c });
 const error = (message: string): ParsedInput => ({ kind: "error", message });
+
+/** `text` without a trailing `--yes`, and whether it had one (the confirmation of a destructive command). */
+function confirmation(text: string): { rest: string; confirmed: boolean } {
+  const m = /^([\s\S]*?)(?:^|\s+)--yes$/i.exec(text.trim());
+  return m ? { rest: m[1]!.trim(), confirmed: true } : { rest: text.trim(), confirmed: false };
+}
+
+/** The limits the server sets on invites (server/domain/invites.ts): the CLI's `invite` takes the same. */
+export const INVITE_MAX_USES = 1000;
+export const INVITE_MAX_HOURS = 720;
+
+/** `/server invite [--uses N] [--hours H]`: each option once, a whole number in range, or an error naming it. */
+function parseInvite(args: string): ParsedInput {
+  const words = args.split(/\s+/).filter(Boolean);
+  const out: { uses?: number; hours?: number } = {};
+  for (let i = 0; i < words.length; i += 2) {
+    const flag = words[i]!.toLowerCase().replace(/^--?/, "");
+    const value = words[i + 1];
+    if ((flag !== "uses" && flag !== "hours") || !words[i]!.startsWith("-"))
+      return error(`unknown invite option: ${words[i]} (${USAGE.server})`);
+    const max = flag === "uses" ? INVITE_MAX_USES : INVITE_MAX_HOURS;
+    if (out[flag] !== undefined) return error(`--${flag} given twice`);
+    if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max)
+      return error(`--${flag} must be a whole number from 1 to ${max}${value === undefined ? "" : `, not ${value}`}`);
+    out[flag] = Number(value);
+  }
+  return command({ name: "server-invite", ...out });
+}
 
 /** Splits off the first whitespace-separated word; `rest` is the remainder, trimmed. */
 function firstWord(s: string): { word: string; rest: string } {
@@ -95,14 +130,21 @@ export function parseInput(line: string): ParsedInput {
     case "channel":
     case "ch":
       return parseChannel(rest);
-    case "server":
-      return firstWord(rest).word.toLowerCase() === "invite"
-        ? command({ name: "server-invite" })
+    case "server": {
+      const sub = firstWord(rest);
+      return sub.word.toLowerCase() === "invite"
+        ? parseInvite(sub.rest)
         : rest === ""
           ? error(USAGE.server)
-          : error(`unknown server command: /server ${firstWord(rest).word}`);
+          : error(`unknown server command: /server ${sub.word}`);
+    }
     case "invite":
-      return command({ name: "server-invite" });
+      return parseInvite(rest);
+    case "admin":
+      return parseAdmin(rest);
+    case "system":
+    case "sys":
+      return command({ name: "system" });
     case "voice":
     case "v":
       return parseVoice(rest);
@@ -165,11 +207,46 @@ function parseChannel(args: string): ParsedInput {
     }
     case "delete":
     case "rm": {
-      const channel = channelArg(rest);
-      return channel ? command({ name: "channel-delete", channel }) : error(USAGE.channelDelete);
+      const { rest: name, confirmed } = confirmation(rest);
+      const channel = channelArg(name);
+      return channel ? command({ name: "channel-delete", channel, confirmed }) : error(USAGE.channelDelete);
     }
     default:
       return error(`unknown channel command: /channel ${word} (try /channel help)`);
+  }
+}
+
+function parseAdmin(args: string): ParsedInput {
+  const { word, rest } = firstWord(args);
+  const one = () => {
+    const arg = rest.replace(/^@/, "");
+    return arg !== "" && !/\s/.test(arg) ? arg : undefined;
+  };
+  switch (word.toLowerCase()) {
+    case "users":
+      if (rest !== "" && rest.toLowerCase() !== "--removed") return error(USAGE.admin);
+      return command({ name: "admin-users", removed: rest !== "" });
+    case "promote":
+    case "demote": {
+      const user = one();
+      if (!user) return error(`usage: /admin ${word.toLowerCase()} <user>`);
+      return command({ name: word.toLowerCase() === "promote" ? "admin-promote" : "admin-demote", user });
+    }
+    case "remove": {
+      const { rest: user, confirmed } = confirmation(rest);
+      const target = user.replace(/^@/, "");
+      if (!target || /\s/.test(target)) return error("usage: /admin remove <user> [--yes]");
+      return command({ name: "admin-remove", user: target, confirmed });
+    }
+    case "revoke": {
+      const device = one();
+      if (!device) return error("usage: /admin revoke <device id prefix> (/devices lists them)");
+      return command({ name: "admin-revoke", device });
+    }
+    case "":
+      return error(USAGE.admin);
+    default:
+      return error(`unknown admin command: /admin ${word} (${USAGE.admin})`);
   }
 }
 
@@ -198,6 +275,7 @@ type HelpRow = readonly [usage: string, what: string];
 const USER_HELP: HelpRow[] = [
   ["/join <channel>", "open a channel by name or id prefix (/j)"],
   ["/list", "list channels (/ls, /channel list)"],
+  ["/system", "the system view: command output and notices (esc goes back)"],
   ["/channel help", "channel commands"],
   ["/voice join [channel]", "join voice (default: this channel)"],
   ["/voice leave|mute|unmute", "leave voice, mute or unmute your microphone"],
@@ -214,9 +292,13 @@ const USER_HELP: HelpRow[] = [
 const ADMIN_HELP: HelpRow[] = [
   ["/channel create <name>", "create a channel"],
   ["/channel rename <channel> <new name>", "rename a channel"],
-  ["/channel delete <channel>", "delete a channel and its messages"],
-  ["/server invite", "create a one-time invite token (/invite)"],
+  ["/channel delete <channel> --yes", "delete a channel and all its messages, for everyone"],
+  ["/server invite [--uses N] [--hours H]", "create an invite (default 1 use, 24 h; /invite)"],
   ["/admit <user> [admin]", "admit a pending member (compare safety numbers first: /verify)"],
+  ["/admin users [--removed]", "accounts with their devices, admin flag and presence"],
+  ["/admin promote|demote <user>", "grant or take the admin flag (never from the last admin)"],
+  ["/admin remove <user> --yes", "remove an account; every channel moves to a new key"],
+  ["/admin revoke <device id>", "revoke any account's device (/devices lists ids)"],
 ];
 
 function rows(title: string, list: HelpRow[]): string[] {
@@ -249,6 +331,8 @@ export const COMMAND_WORDS = [
   "/channel",
   "/server",
   "/invite",
+  "/admin",
+  "/system",
   "/voice",
   "/verify",
   "/devices",

@@ -1,10 +1,11 @@
 // One line for any error a background task can raise, in the UI's words (no "run dialtone ..."
 // hints meant for scripts, no stack).
-import { ApiError, isWrongCredentials, SessionError, UsageError } from "../core/index.js";
+import { ApiError, ConnectionError, isWrongCredentials, SessionError, UsageError } from "../core/index.js";
 import { KeystoreError } from "../keystore/index.js";
 
 export function errorText(err: unknown): string {
   if (err instanceof UsageError) return err.candidates.length > 0 ? `${err.message}: ${err.candidates.join(", ")}` : err.message;
+  if (err instanceof ConnectionError) return err.message; // worded once in client/core for the CLI and the UI
   if (err instanceof ApiError) {
     if (err.code === "unavailable")
       return err.message === "cannot reach the server" ? "cannot reach the server" : `server unavailable: ${err.message}`;

@@ -196,10 +196,78 @@ describe("history", () => {
   });
 });
 
+describe("a selected text (a refused command)", () => {
+  test("typing replaces it instead of being appended to it", () => {
+    const e = typed("/join alhpa");
+    e.selectAll();
+    expect(e.selected).toBe(true);
+    expect(e.render(40, 3).selected).toBe(true);
+    e.insert("h");
+    expect(e.text).toBe("h");
+    expect(e.selected).toBe(false);
+  });
+
+  test("backspace, delete or ctrl+w clears it whole", () => {
+    for (const erase of [(e: LineEditor) => e.backspace(), (e: LineEditor) => e.del(), (e: LineEditor) => e.deleteWordBack()]) {
+      const e = typed("/join alhpa");
+      e.selectAll();
+      erase(e);
+      expect(e.text).toBe("");
+    }
+  });
+
+  test("a cursor motion keeps the text to fix it", () => {
+    const e = typed("/join alhpa");
+    e.selectAll();
+    e.left();
+    expect(e.selected).toBe(false);
+    e.left(); // "/join alh|pa"
+    e.backspace(); // "/join al|pa"
+    e.right();
+    e.insert("h");
+    expect(e.text).toBe("/join alpha");
+  });
+
+  test("nothing to select in an empty input", () => {
+    const e = new LineEditor();
+    e.selectAll();
+    expect(e.selected).toBe(false);
+  });
+});
+
 describe("render", () => {
   test("short text: one row, cursor after it", () => {
-    expect(typed("hi").render(20, 3)).toEqual({ rows: ["hi"], cursorRow: 0, cursorCol: 2, hiddenAbove: 0, hiddenBelow: 0 });
-    expect(new LineEditor().render(20, 3)).toEqual({ rows: [""], cursorRow: 0, cursorCol: 0, hiddenAbove: 0, hiddenBelow: 0 });
+    expect(typed("hi").render(20, 3)).toEqual({
+      rows: ["hi"],
+      selected: false,
+      cursorRow: 0,
+      cursorCol: 2,
+      hiddenAbove: 0,
+      hiddenBelow: 0,
+    });
+    expect(new LineEditor().render(20, 3)).toEqual({
+      rows: [""],
+      selected: false,
+      cursorRow: 0,
+      cursorCol: 0,
+      hiddenAbove: 0,
+      hiddenBelow: 0,
+    });
+  });
+
+  test("wraps between words, like the messages: a word that does not fit moves to the next row whole", () => {
+    const e = typed("the quick brown fox jumps");
+    expect(e.render(12, 10).rows).toEqual(["the quick ", "brown fox ", "jumps"]);
+    expect(e.render(12, 10)).toMatchObject({ cursorRow: 2, cursorCol: 5 });
+    // Every character is still there, in order, and the cursor walks through the rows.
+    expect(e.render(12, 10).rows.join("")).toBe(e.text);
+    e.textStart();
+    for (let i = 0; i < 10; i++) e.right(); // before "brown"
+    expect(e.render(12, 10)).toMatchObject({ cursorRow: 1, cursorCol: 0 });
+    // A space at the edge hangs off the row instead of starting the next one.
+    expect(typed("abcde fgh").render(5, 10).rows).toEqual(["abcde", "fgh"]);
+    // A word longer than a row is cut (nothing to break at).
+    expect(typed("ab cdefghijkl").render(5, 10).rows).toEqual(["ab ", "cdefg", "hijkl", ""]);
   });
 
   test("wraps by grapheme at the width; newlines start rows; columns count wide characters as two", () => {

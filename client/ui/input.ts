@@ -48,32 +48,56 @@ interface VisualRow {
 }
 
 /**
- * Lays `text` out in rows of at most `width` columns: "\n" ends a row, a grapheme that does not
- * fit starts a new one, and a full last row is followed by an empty one, so the cursor at the
- * end has somewhere to be. (Before a "\n" that ends a full row the cursor is drawn on the last
- * column instead: an extra row there would look like a blank line.)
+ * Lays `text` out in rows of at most `width` columns, breaking between words as the messages do:
+ * "\n" ends a row; a word that does not fit moves to the next row whole (a word longer than a row
+ * is cut); a space at the edge hangs off the row, undrawn. A full last row is followed by an
+ * empty one, so the cursor at the end has somewhere to be. (Before a "\n" that ends a full row
+ * the cursor is drawn on the last column instead: an extra row there would look like a blank line.)
  */
 function layout(text: string, width: number): VisualRow[] {
   const w = Math.max(1, Math.floor(width));
   const rows: VisualRow[] = [];
   let cur: VisualRow = { start: 0, end: 0, text: "", width: 0 };
+  /** The current row's graphemes as drawn: a word carried to the next row takes its own along. */
+  let cells: { raw: string; shown: string; at: number; width: number }[] = [];
   const close = (end: number, nextStart: number) => {
     cur.end = end;
     rows.push(cur);
     cur = { start: nextStart, end: nextStart, text: "", width: 0 };
+    cells = [];
+  };
+  const put = (cell: (typeof cells)[number]) => {
+    cur.text += cell.shown;
+    cur.width += cell.width;
+    cells.push(cell);
   };
   for (const { g, at } of segments(text)) {
     if (g === "\n") {
       close(at, at + g.length);
       continue;
     }
-    if (cur.width >= w) close(at, at);
     let gw = graphemeWidth(g);
-    if (cur.width + gw > w && cur.width > 0) close(at, at);
     const shown = gw > w ? "?" : g; // a wide character in a 1-column box
     if (gw > w) gw = 1;
-    cur.text += shown;
-    cur.width += gw;
+    if (cur.width + gw > w && cur.width > 0) {
+      if (isSpace(g)) {
+        close(at + g.length, at + g.length);
+        continue;
+      }
+      let space = cells.length - 1;
+      while (space >= 0 && !isSpace(cells[space]!.raw)) space--;
+      if (space < 0 || space === cells.length - 1) {
+        close(at, at); // no space to break at (one long word), or the row ends with one
+      } else {
+        const kept = cells.slice(0, space + 1);
+        const carried = cells.slice(space + 1);
+        cur.text = kept.map((c) => c.shown).join("");
+        cur.width = kept.reduce((n, c) => n + c.width, 0);
+        close(carried[0]!.at, carried[0]!.at);
+        for (const c of carried) put(c);
+      }
+    }
+    put({ raw: g, shown, at, width: gw });
   }
   if (cur.width >= w) close(text.length, text.length);
   cur.end = text.length;
@@ -83,6 +107,8 @@ function layout(text: string, width: number): VisualRow[] {
 
 export interface RenderedInput {
   rows: string[];
+  /** The whole text is selected: draw it so (typing replaces it). */
+  selected: boolean;
   cursorRow: number;
   cursorCol: number;
   /** Rows of the text outside the window, above and below. */
@@ -97,6 +123,7 @@ export class LineEditor {
   #historyIndex: number | undefined; // the entry shown while browsing
   #draft = ""; // what was typed before browsing started
   #viewTop = 0; // first row of the render window, kept between renders
+  #selected = false; // the whole text, as after a refused command: typing replaces it
   readonly #maxLength: number;
   readonly #historyMax: number;
 
@@ -118,6 +145,21 @@ export class LineEditor {
     return this.#history;
   }
 
+  /** The whole text is selected (selectAll): typing replaces it, a motion keeps it to edit. */
+  get selected(): boolean {
+    return this.#selected;
+  }
+
+  /**
+   * Selects the whole text (a command the screen refused): the next thing typed replaces it
+   * rather than being appended to it; backspace or delete clears it; a cursor motion keeps it to
+   * fix the typo.
+   */
+  selectAll(): void {
+    this.#selected = this.#text !== "";
+    this.#cursor = this.#text.length;
+  }
+
   /** True while an entry recalled by historyUp is shown unchanged. */
   get browsingHistory(): boolean {
     return this.#historyIndex !== undefined;
@@ -130,6 +172,7 @@ export class LineEditor {
 
   /** Typed or pasted text at the cursor. Returns false when the length limit cut it short. */
   insert(s: string): boolean {
+    if (this.#selected) this.#edit("", 0);
     const clean = cleanInput(s);
     const room = this.#maxLength - this.#text.length;
     let add = clean;
@@ -150,51 +193,61 @@ export class LineEditor {
   }
 
   backspace(): void {
+    if (this.#dropSelection()) return;
     const prev = this.#boundaryBefore(this.#cursor);
     if (prev < this.#cursor) this.#edit(this.#text.slice(0, prev) + this.#text.slice(this.#cursor), prev);
   }
 
   del(): void {
+    if (this.#dropSelection()) return;
     const next = this.#boundaryAfter(this.#cursor);
     if (next > this.#cursor) this.#edit(this.#text.slice(0, this.#cursor) + this.#text.slice(next), this.#cursor);
   }
 
   left(): void {
+    this.#selected = false;
     this.#cursor = this.#boundaryBefore(this.#cursor);
   }
 
   right(): void {
+    this.#selected = false;
     this.#cursor = this.#boundaryAfter(this.#cursor);
   }
 
   /** Start of the current line. */
   home(): void {
+    this.#selected = false;
     this.#cursor = this.#text.lastIndexOf("\n", this.#cursor - 1) + 1;
   }
 
   /** End of the current line. */
   end(): void {
+    this.#selected = false;
     const nl = this.#text.indexOf("\n", this.#cursor);
     this.#cursor = nl === -1 ? this.#text.length : nl;
   }
 
   /** Start of the whole text. */
   textStart(): void {
+    this.#selected = false;
     this.#cursor = 0;
   }
 
   /** End of the whole text. */
   textEnd(): void {
+    this.#selected = false;
     this.#cursor = this.#text.length;
   }
 
   /** To the start of this or the previous word. */
   wordLeft(): void {
+    this.#selected = false;
     this.#cursor = this.#wordStartBefore(this.#cursor);
   }
 
   /** To the end of this or the next word. */
   wordRight(): void {
+    this.#selected = false;
     const segs = segments(this.#text);
     let k = segs.findIndex((s) => s.at >= this.#cursor);
     if (k === -1) return;
@@ -205,24 +258,28 @@ export class LineEditor {
 
   /** ctrl+w: deletes back to the start of the word. */
   deleteWordBack(): void {
+    if (this.#dropSelection()) return;
     const from = this.#wordStartBefore(this.#cursor);
     if (from < this.#cursor) this.#edit(this.#text.slice(0, from) + this.#text.slice(this.#cursor), from);
   }
 
   /** ctrl+u: deletes from the start of the line to the cursor. */
   deleteToLineStart(): void {
+    if (this.#dropSelection()) return;
     const from = this.#text.lastIndexOf("\n", this.#cursor - 1) + 1;
     if (from < this.#cursor) this.#edit(this.#text.slice(0, from) + this.#text.slice(this.#cursor), from);
   }
 
   /** ctrl+k: deletes from the cursor to the end of the line. */
   deleteToLineEnd(): void {
+    if (this.#dropSelection()) return;
     const nl = this.#text.indexOf("\n", this.#cursor);
     const to = nl === -1 ? this.#text.length : nl;
     if (to > this.#cursor) this.#edit(this.#text.slice(0, this.#cursor) + this.#text.slice(to), this.#cursor);
   }
 
   clear(): void {
+    this.#selected = false;
     this.#text = "";
     this.#cursor = 0;
     this.#historyIndex = undefined;
@@ -275,11 +332,13 @@ export class LineEditor {
    * the screen can fall back to historyUp).
    */
   cursorUp(width: number): boolean {
+    this.#selected = false;
     return this.#verticalMove(width, -1);
   }
 
   /** One row down; false on the last row (the screen can fall back to historyDown). */
   cursorDown(width: number): boolean {
+    this.#selected = false;
     return this.#verticalMove(width, 1);
   }
 
@@ -298,6 +357,7 @@ export class LineEditor {
     const shown = rows.slice(top, top + max);
     return {
       rows: shown.map((r) => r.text),
+      selected: this.#selected,
       cursorRow: row - top,
       cursorCol: col,
       hiddenAbove: top,
@@ -306,12 +366,14 @@ export class LineEditor {
   }
 
   #show(text: string): void {
+    this.#selected = false;
     this.#text = text;
     this.#cursor = text.length;
   }
 
   /** Applies an edit; editing a recalled entry makes it the draft (browsing ends). */
   #edit(text: string, cursor: number): void {
+    this.#selected = false;
     this.#text = text;
     this.#historyIndex = undefined;
     // An insert can merge graphemes (a combining mark, a second regional indicator): snap forward.
@@ -323,6 +385,13 @@ export class LineEditor {
       }
     }
     this.#cursor = Math.min(snapped, text.length);
+  }
+
+  /** Deletes a selected text whole (backspace, delete, ctrl+w... on a selection); false when nothing was selected. */
+  #dropSelection(): boolean {
+    if (!this.#selected) return false;
+    this.#edit("", 0);
+    return true;
   }
 
   #boundaryBefore(offset: number): number {

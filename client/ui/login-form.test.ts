@@ -1,5 +1,5 @@
 import { describe, expect, test } from "@jest/globals";
-import { FIELD_LIMITS, LoginForm, type FieldName } from "./login-form.js";
+import { FIELD_LIMITS, LoginForm, serverUrl, type FieldName } from "./login-form.js";
 
 function filled(mode: "login" | "register" = "login"): LoginForm {
   const f = new LoginForm({ server: "http://localhost:8080", mode });
@@ -127,14 +127,14 @@ describe("validate", () => {
     const f = filled("register");
     f.set("server", "  ");
     expect(f.validate()).toBe("server url is required");
-    f.set("server", "localhost:8080");
-    expect(f.validate()).toBe("server url must start with http:// or https://");
+    f.set("server", "ftp://chat.example.org");
+    expect(f.validate()).toBe("server url must start with http:// or https:// (only localhost:PORT may leave it out)");
     f.set("server", "https://chat.example.org");
     f.set("username", "");
-    expect(f.validate()).toBe("username and password are required");
+    expect(f.validate()).toBe("username is required");
     f.set("username", "alice");
     f.set("password", "");
-    expect(f.validate()).toBe("username and password are required");
+    expect(f.validate()).toBe("password is required");
     f.set("password", "hunter22");
     f.set("username", "a");
     expect(f.validate()).toBe("username must be 2-32 characters");
@@ -153,6 +153,37 @@ describe("validate", () => {
     f.set("confirm", "hunter22");
     f.set("invite", " ");
     expect(f.validate()).toBe("invite token is required");
+  });
+
+  test("every problem at once, in field order, each naming its field", () => {
+    const f = filled("register");
+    f.set("username", "a");
+    f.set("confirm", "other");
+    f.set("passphrase", "short");
+    f.set("invite", "");
+    expect(f.problems()).toEqual([
+      { field: "username", message: "username must be 2-32 characters" },
+      { field: "confirm", message: "passwords do not match" },
+      { field: "passphrase", message: "keystore passphrase must be at least 8 characters" },
+      { field: "invite", message: "invite token is required" },
+    ]);
+    expect(filled("register").problems()).toEqual([]);
+  });
+
+  test("a server without a scheme: http:// for this machine's host and port, any other host must spell it out", () => {
+    expect(serverUrl("localhost:8080")).toBe("http://localhost:8080");
+    expect(serverUrl(" 127.0.0.1:8080 ")).toBe("http://127.0.0.1:8080");
+    expect(serverUrl("[::1]:8080")).toBe("http://[::1]:8080");
+    expect(serverUrl("http://chat.example.org")).toBe("http://chat.example.org");
+    const f = filled("login");
+    f.set("server", "localhost:8080");
+    expect(f.validate()).toBeUndefined();
+    expect(f.values().server).toBe("http://localhost:8080");
+    // Never a guess that would send the password in clear to another machine.
+    for (const other of ["chat.example.org:8080", "localhost.example.org:80", "localhost"]) {
+      f.set("server", other);
+      expect(f.validate()).toMatch(/^server url must start with http:\/\/ or https:\/\//);
+    }
   });
 
   test("login does not check confirm or invite", () => {

@@ -1,5 +1,6 @@
 // The login / register form model: fields per mode in focus order, masking and the client-side
 // checks of the reference (with this server's 2-32 username limit). Pure: the login screen draws it.
+import { parseServerUrl } from "../core/servers.js";
 import { graphemes, sanitize } from "./text.js";
 
 export type FormMode = "login" | "register";
@@ -39,6 +40,27 @@ export const MIN_PASSPHRASE = 8;
 // Same rule as the server's normaliseUsername (server/domain/usernames.ts), so the form refuses
 // what the server would refuse, with the reference's wording.
 const USERNAME_FORBIDDEN = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}]/u;
+
+/** One thing wrong with the form, and the field to fix (the screen focuses the first). */
+export interface FormProblem {
+  readonly field: FieldName;
+  readonly message: string;
+}
+
+/**
+ * The server field as a URL, by the CLI's --server rule (parseServerUrl): `http://` in front of
+ * this machine's host and port (`localhost:8080`, where `npm start` serves in clear). Anything
+ * else keeps what was typed, and the check asks for its scheme: guessing http:// would send a
+ * password in clear.
+ */
+export function serverUrl(typed: string): string {
+  const s = typed.trim();
+  try {
+    return parseServerUrl(s).url;
+  } catch {
+    return s;
+  }
+}
 
 export interface FormValues {
   mode: FormMode;
@@ -167,23 +189,30 @@ export class LoginForm {
    * keystore passphrase).
    */
   validate(opts: { skipCredentials?: boolean } = {}): string | undefined {
+    return this.problems(opts)[0]?.message;
+  }
+
+  /** Every problem with the form at once, in field order (the reference's words). */
+  problems(opts: { skipCredentials?: boolean } = {}): FormProblem[] {
     const v = this.#values;
-    const server = v.server.trim();
-    if (server === "") return "server url is required";
-    if (!/^https?:\/\/[^\s/?#]+/i.test(server) || !URL.canParse(server)) return "server url must start with http:// or https://";
+    const out: FormProblem[] = [];
+    const add = (field: FieldName, message: string) => out.push({ field, message });
+    const server = serverUrl(v.server);
+    if (server === "") add("server", "server url is required");
+    else if (!/^https?:\/\/[^\s/?#]+/i.test(server) || !URL.canParse(server))
+      add("server", "server url must start with http:// or https:// (only localhost:PORT may leave it out)");
     if (!opts.skipCredentials) {
-      if (v.username.trim() === "" || v.password === "") return "username and password are required";
       const name = v.username.normalize("NFKC").trim();
       const length = [...name].length;
-      if (length < 2 || length > 32) return "username must be 2-32 characters";
-      if (USERNAME_FORBIDDEN.test(name)) return "username must not contain control or invisible characters";
+      if (name === "") add("username", "username is required");
+      else if (length < 2 || length > 32) add("username", "username must be 2-32 characters");
+      else if (USERNAME_FORBIDDEN.test(name)) add("username", "username must not contain control or invisible characters");
+      if (v.password === "") add("password", "password is required");
+      else if (this.#mode === "register" && v.password !== v.confirm) add("confirm", "passwords do not match");
     }
-    if ([...v.passphrase].length < MIN_PASSPHRASE) return `keystore passphrase must be at least ${MIN_PASSPHRASE} characters`;
-    if (this.#mode === "register") {
-      if (v.password !== v.confirm) return "passwords do not match";
-      if (v.invite.trim() === "") return "invite token is required";
-    }
-    return undefined;
+    if ([...v.passphrase].length < MIN_PASSPHRASE) add("passphrase", `keystore passphrase must be at least ${MIN_PASSPHRASE} characters`);
+    if (this.#mode === "register" && v.invite.trim() === "") add("invite", "invite token is required");
+    return out;
   }
 
   /** The values to submit, trimmed where spaces cannot matter (not secrets). */
@@ -191,7 +220,7 @@ export class LoginForm {
     const v = this.#values;
     return {
       mode: this.#mode,
-      server: v.server.trim(),
+      server: serverUrl(v.server),
       username: v.username.trim(),
       password: v.password,
       passphrase: v.passphrase,

@@ -2,11 +2,11 @@
 // the saved-server picker (ctrl+s), inline errors, and the submit that runs in the background
 // while the screen keeps answering keys ("connecting..." until it settles).
 import { authenticate, hasKeystore, NeedCredentials, type AuthResult } from "./auth.js";
-import { errorText } from "./errors.js";
+import { formProblem } from "./form-errors.js";
 import { footerLines } from "./chrome.js";
 import { fitRow, seg, type Frame, type Row } from "./frame.js";
 import type { KeyPress } from "./keys.js";
-import { FIELD_LABELS, FIELD_LIMITS, LoginForm, type FieldName } from "./login-form.js";
+import { FIELD_LABELS, FIELD_LIMITS, LoginForm, serverUrl, type FieldName } from "./login-form.js";
 import { Picker } from "./picker.js";
 import type { Screen } from "./screen.js";
 import { displayWidth, graphemes, graphemeWidth, wrap } from "./text.js";
@@ -42,6 +42,8 @@ export interface LoginScreenOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** A message to show at once (e.g. "logged out"). */
   readonly notice?: string;
+  /** The session was just ended here (/logout): a keystore alone does not mean the passphrase is enough. */
+  readonly sessionEnded?: boolean;
   readonly redraw: () => void;
   readonly onDone: (result: AuthResult) => void;
 }
@@ -62,7 +64,10 @@ function tail(s: string, width: number): string {
 export class LoginScreen implements Screen {
   readonly #o: LoginScreenOptions;
   readonly form: LoginForm;
-  #error: string | undefined;
+  /** What is wrong, one line each (the form's own checks all at once, or the server's answer). */
+  #errors: string[] = [];
+  /** The user moved the focus: a late "resumable" answer does not move it again. */
+  #focusMoved = false;
   #info: string | undefined;
   #busy = false;
   #picker: Picker<string> | undefined;
@@ -94,9 +99,12 @@ export class LoginScreen implements Screen {
 
   #checkResumable(): void {
     const server = this.form.value("server");
-    void hasKeystore(this.#o.configDir, server).then((has) => {
+    if (this.#o.sessionEnded) return;
+    void hasKeystore(this.#o.configDir, serverUrl(server)).then((has) => {
       if (this.form.value("server") !== server) return;
       this.#resumable = has;
+      // Resuming needs the passphrase alone: the cursor goes there, unless the user already moved it.
+      if (has && this.form.mode === "login" && !this.#focusMoved) this.form.focus = "passphrase";
       this.#o.redraw();
     });
   }
@@ -108,6 +116,7 @@ export class LoginScreen implements Screen {
       return;
     }
     const f = this.form.focus;
+    if (["tab", "down", "ctrl+n", "shift+tab", "up", "ctrl+p", "ctrl+s", "ctrl+r"].includes(k.name)) this.#focusMoved = true;
     switch (k.name) {
       case "tab":
       case "down":
@@ -123,7 +132,7 @@ export class LoginScreen implements Screen {
         break;
       case "ctrl+r":
         this.form.toggleMode();
-        this.#error = undefined;
+        this.#errors = [];
         break;
       case "ctrl+s":
         this.#openPicker();
@@ -142,7 +151,7 @@ export class LoginScreen implements Screen {
         this.form.deleteWordBack();
         break;
       case "esc":
-        this.#error = undefined;
+        this.#errors = [];
         break;
       case "char":
         this.#typeChar(k.char ?? "");
@@ -190,22 +199,24 @@ export class LoginScreen implements Screen {
   #submit(): void {
     if (this.#busy) return;
     // A saved session needs only the passphrase; the credentials are asked for if it ended.
-    const problem = this.form.validate({ skipCredentials: this.form.mode === "login" && this.#resumable });
-    if (problem) {
-      this.#error = problem;
+    // Every problem at once, and the cursor on the first field to fix.
+    const problems = this.form.problems({ skipCredentials: this.form.mode === "login" && this.#resumable });
+    if (problems.length > 0) {
+      this.#errors = problems.map((p) => p.message);
+      this.form.focus = problems[0]!.field;
       return;
     }
-    this.#error = undefined;
+    this.#errors = [];
     this.#info = undefined;
     this.#busy = true;
-    const form = this.form;
+    const v = this.form.values();
     authenticate(this.#o.configDir, {
-      mode: form.mode,
-      server: form.value("server"),
-      username: form.value("username"),
-      password: form.value("password"),
-      passphrase: form.value("passphrase"),
-      invite: form.value("invite"),
+      mode: v.mode,
+      server: v.server,
+      username: v.username,
+      password: v.password,
+      passphrase: v.passphrase,
+      invite: v.invite,
     }).then(
       (result) => {
         this.#busy = false;
@@ -213,8 +224,15 @@ export class LoginScreen implements Screen {
       },
       (err: unknown) => {
         this.#busy = false;
-        this.#error = err instanceof NeedCredentials ? err.message : errorText(err);
-        if (err instanceof NeedCredentials) this.#resumable = false;
+        if (err instanceof NeedCredentials) {
+          this.#errors = [err.message];
+          this.#resumable = false;
+          this.form.focus = "username";
+        } else {
+          const p = formProblem(err);
+          this.#errors = [p.message];
+          if (p.field) this.form.focus = p.field;
+        }
         this.#o.redraw();
       },
     );
@@ -254,8 +272,8 @@ export class LoginScreen implements Screen {
     });
     const status: Row[] = this.#busy
       ? [line(["  connecting...", "warn"])]
-      : this.#error
-        ? wrap(`x ${this.#error}`, Math.max(1, width - left - 2), 2).map((l) => line([`  ${l}`, "error"]))
+      : this.#errors.length > 0
+        ? this.#errors.flatMap((e) => wrap(`x ${e}`, Math.max(1, width - left - 2), 2)).map((l) => line([`  ${l}`, "error"]))
         : this.#info
           ? wrap(this.#info, Math.max(1, width - left - 2), 0).map((l) => line([`  ${l}`, "ok"]))
           : form.mode === "login" && this.#resumable

@@ -204,3 +204,17 @@ test("every line fits the width, however narrow", () => {
     "● 🇯🇵 someon… (admin) (you)",
   ]);
 });
+
+describe("the system view", () => {
+  test("listed first under Channels, with its unread count, marked when open or under the cursor", () => {
+    const withSystem = (over: Partial<SidebarInput>) =>
+      section(sidebarLines(input({ system: { id: "sys", unread: 2 }, ...over }), 26), "Channels");
+    expect(withSystem({ activeId: "c1", cursorId: "c1" })[0]).toEqual({ text: "  (system) (2)", style: "unread" });
+    expect(withSystem({ activeId: "sys", cursorId: "sys" })[0]).toEqual({ text: "> (system)", style: "cursor" });
+    expect(withSystem({ activeId: "sys", cursorId: "c1" })[0]).toEqual({ text: "• (system)", style: "active" });
+    expect(section(sidebarLines(input({ system: { id: "sys", unread: 0 } }), 26), "Channels")[0]).toEqual({
+      text: "  (system)",
+      style: "dim",
+    });
+  });
+});

@@ -35,6 +35,8 @@ export interface SidebarUser {
 }
 
 export interface SidebarInput {
+  /** The system view (command output, voice notices), listed above the channels under this id. */
+  system?: { id: string; unread: number };
   channels: SidebarChannel[];
   activeId?: string;
   cursorId?: string;
@@ -88,8 +90,19 @@ export function sidebarLines(input: SidebarInput, width: number): StyledSidebarL
   const push = (text: string, style: SidebarStyle) => out.push({ text: truncate(text, w), style });
 
   push("Channels", "heading");
+  const entries = sortChannels(input.channels);
+  if (input.system) {
+    const { id, unread } = input.system;
+    const isCursor = id === input.cursorId;
+    const isActive = id === input.activeId;
+    const count = isActive ? 0 : unread;
+    push(
+      fit(isCursor ? "> " : isActive ? "• " : "  ", "(system)", count > 0 ? unreadText(count) : "", w),
+      isCursor ? "cursor" : isActive ? "active" : count > 0 ? "unread" : "dim",
+    );
+  }
   if (input.channels.length === 0) push("(none)", "dim");
-  for (const ch of sortChannels(input.channels)) {
+  for (const ch of entries) {
     const isCursor = ch.id === input.cursorId;
     const isActive = ch.id === input.activeId;
     const unread = isActive ? 0 : (input.unread.get(ch.id) ?? 0);

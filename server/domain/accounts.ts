@@ -18,18 +18,10 @@ export interface SessionResult {
   expiresAt: Date;
 }
 
-function rateLimit(deps: Deps, peer: string) {
-  if (!deps.limits.perIp.hit(`ip:${peer}`)) {
-    throw new DomainError("resource_exhausted", "too many login or registration attempts; wait a minute");
-  }
-}
-
 export async function register(
   deps: Deps,
-  peer: string,
   req: { username: string; password: string; inviteToken: string; devicePublicKey: string },
 ): Promise<SessionResult> {
-  rateLimit(deps, peer);
   const username = normaliseUsername(req.username);
   checkPasswordRules(req.password);
   const inviteToken = required("invite_token", req.inviteToken, 256);
@@ -65,7 +57,6 @@ export async function login(
   peer: string,
   req: { username: string; password: string; devicePublicKey: string },
 ): Promise<SessionResult & { deviceCreated: boolean }> {
-  rateLimit(deps, peer);
   const username = normaliseUsername(req.username);
   if (!req.password) throw new DomainError("invalid_argument", "password: required");
   if (req.password.length > 1024) throw new DomainError("invalid_argument", "password: too long");

@@ -3,7 +3,7 @@ import type { Database } from "../db/client.js";
 import type { Logger } from "../log.js";
 import type { LoginBackoff } from "./login-backoff.js";
 import type { PresenceView, Publisher, Streams } from "./ports.js";
-import type { RateLimiter } from "./rate-limit.js";
+import type { RateLimiter, TokenBuckets } from "./rate-limit.js";
 import type { VoiceRooms } from "./voice-rooms.js";
 
 export interface Secrets {
@@ -19,7 +19,7 @@ export interface Deps {
   voice: VoiceRooms;
   log: Logger;
   secrets: Secrets;
-  limits: { perIp: RateLimiter; logins: LoginBackoff; streamsPerSession: number; streamsPerDevice: number };
+  limits: { perIp: RateLimiter; logins: LoginBackoff; sends: TokenBuckets; streamsPerSession: number; streamsPerDevice: number };
   turn: { urls: readonly string[]; secret: string | undefined; ttlSeconds: number };
   heartbeatSeconds: number;
   now: () => Date;

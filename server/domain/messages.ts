@@ -16,6 +16,14 @@ export async function sendMessage(
   const keyEpoch = epoch("key_epoch", req.keyEpoch);
   const body = sealed("encrypted_body", req.encryptedBody, LIMITS.bodyBytes, keyEpoch);
   const senderName = sealed("encrypted_sender_name", req.encryptedSenderName, LIMITS.nameBytes, keyEpoch);
+  const waitMs = deps.limits.sends.take(caller.tokenHash);
+  if (waitMs > 0) {
+    const { ratePerSecond, burst } = deps.limits.sends;
+    throw new DomainError(
+      "resource_exhausted",
+      `sending too fast: a session may send ${ratePerSecond} messages a second (bursts of ${burst}); retry in ${waitMs} ms`,
+    );
+  }
   const now = deps.now();
   const row = {
     id,

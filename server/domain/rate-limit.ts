@@ -32,3 +32,37 @@ export class RateLimiter {
     for (const [k, w] of this.windows) if (t - w.start >= this.windowMs) this.windows.delete(k);
   }
 }
+
+/**
+ * Token buckets per key (a session): `ratePerSecond` sustained, bursts up to `burst`. take()
+ * answers 0 when the call may go ahead, else the milliseconds until it could.
+ */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    readonly ratePerSecond: number,
+    readonly burst: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  take(key: string): number {
+    const t = this.now();
+    const b = this.buckets.get(key) ?? { tokens: this.burst, at: t };
+    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) * this.ratePerSecond) / 1000);
+    b.at = t;
+    if (b.tokens < 1) {
+      this.buckets.set(key, b);
+      return Math.ceil(((1 - b.tokens) * 1000) / this.ratePerSecond);
+    }
+    b.tokens -= 1;
+    this.buckets.set(key, b);
+    if (this.buckets.size > 10_000) this.sweep(t);
+    return 0;
+  }
+
+  /** Full buckets hold nothing worth keeping. */
+  private sweep(t: number) {
+    for (const [k, b] of this.buckets) if (b.tokens + ((t - b.at) * this.ratePerSecond) / 1000 >= this.burst) this.buckets.delete(k);
+  }
+}

@@ -1,4 +1,4 @@
-// Context values set by the interceptors and read by the handlers.
+// Context values set by the request gate (gate.ts) and read by the handlers.
 import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
 import type { Caller } from "../domain/deps.js";
 
@@ -31,9 +31,12 @@ export function requireAdmin(ctx: HandlerContext): { caller: Caller | undefined 
   if (token === "valid") return { caller: ctx.values.get(kCaller) };
   if (token === "invalid") throw new ConnectError("wrong admin token", Code.PermissionDenied);
   const caller = ctx.values.get(kCaller);
-  if (!caller) {
-    throw new ConnectError("admin required: send X-Admin-Token or an admin's Authorization: Bearer session", Code.Unauthenticated);
-  }
+  if (!caller) throw adminRequiredError();
   if (!caller.isAdmin) throw new ConnectError("admin required", Code.PermissionDenied);
   return { caller };
+}
+
+/** The error for an admin call that came with neither a session nor an admin token. */
+export function adminRequiredError(): ConnectError {
+  return new ConnectError("admin required: send X-Admin-Token or an admin's Authorization: Bearer session", Code.Unauthenticated);
 }

@@ -15,8 +15,8 @@ const session = (s: accounts.SessionResult) => ({
 
 export function authService(deps: Deps): ServiceImpl<typeof AuthService> {
   return {
-    async register(req, ctx) {
-      return { session: session(await accounts.register(deps, ctx.values.get(kPeer), req)) };
+    async register(req) {
+      return { session: session(await accounts.register(deps, req)) };
     },
     async login(req, ctx) {
       const s = await accounts.login(deps, ctx.values.get(kPeer), req);

@@ -25,7 +25,20 @@ export const hex = (text: string): Uint8Array => fromHex(text);
 export const b64 = (text: string): Uint8Array => decodeBase64(text);
 
 /** The shape gen_vectors.py writes. */
+/** One MessageContent vector (ENCRYPTION.md §11): the content as the generator describes it. */
+export interface ContentVector {
+  content: { text: string; sentAt?: [number, number]; mentionUserIds?: string[]; relation?: ["reply" | "edit" | "reaction", string] };
+  plaintext: string;
+  context: Record<string, string>;
+  epoch: number;
+  key: string;
+  nonce: string;
+  aad: string;
+  sealed: string;
+}
+
 export interface Vectors {
+  messageContent: { seed: number; cases: ContentVector[] };
   sealed: Array<{
     context: Record<string, string>;
     epoch: number;

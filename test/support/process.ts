@@ -46,9 +46,15 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `dialtone-server` and waits for its "listening on" banner. */
-export async function startServerProcess(env: Env, timeoutMs = 60_000): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [SERVER_BIN], { env, cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+/** Starts `dialtone-server` (this checkout's, or `command` run in `cwd`) and waits for its "listening on" banner. */
+export async function startServerProcess(
+  env: Env,
+  timeoutMs = 60_000,
+  command = [process.execPath, SERVER_BIN],
+  cwd = REPO,
+): Promise<ServerProcess> {
+  const [file, ...args] = command as [string, ...string[]];
+  const proc = spawn(file, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   proc.stdout!.on("data", (c: Buffer) => (out += c.toString()));

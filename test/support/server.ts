@@ -25,6 +25,9 @@ export interface TestServerOptions {
   loginBackoff?: Parameters<typeof createApp>[0]["loginBackoff"];
   streamsPerSession?: number;
   streamsPerDevice?: number;
+  /** Sends per session: tests send in bursts, so the default is far above the server's own. */
+  sendRatePerSession?: number;
+  sendBurstPerSession?: number;
 }
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
@@ -42,6 +45,8 @@ export async function startTestServer(database: Database, o: TestServerOptions =
     ...(o.loginBackoff ? { loginBackoff: o.loginBackoff } : {}),
     ...(o.streamsPerSession ? { streamsPerSession: o.streamsPerSession } : {}),
     ...(o.streamsPerDevice ? { streamsPerDevice: o.streamsPerDevice } : {}),
+    sendRatePerSession: o.sendRatePerSession ?? 10_000,
+    sendBurstPerSession: o.sendBurstPerSession ?? 10_000,
     ...(o.turn ? { turn: o.turn } : {}),
   });
   const listener = createListener(app.handler);

@@ -1,9 +1,9 @@
 // The sound card through naudiodon (PortAudio): default capture and playback devices at
 // 48 kHz mono s16. The native module loads only when this backend opens.
-import { createRequire } from "node:module";
 import type { Readable, Writable } from "node:stream";
 import { FRAME_SAMPLES, SAMPLE_RATE, bytesToFrame, frameToBytes, type Frame } from "./format.js";
 import type { AudioBackend, AudioInput, AudioOutput } from "./backend.js";
+import { requireNative } from "../native.js";
 
 interface DeviceInfo {
   id: number;
@@ -23,7 +23,7 @@ interface Naudiodon {
 }
 
 function loadNaudiodon(): Naudiodon {
-  return createRequire(import.meta.url)("naudiodon") as Naudiodon;
+  return requireNative<Naudiodon>("naudiodon", "The sound card backend");
 }
 
 /** Capture keeps at most this much queued (ms); older audio is dropped to bound latency. */

@@ -1,5 +1,5 @@
 // Opus through @discordjs/opus (libopus): 48 kHz mono, 20 ms frames, VoIP mode, in-band FEC on.
-import { createRequire } from "node:module";
+import { requireNative } from "../native.js";
 import { FRAME_SAMPLES, SAMPLE_RATE, bytesToFrame, frameToBytes, type Frame } from "../audio/format.js";
 import type { AudioDecoder, AudioEncoder, Codec } from "./codec.js";
 
@@ -23,7 +23,7 @@ type OpusCtor = new (rate: number, channels: number) => OpusBinding;
 let ctor: OpusCtor | undefined;
 function opusCtor(): OpusCtor {
   // A CommonJS native addon: load it on first use only.
-  ctor ??= (createRequire(import.meta.url)("@discordjs/opus") as { OpusEncoder: OpusCtor }).OpusEncoder;
+  ctor ??= requireNative<{ OpusEncoder: OpusCtor }>("@discordjs/opus", "Voice (the Opus codec)").OpusEncoder;
   return ctor;
 }
 

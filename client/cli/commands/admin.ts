@@ -2,29 +2,15 @@
 // (this admin's client opens them; the server only knows ids).
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { UserInfo } from "../../../gen/dialtone/v1/admin_service_pb.js";
-import { resolveByNameOrId, shortId, UsageError, type DialtoneClient } from "../../core/index.js";
+import {
+  listAccounts as accounts,
+  resolveAccount as account,
+  resolveAccountDevice,
+  shortId,
+  UsageError,
+  type Account,
+} from "../../core/index.js";
 import { print, withClient, type Command, type Ctx } from "../context.js";
-
-interface Account {
-  info: UserInfo;
-  label: string;
-  name: string | undefined;
-}
-
-async function accounts(client: DialtoneClient, includeRemoved: boolean): Promise<Account[]> {
-  const { users } = await client.api.admin.listUsers({ includeRemoved });
-  const names = new Map(client.users().map((u) => [u.userId, u]));
-  return users.map((info) => {
-    const u = names.get(info.userId);
-    return { info, name: u?.name, label: u?.label ?? `user-${shortId(info.userId)}` };
-  });
-}
-
-/** An account by directory name or id prefix, among those the server lists. */
-async function account(client: DialtoneClient, arg: string, includeRemoved = false): Promise<Account> {
-  const all = await accounts(client, includeRemoved);
-  return resolveByNameOrId(all, arg, (a) => ({ id: a.info.userId, name: a.name, label: a.label }), "user");
-}
 
 const day = (t: UserInfo["createdAt"]) => (t ? timestampDate(t).toISOString().slice(0, 10) : "?");
 
@@ -123,14 +109,7 @@ export const adminRevokeCommand: Command = {
   positionals: [1, 1],
   async run(ctx: Ctx, _values, positionals) {
     await withClient(ctx, async (client) => {
-      const all = await accounts(client, false);
-      const devices = all.flatMap((a) => a.info.devices.map((d) => ({ device: d, owner: a })));
-      const found = resolveByNameOrId(
-        devices,
-        positionals[0]!,
-        (d) => ({ id: d.device.deviceId, name: undefined, label: `${d.owner.label}'s device` }),
-        "device",
-      );
+      const found = await resolveAccountDevice(client, positionals[0]!);
       await client.api.admin.revokeDevice({ deviceId: found.device.deviceId });
       print(ctx, `revoked ${found.owner.label}'s device ${shortId(found.device.deviceId)}`, {
         device_id: found.device.deviceId,

@@ -1,24 +1,44 @@
 // send, history, tail.
-import type { ClientEvents } from "../../core/index.js";
+import type { ChatMessage, ClientEvents } from "../../core/index.js";
 import { UsageError } from "../../core/index.js";
-import { eventOutput, messageJson, messageLine } from "../format.js";
+import { eventOutput, messageJson, messageLine, profileOutput } from "../format.js";
 import { WAIT_OPTION, numberOption, openClient, print, waitMs, warn, withClient, type Command } from "../context.js";
 
 export const sendCommand: Command = {
   name: "send",
   args: "CHANNEL TEXT",
-  summary: "send a message (TEXT - reads it from stdin)",
+  summary: "send a message (TEXT - sends each line of stdin as a message)",
+  details:
+    "With TEXT -, each line read from stdin is one message, sent in order as it arrives (empty lines\n" +
+    "are skipped); a summary goes to stderr. A failed line stops there: the lines before it were sent.",
   options: { wait: WAIT_OPTION },
   positionals: [2, Infinity],
   async run(ctx, values, positionals) {
-    let text = positionals.slice(1).join(" ");
-    if (positionals.length === 2 && text === "-") text = (await ctx.io.readStdin()).replace(/\r?\n$/, "");
-    if (text.length === 0) throw new UsageError("invalid-input", "the message is empty");
+    const batch = positionals.length === 2 && positionals[1] === "-";
+    const text = positionals.slice(1).join(" ");
+    if (!batch && text.length === 0) throw new UsageError("invalid-input", "the message is empty");
     await withClient(ctx, async (client) => {
       const wait = waitMs(values);
       const channel = await client.resolveChannel(positionals[0]!, wait);
-      const sent = await client.send(channel.id, text, wait);
-      print(ctx, messageLine(sent, client.channel(channel.id)), messageJson(sent, client.channel(channel.id)));
+      const show = (sent: ChatMessage) =>
+        print(ctx, messageLine(sent, client.channel(channel.id)), messageJson(sent, client.channel(channel.id)));
+      if (!batch) return show(await client.send(channel.id, text, wait));
+      let sent = 0;
+      let lineNo = 0;
+      const summary = () => `${sent} message${sent === 1 ? "" : "s"} sent to #${client.channel(channel.id)?.label ?? channel.label}`;
+      for await (const line of ctx.io.stdinLines()) {
+        lineNo++;
+        if (line.trim() === "") continue;
+        try {
+          show(await client.send(channel.id, line, sent === 0 ? wait : 0));
+        } catch (err) {
+          warn(ctx, `${summary()}; line ${lineNo} was not sent`);
+          throw err;
+        }
+        sent++;
+      }
+      if (sent === 0) throw new UsageError("invalid-input", "stdin held no message (every line was empty)");
+      ctx.io.err(`${summary()}\n`);
     });
   },
 };
@@ -56,7 +76,6 @@ const TAIL_EVENTS: ReadonlyArray<keyof ClientEvents> = [
   "device-revoked",
   "key-change-refused",
   "key-rejected",
-  "profile-updated",
   "user-joined",
   "admin-changed",
   "user-removed",
@@ -100,6 +119,16 @@ export const tailCommand: Command = {
           const o = eventOutput("channel-renamed", { channel: c, previous: undefined });
           if (o) ctx.io.out(`${ctx.json ? JSON.stringify({ ...o.json, type: "channel_named" }) : o.line}\n`);
         }
+      });
+      // A profile event that leaves the name as it was (a client publishing the same name again,
+      // as the UI's register does when the directory key arrives while it waits) is no news.
+      const labels = new Map(client.directory.users().map((u) => [u.userId, u.label]));
+      client.on("profile-updated", (u) => {
+        const before = labels.get(u.userId);
+        labels.set(u.userId, u.label);
+        if (before === u.label) return;
+        const o = profileOutput(u, before);
+        ctx.io.out(`${ctx.json ? JSON.stringify(o.json) : o.line}\n`);
       });
       for (const name of TAIL_EVENTS) {
         client.on(name, (value) => {

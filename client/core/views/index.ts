@@ -1,4 +1,5 @@
 // Views shared by the CLI and the UI: pure functions from client/core's data to lines of text.
+export { accountLines } from "./accounts.js";
 export { deviceFlags, deviceLine } from "./devices.js";
 export type { CommandHints } from "./hints.js";
 export {

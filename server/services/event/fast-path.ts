@@ -8,8 +8,8 @@
 // (events queue in the stream) until 'drain', and the feed's slow-subscriber rule ends the
 // stream with resource_exhausted and the seq to resume from: nothing is dropped.
 //
-// The call is authenticated and finished (log line, metrics, error mapping) by the same
-// functions as the interceptors' calls (server/http/sessions.ts, server/http/calls.ts).
+// The call is authenticated (before its body is read) and finished (log line, metrics, error mapping) by the same
+// functions as connect-node's calls (server/http/sessions.ts, server/http/calls.ts).
 import type { ConnectError } from "@connectrpc/connect";
 import type { Deps } from "../../domain/deps.js";
 import { openSubscription, type Subscription } from "../../domain/subscriptions.js";
@@ -70,9 +70,10 @@ async function serve(deps: Deps, o: FastPathOptions, codec: Codec, req: Req, res
   let error: ConnectError | undefined;
   try {
     res.writeHead(200, { "content-type": codec === "proto" ? "application/connect+proto" : "application/connect+json" });
-    const request = await readRequest(req, codec, o.readMaxBytes);
+    // The session first, as connect-node's request gate does: no body is read for a stranger.
     const caller = await authenticate(o.sessions, req.headers.authorization);
     if (!caller) throw unauthenticatedError(!!req.headers.authorization);
+    const request = await readRequest(req, codec, o.readMaxBytes);
     if (gone) return;
     const s = (subscription = openSubscription(deps, caller, request.afterSeq));
     res.write(frame(hello(s, deps.heartbeatSeconds, deps.now()), codec));

@@ -4,6 +4,7 @@
 import { create, fromBinary, fromJsonString, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { SERVICES } from "../../../server/connect.js";
+import { diagnoseDecode } from "../../../server/http/decode-diagnosis.js";
 import { DomainError } from "../../../server/domain/errors.js";
 import { checkPasswordRules } from "../../../server/domain/passwords.js";
 import { normaliseUsername } from "../../../server/domain/usernames.js";
@@ -34,7 +35,8 @@ function sample(schema: DescMessage): Uint8Array {
   return toBinary(schema, create(schema, init));
 }
 
-// connect-node's reading: binary ignores unknown fields, JSON refuses them.
+// connect-node's reading (server/app.ts): binary skips unknown fields, JSON refuses them.
+const BINARY_READ = { readUnknownFields: false } as const;
 const JSON_READ = { ignoreUnknownFields: false } as const;
 
 /**
@@ -44,7 +46,8 @@ const JSON_READ = { ignoreUnknownFields: false } as const;
  *
  * Found by this target: connect-node answers every binary decoding failure as `internal`
  * ("parse binary: …", HTTP 500), not `invalid_argument` naming the field; the parse runs before
- * any interceptor. Recorded in issue 12 (a pre-parse layer is the fix).
+ * any interceptor. Fixed by server/http/decode-errors.ts, whose diagnosis is checked here too:
+ * it names a field for every message that fails to decode, and nothing for one that decodes.
  */
 function decodingError(err: unknown): boolean {
   // By name: under jest, errors from Node's internals come from another realm than the test's.
@@ -126,13 +129,20 @@ export async function requestTargets(): Promise<FuzzTarget[]> {
         ),
       ),
       check({ schema, binary, json }) {
+        let decoded = false;
         try {
-          const msg = binary ? fromBinary(schema, binary) : fromJsonString(schema, json!, JSON_READ);
+          const msg = binary ? fromBinary(schema, binary, BINARY_READ) : fromJsonString(schema, json!, JSON_READ);
+          decoded = true;
           // Whatever decodes must encode again (no half-built message reaches a handler).
           toBinary(schema, msg);
         } catch (err) {
           if (!decodingError(err))
             throw new FuzzFinding(`${schema.typeName}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+        }
+        if (!binary) return;
+        const why = diagnoseDecode(schema, binary);
+        if (decoded !== (why === undefined) || (why !== undefined && !/^[a-z_]+[\w.[\]]*: |^field \d+|^request: /.test(why))) {
+          throw new FuzzFinding(`${schema.typeName}: decoded ${decoded}, diagnosis ${JSON.stringify(why)}`);
         }
       },
     }),
