@@ -36,7 +36,8 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  external: ["@electric-sql/pglite", "terminal-kit", "werift", "@discordjs/opus", "naudiodon", "dbus-next"],
+  // @echogarden/rnnoise-wasm loads rnnoise.wasm from beside itself (import.meta.url).
+  external: ["@electric-sql/pglite", "terminal-kit", "werift", "@discordjs/opus", "naudiodon", "dbus-next", "@echogarden/rnnoise-wasm"],
   // Bundled CommonJS dependencies call require(); ESM output has none of its own.
   banner: { js: 'import { createRequire as __dialtoneRequire } from "node:module"; const require = __dialtoneRequire(import.meta.url);' },
   chunkNames: "chunk-[hash]",

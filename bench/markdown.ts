@@ -8,7 +8,7 @@ import { fmt, ratio, type Row } from "./lib/report.js";
 
 const names = process.argv.slice(2).length
   ? process.argv.slice(2)
-  : ["fanout", "streams", "send", "history", "crypto", "voice-latency", "summary"];
+  : ["fanout", "streams", "send", "history", "crypto", "voice-latency", "denoise", "summary"];
 // Markdown tables group thousands from 10,000 (the terminal tables from 100,000).
 const fmtMd = (v: number | string | undefined) => fmt(v, 10_000);
 

@@ -8,6 +8,7 @@ import { checkTargets } from "./lib/targets.js";
 import type { BenchOptions } from "./lib/options.js";
 import { log, sampleBackground } from "./lib/report.js";
 import { crypto } from "./scenarios/crypto.js";
+import { denoise } from "./scenarios/denoise.js";
 import { fanout } from "./scenarios/fanout.js";
 import { history } from "./scenarios/history.js";
 import { mesh } from "./scenarios/mesh.js";
@@ -15,7 +16,7 @@ import { send } from "./scenarios/send.js";
 import { streams } from "./scenarios/streams.js";
 import { voice } from "./scenarios/voice.js";
 
-const SCENARIOS: Record<string, (o: BenchOptions) => Promise<void>> = { fanout, streams, send, history, crypto, voice, mesh };
+const SCENARIOS: Record<string, (o: BenchOptions) => Promise<void>> = { fanout, streams, send, history, crypto, voice, mesh, denoise };
 
 const HELP = `npm run bench [-- SCENARIO...] [options]
 
@@ -28,6 +29,7 @@ Scenarios (default: all, in this order):
   crypto   seal+open per message and envelope builds per second vs openssl speed
   voice    one-way voice latency and CPU per peer (bench/voice-latency.ts; needs turnserver)
   mesh     voice CPU and bandwidth per daemon in rooms of 2, 4 and 8 peers (bench/voice-mesh.ts)
+  denoise  CPU per sending stream of the capture chain with RNNoise vs without it
 
 Options:
   --db postgres|pglite   database for fanout (default postgres)

@@ -306,7 +306,8 @@ test("bad voice flags exit 1 with a clear message before anything starts; no dae
   const env = aliceEnv();
   for (const [flag, message] of [
     [["--voice-vad", "0"], /--voice-vad: "0" is not a whole number from 1 to 32767/],
-    [["--voice-ptt-backend", "hotkey"], /--voice-ptt-backend: "hotkey" is not auto, portal or none/],
+    [["--voice-ptt-backend", "x11"], /--voice-ptt-backend: "x11" is not auto, portal, hotkey or none/],
+    [["--voice-denoise", "no"], /--voice-denoise: "no" is not on or off/],
     [["--voice-turn", "turn.example"], /--voice-turn: needs --voice-turn-user and --voice-turn-pass/],
     [["--voice-audio", "speakers"], /--voice-audio: "speakers" is not device/],
   ] as const) {

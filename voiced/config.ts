@@ -3,7 +3,8 @@
 import { parseArgs } from "node:util";
 import { validateAudioSpec } from "./audio/select.js";
 import { iceServersFromFlags, resolveIceConfig, type IceServer } from "./rtc/ice-config.js";
-import type { PttBackend } from "./ptt/speaking.js";
+import { PTT_BACKENDS, type PttBackend } from "./ptt/speaking.js";
+import { parseHotkey } from "./ptt/x11-keys.js";
 
 export const VERSION = "0.1.0";
 
@@ -14,6 +15,8 @@ export interface VoicedConfig {
   meter: boolean;
   pttKey: string;
   pttBackend: PttBackend;
+  /** RNNoise on the microphone before the encoder. */
+  denoise: boolean;
   audioBackend: string;
   recordPath: string | undefined;
   socketPath: string | undefined;
@@ -42,14 +45,17 @@ ICE:
   --relay-only           use TURN relay candidates only (hides your address from peers)
 
 Speaking:
-  --ptt KEY              push-to-talk shortcut through the XDG GlobalShortcuts portal
-                         (default "ctrl+v"; "" = voice activity detection)
-  --ptt-backend B        auto | portal | none (default auto; portal reports its failure as an error;
-                         none = always VAD). Without a usable portal the daemon uses VAD and says why.
+  --ptt KEY              push-to-talk key (default "ctrl+v"; "" = voice activity detection); for the
+                         X11 grab an X keysym name with modifiers: F12, Pause, ctrl+space, super+v
+  --ptt-backend B        auto | portal | hotkey | none (default auto = the XDG GlobalShortcuts portal,
+                         else a global key grab on the X11 $DISPLAY, else VAD, saying which and why;
+                         portal/hotkey report their failure as an error; none = always VAD)
   --vad-threshold N      VAD level, mean absolute sample value of a 20 ms frame (default 500, > 0)
   --meter                log the microphone level once a second
 
 Audio:
+  --denoise on|off       noise suppression (RNNoise) on the microphone (default on; never on tone:,
+                         a clean generated signal)
   --audio-backend B      device (default: the sound card via PortAudio) | tone:FREQ[:pulse] (a sine;
                          :pulse = 200 ms at the start of every second) | file:PATH (48 kHz mono s16 WAV, looped)
   --record FILE          also write what is played (the mix of all speakers) to a WAV file
@@ -76,6 +82,7 @@ const NAMES = [
   "meter",
   "ptt",
   "ptt-backend",
+  "denoise",
   "audio-backend",
   "record",
   "socket",
@@ -118,6 +125,7 @@ export function parseConfig(argv: string[]): VoicedConfig | "help" | "version" {
         meter: { type: "boolean", default: false },
         ptt: { type: "string", default: "ctrl+v" },
         "ptt-backend": { type: "string", default: "auto" },
+        denoise: { type: "string", default: "on" },
         "audio-backend": { type: "string", default: "device" },
         record: { type: "string" },
         socket: { type: "string" },
@@ -138,11 +146,18 @@ export function parseConfig(argv: string[]): VoicedConfig | "help" | "version" {
   if (!Number.isInteger(vad) || vad <= 0 || vad > 32767)
     throw new UsageError(`--vad-threshold: "${values["vad-threshold"]}" is not an integer in 1..32767`);
   const backend = values["ptt-backend"];
-  if (backend !== "auto" && backend !== "portal" && backend !== "none") {
-    throw new UsageError(
-      `--ptt-backend: "${backend}" is not auto, portal or none${backend === "hotkey" ? " (the X11 hotkey backend of the earlier daemon is not available: use the portal or VAD)" : ""}`,
-    );
+  if (!PTT_BACKENDS.includes(backend as PttBackend)) {
+    throw new UsageError(`--ptt-backend: "${backend}" is not auto, portal, hotkey or none`);
   }
+  if (backend === "hotkey" && values.ptt) {
+    try {
+      parseHotkey(values.ptt); // a key the X11 grab cannot name stops start-up, not just push-to-talk
+    } catch (err) {
+      throw new UsageError(`--ptt: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const denoise = values.denoise;
+  if (denoise !== "on" && denoise !== "off") throw new UsageError(`--denoise: "${denoise}" is not on or off`);
   const stats = Number(values["stats-interval"]);
   if (!(stats > 0 && stats <= 3600))
     throw new UsageError(`--stats-interval: "${values["stats-interval"]}" is not a number of seconds in (0, 3600]`);
@@ -170,7 +185,8 @@ export function parseConfig(argv: string[]): VoicedConfig | "help" | "version" {
     vadThreshold: vad,
     meter: values.meter,
     pttKey: values.ptt,
-    pttBackend: backend,
+    pttBackend: backend as PttBackend,
+    denoise: denoise === "on",
     audioBackend: values["audio-backend"],
     recordPath: values.record,
     socketPath: values.socket,
@@ -189,6 +205,7 @@ export function settingsOf(c: VoicedConfig): Record<string, string> {
   return {
     ptt: c.pttKey,
     "ptt-backend": c.pttBackend,
+    denoise: c.denoise ? "on" : "off",
     "vad-threshold": String(c.vadThreshold),
     meter: String(c.meter),
     "relay-only": String(c.relayOnly),

@@ -4,6 +4,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { JoinRequest } from "../gen/dialtone/voiced/v1/voiced_service_pb.js";
 import type { AudioBackend } from "./audio/backend.js";
+import type { DenoiserFactory } from "./audio/denoise.js";
 import { AudioEngine, KEEPALIVE_MS } from "./audio/engine.js";
 import type { Codec } from "./codec/codec.js";
 import type { VoicedConfig } from "./config.js";
@@ -25,6 +26,8 @@ export interface DaemonDeps {
   codec: Codec;
   backend: AudioBackend;
   openPortalBus: () => Promise<PortalBus>;
+  /** Noise suppression, used unless the config turns it off. */
+  denoiser?: DenoiserFactory;
   env: NodeJS.ProcessEnv;
   /** Reachability checks of one TURN / STUN URL (the first working one of each is used). */
   probes: Probes;
@@ -74,6 +77,7 @@ export class Daemon {
       speaking: this.speaking,
       log,
       ...(d.config.recordPath ? { recordPath: d.config.recordPath } : {}),
+      ...(d.config.denoise && d.denoiser ? { denoiser: d.denoiser, autoGain: true } : {}),
       send: (payload, seq, ts, marker) => this.room?.sendRtp(payload, seq, ts, marker) ?? 0,
       onSpeakingChange: () => this.refresh(),
       onError: (m) => this.notifyError(m),

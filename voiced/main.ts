@@ -4,6 +4,7 @@ import { createServer } from "node:http";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { VoicedService } from "../gen/dialtone/voiced/v1/voiced_service_pb.js";
 import { audioBackend } from "./audio/select.js";
+import { rnnoiseDenoiser } from "./audio/rnnoise.js";
 import { opusCodec } from "./codec/opus.js";
 import { HELP, parseConfig, settingsOf, UsageError, VERSION, type VoicedConfig } from "./config.js";
 import { Daemon } from "./daemon.js";
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
     codec: opusCodec(),
     backend: audioBackend(config.audioBackend),
     openPortalBus: () => openPortalBus(),
+    denoiser: rnnoiseDenoiser,
     env: process.env,
     probes: { turn: (t) => probeTurn(t), stun: (s) => probeStun(s) },
   });
@@ -110,6 +112,7 @@ async function main(): Promise<number> {
     ptt: config.pttKey,
     ptt_backend: config.pttBackend,
     vad_threshold: config.vadThreshold,
+    denoise: config.denoise,
     relay_only: config.relayOnly,
     meter: config.meter,
     exit_when_unused: config.exitWhenUnused,

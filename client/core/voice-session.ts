@@ -23,7 +23,7 @@ import {
   type VoiceUpdate,
 } from "./voice.js";
 
-export type PttBackendFlag = "auto" | "portal" | "none";
+export type PttBackendFlag = "auto" | "portal" | "hotkey" | "none";
 
 export interface VoiceFlags {
   /** Daemon log at debug level, in `log` or $XDG_STATE_HOME/dialtone/voiced.log. */
@@ -33,6 +33,8 @@ export interface VoiceFlags {
   /** Push-to-talk shortcut; "" = voice activity detection. */
   ptt?: string;
   pttBackend?: PttBackendFlag;
+  /** Noise suppression on the microphone (the daemon's default: on). */
+  denoise?: boolean;
   /** Voice activity threshold (> 0). */
   vad?: number;
   meter?: boolean;
@@ -63,7 +65,12 @@ export const VOICE_FLAG_OPTIONS = {
     help: "the voice daemon's log (default $XDG_STATE_HOME/dialtone/voiced.log with --voice-debug)",
   },
   "voice-ptt": { type: "string", value: "KEY", help: 'push-to-talk shortcut (default ctrl+v; "" = voice activity detection)' },
-  "voice-ptt-backend": { type: "string", value: "B", help: "auto | portal | none (none = always voice activity detection)" },
+  "voice-ptt-backend": {
+    type: "string",
+    value: "B",
+    help: "auto | portal | hotkey | none (auto: the desktop portal, else an X11 key grab, else voice activity detection)",
+  },
+  "voice-denoise": { type: "string", value: "on|off", help: "noise suppression on the microphone (default on)" },
   "voice-vad": { type: "string", value: "N", help: "voice activity threshold, mean absolute sample level (default 500)" },
   "voice-meter": { type: "boolean", help: "the voice daemon logs the microphone level once a second" },
   "voice-stun": { type: "string", value: "LIST", help: "STUN servers, comma-separated (default: the server's)" },
@@ -129,13 +136,15 @@ export function parseVoiceFlags(values: Record<string, unknown>): VoiceFlags {
   if (ptt !== undefined) f.ptt = ptt;
   const backend = str(values, "voice-ptt-backend");
   if (backend !== undefined) {
-    if (backend !== "auto" && backend !== "portal" && backend !== "none") {
-      throw bad(
-        "voice-ptt-backend",
-        `"${backend}" is not auto, portal or none${backend === "hotkey" ? " (the X11 hotkey backend is gone: use the portal or voice activity detection)" : ""}`,
-      );
+    if (backend !== "auto" && backend !== "portal" && backend !== "hotkey" && backend !== "none") {
+      throw bad("voice-ptt-backend", `"${backend}" is not auto, portal, hotkey or none`);
     }
     f.pttBackend = backend;
+  }
+  const denoise = str(values, "voice-denoise");
+  if (denoise !== undefined) {
+    if (denoise !== "on" && denoise !== "off") throw bad("voice-denoise", `"${denoise}" is not on or off`);
+    f.denoise = denoise === "on";
   }
   const vad = str(values, "voice-vad");
   if (vad !== undefined) {
@@ -178,6 +187,7 @@ export function daemonArgs(flags: VoiceFlags): string[] {
   const a: string[] = [];
   if (flags.ptt !== undefined) a.push("--ptt", flags.ptt);
   if (flags.pttBackend) a.push("--ptt-backend", flags.pttBackend);
+  if (flags.denoise !== undefined) a.push("--denoise", flags.denoise ? "on" : "off");
   if (flags.vad !== undefined) a.push("--vad-threshold", String(flags.vad));
   if (flags.meter) a.push("--meter");
   if (flags.relayOnly) a.push("--relay-only");
@@ -191,6 +201,7 @@ export function daemonArgs(flags: VoiceFlags): string[] {
 const SETTING_FLAGS: Readonly<Record<string, string>> = {
   ptt: "voice-ptt",
   "ptt-backend": "voice-ptt-backend",
+  denoise: "voice-denoise",
   "vad-threshold": "voice-vad",
   meter: "voice-meter",
   "audio-backend": "voice-audio",
@@ -203,6 +214,7 @@ export function askedSettings(flags: VoiceFlags, logFile: string | undefined): R
   const s: Record<string, string> = {};
   if (flags.ptt !== undefined) s.ptt = flags.ptt;
   if (flags.pttBackend) s["ptt-backend"] = flags.pttBackend;
+  if (flags.denoise !== undefined) s.denoise = flags.denoise ? "on" : "off";
   if (flags.vad !== undefined) s["vad-threshold"] = String(flags.vad);
   if (flags.meter) s.meter = "true";
   if (flags.audio) s["audio-backend"] = flags.audio;

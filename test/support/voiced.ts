@@ -39,12 +39,12 @@ export function daemonEnv(runtimeDir: string): NodeJS.ProcessEnv {
 export async function startDaemon(
   name: string,
   args: string[],
-  o: { startTimeoutMs?: number; socketPath?: string } = {},
+  o: { startTimeoutMs?: number; socketPath?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<TestDaemon> {
   const dir = mkdtempSync(join(tmpdir(), `voiced-${name}-`));
   const logFile = join(dir, "voiced.log");
   const recordPath = join(dir, "out.wav");
-  const env = daemonEnv(dir);
+  const env = { ...daemonEnv(dir), ...o.env };
   const socketPath = o.socketPath ?? voicedSocketPath(env);
   const extra = o.socketPath ? ["--socket", o.socketPath] : [];
   const proc = spawn(process.execPath, [VOICED_BIN, "--log", logFile, "--record", recordPath, ...extra, ...args], {

@@ -61,3 +61,39 @@ export function toneOnsets(
   }
   return onsets;
 }
+
+/** A deterministic PRNG (mulberry32): the same noise every run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A "buzz" plus white noise, 48 kHz: `f0` with its first `harmonics` harmonics at 1/h (the
+ * spectral shape of a voiced vowel) of amplitude `toneAmp` each unit, and uniform noise of
+ * peak `noiseAmp` (s16 units). Seeded, so every run gets the same samples.
+ */
+export function buzzAndNoise(o: {
+  seconds: number;
+  f0: number;
+  harmonics: number;
+  toneAmp: number;
+  noiseAmp: number;
+  seed?: number;
+}): Int16Array {
+  const rnd = prng(o.seed ?? 13);
+  const n = Math.round(o.seconds * 48000);
+  const out = new Int16Array(n);
+  for (let i = 0; i < n; i++) {
+    let tone = 0;
+    for (let h = 1; h <= o.harmonics; h++) tone += Math.sin((2 * Math.PI * o.f0 * h * i) / 48000) / h;
+    out[i] = Math.max(-32768, Math.min(32767, Math.round(o.toneAmp * tone + o.noiseAmp * (2 * rnd() - 1))));
+  }
+  return out;
+}

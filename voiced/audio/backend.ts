@@ -19,6 +19,11 @@ export interface AudioOutput {
 export interface AudioBackend {
   /** As given on the command line: "device", "tone:440", "file:in.wav". */
   readonly name: string;
+  /**
+   * A generated signal with no noise in it (the tone generator): noise suppression is not applied.
+   * RNNoise keeps speech and takes a steady sine for noise, so it would all but erase the tone.
+   */
+  readonly clean?: boolean;
   openInput(): Promise<AudioInput>;
   openOutput(): Promise<AudioOutput>;
 }

@@ -25,14 +25,21 @@ const tone = (): Frame => {
   return f;
 };
 
-/** An engine whose microphone plays `loud(slot) ? tone : silence`, driven slot by slot. */
-async function engine(loud: (slot: number) => boolean) {
+/**
+ * An engine whose microphone plays `loud(slot) ? tone : silence`, driven slot by slot. With `ptt`,
+ * push-to-talk through a stand-in for the X11 grab: `ptt.press(down)` holds or lets go the key.
+ */
+async function engine(loud: (slot: number) => boolean, ptt?: { press?: (down: boolean) => void }) {
   const log = createLogger({ level: "error", write: () => {} });
   const speaking = new SpeakingControl({
-    backend: "none",
+    backend: ptt ? "hotkey" : "none",
     vadThreshold: 500,
     openPortalBus: async () => Promise.reject(new Error("none")),
-    env: {},
+    bindHotkey: async (o) => {
+      if (ptt) ptt.press = o.onChange;
+      return { trigger: o.key, close: async () => {} };
+    },
+    env: ptt ? { DISPLAY: ":test" } : {},
     log,
     onInfo: () => {},
     onError: () => {},
@@ -55,6 +62,7 @@ async function engine(loud: (slot: number) => boolean) {
     onError: () => {},
     now: () => slot * FRAME_MS,
   });
+  if (ptt) await speaking.configure("F12");
   await e.start();
   // The real clock would call tick() every 20 ms; here the test moves time itself.
   (e as unknown as { clock: { stop(): void } }).clock.stop();
@@ -116,4 +124,20 @@ test("received keep-alives are not audio: the sender is not speaking, nothing is
   expect(rx.e.peerStats("tx")!.lost).toBe(0);
   await tx.e.stop();
   await rx.e.stop();
+});
+
+test("the speaking flag follows the audio sent: a held push-to-talk key over a silent microphone sends frames but is not speaking", async () => {
+  const ptt: { press?: (down: boolean) => void } = {};
+  const { e, sent, speaking, run } = await engine((slot) => slot >= 50 && slot < 100, ptt);
+  expect(speaking.mode).toBe("ptt");
+  ptt.press!(true);
+  run(0, 40); // key held, microphone silent
+  expect(sent.filter((s) => s.bytes > 2).length).toBe(40); // the gate is the key: silence goes out
+  expect(e.speaking).toBe(false);
+  run(40, 60); // now a voice
+  expect(e.speaking).toBe(true);
+  ptt.press!(false);
+  run(60, 61);
+  expect(e.speaking).toBe(false); // let go: nothing goes out, however loud
+  await e.stop();
 });

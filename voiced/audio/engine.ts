@@ -1,6 +1,7 @@
-// The media loop, one 20 ms slot at a time: capture → speaking gate (PTT/VAD/mute, with the
-// VAD's attack frames sent as pre-roll) → Opus → RTP to every ready peer; and per remote
-// device: jitter buffer → decode/conceal → mix of all speakers → playback and --record.
+// The media loop, one 20 ms slot at a time: capture → noise suppression and automatic gain →
+// speaking gate (PTT/VAD/mute, with the VAD's attack frames sent as pre-roll) → Opus → RTP to
+// every ready peer; and per remote device: jitter buffer → decode/conceal → mix of all speakers
+// → playback and --record.
 import type { AudioEncoder, Codec } from "../codec/codec.js";
 import { mixFrames } from "../codec/mixer.js";
 import { PeerPlayout, type PlayoutStats } from "../codec/playout.js";
@@ -9,7 +10,9 @@ import type { SpeakingControl } from "../ptt/speaking.js";
 import type { RtpIn } from "../rtc/peer.js";
 import type { AudioBackend, AudioOutput } from "./backend.js";
 import { nullOutput } from "./backend.js";
+import { AutoGain } from "./agc.js";
 import { Capture } from "./capture.js";
+import type { Denoiser, DenoiserFactory } from "./denoise.js";
 import { MediaClock } from "./clock.js";
 import { FRAME_MS, FRAME_SAMPLES, frameLevel, silentFrame, type Frame } from "./format.js";
 import { WavRecorder } from "./wav.js";
@@ -50,6 +53,10 @@ export interface EngineOptions {
   speaking: SpeakingControl;
   log: Logger;
   recordPath?: string;
+  /** Noise suppression for the microphone (none: frames go out as captured). */
+  denoiser?: DenoiserFactory;
+  /** Automatic gain after the suppressor (it adapts on the suppressor's voice probability). */
+  autoGain?: boolean;
   /** Sends one packet to every ready peer; returns how many got it. */
   send(payload: Uint8Array, seq: number, timestamp: number, marker: boolean): number;
   /** Our speaking flag or a remote speaking flag changed. */
@@ -74,12 +81,20 @@ export class AudioEngine {
     keepAlivesSent: 0,
     keepAlivesReceived: 0,
   };
+  /**
+   * Our speaking flag: audio goes out and it carries voice (the VAD on the frame as sent, after
+   * suppression and gain), so a push-to-talk key held over a silent microphone is not speaking.
+   */
   speaking = false;
   inputLevel = 0;
   private readonly capture: Capture;
+  /** Whether the gate let the last frame out (for the talkspurt's marker bit). */
+  private sending = false;
   private output: AudioOutput = nullOutput();
   private recorder: WavRecorder | undefined;
   private encoder: AudioEncoder;
+  private denoiser: Denoiser | undefined;
+  private agc: AutoGain | undefined;
   private readonly playouts = new Map<string, PeerPlayout>();
   private readonly remoteSpeaking = new Set<string>();
   private readonly clock: MediaClock;
@@ -118,6 +133,16 @@ export class AudioEngine {
       this.output = nullOutput();
       this.o.onError(`audio output unavailable (${this.o.backend.name}): ${err instanceof Error ? err.message : String(err)}`);
     }
+    if (this.o.denoiser && !this.o.backend.clean) {
+      try {
+        this.denoiser = await this.o.denoiser();
+        if (this.o.autoGain) this.agc = new AutoGain();
+      } catch (err) {
+        this.o.onError(
+          `noise suppression unavailable: ${err instanceof Error ? err.message : String(err)}; sending the microphone as it is`,
+        );
+      }
+    }
     if (this.o.recordPath && !this.recorder) this.recorder = new WavRecorder(this.o.recordPath);
     this.clock.start();
   }
@@ -130,9 +155,13 @@ export class AudioEngine {
     await this.capture.stop();
     await this.output.close().catch(() => {});
     this.output = nullOutput();
+    this.denoiser?.close();
+    this.denoiser = undefined;
+    this.agc = undefined;
     this.playouts.clear();
     this.remoteSpeaking.clear();
     this.speaking = false;
+    this.sending = false;
     this.o.speaking.vad.reset();
   }
 
@@ -198,12 +227,18 @@ export class AudioEngine {
     if (!frame) {
       if (open) this.counters.captureUnderruns++;
       frame = silentFrame();
+    } else if (this.denoiser) {
+      frame = this.denoiser.process(frame);
+      if (this.agc) frame = this.agc.process(frame, this.denoiser.voiceProbability);
     }
+    // The level (VAD, meter) is of what would be sent: background noise does not open the gate.
     this.inputLevel = frameLevel(frame);
     const on = this.o.speaking.update(this.inputLevel);
-    const opened = on && !this.speaking;
-    if (on !== this.speaking) {
-      this.speaking = on;
+    const opened = on && !this.sending;
+    this.sending = on;
+    const talking = on && this.o.speaking.vad.isOpen;
+    if (talking !== this.speaking) {
+      this.speaking = talking;
       this.o.onSpeakingChange();
     }
     if (!on) {

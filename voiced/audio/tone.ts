@@ -41,6 +41,7 @@ export function toneBackend(spec: string): AudioBackend {
   const tone = parseToneSpec(spec);
   return {
     name: spec,
+    clean: true,
     async openInput(): Promise<AudioInput> {
       return { read: (slot) => toneFrame(tone, slot), close: async () => {} };
     },

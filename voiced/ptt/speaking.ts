@@ -1,17 +1,23 @@
-// Who decides that we speak: push-to-talk through the portal when configured and available,
-// else voice activity detection; mute overrides both. A push-to-talk that cannot start falls
-// back to VAD with a notice saying why (the earlier daemon's behaviour, kept).
+// Who decides that we speak: push-to-talk when configured and a backend can deliver it (the XDG
+// GlobalShortcuts portal, or a global key grab on an X11 display), else voice activity
+// detection; mute overrides both. A push-to-talk that cannot start falls back to VAD with a
+// notice saying why (the earlier daemon's behaviour, kept), and the notice of a working one says
+// which backend holds the key.
 import type { Logger } from "../log.js";
+import { bindHotkey as bindX11Hotkey, type HotkeyOptions } from "./hotkey.js";
 import { parentWindow, bindPushToTalk, type PortalBus, type PushToTalkBinding } from "./portal.js";
 import { Vad } from "./vad.js";
 
-export type PttBackend = "auto" | "portal" | "none";
+export type PttBackend = "auto" | "portal" | "hotkey" | "none";
 export type SpeakingMode = "vad" | "ptt";
+export const PTT_BACKENDS: readonly PttBackend[] = ["auto", "portal", "hotkey", "none"];
 
 export interface SpeakingOptions {
   backend: PttBackend;
   vadThreshold: number;
   openPortalBus: () => Promise<PortalBus>;
+  /** The X11 key grab (default: ptt/hotkey.ts on $DISPLAY). */
+  bindHotkey?: (o: HotkeyOptions) => Promise<PushToTalkBinding>;
   env: NodeJS.ProcessEnv;
   log: Logger;
   onInfo(msg: string): void;
@@ -20,9 +26,19 @@ export interface SpeakingOptions {
   onChange(): void;
 }
 
+/**
+ * An X11 session, where a grab on $DISPLAY sees every key. Under Wayland $DISPLAY is XWayland,
+ * whose grabs only see keys typed into X windows: "auto" does not take that for push-to-talk.
+ */
+export function onX11(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.DISPLAY) && !env.WAYLAND_DISPLAY && env.XDG_SESSION_TYPE !== "wayland";
+}
+
 export class SpeakingControl {
   readonly vad: Vad;
   mode: SpeakingMode = "vad";
+  /** The backend holding the push-to-talk key, while mode is "ptt". */
+  pttBackend: "portal" | "hotkey" | undefined;
   key = "";
   muted = false;
   private pressed = false;
@@ -38,38 +54,50 @@ export class SpeakingControl {
     const gen = ++this.generation;
     await this.binding?.close().catch(() => {});
     this.binding = undefined;
+    this.pttBackend = undefined;
     this.pressed = false;
     this.key = key;
     this.vad.reset();
     if (!key) return this.useVad("push-to-talk off");
-    if (this.o.backend === "none") return this.useVad(`push-to-talk backend is "none"`);
-    try {
-      const bus = await this.o.openPortalBus();
-      const binding = await bindPushToTalk(bus, {
-        key,
-        parentWindow: parentWindow(this.o.env),
-        onChange: (down) => {
-          if (gen !== this.generation) return;
-          this.pressed = down;
-          this.o.onChange();
-        },
-      });
-      if (gen !== this.generation) {
-        await binding.close();
-        return;
-      }
-      this.binding = binding;
-      this.mode = "ptt";
-      const msg = `push-to-talk on ${binding.trigger ?? key} through the GlobalShortcuts portal`;
-      this.o.log.info("speaking mode", { mode: "ptt", backend: "portal", key });
-      this.o.onInfo(msg);
-      this.o.onChange();
-    } catch (err) {
+    const { backend, env } = this.o;
+    if (backend === "none") return this.useVad(`push-to-talk backend is "none"`);
+    const onChange = (down: boolean) => {
       if (gen !== this.generation) return;
-      const reason = err instanceof Error ? err.message : String(err);
-      if (this.o.backend === "portal") this.o.onError(`push-to-talk portal failed: ${reason}`);
-      this.useVad(`push-to-talk unavailable (portal: ${reason})`);
+      this.pressed = down;
+      this.o.onChange();
+    };
+    // auto: the portal, then a key grab on X11, then VAD; each failure is part of the notice.
+    const tried: string[] = [];
+    for (const b of backend === "auto" ? (["portal", "hotkey"] as const) : [backend]) {
+      if (b === "hotkey" && backend === "auto" && !onX11(env)) {
+        tried.push(`hotkey: ${env.DISPLAY ? "not an X11 session" : "no X11 display"}`);
+        continue;
+      }
+      try {
+        const binding =
+          b === "portal"
+            ? await bindPushToTalk(await this.o.openPortalBus(), { key, parentWindow: parentWindow(env), onChange })
+            : await (this.o.bindHotkey ?? bindX11Hotkey)({ display: env.DISPLAY ?? "", key, onChange });
+        if (gen !== this.generation) {
+          await binding.close();
+          return;
+        }
+        this.binding = binding;
+        this.mode = "ptt";
+        this.pttBackend = b;
+        const via = b === "portal" ? "the GlobalShortcuts portal" : `an X11 key grab on ${env.DISPLAY}`;
+        this.o.log.info("speaking mode", { mode: "ptt", backend: b, key });
+        this.o.onInfo(`push-to-talk on ${binding.trigger ?? key} through ${via}${tried.length ? ` (${tried.join("; ")})` : ""}`);
+        this.o.onChange();
+        return;
+      } catch (err) {
+        if (gen !== this.generation) return;
+        const reason = err instanceof Error ? err.message : String(err);
+        if (backend === b) this.o.onError(`push-to-talk ${b} failed: ${reason}`);
+        tried.push(`${b}: ${reason}`);
+      }
     }
+    this.useVad(`push-to-talk unavailable (${tried.join("; ")})`);
   }
 
   private useVad(why: string): void {
