@@ -26,6 +26,9 @@ beforeAll(async () => {
     DIALTONE_ADMIN_TOKEN: ADMIN,
     DIALTONE_USERNAME_PEPPER: "cluster-pepper-0123456789",
     DIALTONE_AUTH_RATE_PER_IP: "100000",
+    // One session sends 1,000 messages at once here: the per-session send limit is not under test.
+    DIALTONE_SEND_RATE_PER_SESSION: "100000",
+    DIALTONE_SEND_BURST_PER_SESSION: "100000",
     // 1,000 concurrent sends from this one process: one HTTP/1.1 connection each.
     DIALTONE_MAX_CONNECTIONS_PER_ADDRESS: "100000",
   };

@@ -189,7 +189,13 @@ export class TrustBook {
       if (d.trust === "unverified" && d.deviceId !== me.deviceId && !this.#reported.has(`unverified:${d.deviceId}`)) {
         this.#reported.add(`unverified:${d.deviceId}`);
         emit({ type: "device-unverified", deviceId: d.deviceId, userId: d.userId, fingerprint: await fingerprintOf(d.publicKey), own });
-      } else if (d.trust === "certified" && before === "unverified" && this.#reported.has(`unverified:${d.deviceId}`)) {
+      } else if (
+        d.trust === "certified" &&
+        before === "unverified" &&
+        // News where the wait was: this device's own, or one reported unverified (not a member's
+        // first device, certified by its own new identity).
+        (d.deviceId === me.deviceId || this.#reported.has(`unverified:${d.deviceId}`))
+      ) {
         emit({ type: "device-certified", deviceId: d.deviceId, userId: d.userId, fingerprint: await fingerprintOf(d.publicKey), own });
       }
     }

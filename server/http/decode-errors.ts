@@ -51,23 +51,18 @@ async function* keep(body: AsyncIterable<Uint8Array>, chunks: Uint8Array[]): Asy
   }
 }
 
-/** Passes the response on, holding its last chunk back to fix the status it carries. */
-async function* fixStatusAtEnd(
-  res: UniversalServerResponse,
-  why: () => Promise<string | undefined>,
-  grpcWeb: boolean,
-): AsyncGenerator<Uint8Array> {
-  let held: Uint8Array | undefined;
+/**
+ * Passes the response on chunk by chunk (a stream's events are never held back), fixing the
+ * status it ends with: gRPC's trailer, or gRPC-Web's trailer frame.
+ */
+async function* fixStatusAtEnd(res: UniversalServerResponse, why: () => Promise<string | undefined>, grpcWeb: boolean): AsyncGenerator<Uint8Array> {
   for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-    if (held) yield held;
-    held = chunk;
+    yield grpcWeb && chunk[0] === trailerFlag ? await fixGrpcWebTrailer(chunk, why) : chunk;
   }
-  if (grpcWeb && held) held = await fixGrpcWebTrailer(held, why);
-  else if (!grpcWeb && res.trailer?.get("grpc-status") === String(Code.Internal)) {
+  if (!grpcWeb && res.trailer?.get("grpc-status") === String(Code.Internal)) {
     const reason = await why();
     if (reason) setTrailerStatus(res.trailer, new ConnectError(reason, Code.InvalidArgument));
   }
-  if (held) yield held;
 }
 
 const gunzip = promisify(zlib.gunzip);
