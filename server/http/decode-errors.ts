@@ -55,7 +55,11 @@ async function* keep(body: AsyncIterable<Uint8Array>, chunks: Uint8Array[]): Asy
  * Passes the response on chunk by chunk (a stream's events are never held back), fixing the
  * status it ends with: gRPC's trailer, or gRPC-Web's trailer frame.
  */
-async function* fixStatusAtEnd(res: UniversalServerResponse, why: () => Promise<string | undefined>, grpcWeb: boolean): AsyncGenerator<Uint8Array> {
+async function* fixStatusAtEnd(
+  res: UniversalServerResponse,
+  why: () => Promise<string | undefined>,
+  grpcWeb: boolean,
+): AsyncGenerator<Uint8Array> {
   for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
     yield grpcWeb && chunk[0] === trailerFlag ? await fixGrpcWebTrailer(chunk, why) : chunk;
   }
