@@ -24,7 +24,10 @@ test("a member promoted while online is an admin at once, and everyone's directo
   await bob.client.waitOnline();
   expect(bob.client.me.isAdmin).toBe(false);
   await admin.client.api.admin.setAdmin({ userId: bob.client.me.userId, isAdmin: true });
+  // The flag may come first from the session read at connect (racing the promotion), the event
+  // a moment later: wait for each.
   await eventually(() => bob.client.me.isAdmin || undefined, 10_000, "bob's admin flag");
+  await eventually(() => (seen.length > 0 ? true : undefined), 10_000, "the admin-changed event");
   expect(seen).toContainEqual(expect.objectContaining({ userId: bob.client.me.userId, isAdmin: true, me: true }));
   expect(bob.client.users().find((u) => u.userId === bob.client.me.userId)?.isAdmin).toBe(true);
   await bob.client.close();
