@@ -192,7 +192,16 @@ export class EventReducer {
       case "key-received":
         this.#keyWaiting.keyArrived(); // waiters resume after this handler: the books are current by then
         events.emit("key-received", { scope: e.scope, epoch: e.epoch, senderDeviceId: e.senderDeviceId });
-        if (e.scope.kind === "channel") background(this.#p, "opening messages", this.#inbox.reopenLocked(e.scope.channelId));
+        if (e.scope.kind === "channel") {
+          const channelId = e.scope.channelId;
+          // Names first: a directory key that came in the same batch opens the senders' names,
+          // which the messages are then shown with (a message keeps the label it opened with).
+          background(
+            this.#p,
+            "opening messages",
+            directory.reopen().then(() => this.#inbox.reopenLocked(channelId)),
+          );
+        }
         return;
       case "keys-shared":
         return;
