@@ -8,6 +8,7 @@ import type { ClientEvents } from "./events.js";
 import type { History } from "./history.js";
 import type { KeyManager } from "./keys.js";
 import type { Directory } from "./names.js";
+import type { ReadState } from "./read-state.js";
 import type { KeystoreStore } from "./store.js";
 import type { TrustBook } from "./trust-book.js";
 
@@ -20,6 +21,7 @@ export interface ClientParts {
   readonly directory: Directory;
   readonly channels: ChannelBook;
   readonly history: History;
+  readonly readState: ReadState;
   readonly events: Emitter<ClientEvents>;
 }
 

@@ -48,7 +48,19 @@ export {
   type KeyManagerDeps,
   type KeyScope,
 } from "./keys.js";
-export { openMessage, sealMessage, type ChatMessage, type MessageIds } from "./messages.js";
+export {
+  CLOCK_SKEW_FLAG_MS,
+  clockSkewMs,
+  openMessage,
+  sealMessage,
+  type ChatMessage,
+  type MessageDraft,
+  type MessageIds,
+  type MessageRelation,
+  type RelationKind,
+} from "./messages.js";
+export { editsOf, firstLine, foldConversation, type ConversationEntry, type Reaction } from "./conversation.js";
+export { findMentions, mentionedUserIds, type MentionSpan } from "./mentions.js";
 export {
   Directory,
   ENCRYPTED_PLACEHOLDER,
