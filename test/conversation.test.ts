@@ -2,6 +2,7 @@
 // fresh history read see them; and what a database dump can tell of them (issue 15, items 1-2).
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import { runCli } from "../client/cli/run.js";
+import { sealTyping } from "../client/crypto/index.js";
 import type { ChannelView, ChatMessage, ClientEvents } from "../client/core/index.js";
 import { inArray } from "drizzle-orm";
 import { decodeStored } from "../server/codec/event-log.js";
@@ -160,3 +161,39 @@ test("a database dump cannot tell a reaction or an edit from a message, and hold
     expect(ev.payload.value).toEqual(expect.objectContaining({ message: expect.objectContaining(toMessage(row)) }));
   }
 }, 60_000);
+
+test("read state follows bob to his second device and survives a restart; typing notices arrive sealed, stale ones are dropped", async () => {
+  const laptop = await h.newDevice("bob");
+  await bob.client.reconcile(); // shares the channel key with the laptop
+  const seen: bigint[] = [];
+  laptop.client.on("read-marker", (m) => {
+    if (m.channelId === channel.id) seen.push(m.seq);
+  });
+  laptop.client.start();
+  await laptop.client.waitOnline();
+  const [last] = await cli(alice, "send", "talk", "read me");
+  const seq = BigInt(Number(last!.seq));
+  await bob.client.markRead(channel.id, seq);
+  await eventually(() => seen.includes(seq), 10_000, "the laptop hearing of the marker");
+  expect(laptop.client.readMarker(channel.id)).toBe(seq);
+  // A device that read less does not move it back.
+  await laptop.client.markRead(channel.id, seq - 1n);
+  expect(bob.client.readMarker(channel.id)).toBe(seq);
+  // A restart: a new process of the laptop's install loads the marker from the server.
+  const again = await h.reopen(laptop);
+  await again.loadReadMarkers();
+  expect(again.readMarker(channel.id)).toBe(seq);
+
+  const typing: Array<ClientEvents["typing"]> = [];
+  bob.client.on("typing", (t) => typing.push(t));
+  await alice.client.setTyping(channel.id, true);
+  await eventually(() => typing.find((t) => t.typing && t.user === "alice"), 10_000, "bob seeing alice type");
+  // The server replays an old notice of alice's: dropped by its sealed clock.
+  const key = alice.client.keys.channelKey(channel.id)!;
+  const ids = { channelId: channel.id, senderUserId: alice.client.me.userId, senderDeviceId: alice.client.me.deviceId };
+  const old = await sealTyping(key, ids, { typing: false, sentAt: new Date(Date.now() - 60_000) });
+  await alice.client.api.message.sendTyping({ channelId: channel.id, encryptedPayload: old, keyEpoch: key.epoch });
+  await alice.client.setTyping(channel.id, true);
+  await eventually(() => (typing.filter((t) => t.typing).length >= 2 ? true : undefined), 10_000, "the second notice");
+  expect(typing.map((t) => t.typing)).toEqual([true, true]);
+}, 120_000);

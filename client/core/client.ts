@@ -30,6 +30,7 @@ import { sealMessage, type ChatMessage, type MessageDraft } from "./messages.js"
 import { Directory, resolveByNameOrId, userLabel, type ChannelView, type UserView } from "./names.js";
 import { Outbox } from "./outbox.js";
 import { ReadState } from "./read-state.js";
+import { sendTyping } from "./typing.js";
 import { recoverLoggedIn } from "./recovery.js";
 import { listPresence, listVoiceRooms, type PresenceView, type VoiceRoomView } from "./presence.js";
 import { setProfileName } from "./profile.js";
@@ -352,6 +353,11 @@ export class DialtoneClient {
   /** The newest `limit` entries of a channel as people read it (edits applied, reactions gathered). */
   conversation(channelId: string, limit = 50): Promise<readonly ConversationEntry[]> {
     return this.#conversation.conversation(channelId, limit);
+  }
+
+  /** Tells the channel's readers this device is typing (or stopped); the UI throttles. */
+  setTyping(channelId: string, typing: boolean): Promise<void> {
+    return sendTyping(this.#parts, channelId, typing);
   }
 
   /** Where this account has read the channel to (a seq; 0 when never). */

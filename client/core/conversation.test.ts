@@ -1,5 +1,6 @@
 import { describe, expect, test } from "@jest/globals";
 import { editsOf, firstLine, foldConversation } from "./conversation.js";
+import { unreadCounts } from "./unread.js";
 import type { ChatMessage, MessageRelation } from "./messages.js";
 
 let seq = 0n;
@@ -97,4 +98,22 @@ describe("foldConversation", () => {
 test("firstLine quotes the first line, cut", () => {
   expect(firstLine("hello\nworld")).toBe("hello");
   expect(firstLine("x".repeat(100), 10)).toBe(`${"x".repeat(9)}…`);
+});
+
+describe("unreadCounts", () => {
+  test("counts others' messages past the marker, and those that mention or reply to me", () => {
+    const m = [
+      msg("old", "alice", "seen"),
+      msg("mine", "bob", "my question"),
+      { ...msg("m1", "alice", "hey @bob"), mentions: ["bob"] },
+      msg("r1", "carol", "answer", { kind: "reply", messageId: "mine" }),
+      msg("p", "carol", "plain"),
+      msg("gone", "carol", "deleted one"),
+      msg("x", "carol", "👍", { kind: "reaction", messageId: "p" }),
+    ];
+    const entries = foldConversation(m, new Set(["gone"]), "bob");
+    const marker = m[1]!.seq; // read up to my own question
+    expect(unreadCounts(entries, marker, "bob")).toEqual({ unread: 3, mentions: 2, firstUnreadSeq: m[2]!.seq });
+    expect(unreadCounts(entries, m.at(-1)!.seq, "bob")).toEqual({ unread: 0, mentions: 0, firstUnreadSeq: undefined });
+  });
 });

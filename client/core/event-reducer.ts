@@ -7,6 +7,7 @@ import type { Inbox } from "./inbox.js";
 import type { KeyWaiting } from "./key-waiting.js";
 import type { KeyEvent } from "./keys.js";
 import { rotateAfterRemoval } from "./rotation.js";
+import { openTypingNotice } from "./typing.js";
 import type { HelloInfo } from "./sync.js";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 
@@ -60,6 +61,14 @@ export class EventReducer {
         const { channelId, messageId, deletedByUserId } = p.value;
         const message = history.timeline(channelId).markDeleted(messageId);
         events.emit("message-deleted", { channelId, messageId, message, deletedByUserId, by: directory.labelOf(deletedByUserId) });
+        return;
+      }
+      case "typingChanged": {
+        const opened = await openTypingNotice(this.#p, p.value);
+        if (opened) {
+          const { channelId, senderUserId: userId } = p.value;
+          events.emit("typing", { channelId, userId, user: directory.labelOf(userId), typing: opened.typing });
+        }
         return;
       }
       case "readMarkerMoved":

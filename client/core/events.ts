@@ -29,6 +29,8 @@ export interface ClientEvents {
     readonly deletedByUserId: string;
     readonly by: string;
   };
+  /** Someone (another device) is typing in a channel, or stopped. Sealed; stale notices are dropped. */
+  typing: { readonly channelId: string; readonly userId: string; readonly user: string; readonly typing: boolean };
   /** This account read a channel up to `seq` (here or on another of its devices). */
   "read-marker": { readonly channelId: string; readonly seq: bigint };
   "channel-created": ChannelView;

@@ -61,6 +61,7 @@ export {
 } from "./messages.js";
 export { editsOf, firstLine, foldConversation, type ConversationEntry, type Reaction } from "./conversation.js";
 export { findMentions, mentionedUserIds, type MentionSpan } from "./mentions.js";
+export { mentionsMe, unreadCounts, type UnreadCounts } from "./unread.js";
 export {
   Directory,
   ENCRYPTED_PLACEHOLDER,

@@ -137,3 +137,4 @@ export {
   type BodyIds,
   type ContentInit,
 } from "./message-content.js";
+export { encodeTyping, openTyping, sealTyping, type TypingIds, type TypingState } from "./typing-notice.js";

@@ -37,8 +37,20 @@ export interface ContentVector {
   sealed: string;
 }
 
+export interface TypingVector {
+  notice: { typing: boolean; sentAt: [number, number] };
+  plaintext: string;
+  context: Record<string, string>;
+  epoch: number;
+  key: string;
+  nonce: string;
+  aad: string;
+  sealed: string;
+}
+
 export interface Vectors {
   messageContent: { seed: number; cases: ContentVector[] };
+  typingNotice: { seed: number; cases: TypingVector[] };
   sealed: Array<{
     context: Record<string, string>;
     epoch: number;
