@@ -3,7 +3,7 @@
 // and cannot forge one; a reader drops a notice whose own clock is stale (a replay).
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { TypingNoticeSchema } from "../../gen/dialtone/v1/message_content_pb.js";
+import { type TypingNotice, TypingNoticeSchema } from "../../gen/dialtone/v1/message_content_pb.js";
 import { CryptoError } from "./errors.js";
 import { openField, type EpochKey, type SealOptions, sealField } from "./sealed.js";
 
@@ -30,7 +30,7 @@ export async function sealTyping(key: EpochKey, ids: TypingIds, state: TypingSta
 /** Opens a notice; throws CryptoError when it does not open or is not a TypingNotice with a time. */
 export async function openTyping(key: EpochKey, ids: TypingIds, sealed: string): Promise<TypingState> {
   const bytes = await openField(key, { purpose: "typing", ...ids }, sealed);
-  let notice;
+  let notice: TypingNotice;
   try {
     notice = fromBinary(TypingNoticeSchema, bytes);
   } catch {
