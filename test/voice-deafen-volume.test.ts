@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
 import type { Database } from "../server/db/client.js";
-import { DialtoneClient, login, register, VoiceSession, type ChannelView } from "../client/core/index.js";
+import { DialtoneClient, register, VoiceSession, type ChannelView } from "../client/core/index.js";
 import { mintInvite } from "./support/api.js";
 import { dialtone, killClients } from "./support/cli.js";
 import { startCoturn, type Coturn } from "./support/coturn.js";
