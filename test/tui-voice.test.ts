@@ -230,11 +230,11 @@ test("/voice join, the room in the sidebar with both members and bob speaking, /
     await ui.type("/voice deafen");
     await ui.keys("Enter");
     await ui.waitFor(/voice: #talk \(deafened\)/, 30_000, "deafened in the header");
-    await ui.waitFor((s) => inVoice(s).some((l) => /alice \(admin\) · deafened$/.test(l)), 30_000, "alice deafened in the voice pane");
+    await ui.waitFor((s) => inVoice(s).some((l) => /^ {4}alice \(admin\) · deaf$/.test(l)), 30_000, "alice deafened in the voice pane");
     await ui.type("/voice undeafen");
     await ui.keys("Enter");
     await ui.waitFor(/voice: #talk \(muted\)/, 30_000, "undeafened, still muted");
-    expect(inVoice((await ui.capture()).join("\n")).some((l) => /deafened/.test(l))).toBe(false);
+    expect(inVoice((await ui.capture()).join("\n")).some((l) => / · deaf$/.test(l))).toBe(false);
 
     await ui.type("/voice leave");
     await ui.keys("Enter");

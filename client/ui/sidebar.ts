@@ -13,7 +13,7 @@ export interface SidebarVoiceMember {
   speaking: boolean;
   admin: boolean;
   online: boolean;
-  /** A word from this client's voice daemon: "deafened" for oneself, a volume ("50%") for others. */
+  /** A word from this client's voice daemon: "deaf" for oneself, a volume ("50%") for others. */
   note?: string;
 }
 

@@ -82,11 +82,14 @@ export class VoiceControl {
     return s.members.some((m) => m.userId === userId && m.speaking);
   }
 
-  /** A word for the voice pane beside a member: "deafened" for oneself, a volume other than 100 % for others. */
+  /**
+   * A word for the voice pane beside a member (short: the pane is 25 columns): "deaf" for oneself
+   * when deafened, a volume other than 100 % for others.
+   */
   memberNote(userId: string): string {
     const s = this.#state;
     if (!s?.channelId) return "";
-    if (userId === this.#client.me.userId) return s.deafened ? "deafened" : "";
+    if (userId === this.#client.me.userId) return s.deafened ? "deaf" : "";
     const v = s.volumes[userId];
     return v === undefined ? "" : `${v}%`;
   }
