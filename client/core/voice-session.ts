@@ -366,8 +366,13 @@ export class VoiceSession {
       if (this.#muted !== undefined) await d.setMuted(this.#muted);
       if (this.#deafened !== undefined) await d.setDeafened(this.#deafened);
       // The remembered volumes: a daemon started since (or restarted) has none of them.
+      // A daemon that refuses them (one older than SetVolumes, still running) still gets the join.
       const volumes = await readVoiceVolumes(this.#client.store.configDir, this.#client.store.server);
-      if (Object.keys(volumes).length) await d.setVolumes(volumes);
+      if (Object.keys(volumes).length)
+        await d.setVolumes(volumes).catch((err: unknown) => {
+          const why = err instanceof Error ? err.message : String(err);
+          this.#events.emit("update", { kind: "error", message: `per-person volumes not applied: ${why}` });
+        });
       await d.join({
         serverUrl: this.#client.origin,
         sessionToken: this.#client.session.token,
