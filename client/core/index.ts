@@ -132,3 +132,10 @@ export {
   type PttBackendFlag,
   type VoiceFlags,
 } from "./voice-session.js";
+export {
+  MAX_VOLUME_PERCENT,
+  parseVolumePercent,
+  readVoiceVolumes,
+  rememberVoiceVolume,
+  resolveVolumeUser,
+} from "./voice-volumes.js";
