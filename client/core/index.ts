@@ -84,6 +84,7 @@ export {
   type SessionResult,
 } from "./session.js";
 export { readLastChannel, rememberLastChannel } from "./last-channel.js";
+export { DEFAULT_UI_SETTINGS, parseUiSettings, readUiSettings, writeUiSettings, type UiSettings } from "./ui-settings.js";
 export { recover, type RecoveryResult } from "./recovery.js";
 export type { IdentityStatus } from "./identity.js";
 export type { TrustEvent } from "./trust-book.js";
