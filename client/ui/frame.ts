@@ -27,7 +27,15 @@ export type Style =
   | "speaking"
   | "focus"
   | "label"
-  | "selected";
+  | "selected"
+  | "nick0"
+  | "nick1"
+  | "nick2"
+  | "nick3"
+  | "nick4"
+  | "nick5"
+  | "nick6"
+  | "nick7";
 
 export interface Segment {
   readonly text: string;

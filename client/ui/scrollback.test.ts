@@ -27,9 +27,9 @@ describe("line format", () => {
     expect(clock(at(9, 5))).toBe("09:05");
     expect(clock(at(23, 59))).toBe("23:59");
     expect(clock(new Date(Number.NaN))).toBe("--:--");
-    expect(formatEntry(msg(1, { time: at(14, 7), body: "hi" }), 80)).toEqual([{ text: "[14:07] alice: hi", style: "other" }]);
+    expect(formatEntry(msg(1, { time: at(14, 7), body: "hi" }), 80)).toEqual([{ id: "m1", text: "[14:07] alice: hi", style: "other" }]);
     expect(formatEntry({ id: "s", order: 1n, time: at(8, 0), kind: "system", body: "voice connected" }, 80)).toEqual([
-      { text: "[08:00] voice connected", style: "system" },
+      { id: "s", text: "[08:00] voice connected", style: "system" },
     ]);
   });
 
@@ -107,7 +107,7 @@ describe("ordering and identity", () => {
     sb.add(msg(5));
     sb.replace("m4", msg(4, { body: "secret revealed" }));
     const v = sb.view(10).lines;
-    expect(v[3]).toEqual({ text: "[09:04] alice: secret revealed", style: "other" });
+    expect(v[3]).toEqual({ id: "m4", text: "[09:04] alice: secret revealed", style: "other" });
     expect(v.map((l) => l.text)[4]).toBe("[09:05] alice: message 5");
   });
 

@@ -2,11 +2,15 @@
 // position that stays put while messages arrive. Pure: the chat screen draws view() results.
 import { displayWidth, sanitize, truncate, wrap } from "./text.js";
 
-export type LineStyle = "own" | "other" | "system" | "history" | "highlight" | "placeholder" | "marker";
+export type LineStyle = "own" | "other" | "system" | "history" | "highlight" | "placeholder" | "marker" | "dim";
 
 export interface StyledLine {
   text: string;
   style: LineStyle;
+  /** The entry the line belongs to (the selected message is drawn highlighted). */
+  id?: string;
+  /** Where the sender's name stands on the line (columns), to draw it in their colour. */
+  nick?: { start: number; width: number; userId: string };
 }
 
 export interface PaneEntry {
@@ -19,6 +23,18 @@ export interface PaneEntry {
   /** Sender label; absent for system lines. */
   name?: string;
   body: string;
+  /** The sender's user id (nick colour); absent for system lines. */
+  userId?: string;
+  /** A "/me" action: drawn "* name body". */
+  action?: boolean;
+  /** A dim line above the message: the quoted first line of what it replies to. */
+  quote?: string;
+  /** A line under the message: its reactions ("👍 2  [🍕 1]"). */
+  reactions?: string;
+  /** A dim note after it (the sender's clock is off). */
+  note?: string;
+  /** A rule across the pane with `body` in its middle (date lines, "new messages"). */
+  rule?: boolean;
 }
 
 export interface ScrollbackOptions {
@@ -44,13 +60,42 @@ export function clock(time: Date): string {
   return Number.isNaN(time.getTime()) ? "--:--" : `${two(time.getHours())}:${two(time.getMinutes())}`;
 }
 
-/** Lines of one entry: `[HH:MM] name: body` (system: `[HH:MM] body`), wrapped to `width`. */
+/**
+ * Lines of one entry: `[HH:MM] name: body` (system: `[HH:MM] body`; an action: `[HH:MM] * name
+ * body`), wrapped to `width`, with the reply's quote above and the reactions and note below.
+ */
 export function formatEntry(entry: PaneEntry, width: number): StyledLine[] {
+  if (entry.rule) return [{ text: ruleText(entry.body, width), style: entry.kind === "highlight" ? "highlight" : "dim" }];
   const name = entry.kind === "system" || entry.name === undefined ? undefined : truncate(sanitize(entry.name), NAME_MAX_WIDTH);
-  const prefix = name === undefined ? `[${clock(entry.time)}] ` : `[${clock(entry.time)}] ${name}: `;
+  const time = `[${clock(entry.time)}] `;
+  const prefix = name === undefined ? time : entry.action ? `${time}* ${name} ` : `${time}${name}: `;
   const prefixWidth = displayWidth(prefix);
   const indent = width - prefixWidth >= MIN_BODY_WIDTH ? prefixWidth : Math.min(TIME_PREFIX_WIDTH, prefixWidth);
-  return wrap(prefix + entry.body, width, indent).map((text) => ({ text, style: entry.kind }));
+  const side = (text: string): string[] => wrap(" ".repeat(indent) + sanitize(text), width, indent);
+  const lines: StyledLine[] = [];
+  if (entry.quote) for (const text of side(entry.quote)) lines.push({ text, style: "dim" });
+  const body = wrap(prefix + entry.body, width, indent);
+  body.forEach((text, i) => {
+    const line: StyledLine = { text, style: entry.kind };
+    // The sender's name in their own colour (the chat screen picks it from the user id).
+    if (i === 0 && name !== undefined && entry.userId !== undefined && entry.kind !== "placeholder")
+      line.nick = { start: displayWidth(entry.action ? `${time}* ` : time), width: displayWidth(name), userId: entry.userId };
+    lines.push(line);
+  });
+  if (entry.reactions)
+    for (const text of side(entry.reactions)) lines.push({ text, style: entry.kind === "history" ? "history" : "other" });
+  if (entry.note) for (const text of side(`(${entry.note})`)) lines.push({ text, style: "dim" });
+  for (const l of lines) l.id = entry.id;
+  return lines;
+}
+
+/** `── label ──`, centred and filled to `width`. */
+export function ruleText(label: string, width: number): string {
+  const core = ` ${sanitize(label)} `;
+  const coreWidth = displayWidth(core);
+  if (coreWidth + 4 > width) return truncate(label, width);
+  const left = Math.floor((width - coreWidth) / 2);
+  return "─".repeat(left) + core + "─".repeat(width - coreWidth - left);
 }
 
 /** The marker's text: `── N new messages below (End) ──`, centred and filled to `width`. */
@@ -213,6 +258,28 @@ export class Scrollback {
     if (this.#follow) this.#unseen.clear(); // leaving the bottom: count from now
     this.#follow = false;
     this.#anchor = this.#anchorAt(next);
+  }
+
+  /** Scrolls so that entry `id` is in view (a selected message); nothing when it already is. */
+  reveal(id: string, height: number): void {
+    const h = Math.max(1, Math.floor(height));
+    let start = 0;
+    let found: Row | undefined;
+    for (const row of this.#rows) {
+      if (row.entry.id === id) {
+        found = row;
+        break;
+      }
+      start += row.lines.length;
+    }
+    if (!found) return;
+    const end = start + found.lines.length;
+    const bottomTop = Math.max(0, this.#totalLines - h);
+    const top = this.#follow ? bottomTop : this.#anchorLine();
+    // Scrolled up, the last row is the marker line: one row less shows entries.
+    const rows = this.#follow ? h : h - 1;
+    if (start >= top && end <= top + rows) return;
+    this.scroll((start < top ? start : Math.max(0, end - (h - 1))) - top, h);
   }
 
   /** One page up, keeping one line of the previous page in view. */

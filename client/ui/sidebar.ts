@@ -43,11 +43,15 @@ export interface SidebarInput {
   activeId?: string;
   cursorId?: string;
   unread: ReadonlyMap<string, number>;
+  /** Per channel: unread messages that mention me (shown beside the unread count, "@2"). */
+  mentions?: ReadonlyMap<string, number>;
+  /** Channels that neither ring nor notify (still counted). */
+  muted?: ReadonlySet<string>;
   voiceRooms: SidebarVoiceRoom[];
   users: SidebarUser[];
 }
 
-export type SidebarStyle = "heading" | "cursor" | "active" | "normal" | "unread" | "online" | "offline" | "speaking" | "dim";
+export type SidebarStyle = "heading" | "cursor" | "active" | "normal" | "unread" | "mention" | "online" | "offline" | "speaking" | "dim";
 
 export interface StyledSidebarLine {
   text: string;
@@ -84,7 +88,9 @@ function fit(prefix: string, label: string, suffix: string, width: number): stri
   return truncate(prefix + clean + suffix, width);
 }
 
-const unreadText = (n: number) => (n > 99 ? " (99+)" : ` (${n})`);
+const count = (n: number) => (n > 99 ? "99+" : String(n));
+/** " (12)", with the mentions among them: " (12 @2)". */
+const unreadText = (n: number, mentions = 0) => ` (${count(n)}${mentions > 0 ? ` @${count(mentions)}` : ""})`;
 
 export function sidebarLines(input: SidebarInput, width: number): StyledSidebarLine[] {
   const w = Math.max(1, Math.floor(width));
@@ -108,9 +114,11 @@ export function sidebarLines(input: SidebarInput, width: number): StyledSidebarL
     const isCursor = ch.id === input.cursorId;
     const isActive = ch.id === input.activeId;
     const unread = isActive ? 0 : (input.unread.get(ch.id) ?? 0);
+    const mentions = isActive ? 0 : (input.mentions?.get(ch.id) ?? 0);
     const prefix = isCursor ? "> " : isActive ? "• " : "  ";
-    const style: SidebarStyle = isCursor ? "cursor" : isActive ? "active" : unread > 0 ? "unread" : "normal";
-    push(fit(prefix, ch.label, unread > 0 ? unreadText(unread) : "", w), style);
+    const style: SidebarStyle = isCursor ? "cursor" : isActive ? "active" : mentions > 0 ? "mention" : unread > 0 ? "unread" : "normal";
+    const muted = input.muted?.has(ch.id) ? " ~" : "";
+    push(fit(prefix, ch.label, (unread > 0 ? unreadText(unread, mentions) : "") + muted, w), style);
   }
 
   push("", "normal");

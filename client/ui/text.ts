@@ -240,3 +240,16 @@ export function wrap(text: string, width: number, indent = 0): string[] {
   breakLine();
   return lines;
 }
+
+/** `s` split after its first `columns` columns (a wide character that straddles the cut goes to `rest`). */
+export function splitColumns(s: string, columns: number): { head: string; rest: string } {
+  let used = 0;
+  let at = 0;
+  for (const g of graphemes(s)) {
+    const w = graphemeWidth(g);
+    if (used + w > columns) break;
+    used += w;
+    at += g.length;
+  }
+  return { head: s.slice(0, at), rest: s.slice(at) };
+}
