@@ -7,11 +7,15 @@ import {
   parseVoiceFlags,
   readServers,
   rememberLastChannel,
+  readUiSettings,
+  writeUiSettings,
   VOICE_FLAG_OPTIONS,
   type DialtoneClient,
   type VoiceFlags,
 } from "../core/index.js";
 import { resolveConfigDir } from "../keystore/index.js";
+import { DbusNotifier } from "../notify/dbus-notifier.js";
+import { silentNotifier, type Notifier } from "../notify/notifier.js";
 import type { AuthResult } from "./auth.js";
 import { ChatScreen } from "./chat-screen.js";
 import { ChatState } from "./chat-state.js";
@@ -42,6 +46,8 @@ class App {
   #client: DialtoneClient | undefined;
   #voice: VoiceControl | undefined;
   #state: ChatState | undefined;
+  #notifier: Notifier | undefined;
+  #offFocus: (() => void) | undefined;
   #drawPending = false;
   /** The last channel opened, on its way to the disk (awaited at quit). */
   #remembering: Promise<void> = Promise.resolve();
@@ -110,11 +116,32 @@ class App {
         .then(() => rememberLastChannel(client.store.configDir, client.store.server, channelId))
         .catch(() => {});
     };
-    const state = new ChatState(client, {
+    const { configDir, server } = client.store;
+    // Desktop notices only where there is a session bus to send them on.
+    const notifier: Notifier = this.#o.env.DBUS_SESSION_BUS_ADDRESS ? new DbusNotifier() : silentNotifier;
+    this.#notifier = notifier;
+    const state: ChatState = new ChatState(client, {
       width: Math.max(10, this.#tty.width - 30),
       changed: this.redraw,
       opened,
       ...(result.lastChannel ? { lastChannel: result.lastChannel } : {}),
+      mentioned: (m) => {
+        // BEL: the terminal (or tmux, or the window manager) marks the window; the text stays out of it.
+        if (state.settings.bell) this.#tty.write("\x07");
+        if (state.settings.desktop) void notifier.notify({ title: m.title, body: m.body });
+      },
+      saveSettings: (s) => {
+        this.#remembering = this.#remembering.then(() => writeUiSettings(configDir, server, s)).catch(() => {});
+      },
+    });
+    readUiSettings(configDir, server).then(
+      (s) => state.applySettings(s),
+      () => {},
+    );
+    this.#offFocus?.();
+    this.#offFocus = this.#tty.on("focus", (focused) => {
+      state.focused = focused;
+      this.redraw();
     });
     const voice = new VoiceControl(client, this.#o.voice, {
       // Voice belongs to no channel: its notices go to the system view, not the open channel.
@@ -149,6 +176,7 @@ class App {
       const stop = async () => {
         await this.#voice?.close();
         await this.#client?.close();
+        this.#notifier?.close();
         await this.#remembering;
       };
       // A server that does not answer must not keep the user from their shell.

@@ -13,7 +13,9 @@ import {
   type ChannelView,
 } from "../core/index.js";
 import { channelHelpLines, helpLines, type Command } from "./commands.js";
-import { byLabel, SYSTEM_VIEW, type ChatState } from "./chat-state.js";
+import { byLabel, SYSTEM_VIEW, type ChatState, type Compose } from "./chat-state.js";
+import { ACTION_PREFIX } from "./entry-view.js";
+import { commandTarget } from "./selection.js";
 import { deviceTable } from "./device-table.js";
 import { UI_HINTS } from "./command-hints.js";
 import type { VoiceControl } from "./voice-control.js";
@@ -29,6 +31,10 @@ export interface CommandContext {
   pick(title: string, channels: readonly ChannelView[], then: (channel: ChannelView) => void): void;
   quit(): void;
   loggedOut(): void;
+  /** Composes in the input: a reply, an edit (prefilled with `text`), a reaction. */
+  compose(c: Compose, text?: string): void;
+  /** Asks y/n before deleting a message. */
+  confirmDelete(c: Compose): void;
 }
 
 const normal = (s: string) => s.normalize("NFC").trim().toLowerCase();
@@ -296,6 +302,85 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
       ctx.voice.setVolume(user, cmd.percent);
       return;
     }
+    case "me":
+      if (!state.activeId || state.inSystem) ctx.error("no channel open: /me sends into the open channel");
+      else state.send(`${ACTION_PREFIX}${cmd.text}`);
+      return;
+    case "reply":
+    case "edit":
+    case "delete":
+    case "react":
+    case "unreact": {
+      const channelId = state.activeId;
+      if (!channelId || state.inSystem) {
+        ctx.error(`no channel open: /${cmd.name} acts on a message of the open channel`);
+        return;
+      }
+      const mineOnly = cmd.name === "edit" || (cmd.name === "delete" && !state.me.isAdmin);
+      const entries = client.entries(channelId);
+      const target = commandTarget(entries, state.selectedId, mineOnly ? "mine" : "any", state.me.userId);
+      if (!target) {
+        ctx.error(
+          state.selectedId !== undefined
+            ? `message: the selected message is not ${mineOnly ? "yours" : "one to act on"}`
+            : `message: no ${mineOnly ? "message of yours" : "message"} here to ${cmd.name}`,
+        );
+        return;
+      }
+      switch (cmd.name) {
+        case "reply":
+          state.act(state.composeFor("reply", target), cmd.text);
+          return;
+        case "edit":
+          if (cmd.text !== undefined) state.act(state.composeFor("edit", target), cmd.text);
+          else ctx.compose(state.composeFor("edit", target), target.text ?? "");
+          return;
+        case "delete":
+          if (cmd.confirmed) state.act(state.composeFor("delete", target), "");
+          else ctx.confirmDelete(state.composeFor("delete", target));
+          return;
+        case "react":
+          state.act(state.composeFor("react", target), cmd.emoji);
+          return;
+        case "unreact":
+          state.unreact(state.composeFor("react", target), cmd.emoji);
+          state.selectedId = undefined;
+          return;
+      }
+      return;
+    }
+    case "mute":
+    case "unmute": {
+      const apply = (c: ChannelView) => {
+        const muted = new Set(state.settings.muted);
+        if (cmd.name === "mute") muted.add(c.id);
+        else muted.delete(c.id);
+        state.updateSettings({ muted });
+        state.system(cmd.name === "mute" ? `#${c.label} is muted: no bell or notice (it still counts)` : `#${c.label} is no longer muted`);
+      };
+      if (cmd.channel) withChannel(ctx, cmd.channel, apply);
+      else if (state.active) apply(state.active);
+      else ctx.error(`no channel open: /${cmd.name} <channel>`);
+      return;
+    }
+    case "notify":
+      state.updateSettings(cmd.what === "bell" ? { bell: cmd.on } : { desktop: cmd.on });
+      state.system(`${cmd.what === "bell" ? "the bell" : "desktop notices"} at a mention of you: ${cmd.on ? "on" : "off"}`);
+      return;
+    case "notify-status": {
+      const s = state.settings;
+      const muted = [...s.muted].map((id) => client.channel(id)?.label ?? shortId(id));
+      state.report([
+        `bell at a mention of you: ${s.bell ? "on" : "off"} (/notify bell on|off)`,
+        `desktop notices: ${s.desktop ? "on" : "off"} (/notify desktop on|off)`,
+        `muted channels: ${muted.length ? muted.map((l) => `#${l}`).join(", ") : "none"}`,
+      ]);
+      return;
+    }
+    case "typing":
+      state.updateSettings({ typing: cmd.on });
+      state.system(`typing notices ${cmd.on ? "on: sent and shown" : "off: neither sent nor shown"}`);
+      return;
     case "logout":
       state.run("logging out", async () => {
         await ctx.voice.close();

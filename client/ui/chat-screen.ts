@@ -3,7 +3,7 @@
 // none of them waits for the network.
 import { standingOf, type ChannelView } from "../core/index.js";
 import { channelLabel, runCommand } from "./chat-commands.js";
-import { SYSTEM_VIEW, type ChatState } from "./chat-state.js";
+import { SYSTEM_VIEW, type ChatState, type Compose } from "./chat-state.js";
 import { footerLines, footerRoom, headerRow } from "./chrome.js";
 import { parseInput, completeCommand } from "./commands.js";
 import { fitRow, seg, type Frame, type Row, type Segment, type Style } from "./frame.js";
@@ -11,9 +11,12 @@ import { INPUT_MAX_LENGTH, LineEditor } from "./input.js";
 import type { KeyPress } from "./keys.js";
 import { Picker } from "./picker.js";
 import type { Screen } from "./screen.js";
-import type { LineStyle } from "./scrollback.js";
+import { nickStyle } from "./nick-colour.js";
+import type { LineStyle, StyledLine } from "./scrollback.js";
 import { sidebarLines, type StyledSidebarLine } from "./sidebar.js";
-import { wrap } from "./text.js";
+import { splitColumns, wrap } from "./text.js";
+import { complete } from "./completion.js";
+import { moveSelection } from "./selection.js";
 import type { VoiceControl } from "./voice-control.js";
 
 export const SIDEBAR_WIDTH = 26;
@@ -22,6 +25,7 @@ export const CHAT_HELP = [
   "alt+enter: new line",
   "/help: commands",
   "ctrl+up/down: select channel",
+  "alt+up: select a message (r e d +)",
   "pgup/pgdn: scroll",
   "ctrl+l: toggle sidebar",
   "ctrl+/ or f1: toggle help",
@@ -44,6 +48,7 @@ const LINE_STYLES: Readonly<Record<LineStyle, Style>> = {
   highlight: "highlight",
   placeholder: "placeholder",
   marker: "marker",
+  dim: "dim",
 };
 
 const SIDEBAR_STYLES: Readonly<Record<StyledSidebarLine["style"], Style>> = {
@@ -52,11 +57,23 @@ const SIDEBAR_STYLES: Readonly<Record<StyledSidebarLine["style"], Style>> = {
   active: "active",
   normal: "normal",
   unread: "unread",
+  mention: "highlight",
   online: "ok",
   offline: "dim",
   speaking: "speaking",
   dim: "dim",
 };
+
+/** A pane line's segments: the sender's name, where it stands, in their colour. */
+function lineSegments(l: StyledLine, selectedId: string | undefined): Segment[] {
+  if (selectedId !== undefined && l.id === selectedId) return [seg(l.text, "selected")];
+  const style = LINE_STYLES[l.style];
+  const n = l.nick;
+  if (!n) return [seg(l.text, style)];
+  const { head, rest } = splitColumns(l.text, n.start);
+  const { head: name, rest: tail } = splitColumns(rest, n.width);
+  return [seg(head, style), seg(name, nickStyle(n.userId)), seg(tail, style)];
+}
 
 export interface ChatScreenOptions {
   readonly state: ChatState;
@@ -101,13 +118,103 @@ export class ChatScreen implements Screen {
       this.#o.redraw();
       return;
     }
-    if (this.#handle(k)) this.#o.redraw();
+    const before = this.editor.text;
+    const handled = this.#state.confirmDelete
+      ? this.#confirmKey(k)
+      : this.#state.selectedId !== undefined
+        ? this.#selectionKey(k)
+        : this.#handle(k);
+    if (this.editor.text !== before) this.#state.inputChanged(this.editor.text);
+    if (handled) this.#o.redraw();
   }
 
   paste(text: string): void {
     if (this.#picker) return;
+    this.#state.selectedId = undefined;
     this.#insert(text);
+    this.#state.inputChanged(this.editor.text);
     this.#o.redraw();
+  }
+
+  /** y deletes the message asked about; any other key keeps it. */
+  #confirmKey(k: KeyPress): boolean {
+    const state = this.#state;
+    const c = state.confirmDelete!;
+    state.confirmDelete = undefined;
+    state.selectedId = undefined;
+    if (k.name === "char" && (k.char === "y" || k.char === "Y")) state.act(c, "");
+    else this.#error = "not deleted";
+    return true;
+  }
+
+  /**
+   * Selection mode (alt+up): up/down move between messages, r replies, e edits (the text in the
+   * input), d deletes (asks first), + reacts (the emoji typed in the input), esc leaves. Another
+   * key leaves it and does what it does.
+   */
+  #selectionKey(k: KeyPress): boolean {
+    const state = this.#state;
+    const id = state.activeId;
+    const entries = id ? state.client.entries(id) : [];
+    const entry = entries.find((e) => e.message.messageId === state.selectedId);
+    if (!id || !entry) {
+      state.selectedId = undefined;
+      return this.#handle(k);
+    }
+    const select = (delta: -1 | 1) => {
+      state.selectedId = moveSelection(entries, state.selectedId, delta);
+      if (state.selectedId) state.pane().reveal(state.selectedId, this.#paneHeight);
+      else state.pane().toBottom();
+    };
+    switch (k.name) {
+      case "up":
+      case "alt+up":
+        select(-1);
+        return true;
+      case "down":
+      case "alt+down":
+        select(1);
+        return true;
+      case "esc":
+        state.selectedId = undefined;
+        return true;
+      case "char": {
+        const mine = entry.message.senderUserId === state.me.userId;
+        switch (k.char) {
+          case "r":
+            this.#compose(state.composeFor("reply", entry));
+            return true;
+          case "e":
+            if (!mine) this.#error = "message: only its sender can edit a message";
+            else this.#compose(state.composeFor("edit", entry), entry.text ?? "");
+            return true;
+          case "d":
+            if (!mine && !state.me.isAdmin) this.#error = "message: only its sender or an admin can delete a message";
+            else state.confirmDelete = state.composeFor("delete", entry);
+            return true;
+          case "+":
+            this.#compose(state.composeFor("react", entry));
+            return true;
+        }
+        state.selectedId = undefined;
+        return this.#handle(k);
+      }
+      default:
+        state.selectedId = undefined;
+        return this.#handle(k);
+    }
+  }
+
+  /** The input composes a reply, an edit or a reaction (the status row says which; esc cancels). */
+  #compose(c: Compose, text?: string): void {
+    const state = this.#state;
+    state.compose = c;
+    state.selectedId = undefined;
+    state.pane().toBottom();
+    if (text !== undefined) {
+      this.editor.clear();
+      this.editor.insert(text);
+    }
   }
 
   /** Typed or pasted text; says so when the input's limit cut it (rather than dropping it silently). */
@@ -168,8 +275,21 @@ export class ChatScreen implements Screen {
       case "down":
         if (!e.cursorDown(this.#inputWidth)) e.historyDown();
         return true;
-      case "ctrl+up":
       case "alt+up":
+        // With a channel open, alt+up selects its newest message (ctrl+up moves in the sidebar).
+        if (state.activeId && !state.inSystem) {
+          const id = moveSelection(state.client.entries(state.activeId), undefined, -1);
+          if (id) {
+            state.selectedId = id;
+            pane.reveal(id, this.#paneHeight);
+          } else this.#error = "no message to select here";
+          return true;
+        }
+        if (this.#narrow) this.#overlay = true;
+        else this.#sidebar = true;
+        state.moveCursor(-1);
+        return true;
+      case "ctrl+up":
       case "ctrl+down":
       case "alt+down":
         if (this.#narrow) this.#overlay = true;
@@ -246,8 +366,8 @@ export class ChatScreen implements Screen {
         else this.#error = "ctrl+q quits";
         return true;
       case "tab": {
-        const done = completeCommand(e.text);
-        if (done) {
+        const done = completeCommand(e.text) ?? this.#completeName(e.text);
+        if (done !== undefined && done !== e.text) {
           e.clear();
           e.insert(done);
         }
@@ -264,7 +384,10 @@ export class ChatScreen implements Screen {
         return true;
       case "esc":
         if (this.#overlay) this.#overlay = false;
-        else state.back();
+        else if (state.compose) {
+          state.compose = undefined;
+          if (e.text !== "") e.clear();
+        } else state.back();
         return true;
       default:
         return false;
@@ -288,7 +411,10 @@ export class ChatScreen implements Screen {
       case "empty":
         return;
       case "message":
-        if (this.#state.inSystem) keep("the system view takes no messages: esc goes back to the channel (or /join <channel>)");
+        if (this.#state.compose && this.#state.compose.channelId === this.#state.activeId) {
+          const c = this.#state.compose;
+          this.#state.act(c, c.kind === "react" ? parsed.text.trim() : parsed.text);
+        } else if (this.#state.inSystem) keep("the system view takes no messages: esc goes back to the channel (or /join <channel>)");
         else if (!this.#state.activeId) keep("no channel selected: pick one in the sidebar (ctrl+up/down, enter) or /join <channel>");
         else this.#state.send(parsed.text);
         return;
@@ -303,9 +429,21 @@ export class ChatScreen implements Screen {
           pick: (title, channels, then) => this.#pick(title, channels, then),
           quit: this.#o.quit,
           loggedOut: this.#o.loggedOut,
+          compose: (c, text) => this.#compose(c, text),
+          confirmDelete: (c) => (this.#state.confirmDelete = c),
         });
         return;
     }
+  }
+
+  /** @member, #channel and the user argument of /verify and the like; several matches are listed in the footer. */
+  #completeName(text: string): string | undefined {
+    const client = this.#state.client;
+    const users = client.users().flatMap((u) => (u.removed ? [] : [u.label]));
+    const done = complete(text, { users, channels: client.channels().flatMap((c) => (c.name === undefined ? [] : [c.label])) });
+    if (!done) return undefined;
+    if (done.choices.length > 0) this.#error = `one of: ${done.choices.join(", ")}`;
+    return done.text;
   }
 
   #pick(title: string, channels: readonly ChannelView[], then: (c: ChannelView) => void): void {
@@ -355,6 +493,34 @@ export class ChatScreen implements Screen {
 
   /** The separator above the input, carrying what is in progress. */
   #status(width: number): Row {
+    const state = this.#state;
+    const act = state.confirmDelete ?? (state.compose?.channelId === state.activeId ? state.compose : undefined);
+    if (act) {
+      const what =
+        act.kind === "delete"
+          ? `delete ${act.label}? y deletes, any other key keeps it `
+          : `${act.kind === "reply" ? "replying to" : act.kind === "edit" ? "editing" : "reacting to (type an emoji)"} ${act.label} (esc cancels) `;
+      return fitRow([seg("─ "), seg(what, "highlight"), seg("─".repeat(width), "border")], width);
+    }
+    if (state.selectedId !== undefined) {
+      return fitRow(
+        [
+          seg("─ "),
+          seg("message selected: r reply · e edit · d delete · + react · up/down · esc ", "highlight"),
+          seg("─".repeat(width), "border"),
+        ],
+        width,
+      );
+    }
+    const typing = state.typingIn();
+    const typingText =
+      typing.length === 0
+        ? ""
+        : typing.length === 1
+          ? `${typing[0]} is typing… `
+          : typing.length === 2
+            ? `${typing[0]} and ${typing[1]} are typing… `
+            : "several people are typing… ";
     const tasks = [...new Set(this.#state.tasks.values())];
     const out = this.#state.outbox;
     if (out.waiting) tasks.unshift(`${out.count} message${out.count === 1 ? "" : "s"} waiting for the connection (sent when it is back)`);
@@ -362,7 +528,8 @@ export class ChatScreen implements Screen {
     // The newest notice of the system view, until it is opened: seen at once, kept out of the channel.
     const news = this.#state.systemNews;
     const note = news !== undefined ? [seg("─ "), seg(`${news} `, "system"), seg("(/system) ", "dim")] : [];
-    return fitRow([seg(text, "warn"), ...note, seg("─".repeat(width), "border")], width);
+    const typingSeg = typingText ? [seg("─ "), seg(typingText, "dim")] : [];
+    return fitRow([seg(text, "warn"), ...typingSeg, ...note, seg("─".repeat(width), "border")], width);
   }
 
   #footer(width: number, height: number): Row[] {
@@ -395,6 +562,8 @@ export class ChatScreen implements Screen {
         ...(state.activeId ? { activeId: state.activeId } : {}),
         ...(state.cursorId ? { cursorId: state.cursorId } : {}),
         unread: state.unread,
+        mentions: state.mentions,
+        muted: state.settings.muted,
         voiceRooms: [...state.voiceRooms.entries()].map(([channelId, members]) => ({
           channelId,
           joined: channelId === this.#o.voice.channelId,
@@ -439,7 +608,9 @@ export class ChatScreen implements Screen {
     }
     if (banner) rows.push(fitRow([banner], width + 1));
     const view = pane.view(height - rows.length);
-    for (const l of view.lines) rows.push(fitRow([seg(" "), seg(l.text, LINE_STYLES[l.style])], width + 1));
+    // Drawn at the bottom of the open channel: that is reading it (the read marker moves).
+    if (view.newBelow === 0 && pane.atBottom) state.markShownRead();
+    for (const l of view.lines) rows.push(fitRow([seg(" "), ...lineSegments(l, state.selectedId)], width + 1));
     if (pane.size === 0) {
       const empty = state.inSystem
         ? "The system view: command output (/help, /devices, /admin users...) and voice notices show here. esc goes back."

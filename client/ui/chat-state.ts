@@ -29,7 +29,15 @@ import {
   type ConnectionState,
   type DialtoneClient,
   type OutboxUpdate,
+  mentionsMe,
+  unreadCounts,
+  firstLine,
+  DEFAULT_UI_SETTINGS,
+  type UiSettings,
+  type ConversationEntry,
 } from "../core/index.js";
+import { dayRules } from "./day-rules.js";
+import { entryView, actionText } from "./entry-view.js";
 import { UI_HINTS } from "./command-hints.js";
 import { errorText } from "./errors.js";
 import { Scrollback, type PaneEntry } from "./scrollback.js";
@@ -57,7 +65,25 @@ export interface ChatStateOptions {
   readonly lastChannel?: string;
   /** A channel was opened: the app remembers it for the next start. */
   readonly opened?: (channelId: string) => void;
+  /** A message mentions me where I am not looking (another channel, or the window unfocused): ring, notify. */
+  readonly mentioned?: (m: { readonly channelId: string; readonly title: string; readonly body: string }) => void;
+  /** The settings changed (/notify, /mute, /typing): the app writes them to disk. */
+  readonly saveSettings?: (s: UiSettings) => void;
 }
+
+/** A message the input acts on, and how it is shown above the input ("replying to alice: lunch?"). */
+export interface Compose {
+  readonly kind: "reply" | "edit" | "react" | "delete";
+  readonly channelId: string;
+  readonly messageId: string;
+  /** "alice: lunch?" */
+  readonly label: string;
+}
+
+/** A typing notice is sent at most this often while the input holds text. */
+export const TYPING_SEND_MS = 3_000;
+/** "alice is typing…" shows this long after her last notice. */
+export const TYPING_SHOW_MS = 6_000;
 
 export interface VoiceRoomMember {
   readonly userId: string;
@@ -71,6 +97,9 @@ export interface VoiceRoomMember {
  */
 export const SYSTEM_VIEW = "system";
 
+/** The pane id of the "new messages" line (one per pane). */
+const NEW_RULE_ID = "rule-new";
+
 export class ChatState {
   readonly client: DialtoneClient;
   channels: ChannelView[] = [];
@@ -78,6 +107,28 @@ export class ChatState {
   cursorId: string | undefined;
   connection: ConnectionView = { state: "offline", wasOnline: false };
   readonly unread = new Map<string, number>();
+  /** Per channel: unread messages that mention me or reply to me (a part of `unread`). */
+  readonly mentions = new Map<string, number>();
+  /**
+   * Whether the terminal window has focus: true until a terminal that reports focus (CSI ?1004h)
+   * says otherwise. Assumed focused when unknown, so a terminal that never reports does not mark
+   * every open channel unread and ring at every mention in it.
+   */
+  focused = true;
+  /** /notify, /mute, /typing: the app loads them from disk at start (applySettings). */
+  settings: UiSettings = DEFAULT_UI_SETTINGS;
+  /** channelId → userId → who is typing there and the timer that forgets it. */
+  readonly #typing = new Map<string, Map<string, { user: string; timer: NodeJS.Timeout }>>();
+  /** When this client last said it is typing, per channel (the notice is repeated every TYPING_SEND_MS). */
+  readonly #typingSent = new Map<string, number>();
+  /** The message selected in the open channel (alt+up), by id. */
+  selectedId: string | undefined;
+  /** What the input composes besides a plain message: a reply, an edit, a reaction to a message. */
+  compose: Compose | undefined;
+  /** A deletion waiting for y/n. */
+  confirmDelete: Compose | undefined;
+  /** The seq each channel's read marker was last asked to move to. */
+  readonly #reading = new Map<string, bigint>();
   /** Online accounts, from ListPresence and then the feed's presence events. */
   readonly online = new Map<string, boolean>();
   /** channelId → deviceId → member. */
@@ -150,9 +201,23 @@ export class ChatState {
       );
     on("message", (m) => this.#onMessage(m));
     on("message-opened", (m) => {
-      const pane = this.#panes.get(m.channelId);
-      if (pane?.has(m.messageId)) pane.replace(m.messageId, this.#entry(m, pane.get(m.messageId)?.kind === "history"));
+      // An edit or a reaction shown as an unopened line until now: it folds into its message.
+      const kind = m.relation?.kind;
+      if (kind === "edit" || kind === "reaction") this.#panes.get(m.channelId)?.remove(m.messageId);
+      else if (this.#panes.get(m.channelId)?.has(m.messageId)) {
+        const pane = this.#panes.get(m.channelId)!;
+        const entry = this.#entry(m, pane.get(m.messageId)?.kind === "history");
+        if (entry) pane.replace(m.messageId, entry);
+      }
+      this.#refresh(m.channelId);
+      this.#recount(m.channelId);
     });
+    on("message-deleted", ({ channelId }) => {
+      this.#refresh(channelId);
+      this.#recount(channelId);
+    });
+    on("read-marker", ({ channelId }) => this.#recount(channelId));
+    on("typing", (t) => this.#onTyping(t));
     on("channel-created", (c) => {
       this.#refreshChannels();
       if (c.createdByUserId === this.me.userId) return;
@@ -255,6 +320,77 @@ export class ChatState {
   detach(): void {
     for (const off of this.#unsubscribe) off();
     this.#unsubscribe = [];
+    for (const users of this.#typing.values()) for (const u of users.values()) clearTimeout(u.timer);
+    this.#typing.clear();
+  }
+
+  // --- settings and typing ------------------------------------------------------------------
+
+  applySettings(s: UiSettings): void {
+    this.settings = s;
+    this.#changed();
+  }
+
+  /** Changes settings and has them saved. */
+  updateSettings(change: Partial<UiSettings>): void {
+    this.settings = { ...this.settings, ...change };
+    this.#o.saveSettings?.(this.settings);
+    if (change.typing === false) {
+      for (const users of this.#typing.values()) for (const u of users.values()) clearTimeout(u.timer);
+      this.#typing.clear();
+    }
+    this.#changed();
+  }
+
+  #onTyping(t: ClientEvents["typing"]): void {
+    if (!this.settings.typing || t.userId === this.me.userId) return;
+    let users = this.#typing.get(t.channelId);
+    const old = users?.get(t.userId);
+    if (old) clearTimeout(old.timer);
+    if (!t.typing) {
+      users?.delete(t.userId);
+      return;
+    }
+    if (!users) this.#typing.set(t.channelId, (users = new Map()));
+    const timer = setTimeout(() => {
+      users.delete(t.userId);
+      this.#changed();
+    }, TYPING_SHOW_MS);
+    timer.unref();
+    users.set(t.userId, { user: t.user, timer });
+  }
+
+  /** Who is typing in a channel now (labels, in the order they started). */
+  typingIn(channelId: string | undefined = this.activeId): string[] {
+    if (!channelId) return [];
+    return [...(this.#typing.get(channelId)?.values() ?? [])].map((u) => u.user);
+  }
+
+  /**
+   * The input changed: while it holds text for the open channel, tell the others at most every
+   * TYPING_SEND_MS; once it is empty again (sent or cleared), say it stopped.
+   */
+  inputChanged(text: string, now = Date.now()): void {
+    const id = this.activeId;
+    if (!this.settings.typing || !id || id === SYSTEM_VIEW || text.startsWith("/") || text.trim() === "") {
+      this.#stopTyping();
+      return;
+    }
+    const last = this.#typingSent.get(id);
+    if (last !== undefined && now - last < TYPING_SEND_MS) return;
+    for (const other of this.#typingSent.keys()) if (other !== id) this.#sendTyping(other, false);
+    this.#typingSent.set(id, now);
+    this.#sendTyping(id, true);
+  }
+
+  #stopTyping(): void {
+    for (const id of [...this.#typingSent.keys()]) this.#sendTyping(id, false);
+  }
+
+  #sendTyping(channelId: string, typing: boolean): void {
+    if (!typing) this.#typingSent.delete(channelId);
+    // A notice that does not get through (offline) is not worth a line: the next one says the same.
+    this.client.setTyping(channelId, typing).catch(() => {});
   }
 
   /**
@@ -392,19 +528,151 @@ export class ChatState {
     return channelId === undefined ? undefined : this.#older.get(channelId);
   }
 
-  #entry(m: ChatMessage, history: boolean): PaneEntry {
+  /** The pane entry of a message as the conversation reads it; undefined for an edit or a reaction (they change another entry). */
+  #entry(m: ChatMessage, history: boolean): PaneEntry | undefined {
+    const kind = m.relation?.kind;
+    if (kind === "edit" || kind === "reaction") return undefined;
+    const e = this.client.entries(m.channelId).find((x) => x.message.messageId === m.messageId);
+    if (e) return entryView(e, { myUserId: this.me.userId, labelOf: (id) => this.client.directory.labelOf(id), history });
     const mine = m.senderUserId === this.me.userId;
     const name = senderText(m);
     if (m.body === undefined) return { id: m.messageId, order: m.seq, time: m.sentAt, kind: "placeholder", name, body: unopenedBody(m) };
     return { id: m.messageId, order: m.seq, time: m.sentAt, kind: history ? "history" : mine ? "own" : "other", name, body: m.body };
   }
 
+  /** History's pane entries (edits and reactions fold into theirs). */
+  #entries(messages: readonly ChatMessage[]): PaneEntry[] {
+    return messages.flatMap((m) => this.#entry(m, true) ?? []);
+  }
+
+  /**
+   * The "── new messages ──" line above the first entry past the read marker, as the channel
+   * opens (it stays where it was put while the channel stays open, so what was new stays marked).
+   */
+  #markNew(channelId: string): void {
+    const pane = this.#panes.get(channelId);
+    if (!pane) return;
+    pane.remove(NEW_RULE_ID);
+    const { firstUnreadSeq } = unreadCounts(this.client.entries(channelId), this.client.readMarker(channelId), this.me.userId);
+    if (firstUnreadSeq === undefined) return;
+    pane.add({ id: NEW_RULE_ID, order: firstUnreadSeq - 1n, time: new Date(), kind: "highlight", body: "new messages", rule: true });
+  }
+
+  /** The date lines ("── Tuesday 1 December ──") before the first entry of each day. */
+  #dayRules(channelId: string): void {
+    const pane = this.#panes.get(channelId);
+    if (!pane) return;
+    const entries = this.client.entries(channelId);
+    const rules = dayRules(entries.map((e) => ({ seq: e.message.seq, time: e.message.sentAt })));
+    for (const r of rules) {
+      const id = `day-${r.key}`;
+      const before = pane.get(id);
+      if (before?.order === r.order) continue;
+      pane.replace(id, { id, order: r.order, time: r.time, kind: "system", body: r.label, rule: true });
+    }
+  }
+
+  /**
+   * Redraws the entries of a channel's pane that changed: an edit, a reaction (or one taken back),
+   * a deletion, a reply's target opening.
+   */
+  #refresh(channelId: string): void {
+    const pane = this.#panes.get(channelId);
+    if (!pane) return;
+    const ctx = { myUserId: this.me.userId, labelOf: (id: string) => this.client.directory.labelOf(id) };
+    for (const e of this.client.entries(channelId)) {
+      const id = e.message.messageId;
+      const before = pane.get(id);
+      if (!before) continue;
+      const after = entryView(e, { ...ctx, history: before.kind === "history" });
+      if (!samePaneEntry(before, after)) pane.replace(id, after);
+    }
+    this.#dayRules(channelId);
+  }
+
   #onMessage(m: ChatMessage): void {
+    // They sent: no longer typing.
+    const typing = this.#typing.get(m.channelId)?.get(m.senderUserId);
+    if (typing) {
+      clearTimeout(typing.timer);
+      this.#typing.get(m.channelId)?.delete(m.senderUserId);
+    }
     const pane = this.pane(m.channelId);
-    const seen = pane.has(m.messageId);
-    pane.add(this.#entry(m, false));
-    if (!seen && m.channelId !== this.activeId && m.senderUserId !== this.me.userId) {
-      this.unread.set(m.channelId, (this.unread.get(m.channelId) ?? 0) + 1);
+    const entry = this.#entry(m, false);
+    if (entry) pane.add(entry);
+    this.#refresh(m.channelId);
+    this.#recount(m.channelId);
+    this.#maybeMentioned(m);
+  }
+
+  /** Rings (and notifies) for a live message that calls for me where I am not looking. */
+  #maybeMentioned(m: ChatMessage): void {
+    if (m.senderUserId === this.me.userId || m.seq <= this.client.readMarker(m.channelId)) return;
+    const e = this.client.entries(m.channelId).find((x) => x.message.messageId === m.messageId);
+    if (!e || !mentionsMe(e, this.me.userId)) return;
+    if (m.channelId === this.activeId && this.focused) return;
+    if (this.settings.muted.has(m.channelId)) return;
+    const channel = this.client.channel(m.channelId)?.label ?? "a channel";
+    const text = e.text ?? "";
+    this.#o.mentioned?.({
+      channelId: m.channelId,
+      title: `${senderText(m)} in #${channel}`,
+      body: firstLine(actionText(text) ?? text, 120),
+    });
+  }
+
+  /**
+   * Unread and mention counts of a channel past the account's read marker (loaded messages only).
+   * The channel open, scrolled to the bottom and focused is read instead: its marker moves.
+   */
+  #recount(channelId: string): void {
+    if (!this.client.channel(channelId)) return;
+    const c = unreadCounts(this.client.entries(channelId), this.client.readMarker(channelId), this.me.userId);
+    const set = (map: Map<string, number>, n: number) => (n > 0 ? map.set(channelId, n) : map.delete(channelId));
+    set(this.unread, c.unread);
+    set(this.mentions, c.mentions);
+    if (channelId === this.activeId) this.markShownRead();
+  }
+
+  /**
+   * Reading: the open channel, scrolled to the bottom, the window focused, its history loaded.
+   * Moves the account's read marker to the newest message shown (every device of the account
+   * hears of it). Called after each change and each frame; a marker already there sends nothing.
+   */
+  markShownRead(): void {
+    const id = this.activeId;
+    if (!id || id === SYSTEM_VIEW || !this.focused || this.#firstLoad.get(id) !== "done") return;
+    const pane = this.#panes.get(id);
+    if (!pane?.atBottom) return;
+    const entries = this.client.entries(id);
+    const newest = entries[entries.length - 1]?.message.seq;
+    if (newest === undefined || newest <= this.client.readMarker(id) || newest <= (this.#reading.get(id) ?? 0n)) return;
+    this.#reading.set(id, newest); // asked once: frames drawn before the server answers ask nothing more
+    this.unread.delete(id);
+    this.mentions.delete(id);
+    this.run("", () => this.client.markRead(id, newest));
+  }
+
+  /** Counts every channel from what is loaded (at start, after the first pages came in). */
+  recountAll(): void {
+    for (const c of this.channels) this.#recount(c.id);
+  }
+
+  /**
+   * Loads the newest page of each channel not loaded yet, so that the sidebar's unread and mention
+   * counts are true from the start (they count past the account's read marker).
+   */
+  preloadCounts(): void {
+    for (const c of this.channels) {
+      if (this.#firstLoad.has(c.id) || c.name === undefined) continue;
+      // Counting is a nicety: a channel whose page does not come (no key yet) counts what arrives live.
+      this.client.history(c.id, FIRST_PAGE).then(
+        () => {
+          this.#recount(c.id);
+          this.#changed();
+        },
+        () => {},
+      );
     }
   }
 
@@ -452,15 +720,22 @@ export class ChatState {
       return;
     }
     this.#o.opened?.(channelId);
+    this.selectedId = undefined;
+    if (this.#firstLoad.get(channelId) === "done") {
+      this.#markNew(channelId);
+      this.#recount(channelId);
+    }
     if (!this.#firstLoad.has(channelId)) {
       this.#firstLoad.set(channelId, "loading");
       this.run("loading messages", async () => {
         try {
           const messages = await this.client.history(channelId, FIRST_PAGE);
-          const fresh = messages.filter((m) => !pane.has(m.messageId)).map((m) => this.#entry(m, true));
-          pane.prependOlder(fresh);
+          pane.prependOlder(this.#entries(messages.filter((m) => !pane.has(m.messageId))));
           if (messages.length < FIRST_PAGE) this.#older.set(channelId, "exhausted");
           this.#firstLoad.set(channelId, "done");
+          this.#refresh(channelId);
+          this.#markNew(channelId);
+          this.#recount(channelId);
         } catch (err) {
           this.#firstLoad.delete(channelId); // try again when the channel is next opened
           throw err;
@@ -483,7 +758,8 @@ export class ChatState {
     this.run("loading older messages", async () => {
       try {
         const older = await this.client.loadOlder(id, OLDER_PAGE);
-        pane.prependOlder(older.filter((m) => !pane.has(m.messageId)).map((m) => this.#entry(m, true)));
+        pane.prependOlder(this.#entries(older.filter((m) => !pane.has(m.messageId))));
+        this.#refresh(id);
         if (older.length === 0) this.#older.set(id, "exhausted");
         else this.#older.delete(id);
       } catch (err) {
@@ -514,6 +790,7 @@ export class ChatState {
     };
     if (c.state === "online" && before.state !== "online") {
       if (before.wasOnline) this.system("back online");
+      else this.preloadCounts();
       this.refreshPresence();
     } else if (before.state === "online" && c.state !== "online") {
       // Offline, we no longer know who is online: nobody is shown so until the server says again.
@@ -597,9 +874,12 @@ export class ChatState {
       case "waiting":
         this.tasks.delete(taskId); // the status line says "waiting for the connection" instead
         return;
-      case "sent":
-        pane.replace(lineId, this.#entry(u.message, false));
+      case "sent": {
+        const entry = this.#entry(u.message, false);
+        if (entry) pane.replace(lineId, entry);
+        else pane.remove(lineId);
         break;
+      }
       case "failed": {
         this.#sessionEnded(undefined, u.error);
         const why = u.error instanceof KeyError ? u.error.message : errorText(u.error);
@@ -615,6 +895,59 @@ export class ChatState {
     }
     this.#sends.delete(u.entry.id);
     this.tasks.delete(taskId);
+  }
+
+  // --- acting on messages ---------------------------------------------------------------------
+
+  /** The compose state for acting on `e` in the open channel. */
+  composeFor(kind: Compose["kind"], e: ConversationEntry): Compose {
+    const text = e.text ?? "";
+    return {
+      kind,
+      channelId: e.message.channelId,
+      messageId: e.message.messageId,
+      label: `${senderText(e.message)}: ${firstLine(actionText(text) ?? text, 40)}`,
+    };
+  }
+
+  /** Sends what the input composed (a reply, an edit, a reaction); plain messages go through send(). */
+  act(c: Compose, text: string): void {
+    const { channelId, messageId } = c;
+    this.compose = undefined;
+    this.selectedId = undefined;
+    const client = this.client;
+    switch (c.kind) {
+      case "reply":
+        this.run("replying", async () => void (await client.reply(channelId, messageId, text)), channelId);
+        return;
+      case "edit":
+        this.run("editing", async () => void (await client.edit(channelId, messageId, text)), channelId);
+        return;
+      case "react":
+        this.run(
+          "reacting",
+          async () => {
+            const r = await client.react(channelId, messageId, text);
+            if (!r.added) this.system(`you reacted ${text} already (/unreact ${text} takes it back)`, channelId);
+          },
+          channelId,
+        );
+        return;
+      case "delete":
+        this.run("deleting the message", async () => void (await client.deleteMessage(channelId, messageId)), channelId);
+        return;
+    }
+  }
+
+  unreact(c: Compose, emoji: string): void {
+    this.run(
+      "taking the reaction back",
+      async () => {
+        if (!(await this.client.unreact(c.channelId, c.messageId, emoji)))
+          this.system(`you had not reacted ${emoji} to that message`, c.channelId);
+      },
+      c.channelId,
+    );
   }
 
   /** Publishes the display name (after registering); waits for the directory key if others hold it. */
@@ -641,6 +974,20 @@ export class ChatState {
       if (newer !== undefined && newer !== name) this.publishName(newer);
     });
   }
+}
+
+/** Whether two pane entries draw the same (a refresh replaces only those that changed). */
+function samePaneEntry(a: PaneEntry, b: PaneEntry): boolean {
+  return (
+    a.kind === b.kind &&
+    a.body === b.body &&
+    a.name === b.name &&
+    a.quote === b.quote &&
+    a.reactions === b.reactions &&
+    a.note === b.note &&
+    a.action === b.action &&
+    a.order === b.order
+  );
 }
 
 export const byLabel = (a: ChannelView, b: ChannelView): number =>

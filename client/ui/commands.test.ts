@@ -249,3 +249,39 @@ describe("completeCommand", () => {
     expect(completeCommand("hello")).toBeUndefined();
   });
 });
+
+describe("conversation commands", () => {
+  const cmd = (line: string) => {
+    const p = parseInput(line);
+    return p.kind === "command" ? p.command : p;
+  };
+  test("reply, edit, delete, react, /me", () => {
+    expect(cmd("/reply sounds good")).toEqual({ name: "reply", text: "sounds good" });
+    expect(cmd("/reply")).toEqual({ kind: "error", message: USAGE.reply });
+    expect(cmd("/edit")).toEqual({ name: "edit" });
+    expect(cmd("/edit fixed typo")).toEqual({ name: "edit", text: "fixed typo" });
+    expect(cmd("/delete")).toEqual({ name: "delete", confirmed: false });
+    expect(cmd("/delete --yes")).toEqual({ name: "delete", confirmed: true });
+    expect(cmd("/react 👍")).toEqual({ name: "react", emoji: "👍" });
+    expect(cmd("/react two words")).toEqual({ kind: "error", message: USAGE.react });
+    expect(cmd("/unreact 👍")).toEqual({ name: "unreact", emoji: "👍" });
+    expect(cmd("/me waves")).toEqual({ name: "me", text: "waves" });
+  });
+  test("mute, notify, typing", () => {
+    expect(cmd("/mute")).toEqual({ name: "mute" });
+    expect(cmd("/mute #random")).toEqual({ name: "mute", channel: "random" });
+    expect(cmd("/unmute random")).toEqual({ name: "unmute", channel: "random" });
+    expect(cmd("/notify")).toEqual({ name: "notify-status" });
+    expect(cmd("/notify bell off")).toEqual({ name: "notify", what: "bell", on: false });
+    expect(cmd("/notify desktop ON")).toEqual({ name: "notify", what: "desktop", on: true });
+    expect(cmd("/notify sound on")).toEqual({ kind: "error", message: USAGE.notify });
+    expect(cmd("/typing off")).toEqual({ name: "typing", on: false });
+    expect(cmd("/typing")).toEqual({ kind: "error", message: USAGE.typing });
+  });
+  test("the new commands are in /help and complete", () => {
+    const help = helpLines(false).join("\n");
+    for (const w of ["/reply", "/edit", "/delete", "/react", "/me", "/mute", "/notify", "/typing"]) expect(help).toContain(w);
+    expect(completeCommand("/rea")).toBe("/react ");
+    expect(completeCommand("/no")).toBe("/notify ");
+  });
+});

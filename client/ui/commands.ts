@@ -30,7 +30,18 @@ export type Command =
   | { name: "admit"; user: string; role: "member" | "admin" }
   | { name: "recover"; code: string }
   | { name: "logout" }
-  | { name: "quit" };
+  | { name: "quit" }
+  | { name: "me"; text: string }
+  | { name: "reply"; text: string }
+  | { name: "edit"; text?: string }
+  | { name: "delete"; confirmed: boolean }
+  | { name: "react"; emoji: string }
+  | { name: "unreact"; emoji: string }
+  | { name: "mute"; channel?: string }
+  | { name: "unmute"; channel?: string }
+  | { name: "notify"; what: "bell" | "desktop"; on: boolean }
+  | { name: "notify-status" }
+  | { name: "typing"; on: boolean };
 
 export type ParsedInput =
   | { kind: "empty" }
@@ -51,6 +62,12 @@ export const USAGE = {
   devices: "usage: /devices [approve|reject <fingerprint>]",
   admit: "usage: /admit <user> [admin]",
   recover: "usage: /recover <recovery code>",
+  me: "usage: /me <action> (shows as * you <action>)",
+  reply: "usage: /reply <text> (to the selected message, else the newest)",
+  react: "usage: /react <emoji> (on the selected message, else the newest)",
+  unreact: "usage: /unreact <emoji>",
+  notify: "usage: /notify [bell|desktop on|off]",
+  typing: "usage: /typing on|off",
 } as const;
 
 /**
@@ -177,6 +194,43 @@ export function parseInput(line: string): ParsedInput {
       const role = more.toLowerCase();
       if (!target || (role !== "" && role !== "admin")) return error(USAGE.admit);
       return command({ name: "admit", user: target, role: role === "admin" ? "admin" : "member" });
+    }
+    case "me":
+      return rest ? command({ name: "me", text: rest }) : error(USAGE.me);
+    case "reply":
+    case "r":
+      return rest ? command({ name: "reply", text: rest }) : error(USAGE.reply);
+    case "edit":
+      return command(rest ? { name: "edit", text: rest } : { name: "edit" });
+    case "delete":
+    case "del": {
+      const { rest: more, confirmed } = confirmation(rest);
+      return more === ""
+        ? command({ name: "delete", confirmed })
+        : error("usage: /delete [--yes] (the selected message, else your newest)");
+    }
+    case "react":
+    case "unreact": {
+      const emoji = rest.trim();
+      if (!emoji || /\s/.test(emoji)) return error(name === "react" ? USAGE.react : USAGE.unreact);
+      return command({ name, emoji });
+    }
+    case "mute":
+    case "unmute": {
+      const channel = channelArg(rest);
+      return command(channel ? { name, channel } : { name });
+    }
+    case "notify": {
+      const { word: what, rest: value } = firstWord(rest);
+      if (what === "") return command({ name: "notify-status" });
+      const w = what.toLowerCase();
+      const v = value.toLowerCase();
+      if ((w !== "bell" && w !== "desktop") || (v !== "on" && v !== "off")) return error(USAGE.notify);
+      return command({ name: "notify", what: w, on: v === "on" });
+    }
+    case "typing": {
+      const v = rest.toLowerCase();
+      return v === "on" || v === "off" ? command({ name: "typing", on: v === "on" }) : error(USAGE.typing);
     }
     case "logout":
       return command({ name: "logout" });
@@ -312,6 +366,14 @@ const USER_HELP: HelpRow[] = [
   ["/voice leave|mute|unmute", "leave voice, mute or unmute your microphone"],
   ["/voice deafen|undeafen", "hear nothing and mute your microphone; undeafen restores both"],
   ["/voice volume <name> <percent>", "play one person at 0-200 % (100 = as received), remembered"],
+  ["/me <action>", "send an action: * you <action>"],
+  ["/reply <text>", "reply to the selected message (alt+up selects), else the newest"],
+  ["/edit [text]", "edit the selected message, else your newest (no text: edit it in the input)"],
+  ["/delete", "delete the selected message, else your newest (asks first)"],
+  ["/react <emoji>", "react to the selected message, else the newest; /unreact takes it back"],
+  ["/mute [channel] | /unmute", "a muted channel neither rings nor notifies (still counts)"],
+  ["/notify [bell|desktop on|off]", "the bell and desktop notices at a mention of you"],
+  ["/typing on|off", "send and show typing notices (off: neither)"],
   ["/verify <user> [confirm]", "show the safety number; confirm marks it verified"],
   ["/devices", "list devices and their fingerprints"],
   ["/devices approve <fingerprint>", "approve a new device of yours (compare the fingerprint it shows)"],
@@ -368,6 +430,16 @@ export const COMMAND_WORDS = [
   "/system",
   "/voice",
   "/verify",
+  "/me",
+  "/reply",
+  "/edit",
+  "/delete",
+  "/react",
+  "/unreact",
+  "/mute",
+  "/unmute",
+  "/notify",
+  "/typing",
   "/devices",
   "/admit",
   "/recover",

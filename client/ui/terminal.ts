@@ -8,6 +8,7 @@ import { Emitter } from "../core/index.js";
 import type { Palette, Style } from "./frame.js";
 import { InputFilter, PASTE_OFF, PASTE_ON } from "./input-filter.js";
 import { normaliseKey, type KeyPress } from "./keys.js";
+import { NICK_COLOURS, type NickStyle } from "./nick-colour.js";
 
 type TermkitTerminal = ReturnType<typeof termkit.createTerminal>;
 
@@ -16,6 +17,8 @@ export interface TtyEvents {
   paste: string;
   /** Mouse wheel: -1 up, +1 down, at a 0-based cell. */
   wheel: { readonly delta: -1 | 1; readonly x: number; readonly y: number };
+  /** The terminal window gained (true) or lost (false) focus: only from terminals that report it (CSI ?1004h). */
+  focus: boolean;
   resize: { readonly width: number; readonly height: number };
   error: { readonly message: string; readonly cause: unknown };
 }
@@ -61,6 +64,7 @@ const STYLES: Readonly<
   focus: { fg: 212, bold: true },
   label: { fg: 250 },
   selected: { inverse: true },
+  ...(Object.fromEntries(Object.entries(NICK_COLOURS).map(([k, fg]) => [k, { fg }])) as Record<NickStyle, { fg: number }>),
 };
 
 function palette(term: TermkitTerminal): Palette {
@@ -174,9 +178,14 @@ export class Tty {
       }
     });
     this.#term.on("resize", (width: number, height: number) => this.#events.emit("resize", { width, height }));
+    this.#term.on("terminal", (name: string) => {
+      if (name === "FOCUS_IN" || name === "FOCUS_OUT") this.#events.emit("focus", name === "FOCUS_IN");
+    });
 
     this.#term.fullscreen(true);
-    this.#term.grabInput({ mouse: "button" });
+    // focus: focus reporting (CSI ?1004h), so a mention rings while the window is in the background.
+    // (terminal-kit takes `focus`; its type definitions lag behind.)
+    this.#term.grabInput({ mouse: "button", focus: true } as Parameters<TermkitTerminal["grabInput"]>[0]);
     stdout.write(PASTE_ON + this.palette.hideCursor);
     process.once("exit", this.#onExit);
   }
