@@ -857,7 +857,8 @@ export class ChatState {
       body: text,
     });
     pane.toBottom();
-    const entry = this.client.outbox.enqueue(channelId, text);
+    // A draft: the "@name"s it holds are resolved to user ids, sealed inside (mentions ring).
+    const entry = this.client.outbox.enqueue(channelId, this.client.draft(text));
     this.#sends.set(entry.id, { pane, lineId, taskId: ++this.#taskIds });
     this.#changed();
   }

@@ -42,6 +42,10 @@ export interface TmuxSession {
   resize(width: number, height: number): Promise<void>;
   /** Whether the pane's command is still running. */
   alive(): Promise<boolean>;
+  /** Opens a second window and makes it the current one: the UI's window is then in the background (keys still reach it). */
+  away(): Promise<void>;
+  /** Whether a bell (BEL) rang in the UI's window since it was last selected (tmux's window_bell_flag). */
+  bellFlag(): Promise<boolean>;
   kill(): Promise<void>;
 }
 
@@ -62,6 +66,8 @@ export async function startTmux(command: readonly string[], options: TmuxOptions
   requireTmux();
   const socket = `dialtone-test-${process.pid}-${randomBytes(4).toString("hex")}`;
   const name = "ui";
+  // The UI's window by index, so keys and captures reach it when another window is current (away()).
+  const target = `${name}:0`;
   const width = options.width ?? 120;
   const height = options.height ?? 40;
   const env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${quote(v)}`);
@@ -69,7 +75,8 @@ export async function startTmux(command: readonly string[], options: TmuxOptions
   const shell = `exec env -i ${env.join(" ")} TERM=tmux-256color ${command.map(quote).join(" ")}`;
   // No status line (the pane gets every row), and a pane that outlives its command.
   const conf = join(tmpdir(), `${socket}.conf`);
-  writeFileSync(conf, "set -g status off\nset -g remain-on-exit on\nset -g default-terminal tmux-256color\n");
+  // base-index 0: the UI's window is :0.
+  writeFileSync(conf, "set -g status off\nset -g remain-on-exit on\nset -g default-terminal tmux-256color\nset -g base-index 0\n");
   try {
     await tmux(socket, [
       "-f",
@@ -92,10 +99,10 @@ export async function startTmux(command: readonly string[], options: TmuxOptions
   const session: TmuxSession = {
     name,
     async type(text) {
-      await tmux(socket, ["send-keys", "-t", name, "-l", "--", text]);
+      await tmux(socket, ["send-keys", "-t", target, "-l", "--", text]);
     },
     async keys(...names) {
-      await tmux(socket, ["send-keys", "-t", name, ...names]);
+      await tmux(socket, ["send-keys", "-t", target, ...names]);
     },
     async paste(text) {
       const buffer = `b${randomBytes(4).toString("hex")}`;
@@ -105,10 +112,10 @@ export async function startTmux(command: readonly string[], options: TmuxOptions
         );
         p.stdin!.end(text);
       });
-      await tmux(socket, ["paste-buffer", "-p", "-d", "-b", buffer, "-t", name]);
+      await tmux(socket, ["paste-buffer", "-p", "-d", "-b", buffer, "-t", target]);
     },
     async capture() {
-      const out = await tmux(socket, ["capture-pane", "-p", "-t", name]);
+      const out = await tmux(socket, ["capture-pane", "-p", "-t", target]);
       return out
         .replace(/\n$/, "")
         .split("\n")
@@ -129,11 +136,18 @@ export async function startTmux(command: readonly string[], options: TmuxOptions
       }
     },
     async resize(w, h) {
-      await tmux(socket, ["resize-window", "-t", name, "-x", String(w), "-y", String(h)]);
+      await tmux(socket, ["resize-window", "-t", target, "-x", String(w), "-y", String(h)]);
     },
     async alive() {
-      const out = await tmux(socket, ["list-panes", "-t", name, "-F", "#{pane_dead}"]).catch(() => "1");
+      const out = await tmux(socket, ["list-panes", "-t", target, "-F", "#{pane_dead}"]).catch(() => "1");
       return out.trim() === "0";
+    },
+    async away() {
+      await tmux(socket, ["new-window", "-t", `${name}:1`, "cat"]);
+    },
+    async bellFlag() {
+      const out = await tmux(socket, ["display-message", "-p", "-t", target, "#{window_bell_flag}"]);
+      return out.trim() === "1";
     },
     async kill() {
       await tmux(socket, ["kill-server"]).catch(() => {});
