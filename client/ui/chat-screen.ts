@@ -64,15 +64,30 @@ const SIDEBAR_STYLES: Readonly<Record<StyledSidebarLine["style"], Style>> = {
   dim: "dim",
 };
 
-/** A pane line's segments: the sender's name, where it stands, in their colour. */
+/** A pane line's segments: the sender's name in their colour, links and mentions of me apart. */
 function lineSegments(l: StyledLine, selectedId: string | undefined): Segment[] {
   if (selectedId !== undefined && l.id === selectedId) return [seg(l.text, "selected")];
   const style = LINE_STYLES[l.style];
+  // Cut points by string index: the name (its columns from the start are ASCII "[HH:MM] "), the marks.
+  const cuts: { start: number; end: number; style: Style }[] = [];
   const n = l.nick;
-  if (!n) return [seg(l.text, style)];
-  const { head, rest } = splitColumns(l.text, n.start);
-  const { head: name, rest: tail } = splitColumns(rest, n.width);
-  return [seg(head, style), seg(name, nickStyle(n.userId)), seg(tail, style)];
+  if (n) {
+    const { head, rest } = splitColumns(l.text, n.start);
+    const name = splitColumns(rest, n.width).head;
+    cuts.push({ start: head.length, end: head.length + name.length, style: nickStyle(n.userId) });
+  }
+  for (const m of l.marks ?? [])
+    if (!cuts.some((c) => m.start < c.end && c.start < m.end)) cuts.push({ ...m, style: m.style === "link" ? "link" : "highlight" });
+  cuts.sort((a, b) => a.start - b.start);
+  const out: Segment[] = [];
+  let at = 0;
+  for (const c of cuts) {
+    if (c.start > at) out.push(seg(l.text.slice(at, c.start), style));
+    out.push(seg(l.text.slice(c.start, c.end), c.style));
+    at = c.end;
+  }
+  if (at < l.text.length || out.length === 0) out.push(seg(l.text.slice(at), style));
+  return out;
 }
 
 export interface ChatScreenOptions {

@@ -37,7 +37,8 @@ import {
   type ConversationEntry,
 } from "../core/index.js";
 import { dayRules } from "./day-rules.js";
-import { entryView, actionText } from "./entry-view.js";
+import { entryView, actionText, type EntryViewContext } from "./entry-view.js";
+import { textMarks } from "./marks.js";
 import { UI_HINTS } from "./command-hints.js";
 import { errorText } from "./errors.js";
 import { Scrollback, type PaneEntry } from "./scrollback.js";
@@ -533,11 +534,20 @@ export class ChatState {
     const kind = m.relation?.kind;
     if (kind === "edit" || kind === "reaction") return undefined;
     const e = this.client.entries(m.channelId).find((x) => x.message.messageId === m.messageId);
-    if (e) return entryView(e, { myUserId: this.me.userId, labelOf: (id) => this.client.directory.labelOf(id), history });
+    if (e) return entryView(e, { ...this.#viewContext(), history });
     const mine = m.senderUserId === this.me.userId;
     const name = senderText(m);
     if (m.body === undefined) return { id: m.messageId, order: m.seq, time: m.sentAt, kind: "placeholder", name, body: unopenedBody(m) };
     return { id: m.messageId, order: m.seq, time: m.sentAt, kind: history ? "history" : mine ? "own" : "other", name, body: m.body };
+  }
+
+  #viewContext(): Omit<EntryViewContext, "history"> {
+    const users = this.client.users();
+    return {
+      myUserId: this.me.userId,
+      labelOf: (id: string) => this.client.directory.labelOf(id),
+      marks: (text: string) => textMarks(text, users, this.me.userId),
+    };
   }
 
   /** History's pane entries (edits and reactions fold into theirs). */
@@ -579,7 +589,7 @@ export class ChatState {
   #refresh(channelId: string): void {
     const pane = this.#panes.get(channelId);
     if (!pane) return;
-    const ctx = { myUserId: this.me.userId, labelOf: (id: string) => this.client.directory.labelOf(id) };
+    const ctx = this.#viewContext();
     for (const e of this.client.entries(channelId)) {
       const id = e.message.messageId;
       const before = pane.get(id);
@@ -919,10 +929,10 @@ export class ChatState {
     const client = this.client;
     switch (c.kind) {
       case "reply":
-        this.run("replying", async () => void (await client.reply(channelId, messageId, text)), channelId);
+        this.run("replying", async () => this.#shown(await client.reply(channelId, messageId, text)), channelId);
         return;
       case "edit":
-        this.run("editing", async () => void (await client.edit(channelId, messageId, text)), channelId);
+        this.run("editing", async () => this.#shown(await client.edit(channelId, messageId, text)), channelId);
         return;
       case "react":
         this.run(
@@ -930,14 +940,30 @@ export class ChatState {
           async () => {
             const r = await client.react(channelId, messageId, text);
             if (!r.added) this.system(`you reacted ${text} already (/unreact ${text} takes it back)`, channelId);
+            this.#shown(r.message);
           },
           channelId,
         );
         return;
       case "delete":
-        this.run("deleting the message", async () => void (await client.deleteMessage(channelId, messageId)), channelId);
+        this.run(
+          "deleting the message",
+          async () => {
+            await client.deleteMessage(channelId, messageId);
+            this.#refresh(channelId);
+            this.#recount(channelId);
+          },
+          channelId,
+        );
         return;
     }
+  }
+
+  /** A message this client sent itself (the feed does not repeat it here): shown like one that arrived. */
+  #shown(m: ChatMessage): void {
+    this.#onMessage(m);
+    this.pane(m.channelId).toBottom();
+    this.#changed();
   }
 
   unreact(c: Compose, emoji: string): void {
@@ -987,6 +1013,7 @@ function samePaneEntry(a: PaneEntry, b: PaneEntry): boolean {
     a.reactions === b.reactions &&
     a.note === b.note &&
     a.action === b.action &&
+    JSON.stringify(a.marks) === JSON.stringify(b.marks) &&
     a.order === b.order
   );
 }

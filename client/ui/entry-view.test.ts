@@ -1,6 +1,7 @@
 import { describe, expect, test } from "@jest/globals";
 import { foldConversation, type ChatMessage, type MessageRelation } from "../core/index.js";
 import { entryView, reactionsText } from "./entry-view.js";
+import { textMarks } from "./marks.js";
 import { formatEntry } from "./scrollback.js";
 
 let seq = 0n;
@@ -92,5 +93,30 @@ describe("entryView", () => {
     const [l] = formatEntry(view([msg("a", "alice", "hi")])[0]!, 60);
     expect(l!.nick).toEqual({ start: 8, width: 5, userId: "alice" });
     expect(l!.text.slice(8, 13)).toBe("alice");
+  });
+});
+
+describe("links and mentions of me", () => {
+  const users = [
+    { userId: "bob", name: "bob", label: "bob", removed: false },
+    { userId: "carol", name: "carol", label: "carol", removed: false },
+  ] as unknown as Parameters<typeof textMarks>[1];
+
+  test("links (linkify-it) and @mentions of me are marked on the wrapped lines; others' mentions are not", () => {
+    const text = "@bob see https://example.org/menu and ask @carol";
+    expect(textMarks(text, users, "bob")).toEqual([
+      { text: "@bob", style: "mention" },
+      { text: "https://example.org/menu", style: "link" },
+    ]);
+    const p = entryView(foldConversation([msg("a", "alice", text)], new Set(), "bob")[0]!, {
+      ...ctx,
+      marks: (t) => textMarks(t, users, "bob"),
+    });
+    const [line] = formatEntry(p, 80);
+    const marked = line!.marks!.map((m) => [line!.text.slice(m.start, m.end), m.style]);
+    expect(marked).toEqual([
+      ["@bob", "mention"],
+      ["https://example.org/menu", "link"],
+    ]);
   });
 });

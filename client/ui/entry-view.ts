@@ -20,6 +20,8 @@ export interface EntryViewContext {
   readonly labelOf: (userId: string) => string;
   /** Shown from history (dimmer) rather than arrived live. */
   readonly history: boolean;
+  /** The parts of a text to draw apart (links, mentions of me): marks.ts. */
+  readonly marks?: (text: string) => NonNullable<PaneEntry["marks"]>;
 }
 
 /** The text of an action ("waves" for "/me waves"), else undefined. */
@@ -66,6 +68,7 @@ export function entryView(e: ConversationEntry, ctx: EntryViewContext): PaneEntr
   const action = actionText(e.text);
   const reactions = reactionsText(e);
   const note = skewNote(e);
+  const marks = ctx.marks?.(action ?? e.text) ?? [];
   return {
     ...base,
     ...extras,
@@ -74,5 +77,6 @@ export function entryView(e: ConversationEntry, ctx: EntryViewContext): PaneEntr
     ...(action !== undefined ? { action: true } : {}),
     ...(reactions ? { reactions } : {}),
     ...(note ? { note } : {}),
+    ...(marks.length > 0 ? { marks } : {}),
   };
 }

@@ -35,7 +35,8 @@ export type Style =
   | "nick4"
   | "nick5"
   | "nick6"
-  | "nick7";
+  | "nick7"
+  | "link";
 
 export interface Segment {
   readonly text: string;

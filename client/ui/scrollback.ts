@@ -11,6 +11,8 @@ export interface StyledLine {
   id?: string;
   /** Where the sender's name stands on the line (columns), to draw it in their colour. */
   nick?: { start: number; width: number; userId: string };
+  /** Links and mentions of me on the line, by string index. */
+  marks?: { start: number; end: number; style: MarkStyle }[];
 }
 
 export interface PaneEntry {
@@ -35,7 +37,11 @@ export interface PaneEntry {
   note?: string;
   /** A rule across the pane with `body` in its middle (date lines, "new messages"). */
   rule?: boolean;
+  /** Parts of `body` drawn apart: links, mentions of me. */
+  marks?: readonly { readonly text: string; readonly style: MarkStyle }[];
 }
+
+export type MarkStyle = "link" | "mention";
 
 export interface ScrollbackOptions {
   /** Live adds beyond this many entries drop the oldest ones above the view (default: no cap). */
@@ -80,6 +86,8 @@ export function formatEntry(entry: PaneEntry, width: number): StyledLine[] {
     // The sender's name in their own colour (the chat screen picks it from the user id).
     if (i === 0 && name !== undefined && entry.userId !== undefined && entry.kind !== "placeholder")
       line.nick = { start: displayWidth(entry.action ? `${time}* ` : time), width: displayWidth(name), userId: entry.userId };
+    const marks = entry.marks ? markLine(text, entry.marks, i === 0 ? prefix.length : 0) : [];
+    if (marks.length > 0) line.marks = marks;
     lines.push(line);
   });
   if (entry.reactions)
@@ -87,6 +95,18 @@ export function formatEntry(entry: PaneEntry, width: number): StyledLine[] {
   if (entry.note) for (const text of side(`(${entry.note})`)) lines.push({ text, style: "dim" });
   for (const l of lines) l.id = entry.id;
   return lines;
+}
+
+/** Where each mark's text stands on one wrapped line (a mark split by the wrap is not marked). */
+function markLine(line: string, marks: NonNullable<PaneEntry["marks"]>, from: number): NonNullable<StyledLine["marks"]> {
+  const out: NonNullable<StyledLine["marks"]> = [];
+  for (const m of marks) {
+    if (m.text === "") continue;
+    for (let at = line.indexOf(m.text, from); at !== -1; at = line.indexOf(m.text, at + m.text.length)) {
+      if (!out.some((o) => at < o.end && o.start < at + m.text.length)) out.push({ start: at, end: at + m.text.length, style: m.style });
+    }
+  }
+  return out.sort((a, b) => a.start - b.start);
 }
 
 /** `── label ──`, centred and filled to `width`. */

@@ -64,6 +64,7 @@ const STYLES: Readonly<
   focus: { fg: 212, bold: true },
   label: { fg: 250 },
   selected: { inverse: true },
+  link: { fg: 75, underline: true },
   ...(Object.fromEntries(Object.entries(NICK_COLOURS).map(([k, fg]) => [k, { fg }])) as Record<NickStyle, { fg: number }>),
 };
 
