@@ -1,12 +1,14 @@
 // Footprint of the embedded server (issue 14): a real dialtone-server on PGlite, started on a
 // fresh data dir (initdb, migrations, the first invite) and restarted on the same dir; the time
 // from spawn to its "listening on" line, and its RSS once idle. Baseline, same rounds: PGlite
-// alone in a bare node process on a data dir of its own (the floor the database sets). Rounds
-// alternate ours and the baseline so load on a shared machine falls on both; medians.
+// alone in a bare node process on a data dir of its own, with the server's settings (the floor
+// the database sets; --set pgliteDefaults=1 for PGlite's own). Rounds alternate ours and the
+// baseline so load on a shared machine falls on both; medians.
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { pgliteStartParams } from "../../server/db/pglite.js";
 import { startDialtone } from "../lib/dialtone.js";
 import { num, type BenchOptions } from "../lib/options.js";
 import { ROOT_DIR, rssBytes, sleep } from "../lib/proc.js";
@@ -37,7 +39,8 @@ async function dialtoneOnce(dataDir: string, settleS: number): Promise<Sample> {
 // The server opens PGlite the same way (server/db/client.ts), in `${dataDir}/pgdata`.
 const PGLITE_ALONE = `
 import { PGlite } from "@electric-sql/pglite";
-const pg = await PGlite.create({ dataDir: process.argv[1] + "/pgdata" });
+const params = JSON.parse(process.argv[2]);
+const pg = await PGlite.create({ dataDir: process.argv[1] + "/pgdata", ...(params.length ? { startParams: params } : {}) });
 await pg.query("select 1");
 process.stdout.write("ready\\n");
 process.on("SIGTERM", () => pg.close().then(() => process.exit(0)));
@@ -45,9 +48,9 @@ setInterval(() => {}, 1 << 30);
 `;
 
 /** Baseline: PGlite alone in `node`, from spawn to its first answer, then idle for `settleS`. */
-async function pgliteOnce(dataDir: string, settleS: number): Promise<Sample> {
+async function pgliteOnce(dataDir: string, settleS: number, startParams: string[]): Promise<Sample> {
   const t0 = performance.now();
-  const p = spawn(process.execPath, ["--input-type=module", "-e", PGLITE_ALONE, dataDir], {
+  const p = spawn(process.execPath, ["--input-type=module", "-e", PGLITE_ALONE, dataDir, JSON.stringify(startParams)], {
     cwd: ROOT_DIR,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -73,6 +76,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 export async function footprint(o: BenchOptions): Promise<void> {
   const rounds = num(o, "rounds", o.quick ? 1 : 3);
   const settleS = num(o, "settle", o.quick ? 2 : 5);
+  const startParams = o.set.pgliteDefaults === "1" ? [] : pgliteStartParams();
   const samples: Record<"dialtone" | "pglite", Record<Phase, Sample[]>> = {
     dialtone: { fresh: [], existing: [] },
     pglite: { fresh: [], existing: [] },
@@ -80,7 +84,7 @@ export async function footprint(o: BenchOptions): Promise<void> {
   for (let i = 0; i < rounds; i++) {
     for (const [kind, once] of [
       ["dialtone", dialtoneOnce],
-      ["pglite", pgliteOnce],
+      ["pglite", (dir: string, settle: number) => pgliteOnce(dir, settle, startParams)],
     ] as const) {
       const dir = await mkdtemp(path.join(os.tmpdir(), `dialtone-footprint-${kind}-`));
       try {
@@ -117,6 +121,11 @@ export async function footprint(o: BenchOptions): Promise<void> {
     );
   }
   printTable(`footprint: embedded server (PGlite), medians of ${rounds} rounds`, rows, "PGlite alone");
-  const file = await writeResult("footprint", { config: { rounds, settleS }, results, samples, table: rows });
+  const file = await writeResult("footprint", {
+    config: { rounds, settleS, baselineStartParams: startParams.length ? startParams : "PGlite's defaults" },
+    results,
+    samples,
+    table: rows,
+  });
   log(`footprint: wrote ${file}`);
 }
