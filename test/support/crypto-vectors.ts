@@ -37,8 +37,26 @@ export interface ContentVector {
   sealed: string;
 }
 
+/** The search cache's vectors (ENCRYPTION.md §12): records as the generator writes them. */
+export interface SearchCacheVectors {
+  seed: number;
+  serverOrigin: string;
+  userId: string;
+  key: string;
+  keyId: string;
+  segments: Array<{
+    segmentName: string;
+    records: Array<Record<string, string | number>>;
+    nonce: string;
+    aad: string;
+    plaintext: string;
+    segment: string;
+  }>;
+}
+
 export interface Vectors {
   messageContent: { seed: number; cases: ContentVector[] };
+  searchCache: SearchCacheVectors;
   sealed: Array<{
     context: Record<string, string>;
     epoch: number;
