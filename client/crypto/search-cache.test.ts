@@ -64,7 +64,10 @@ describe("search cache segments refuse what is not theirs", () => {
     for (const [byte, bit] of bitsIn(0, segment.length)) {
       if (byte >= SEARCH_SEGMENT_HEADER_BYTES && byte < segment.length - TAG_BYTES && byte % 8 !== 0) continue;
       const code = byte < 4 ? "malformed" : byte === 4 ? "unsupported-version" : byte < 13 ? "key-mismatch" : "decrypt-failed";
-      await expect(openSearchSegment(key, context(s.segmentName), flip(segment, byte, bit))).rejects.toMatchObject({ name: "CryptoError", code });
+      await expect(openSearchSegment(key, context(s.segmentName), flip(segment, byte, bit))).rejects.toMatchObject({
+        name: "CryptoError",
+        code,
+      });
     }
   });
 
@@ -85,7 +88,9 @@ describe("search cache segments refuse what is not theirs", () => {
   });
 
   test("a truncated segment is malformed; a context field holding | is refused by name", async () => {
-    await expect(openSearchSegment(key, context(s.segmentName), segment.subarray(0, SEARCH_SEGMENT_HEADER_BYTES + TAG_BYTES - 1))).rejects.toMatchObject({
+    await expect(
+      openSearchSegment(key, context(s.segmentName), segment.subarray(0, SEARCH_SEGMENT_HEADER_BYTES + TAG_BYTES - 1)),
+    ).rejects.toMatchObject({
       code: "malformed",
     });
     expect(() => searchCacheAad(context("a|b"))).toThrow(/segment name/);
@@ -121,6 +126,8 @@ describe("search cache records", () => {
   test("records survive a round trip, the empty text and the largest seq included", () => {
     const records = typed(v.segments[0]!.records);
     expect(decodeSearchRecords(encodeSearchRecords(records))).toEqual(records);
-    expect(decodeBase64(v.segments[0]!.segment).length).toBe(SEARCH_SEGMENT_HEADER_BYTES + utf8Encode(v.segments[0]!.plaintext).length + TAG_BYTES);
+    expect(decodeBase64(v.segments[0]!.segment).length).toBe(
+      SEARCH_SEGMENT_HEADER_BYTES + utf8Encode(v.segments[0]!.plaintext).length + TAG_BYTES,
+    );
   });
 });

@@ -80,7 +80,8 @@ export function encodeSearchRecords(records: readonly SearchRecord[]): Uint8Arra
 class Malformed extends Error {}
 
 function str(value: unknown, field: string, index: number, allowEmpty = false): string {
-  if (typeof value !== "string" || (!allowEmpty && value.length === 0)) throw new Malformed(`records[${index}].${field} is not a non-empty string`);
+  if (typeof value !== "string" || (!allowEmpty && value.length === 0))
+    throw new Malformed(`records[${index}].${field} is not a non-empty string`);
   return value;
 }
 
@@ -103,7 +104,8 @@ export function decodeSearchRecords(plaintext: Uint8Array): SearchRecord[] {
       const seq = str(r["seq"], "seq", i);
       if (!/^(0|[1-9]\d*)$/.test(seq)) throw new Malformed(`records[${i}].seq is not a decimal`);
       const time = r["time"];
-      if (typeof time !== "number" || !Number.isSafeInteger(time) || time < 0) throw new Malformed(`records[${i}].time is not a whole number of ms`);
+      if (typeof time !== "number" || !Number.isSafeInteger(time) || time < 0)
+        throw new Malformed(`records[${i}].time is not a whole number of ms`);
       return {
         op: "put",
         message: {
@@ -143,7 +145,8 @@ export function searchSegmentKeyId(segment: Uint8Array): Uint8Array {
   if (!(segment instanceof Uint8Array) || segment.length < SEARCH_SEGMENT_HEADER_BYTES + TAG_BYTES) {
     throw new CryptoError("malformed", `searchSegmentKeyId: a segment has at least ${SEARCH_SEGMENT_HEADER_BYTES + TAG_BYTES} bytes`);
   }
-  if (!constantTimeEqual(segment.subarray(0, 4), SEARCH_SEGMENT_MAGIC)) throw new CryptoError("malformed", "searchSegmentKeyId: not a search cache segment");
+  if (!constantTimeEqual(segment.subarray(0, 4), SEARCH_SEGMENT_MAGIC))
+    throw new CryptoError("malformed", "searchSegmentKeyId: not a search cache segment");
   if (segment[4] !== SEARCH_SEGMENT_VERSION) {
     throw new CryptoError("unsupported-version", `searchSegmentKeyId: unsupported segment version ${segment[4]}`);
   }
@@ -164,10 +167,18 @@ export async function openSearchSegment(key: Uint8Array, context: SearchSegmentC
   const nonceAt = 5 + SEARCH_KEY_ID_BYTES;
   let plaintext: Uint8Array;
   try {
-    plaintext = await aesGcmDecrypt(key, segment.subarray(nonceAt, nonceAt + NONCE_BYTES), segment.subarray(SEARCH_SEGMENT_HEADER_BYTES), aad);
+    plaintext = await aesGcmDecrypt(
+      key,
+      segment.subarray(nonceAt, nonceAt + NONCE_BYTES),
+      segment.subarray(SEARCH_SEGMENT_HEADER_BYTES),
+      aad,
+    );
   } catch (err) {
     if (err instanceof CryptoError && err.code === "decrypt-failed") {
-      throw new CryptoError("decrypt-failed", "openSearchSegment: the segment does not open: changed on disk, or not this account's or this name's");
+      throw new CryptoError(
+        "decrypt-failed",
+        "openSearchSegment: the segment does not open: changed on disk, or not this account's or this name's",
+      );
     }
     throw err;
   }
