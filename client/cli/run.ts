@@ -18,6 +18,7 @@ import { ADMIN_COMMANDS } from "./commands/admin.js";
 import { loginCommand, logoutCommand, profileSetCommand, registerCommand, whoamiCommand } from "./commands/account.js";
 import { channelCreateCommand, channelDeleteCommand, channelRenameCommand, channelsCommand } from "./commands/channels.js";
 import { historyCommand, sendCommand, tailCommand } from "./commands/messages.js";
+import { searchCommand } from "./commands/search.js";
 import { devicesCommand, inviteCommand, verifyCommand } from "./commands/trust.js";
 import { VOICE_COMMANDS } from "./commands/voice.js";
 import { IDENTITY_COMMANDS } from "./commands/identity.js";
@@ -37,6 +38,7 @@ export const COMMANDS: readonly Command[] = [
   sendCommand,
   historyCommand,
   tailCommand,
+  searchCommand,
   inviteCommand,
   devicesCommand,
   ...IDENTITY_COMMANDS,

@@ -7,6 +7,7 @@ import type { Emitter } from "./emitter.js";
 import type { ClientEvents } from "./events.js";
 import type { History } from "./history.js";
 import type { KeyManager } from "./keys.js";
+import type { MessageCache } from "./search/message-cache.js";
 import type { Directory } from "./names.js";
 import type { KeystoreStore } from "./store.js";
 import type { TrustBook } from "./trust-book.js";
@@ -20,6 +21,8 @@ export interface ClientParts {
   readonly directory: Directory;
   readonly channels: ChannelBook;
   readonly history: History;
+  /** The local search cache: every message that opens here goes in (search/). */
+  readonly search: MessageCache;
   readonly events: Emitter<ClientEvents>;
 }
 

@@ -27,6 +27,8 @@ import type { TrustSnapshot } from "./trust.js";
 import { sealMessage, type ChatMessage } from "./messages.js";
 import { Directory, resolveByNameOrId, userLabel, type ChannelView, type UserView } from "./names.js";
 import { Outbox } from "./outbox.js";
+import { MessageCache } from "./search/message-cache.js";
+import { fillFromHistory, searchMessages, type FillProgress, type SearchView } from "./search/client-search.js";
 import { recoverLoggedIn } from "./recovery.js";
 import { listPresence, listVoiceRooms, type PresenceView, type VoiceRoomView } from "./presence.js";
 import { setProfileName } from "./profile.js";
@@ -99,6 +101,14 @@ export class DialtoneClient {
       directory: this.directory,
       channels,
       history: new History(api, (m) => this.#inbox.open(m)),
+      search: new MessageCache({
+        configDir: store.configDir,
+        server: store.server,
+        serverOrigin: store.origin,
+        userId: this.session.userId,
+        key: () => store.searchCacheKey(),
+        onError: (cause) => this.#events.emit("error", { message: "writing the search cache failed", cause }),
+      }),
       events: this.#events,
     };
     this.#inbox = new Inbox(this.#parts);
@@ -221,6 +231,9 @@ export class DialtoneClient {
     clearTimeout(this.#backupTimer);
     // Keys that arrived since the last backup go into it before this process ends.
     await this.#duties.backUp().catch((cause: unknown) => this.#events.emit("error", { message: "backing up keys failed", cause }));
+    await this.#parts.search
+      .flush()
+      .catch((cause: unknown) => this.#events.emit("error", { message: "writing the search cache failed", cause }));
     await this.store.flush();
   }
 
@@ -316,6 +329,37 @@ export class DialtoneClient {
   /** The newest `limit` messages of a channel, oldest first. */
   history(channelId: string, limit = 50): Promise<readonly ChatMessage[]> {
     return this.#parts.history.latest(channelId, limit);
+  }
+
+  // --- search (search/: a local cache, encrypted at rest) ------------------------------------------
+
+  /** The local cache search runs over; the event handling calls its upsert/remove (edits, deletions). */
+  get searchCache(): MessageCache {
+    return this.#parts.search;
+  }
+
+  /** Messages holding every word of `query`, newest first, across channels or in one; loads the cache first. */
+  search(query: string, options: { readonly channelId?: string; readonly limit?: number } = {}): Promise<SearchView> {
+    return searchMessages(
+      { cache: this.#parts.search, channels: () => this.channels(), senderLabel: (id) => this.directory.labelOf(id) },
+      query,
+      options,
+    );
+  }
+
+  /** Pages every readable channel's (or one channel's) whole history into the search cache, then writes it. */
+  async fillSearchCache(
+    options: { readonly channelId?: string; readonly onProgress?: (p: FillProgress) => void } = {},
+  ): Promise<{ channels: number; messages: number }> {
+    const history = this.#parts.history;
+    const report = await fillFromHistory(
+      this.channels().filter((c) => options.channelId === undefined || c.id === options.channelId),
+      (id, count) => history.loadOlder(id, count),
+      (id) => history.timeline(id).hasMore,
+      options.onProgress,
+    );
+    await this.#parts.search.flush();
+    return report;
   }
 
   // --- directory, devices, verification, presence, invites -------------------------------------

@@ -4,6 +4,7 @@
 import type { Message } from "../../gen/dialtone/v1/message_pb.js";
 import type { ClientParts } from "./client-parts.js";
 import { openMessage, type ChatMessage } from "./messages.js";
+import { cacheEntry } from "./search/client-search.js";
 
 const SEEN_MAX = 20_000;
 
@@ -46,6 +47,9 @@ export class Inbox {
       directory.nameOf(msg.senderUserId),
       directory.labelOf(msg.senderUserId),
     );
+    // Search hook: every message that opens here (live, history, reopened) is cached for search.
+    const entry = cacheEntry(opened);
+    if (entry) this.#p.search.upsert(entry);
     if (opened.error === "missing-key") {
       this.#locked.set(msg.messageId, msg);
       if (this.#locked.size > SEEN_MAX) this.#locked.delete(this.#locked.keys().next().value!);

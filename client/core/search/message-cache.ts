@@ -23,6 +23,8 @@ export interface SearchSink {
 export interface SearchOptions {
   /** Only this channel. */
   readonly channelId?: string;
+  /** Only these channels (e.g. those that still exist). */
+  readonly inChannels?: ReadonlySet<string>;
   /** At most this many hits (default 50). */
   readonly limit?: number;
 }
@@ -135,6 +137,7 @@ export class MessageCache implements SearchSink {
       .find(query)
       .map((id) => messages.get(id)!)
       .filter((m) => options.channelId === undefined || m.channelId === options.channelId)
+      .filter((m) => options.inChannels === undefined || options.inChannels.has(m.channelId))
       .sort(newerFirst);
     return { hits: found.slice(0, options.limit ?? 50), total: found.length };
   }

@@ -1,0 +1,94 @@
+// Search as the client offers it: the cache's hits named at display time from the channel list and
+// the directory (names are never stored in the cache), and filling the cache from history.
+import type { ChatMessage } from "../messages.js";
+import type { ChannelView } from "../names.js";
+import type { CachedMessage, MessageCache } from "./message-cache.js";
+
+/** What the cache keeps of an opened message; undefined for one that did not open (no key). */
+export function cacheEntry(m: ChatMessage): CachedMessage | undefined {
+  if (m.error !== undefined || m.body === undefined) return undefined;
+  return {
+    channelId: m.channelId,
+    messageId: m.messageId,
+    seq: m.seq,
+    senderUserId: m.senderUserId,
+    time: m.sentAt.getTime(),
+    text: m.body,
+  };
+}
+
+export interface SearchHit {
+  readonly message: CachedMessage;
+  readonly channel: ChannelView;
+  /** The sender as the directory names them now. */
+  readonly sender: string;
+}
+
+export interface SearchView {
+  readonly hits: readonly SearchHit[];
+  /** Matches before the limit. */
+  readonly total: number;
+  /** Messages cached on this device, and in how many channels. */
+  readonly cached: number;
+  readonly cachedChannels: number;
+}
+
+export interface SearchDeps {
+  readonly cache: MessageCache;
+  readonly channels: () => readonly ChannelView[];
+  readonly senderLabel: (userId: string) => string;
+}
+
+/** Loads the cache if needed and searches it; hits of channels that are gone (deleted) are left out. */
+export async function searchMessages(
+  deps: SearchDeps,
+  query: string,
+  options: { readonly channelId?: string; readonly limit?: number } = {},
+): Promise<SearchView> {
+  if (!deps.cache.loaded) await deps.cache.load();
+  const byId = new Map(deps.channels().map((c) => [c.id, c]));
+  const found = deps.cache.search(query, { ...options, inChannels: new Set(byId.keys()) });
+  return {
+    hits: found.hits.map((message) => ({ message, channel: byId.get(message.channelId)!, sender: deps.senderLabel(message.senderUserId) })),
+    total: found.total,
+    cached: deps.cache.size,
+    cachedChannels: deps.cache.channelCount(),
+  };
+}
+
+export interface FillProgress {
+  readonly channel: ChannelView;
+  /** Messages of this channel paged in so far. */
+  readonly loaded: number;
+  readonly done: boolean;
+}
+
+const FILL_STEP = 1000;
+
+/**
+ * Pages the whole history of every channel this device can read into the cache (opening a
+ * message puts it there). Channels whose name does not open lack a key here: skipped.
+ */
+export async function fillFromHistory(
+  channels: readonly ChannelView[],
+  loadOlder: (channelId: string, count: number) => Promise<readonly ChatMessage[]>,
+  hasMore: (channelId: string) => boolean,
+  onProgress: (p: FillProgress) => void = () => {},
+): Promise<{ channels: number; messages: number }> {
+  let messages = 0;
+  let read = 0;
+  for (const channel of channels) {
+    if (channel.name === undefined) continue;
+    read++;
+    let loaded = 0;
+    while (hasMore(channel.id)) {
+      const page = await loadOlder(channel.id, FILL_STEP);
+      loaded += page.length;
+      if (page.length === 0) break;
+      onProgress({ channel, loaded, done: false });
+    }
+    messages += loaded;
+    onProgress({ channel, loaded, done: true });
+  }
+  return { channels: read, messages };
+}
