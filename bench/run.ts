@@ -12,11 +12,22 @@ import { denoise } from "./scenarios/denoise.js";
 import { fanout } from "./scenarios/fanout.js";
 import { history } from "./scenarios/history.js";
 import { mesh } from "./scenarios/mesh.js";
+import { search } from "./scenarios/search.js";
 import { send } from "./scenarios/send.js";
 import { streams } from "./scenarios/streams.js";
 import { voice } from "./scenarios/voice.js";
 
-const SCENARIOS: Record<string, (o: BenchOptions) => Promise<void>> = { fanout, streams, send, history, crypto, voice, mesh, denoise };
+const SCENARIOS: Record<string, (o: BenchOptions) => Promise<void>> = {
+  fanout,
+  streams,
+  send,
+  history,
+  crypto,
+  voice,
+  mesh,
+  denoise,
+  search,
+};
 
 const HELP = `npm run bench [-- SCENARIO...] [options]
 
@@ -30,6 +41,8 @@ Scenarios (default: all, in this order):
   voice    one-way voice latency and CPU per peer (bench/voice-latency.ts; needs turnserver)
   mesh     voice CPU and bandwidth per daemon in rooms of 2, 4 and 8 peers (bench/voice-mesh.ts)
   denoise  CPU per sending stream of the capture chain with RNNoise vs without it
+  search   the local message cache: 100,000 messages, query p50/p99, load time, size on disk,
+           vs a linear scan of the same decrypted texts (no server)
 
 Options:
   --db postgres|pglite   database for fanout (default postgres)

@@ -74,6 +74,7 @@ export class MessageCache implements SearchSink {
   /** Set once loaded: every cached message by id, and the index over their texts. */
   #messages: Map<string, CachedMessage> | undefined;
   #index: TextIndex | undefined;
+  #channels: number | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
 
@@ -91,9 +92,10 @@ export class MessageCache implements SearchSink {
     return this.#messages?.size ?? 0;
   }
 
-  /** Channels with at least one cached message (once loaded). */
+  /** Channels with at least one cached message (once loaded); counted anew after a change, not per search. */
   channelCount(): number {
-    return new Set([...(this.#messages?.values() ?? [])].map((m) => m.channelId)).size;
+    if (this.#channels === undefined) this.#channels = new Set([...(this.#messages?.values() ?? [])].map((m) => m.channelId)).size;
+    return this.#channels;
   }
 
   upsert(message: CachedMessage): void {
@@ -176,6 +178,7 @@ export class MessageCache implements SearchSink {
 
   #apply(record: SearchRecord): void {
     if (!this.#messages || !this.#index) return;
+    this.#channels = undefined;
     if (record.op === "put") {
       this.#messages.set(record.message.messageId, record.message);
       this.#index.set(record.message.messageId, record.message.text);
@@ -227,6 +230,7 @@ export class MessageCache implements SearchSink {
     index.addAll([...messages.values()]);
     this.#messages = messages;
     this.#index = index;
+    this.#channels = undefined;
     const compacted = opened.length > COMPACT_SEGMENTS || records > messages.size + COMPACT_SLACK;
     if (compacted) await this.#compact(opened, onDisk, key);
     return { messages: messages.size, channels: this.channelCount(), segments: opened.length, discarded, compacted };
