@@ -141,7 +141,9 @@ function gcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Ui
   decipher.setAAD(aad);
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
   try {
-    return concatBytes(decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final());
+    const plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
+    decipher.final(); // verifies the tag; GCM returns no further bytes
+    return plaintext;
   } catch {
     throw new CryptoError("decrypt-failed", "gcmOpen: authentication failed");
   }

@@ -8,7 +8,7 @@ import type { CachedMessage, SearchRecord, SearchSegmentContext } from "../../cr
 import { CryptoError, openSearchSegment, sealSearchSegment } from "../../crypto/index.js";
 import { KeyError } from "../errors.js";
 import { SegmentFiles } from "./segment-files.js";
-import { TextIndex, queryTerms } from "./text-index.js";
+import { TextIndex } from "./text-index.js";
 
 export type { CachedMessage } from "../../crypto/index.js";
 
@@ -133,15 +133,23 @@ export class MessageCache implements SearchSink {
   /** Messages holding every word of `query`, newest first. Call `load()` first. */
   search(query: string, options: SearchOptions = {}): SearchResult {
     if (!this.#messages || !this.#index) throw new Error("MessageCache.search: load() first");
-    if (queryTerms(query).length === 0) return { hits: [], total: 0 };
+    const limit = options.limit ?? 50;
     const messages = this.#messages;
-    const found = this.#index
-      .find(query)
-      .map((id) => messages.get(id)!)
-      .filter((m) => options.channelId === undefined || m.channelId === options.channelId)
-      .filter((m) => options.inChannels === undefined || options.inChannels.has(m.channelId))
-      .sort(newerFirst);
-    return { hits: found.slice(0, options.limit ?? 50), total: found.length };
+    // The newest `limit` matches, kept sorted while scanning: no sort of every match (a common word).
+    const top: CachedMessage[] = [];
+    let total = 0;
+    for (const id of this.#index.find(query)) {
+      const m = messages.get(id)!;
+      if (options.channelId !== undefined && m.channelId !== options.channelId) continue;
+      if (options.inChannels !== undefined && !options.inChannels.has(m.channelId)) continue;
+      total++;
+      if (top.length === limit && newerFirst(m, top[limit - 1]!) >= 0) continue;
+      let at = top.length;
+      while (at > 0 && newerFirst(m, top[at - 1]!) < 0) at--;
+      top.splice(at, 0, m);
+      if (top.length > limit) top.pop();
+    }
+    return { hits: top, total };
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {
@@ -227,7 +235,7 @@ export class MessageCache implements SearchSink {
       else messages.delete(r.messageId);
     }
     const index = new TextIndex();
-    index.addAll([...messages.values()]);
+    index.addAll(messages.values());
     this.#messages = messages;
     this.#index = index;
     this.#channels = undefined;

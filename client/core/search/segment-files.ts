@@ -47,7 +47,7 @@ export class SegmentFiles {
   }
 
   async read(name: string): Promise<Uint8Array> {
-    return new Uint8Array(await readFile(this.path(name)));
+    return readFile(this.path(name)); // a Buffer is a Uint8Array: no copy of a large segment
   }
 
   async write(name: string, bytes: Uint8Array): Promise<void> {
