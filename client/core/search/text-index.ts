@@ -2,8 +2,8 @@
 // folded so that case and diacritics do not matter ("CAFÉ" finds "cafe"); a query matches the
 // messages holding every one of its words. A plain inverted index rather than a search library:
 // results are ranked newest first, never by relevance, and MiniSearch (tried first) scores and
-// sorts every match and builds a larger index: over 100,000 messages a common word took 0.6 s and
-// loading 14 s, against 27 ms and 4.5 s here (docs/PERFORMANCE.md, "Search").
+// sorts every match and builds a larger index: over 100,000 messages its p99 was 0.6 s and a load
+// 14 s, against 27 ms and 4.5 s here on the same busy machine (docs/PERFORMANCE.md, "Search").
 
 const WORD_BREAK = /[\n\r\p{Z}\p{P}]+/u;
 const tokenize = (text: string): string[] => text.split(WORD_BREAK);
