@@ -29,7 +29,8 @@ export const searchCommand: Command = {
     "pages the whole history of every channel it can read into the cache (progress on stderr);\n" +
     "after that, what this device opens keeps it current, and --fetch again catches up.\n" +
     "A channel whose key this device lacks is never cached, so it never matches.\n" +
-    "A summary (matches, messages cached) goes to stderr; with --json, one object per hit.",
+    "The last line says how many matched among how many cached messages; with --json, one object\n" +
+    "per hit on stdout and that summary on stderr.",
   options: {
     channel: { type: "string", value: "C", help: "only this channel (name or id prefix)" },
     limit: { type: "string", value: "N", help: "at most N hits (default 20)" },
@@ -59,7 +60,9 @@ export const searchCommand: Command = {
         if (ctx.json) for (const h of view.hits) ctx.io.out(`${JSON.stringify(hitJson(h))}\n`);
         else if (view.hits.length > 0) ctx.io.out(`${view.hits.map(searchHitLine).join("\n")}\n`);
         const hint = !fetch && view.hits.length === 0 ? "; dialtone search --fetch pages channel history into the cache first" : "";
-        ctx.io.err(`${searchSummary(view)}${hint}\n`);
+        // The summary is part of the human answer; with --json, stdout holds only the hits.
+        if (ctx.json) ctx.io.err(`${searchSummary(view)}${hint}\n`);
+        else ctx.io.out(`${searchSummary(view)}${hint}\n`);
       },
       { reconcile: fetch },
     );
