@@ -11,6 +11,7 @@ import { IdentityService } from "../gen/dialtone/v1/identity_service_pb.js";
 import { InviteService } from "../gen/dialtone/v1/invite_service_pb.js";
 import { MessageService } from "../gen/dialtone/v1/message_service_pb.js";
 import { PresenceService } from "../gen/dialtone/v1/presence_service_pb.js";
+import { ReadStateService } from "../gen/dialtone/v1/read_state_service_pb.js";
 import { VoiceService } from "../gen/dialtone/v1/voice_service_pb.js";
 import type { Deps } from "./domain/deps.js";
 import { UNAUTHENTICATED_READ_MAX_BYTES } from "./http/gate.js";
@@ -24,6 +25,7 @@ import { eventService } from "./services/event/service.js";
 import { identityService } from "./services/identity.js";
 import { inviteService } from "./services/invite.js";
 import { messageService } from "./services/message.js";
+import { readStateService } from "./services/read-state.js";
 import { REFLECTION_SERVICES, reflectionServices } from "./services/reflection.js";
 import { voiceService } from "./services/voice.js";
 import { SchemaIndex } from "./domain/schema-index.js";
@@ -38,6 +40,7 @@ export const SERVICES = [
   EnvelopeService,
   ChannelService,
   MessageService,
+  ReadStateService,
   DirectoryService,
   PresenceService,
   EventService,
@@ -68,6 +71,7 @@ export const routes = (deps: Deps) => (router: ConnectRouter) => {
     .service(EnvelopeService, envelopeService(deps))
     .service(ChannelService, channelService(deps))
     .service(MessageService, messageService(deps))
+    .service(ReadStateService, readStateService(deps))
     .service(DirectoryService, directoryService(deps))
     .service(PresenceService, presenceService(deps))
     .service(EventService, eventService(deps))

@@ -564,6 +564,123 @@ export function serverSuite(kind: DbKind) {
         throw new Error("alice still online after her stream closed");
       }));
 
+    test("DeleteMessage: the sender or an admin drops the ciphertext everywhere; a replayed feed and live streams get the tombstone", () =>
+      withServer(async (s) => {
+        const admin = await registerUser(s.url);
+        const alice = await registerUser(s.url);
+        const bob = await registerUser(s.url);
+        const channelId = randomUUID();
+        await admin.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
+        const send = async (who: TestUser) => {
+          const body = sealedValue(200);
+          const m = await who.api.message.sendMessage({
+            messageId: randomUUID(),
+            channelId,
+            encryptedBody: body,
+            encryptedSenderName: sealedValue(),
+            keyEpoch: 1,
+          });
+          return { ...m.message!, body };
+        };
+        const mine = await send(alice);
+        const moderated = await send(alice);
+        const kept = await send(bob);
+        const ac = new AbortController();
+        const live = bob.api.event.subscribe({}, { signal: ac.signal })[Symbol.asyncIterator]();
+        await live.next(); // the stream's first item: it is open
+        // Not bob's to delete; nothing changes.
+        const denied = await errorOf(bob.api.message.deleteMessage({ messageId: mine.messageId }));
+        expect([denied?.code, denied?.rawMessage]).toEqual([Code.PermissionDenied, expect.stringMatching(/^message_id: /)]);
+        expect(await alice.api.message.deleteMessage({ messageId: mine.messageId })).toMatchObject({ channelId });
+        expect(await admin.api.message.deleteMessage({ messageId: moderated.messageId })).toMatchObject({ channelId });
+        const gone = await errorOf(alice.api.message.deleteMessage({ messageId: mine.messageId }));
+        expect([gone?.code, gone?.rawMessage]).toEqual([Code.NotFound, expect.stringMatching(/^message_id: /)]);
+        const tombstones: Array<{ messageId: string; deletedByUserId: string }> = [];
+        while (tombstones.length < 2) {
+          const { value } = await live.next();
+          const p = value?.item.case === "event" ? value.item.value.payload : undefined;
+          if (p?.case === "messageDeleted") tombstones.push(p.value);
+        }
+        ac.abort();
+        expect(tombstones).toEqual([
+          expect.objectContaining({ messageId: mine.messageId, deletedByUserId: alice.userId }),
+          expect.objectContaining({ messageId: moderated.messageId, deletedByUserId: admin.userId }),
+        ]);
+        const history = await bob.api.message.listMessages({ channelId });
+        expect(history.messages.map((m) => m.messageId)).toEqual([kept.messageId]);
+        // A feed replayed from the start: the deleted messages' own seqs now carry tombstones.
+        const replay = new AbortController();
+        const seen: Event[] = [];
+        for await (const item of bob.api.event.subscribe({ afterSeq: 0n }, { signal: replay.signal })) {
+          if (item.item.case === "event") seen.push(item.item.value);
+          if (seen.filter((e) => e.payload.case === "messageDeleted").length === 4) break;
+        }
+        replay.abort();
+        const atOwnSeq = seen.find((e) => e.seq === mine.seq);
+        expect(atOwnSeq?.payload).toMatchObject({ case: "messageDeleted", value: { messageId: mine.messageId } });
+        expect(
+          seen
+            .filter((e) => e.payload.case === "messageCreated")
+            .map((e) => (e.payload.value as { message: { messageId: string } }).message.messageId),
+        ).toEqual([kept.messageId]);
+        // With the database in hand: the deleted bodies are nowhere, the kept one is.
+        const dump = await dumpAllTables(s.database);
+        expect(dump).toContain(kept.body);
+        expect(dump).not.toContain(mine.body);
+        expect(dump).not.toContain(moderated.body);
+      }));
+
+    test("read markers move forward only, follow the account to its other devices, and no one else", () =>
+      withServer(async (s) => {
+        const admin = await registerUser(s.url);
+        const bob = await registerUser(s.url, "bob-reader");
+        const laptop = await api(s.url).auth.login({
+          username: "bob-reader",
+          password: "correct horse battery",
+          devicePublicKey: devicePublicKey(),
+        });
+        const bobLaptop = api(s.url, bearer(laptop.session!.token));
+        const channelId = randomUUID();
+        await admin.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
+        const ac = new AbortController();
+        const open = async (a: ReturnType<typeof api>) => {
+          const it = a.event.subscribe({}, { signal: ac.signal })[Symbol.asyncIterator]();
+          await it.next();
+          return it;
+        };
+        const onLaptop = await open(bobLaptop);
+        const onAdmin = await open(admin.api);
+        expect(await bob.api.readState.markRead({ channelId, seq: 40n })).toMatchObject({ marker: { channelId, seq: 40n } });
+        // A device that read less does not move it back.
+        expect(await bobLaptop.readState.markRead({ channelId, seq: 12n })).toMatchObject({ marker: { channelId, seq: 40n } });
+        const moved: bigint[] = [];
+        while (moved.length < 2) {
+          const { value } = await onLaptop.next();
+          const p = value?.item.case === "event" ? value.item.value.payload : undefined;
+          if (p?.case === "readMarkerMoved") moved.push(p.value.marker!.seq);
+        }
+        expect(moved).toEqual([40n, 40n]);
+        // The admin's stream saw no marker: send a message and read up to it.
+        await admin.api.message.sendMessage({
+          messageId: randomUUID(),
+          channelId,
+          encryptedBody: sealedValue(),
+          encryptedSenderName: sealedValue(),
+          keyEpoch: 1,
+        });
+        for (;;) {
+          const { value } = await onAdmin.next();
+          const p = value?.item.case === "event" ? value.item.value.payload : undefined;
+          expect(p?.case).not.toBe("readMarkerMoved");
+          if (p?.case === "messageCreated") break;
+        }
+        ac.abort();
+        expect((await bobLaptop.readState.listReadMarkers({})).markers).toEqual([expect.objectContaining({ channelId, seq: 40n })]);
+        expect((await admin.api.readState.listReadMarkers({})).markers).toEqual([]);
+        await admin.api.channel.deleteChannel({ channelId });
+        expect((await bob.api.readState.listReadMarkers({})).markers).toEqual([]);
+      }));
+
     test("a dump of every table after a session holds no plaintext username", () =>
       withServer(async (s) => {
         const marker = `zq${randomUUID().replaceAll("-", "").slice(0, 12)}`;

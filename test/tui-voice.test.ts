@@ -2,7 +2,8 @@
 // coturn on 127.0.0.1, alice in the UI (tmux) with a 440 Hz tone as her microphone and relay-only
 // ICE, bob in the same channel's voice room through `dialtone voice join` (880 Hz). Every UI
 // assertion reads `tmux capture-pane` text: the header's voice state, the sidebar's "In Voice"
-// room with both members and bob's speaking marker, mute, and leave (which bob's CLI sees).
+// room with both members and bob's speaking marker, mute, bob's volume, deafen, and leave (which
+// bob's CLI sees).
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
@@ -127,7 +128,7 @@ function inVoice(screen: string): string[] {
   return side.slice(start + 1, end < 0 ? undefined : end);
 }
 
-test("/voice join, the room in the sidebar with both members and bob speaking, /voice mute, /voice leave (bob's CLI sees alice go)", async () => {
+test("/voice join, the room in the sidebar with both members and bob speaking, /voice mute, volume and deafen, /voice leave (bob's CLI sees alice go)", async () => {
   const a = dirs("alice");
   const voiceLog = join(a.state, "voiced.log");
   ui = await startTmux(
@@ -213,6 +214,27 @@ test("/voice join, the room in the sidebar with both members and bob speaking, /
     await ui.keys("Enter");
     await ui.waitFor(/voice: #talk \(muted\)/, 30_000, "muted in the header");
     await ui.waitFor("microphone muted");
+
+    // Per-person volume by display name, shown beside bob in the voice pane; a name nobody has
+    // is refused naming the field, with the line left to fix.
+    await ui.type("/voice volume nobody 50");
+    await ui.keys("Enter");
+    await ui.waitFor('name: no user named "nobody"', 30_000, "the unknown name refused");
+    await ui.keys("C-u");
+    await ui.type("/voice volume bob 50");
+    await ui.keys("Enter");
+    await ui.waitFor("bob: volume 50 %", 30_000, "the volume notice");
+    await ui.waitFor((s) => inVoice(s).some((l) => /^ {2}[ +] bob · 50%$/.test(l)), 30_000, "bob at 50 % in the voice pane");
+
+    // Deafen shows in the header and beside alice; undeafen brings back the mute chosen before.
+    await ui.type("/voice deafen");
+    await ui.keys("Enter");
+    await ui.waitFor(/voice: #talk \(deafened\)/, 30_000, "deafened in the header");
+    await ui.waitFor((s) => inVoice(s).some((l) => /^ {4}alice \(admin\) · deaf$/.test(l)), 30_000, "alice deafened in the voice pane");
+    await ui.type("/voice undeafen");
+    await ui.keys("Enter");
+    await ui.waitFor(/voice: #talk \(muted\)/, 30_000, "undeafened, still muted");
+    expect(inVoice((await ui.capture()).join("\n")).some((l) => / · deaf$/.test(l))).toBe(false);
 
     await ui.type("/voice leave");
     await ui.keys("Enter");

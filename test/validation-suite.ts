@@ -1131,6 +1131,62 @@ const messageServiceCases: Case[] = [
     code: Code.NotFound,
     names: "channel_id",
   },
+  ...authCases("DeleteMessage", (a, w) => a.message.deleteMessage({ messageId: w.messageId })),
+  ...uuidCases("DeleteMessage", "message_id", (v) => (w) => w.member.api.message.deleteMessage({ messageId: v })),
+  {
+    name: "DeleteMessage: unknown message_id",
+    call: (w) => w.member.api.message.deleteMessage({ messageId: randomUUID() }),
+    code: Code.NotFound,
+    names: "message_id",
+  },
+  {
+    name: "DeleteMessage: another sender's message, by a member",
+    call: (w) => w.member.api.message.deleteMessage({ messageId: w.messageId }),
+    code: Code.PermissionDenied,
+    names: "message_id",
+  },
+  ...authCases("SendTyping", (a, w) => a.message.sendTyping({ channelId: w.channelId, encryptedPayload: sealedValue(), keyEpoch: 1 })),
+  ...uuidCases(
+    "SendTyping",
+    "channel_id",
+    (v) => (w) => w.member.api.message.sendTyping({ channelId: v, encryptedPayload: sealedValue(), keyEpoch: 1 }),
+  ),
+  ...sealedCases(
+    "SendTyping",
+    "encrypted_payload",
+    LIMITS.nameBytes,
+    (v) => (w) => w.member.api.message.sendTyping({ channelId: w.channelId, encryptedPayload: v, keyEpoch: 1 }),
+  ),
+  {
+    name: "SendTyping: key_epoch 0",
+    call: (w) => w.member.api.message.sendTyping({ channelId: w.channelId, encryptedPayload: sealedValue(), keyEpoch: 0 }),
+    code: Code.InvalidArgument,
+    names: "key_epoch",
+  },
+  {
+    name: "SendTyping: unknown channel_id",
+    call: (w) => w.member.api.message.sendTyping({ channelId: randomUUID(), encryptedPayload: sealedValue(), keyEpoch: 1 }),
+    code: Code.NotFound,
+    names: "channel_id",
+  },
+];
+
+const readStateServiceCases: Case[] = [
+  ...authCases("MarkRead", (a, w) => a.readState.markRead({ channelId: w.channelId, seq: 1n })),
+  ...authCases("ListReadMarkers", (a) => a.readState.listReadMarkers({})),
+  ...uuidCases("MarkRead", "channel_id", (v) => (w) => w.member.api.readState.markRead({ channelId: v, seq: 1n })),
+  ...[0n, 2n ** 63n, 2n ** 64n - 1n].map((seq) => ({
+    name: `MarkRead: seq ${seq}`,
+    call: (w: World) => w.member.api.readState.markRead({ channelId: w.channelId, seq }),
+    code: Code.InvalidArgument,
+    names: "seq",
+  })),
+  {
+    name: "MarkRead: unknown channel_id",
+    call: (w) => w.member.api.readState.markRead({ channelId: randomUUID(), seq: 1n }),
+    code: Code.NotFound,
+    names: "channel_id",
+  },
 ];
 
 const directoryServiceCases: Case[] = [
@@ -1795,6 +1851,7 @@ export function validationSuite(kind: DbKind) {
     describe("EnvelopeService", () => each(envelopeServiceCases, world));
     describe("ChannelService", () => each(channelServiceCases, world));
     describe("MessageService", () => each(messageServiceCases, world));
+    describe("ReadStateService", () => each(readStateServiceCases, world));
     describe("DirectoryService and PresenceService", () => each(directoryServiceCases, world));
     describe("EventService", () => each(eventServiceCases, world));
     describe("VoiceService (auth)", () => each(voiceAuthCases, world));

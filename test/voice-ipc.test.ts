@@ -66,6 +66,29 @@ test("mute and push-to-talk changes show in the state", async () => {
   expect(s.status).toBe(RoomStatus.IDLE);
 });
 
+test("deafen and volumes show in the state; undeafen restores the mute; bad volumes are refused naming the field", async () => {
+  await d.voice.setMuted(true);
+  await d.voice.setDeafened(true);
+  await d.waitFor((s) => s.deafened && s.muted, 3000, "deafened, muted kept");
+  await d.voice.setDeafened(false);
+  await d.waitFor((s) => !s.deafened && s.muted, 3000, "undeafened, still muted");
+  await d.voice.setDeafened(true);
+  await d.voice.setMuted(false);
+  await d.waitFor((s) => !s.deafened && !s.muted, 3000, "unmute undeafens");
+
+  const [bob, carol] = [randomUUID(), randomUUID()];
+  await d.voice.setVolumes({ [bob]: 50, [carol]: 0 });
+  await d.waitFor((s) => s.volumes[bob] === 50 && s.volumes[carol] === 0, 3000, "volumes");
+  await d.voice.setVolumes({ [bob]: 100 }); // merged: carol keeps hers, 100 is the default again
+  await d.waitFor((s) => s.volumes[bob] === undefined && s.volumes[carol] === 0, 3000, "bob back to 100 %");
+  await expect(d.voice.setVolumes({ [bob]: 250 })).rejects.toThrow(`percent_by_user[${bob}]: 250 is not a percent from 0 to 200`);
+  await expect(d.voice.setVolumes({ bob: 50 })).rejects.toThrow(/percent_by_user: key "bob" is not a user id/);
+  // A refused request changes nothing, not even its valid entries.
+  await expect(d.voice.setVolumes({ [bob]: 20, [carol]: 201 })).rejects.toMatchObject({ code: "rejected" });
+  expect((await d.voice.state()).volumes).toEqual({ [carol]: 0 });
+  await d.voice.setVolumes({ [carol]: 100 });
+});
+
 test("Join checks its arguments and names the field", async () => {
   await expect(join({ channelId: "not-a-uuid" })).rejects.toMatchObject({ code: "rejected", message: expect.stringMatching(/channel_id/) });
   await expect(join({ key: randomBytes(16) })).rejects.toThrow(/channel_key: must be 32 bytes/);

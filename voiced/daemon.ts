@@ -1,8 +1,8 @@
 // The daemon's behaviour behind the IPC: join (validate, resolve and check ICE, join the room,
-// start the media loop), leave, mute, push-to-talk, state for WatchState, stats and shutdown.
+// start the media loop), leave, mute, deafen, volumes, push-to-talk, state for WatchState, stats and shutdown.
 // Everything hardware- or network-shaped comes in through DaemonDeps.
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { JoinRequest } from "../gen/dialtone/voiced/v1/voiced_service_pb.js";
+import type { JoinRequest, SetVolumesRequest } from "../gen/dialtone/voiced/v1/voiced_service_pb.js";
 import type { AudioBackend } from "./audio/backend.js";
 import type { DenoiserFactory } from "./audio/denoise.js";
 import { AudioEngine, KEEPALIVE_MS } from "./audio/engine.js";
@@ -34,6 +34,9 @@ export interface DaemonDeps {
   serverApi?: (url: string, token: string) => ServerApi;
 }
 
+/** The loudest playback volume, in percent of the received level (+6 dB). */
+export const MAX_VOLUME_PERCENT = 200;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const invalid = (field: string, why: string) => new ConnectError(`${field}: ${why}`, Code.InvalidArgument);
 const STATUS: Record<RoomPhase, RoomStatus> = {
@@ -54,6 +57,10 @@ export class Daemon {
   private iceTimer: NodeJS.Timeout | undefined;
   private lastStats: StatsSample | undefined;
   private lastMeter = 0;
+  /** The mute the user chose (deafening mutes too, without changing it). */
+  private muted = false;
+  /** Playback gain per user id (absent: 1). */
+  private readonly gains = new Map<string, number>();
 
   constructor(private readonly d: DaemonDeps) {
     const { log } = d;
@@ -79,6 +86,10 @@ export class Daemon {
       ...(d.config.recordPath ? { recordPath: d.config.recordPath } : {}),
       ...(d.config.denoise && d.denoiser ? { denoiser: d.denoiser, autoGain: true } : {}),
       send: (payload, seq, ts, marker) => this.room?.sendRtp(payload, seq, ts, marker) ?? 0,
+      gainOf: (deviceId) => {
+        const userId = this.room?.userOf(deviceId);
+        return userId === undefined ? 1 : (this.gains.get(userId) ?? 1);
+      },
       onSpeakingChange: () => this.refresh(),
       onError: (m) => this.notifyError(m),
       onInfo: (m) => {
@@ -291,10 +302,39 @@ export class Daemon {
     if (room) this.d.log.info("voice left", { channel: room.channelId });
   }
 
+  /** Unmuting while deafened undeafens too (as Discord and Mumble do): an open microphone hears. */
   setMuted(muted: boolean): void {
-    this.speaking.muted = muted;
+    this.muted = muted;
+    if (!muted && this.engine.deafened) this.setDeafened(false);
+    this.speaking.muted = muted || this.engine.deafened;
     this.state.update((s) => (s.muted = muted));
     this.d.log.info("mute", { muted });
+  }
+
+  /** Deafened: nothing is played and the microphone is muted; undeafened: the chosen mute again. */
+  setDeafened(deafened: boolean): void {
+    this.engine.deafened = deafened;
+    this.speaking.muted = this.muted || deafened;
+    this.state.update((s) => (s.deafened = deafened));
+    this.d.log.info("deafen", { deafened });
+  }
+
+  /** Merges playback volumes (user id → percent); 100 is the received level and is not kept. */
+  setVolumes(req: SetVolumesRequest): void {
+    const entries = Object.entries(req.percentByUser);
+    for (const [userId, percent] of entries) {
+      if (!UUID.test(userId)) throw invalid("percent_by_user", `key ${JSON.stringify(userId.slice(0, 40))} is not a user id`);
+      if (!Number.isInteger(percent) || percent < 0 || percent > MAX_VOLUME_PERCENT)
+        throw invalid(`percent_by_user[${userId}]`, `${percent} is not a percent from 0 to ${MAX_VOLUME_PERCENT}`);
+    }
+    for (const [userId, percent] of entries) {
+      if (percent === 100) this.gains.delete(userId);
+      else this.gains.set(userId, percent / 100);
+    }
+    this.state.update((s) => {
+      s.volumes = Object.fromEntries([...this.gains].map(([id, g]) => [id, Math.round(g * 100)]));
+    });
+    this.d.log.info("volumes", { users: entries.length, set: this.gains.size });
   }
 
   async setPushToTalk(key: string): Promise<void> {

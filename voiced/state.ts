@@ -33,7 +33,7 @@ export class StateStore {
   }
 
   snapshot(): State {
-    return create(StateSchema, { ...this.state, members: this.state.members.map((m) => ({ ...m })) });
+    return create(StateSchema, { ...this.state, members: this.state.members.map((m) => ({ ...m })), volumes: { ...this.state.volumes } });
   }
 
   get current(): Readonly<State> {

@@ -3,6 +3,7 @@ import type {
   ChannelView,
   ChatMessage,
   ClientEvents,
+  ConversationEntry,
   CommandHints,
   DeviceView,
   Notice,
@@ -14,6 +15,8 @@ import {
   adminChangedNotice,
   userRemovedNotice,
   bodyText,
+  clockSkewMs,
+  firstLine,
   channelCreatedNotice,
   channelDeletedNotice,
   channelRef,
@@ -59,7 +62,85 @@ export function messageLine(m: ChatMessage, channel: ChannelView | undefined): s
   return `[${hhmm(m.sentAt)}] ${channelLabel(channel, m.channelId)} ${senderText(m)}: ${bodyText(m)}`;
 }
 
+/** A clock difference as "3 h 4 min", "12 min", "40 s". */
+export function duration(ms: number): string {
+  const s = Math.round(Math.abs(ms) / 1000);
+  if (s < 60) return `${s} s`;
+  const min = Math.round(s / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
+}
+
+/** The flag of a sender's clock far from the server's (a message held back, or a wrong clock). */
+export function skewNote(m: ChatMessage): string | undefined {
+  const skew = clockSkewMs(m);
+  if (skew === undefined) return undefined;
+  return `sender's clock ${duration(skew)} ${skew > 0 ? "behind" : "ahead"}`;
+}
+
+/**
+ * One conversation entry as history lines: the message (its latest text, "(edited)"), the
+ * quoted first line of what it replies to above it, its reactions below; `ids` adds the short
+ * message id that reply/edit/react/delete take.
+ */
+export function entryLines(
+  e: ConversationEntry,
+  channel: ChannelView | undefined,
+  resolveUser: (userId: string) => string,
+  ids = false,
+): string[] {
+  const m = e.message;
+  const id = ids ? `${m.messageId.slice(0, 8)} ` : "";
+  const lines: string[] = [];
+  if (e.replyTo) {
+    const t = e.replyTo.target;
+    const quoted = e.replyTo.text === undefined ? (t ? bodyText(t) : "") : firstLine(e.replyTo.text);
+    lines.push(`${" ".repeat(id.length)}  ↱ ${t ? `${t.sender}: ${quoted}` : "a message not loaded (or deleted)"}`);
+  }
+  const notes = [e.edited ? "edited" : undefined, skewNote(m)].filter((n) => n !== undefined);
+  const text = e.deleted ? "[message deleted]" : e.text === undefined ? bodyText(m) : e.text;
+  lines.push(
+    `${id}[${hhmm(m.sentAt)}] ${channelLabel(channel, m.channelId)} ${senderText(m)}: ${text}${notes.length ? ` (${notes.join(", ")})` : ""}`,
+  );
+  if (e.reactions.length) {
+    const r = e.reactions.map((x) => `${x.emoji} ${x.userIds.length} (${x.userIds.map(resolveUser).join(", ")})`).join("  ");
+    lines.push(`${" ".repeat(id.length)}    ${r}`);
+  }
+  return lines;
+}
+
+export function entryJson(
+  e: ConversationEntry,
+  channel: ChannelView | undefined,
+  resolveUser: (userId: string) => string,
+): { [key: string]: Json } {
+  const t = e.replyTo?.target;
+  return {
+    ...messageJson(e.message, channel),
+    text: e.text ?? null,
+    edited: e.edited !== undefined,
+    edited_at: e.edited ? e.edited.sentAt.toISOString() : null,
+    deleted: e.deleted,
+    reply_to: e.replyTo
+      ? {
+          message_id: e.replyTo.messageId,
+          sender: t?.sender ?? null,
+          text: e.replyTo.text === undefined ? null : firstLine(e.replyTo.text),
+        }
+      : null,
+    reactions: e.reactions.map((r) => ({
+      emoji: r.emoji,
+      count: r.userIds.length,
+      user_ids: [...r.userIds],
+      users: r.userIds.map(resolveUser),
+      mine: r.mine.length > 0,
+    })),
+  };
+}
+
 export function messageJson(m: ChatMessage, channel: ChannelView | undefined): { [key: string]: Json } {
+  const skew = clockSkewMs(m);
   return {
     type: "message",
     seq: Number(m.seq),
@@ -75,6 +156,10 @@ export function messageJson(m: ChatMessage, channel: ChannelView | undefined): {
     error: m.error ?? null,
     key_epoch: m.keyEpoch,
     sent_at: m.sentAt.toISOString(),
+    sender_clock_at: m.claimedSentAt?.toISOString() ?? null,
+    clock_skew_ms: skew ?? null,
+    mentions: [...m.mentions],
+    relation: m.relation ? { kind: m.relation.kind, message_id: m.relation.messageId } : null,
   };
 }
 

@@ -17,6 +17,7 @@ import { KeystoreError, resolveConfigDir } from "../keystore/index.js";
 import { ADMIN_COMMANDS } from "./commands/admin.js";
 import { loginCommand, logoutCommand, profileSetCommand, registerCommand, whoamiCommand } from "./commands/account.js";
 import { channelCreateCommand, channelDeleteCommand, channelRenameCommand, channelsCommand } from "./commands/channels.js";
+import { CONVERSATION_COMMANDS } from "./commands/conversation.js";
 import { historyCommand, sendCommand, tailCommand } from "./commands/messages.js";
 import { searchCommand } from "./commands/search.js";
 import { devicesCommand, inviteCommand, verifyCommand } from "./commands/trust.js";
@@ -37,6 +38,7 @@ export const COMMANDS: readonly Command[] = [
   channelDeleteCommand,
   sendCommand,
   historyCommand,
+  ...CONVERSATION_COMMANDS,
   tailCommand,
   searchCommand,
   inviteCommand,

@@ -14,6 +14,7 @@ import { IdentityService } from "../../gen/dialtone/v1/identity_service_pb.js";
 import { InviteService } from "../../gen/dialtone/v1/invite_service_pb.js";
 import { MessageService } from "../../gen/dialtone/v1/message_service_pb.js";
 import { PresenceService } from "../../gen/dialtone/v1/presence_service_pb.js";
+import { ReadStateService } from "../../gen/dialtone/v1/read_state_service_pb.js";
 import { VoiceService } from "../../gen/dialtone/v1/voice_service_pb.js";
 import { toClientError } from "./connection-errors.js";
 
@@ -24,6 +25,7 @@ export interface Api {
   readonly envelope: Client<typeof EnvelopeService>;
   readonly channel: Client<typeof ChannelService>;
   readonly message: Client<typeof MessageService>;
+  readonly readState: Client<typeof ReadStateService>;
   readonly directory: Client<typeof DirectoryService>;
   readonly presence: Client<typeof PresenceService>;
   readonly event: Client<typeof EventService>;
@@ -90,6 +92,7 @@ export function createApi(options: ApiOptions): Api {
     envelope: make(EnvelopeService),
     channel: make(ChannelService),
     message: make(MessageService),
+    readState: make(ReadStateService),
     directory: make(DirectoryService),
     presence: make(PresenceService),
     event: make(EventService),

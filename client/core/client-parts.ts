@@ -9,6 +9,7 @@ import type { History } from "./history.js";
 import type { KeyManager } from "./keys.js";
 import type { MessageCache } from "./search/message-cache.js";
 import type { Directory } from "./names.js";
+import type { ReadState } from "./read-state.js";
 import type { KeystoreStore } from "./store.js";
 import type { TrustBook } from "./trust-book.js";
 
@@ -23,6 +24,7 @@ export interface ClientParts {
   readonly history: History;
   /** The local search cache: every message that opens here goes in (search/). */
   readonly search: MessageCache;
+  readonly readState: ReadState;
   readonly events: Emitter<ClientEvents>;
 }
 

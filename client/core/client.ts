@@ -8,6 +8,8 @@ import type { EpochKey } from "../crypto/index.js";
 import type { Session } from "../keystore/index.js";
 import type { Api } from "./api.js";
 import { ChannelActions } from "./channel-actions.js";
+import type { ConversationEntry } from "./conversation.js";
+import { ConversationActions } from "./conversation-actions.js";
 import { ChannelBook } from "./channels.js";
 import { background, type ClientParts } from "./client-parts.js";
 import { listDevices, recordVerified, safetyNumberWith, whoami, type WhoAmI } from "./devices.js";
@@ -24,11 +26,13 @@ import { TrustBook } from "./trust-book.js";
 import { TrustDuties, type ApprovedDevice } from "./trust-duties.js";
 import type { AdmissionRoleName } from "../crypto/index.js";
 import type { TrustSnapshot } from "./trust.js";
-import { sealMessage, type ChatMessage } from "./messages.js";
+import { sealMessage, type ChatMessage, type MessageDraft } from "./messages.js";
 import { Directory, resolveByNameOrId, userLabel, type ChannelView, type UserView } from "./names.js";
 import { Outbox } from "./outbox.js";
 import { MessageCache } from "./search/message-cache.js";
 import { fillFromHistory, searchMessages, type FillProgress, type SearchView } from "./search/client-search.js";
+import { ReadState } from "./read-state.js";
+import { sendTyping } from "./typing.js";
 import { recoverLoggedIn } from "./recovery.js";
 import { listPresence, listVoiceRooms, type PresenceView, type VoiceRoomView } from "./presence.js";
 import { setProfileName } from "./profile.js";
@@ -59,6 +63,7 @@ export class DialtoneClient {
   readonly #keyWaiting: KeyWaiting;
   readonly #reducer: EventReducer;
   readonly #channelActions: ChannelActions;
+  readonly #conversation: ConversationActions;
   readonly #duties: TrustDuties;
   #backupTimer: NodeJS.Timeout | undefined;
   /** The admin flag as the server last said it (AdminChanged, or GetSession at connect). */
@@ -109,6 +114,7 @@ export class DialtoneClient {
         key: () => store.searchCacheKey(),
         onError: (cause) => this.#events.emit("error", { message: "writing the search cache failed", cause }),
       }),
+      readState: new ReadState(api, this.#events),
       events: this.#events,
     };
     this.#inbox = new Inbox(this.#parts);
@@ -128,10 +134,15 @@ export class DialtoneClient {
       },
     });
     this.#channelActions = new ChannelActions(this.#parts, this.#keyWaiting);
+    this.#conversation = new ConversationActions(
+      this.#parts,
+      (channelId, draft, waitMs) => this.outbox.send(channelId, draft, { waitMs }),
+      () => this.me.isAdmin,
+    );
     this.outbox = new Outbox({
       key: (channelId, waitMs) => this.#channelActions.requireKey(channelId, waitMs),
-      seal: (key, channelId, messageId, text) =>
-        sealMessage(key, { channelId, messageId, senderUserId: this.session.userId }, text, this.myDisplayName()),
+      seal: (key, channelId, messageId, draft) =>
+        sealMessage(key, { channelId, messageId, senderUserId: this.session.userId }, draft, this.myDisplayName()),
       post: async (channelId, messageId, sealed) => {
         let message: Message | undefined;
         try {
@@ -318,7 +329,68 @@ export class DialtoneClient {
    */
   async send(channelId: string, text: string, waitMs = 0, messageId?: string): Promise<ChatMessage> {
     if (text.length === 0) throw new UsageError("invalid-input", "the message is empty");
-    return this.outbox.send(channelId, text, { waitMs, ...(messageId !== undefined ? { messageId } : {}) });
+    return this.outbox.send(channelId, this.draft(text), { waitMs, ...(messageId !== undefined ? { messageId } : {}) });
+  }
+
+  /** A draft of `text`: the people it mentions ("@name") resolved, and its relation if any. */
+  draft(text: string, relation?: MessageDraft["relation"]): MessageDraft {
+    return this.#conversation.draft(text, relation);
+  }
+
+  /** A message of the channel by id or id prefix (older history is paged in to find it). */
+  findMessage(channelId: string, ref: string): Promise<ChatMessage> {
+    return this.#conversation.find(channelId, ref);
+  }
+
+  reply(channelId: string, ref: string, text: string, waitMs = 0): Promise<ChatMessage> {
+    return this.#conversation.reply(channelId, ref, text, waitMs);
+  }
+
+  edit(channelId: string, ref: string, text: string, waitMs = 0): Promise<ChatMessage> {
+    return this.#conversation.edit(channelId, ref, text, waitMs);
+  }
+
+  react(channelId: string, ref: string, emoji: string, waitMs = 0): Promise<{ message: ChatMessage; added: boolean }> {
+    return this.#conversation.react(channelId, ref, emoji, waitMs);
+  }
+
+  unreact(channelId: string, ref: string, emoji: string): Promise<boolean> {
+    return this.#conversation.unreact(channelId, ref, emoji);
+  }
+
+  /** Deletes a message (mine, or anyone's as an admin) with its sender's edits. */
+  deleteMessage(channelId: string, ref: string): Promise<ChatMessage> {
+    return this.#conversation.delete(channelId, ref);
+  }
+
+  /** The newest `limit` entries of a channel as people read it (edits applied, reactions gathered). */
+  conversation(channelId: string, limit = 50): Promise<readonly ConversationEntry[]> {
+    return this.#conversation.conversation(channelId, limit);
+  }
+
+  /** Tells the channel's readers this device is typing (or stopped); the UI throttles. */
+  setTyping(channelId: string, typing: boolean): Promise<void> {
+    return sendTyping(this.#parts, channelId, typing);
+  }
+
+  /** Where this account has read the channel to (a seq; 0 when never). */
+  readMarker(channelId: string): bigint {
+    return this.#parts.readState.seqOf(channelId);
+  }
+
+  /** Records reading a channel up to `seq`, for every device of the account. */
+  markRead(channelId: string, seq: bigint): Promise<void> {
+    return this.#parts.readState.markRead(channelId, seq);
+  }
+
+  /** Loads the read markers now (the feed's hello does too, at each connect). */
+  loadReadMarkers(): Promise<void> {
+    return this.#parts.readState.load();
+  }
+
+  /** The conversation entries held for a channel now (no paging). */
+  entries(channelId: string): readonly ConversationEntry[] {
+    return this.#parts.history.timeline(channelId).entries(this.session.userId);
   }
 
   /** Up to `count` messages older than those held for the channel, oldest first (for scrolling up). */
@@ -347,19 +419,36 @@ export class DialtoneClient {
     );
   }
 
-  /** Pages every readable channel's (or one channel's) whole history into the search cache, then writes it. */
+  /**
+   * Pages every readable channel's (or one channel's) whole history into the search cache, drops
+   * cached messages the server no longer has (deleted meanwhile), then writes the cache.
+   */
   async fillSearchCache(
     options: { readonly channelId?: string; readonly onProgress?: (p: FillProgress) => void } = {},
-  ): Promise<{ channels: number; messages: number }> {
-    const history = this.#parts.history;
+  ): Promise<{ channels: number; messages: number; pruned: number }> {
+    const { history, search } = this.#parts;
+    if (!search.loaded) await search.load();
+    let pruned = 0;
     const report = await fillFromHistory(
       this.channels().filter((c) => options.channelId === undefined || c.id === options.channelId),
       (id, count) => history.loadOlder(id, count),
       (id) => history.timeline(id).hasMore,
-      options.onProgress,
+      (p) => {
+        if (p.done)
+          pruned += search.prune(
+            p.channel.id,
+            new Set(
+              history
+                .timeline(p.channel.id)
+                .messages()
+                .map((m) => m.messageId),
+            ),
+          );
+        options.onProgress?.(p);
+      },
     );
-    await this.#parts.search.flush();
-    return report;
+    await search.flush();
+    return { ...report, pruned };
   }
 
   // --- directory, devices, verification, presence, invites -------------------------------------

@@ -7,6 +7,7 @@ import type { Inbox } from "./inbox.js";
 import type { KeyWaiting } from "./key-waiting.js";
 import type { KeyEvent } from "./keys.js";
 import { rotateAfterRemoval } from "./rotation.js";
+import { openTypingNotice } from "./typing.js";
 import type { HelloInfo } from "./sync.js";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 
@@ -33,6 +34,8 @@ export class EventReducer {
   }
 
   async onHello(info: HelloInfo): Promise<void> {
+    // Markers moved while we were away (another device read on).
+    background(this.#p, "loading read markers", this.#p.readState.load());
     if (info.resync) {
       await Promise.all([this.#p.channels.refresh(), this.#p.directory.refresh()]);
       this.#p.events.emit("resync", {});
@@ -54,6 +57,24 @@ export class EventReducer {
       case "messageCreated":
         if (p.value.message) await this.#inbox.receive(p.value.message);
         return;
+      case "messageDeleted": {
+        const { channelId, messageId, deletedByUserId } = p.value;
+        const message = history.timeline(channelId).markDeleted(messageId);
+        this.#p.search.remove(messageId); // search hook: a deleted message leaves the local cache
+        events.emit("message-deleted", { channelId, messageId, message, deletedByUserId, by: directory.labelOf(deletedByUserId) });
+        return;
+      }
+      case "typingChanged": {
+        const opened = await openTypingNotice(this.#p, p.value);
+        if (opened) {
+          const { channelId, senderUserId: userId } = p.value;
+          events.emit("typing", { channelId, userId, user: directory.labelOf(userId), typing: opened.typing });
+        }
+        return;
+      }
+      case "readMarkerMoved":
+        if (p.value.marker) this.#p.readState.apply(p.value.marker);
+        return;
       case "channelCreated":
         if (!p.value.channel) return;
         if (!keys.channelKey(p.value.channel.channelId)) await keys.fetchKeys(); // the creator shares at once
@@ -69,6 +90,7 @@ export class EventReducer {
         const id = p.value.channelId;
         const gone = channels.remove(id);
         history.drop(id);
+        this.#p.readState.forget(id);
         store.forgetChannel(id);
         events.emit("channel-deleted", { channelId: id, name: gone?.name });
         return;

@@ -18,6 +18,21 @@ export interface ClientEvents {
   message: ChatMessage;
   /** A message that arrived before its key (body undefined, error "missing-key") opened now: show it in place. */
   "message-opened": ChatMessage;
+  /**
+   * A message was deleted (by its sender, or an admin). `message`: it as this client held it
+   * (its kind tells a deleted reaction, which is a reaction taken back, from a deleted message).
+   */
+  "message-deleted": {
+    readonly channelId: string;
+    readonly messageId: string;
+    readonly message: ChatMessage | undefined;
+    readonly deletedByUserId: string;
+    readonly by: string;
+  };
+  /** Someone (another device) is typing in a channel, or stopped. Sealed; stale notices are dropped. */
+  typing: { readonly channelId: string; readonly userId: string; readonly user: string; readonly typing: boolean };
+  /** This account read a channel up to `seq` (here or on another of its devices). */
+  "read-marker": { readonly channelId: string; readonly seq: bigint };
   "channel-created": ChannelView;
   "channel-renamed": { readonly channel: ChannelView; readonly previous: string | undefined };
   "channel-deleted": { readonly channelId: string; readonly name: string | undefined };

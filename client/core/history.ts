@@ -2,6 +2,7 @@
 // with backwards paging through MessageService.ListMessages (newest first on the wire).
 import type { Message } from "../../gen/dialtone/v1/message_pb.js";
 import type { Api } from "./api.js";
+import { foldConversation, type ConversationEntry } from "./conversation.js";
 import type { ChatMessage } from "./messages.js";
 
 const PAGE_MAX = 200;
@@ -11,6 +12,9 @@ const bySeq = (a: ChatMessage, b: ChatMessage) => (a.seq < b.seq ? -1 : a.seq > 
 export class Timeline {
   readonly #byId = new Map<string, ChatMessage>();
   #sorted: ChatMessage[] = [];
+  /** Ids deleted while this client watched (MessageDeleted): kept in place, marked. */
+  readonly #deleted = new Set<string>();
+  #entries: { forUser: string; list: ConversationEntry[] } | undefined;
   /** False once a history page said there is nothing older. */
   hasMore = true;
 
@@ -21,7 +25,10 @@ export class Timeline {
       this.#byId.set(m.messageId, m);
       return true;
     });
-    if (added.length > 0) this.#sorted = [...this.#sorted, ...added].sort(bySeq);
+    if (added.length > 0) {
+      this.#sorted = [...this.#sorted, ...added].sort(bySeq);
+      this.#entries = undefined;
+    }
     return added.sort(bySeq);
   }
 
@@ -30,6 +37,31 @@ export class Timeline {
     if (!this.#byId.has(message.messageId)) return;
     this.#byId.set(message.messageId, message);
     this.#sorted = this.#sorted.map((m) => (m.messageId === message.messageId ? message : m));
+    this.#entries = undefined;
+  }
+
+  /** A message was deleted: marks it (again is harmless) and returns it if this timeline holds it. */
+  markDeleted(messageId: string): ChatMessage | undefined {
+    const m = this.#byId.get(messageId);
+    if (!m || this.#deleted.has(messageId)) return m;
+    this.#deleted.add(messageId);
+    this.#entries = undefined;
+    return m;
+  }
+
+  isDeleted(messageId: string): boolean {
+    return this.#deleted.has(messageId);
+  }
+
+  get(messageId: string): ChatMessage | undefined {
+    return this.#byId.get(messageId);
+  }
+
+  /** The conversation as people read it (conversation.ts), computed once per change. */
+  entries(myUserId: string): readonly ConversationEntry[] {
+    if (this.#entries?.forUser !== myUserId)
+      this.#entries = { forUser: myUserId, list: foldConversation(this.#sorted, this.#deleted, myUserId) };
+    return this.#entries.list;
   }
 
   has(messageId: string): boolean {

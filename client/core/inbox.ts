@@ -48,7 +48,7 @@ export class Inbox {
       directory.labelOf(msg.senderUserId),
     );
     // Search hook: every message that opens here (live, history, reopened) is cached for search.
-    const entry = cacheEntry(opened);
+    const entry = cacheEntry(opened, (id) => this.#p.history.timeline(msg.channelId).get(id));
     if (entry) this.#p.search.upsert(entry);
     if (opened.error === "missing-key") {
       this.#locked.set(msg.messageId, msg);

@@ -48,7 +48,20 @@ export {
   type KeyManagerDeps,
   type KeyScope,
 } from "./keys.js";
-export { openMessage, sealMessage, type ChatMessage, type MessageIds } from "./messages.js";
+export {
+  CLOCK_SKEW_FLAG_MS,
+  clockSkewMs,
+  openMessage,
+  sealMessage,
+  type ChatMessage,
+  type MessageDraft,
+  type MessageIds,
+  type MessageRelation,
+  type RelationKind,
+} from "./messages.js";
+export { editsOf, firstLine, foldConversation, type ConversationEntry, type Reaction } from "./conversation.js";
+export { findMentions, mentionedUserIds, type MentionSpan } from "./mentions.js";
+export { mentionsMe, unreadCounts, type UnreadCounts } from "./unread.js";
 export {
   Directory,
   ENCRYPTED_PLACEHOLDER,
@@ -121,3 +134,10 @@ export {
   type PttBackendFlag,
   type VoiceFlags,
 } from "./voice-session.js";
+export {
+  MAX_VOLUME_PERCENT,
+  parseVolumePercent,
+  readVoiceVolumes,
+  rememberVoiceVolume,
+  resolveVolumeUser,
+} from "./voice-volumes.js";

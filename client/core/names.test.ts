@@ -62,7 +62,7 @@ describe("messages", () => {
       senderDeviceId: "d",
       seq,
       createdAt: timestampFromDate(new Date("2026-01-02T03:04:05Z")),
-      ...(await sealMessage(key, ids, "hello", senderName)),
+      ...(await sealMessage(key, ids, { text: "hello" }, senderName)),
     });
 
   test("the directory name is shown; a different sealed claim is flagged", async () => {

@@ -62,6 +62,9 @@ function message(channelId: string, messageId: string, keyEpoch: number): ChatMe
     error: undefined,
     keyEpoch,
     sentAt: new Date(0),
+    claimedSentAt: undefined,
+    mentions: [],
+    relation: undefined,
   };
 }
 

@@ -5,7 +5,7 @@
 // one outcome per message. The UI only draws what it is told.
 import type { EpochKey } from "../crypto/index.js";
 import { ApiError, toApiError } from "./errors.js";
-import type { ChatMessage } from "./messages.js";
+import type { ChatMessage, MessageDraft } from "./messages.js";
 
 export interface SealedMessage {
   readonly encryptedBody: string;
@@ -37,7 +37,7 @@ export const ONE_SHOT_ATTEMPTS = 3;
 export interface OutboxDeps {
   /** The channel's current key, waiting up to `waitMs` for one to be shared (else a KeyError). */
   key(channelId: string, waitMs: number): Promise<EpochKey>;
-  seal(key: EpochKey, channelId: string, messageId: string, text: string): Promise<SealedMessage>;
+  seal(key: EpochKey, channelId: string, messageId: string, draft: MessageDraft): Promise<SealedMessage>;
   /** MessageService.Send; the stored message, opened. */
   post(channelId: string, messageId: string, sealed: SealedMessage): Promise<ChatMessage>;
   /** Waits `ms`, less when the connection comes back or `signal` aborts (the outbox closed). */
@@ -46,11 +46,11 @@ export interface OutboxDeps {
   readonly rules?: OutboxRules;
 }
 
-export interface OutboxEntry {
+/** A queued message: its draft (text, mentions, relation), its channel and its id. */
+export interface OutboxEntry extends MessageDraft {
   /** The message id, the same for every attempt. */
   readonly id: string;
   readonly channelId: string;
-  readonly text: string;
 }
 
 export type OutboxUpdate =
@@ -80,6 +80,8 @@ export class OutboxClosed extends ApiError {
     super("canceled", "the client closed before the server confirmed the message");
   }
 }
+
+const asDraft = (d: string | MessageDraft): MessageDraft => (typeof d === "string" ? { text: d } : d);
 
 export class Outbox {
   readonly #deps: OutboxDeps;
@@ -112,18 +114,18 @@ export class Outbox {
   }
 
   /** Queues a message; sent in order, one at a time, retried until sent, refused or closed. */
-  enqueue(channelId: string, text: string): OutboxEntry {
+  enqueue(channelId: string, draft: string | MessageDraft): OutboxEntry {
     if (this.#closing.signal.aborted) throw new OutboxClosed();
-    const entry: OutboxEntry = { id: this.#deps.newId(), channelId, text };
+    const entry: OutboxEntry = { ...asDraft(draft), id: this.#deps.newId(), channelId };
     this.#queue.push(entry);
     if (!this.#draining) void this.#drain();
     return entry;
   }
 
   /** Sends one message now and answers with it (or the error that ended it). */
-  send(channelId: string, text: string, options: SendOptions = {}): Promise<ChatMessage> {
+  send(channelId: string, draft: string | MessageDraft, options: SendOptions = {}): Promise<ChatMessage> {
     if (this.#closing.signal.aborted) return Promise.reject(new OutboxClosed());
-    const entry: OutboxEntry = { id: options.messageId ?? this.#deps.newId(), channelId, text };
+    const entry: OutboxEntry = { ...asDraft(draft), id: options.messageId ?? this.#deps.newId(), channelId };
     return this.#deliver(entry, options.maxAttempts ?? ONE_SHOT_ATTEMPTS, options.waitMs ?? 0, () => {});
   }
 
@@ -168,7 +170,7 @@ export class Outbox {
       try {
         const key = await this.#deps.key(entry.channelId, attempt === 1 ? waitMs : 0);
         // A newer epoch arrived while we waited: members who joined since can read only that one.
-        if (!sealed || key.epoch > sealed.keyEpoch) sealed = await this.#deps.seal(key, entry.channelId, entry.id, entry.text);
+        if (!sealed || key.epoch > sealed.keyEpoch) sealed = await this.#deps.seal(key, entry.channelId, entry.id, entry);
         update({ type: "sending", entry, attempt });
         return await this.#deps.post(entry.channelId, entry.id, sealed);
       } catch (err) {

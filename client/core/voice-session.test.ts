@@ -242,4 +242,25 @@ describe("VoiceSession", () => {
     );
     await voice.close();
   }, 90_000);
+
+  test("deafen and a volume set while no daemon runs start none, and reach the daemon at the next join", async () => {
+    const voice = new VoiceSession(alice.client, parseVoiceFlags({ "voice-ptt": "", "voice-audio": "tone:440" }), env);
+    sessions.push(voice);
+    const someone = randomUUID();
+    await voice.setDeafened(true);
+    expect(await voice.setVolume(someone, 30)).toEqual({ applied: false });
+    expect(await VoiceDaemon.connect(voicedSocketPath(env))).toBeUndefined();
+
+    await voice.join(channelId);
+    await eventually(
+      () => voice.state?.status === RoomStatus.JOINED && voice.state.deafened && voice.state.volumes[someone] === 30,
+      15_000,
+      "joined deafened, with the remembered volume",
+    );
+    expect(voice.state!.muted).toBe(false); // deafened mutes the microphone without changing the mute choice
+    expect(await voice.setVolume(someone, 100)).toEqual({ applied: true });
+    await eventually(() => voice.state?.volumes[someone] === undefined, 5000, "back to 100 %");
+    await voice.leave();
+    await voice.close();
+  }, 90_000);
 });

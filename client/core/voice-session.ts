@@ -13,6 +13,7 @@ import { dirname, join } from "node:path";
 import type { DialtoneClient } from "./client.js";
 import { Emitter } from "./emitter.js";
 import { UsageError } from "./errors.js";
+import { readVoiceVolumes, rememberVoiceVolume } from "./voice-volumes.js";
 import {
   ensureDaemon,
   VoiceDaemon,
@@ -281,6 +282,8 @@ export class VoiceSession {
   #joining = 0;
   /** Mute asked for while no daemon was watched: applied at the next join. */
   #muted: boolean | undefined;
+  /** Deafen asked for while no daemon was watched: applied at the next join. */
+  #deafened: boolean | undefined;
 
   constructor(client: DialtoneClient, flags: VoiceFlags, env: NodeJS.ProcessEnv = process.env) {
     this.#client = client;
@@ -361,6 +364,15 @@ export class VoiceSession {
     try {
       const d = await this.daemon();
       if (this.#muted !== undefined) await d.setMuted(this.#muted);
+      if (this.#deafened !== undefined) await d.setDeafened(this.#deafened);
+      // The remembered volumes: a daemon started since (or restarted) has none of them.
+      // A daemon that refuses them (one older than SetVolumes, still running) still gets the join.
+      const volumes = await readVoiceVolumes(this.#client.store.configDir, this.#client.store.server);
+      if (Object.keys(volumes).length)
+        await d.setVolumes(volumes).catch((err: unknown) => {
+          const why = err instanceof Error ? err.message : String(err);
+          this.#events.emit("update", { kind: "error", message: `per-person volumes not applied: ${why}` });
+        });
       await d.join({
         serverUrl: this.#client.origin,
         sessionToken: this.#client.session.token,
@@ -389,8 +401,28 @@ export class VoiceSession {
   /** Mutes the running daemon, without starting one; kept for the next join either way. */
   async setMuted(muted: boolean): Promise<void> {
     this.#muted = muted;
+    if (!muted) this.#deafened = false; // the daemon undeafens on unmute as well
     const d = this.#daemon ?? (await VoiceDaemon.connect(voicedSocketPath(this.#env)));
     await d?.setMuted(muted);
+  }
+
+  /** Deafens the running daemon, without starting one; kept for the next join either way. */
+  async setDeafened(deafened: boolean): Promise<void> {
+    this.#deafened = deafened;
+    // Undeafening by unmuting (the daemon does that too) must not deafen again at the next join.
+    const d = this.#daemon ?? (await VoiceDaemon.connect(voicedSocketPath(this.#env)));
+    await d?.setDeafened(deafened);
+  }
+
+  /**
+   * Remembers a person's volume for this server and hands it to the running daemon (without
+   * starting one: the next join hands over all of them); `applied` says whether one ran.
+   */
+  async setVolume(userId: string, percent: number): Promise<{ applied: boolean }> {
+    await rememberVoiceVolume(this.#client.store.configDir, this.#client.store.server, userId, percent);
+    const d = this.#daemon ?? (await VoiceDaemon.connect(voicedSocketPath(this.#env)));
+    await d?.setVolumes({ [userId]: percent });
+    return { applied: d !== undefined };
   }
 
   /** "" switches to voice activity detection. */

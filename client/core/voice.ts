@@ -5,7 +5,8 @@
 //   const voice = await ensureDaemon({ args: ["--relay-only"] });
 //   await voice.join({ serverUrl, sessionToken, channelId, channelKey, keyEpoch });
 //   for await (const u of voice.watch(signal)) render(u);   // state snapshots, info, errors
-//   await voice.setMuted(true); await voice.leave();
+//   await voice.setMuted(true); await voice.setDeafened(true); await voice.setVolumes({ [userId]: 50 });
+//   await voice.leave();
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { Agent } from "node:http";
@@ -158,6 +159,16 @@ export class VoiceDaemon {
   /** "" switches to voice activity detection. */
   async setPushToTalk(key: string): Promise<void> {
     await this.client.setPushToTalk({ key }).catch((err: unknown) => Promise.reject(rejected(err)));
+  }
+
+  /** Deafened: nothing is played and the microphone stays muted; undeafened: the mute chosen before. */
+  async setDeafened(deafened: boolean): Promise<void> {
+    await this.client.setDeafened({ deafened }).catch((err: unknown) => Promise.reject(rejected(err)));
+  }
+
+  /** Playback volumes, user id → percent (0-200; 100 = as received), merged into the daemon's. */
+  async setVolumes(percentByUser: Readonly<Record<string, number>>): Promise<void> {
+    await this.client.setVolumes({ percentByUser: { ...percentByUser } }).catch((err: unknown) => Promise.reject(rejected(err)));
   }
 
   /** The current state, once. */

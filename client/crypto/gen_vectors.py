@@ -5,9 +5,9 @@
 # `cryptography` (X25519, Ed25519, HKDF, AESGCM), hashlib (scrypt, SHA-2) and hmac; the TypeScript
 # tests must open these vectors and reproduce them byte for byte from the same keys, nonces and
 # salts. Every input comes from random.Random(SEED), and the signed identities' (§10) from their
-# own random.Random(SEED2), message contents' (§11) from random.Random(SEED3) and the search
-# cache's (§12) from random.Random(SEED4), so the older
-# vectors stay byte-identical; a rerun gives the identical file:
+# own random.Random(SEED2), message contents' (§11) from random.Random(SEED3), typing notices'
+# (§12) from random.Random(SEED4) and the search cache's (§13) from random.Random(SEED5), so the
+# older vectors stay byte-identical; a rerun gives the identical file:
 #
 #     python3 client/crypto/gen_vectors.py > client/crypto/vectors.json
 import base64
@@ -32,8 +32,10 @@ SEED2 = 20250301
 rnd2 = random.Random(SEED2)
 SEED3 = 20261202
 rnd3 = random.Random(SEED3)
-SEED4 = 20261215
+SEED4 = 20261203
 rnd4 = random.Random(SEED4)
+SEED5 = 20261215
+rnd5 = random.Random(SEED5)
 
 
 def b64(data: bytes) -> str:
@@ -59,6 +61,7 @@ SEALED_FIELDS = {
     "channel-name": ["channelId"],
     "profile-name": ["userId"],
     "voice-signal": ["channelId", "senderDeviceId", "recipientDeviceId"],
+    "typing": ["channelId", "senderUserId", "senderDeviceId"],
 }
 
 
@@ -482,7 +485,35 @@ def message_content_vectors() -> list:
     return out
 
 
-# --- search cache segments (§12) ------------------------------------------------------------
+def encode_typing(typing: bool, sent_at: tuple[int, int]) -> bytes:
+    # TypingNotice: typing (field 1, omitted when false), sent_at (field 2, a Timestamp). No padding.
+    seconds, nanos = sent_at
+    out = pb_varint_field(1, 1) if typing else b""
+    return out + pb_field(2, pb_varint_field(1, seconds) + pb_varint_field(2, nanos))
+
+
+def typing_vectors() -> list:
+    channel, sender, device = new_uuid(rnd4), new_uuid(rnd4), new_uuid(rnd4)
+    out = []
+    for typing, sent_at in [(True, (1796208000, 250000000)), (False, (1796208004, 0))]:
+        key = rnd4.randbytes(32)
+        nonce = rnd4.randbytes(12)
+        context = {"purpose": "typing", "channelId": channel, "senderUserId": sender, "senderDeviceId": device}
+        plaintext = encode_typing(typing, sent_at)
+        out.append({
+            "notice": {"typing": typing, "sentAt": list(sent_at)},
+            "plaintext": plaintext.hex(),
+            "context": context,
+            "epoch": 3,
+            "key": b64(key),
+            "nonce": b64(nonce),
+            "aad": sealed_aad(context),
+            "sealed": seal(key, 3, nonce, context, plaintext),
+        })
+    return out
+
+
+# --- search cache segments (§13) ------------------------------------------------------------
 
 def search_record(r: dict) -> dict:
     if r["op"] == "remove":
@@ -492,31 +523,31 @@ def search_record(r: dict) -> dict:
 
 def search_cache_vectors() -> dict:
     origin = "https://chat.example.org:8443"
-    user = new_uuid(rnd4)
-    channels = [new_uuid(rnd4), new_uuid(rnd4)]
-    sender = new_uuid(rnd4)
-    key = rnd4.randbytes(32)
+    user = new_uuid(rnd5)
+    channels = [new_uuid(rnd5), new_uuid(rnd5)]
+    sender = new_uuid(rnd5)
+    key = rnd5.randbytes(32)
     key_id = hmac.new(key, b"dialtone/v1/search-cache-key-id", hashlib.sha256).digest()[:8]
-    first = new_uuid(rnd4)
+    first = new_uuid(rnd5)
     segments = []
     cases = [
         ("0000019adf2a0c00a1b2c3d4-0000", [
             {"op": "put", "channelId": channels[0], "messageId": first, "seq": "1", "senderUserId": user,
              "time": 1796208000123, "text": "Grüße, the café opens at nine"},
-            {"op": "put", "channelId": channels[1], "messageId": new_uuid(rnd4), "seq": "18446744073709551615",
+            {"op": "put", "channelId": channels[1], "messageId": new_uuid(rnd5), "seq": "18446744073709551615",
              "senderUserId": sender, "time": 1796208061000, "text": "line one\nline \"two\" \\ tab\t 👋 \u0001"},
-            {"op": "put", "channelId": channels[1], "messageId": new_uuid(rnd4), "seq": "0", "senderUserId": sender,
+            {"op": "put", "channelId": channels[1], "messageId": new_uuid(rnd5), "seq": "0", "senderUserId": sender,
              "time": 0, "text": ""},
         ]),
         ("0000019adf2a0c00a1b2c3d4-0001", [
             {"op": "put", "channelId": channels[0], "messageId": first, "seq": "1", "senderUserId": user,
              "time": 1796208000123, "text": "Grüße, the café opens at ten (edited)"},
-            {"op": "remove", "messageId": new_uuid(rnd4)},
+            {"op": "remove", "messageId": new_uuid(rnd5)},
         ]),
         ("0000019adf2a0c00a1b2c3d4-0002", []),
     ]
     for name, records in cases:
-        nonce = rnd4.randbytes(12)
+        nonce = rnd5.randbytes(12)
         aad = "|".join(["dialtone/v1/search-cache", origin, user, name])
         plaintext = json.dumps({"version": 1, "records": [search_record(r) for r in records]},
                                separators=(",", ":"), ensure_ascii=False)
@@ -530,7 +561,7 @@ def search_cache_vectors() -> dict:
             "segment": b64(segment),
         })
     return {
-        "seed": SEED4,
+        "seed": SEED5,
         "serverOrigin": origin,
         "userId": user,
         "key": b64(key),
@@ -550,6 +581,7 @@ def main() -> None:
         "deviceFingerprint": device_fingerprint_vectors(),
         "signedIdentities": signed_identity_vectors(),
         "messageContent": {"seed": SEED3, "cases": message_content_vectors()},
+        "typingNotice": {"seed": SEED4, "cases": typing_vectors()},
         "searchCache": search_cache_vectors(),
     }
     json.dump(vectors, sys.stdout, indent=2, ensure_ascii=False)

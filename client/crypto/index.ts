@@ -152,3 +152,4 @@ export {
   type SearchRecord,
   type SearchSegmentContext,
 } from "./search-cache.js";
+export { encodeTyping, openTyping, sealTyping, type TypingIds, type TypingState } from "./typing-notice.js";

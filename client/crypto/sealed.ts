@@ -18,6 +18,7 @@ export type SealContext =
   | { readonly purpose: "msg-sender"; readonly channelId: string; readonly messageId: string; readonly senderUserId: string }
   | { readonly purpose: "channel-name"; readonly channelId: string }
   | { readonly purpose: "profile-name"; readonly userId: string }
+  | { readonly purpose: "typing"; readonly channelId: string; readonly senderUserId: string; readonly senderDeviceId: string }
   | {
       readonly purpose: "voice-signal";
       readonly channelId: string;
@@ -50,6 +51,8 @@ function contextFields(context: SealContext): string[] {
       return [context.userId];
     case "voice-signal":
       return [context.channelId, context.senderDeviceId, context.recipientDeviceId];
+    case "typing":
+      return [context.channelId, context.senderUserId, context.senderDeviceId];
   }
 }
 
@@ -60,6 +63,7 @@ const PURPOSES: ReadonlySet<string> = new Set<SealPurpose>([
   "channel-name",
   "profile-name",
   "voice-signal",
+  "typing",
 ]);
 
 /** The AAD bytes: UTF-8 of `dialtone/v1/{purpose}|{field}|...`. */

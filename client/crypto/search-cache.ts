@@ -1,4 +1,4 @@
-// The local search cache's sealed segments (ENCRYPTION.md §12): each segment file is
+// The local search cache's sealed segments (ENCRYPTION.md §13): each segment file is
 // "DTSC" || 0x01 || key_id[8] || nonce[12] || AES-256-GCM(cache key, records JSON) || tag[16].
 // The AAD binds the server origin, the account and the segment's file name, so a segment cannot
 // be moved to another account's cache or renamed to change the order records apply in. The

@@ -430,7 +430,7 @@ export class Keystore {
     return this.#state.upgradedAt === undefined ? undefined : new Date(this.#state.upgradedAt);
   }
 
-  // --- the local search cache (ENCRYPTION.md §12) ----------------------------------------------
+  // --- the local search cache (ENCRYPTION.md §13) ----------------------------------------------
 
   get searchCacheKey(): Uint8Array | undefined {
     const k = this.#state.searchCacheKey;

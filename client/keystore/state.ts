@@ -83,7 +83,7 @@ export interface KeystoreState {
   session: Session | undefined;
   /** the last event-feed seq applied (int64 on the wire, hence bigint) */
   lastEventSeq: bigint;
-  /** The key of the local search cache (ENCRYPTION.md §12), made on first use. */
+  /** The key of the local search cache (ENCRYPTION.md §13), made on first use. */
   searchCacheKey: Uint8Array | undefined;
 }
 

@@ -7,6 +7,7 @@ import {
   logout,
   resolveAccount,
   resolveAccountDevice,
+  resolveVolumeUser,
   safetyNumberLines,
   shortId,
   type ChannelView,
@@ -290,6 +291,21 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
     case "voice-unmute":
       ctx.voice.setMuted(false);
       return;
+    case "voice-deafen":
+    case "voice-undeafen":
+      ctx.voice.setDeafened(cmd.name === "voice-deafen");
+      return;
+    case "voice-volume": {
+      let user: ReturnType<typeof resolveVolumeUser>;
+      try {
+        user = resolveVolumeUser(client, cmd.user, "name");
+      } catch (err) {
+        ctx.error(errorText(err), true);
+        return;
+      }
+      ctx.voice.setVolume(user, cmd.percent);
+      return;
+    }
     case "logout":
       state.run("logging out", async () => {
         await ctx.voice.close();

@@ -401,6 +401,7 @@ export class ChatScreen implements Screen {
           label: client.channel(channelId)?.label ?? channelId.slice(0, 8),
           members: [...members.values()].map((m) => ({
             label: label(m.userId),
+            note: this.#o.voice.memberNote(m.userId),
             speaking: this.#o.voice.speaking(m.userId),
             admin: isAdmin.get(m.userId) === true,
             online: online(m.userId),

@@ -153,6 +153,21 @@ describe("commands", () => {
     expect(err("/voice dance")).toMatch(/^unknown voice command: \/voice dance/);
   });
 
+  test("voice deafen and volume: the percent is the last word, the name may have spaces; bad values name the field", () => {
+    expect(cmd("/voice deafen")).toEqual({ name: "voice-deafen" });
+    expect(cmd("/voice Undeafen")).toEqual({ name: "voice-undeafen" });
+    expect(cmd("/voice volume bob 50")).toEqual({ name: "voice-volume", user: "bob", percent: 50 });
+    expect(cmd("/voice volume Bob Example 150%")).toEqual({ name: "voice-volume", user: "Bob Example", percent: 150 });
+    expect(cmd('/v vol "Bob Example" 0')).toEqual({ name: "voice-volume", user: "Bob Example", percent: 0 });
+    expect(cmd("/voice volume @bob 200")).toEqual({ name: "voice-volume", user: "bob", percent: 200 });
+    expect(err("/voice volume bob 250")).toBe(`percent: "250" is not a whole percent from 0 to 200 (${USAGE.voiceVolume})`);
+    expect(err("/voice volume bob abc")).toMatch(/^percent: "abc" is not a whole percent/);
+    expect(err("/voice volume bob -5")).toMatch(/^percent: "-5"/);
+    expect(err("/voice volume bob 50.5")).toMatch(/^percent: "50.5"/);
+    expect(err("/voice volume 50")).toBe(USAGE.voiceVolume);
+    expect(err("/voice volume")).toBe(USAGE.voiceVolume);
+  });
+
   test("verify, with an optional confirm", () => {
     expect(cmd("/verify alice")).toEqual({ name: "verify", user: "alice", confirm: false });
     expect(cmd("/verify @alice confirm")).toEqual({ name: "verify", user: "alice", confirm: true });
@@ -210,7 +225,8 @@ describe("commands", () => {
 describe("help", () => {
   test("the user help lists everyone's commands but not the admin ones", () => {
     const text = helpLines(false).join("\n");
-    for (const c of ["/join", "/list", "/voice join", "/verify", "/devices", "/logout", "/quit"]) expect(text).toContain(c);
+    for (const c of ["/join", "/list", "/voice join", "/voice deafen", "/voice volume", "/verify", "/devices", "/logout", "/quit"])
+      expect(text).toContain(c);
     expect(text).not.toContain("/channel create");
     expect(text).not.toContain("/server invite");
   });

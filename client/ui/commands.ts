@@ -1,4 +1,5 @@
 // Slash-command parsing for the chat input, and the /help text. Pure: the chat screen runs them.
+import { parseVolumePercent, UsageError } from "../core/index.js";
 
 export type Command =
   | { name: "help" }
@@ -19,6 +20,9 @@ export type Command =
   | { name: "voice-leave" }
   | { name: "voice-mute" }
   | { name: "voice-unmute" }
+  | { name: "voice-deafen" }
+  | { name: "voice-undeafen" }
+  | { name: "voice-volume"; user: string; percent: number }
   | { name: "verify"; user: string; confirm: boolean }
   | { name: "devices" }
   | { name: "devices-approve"; fingerprint: string }
@@ -43,7 +47,8 @@ export const USAGE = {
   channelDelete: "usage: /channel delete <channel> [--yes]",
   server: "usage: /server invite [--uses N] [--hours H]",
   admin: "usage: /admin users [--removed] | promote <user> | demote <user> | remove <user> [--yes] | revoke <device id>",
-  voice: "usage: /voice join [channel] | leave | mute | unmute",
+  voice: "usage: /voice join [channel] | leave | mute | unmute | deafen | undeafen | volume <name> <percent>",
+  voiceVolume: "usage: /voice volume <name> <percent> (0-200, 100 = as received)",
   verify: "usage: /verify <user> [confirm]",
   devices: "usage: /devices [approve|reject <fingerprint>]",
   admit: "usage: /admit <user> [admin]",
@@ -279,10 +284,36 @@ function parseVoice(args: string): ParsedInput {
       return command({ name: "voice-mute" });
     case "unmute":
       return command({ name: "voice-unmute" });
+    case "deafen":
+    case "deaf":
+      return command({ name: "voice-deafen" });
+    case "undeafen":
+    case "undeaf":
+      return command({ name: "voice-undeafen" });
+    case "volume":
+    case "vol":
+      return parseVolume(rest);
     case "":
       return error(USAGE.voice);
     default:
       return error(`unknown voice command: /voice ${word} (${USAGE.voice})`);
+  }
+}
+
+/** `/voice volume <name> <percent>`: the last word is the percent, the rest the name (display names may have spaces). */
+function parseVolume(args: string): ParsedInput {
+  const m = /^(.*\S)\s+(\S+)$/.exec(args.trim());
+  if (!m) return error(USAGE.voiceVolume);
+  const user = m[1]!
+    .replace(/^(["'])(.*)\1$/, "$2")
+    .replace(/^@/, "")
+    .trim();
+  if (!user) return error(USAGE.voiceVolume);
+  try {
+    return command({ name: "voice-volume", user, percent: parseVolumePercent(m[2]!, "percent") });
+  } catch (err) {
+    if (err instanceof UsageError) return error(`${err.message} (${USAGE.voiceVolume})`);
+    throw err;
   }
 }
 
@@ -295,6 +326,8 @@ const USER_HELP: HelpRow[] = [
   ["/channel help", "channel commands"],
   ["/voice join [channel]", "join voice (default: this channel)"],
   ["/voice leave|mute|unmute", "leave voice, mute or unmute your microphone"],
+  ["/voice deafen|undeafen", "hear nothing and mute your microphone; undeafen restores both"],
+  ["/voice volume <name> <percent>", "play one person at 0-200 % (100 = as received), remembered"],
   ["/verify <user> [confirm]", "show the safety number; confirm marks it verified"],
   ["/search [#channel] <words>", "find cached messages holding every word, newest first (/s)"],
   ["/jump <n>", "open the channel of result n of the last /search"],

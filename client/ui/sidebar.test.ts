@@ -100,7 +100,7 @@ describe("in voice", () => {
     expect(section(sidebarLines(input(), 26), "In Voice")).toEqual([{ text: "(not connected)", style: "dim" }]);
   });
 
-  test("rooms sorted by label; '+ ' while speaking, ' (admin)'; online and offline styles", () => {
+  test("rooms sorted by label; '+ ' while speaking, ' (admin)', a volume note; online and offline styles", () => {
     const lines = sidebarLines(
       input({
         voiceRooms: [
@@ -111,6 +111,7 @@ describe("in voice", () => {
             members: [
               { label: "alice", speaking: true, admin: true, online: true },
               { label: "bob", speaking: false, admin: false, online: false },
+              { label: "dave", speaking: true, admin: false, online: true, note: "50%" },
             ],
           },
           { channelId: "c2", label: "dev", members: [{ label: "carol", speaking: false, admin: false, online: true }] },
@@ -124,6 +125,7 @@ describe("in voice", () => {
       { text: "• random", style: "active" },
       { text: "  + alice (admin)", style: "speaking" },
       { text: "    bob", style: "offline" },
+      { text: "  + dave · 50%", style: "speaking" },
     ]);
   });
 

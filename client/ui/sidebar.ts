@@ -13,6 +13,8 @@ export interface SidebarVoiceMember {
   speaking: boolean;
   admin: boolean;
   online: boolean;
+  /** A word from this client's voice daemon: "deaf" for oneself, a volume ("50%") for others. */
+  note?: string;
 }
 
 export interface SidebarVoiceRoom {
@@ -120,7 +122,7 @@ export function sidebarLines(input: SidebarInput, width: number): StyledSidebarL
     if (room.members.length === 0) push("    (empty)", "dim");
     for (const m of room.members) {
       const style: SidebarStyle = m.speaking ? "speaking" : m.online ? "online" : "offline";
-      push(fit(m.speaking ? "  + " : "    ", m.label, m.admin ? " (admin)" : "", w), style);
+      push(fit(m.speaking ? "  + " : "    ", m.label, `${m.admin ? " (admin)" : ""}${m.note ? ` · ${m.note}` : ""}`, w), style);
     }
   }
 

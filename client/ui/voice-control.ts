@@ -1,4 +1,4 @@
-// /voice join|leave|mute|unmute for the chat screen, through client/core's VoiceSession (which
+// /voice join|leave|mute|unmute|deafen|undeafen|volume for the chat screen, through client/core's VoiceSession (which
 // finds or starts dialtone-voiced and hands it the session and channel key over its socket).
 // Calls run in the background; the header shows what is in progress and then what the daemon
 // reports.
@@ -8,6 +8,7 @@ import {
   VoiceSession,
   meshSizeNotice,
   type DialtoneClient,
+  type UserView,
   type VoiceFlags,
   type VoiceState,
 } from "../core/index.js";
@@ -62,7 +63,7 @@ export class VoiceControl {
     if (!s?.channelId || s.status === RoomStatus.IDLE) return "voice: off";
     if (s.status === RoomStatus.JOINING) return `voice: connecting ${ch(s.channelId)}`;
     if (s.status === RoomStatus.RECONNECTING) return "voice: reconnecting";
-    return `voice: ${ch(s.channelId)}${s.muted ? " (muted)" : ""}${s.speaking ? " ●" : ""}`;
+    return `voice: ${ch(s.channelId)}${s.deafened ? " (deafened)" : s.muted ? " (muted)" : ""}${s.speaking ? " ●" : ""}`;
   }
 
   /** The voice state in a word ("voice", "muted", "joining"), for a narrow header. */
@@ -70,7 +71,7 @@ export class VoiceControl {
     if (this.#phase.kind !== "idle") return this.#phase.kind === "leaving" ? "leaving" : "joining";
     const s = this.#state;
     if (!s?.channelId || s.status === RoomStatus.IDLE) return "";
-    return s.muted ? "muted" : s.status === RoomStatus.JOINED ? "voice" : "joining";
+    return s.deafened ? "deaf" : s.muted ? "muted" : s.status === RoomStatus.JOINED ? "voice" : "joining";
   }
 
   /** Whether a member of the joined room is heard now (the local user: their microphone is open). */
@@ -79,6 +80,18 @@ export class VoiceControl {
     if (!s) return false;
     if (userId === this.#client.me.userId) return s.speaking;
     return s.members.some((m) => m.userId === userId && m.speaking);
+  }
+
+  /**
+   * A word for the voice pane beside a member (short: the pane is 25 columns): "deaf" for oneself
+   * when deafened, a volume other than 100 % for others.
+   */
+  memberNote(userId: string): string {
+    const s = this.#state;
+    if (!s?.channelId) return "";
+    if (userId === this.#client.me.userId) return s.deafened ? "deaf" : "";
+    const v = s.volumes[userId];
+    return v === undefined ? "" : `${v}%`;
   }
 
   #sessionFor(): VoiceSession {
@@ -136,6 +149,21 @@ export class VoiceControl {
     // The daemon keeps the setting for the next join: say so when no room is joined.
     const later = this.channelId ? "" : " (for the next voice join)";
     this.#task({ kind: "idle" }, `${muted ? "microphone muted" : "microphone open"}${later}`, (s) => s.setMuted(muted));
+  }
+
+  setDeafened(deafened: boolean): void {
+    const later = this.channelId ? "" : " (for the next voice join)";
+    this.#task({ kind: "idle" }, `${deafened ? "deafened: nothing is played and your microphone is muted" : "undeafened"}${later}`, (s) =>
+      s.setDeafened(deafened),
+    );
+  }
+
+  /** Sets and remembers one person's volume (handed to every later daemon at join). */
+  setVolume(user: UserView, percent: number): void {
+    const later = this.channelId ? "" : " (remembered for your next voice join)";
+    this.#task({ kind: "idle" }, `${user.label}: volume ${percent} %${later}`, async (s) => {
+      await s.setVolume(user.userId, percent);
+    });
   }
 
   /** On quit: a daemon this UI started is stopped; one found running leaves its room and keeps running. */

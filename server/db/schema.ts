@@ -282,3 +282,20 @@ export const keyBackups = pgTable("key_backups", {
   ciphertext: text("ciphertext").notNull(),
   updatedAt: ts("updated_at").notNull().defaultNow(),
 });
+
+// Where each account has read each channel to (ReadStateService): a seq, never content. The
+// marker only moves forward, so two devices reading at once cannot undo each other.
+export const readMarkers = pgTable(
+  "read_markers",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    channelId: uuid("channel_id")
+      .notNull()
+      .references(() => channels.id, { onDelete: "cascade" }),
+    seq: bigint("seq", { mode: "bigint" }).notNull(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.channelId] })],
+);

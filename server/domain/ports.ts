@@ -5,7 +5,11 @@ import type { Event } from "../../gen/dialtone/v1/event_pb.js";
 import type { EventRow } from "../db/repos/events.js";
 
 /** Who receives an ephemeral event. */
-export type Audience = { kind: "all" } | { kind: "device"; deviceId: string } | { kind: "stream"; streamId: string };
+export type Audience =
+  | { kind: "all" }
+  | { kind: "user"; userId: string }
+  | { kind: "device"; deviceId: string }
+  | { kind: "stream"; streamId: string };
 
 export interface EphemeralMessage {
   event: Event;

@@ -189,6 +189,8 @@ function matches(a: Audience, s: Subscriber): boolean {
   switch (a.kind) {
     case "all":
       return true;
+    case "user":
+      return s.userId === a.userId;
     case "device":
       return s.deviceId === a.deviceId;
     case "stream":

@@ -10,6 +10,13 @@ export function messageService(deps: Deps): ServiceImpl<typeof MessageService> {
     async sendMessage(req, ctx) {
       return { message: toMessage(await messages.sendMessage(deps, requireCaller(ctx), req)) };
     },
+    async deleteMessage(req, ctx) {
+      return messages.deleteMessage(deps, requireCaller(ctx), req);
+    },
+    async sendTyping(req, ctx) {
+      await messages.sendTyping(deps, requireCaller(ctx), req);
+      return {};
+    },
     async listMessages(req, ctx) {
       requireCaller(ctx);
       const page = await messages.listMessages(deps, req);

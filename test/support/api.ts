@@ -13,6 +13,7 @@ import { IdentityService } from "../../gen/dialtone/v1/identity_service_pb.js";
 import { InviteService } from "../../gen/dialtone/v1/invite_service_pb.js";
 import { MessageService } from "../../gen/dialtone/v1/message_service_pb.js";
 import { PresenceService } from "../../gen/dialtone/v1/presence_service_pb.js";
+import { ReadStateService } from "../../gen/dialtone/v1/read_state_service_pb.js";
 import { VoiceService } from "../../gen/dialtone/v1/voice_service_pb.js";
 import { TEST_ADMIN_TOKEN } from "./server.js";
 
@@ -25,6 +26,7 @@ export interface Api {
   envelope: Client<typeof EnvelopeService>;
   channel: Client<typeof ChannelService>;
   message: Client<typeof MessageService>;
+  readState: Client<typeof ReadStateService>;
   directory: Client<typeof DirectoryService>;
   presence: Client<typeof PresenceService>;
   event: Client<typeof EventService>;
@@ -41,6 +43,7 @@ export function apiFor(transport: Transport): Api {
     envelope: createClient(EnvelopeService, transport),
     channel: createClient(ChannelService, transport),
     message: createClient(MessageService, transport),
+    readState: createClient(ReadStateService, transport),
     directory: createClient(DirectoryService, transport),
     presence: createClient(PresenceService, transport),
     event: createClient(EventService, transport),

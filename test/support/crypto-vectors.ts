@@ -37,7 +37,7 @@ export interface ContentVector {
   sealed: string;
 }
 
-/** The search cache's vectors (ENCRYPTION.md §12): records as the generator writes them. */
+/** The search cache's vectors (ENCRYPTION.md §13): records as the generator writes them. */
 export interface SearchCacheVectors {
   seed: number;
   serverOrigin: string;
@@ -54,9 +54,21 @@ export interface SearchCacheVectors {
   }>;
 }
 
+export interface TypingVector {
+  notice: { typing: boolean; sentAt: [number, number] };
+  plaintext: string;
+  context: Record<string, string>;
+  epoch: number;
+  key: string;
+  nonce: string;
+  aad: string;
+  sealed: string;
+}
+
 export interface Vectors {
   messageContent: { seed: number; cases: ContentVector[] };
   searchCache: SearchCacheVectors;
+  typingNotice: { seed: number; cases: TypingVector[] };
   sealed: Array<{
     context: Record<string, string>;
     epoch: number;

@@ -6,7 +6,6 @@ import { opusCodec } from "../codec/opus.js";
 import { createLogger } from "../log.js";
 import { SpeakingControl } from "../ptt/speaking.js";
 import type { AudioBackend } from "./backend.js";
-import { nullOutput } from "./backend.js";
 import { AudioEngine, KEEPALIVE_MS } from "./engine.js";
 import { FRAME_MS, FRAME_SAMPLES, type Frame } from "./format.js";
 
@@ -29,7 +28,7 @@ const tone = (): Frame => {
  * An engine whose microphone plays `loud(slot) ? tone : silence`, driven slot by slot. With `ptt`,
  * push-to-talk through a stand-in for the X11 grab: `ptt.press(down)` holds or lets go the key.
  */
-async function engine(loud: (slot: number) => boolean, ptt?: { press?: (down: boolean) => void }) {
+async function engine(loud: (slot: number) => boolean, ptt?: { press?: (down: boolean) => void }, gainOf?: (deviceId: string) => number) {
   const log = createLogger({ level: "error", write: () => {} });
   const speaking = new SpeakingControl({
     backend: ptt ? "hotkey" : "none",
@@ -48,8 +47,9 @@ async function engine(loud: (slot: number) => boolean, ptt?: { press?: (down: bo
   const backend: AudioBackend = {
     name: "test",
     openInput: async () => ({ read: (slot: number) => (loud(slot) ? tone() : new Int16Array(FRAME_SAMPLES)), close: async () => {} }),
-    openOutput: async () => nullOutput(),
+    openOutput: async () => ({ write: (f: Frame) => void played.push(f), close: async () => {} }),
   };
+  const played: Frame[] = [];
   let slot = 0;
   const sent: Sent[] = [];
   const e = new AudioEngine({
@@ -61,6 +61,7 @@ async function engine(loud: (slot: number) => boolean, ptt?: { press?: (down: bo
     onSpeakingChange: () => {},
     onError: () => {},
     now: () => slot * FRAME_MS,
+    ...(gainOf ? { gainOf } : {}),
   });
   if (ptt) await speaking.configure("F12");
   await e.start();
@@ -70,7 +71,7 @@ async function engine(loud: (slot: number) => boolean, ptt?: { press?: (down: bo
   const run = (from: number, to: number) => {
     for (slot = from; slot < to; slot++) tick(slot);
   };
-  return { e, sent, speaking, run };
+  return { e, sent, speaking, run, played };
 }
 
 test("silence sends a one-byte keep-alive every 300 ms, in the RTP sequence; speech sends audio and no keep-alives", async () => {
@@ -140,4 +141,56 @@ test("the speaking flag follows the audio sent: a held push-to-talk key over a s
   run(60, 61);
   expect(e.speaking).toBe(false); // let go: nothing goes out, however loud
   await e.stop();
+});
+
+/** `tx` talks to `rx` slot by slot (each packet delivered as it is sent); returns rx's played frames of [from, to). */
+function talk(tx: Awaited<ReturnType<typeof engine>>, rx: Awaited<ReturnType<typeof engine>>, from: number, to: number): Frame[] {
+  const start = rx.played.length;
+  for (let slot = from; slot < to; slot++) {
+    const before = tx.sent.length;
+    tx.run(slot, slot + 1);
+    for (const p of tx.sent.slice(before)) rx.e.receive("tx", p);
+    rx.run(slot, slot + 1);
+  }
+  return rx.played.slice(start);
+}
+
+const rms = (frames: Frame[]) =>
+  Math.sqrt(frames.reduce((a, f) => a + f.reduce((b, x) => b + x * x, 0), 0) / (frames.length * FRAME_SAMPLES));
+
+test("deafened: silence is played while the peer's audio still arrives (and it is speaking); undeafened: heard again", async () => {
+  const tx = await engine(() => true);
+  const rx = await engine(() => false);
+  const heard = rms(talk(tx, rx, 0, 100).slice(20));
+  expect(heard).toBeGreaterThan(3000); // the 8000-peak tone, through Opus
+  rx.e.deafened = true;
+  const received = rx.e.counters.packetsReceived;
+  const deaf = talk(tx, rx, 100, 150);
+  expect(deaf.every((f) => f.every((x) => x === 0))).toBe(true);
+  expect(rx.e.counters.packetsReceived).toBe(received + 50);
+  expect(rx.e.isSpeaking("tx")).toBe(true);
+  rx.e.deafened = false;
+  expect(rms(talk(tx, rx, 150, 200).slice(5))).toBeGreaterThan(heard * 0.9);
+  await tx.e.stop();
+  await rx.e.stop();
+});
+
+test("per-device gain before the mix: 0.5 plays the peer 6 dB lower, 0 silent, 2 louder", async () => {
+  let gain = 1;
+  const tx = await engine(() => true);
+  const rx = await engine(
+    () => false,
+    undefined,
+    (id) => (id === "tx" ? gain : 1),
+  );
+  const full = rms(talk(tx, rx, 0, 100).slice(20));
+  gain = 0.5;
+  const half = rms(talk(tx, rx, 100, 200).slice(5));
+  expect(20 * Math.log10(half / full)).toBeCloseTo(-6.02, 0);
+  gain = 0;
+  expect(talk(tx, rx, 200, 250).every((f) => f.every((x) => x === 0))).toBe(true);
+  gain = 2;
+  expect(20 * Math.log10(rms(talk(tx, rx, 250, 350).slice(5)) / full)).toBeCloseTo(6.02, 0);
+  await tx.e.stop();
+  await rx.e.stop();
 });

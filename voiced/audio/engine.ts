@@ -1,7 +1,7 @@
 // The media loop, one 20 ms slot at a time: capture → noise suppression and automatic gain →
 // speaking gate (PTT/VAD/mute, with the VAD's attack frames sent as pre-roll) → Opus → RTP to
 // every ready peer; and per remote device: jitter buffer → decode/conceal → mix of all speakers
-// → playback and --record.
+// → per-user volume and mix of all speakers (silence while deafened) → playback and --record.
 import type { AudioEncoder, Codec } from "../codec/codec.js";
 import { mixFrames } from "../codec/mixer.js";
 import { PeerPlayout, type PlayoutStats } from "../codec/playout.js";
@@ -64,6 +64,8 @@ export interface EngineOptions {
   onError(msg: string): void;
   /** Good news, such as a capture device that works again. */
   onInfo?(msg: string): void;
+  /** The playback gain of a remote device's audio (its user's volume; default 1). */
+  gainOf?(deviceId: string): number;
   /** Reopening delays of a failed capture device (default CAPTURE_RETRY_MS). */
   captureRetryMs?: readonly number[];
   now?: () => number;
@@ -87,6 +89,11 @@ export class AudioEngine {
    */
   speaking = false;
   inputLevel = 0;
+  /**
+   * Deafened: silence goes to the output and the recording. The peers' audio is still received
+   * and decoded (their speaking flags and stats stay live, and undeafening is heard at once).
+   */
+  deafened = false;
   private readonly capture: Capture;
   /** Whether the gate let the last frame out (for the talkspurt's marker bit). */
   private sending = false;
@@ -281,11 +288,15 @@ export class AudioEngine {
   private receiveSide(slot: number): void {
     const nowMs = slot * FRAME_MS;
     const frames: Frame[] = [];
+    const gains: number[] = [];
     let changed = false;
     const wall = this.now();
     for (const [id, p] of this.playouts) {
       const f = p.next(nowMs);
-      if (f) frames.push(f);
+      if (f) {
+        frames.push(f);
+        gains.push(this.o.gainOf?.(id) ?? 1);
+      }
       const talking = wall - p.lastPacketAt < SPEAKING_HOLD_MS;
       if (talking !== this.remoteSpeaking.has(id)) {
         if (talking) this.remoteSpeaking.add(id);
@@ -293,7 +304,7 @@ export class AudioEngine {
         changed = true;
       }
     }
-    const mixed = mixFrames(frames);
+    const mixed = this.deafened ? silentFrame() : mixFrames(frames, gains);
     this.output.write(mixed, slot);
     this.recorder?.write(mixed, slot);
     if (changed) this.o.onSpeakingChange();

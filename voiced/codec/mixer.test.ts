@@ -39,3 +39,14 @@ test("loud sums are limited softly: inside int16, monotonic, no wrap-around", ()
 test("gains scale each speaker before the sum", () => {
   expect(mixFrames([frame(1000), frame(1000)], [0.5, 2])[0]).toBe(2500);
 });
+
+test("a doubled loud speaker is limited, not wrapped; a gain of 0 silences only that speaker", () => {
+  const loud = frame((i) => (i % 2 ? 30000 : -30000));
+  const m = mixFrames([loud], [2]);
+  expect(Math.max(...m)).toBeLessThanOrEqual(32767);
+  expect(Math.min(...m)).toBeGreaterThanOrEqual(-32767);
+  expect(m[1]).toBeGreaterThan(30000); // still louder than the input, in the limiter's headroom
+  expect(m[0]).toBeLessThan(-30000);
+  const other = frame(1234);
+  expect(Array.from(mixFrames([loud, other], [0, 1]))).toEqual(Array.from(other));
+});

@@ -40,6 +40,14 @@ export function voicedService(daemon: Daemon, info: ServiceInfo): ServiceImpl<ty
       daemon.setMuted(req.muted);
       return {};
     },
+    setDeafened(req) {
+      daemon.setDeafened(req.deafened);
+      return {};
+    },
+    setVolumes(req) {
+      daemon.setVolumes(req);
+      return {};
+    },
     async setPushToTalk(req) {
       await using(() => daemon.setPushToTalk(req.key));
       return {};

@@ -230,6 +230,11 @@ export class VoiceRoom {
     }, 1500);
   }
 
+  /** The account of a device in the room (for its playback volume). */
+  userOf(deviceId: string): string | undefined {
+    return this.roster.get(deviceId)?.userId;
+  }
+
   members(): Array<RosterMember & Partial<PeerSnapshot>> {
     const peers = new Map((this.mesh?.snapshot() ?? []).map((p) => [p.deviceId, p]));
     return [...this.roster.values()].filter((m) => m.deviceId !== this.deviceId).map((m) => ({ ...m, ...peers.get(m.deviceId) }));

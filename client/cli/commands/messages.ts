@@ -1,7 +1,7 @@
 // send, history, tail.
-import type { ChatMessage, ClientEvents } from "../../core/index.js";
+import type { ChatMessage, ClientEvents, DialtoneClient } from "../../core/index.js";
 import { UsageError } from "../../core/index.js";
-import { eventOutput, messageJson, messageLine, profileOutput } from "../format.js";
+import { channelLabel, entryJson, entryLines, eventOutput, hhmm, messageJson, messageLine, profileOutput, skewNote } from "../format.js";
 import { WAIT_OPTION, numberOption, openClient, print, waitMs, warn, withClient, type Command } from "../context.js";
 
 export const sendCommand: Command = {
@@ -46,10 +46,15 @@ export const sendCommand: Command = {
 export const historyCommand: Command = {
   name: "history",
   args: "CHANNEL",
-  summary: "print a channel's latest messages, oldest first",
-  details: "With --json, one JSON object per line (the same shape as tail's messages).",
+  summary: "print a channel's latest messages, oldest first (edits applied, reactions and replies shown)",
+  details:
+    "Each message shows its latest text once (marked edited), the first line of the message it\n" +
+    "replies to above it, and its reactions below it. --ids prefixes each with the short id that\n" +
+    "reply, edit, react and delete take. With --json, one JSON object per message (tail's message\n" +
+    "shape plus text, edited, deleted, reply_to and reactions).",
   options: {
     limit: { type: "string", value: "N", help: "how many messages (default 50; pages of 200 are fetched as needed)" },
+    ids: { type: "boolean", help: "show each message's short id" },
     wait: WAIT_OPTION,
   },
   positionals: [1, 1],
@@ -59,14 +64,30 @@ export const historyCommand: Command = {
       const wait = waitMs(values);
       const channel = await client.resolveChannel(positionals[0]!, wait);
       await client.requireChannelKey(channel.id, wait);
-      const messages = await client.history(channel.id, limit);
+      const entries = await client.conversation(channel.id, limit);
       const view = client.channel(channel.id);
-      if (ctx.json) for (const m of messages) ctx.io.out(`${JSON.stringify(messageJson(m, view))}\n`);
-      else if (messages.length === 0) ctx.io.out(`no messages in #${channel.label} yet\n`);
-      else ctx.io.out(`${messages.map((m) => messageLine(m, view)).join("\n")}\n`);
+      const who = (userId: string) => client.directory.labelOf(userId);
+      if (ctx.json) for (const e of entries) ctx.io.out(`${JSON.stringify(entryJson(e, view, who))}\n`);
+      else if (entries.length === 0) ctx.io.out(`no messages in #${channel.label} yet\n`);
+      else ctx.io.out(`${entries.flatMap((e) => entryLines(e, view, who, values.ids === true)).join("\n")}\n`);
     });
   },
 };
+
+/** A live message as a tail line: a reply, an edit and a reaction say what they are. */
+function liveLine(client: DialtoneClient, m: ChatMessage): string {
+  const view = client.channel(m.channelId);
+  const rel = m.relation;
+  if (!rel || m.body === undefined) return messageLine(m, view);
+  const target = client.entries(m.channelId).find((e) => e.message.messageId === rel.messageId)?.message;
+  const ref = `${target ? `${target.sender}'s message` : "a message"} ${rel.messageId.slice(0, 8)}`;
+  const skew = skewNote(m);
+  const head = `[${hhmm(m.sentAt)}] ${channelLabel(view, m.channelId)} ${m.sender}`;
+  const tailNote = skew ? ` (${skew})` : "";
+  if (rel.kind === "edit") return `${head} edited ${ref}: ${m.body}${tailNote}`;
+  if (rel.kind === "reaction") return `${head} reacted ${m.body} to ${ref}${tailNote}`;
+  return `${head} (replying to ${ref}): ${m.body}${tailNote}`;
+}
 
 const TAIL_EVENTS: ReadonlyArray<keyof ClientEvents> = [
   "channel-created",
@@ -104,7 +125,25 @@ export const tailCommand: Command = {
     try {
       client.on("message", (m) => {
         const view = client.channel(m.channelId);
-        ctx.io.out(`${ctx.json ? JSON.stringify(messageJson(m, view)) : messageLine(m, view)}\n`);
+        ctx.io.out(`${ctx.json ? JSON.stringify(messageJson(m, view)) : liveLine(client, m)}\n`);
+      });
+      client.on("message-deleted", (d) => {
+        const view = client.channel(d.channelId);
+        const what =
+          d.message?.relation?.kind === "reaction"
+            ? "took back a reaction"
+            : d.message?.relation?.kind === "edit"
+              ? "deleted an edit"
+              : "deleted a message";
+        const line = `* ${d.by} ${what} in ${channelLabel(view, d.channelId)} (${d.messageId.slice(0, 8)})`;
+        const json = {
+          type: "message_deleted",
+          channel_id: d.channelId,
+          message_id: d.messageId,
+          deleted_by_user_id: d.deletedByUserId,
+          deleted_by: d.by,
+        };
+        ctx.io.out(`${ctx.json ? JSON.stringify(json) : line}\n`);
       });
       // A channel whose key had not reached this device when it was announced: its name follows
       // once the key arrives (as the UI does), instead of staying "<encrypted>(…)" for good.

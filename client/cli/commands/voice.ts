@@ -1,16 +1,19 @@
 // voice join (foreground: members, speaking and notices until interrupted), voice leave,
-// voice status, voice mute/unmute. The daemon is the user's dialtone-voiced (started with the
+// voice status, voice mute/unmute, deafen/undeafen, and voice volume NAME PERCENT (remembered). The daemon is the user's dialtone-voiced (started with the
 // --voice-* flags when none runs); the session token and channel key reach it over its socket.
 import {
   MeshSizeWatch,
   RoomStatus,
   meshSizeNotice,
+  parseVolumePercent,
+  resolveVolumeUser,
   VOICE_FLAG_OPTIONS,
   VoiceDaemon,
   VoiceDaemonError,
   VoiceSession,
   parseVoiceFlags,
   shortId,
+  UsageError,
   voicedSocketPath,
   type DialtoneClient,
   type VoiceMember,
@@ -30,9 +33,10 @@ const STATUS: Record<RoomStatus, string> = {
   [RoomStatus.RECONNECTING]: "reconnecting",
 };
 
-const memberJson = (m: VoiceMember, user: string): Row => ({
+const memberJson = (m: VoiceMember, user: string, s: VoiceState): Row => ({
   user_id: m.userId,
   user,
+  volume_percent: s.volumes[m.userId] ?? 100,
   device_id: m.deviceId,
   connection_state: m.connectionState,
   candidate_type: m.candidateType || null,
@@ -120,11 +124,11 @@ class VoiceRenderer {
       const user = this.client.directory.labelOf(m.userId);
       const was = before.get(m.deviceId);
       before.delete(m.deviceId);
-      if (!was) emit(ctx, `+ ${who} is in voice`, { type: "voice_member_joined", ...memberJson(m, user) });
+      if (!was) emit(ctx, `+ ${who} is in voice`, { type: "voice_member_joined", ...memberJson(m, user, s) });
       const how = connection(m, was);
       if (how !== undefined && how !== this.shown.get(m.deviceId)) {
         this.shown.set(m.deviceId, how);
-        emit(ctx, `  ${who}: ${how}`, { type: "voice_member", ...memberJson(m, user) });
+        emit(ctx, `  ${who}: ${how}`, { type: "voice_member", ...memberJson(m, user, s) });
       }
       if ((was?.speaking ?? false) !== m.speaking) {
         emit(ctx, `  ${who} ${m.speaking ? "speaking" : "quiet"}`, {
@@ -157,6 +161,11 @@ class VoiceRenderer {
       });
     }
     if (prev && prev.muted !== s.muted) emit(ctx, `* ${s.muted ? "muted" : "unmuted"}`, { type: "voice_muted", muted: s.muted });
+    if (prev && prev.deafened !== s.deafened)
+      emit(ctx, `* ${s.deafened ? "deafened (nothing played, microphone muted)" : "undeafened"}`, {
+        type: "voice_deafened",
+        deafened: s.deafened,
+      });
     return undefined;
   }
 }
@@ -250,6 +259,69 @@ function muteCommand(muted: boolean): Command {
 export const voiceMuteCommand = muteCommand(true);
 export const voiceUnmuteCommand = muteCommand(false);
 
+function deafenCommand(deafened: boolean): Command {
+  return {
+    name: deafened ? "voice deafen" : "voice undeafen",
+    args: "",
+    summary: deafened
+      ? "play nothing and mute your microphone"
+      : "play voice again; your microphone is as muted or open as before deafening",
+    options: {},
+    positionals: [0, 0],
+    async run(ctx) {
+      const d = await runningDaemon(ctx);
+      if (!d) throw new VoiceDaemonError("not-running", "no voice daemon is running: dialtone voice join CHANNEL starts one");
+      await d.setDeafened(deafened);
+      const s = await d.state();
+      print(ctx, deafened ? "* deafened (nothing played, microphone muted)" : `* undeafened${s.muted ? " (still muted)" : ""}`, {
+        deafened: s.deafened,
+        muted: s.muted,
+      });
+    },
+  };
+}
+
+export const voiceDeafenCommand = deafenCommand(true);
+export const voiceUndeafenCommand = deafenCommand(false);
+
+export const voiceVolumeCommand: Command = {
+  name: "voice volume",
+  args: "NAME PERCENT",
+  summary: "play one person louder or quieter (0-200 %, 100 = as received), remembered",
+  details:
+    "NAME is a display name (any case), a marked label such as bob#1a2b, or a user id prefix.\n" +
+    "The volume is remembered for this server in the config dir (by user id) and handed to the voice\n" +
+    "daemon now if one runs, else at the next voice join.",
+  options: {},
+  positionals: [2, 2],
+  async run(ctx, _values, positionals) {
+    const percent = parseVolumePercent(positionals[1]!, "PERCENT");
+    const client = await openClient(ctx, { reconcile: false, notices: false });
+    try {
+      let user: ReturnType<typeof resolveVolumeUser>;
+      try {
+        user = resolveVolumeUser(client, positionals[0]!, "NAME");
+      } catch (err) {
+        // A name this install has not seen yet: fetch the directory once, then ask again.
+        if (!(err instanceof UsageError && err.code === "unknown-user")) throw err;
+        await client.directory.refresh();
+        user = resolveVolumeUser(client, positionals[0]!, "NAME");
+      }
+      const voice = new VoiceSession(client, {}, ctx.io.env);
+      const { applied } = await voice.setVolume(user.userId, percent);
+      await voice.close();
+      print(ctx, `* ${user.label}: volume ${percent} %${applied ? "" : " (no voice daemon is running: applied at the next voice join)"}`, {
+        user_id: user.userId,
+        user: user.label,
+        percent,
+        applied,
+      });
+    } finally {
+      await client.close();
+    }
+  },
+};
+
 export const voiceStatusCommand: Command = {
   name: "voice status",
   args: "",
@@ -273,13 +345,13 @@ export const voiceStatusCommand: Command = {
       const lines = [
         `voice daemon pid ${d.info.pid} (${d.info.audioBackend}${d.info.logFile ? `, log ${d.info.logFile}` : ""})`,
         s.channelId
-          ? `in ${channel}: ${STATUS[s.status]}${s.muted ? ", muted" : ""}${s.relayOnly ? ", relay only" : ""}`
+          ? `in ${channel}: ${STATUS[s.status]}${s.deafened ? ", deafened" : ""}${s.muted ? ", muted" : ""}${s.relayOnly ? ", relay only" : ""}`
           : "not in a voice room",
         `speaking by ${s.pushToTalkKey ? `push-to-talk (${s.pushToTalkKey})` : `voice activity (threshold ${s.vadThreshold})`}`,
         ...s.members.map(
           (m) =>
             `  ${`${user(m.userId)} (${shortId(m.deviceId)})`.padEnd(30)} ${m.ready ? `connected${m.candidateType ? ` via ${m.candidateType}` : ""}` : m.connectionState}` +
-            `${m.speaking ? ", speaking" : ""}  ${m.packetsReceived} packets, ${m.packetsLost} lost, jitter ${m.jitterMs} ms`,
+            `${m.speaking ? ", speaking" : ""}${s.volumes[m.userId] !== undefined ? `, volume ${s.volumes[m.userId]} %` : ""}  ${m.packetsReceived} packets, ${m.packetsLost} lost, jitter ${m.jitterMs} ms`,
         ),
       ];
       print(ctx, lines, {
@@ -292,11 +364,12 @@ export const voiceStatusCommand: Command = {
         channel: s.channelId ? (names?.channel(s.channelId)?.name ?? null) : null,
         status: STATUS[s.status],
         muted: s.muted,
+        deafened: s.deafened,
         speaking: s.speaking,
         push_to_talk_key: s.pushToTalkKey || null,
         vad_threshold: s.vadThreshold,
         relay_only: s.relayOnly,
-        members: s.members.map((m) => memberJson(m, user(m.userId))),
+        members: s.members.map((m) => memberJson(m, user(m.userId), s)),
       });
     } finally {
       await names?.close();
@@ -320,4 +393,7 @@ export const VOICE_COMMANDS: readonly Command[] = [
   voiceStatusCommand,
   voiceMuteCommand,
   voiceUnmuteCommand,
+  voiceDeafenCommand,
+  voiceUndeafenCommand,
+  voiceVolumeCommand,
 ];

@@ -4,17 +4,25 @@ import type { ChatMessage } from "../messages.js";
 import type { ChannelView } from "../names.js";
 import type { CachedMessage, MessageCache } from "./message-cache.js";
 
-/** What the cache keeps of an opened message; undefined for one that did not open (no key). */
-export function cacheEntry(m: ChatMessage): CachedMessage | undefined {
+/**
+ * What the cache keeps of an opened message; undefined for one that did not open (no key) and for
+ * a reaction. An edit becomes its target's new text (under the target's id, with the edit's seq
+ * and time, so a later re-opening of the original does not put the old text back), but only
+ * when `target` (the edited message, if this client holds it) has the edit's sender: others'
+ * edits do not count (ENCRYPTION.md §11).
+ */
+export function cacheEntry(m: ChatMessage, target?: (messageId: string) => ChatMessage | undefined): CachedMessage | undefined {
   if (m.error !== undefined || m.body === undefined) return undefined;
-  return {
-    channelId: m.channelId,
-    messageId: m.messageId,
-    seq: m.seq,
-    senderUserId: m.senderUserId,
-    time: m.sentAt.getTime(),
-    text: m.body,
-  };
+  const entry = { channelId: m.channelId, seq: m.seq, senderUserId: m.senderUserId, time: m.sentAt.getTime(), text: m.body };
+  if (m.relation?.kind === "reaction") return undefined;
+  if (m.relation?.kind === "edit") {
+    const edited = target?.(m.relation.messageId);
+    if (!edited || edited.senderUserId !== m.senderUserId || edited.relation?.kind === "edit" || edited.relation?.kind === "reaction") {
+      return undefined;
+    }
+    return { ...entry, messageId: edited.messageId };
+  }
+  return { ...entry, messageId: m.messageId };
 }
 
 export interface SearchHit {

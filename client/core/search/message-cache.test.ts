@@ -168,3 +168,22 @@ describe("compaction", () => {
     expect(again.search("word7").hits).toHaveLength(1);
   });
 });
+
+describe("edits", () => {
+  test("a put with an older seq (the original opened again after its edit) does not bring the old text back", async () => {
+    const dir = await mkdtemp(join(root, "edits-"));
+    const key = generateSymmetricKey();
+    const original = message(CH_A, "meet at noon", 5);
+    const edited = { ...original, seq: original.seq + 10n, text: "meet at one" };
+    const writer = cacheIn(dir, key);
+    writer.upsert(original);
+    writer.upsert(edited);
+    writer.upsert(original); // a history page opens the original again
+    await writer.flush();
+    const reader = cacheIn(dir, key);
+    await reader.load();
+    expect(reader.search("meet").hits.map((m) => m.text)).toEqual(["meet at one"]);
+    reader.upsert(original);
+    expect(reader.search("noon").hits).toEqual([]);
+  });
+});

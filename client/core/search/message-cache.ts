@@ -1,5 +1,5 @@
 // The local message cache that search runs over (DESIGN §12), encrypted at rest (ENCRYPTION.md
-// §12). Writing never needs the old contents: what changed is appended as a new sealed segment
+// §13). Writing never needs the old contents: what changed is appended as a new sealed segment
 // (at flush, or a moment after a burst), so a `dialtone send` pays nothing for a large cache.
 // Reading (`load`) opens every segment in name order, applies its puts and removals, indexes
 // the texts, and folds many segments into one. Only messages that opened are ever put here, so a
@@ -61,6 +61,8 @@ const COMPACT_SEGMENTS = 16;
 const COMPACT_SLACK = 10_000;
 
 const newerFirst = (a: CachedMessage, b: CachedMessage) => b.time - a.time || (b.seq > a.seq ? 1 : b.seq < a.seq ? -1 : 0);
+/** A put replaces a cached message only with a text at least as new (an edit's seq is above its target's). */
+const supersedes = (incoming: CachedMessage, held: CachedMessage | undefined) => held === undefined || incoming.seq >= held.seq;
 const same = (a: CachedMessage, b: CachedMessage) =>
   a.text === b.text && a.channelId === b.channelId && a.seq === b.seq && a.time === b.time && a.senderUserId === b.senderUserId;
 
@@ -100,7 +102,7 @@ export class MessageCache implements SearchSink {
 
   upsert(message: CachedMessage): void {
     const known = this.#messages?.get(message.messageId) ?? this.#written.get(message.messageId);
-    if (known && same(known, message)) return;
+    if (known && (same(known, message) || !supersedes(message, known))) return;
     this.#written.set(message.messageId, message);
     this.#pending.push({ op: "put", message });
     this.#apply({ op: "put", message });
@@ -112,6 +114,17 @@ export class MessageCache implements SearchSink {
     this.#pending.push({ op: "remove", messageId });
     this.#apply({ op: "remove", messageId });
     this.#scheduleFlush();
+  }
+
+  /**
+   * After a channel's whole history was paged in: forgets its cached messages the server no
+   * longer has (deleted while this device was not listening). Call `load()` first.
+   */
+  prune(channelId: string, present: ReadonlySet<string>): number {
+    if (!this.#messages) throw new Error("MessageCache.prune: load() first");
+    const gone = [...this.#messages.values()].filter((m) => m.channelId === channelId && !present.has(m.messageId));
+    for (const m of gone) this.remove(m.messageId);
+    return gone.length;
   }
 
   /** Writes what is pending as one new segment. Flushes and loads never overlap. */
@@ -188,6 +201,7 @@ export class MessageCache implements SearchSink {
     if (!this.#messages || !this.#index) return;
     this.#channels = undefined;
     if (record.op === "put") {
+      if (!supersedes(record.message, this.#messages.get(record.message.messageId))) return;
       this.#messages.set(record.message.messageId, record.message);
       this.#index.set(record.message.messageId, record.message.text);
     } else {
@@ -224,15 +238,15 @@ export class MessageCache implements SearchSink {
       opened.push(name);
       records += segment.length;
       for (const r of segment) {
-        if (r.op === "put") messages.set(r.message.messageId, r.message);
-        else messages.delete(r.messageId);
+        if (r.op === "remove") messages.delete(r.messageId);
+        else if (supersedes(r.message, messages.get(r.message.messageId))) messages.set(r.message.messageId, r.message);
       }
     }
     const onDisk = new Map(messages);
     // What this process put before loading applies after what is on disk (it is newer).
     for (const r of this.#pending) {
-      if (r.op === "put") messages.set(r.message.messageId, r.message);
-      else messages.delete(r.messageId);
+      if (r.op === "remove") messages.delete(r.messageId);
+      else if (supersedes(r.message, messages.get(r.message.messageId))) messages.set(r.message.messageId, r.message);
     }
     const index = new TextIndex();
     index.addAll(messages.values());

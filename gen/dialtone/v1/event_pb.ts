@@ -14,6 +14,8 @@ import type { Message as Message$1 } from "./message_pb.js";
 import { file_dialtone_v1_message } from "./message_pb.js";
 import type { Profile } from "./profile_pb.js";
 import { file_dialtone_v1_profile } from "./profile_pb.js";
+import type { ReadMarker } from "./read_state_pb.js";
+import { file_dialtone_v1_read_state } from "./read_state_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -22,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dialtone/v1/event.proto.
  */
 export const file_dialtone_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChdkaWFsdG9uZS92MS9ldmVudC5wcm90bxILZGlhbHRvbmUudjEi2AcKBUV2ZW50EgsKA3NlcRgBIAEoBBIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI2Cg9tZXNzYWdlX2NyZWF0ZWQYCiABKAsyGy5kaWFsdG9uZS52MS5NZXNzYWdlQ3JlYXRlZEgAEjYKD2NoYW5uZWxfY3JlYXRlZBgLIAEoCzIbLmRpYWx0b25lLnYxLkNoYW5uZWxDcmVhdGVkSAASNgoPY2hhbm5lbF9yZW5hbWVkGAwgASgLMhsuZGlhbHRvbmUudjEuQ2hhbm5lbFJlbmFtZWRIABI2Cg9jaGFubmVsX2RlbGV0ZWQYDSABKAsyGy5kaWFsdG9uZS52MS5DaGFubmVsRGVsZXRlZEgAEjAKDGRldmljZV9hZGRlZBgOIAEoCzIYLmRpYWx0b25lLnYxLkRldmljZUFkZGVkSAASNAoOZGV2aWNlX3Jldm9rZWQYDyABKAsyGi5kaWFsdG9uZS52MS5EZXZpY2VSZXZva2VkSAASNgoPcHJvZmlsZV91cGRhdGVkGBAgASgLMhsuZGlhbHRvbmUudjEuUHJvZmlsZVVwZGF0ZWRIABIuCgt1c2VyX2pvaW5lZBgRIAEoCzIXLmRpYWx0b25lLnYxLlVzZXJKb2luZWRIABIwCgx1c2VyX3JlbW92ZWQYEiABKAsyGC5kaWFsdG9uZS52MS5Vc2VyUmVtb3ZlZEgAEjIKDWFkbWluX2NoYW5nZWQYEyABKAsyGS5kaWFsdG9uZS52MS5BZG1pbkNoYW5nZWRIABI4ChBpZGVudGl0eV91cGRhdGVkGBQgASgLMhwuZGlhbHRvbmUudjEuSWRlbnRpdHlVcGRhdGVkSAASPQoTY2hhbm5lbF9rZXlfcm90YXRlZBgVIAEoCzIeLmRpYWx0b25lLnYxLkNoYW5uZWxLZXlSb3RhdGVkSAASOAoQcHJlc2VuY2VfY2hhbmdlZBgeIAEoCzIcLmRpYWx0b25lLnYxLlByZXNlbmNlQ2hhbmdlZEgAEjAKDHZvaWNlX2pvaW5lZBgfIAEoCzIYLmRpYWx0b25lLnYxLlZvaWNlSm9pbmVkSAASLAoKdm9pY2VfbGVmdBggIAEoCzIWLmRpYWx0b25lLnYxLlZvaWNlTGVmdEgAEjAKDHZvaWNlX3NpZ25hbBghIAEoCzIYLmRpYWx0b25lLnYxLlZvaWNlU2lnbmFsSAASLAoKa2V5X3NoYXJlZBgiIAEoCzIWLmRpYWx0b25lLnYxLktleVNoYXJlZEgAQgkKB3BheWxvYWQiNwoOTWVzc2FnZUNyZWF0ZWQSJQoHbWVzc2FnZRgBIAEoCzIULmRpYWx0b25lLnYxLk1lc3NhZ2UiNwoOQ2hhbm5lbENyZWF0ZWQSJQoHY2hhbm5lbBgBIAEoCzIULmRpYWx0b25lLnYxLkNoYW5uZWwiNwoOQ2hhbm5lbFJlbmFtZWQSJQoHY2hhbm5lbBgBIAEoCzIULmRpYWx0b25lLnYxLkNoYW5uZWwiJAoOQ2hhbm5lbERlbGV0ZWQSEgoKY2hhbm5lbF9pZBgBIAEoCSIyCgtEZXZpY2VBZGRlZBIjCgZkZXZpY2UYASABKAsyEy5kaWFsdG9uZS52MS5EZXZpY2UiMwoNRGV2aWNlUmV2b2tlZBIRCglkZXZpY2VfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCSI3Cg5Qcm9maWxlVXBkYXRlZBIlCgdwcm9maWxlGAEgASgLMhQuZGlhbHRvbmUudjEuUHJvZmlsZSIvCgpVc2VySm9pbmVkEg8KB3VzZXJfaWQYASABKAkSEAoIaXNfYWRtaW4YAiABKAgiOgoLVXNlclJlbW92ZWQSDwoHdXNlcl9pZBgBIAEoCRIaChJyZXZva2VkX2RldmljZV9pZHMYAiADKAkiMQoMQWRtaW5DaGFuZ2VkEg8KB3VzZXJfaWQYASABKAkSEAoIaXNfYWRtaW4YAiABKAgiMgoPUHJlc2VuY2VDaGFuZ2VkEg8KB3VzZXJfaWQYASABKAkSDgoGb25saW5lGAIgASgIIkUKC1ZvaWNlTWVtYmVyEhIKCmNoYW5uZWxfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIRCglkZXZpY2VfaWQYAyABKAkiNwoLVm9pY2VKb2luZWQSKAoGbWVtYmVyGAEgASgLMhguZGlhbHRvbmUudjEuVm9pY2VNZW1iZXIiNQoJVm9pY2VMZWZ0EigKBm1lbWJlchgBIAEoCzIYLmRpYWx0b25lLnYxLlZvaWNlTWVtYmVyIp4BCgtWb2ljZVNpZ25hbBISCgpjaGFubmVsX2lkGAEgASgJEhYKDnNlbmRlcl91c2VyX2lkGAIgASgJEhgKEHNlbmRlcl9kZXZpY2VfaWQYAyABKAkSGwoTcmVjaXBpZW50X2RldmljZV9pZBgEIAEoCRIZChFlbmNyeXB0ZWRfcGF5bG9hZBgFIAEoCRIRCglrZXlfZXBvY2gYBiABKA0iagoJS2V5U2hhcmVkEiIKBGtpbmQYASABKA4yFC5kaWFsdG9uZS52MS5LZXlLaW5kEhAKCHNjb3BlX2lkGAIgASgJEg0KBWVwb2NoGAMgASgNEhgKEHNlbmRlcl9kZXZpY2VfaWQYBCABKAkiYgoPSWRlbnRpdHlVcGRhdGVkEg8KB3VzZXJfaWQYASABKAkSKwoGY2hhbmdlGAIgASgOMhsuZGlhbHRvbmUudjEuSWRlbnRpdHlDaGFuZ2USEQoJZGV2aWNlX2lkGAMgASgJIjoKEUNoYW5uZWxLZXlSb3RhdGVkEiUKB2NoYW5uZWwYASABKAsyFC5kaWFsdG9uZS52MS5DaGFubmVsKtoBCg5JZGVudGl0eUNoYW5nZRIfChtJREVOVElUWV9DSEFOR0VfVU5TUEVDSUZJRUQQABIdChlJREVOVElUWV9DSEFOR0VfUFVCTElTSEVEEAESJAogSURFTlRJVFlfQ0hBTkdFX0RFVklDRV9DRVJUSUZJRUQQAhIcChhJREVOVElUWV9DSEFOR0VfQURNSVRURUQQAxIbChdJREVOVElUWV9DSEFOR0VfUkVNT1ZFRBAEEicKI0lERU5USVRZX0NIQU5HRV9BRE1JU1NJT05fUkVRVUVTVEVEEAViBnByb3RvMw", [file_dialtone_v1_channel, file_dialtone_v1_device, file_dialtone_v1_envelope, file_dialtone_v1_message, file_dialtone_v1_profile, file_google_protobuf_timestamp]);
+  fileDesc("ChdkaWFsdG9uZS92MS9ldmVudC5wcm90bxILZGlhbHRvbmUudjEigQkKBUV2ZW50EgsKA3NlcRgBIAEoBBIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI2Cg9tZXNzYWdlX2NyZWF0ZWQYCiABKAsyGy5kaWFsdG9uZS52MS5NZXNzYWdlQ3JlYXRlZEgAEjYKD2NoYW5uZWxfY3JlYXRlZBgLIAEoCzIbLmRpYWx0b25lLnYxLkNoYW5uZWxDcmVhdGVkSAASNgoPY2hhbm5lbF9yZW5hbWVkGAwgASgLMhsuZGlhbHRvbmUudjEuQ2hhbm5lbFJlbmFtZWRIABI2Cg9jaGFubmVsX2RlbGV0ZWQYDSABKAsyGy5kaWFsdG9uZS52MS5DaGFubmVsRGVsZXRlZEgAEjAKDGRldmljZV9hZGRlZBgOIAEoCzIYLmRpYWx0b25lLnYxLkRldmljZUFkZGVkSAASNAoOZGV2aWNlX3Jldm9rZWQYDyABKAsyGi5kaWFsdG9uZS52MS5EZXZpY2VSZXZva2VkSAASNgoPcHJvZmlsZV91cGRhdGVkGBAgASgLMhsuZGlhbHRvbmUudjEuUHJvZmlsZVVwZGF0ZWRIABIuCgt1c2VyX2pvaW5lZBgRIAEoCzIXLmRpYWx0b25lLnYxLlVzZXJKb2luZWRIABIwCgx1c2VyX3JlbW92ZWQYEiABKAsyGC5kaWFsdG9uZS52MS5Vc2VyUmVtb3ZlZEgAEjIKDWFkbWluX2NoYW5nZWQYEyABKAsyGS5kaWFsdG9uZS52MS5BZG1pbkNoYW5nZWRIABI4ChBpZGVudGl0eV91cGRhdGVkGBQgASgLMhwuZGlhbHRvbmUudjEuSWRlbnRpdHlVcGRhdGVkSAASPQoTY2hhbm5lbF9rZXlfcm90YXRlZBgVIAEoCzIeLmRpYWx0b25lLnYxLkNoYW5uZWxLZXlSb3RhdGVkSAASNgoPbWVzc2FnZV9kZWxldGVkGBYgASgLMhsuZGlhbHRvbmUudjEuTWVzc2FnZURlbGV0ZWRIABI4ChBwcmVzZW5jZV9jaGFuZ2VkGB4gASgLMhwuZGlhbHRvbmUudjEuUHJlc2VuY2VDaGFuZ2VkSAASMAoMdm9pY2Vfam9pbmVkGB8gASgLMhguZGlhbHRvbmUudjEuVm9pY2VKb2luZWRIABIsCgp2b2ljZV9sZWZ0GCAgASgLMhYuZGlhbHRvbmUudjEuVm9pY2VMZWZ0SAASMAoMdm9pY2Vfc2lnbmFsGCEgASgLMhguZGlhbHRvbmUudjEuVm9pY2VTaWduYWxIABIsCgprZXlfc2hhcmVkGCIgASgLMhYuZGlhbHRvbmUudjEuS2V5U2hhcmVkSAASOQoRcmVhZF9tYXJrZXJfbW92ZWQYIyABKAsyHC5kaWFsdG9uZS52MS5SZWFkTWFya2VyTW92ZWRIABI0Cg50eXBpbmdfY2hhbmdlZBgkIAEoCzIaLmRpYWx0b25lLnYxLlR5cGluZ0NoYW5nZWRIAEIJCgdwYXlsb2FkIjcKDk1lc3NhZ2VDcmVhdGVkEiUKB21lc3NhZ2UYASABKAsyFC5kaWFsdG9uZS52MS5NZXNzYWdlIjcKDkNoYW5uZWxDcmVhdGVkEiUKB2NoYW5uZWwYASABKAsyFC5kaWFsdG9uZS52MS5DaGFubmVsIjcKDkNoYW5uZWxSZW5hbWVkEiUKB2NoYW5uZWwYASABKAsyFC5kaWFsdG9uZS52MS5DaGFubmVsIiQKDkNoYW5uZWxEZWxldGVkEhIKCmNoYW5uZWxfaWQYASABKAkiMgoLRGV2aWNlQWRkZWQSIwoGZGV2aWNlGAEgASgLMhMuZGlhbHRvbmUudjEuRGV2aWNlIjMKDURldmljZVJldm9rZWQSEQoJZGV2aWNlX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkiNwoOUHJvZmlsZVVwZGF0ZWQSJQoHcHJvZmlsZRgBIAEoCzIULmRpYWx0b25lLnYxLlByb2ZpbGUiLwoKVXNlckpvaW5lZBIPCgd1c2VyX2lkGAEgASgJEhAKCGlzX2FkbWluGAIgASgIIjoKC1VzZXJSZW1vdmVkEg8KB3VzZXJfaWQYASABKAkSGgoScmV2b2tlZF9kZXZpY2VfaWRzGAIgAygJIjEKDEFkbWluQ2hhbmdlZBIPCgd1c2VyX2lkGAEgASgJEhAKCGlzX2FkbWluGAIgASgIIjIKD1ByZXNlbmNlQ2hhbmdlZBIPCgd1c2VyX2lkGAEgASgJEg4KBm9ubGluZRgCIAEoCCJFCgtWb2ljZU1lbWJlchISCgpjaGFubmVsX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJIjcKC1ZvaWNlSm9pbmVkEigKBm1lbWJlchgBIAEoCzIYLmRpYWx0b25lLnYxLlZvaWNlTWVtYmVyIjUKCVZvaWNlTGVmdBIoCgZtZW1iZXIYASABKAsyGC5kaWFsdG9uZS52MS5Wb2ljZU1lbWJlciKeAQoLVm9pY2VTaWduYWwSEgoKY2hhbm5lbF9pZBgBIAEoCRIWCg5zZW5kZXJfdXNlcl9pZBgCIAEoCRIYChBzZW5kZXJfZGV2aWNlX2lkGAMgASgJEhsKE3JlY2lwaWVudF9kZXZpY2VfaWQYBCABKAkSGQoRZW5jcnlwdGVkX3BheWxvYWQYBSABKAkSEQoJa2V5X2Vwb2NoGAYgASgNImoKCUtleVNoYXJlZBIiCgRraW5kGAEgASgOMhQuZGlhbHRvbmUudjEuS2V5S2luZBIQCghzY29wZV9pZBgCIAEoCRINCgVlcG9jaBgDIAEoDRIYChBzZW5kZXJfZGV2aWNlX2lkGAQgASgJImIKD0lkZW50aXR5VXBkYXRlZBIPCgd1c2VyX2lkGAEgASgJEisKBmNoYW5nZRgCIAEoDjIbLmRpYWx0b25lLnYxLklkZW50aXR5Q2hhbmdlEhEKCWRldmljZV9pZBgDIAEoCSI6ChFDaGFubmVsS2V5Um90YXRlZBIlCgdjaGFubmVsGAEgASgLMhQuZGlhbHRvbmUudjEuQ2hhbm5lbCJUCg5NZXNzYWdlRGVsZXRlZBISCgpjaGFubmVsX2lkGAEgASgJEhIKCm1lc3NhZ2VfaWQYAiABKAkSGgoSZGVsZXRlZF9ieV91c2VyX2lkGAMgASgJIjoKD1JlYWRNYXJrZXJNb3ZlZBInCgZtYXJrZXIYASABKAsyFy5kaWFsdG9uZS52MS5SZWFkTWFya2VyIoMBCg1UeXBpbmdDaGFuZ2VkEhIKCmNoYW5uZWxfaWQYASABKAkSFgoOc2VuZGVyX3VzZXJfaWQYAiABKAkSGAoQc2VuZGVyX2RldmljZV9pZBgDIAEoCRIZChFlbmNyeXB0ZWRfcGF5bG9hZBgEIAEoCRIRCglrZXlfZXBvY2gYBSABKA0q2gEKDklkZW50aXR5Q2hhbmdlEh8KG0lERU5USVRZX0NIQU5HRV9VTlNQRUNJRklFRBAAEh0KGUlERU5USVRZX0NIQU5HRV9QVUJMSVNIRUQQARIkCiBJREVOVElUWV9DSEFOR0VfREVWSUNFX0NFUlRJRklFRBACEhwKGElERU5USVRZX0NIQU5HRV9BRE1JVFRFRBADEhsKF0lERU5USVRZX0NIQU5HRV9SRU1PVkVEEAQSJwojSURFTlRJVFlfQ0hBTkdFX0FETUlTU0lPTl9SRVFVRVNURUQQBWIGcHJvdG8z", [file_dialtone_v1_channel, file_dialtone_v1_device, file_dialtone_v1_envelope, file_dialtone_v1_message, file_dialtone_v1_profile, file_dialtone_v1_read_state, file_google_protobuf_timestamp]);
 
 /**
  * Event is one item of the event feed. Durable events have a seq > 0, are stored
@@ -151,6 +153,15 @@ export type Event = Message<"dialtone.v1.Event"> & {
     case: "channelKeyRotated";
   } | {
     /**
+     * A message was deleted (durable). The MessageCreated event at the message's own seq is
+     * rewritten to this too, so a replayed feed never carries the deleted ciphertext.
+     *
+     * @generated from field: dialtone.v1.MessageDeleted message_deleted = 22;
+     */
+    value: MessageDeleted;
+    case: "messageDeleted";
+  } | {
+    /**
      * An account came online or went offline (ephemeral).
      *
      * @generated from field: dialtone.v1.PresenceChanged presence_changed = 30;
@@ -189,6 +200,23 @@ export type Event = Message<"dialtone.v1.Event"> & {
      */
     value: KeyShared;
     case: "keyShared";
+  } | {
+    /**
+     * The subscriber's account read a channel up to a seq (ephemeral, sent only to that
+     * account's own devices).
+     *
+     * @generated from field: dialtone.v1.ReadMarkerMoved read_marker_moved = 35;
+     */
+    value: ReadMarkerMoved;
+    case: "readMarkerMoved";
+  } | {
+    /**
+     * Someone is typing in a channel (ephemeral, sealed).
+     *
+     * @generated from field: dialtone.v1.TypingChanged typing_changed = 36;
+     */
+    value: TypingChanged;
+    case: "typingChanged";
   } | { case: undefined; value?: undefined };
 };
 
@@ -699,6 +727,111 @@ export type ChannelKeyRotated = Message<"dialtone.v1.ChannelKeyRotated"> & {
  */
 export const ChannelKeyRotatedSchema: GenMessage<ChannelKeyRotated> = /*@__PURE__*/
   messageDesc(file_dialtone_v1_event, 18);
+
+/**
+ * MessageDeleted is the tombstone of a deleted message.
+ *
+ * @generated from message dialtone.v1.MessageDeleted
+ */
+export type MessageDeleted = Message<"dialtone.v1.MessageDeleted"> & {
+  /**
+   * The channel the message was in.
+   *
+   * @generated from field: string channel_id = 1;
+   */
+  channelId: string;
+
+  /**
+   * The deleted message.
+   *
+   * @generated from field: string message_id = 2;
+   */
+  messageId: string;
+
+  /**
+   * Who deleted it: its sender, or an admin.
+   *
+   * @generated from field: string deleted_by_user_id = 3;
+   */
+  deletedByUserId: string;
+};
+
+/**
+ * Describes the message dialtone.v1.MessageDeleted.
+ * Use `create(MessageDeletedSchema)` to create a new message.
+ */
+export const MessageDeletedSchema: GenMessage<MessageDeleted> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_event, 19);
+
+/**
+ * ReadMarkerMoved tells an account's devices where it has read a channel to.
+ *
+ * @generated from message dialtone.v1.ReadMarkerMoved
+ */
+export type ReadMarkerMoved = Message<"dialtone.v1.ReadMarkerMoved"> & {
+  /**
+   * The marker.
+   *
+   * @generated from field: dialtone.v1.ReadMarker marker = 1;
+   */
+  marker?: ReadMarker | undefined;
+};
+
+/**
+ * Describes the message dialtone.v1.ReadMarkerMoved.
+ * Use `create(ReadMarkerMovedSchema)` to create a new message.
+ */
+export const ReadMarkerMovedSchema: GenMessage<ReadMarkerMoved> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_event, 20);
+
+/**
+ * TypingChanged relays a sealed typing notice.
+ *
+ * @generated from message dialtone.v1.TypingChanged
+ */
+export type TypingChanged = Message<"dialtone.v1.TypingChanged"> & {
+  /**
+   * The channel.
+   *
+   * @generated from field: string channel_id = 1;
+   */
+  channelId: string;
+
+  /**
+   * The typing account.
+   *
+   * @generated from field: string sender_user_id = 2;
+   */
+  senderUserId: string;
+
+  /**
+   * The typing device.
+   *
+   * @generated from field: string sender_device_id = 3;
+   */
+  senderDeviceId: string;
+
+  /**
+   * A TypingNotice sealed with the channel key (purpose typing).
+   *
+   * @generated from field: string encrypted_payload = 4;
+   */
+  encryptedPayload: string;
+
+  /**
+   * The channel key epoch used.
+   *
+   * @generated from field: uint32 key_epoch = 5;
+   */
+  keyEpoch: number;
+};
+
+/**
+ * Describes the message dialtone.v1.TypingChanged.
+ * Use `create(TypingChangedSchema)` to create a new message.
+ */
+export const TypingChangedSchema: GenMessage<TypingChanged> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_event, 21);
 
 /**
  * IdentityChange says which signed statement an IdentityUpdated event announces.

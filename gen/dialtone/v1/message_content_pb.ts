@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dialtone/v1/message_content.proto.
  */
 export const file_dialtone_v1_message_content: GenFile = /*@__PURE__*/
-  fileDesc("CiFkaWFsdG9uZS92MS9tZXNzYWdlX2NvbnRlbnQucHJvdG8SC2RpYWx0b25lLnYxIp8BCg5NZXNzYWdlQ29udGVudBIMCgR0ZXh0GAEgASgJEisKB3NlbnRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEG1lbnRpb25fdXNlcl9pZHMYAyADKAkSJwoIcmVsYXRpb24YBCABKAsyFS5kaWFsdG9uZS52MS5SZWxhdGlvbhIPCgdwYWRkaW5nGA8gASgMIpgBCghSZWxhdGlvbhIoCgRraW5kGAEgASgOMhouZGlhbHRvbmUudjEuUmVsYXRpb24uS2luZBISCgptZXNzYWdlX2lkGAIgASgJIk4KBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEg4KCktJTkRfUkVQTFkQARINCglLSU5EX0VESVQQAhIRCg1LSU5EX1JFQUNUSU9OEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiFkaWFsdG9uZS92MS9tZXNzYWdlX2NvbnRlbnQucHJvdG8SC2RpYWx0b25lLnYxIp8BCg5NZXNzYWdlQ29udGVudBIMCgR0ZXh0GAEgASgJEisKB3NlbnRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEG1lbnRpb25fdXNlcl9pZHMYAyADKAkSJwoIcmVsYXRpb24YBCABKAsyFS5kaWFsdG9uZS52MS5SZWxhdGlvbhIPCgdwYWRkaW5nGA8gASgMIpgBCghSZWxhdGlvbhIoCgRraW5kGAEgASgOMhouZGlhbHRvbmUudjEuUmVsYXRpb24uS2luZBISCgptZXNzYWdlX2lkGAIgASgJIk4KBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEg4KCktJTkRfUkVQTFkQARINCglLSU5EX0VESVQQAhIRCg1LSU5EX1JFQUNUSU9OEAMiSwoMVHlwaW5nTm90aWNlEg4KBnR5cGluZxgBIAEoCBIrCgdzZW50X2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * MessageContent is the plaintext of a sealed message body (purpose msg-content,
@@ -135,4 +135,32 @@ export enum Relation_Kind {
  */
 export const Relation_KindSchema: GenEnum<Relation_Kind> = /*@__PURE__*/
   enumDesc(file_dialtone_v1_message_content, 1, 0);
+
+/**
+ * TypingNotice is the plaintext of a sealed typing notice (purpose typing).
+ *
+ * @generated from message dialtone.v1.TypingNotice
+ */
+export type TypingNotice = Message<"dialtone.v1.TypingNotice"> & {
+  /**
+   * True while typing; false when the text was cleared or sent.
+   *
+   * @generated from field: bool typing = 1;
+   */
+  typing: boolean;
+
+  /**
+   * The sender's clock: a reader ignores a notice older than a few seconds (a replay).
+   *
+   * @generated from field: google.protobuf.Timestamp sent_at = 2;
+   */
+  sentAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message dialtone.v1.TypingNotice.
+ * Use `create(TypingNoticeSchema)` to create a new message.
+ */
+export const TypingNoticeSchema: GenMessage<TypingNotice> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_message_content, 2);
 

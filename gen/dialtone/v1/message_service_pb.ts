@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dialtone/v1/message_service.proto.
  */
 export const file_dialtone_v1_message_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFkaWFsdG9uZS92MS9tZXNzYWdlX3NlcnZpY2UucHJvdG8SC2RpYWx0b25lLnYxIoYBChJTZW5kTWVzc2FnZVJlcXVlc3QSEgoKbWVzc2FnZV9pZBgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgJEhYKDmVuY3J5cHRlZF9ib2R5GAMgASgJEh0KFWVuY3J5cHRlZF9zZW5kZXJfbmFtZRgEIAEoCRIRCglrZXlfZXBvY2gYBSABKA0iPAoTU2VuZE1lc3NhZ2VSZXNwb25zZRIlCgdtZXNzYWdlGAEgASgLMhQuZGlhbHRvbmUudjEuTWVzc2FnZSJMChNMaXN0TWVzc2FnZXNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkSEgoKYmVmb3JlX3NlcRgCIAEoBBINCgVsaW1pdBgDIAEoDSJQChRMaXN0TWVzc2FnZXNSZXNwb25zZRImCghtZXNzYWdlcxgBIAMoCzIULmRpYWx0b25lLnYxLk1lc3NhZ2USEAoIaGFzX21vcmUYAiABKAgyuwEKDk1lc3NhZ2VTZXJ2aWNlElIKC1NlbmRNZXNzYWdlEh8uZGlhbHRvbmUudjEuU2VuZE1lc3NhZ2VSZXF1ZXN0GiAuZGlhbHRvbmUudjEuU2VuZE1lc3NhZ2VSZXNwb25zZSIAElUKDExpc3RNZXNzYWdlcxIgLmRpYWx0b25lLnYxLkxpc3RNZXNzYWdlc1JlcXVlc3QaIS5kaWFsdG9uZS52MS5MaXN0TWVzc2FnZXNSZXNwb25zZSIAYgZwcm90bzM", [file_dialtone_v1_message]);
+  fileDesc("CiFkaWFsdG9uZS92MS9tZXNzYWdlX3NlcnZpY2UucHJvdG8SC2RpYWx0b25lLnYxIoYBChJTZW5kTWVzc2FnZVJlcXVlc3QSEgoKbWVzc2FnZV9pZBgBIAEoCRISCgpjaGFubmVsX2lkGAIgASgJEhYKDmVuY3J5cHRlZF9ib2R5GAMgASgJEh0KFWVuY3J5cHRlZF9zZW5kZXJfbmFtZRgEIAEoCRIRCglrZXlfZXBvY2gYBSABKA0iPAoTU2VuZE1lc3NhZ2VSZXNwb25zZRIlCgdtZXNzYWdlGAEgASgLMhQuZGlhbHRvbmUudjEuTWVzc2FnZSJMChNMaXN0TWVzc2FnZXNSZXF1ZXN0EhIKCmNoYW5uZWxfaWQYASABKAkSEgoKYmVmb3JlX3NlcRgCIAEoBBINCgVsaW1pdBgDIAEoDSJQChRMaXN0TWVzc2FnZXNSZXNwb25zZRImCghtZXNzYWdlcxgBIAMoCzIULmRpYWx0b25lLnYxLk1lc3NhZ2USEAoIaGFzX21vcmUYAiABKAgiKgoURGVsZXRlTWVzc2FnZVJlcXVlc3QSEgoKbWVzc2FnZV9pZBgBIAEoCSIrChVEZWxldGVNZXNzYWdlUmVzcG9uc2USEgoKY2hhbm5lbF9pZBgBIAEoCSJVChFTZW5kVHlwaW5nUmVxdWVzdBISCgpjaGFubmVsX2lkGAEgASgJEhkKEWVuY3J5cHRlZF9wYXlsb2FkGAIgASgJEhEKCWtleV9lcG9jaBgDIAEoDSIUChJTZW5kVHlwaW5nUmVzcG9uc2Uy5gIKDk1lc3NhZ2VTZXJ2aWNlElIKC1NlbmRNZXNzYWdlEh8uZGlhbHRvbmUudjEuU2VuZE1lc3NhZ2VSZXF1ZXN0GiAuZGlhbHRvbmUudjEuU2VuZE1lc3NhZ2VSZXNwb25zZSIAElUKDExpc3RNZXNzYWdlcxIgLmRpYWx0b25lLnYxLkxpc3RNZXNzYWdlc1JlcXVlc3QaIS5kaWFsdG9uZS52MS5MaXN0TWVzc2FnZXNSZXNwb25zZSIAElgKDURlbGV0ZU1lc3NhZ2USIS5kaWFsdG9uZS52MS5EZWxldGVNZXNzYWdlUmVxdWVzdBoiLmRpYWx0b25lLnYxLkRlbGV0ZU1lc3NhZ2VSZXNwb25zZSIAEk8KClNlbmRUeXBpbmcSHi5kaWFsdG9uZS52MS5TZW5kVHlwaW5nUmVxdWVzdBofLmRpYWx0b25lLnYxLlNlbmRUeXBpbmdSZXNwb25zZSIAYgZwcm90bzM", [file_dialtone_v1_message]);
 
 /**
  * SendMessageRequest sends one message.
@@ -148,6 +148,98 @@ export const ListMessagesResponseSchema: GenMessage<ListMessagesResponse> = /*@_
   messageDesc(file_dialtone_v1_message_service, 3);
 
 /**
+ * DeleteMessageRequest names the message to delete.
+ *
+ * @generated from message dialtone.v1.DeleteMessageRequest
+ */
+export type DeleteMessageRequest = Message<"dialtone.v1.DeleteMessageRequest"> & {
+  /**
+   * The message (UUID).
+   *
+   * @generated from field: string message_id = 1;
+   */
+  messageId: string;
+};
+
+/**
+ * Describes the message dialtone.v1.DeleteMessageRequest.
+ * Use `create(DeleteMessageRequestSchema)` to create a new message.
+ */
+export const DeleteMessageRequestSchema: GenMessage<DeleteMessageRequest> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_message_service, 4);
+
+/**
+ * DeleteMessageResponse confirms the deletion.
+ *
+ * @generated from message dialtone.v1.DeleteMessageResponse
+ */
+export type DeleteMessageResponse = Message<"dialtone.v1.DeleteMessageResponse"> & {
+  /**
+   * The channel the message was in.
+   *
+   * @generated from field: string channel_id = 1;
+   */
+  channelId: string;
+};
+
+/**
+ * Describes the message dialtone.v1.DeleteMessageResponse.
+ * Use `create(DeleteMessageResponseSchema)` to create a new message.
+ */
+export const DeleteMessageResponseSchema: GenMessage<DeleteMessageResponse> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_message_service, 5);
+
+/**
+ * SendTypingRequest carries a sealed typing notice.
+ *
+ * @generated from message dialtone.v1.SendTypingRequest
+ */
+export type SendTypingRequest = Message<"dialtone.v1.SendTypingRequest"> & {
+  /**
+   * The channel (UUID).
+   *
+   * @generated from field: string channel_id = 1;
+   */
+  channelId: string;
+
+  /**
+   * A TypingNotice sealed with the channel key (purpose typing), at most 1 KiB.
+   *
+   * @generated from field: string encrypted_payload = 2;
+   */
+  encryptedPayload: string;
+
+  /**
+   * The channel key epoch used (at least 1).
+   *
+   * @generated from field: uint32 key_epoch = 3;
+   */
+  keyEpoch: number;
+};
+
+/**
+ * Describes the message dialtone.v1.SendTypingRequest.
+ * Use `create(SendTypingRequestSchema)` to create a new message.
+ */
+export const SendTypingRequestSchema: GenMessage<SendTypingRequest> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_message_service, 6);
+
+/**
+ * SendTypingResponse is empty.
+ *
+ * @generated from message dialtone.v1.SendTypingResponse
+ */
+export type SendTypingResponse = Message<"dialtone.v1.SendTypingResponse"> & {
+};
+
+/**
+ * Describes the message dialtone.v1.SendTypingResponse.
+ * Use `create(SendTypingResponseSchema)` to create a new message.
+ */
+export const SendTypingResponseSchema: GenMessage<SendTypingResponse> = /*@__PURE__*/
+  messageDesc(file_dialtone_v1_message_service, 7);
+
+/**
  * MessageService sends messages and pages through history.
  *
  * @generated from service dialtone.v1.MessageService
@@ -174,6 +266,30 @@ export const MessageService: GenService<{
     methodKind: "unary";
     input: typeof ListMessagesRequestSchema;
     output: typeof ListMessagesResponseSchema;
+  },
+  /**
+   * DeleteMessage drops a message for good: its row and its ciphertext, including the copy in
+   * the event log, and emits MessageDeleted. Its sender may delete it, and so may an admin
+   * (moderation). A message that is gone (or never was) gives not_found.
+   *
+   * @generated from rpc dialtone.v1.MessageService.DeleteMessage
+   */
+  deleteMessage: {
+    methodKind: "unary";
+    input: typeof DeleteMessageRequestSchema;
+    output: typeof DeleteMessageResponseSchema;
+  },
+  /**
+   * SendTyping tells the channel's other readers that the caller is typing (ephemeral: it is
+   * relayed as TypingChanged to the streams open now and stored nowhere). It counts against the
+   * same per-session rate as SendMessage.
+   *
+   * @generated from rpc dialtone.v1.MessageService.SendTyping
+   */
+  sendTyping: {
+    methodKind: "unary";
+    input: typeof SendTypingRequestSchema;
+    output: typeof SendTypingResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_dialtone_v1_message_service, 0);

@@ -1,8 +1,8 @@
 // Messages: idempotent insert with its event, and backwards paging by seq.
 import { eq, sql } from "drizzle-orm";
 import { isForeignKeyViolation, isUniqueViolation, type Db, type Executor } from "../client.js";
-import { messages } from "../schema.js";
-import type { EventRow, NewEvent } from "./events.js";
+import { events as eventLog, messages } from "../schema.js";
+import { appendEvents, type EventRow, type NewEvent } from "./events.js";
 
 export type MessageRow = typeof messages.$inferSelect;
 
@@ -63,6 +63,36 @@ export async function insertMessage(db: Db, row: Omit<MessageRow, "seq">, event:
   const message: MessageRow = { ...row, seq };
   const events: EventRow[] = [{ seq, payload: event.payload }];
   return { kind: "created", message, events };
+}
+
+export type DeleteMessageResult =
+  | { kind: "deleted"; message: MessageRow; events: EventRow[] }
+  | { kind: "not_found" }
+  | { kind: "forbidden" };
+
+/**
+ * Deletes a message for good, in one transaction: the row, and the ciphertext's copy in the
+ * event log (the MessageCreated event at the message's seq becomes the tombstone, so a feed
+ * replayed from before it never hands the deleted body out again), then appends the tombstone
+ * as a new event for those who saw the message. `mayDelete` decides on the locked row (its
+ * sender, or an admin).
+ */
+export async function deleteMessage(
+  db: Db,
+  id: string,
+  mayDelete: (row: MessageRow) => boolean,
+  tombstone: (row: MessageRow) => NewEvent,
+  now: Date,
+): Promise<DeleteMessageResult> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.select().from(messages).where(eq(messages.id, id)).for("update");
+    if (!row) return { kind: "not_found" as const };
+    if (!mayDelete(row)) return { kind: "forbidden" as const };
+    const event = tombstone(row);
+    await tx.delete(messages).where(eq(messages.id, id));
+    await tx.update(eventLog).set({ type: event.type, payload: event.payload }).where(eq(eventLog.seq, row.seq));
+    return { kind: "deleted" as const, message: row, events: await appendEvents(tx, [event], now) };
+  });
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dialtone/voiced/v1/voiced_service.proto.
  */
 export const file_dialtone_voiced_v1_voiced_service: GenFile = /*@__PURE__*/
-  fileDesc("CidkaWFsdG9uZS92b2ljZWQvdjEvdm9pY2VkX3NlcnZpY2UucHJvdG8SEmRpYWx0b25lLnZvaWNlZC52MSI/CglJY2VTZXJ2ZXISDAoEdXJscxgBIAMoCRIQCgh1c2VybmFtZRgCIAEoCRISCgpjcmVkZW50aWFsGAMgASgJIrwBCgtKb2luUmVxdWVzdBISCgpzZXJ2ZXJfdXJsGAEgASgJEhUKDXNlc3Npb25fdG9rZW4YAiABKAkSEgoKY2hhbm5lbF9pZBgDIAEoCRITCgtjaGFubmVsX2tleRgEIAEoDBIRCglrZXlfZXBvY2gYBSABKA0SMgoLaWNlX3NlcnZlcnMYBiADKAsyHS5kaWFsdG9uZS52b2ljZWQudjEuSWNlU2VydmVyEhIKCnJlbGF5X29ubHkYByABKAgiDgoMSm9pblJlc3BvbnNlIg4KDExlYXZlUmVxdWVzdCIPCg1MZWF2ZVJlc3BvbnNlIiAKD1NldE11dGVkUmVxdWVzdBINCgVtdXRlZBgBIAEoCCISChBTZXRNdXRlZFJlc3BvbnNlIiMKFFNldFB1c2hUb1RhbGtSZXF1ZXN0EgsKA2tleRgBIAEoCSIXChVTZXRQdXNoVG9UYWxrUmVzcG9uc2UiEwoRV2F0Y2hTdGF0ZVJlcXVlc3QiwgEKBk1lbWJlchIPCgd1c2VyX2lkGAEgASgJEhEKCWRldmljZV9pZBgCIAEoCRIQCghzcGVha2luZxgDIAEoCBIYChBjb25uZWN0aW9uX3N0YXRlGAQgASgJEhYKDmNhbmRpZGF0ZV90eXBlGAUgASgJEg0KBXJlYWR5GAYgASgIEhgKEHBhY2tldHNfcmVjZWl2ZWQYByABKAQSFAoMcGFja2V0c19sb3N0GAggASgEEhEKCWppdHRlcl9tcxgJIAEoDSLQAgoFU3RhdGUSEgoKY2hhbm5lbF9pZBgBIAEoCRINCgVtdXRlZBgCIAEoCBIQCghzcGVha2luZxgDIAEoCBIYChBwdXNoX3RvX3RhbGtfa2V5GAQgASgJEisKB21lbWJlcnMYBSADKAsyGi5kaWFsdG9uZS52b2ljZWQudjEuTWVtYmVyEhMKC2lucHV0X2xldmVsGAYgASgNEi4KBnN0YXR1cxgHIAEoDjIeLmRpYWx0b25lLnZvaWNlZC52MS5Sb29tU3RhdHVzEg8KB3VzZXJfaWQYCCABKAkSEQoJZGV2aWNlX2lkGAkgASgJEjcKDXNwZWFraW5nX21vZGUYCiABKA4yIC5kaWFsdG9uZS52b2ljZWQudjEuU3BlYWtpbmdNb2RlEhUKDXZhZF90aHJlc2hvbGQYCyABKA0SEgoKcmVsYXlfb25seRgMIAEoCCJpChJXYXRjaFN0YXRlUmVzcG9uc2USKgoFc3RhdGUYASABKAsyGS5kaWFsdG9uZS52b2ljZWQudjEuU3RhdGVIABIOCgRpbmZvGAIgASgJSAASDwoFZXJyb3IYAyABKAlIAEIGCgRpdGVtIhEKD1NodXRkb3duUmVxdWVzdCISChBTaHV0ZG93blJlc3BvbnNlIhAKDkdldEluZm9SZXF1ZXN0Iv4BCg9HZXRJbmZvUmVzcG9uc2USCwoDcGlkGAEgASgNEg8KB3ZlcnNpb24YAiABKAkSEwoLc29ja2V0X3BhdGgYAyABKAkSEAoIbG9nX2ZpbGUYBCABKAkSFQoNYXVkaW9fYmFja2VuZBgFIAEoCRJDCghzZXR0aW5ncxgGIAMoCzIxLmRpYWx0b25lLnZvaWNlZC52MS5HZXRJbmZvUmVzcG9uc2UuU2V0dGluZ3NFbnRyeRIZChFleGl0c193aGVuX3VudXNlZBgHIAEoCBovCg1TZXR0aW5nc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqjgEKClJvb21TdGF0dXMSGwoXUk9PTV9TVEFUVVNfVU5TUEVDSUZJRUQQABIUChBST09NX1NUQVRVU19JRExFEAESFwoTUk9PTV9TVEFUVVNfSk9JTklORxACEhYKElJPT01fU1RBVFVTX0pPSU5FRBADEhwKGFJPT01fU1RBVFVTX1JFQ09OTkVDVElORxAEKm8KDFNwZWFraW5nTW9kZRIdChlTUEVBS0lOR19NT0RFX1VOU1BFQ0lGSUVEEAASIAocU1BFQUtJTkdfTU9ERV9WT0lDRV9BQ1RJVklUWRABEh4KGlNQRUFLSU5HX01PREVfUFVTSF9UT19UQUxLEAIy/QQKDVZvaWNlZFNlcnZpY2USSwoESm9pbhIfLmRpYWx0b25lLnZvaWNlZC52MS5Kb2luUmVxdWVzdBogLmRpYWx0b25lLnZvaWNlZC52MS5Kb2luUmVzcG9uc2UiABJOCgVMZWF2ZRIgLmRpYWx0b25lLnZvaWNlZC52MS5MZWF2ZVJlcXVlc3QaIS5kaWFsdG9uZS52b2ljZWQudjEuTGVhdmVSZXNwb25zZSIAElcKCFNldE11dGVkEiMuZGlhbHRvbmUudm9pY2VkLnYxLlNldE11dGVkUmVxdWVzdBokLmRpYWx0b25lLnZvaWNlZC52MS5TZXRNdXRlZFJlc3BvbnNlIgASZgoNU2V0UHVzaFRvVGFsaxIoLmRpYWx0b25lLnZvaWNlZC52MS5TZXRQdXNoVG9UYWxrUmVxdWVzdBopLmRpYWx0b25lLnZvaWNlZC52MS5TZXRQdXNoVG9UYWxrUmVzcG9uc2UiABJfCgpXYXRjaFN0YXRlEiUuZGlhbHRvbmUudm9pY2VkLnYxLldhdGNoU3RhdGVSZXF1ZXN0GiYuZGlhbHRvbmUudm9pY2VkLnYxLldhdGNoU3RhdGVSZXNwb25zZSIAMAESVwoIU2h1dGRvd24SIy5kaWFsdG9uZS52b2ljZWQudjEuU2h1dGRvd25SZXF1ZXN0GiQuZGlhbHRvbmUudm9pY2VkLnYxLlNodXRkb3duUmVzcG9uc2UiABJUCgdHZXRJbmZvEiIuZGlhbHRvbmUudm9pY2VkLnYxLkdldEluZm9SZXF1ZXN0GiMuZGlhbHRvbmUudm9pY2VkLnYxLkdldEluZm9SZXNwb25zZSIAYgZwcm90bzM");
+  fileDesc("CidkaWFsdG9uZS92b2ljZWQvdjEvdm9pY2VkX3NlcnZpY2UucHJvdG8SEmRpYWx0b25lLnZvaWNlZC52MSI/CglJY2VTZXJ2ZXISDAoEdXJscxgBIAMoCRIQCgh1c2VybmFtZRgCIAEoCRISCgpjcmVkZW50aWFsGAMgASgJIrwBCgtKb2luUmVxdWVzdBISCgpzZXJ2ZXJfdXJsGAEgASgJEhUKDXNlc3Npb25fdG9rZW4YAiABKAkSEgoKY2hhbm5lbF9pZBgDIAEoCRITCgtjaGFubmVsX2tleRgEIAEoDBIRCglrZXlfZXBvY2gYBSABKA0SMgoLaWNlX3NlcnZlcnMYBiADKAsyHS5kaWFsdG9uZS52b2ljZWQudjEuSWNlU2VydmVyEhIKCnJlbGF5X29ubHkYByABKAgiDgoMSm9pblJlc3BvbnNlIg4KDExlYXZlUmVxdWVzdCIPCg1MZWF2ZVJlc3BvbnNlIiAKD1NldE11dGVkUmVxdWVzdBINCgVtdXRlZBgBIAEoCCISChBTZXRNdXRlZFJlc3BvbnNlIiYKElNldERlYWZlbmVkUmVxdWVzdBIQCghkZWFmZW5lZBgBIAEoCCIVChNTZXREZWFmZW5lZFJlc3BvbnNlIpwBChFTZXRWb2x1bWVzUmVxdWVzdBJRCg9wZXJjZW50X2J5X3VzZXIYASADKAsyOC5kaWFsdG9uZS52b2ljZWQudjEuU2V0Vm9sdW1lc1JlcXVlc3QuUGVyY2VudEJ5VXNlckVudHJ5GjQKElBlcmNlbnRCeVVzZXJFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKA06AjgBIhQKElNldFZvbHVtZXNSZXNwb25zZSIjChRTZXRQdXNoVG9UYWxrUmVxdWVzdBILCgNrZXkYASABKAkiFwoVU2V0UHVzaFRvVGFsa1Jlc3BvbnNlIhMKEVdhdGNoU3RhdGVSZXF1ZXN0IsIBCgZNZW1iZXISDwoHdXNlcl9pZBgBIAEoCRIRCglkZXZpY2VfaWQYAiABKAkSEAoIc3BlYWtpbmcYAyABKAgSGAoQY29ubmVjdGlvbl9zdGF0ZRgEIAEoCRIWCg5jYW5kaWRhdGVfdHlwZRgFIAEoCRINCgVyZWFkeRgGIAEoCBIYChBwYWNrZXRzX3JlY2VpdmVkGAcgASgEEhQKDHBhY2tldHNfbG9zdBgIIAEoBBIRCglqaXR0ZXJfbXMYCSABKA0iywMKBVN0YXRlEhIKCmNoYW5uZWxfaWQYASABKAkSDQoFbXV0ZWQYAiABKAgSEAoIc3BlYWtpbmcYAyABKAgSGAoQcHVzaF90b190YWxrX2tleRgEIAEoCRIrCgdtZW1iZXJzGAUgAygLMhouZGlhbHRvbmUudm9pY2VkLnYxLk1lbWJlchITCgtpbnB1dF9sZXZlbBgGIAEoDRIuCgZzdGF0dXMYByABKA4yHi5kaWFsdG9uZS52b2ljZWQudjEuUm9vbVN0YXR1cxIPCgd1c2VyX2lkGAggASgJEhEKCWRldmljZV9pZBgJIAEoCRI3Cg1zcGVha2luZ19tb2RlGAogASgOMiAuZGlhbHRvbmUudm9pY2VkLnYxLlNwZWFraW5nTW9kZRIVCg12YWRfdGhyZXNob2xkGAsgASgNEhIKCnJlbGF5X29ubHkYDCABKAgSEAoIZGVhZmVuZWQYDSABKAgSNwoHdm9sdW1lcxgOIAMoCzImLmRpYWx0b25lLnZvaWNlZC52MS5TdGF0ZS5Wb2x1bWVzRW50cnkaLgoMVm9sdW1lc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoDToCOAEiaQoSV2F0Y2hTdGF0ZVJlc3BvbnNlEioKBXN0YXRlGAEgASgLMhkuZGlhbHRvbmUudm9pY2VkLnYxLlN0YXRlSAASDgoEaW5mbxgCIAEoCUgAEg8KBWVycm9yGAMgASgJSABCBgoEaXRlbSIRCg9TaHV0ZG93blJlcXVlc3QiEgoQU2h1dGRvd25SZXNwb25zZSIQCg5HZXRJbmZvUmVxdWVzdCL+AQoPR2V0SW5mb1Jlc3BvbnNlEgsKA3BpZBgBIAEoDRIPCgd2ZXJzaW9uGAIgASgJEhMKC3NvY2tldF9wYXRoGAMgASgJEhAKCGxvZ19maWxlGAQgASgJEhUKDWF1ZGlvX2JhY2tlbmQYBSABKAkSQwoIc2V0dGluZ3MYBiADKAsyMS5kaWFsdG9uZS52b2ljZWQudjEuR2V0SW5mb1Jlc3BvbnNlLlNldHRpbmdzRW50cnkSGQoRZXhpdHNfd2hlbl91bnVzZWQYByABKAgaLwoNU2V0dGluZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKo4BCgpSb29tU3RhdHVzEhsKF1JPT01fU1RBVFVTX1VOU1BFQ0lGSUVEEAASFAoQUk9PTV9TVEFUVVNfSURMRRABEhcKE1JPT01fU1RBVFVTX0pPSU5JTkcQAhIWChJST09NX1NUQVRVU19KT0lORUQQAxIcChhST09NX1NUQVRVU19SRUNPTk5FQ1RJTkcQBCpvCgxTcGVha2luZ01vZGUSHQoZU1BFQUtJTkdfTU9ERV9VTlNQRUNJRklFRBAAEiAKHFNQRUFLSU5HX01PREVfVk9JQ0VfQUNUSVZJVFkQARIeChpTUEVBS0lOR19NT0RFX1BVU0hfVE9fVEFMSxACMr4GCg1Wb2ljZWRTZXJ2aWNlEksKBEpvaW4SHy5kaWFsdG9uZS52b2ljZWQudjEuSm9pblJlcXVlc3QaIC5kaWFsdG9uZS52b2ljZWQudjEuSm9pblJlc3BvbnNlIgASTgoFTGVhdmUSIC5kaWFsdG9uZS52b2ljZWQudjEuTGVhdmVSZXF1ZXN0GiEuZGlhbHRvbmUudm9pY2VkLnYxLkxlYXZlUmVzcG9uc2UiABJXCghTZXRNdXRlZBIjLmRpYWx0b25lLnZvaWNlZC52MS5TZXRNdXRlZFJlcXVlc3QaJC5kaWFsdG9uZS52b2ljZWQudjEuU2V0TXV0ZWRSZXNwb25zZSIAEmYKDVNldFB1c2hUb1RhbGsSKC5kaWFsdG9uZS52b2ljZWQudjEuU2V0UHVzaFRvVGFsa1JlcXVlc3QaKS5kaWFsdG9uZS52b2ljZWQudjEuU2V0UHVzaFRvVGFsa1Jlc3BvbnNlIgASXwoKV2F0Y2hTdGF0ZRIlLmRpYWx0b25lLnZvaWNlZC52MS5XYXRjaFN0YXRlUmVxdWVzdBomLmRpYWx0b25lLnZvaWNlZC52MS5XYXRjaFN0YXRlUmVzcG9uc2UiADABElcKCFNodXRkb3duEiMuZGlhbHRvbmUudm9pY2VkLnYxLlNodXRkb3duUmVxdWVzdBokLmRpYWx0b25lLnZvaWNlZC52MS5TaHV0ZG93blJlc3BvbnNlIgASVAoHR2V0SW5mbxIiLmRpYWx0b25lLnZvaWNlZC52MS5HZXRJbmZvUmVxdWVzdBojLmRpYWx0b25lLnZvaWNlZC52MS5HZXRJbmZvUmVzcG9uc2UiABJgCgtTZXREZWFmZW5lZBImLmRpYWx0b25lLnZvaWNlZC52MS5TZXREZWFmZW5lZFJlcXVlc3QaJy5kaWFsdG9uZS52b2ljZWQudjEuU2V0RGVhZmVuZWRSZXNwb25zZSIAEl0KClNldFZvbHVtZXMSJS5kaWFsdG9uZS52b2ljZWQudjEuU2V0Vm9sdW1lc1JlcXVlc3QaJi5kaWFsdG9uZS52b2ljZWQudjEuU2V0Vm9sdW1lc1Jlc3BvbnNlIgBiBnByb3RvMw");
 
 /**
  * IceServer is one STUN or TURN server.
@@ -192,6 +192,79 @@ export const SetMutedResponseSchema: GenMessage<SetMutedResponse> = /*@__PURE__*
   messageDesc(file_dialtone_voiced_v1_voiced_service, 6);
 
 /**
+ * SetDeafenedRequest deafens or undeafens.
+ *
+ * @generated from message dialtone.voiced.v1.SetDeafenedRequest
+ */
+export type SetDeafenedRequest = Message<"dialtone.voiced.v1.SetDeafenedRequest"> & {
+  /**
+   * True to play nothing and keep the microphone muted.
+   *
+   * @generated from field: bool deafened = 1;
+   */
+  deafened: boolean;
+};
+
+/**
+ * Describes the message dialtone.voiced.v1.SetDeafenedRequest.
+ * Use `create(SetDeafenedRequestSchema)` to create a new message.
+ */
+export const SetDeafenedRequestSchema: GenMessage<SetDeafenedRequest> = /*@__PURE__*/
+  messageDesc(file_dialtone_voiced_v1_voiced_service, 7);
+
+/**
+ * SetDeafenedResponse is empty.
+ *
+ * @generated from message dialtone.voiced.v1.SetDeafenedResponse
+ */
+export type SetDeafenedResponse = Message<"dialtone.voiced.v1.SetDeafenedResponse"> & {
+};
+
+/**
+ * Describes the message dialtone.voiced.v1.SetDeafenedResponse.
+ * Use `create(SetDeafenedResponseSchema)` to create a new message.
+ */
+export const SetDeafenedResponseSchema: GenMessage<SetDeafenedResponse> = /*@__PURE__*/
+  messageDesc(file_dialtone_voiced_v1_voiced_service, 8);
+
+/**
+ * SetVolumesRequest sets playback volumes per account.
+ *
+ * @generated from message dialtone.voiced.v1.SetVolumesRequest
+ */
+export type SetVolumesRequest = Message<"dialtone.voiced.v1.SetVolumesRequest"> & {
+  /**
+   * User id → percent of the received level, 0 to 200 (100 = as received, 0 = silent).
+   * Users not named keep their volume.
+   *
+   * @generated from field: map<string, uint32> percent_by_user = 1;
+   */
+  percentByUser: { [key: string]: number };
+};
+
+/**
+ * Describes the message dialtone.voiced.v1.SetVolumesRequest.
+ * Use `create(SetVolumesRequestSchema)` to create a new message.
+ */
+export const SetVolumesRequestSchema: GenMessage<SetVolumesRequest> = /*@__PURE__*/
+  messageDesc(file_dialtone_voiced_v1_voiced_service, 9);
+
+/**
+ * SetVolumesResponse is empty.
+ *
+ * @generated from message dialtone.voiced.v1.SetVolumesResponse
+ */
+export type SetVolumesResponse = Message<"dialtone.voiced.v1.SetVolumesResponse"> & {
+};
+
+/**
+ * Describes the message dialtone.voiced.v1.SetVolumesResponse.
+ * Use `create(SetVolumesResponseSchema)` to create a new message.
+ */
+export const SetVolumesResponseSchema: GenMessage<SetVolumesResponse> = /*@__PURE__*/
+  messageDesc(file_dialtone_voiced_v1_voiced_service, 10);
+
+/**
  * SetPushToTalkRequest chooses how speaking is detected.
  *
  * @generated from message dialtone.voiced.v1.SetPushToTalkRequest
@@ -210,7 +283,7 @@ export type SetPushToTalkRequest = Message<"dialtone.voiced.v1.SetPushToTalkRequ
  * Use `create(SetPushToTalkRequestSchema)` to create a new message.
  */
 export const SetPushToTalkRequestSchema: GenMessage<SetPushToTalkRequest> = /*@__PURE__*/
-  messageDesc(file_dialtone_voiced_v1_voiced_service, 7);
+  messageDesc(file_dialtone_voiced_v1_voiced_service, 11);
 
 /**
  * SetPushToTalkResponse is empty.
@@ -225,7 +298,7 @@ export type SetPushToTalkResponse = Message<"dialtone.voiced.v1.SetPushToTalkRes
  * Use `create(SetPushToTalkResponseSchema)` to create a new message.
  */
 export const SetPushToTalkResponseSchema: GenMessage<SetPushToTalkResponse> = /*@__PURE__*/
-  messageDesc(file_dialtone_voiced_v1_voiced_service, 8);
+  messageDesc(file_dialtone_voiced_v1_voiced_service, 12);
 
 /**
  * WatchStateRequest opens the state stream.
@@ -240,7 +313,7 @@ export type WatchStateRequest = Message<"dialtone.voiced.v1.WatchStateRequest"> 
  * Use `create(WatchStateRequestSchema)` to create a new message.
  */
 export const WatchStateRequestSchema: GenMessage<WatchStateRequest> = /*@__PURE__*/
-  messageDesc(file_dialtone_voiced_v1_voiced_service, 9);
+  messageDesc(file_dialtone_voiced_v1_voiced_service, 13);
 
 /**
  * Member is one participant of the current room.
@@ -317,7 +390,7 @@ export type Member = Message<"dialtone.voiced.v1.Member"> & {
  * Use `create(MemberSchema)` to create a new message.
  */
 export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
-  messageDesc(file_dialtone_voiced_v1_voiced_service, 10);
+  messageDesc(file_dialtone_voiced_v1_voiced_service, 14);
 
 /**
  * State is the daemon's whole state.
@@ -408,6 +481,21 @@ export type State = Message<"dialtone.voiced.v1.State"> & {
    * @generated from field: bool relay_only = 12;
    */
   relayOnly: boolean;
+
+  /**
+   * Whether nothing is played out and the microphone is kept muted (muted keeps the user's own
+   * mute choice, restored on undeafen).
+   *
+   * @generated from field: bool deafened = 13;
+   */
+  deafened: boolean;
+
+  /**
+   * Playback volumes set by SetVolumes: user id → percent, only those other than 100.
+   *
+   * @generated from field: map<string, uint32> volumes = 14;
+   */
+  volumes: { [key: string]: number };
 };
 
 /**
@@ -415,7 +503,7 @@ export type State = Message<"dialtone.voiced.v1.State"> & {
  * Use `create(StateSchema)` to create a new message.
  */
 export const StateSchema: GenMessage<State> = /*@__PURE__*/
-  messageDesc(file_dialtone_voiced_v1_voiced_service, 11);
+  messageDesc(file_dialtone_voiced_v1_voiced_service, 15);
 
 /**
  * WatchStateResponse is one item of the state stream.
@@ -460,7 +548,7 @@ export type WatchStateResponse = Message<"dialtone.voiced.v1.WatchStateResponse"
  * Use `create(WatchStateResponseSchema)` to create a new message.
  */
 export const WatchStateResponseSchema: GenMessage<WatchStateResponse> = /*@__PURE__*/
-  messageDesc(file_dialtone_voiced_v1_voiced_service, 12);
+  messageDesc(file_dialtone_voiced_v1_voiced_service, 16);
 
 /**
  * ShutdownRequest stops the daemon.
@@ -475,7 +563,7 @@ export type ShutdownRequest = Message<"dialtone.voiced.v1.ShutdownRequest"> & {
  * Use `create(ShutdownRequestSchema)` to create a new message.
  */
 export const ShutdownRequestSchema: GenMessage<ShutdownRequest> = /*@__PURE__*/
-  messageDesc(file_dialtone_voiced_v1_voiced_service, 13);
+  messageDesc(file_dialtone_voiced_v1_voiced_service, 17);
 
 /**
  * ShutdownResponse is empty.
@@ -490,7 +578,7 @@ export type ShutdownResponse = Message<"dialtone.voiced.v1.ShutdownResponse"> & 
  * Use `create(ShutdownResponseSchema)` to create a new message.
  */
 export const ShutdownResponseSchema: GenMessage<ShutdownResponse> = /*@__PURE__*/
-  messageDesc(file_dialtone_voiced_v1_voiced_service, 14);
+  messageDesc(file_dialtone_voiced_v1_voiced_service, 18);
 
 /**
  * GetInfoRequest asks about the daemon.
@@ -505,7 +593,7 @@ export type GetInfoRequest = Message<"dialtone.voiced.v1.GetInfoRequest"> & {
  * Use `create(GetInfoRequestSchema)` to create a new message.
  */
 export const GetInfoRequestSchema: GenMessage<GetInfoRequest> = /*@__PURE__*/
-  messageDesc(file_dialtone_voiced_v1_voiced_service, 15);
+  messageDesc(file_dialtone_voiced_v1_voiced_service, 19);
 
 /**
  * GetInfoResponse describes the daemon.
@@ -570,7 +658,7 @@ export type GetInfoResponse = Message<"dialtone.voiced.v1.GetInfoResponse"> & {
  * Use `create(GetInfoResponseSchema)` to create a new message.
  */
 export const GetInfoResponseSchema: GenMessage<GetInfoResponse> = /*@__PURE__*/
-  messageDesc(file_dialtone_voiced_v1_voiced_service, 16);
+  messageDesc(file_dialtone_voiced_v1_voiced_service, 20);
 
 /**
  * RoomStatus is where the daemon is in joining its room.
@@ -731,6 +819,27 @@ export const VoicedService: GenService<{
     methodKind: "unary";
     input: typeof GetInfoRequestSchema;
     output: typeof GetInfoResponseSchema;
+  },
+  /**
+   * SetDeafened stops (or restarts) playing anything out; deafened also keeps the microphone
+   * muted, and undeafening restores the mute state chosen before.
+   *
+   * @generated from rpc dialtone.voiced.v1.VoicedService.SetDeafened
+   */
+  setDeafened: {
+    methodKind: "unary";
+    input: typeof SetDeafenedRequestSchema;
+    output: typeof SetDeafenedResponseSchema;
+  },
+  /**
+   * SetVolumes sets the playback volume of other people, merged into the ones already set.
+   *
+   * @generated from rpc dialtone.voiced.v1.VoicedService.SetVolumes
+   */
+  setVolumes: {
+    methodKind: "unary";
+    input: typeof SetVolumesRequestSchema;
+    output: typeof SetVolumesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_dialtone_voiced_v1_voiced_service, 0);

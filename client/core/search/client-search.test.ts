@@ -1,0 +1,35 @@
+import { expect, test } from "@jest/globals";
+import type { ChatMessage } from "../messages.js";
+import { cacheEntry } from "./client-search.js";
+
+const base = {
+  seq: 7n,
+  channelId: "c1",
+  messageId: "m-edit",
+  senderUserId: "alice",
+  senderDeviceId: "d",
+  sender: "alice",
+  claimedSender: "alice",
+  senderMismatch: false,
+  body: "new text",
+  error: undefined,
+  keyEpoch: 1,
+  sentAt: new Date(5000),
+  claimedSentAt: undefined,
+  mentions: [],
+  relation: undefined,
+} as unknown as ChatMessage;
+const target = { ...base, messageId: "m-1", seq: 3n, body: "old text" } as ChatMessage;
+
+test("a message is cached by its own id; one that did not open, and a reaction, are not", () => {
+  expect(cacheEntry(base)).toEqual({ channelId: "c1", messageId: "m-edit", seq: 7n, senderUserId: "alice", time: 5000, text: "new text" });
+  expect(cacheEntry({ ...base, body: undefined, error: "missing-key" })).toBeUndefined();
+  expect(cacheEntry({ ...base, relation: { kind: "reaction", messageId: "m-1" } })).toBeUndefined();
+});
+
+test("an edit becomes its target's text, only when the target is known and has the edit's sender", () => {
+  const edit = { ...base, relation: { kind: "edit", messageId: "m-1" } } as ChatMessage;
+  expect(cacheEntry(edit, (id) => (id === "m-1" ? target : undefined))).toMatchObject({ messageId: "m-1", seq: 7n, text: "new text" });
+  expect(cacheEntry(edit, () => undefined)).toBeUndefined();
+  expect(cacheEntry(edit, () => ({ ...target, senderUserId: "mallory" }) as ChatMessage)).toBeUndefined();
+});
