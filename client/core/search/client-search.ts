@@ -100,3 +100,44 @@ export async function fillFromHistory(
   }
   return { channels: read, messages };
 }
+
+const WAITING_MAX = 2000;
+
+/**
+ * Feeds opened messages to the cache. History pages open newest first, so an edit often opens
+ * before the message it edits: it waits here (the newest per target, bounded) until that message
+ * opens, and then applies if the senders match.
+ */
+export class CacheFeed {
+  readonly #cache: Pick<MessageCache, "upsert">;
+  readonly #waiting = new Map<string, ChatMessage>();
+
+  constructor(cache: Pick<MessageCache, "upsert">) {
+    this.#cache = cache;
+  }
+
+  opened(m: ChatMessage, known: (messageId: string) => ChatMessage | undefined): void {
+    if (m.relation?.kind === "edit" && m.error === undefined) {
+      const targetId = m.relation.messageId;
+      const target = known(targetId);
+      if (target) {
+        const entry = cacheEntry(m, () => target);
+        if (entry) this.#cache.upsert(entry);
+      } else if ((this.#waiting.get(targetId)?.seq ?? -1n) < m.seq) {
+        this.#waiting.delete(targetId);
+        this.#waiting.set(targetId, m);
+        if (this.#waiting.size > WAITING_MAX) this.#waiting.delete(this.#waiting.keys().next().value!);
+      }
+      return;
+    }
+    const entry = cacheEntry(m);
+    if (!entry) return;
+    this.#cache.upsert(entry);
+    const edit = this.#waiting.get(m.messageId);
+    if (edit) {
+      this.#waiting.delete(m.messageId);
+      const edited = cacheEntry(edit, () => m);
+      if (edited) this.#cache.upsert(edited);
+    }
+  }
+}
