@@ -14,6 +14,7 @@ import { fanout } from "./scenarios/fanout.js";
 import { footprint } from "./scenarios/footprint.js";
 import { history } from "./scenarios/history.js";
 import { mesh } from "./scenarios/mesh.js";
+import { search } from "./scenarios/search.js";
 import { send } from "./scenarios/send.js";
 import { streams } from "./scenarios/streams.js";
 import { voice } from "./scenarios/voice.js";
@@ -29,6 +30,7 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<void>> = {
   voice,
   mesh,
   denoise,
+  search,
 };
 /** The scenarios the targets table reads (`npm run bench -- targets`). */
 const TARGETS = ["fanout", "streams", "send", "history", "footprint", "cli"];
@@ -50,6 +52,8 @@ Scenarios (default: all, in this order; "targets": the six the targets table rea
   voice    one-way voice latency and CPU per peer (bench/voice-latency.ts; needs turnserver)
   mesh     voice CPU and bandwidth per daemon in rooms of 2, 4 and 8 peers (bench/voice-mesh.ts)
   denoise  CPU per sending stream of the capture chain with RNNoise vs without it
+  search   the local message cache: 100,000 messages, query p50/p99, load time, size on disk,
+           vs a linear scan of the same decrypted texts (no server)
 
 Options:
   --db postgres|pglite|both   database(s) for fanout (default both)

@@ -84,6 +84,8 @@ export {
   type SessionResult,
 } from "./session.js";
 export { readLastChannel, rememberLastChannel } from "./last-channel.js";
+export { MessageCache, type CachedMessage, type LoadReport, type SearchSink } from "./search/message-cache.js";
+export { cacheEntry, type FillProgress, type SearchHit, type SearchView } from "./search/client-search.js";
 export { recover, type RecoveryResult } from "./recovery.js";
 export type { IdentityStatus } from "./identity.js";
 export type { TrustEvent } from "./trust-book.js";

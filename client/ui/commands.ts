@@ -29,6 +29,8 @@ export type Command =
   | { name: "devices-reject"; fingerprint: string }
   | { name: "admit"; user: string; role: "member" | "admin" }
   | { name: "recover"; code: string }
+  | { name: "search"; query: string; channel?: string }
+  | { name: "jump"; index: number }
   | { name: "logout" }
   | { name: "quit" };
 
@@ -51,6 +53,8 @@ export const USAGE = {
   devices: "usage: /devices [approve|reject <fingerprint>]",
   admit: "usage: /admit <user> [admin]",
   recover: "usage: /recover <recovery code>",
+  search: "usage: /search [#channel] <words>",
+  jump: "usage: /jump <result number of the last /search>",
 } as const;
 
 /**
@@ -171,6 +175,18 @@ export function parseInput(line: string): ParsedInput {
     }
     case "recover":
       return rest.trim() ? command({ name: "recover", code: rest.trim() }) : error(USAGE.recover);
+    case "search":
+    case "s": {
+      // A leading #word restricts the search to that channel.
+      const { word, rest: words } = firstWord(rest);
+      if (word.startsWith("#") && word.length > 1)
+        return words ? command({ name: "search", query: words, channel: channelArg(word) }) : error(USAGE.search);
+      return rest ? command({ name: "search", query: rest }) : error(USAGE.search);
+    }
+    case "jump": {
+      const n = rest.trim();
+      return /^[1-9]\d{0,4}$/.test(n) ? command({ name: "jump", index: Number(n) }) : error(USAGE.jump);
+    }
     case "admit": {
       const { word: user, rest: more } = firstWord(rest);
       const target = user.replace(/^@/, "");
@@ -313,6 +329,7 @@ const USER_HELP: HelpRow[] = [
   ["/voice deafen|undeafen", "hear nothing and mute your microphone; undeafen restores both"],
   ["/voice volume <name> <percent>", "play one person at 0-200 % (100 = as received), remembered"],
   ["/verify <user> [confirm]", "show the safety number; confirm marks it verified"],
+  ["/search [#channel] <words>", "find messages (/s); /jump <n> opens result n"],
   ["/devices", "list devices and their fingerprints"],
   ["/devices approve <fingerprint>", "approve a new device of yours (compare the fingerprint it shows)"],
   ["/devices reject <fingerprint>", "revoke a device of yours you do not recognise"],
@@ -369,6 +386,8 @@ export const COMMAND_WORDS = [
   "/voice",
   "/verify",
   "/devices",
+  "/search",
+  "/jump",
   "/admit",
   "/recover",
   "/logout",
