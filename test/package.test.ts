@@ -126,6 +126,39 @@ describe("npm pack | npm install -g", () => {
       expect(specifiers.filter((s) => s === lazy || s.startsWith(`${lazy}/`))).toEqual([]);
   });
 
+  test.each([
+    ["--help", 0],
+    ["--no-such-flag", 2],
+  ])("dialtone-voiced %s loads neither werift, Opus, audio I/O nor D-Bus", async (arg, code) => {
+    // ES modules through a resolve hook, and CommonJS ones (native addons load through
+    // createRequire) from require's cache at exit: everything the process loaded, by URL or path.
+    const hook = `data:text/javascript,${encodeURIComponent(
+      `import { createRequire, register } from "node:module";
+       register("data:text/javascript," + encodeURIComponent(
+         "export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write('loaded ' + r.url + '\\\\n'); return r; }"));
+       const cache = createRequire(process.cwd() + "/").cache;
+       process.on("exit", () => { for (const f of Object.keys(cache)) process.stderr.write("loaded " + f + "\\n"); });`,
+    )}`;
+    const r = await run(process.execPath, ["--import", hook, bin("dialtone-voiced"), arg], userEnv());
+    expect(r.code).toBe(code);
+    const loaded = r.stderr
+      .split("\n")
+      .filter((l) => l.startsWith("loaded "))
+      .map((l) => l.slice("loaded ".length));
+    // The hook saw the program itself load, so an absent package below is really not loaded.
+    expect(loaded.some((f) => f.endsWith("/dist/js/dialtone-voiced.js"))).toBe(true);
+    for (const lazy of [
+      "werift",
+      "@discordjs/opus",
+      "naudiodon",
+      "dbus-next",
+      "@echogarden/rnnoise-wasm",
+      "@connectrpc/connect-node",
+      "tsx",
+    ])
+      expect(loaded.filter((f) => f.includes(`/node_modules/${lazy}/`))).toEqual([]);
+  });
+
   describe("a server on the embedded database, and a client", () => {
     let server: ServerProcess;
     const configDir = path.join(home, "config", "ada");

@@ -154,6 +154,10 @@ test("the README's quick start and CLI session, as written, in a fresh HOME", as
     expectClean("the members' block", members.stdout);
     // What the README shows history printing.
     expect(members.stdout).toMatch(/\[\d\d:\d\d\] #general alice: hi bob\n\[\d\d:\d\d\] #general bob: hi alice\n/);
+    // bob's search runs over his local cache: what his history and send opened, newest first.
+    expect(members.stdout).toMatch(
+      /\[\d{4}-\d\d-\d\d \d\d:\d\d\] #general bob: hi alice\n\[\d{4}-\d\d-\d\d \d\d:\d\d\] #general alice: hi bob\n/,
+    );
     expect(members.stdout).toContain("bob is verified at this number");
 
     // ctrl-c reaches the whole terminal's process group: dialtone exits 0 on it, npx and the

@@ -1,21 +1,41 @@
 // dialtone-voiced entry point: flags → logger → daemon (werift, Opus, audio backend, portal) →
 // VoicedService on the Unix socket. The only file that listens or touches process globals.
 import { createServer } from "node:http";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { VoicedService } from "../gen/dialtone/voiced/v1/voiced_service_pb.js";
-import { audioBackend } from "./audio/select.js";
-import { rnnoiseDenoiser } from "./audio/rnnoise.js";
-import { opusCodec } from "./codec/opus.js";
 import { HELP, parseConfig, settingsOf, UsageError, VERSION, type VoicedConfig } from "./config.js";
-import { Daemon } from "./daemon.js";
 import { defaultSocketPath, listenExclusive } from "./ipc/socket.js";
-import { voicedService } from "./ipc/service.js";
 import { UseTracker } from "./lifetime.js";
 import { createLogger } from "./log.js";
-import { openPortalBus } from "./ptt/dbus.js";
-import { probeStun, probeTurn } from "./rtc/turn.js";
-import { weriftPeerFactory } from "./rtc/werift-peer.js";
 import { RoomStatus } from "./state.js";
+
+/** What only a running daemon needs (werift, Opus, audio, D-Bus, the RPC stack): --help, --version
+ * and a flag error never load it (test/package.test.ts checks which modules --help loads). */
+async function daemonModules() {
+  const [connect, gen, select, rnnoise, opus, daemon, service, dbus, turn, werift] = await Promise.all([
+    import("@connectrpc/connect-node"),
+    import("../gen/dialtone/voiced/v1/voiced_service_pb.js"),
+    import("./audio/select.js"),
+    import("./audio/rnnoise.js"),
+    import("./codec/opus.js"),
+    import("./daemon.js"),
+    import("./ipc/service.js"),
+    import("./ptt/dbus.js"),
+    import("./rtc/turn.js"),
+    import("./rtc/werift-peer.js"),
+  ]);
+  return {
+    connectNodeAdapter: connect.connectNodeAdapter,
+    VoicedService: gen.VoicedService,
+    audioBackend: select.audioBackend,
+    rnnoiseDenoiser: rnnoise.rnnoiseDenoiser,
+    opusCodec: opus.opusCodec,
+    Daemon: daemon.Daemon,
+    voicedService: service.voicedService,
+    openPortalBus: dbus.openPortalBus,
+    probeStun: turn.probeStun,
+    probeTurn: turn.probeTurn,
+    weriftPeerFactory: werift.weriftPeerFactory,
+  };
+}
 
 async function main(): Promise<number> {
   let config: VoicedConfig | "help" | "version";
@@ -34,6 +54,19 @@ async function main(): Promise<number> {
     process.stdout.write(`dialtone-voiced ${VERSION}\n`);
     return 0;
   }
+  const {
+    connectNodeAdapter,
+    VoicedService,
+    audioBackend,
+    rnnoiseDenoiser,
+    opusCodec,
+    Daemon,
+    voicedService,
+    openPortalBus,
+    probeStun,
+    probeTurn,
+    weriftPeerFactory,
+  } = await daemonModules();
   const socketPath = config.socketPath ?? defaultSocketPath();
   const log = createLogger({ level: config.debug ? "debug" : "info", ...(config.logFile ? { file: config.logFile } : {}) });
 

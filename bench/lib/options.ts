@@ -1,7 +1,7 @@
 // Options shared by the scenarios, from the command line (`npm run bench -- fanout --db pglite`).
 export interface BenchOptions {
-  /** Database of the fan-out scenario's server (the others choose theirs). */
-  db: "postgres" | "pglite";
+  /** Database(s) of the fan-out scenario's server (the others choose theirs). */
+  db: "postgres" | "pglite" | "both";
   /** V8 CPU profiles of the server (fastest fan-out phase, first Send variant, history pages), heap snapshots (streams). */
   profile: boolean;
   /** Shorter phases and smaller counts, for a smoke run. */

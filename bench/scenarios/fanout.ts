@@ -11,7 +11,7 @@ import { migrate, startDialtone, type DbTarget, type DialtoneServer } from "../l
 import { Histogram, msSummary, type HistogramData } from "../lib/hist.js";
 import { list, num, type BenchOptions } from "../lib/options.js";
 import { benchPostgres, type BenchPostgres } from "../lib/pg.js";
-import { BENCH_DIR, type Child, cpuSeconds, machineCpu, sleep, startChild, waitIdle } from "../lib/proc.js";
+import { BENCH_DIR, type Child, cpuSeconds, machineCpu, rssBytes, sleep, startChild, waitIdle } from "../lib/proc.js";
 import { log, printTable, writeResult, type Row } from "../lib/report.js";
 import { seed } from "../lib/seed.js";
 import { summarizeProfile } from "../profile.js";
@@ -44,6 +44,8 @@ interface RateResult {
   /** Seconds spent waiting for the server to go idle before this phase (30 = gave up: backlog). */
   drainBeforeS: number;
   subscriberErrors: Record<string, number>;
+  /** The server's RSS, the most sampled (every 250 ms) over the phase. */
+  serverRssMaxMB: number;
 }
 
 /** ours; the raw ws broadcast server; and a ws server that stores each message, then broadcasts. */
@@ -85,6 +87,18 @@ async function runRate(
   const db0 = side.pg?.cpu();
   const m0 = machineCpu();
   const t0 = performance.now();
+  // RSS while the phase runs (issue 14: the embedded server's footprint under fan-out).
+  const rssNow = () => {
+    try {
+      return rssBytes(side.server.pid);
+    } catch {
+      return 0; // the server went away: the phase reports its errors
+    }
+  };
+  let rssMax = rssNow();
+  const rssTimer = setInterval(() => {
+    rssMax = Math.max(rssMax, rssNow());
+  }, 250);
   const run = await side.sender.call<{
     sent: number;
     sentS: number;
@@ -112,6 +126,8 @@ async function runRate(
     await sleep(200);
   }
   const windowS = (performance.now() - t0) / 1000;
+  clearInterval(rssTimer);
+  rssMax = Math.max(rssMax, rssNow());
   const cpu = cpuSeconds(side.server.pid) - cpu0;
   const clientCpu = clientPids.reduce((a, p) => a + cpuSeconds(p), 0) - cl0;
   const dbCpu = side.pg ? side.pg.cpu() - db0! : undefined;
@@ -166,10 +182,19 @@ async function runRate(
     sendUnanswered: run.unanswered,
     drainBeforeS: drainS,
     subscriberErrors: errors,
+    serverRssMaxMB: rssMax / 2 ** 20,
   };
 }
 
-async function startSide(kind: Kind, o: BenchOptions, n: number, procs: number, streamsPerConn: number, accounts: number): Promise<Side> {
+async function startSide(
+  kind: Kind,
+  o: BenchOptions,
+  db: Db,
+  n: number,
+  procs: number,
+  streamsPerConn: number,
+  accounts: number,
+): Promise<Side> {
   let pg: BenchPostgres | undefined;
   let dataDir: string | undefined;
   let server: Side["server"];
@@ -178,17 +203,17 @@ async function startSide(kind: Kind, o: BenchOptions, n: number, procs: number, 
   let channelId = "";
   let port: number;
   if (kind === "dialtone") {
-    let db: DbTarget;
-    if (o.db === "postgres") {
+    let target: DbTarget;
+    if (db === "postgres") {
       pg = await benchPostgres();
-      db = { kind: "postgres", url: pg.url };
+      target = { kind: "postgres", url: pg.url };
     } else {
       dataDir = await mkdtemp(path.join(os.tmpdir(), "dialtone-bench-"));
-      db = { kind: "pglite", dataDir };
+      target = { kind: "pglite", dataDir };
     }
-    await migrate(db);
-    ({ tokens, channelId } = await seed(db, { accounts: accounts + 1 }));
-    dialtone = await startDialtone(db, { label: "dialtone-server", heartbeatSeconds: 15, inspect: o.profile });
+    await migrate(target);
+    ({ tokens, channelId } = await seed(target, { accounts: accounts + 1 }));
+    dialtone = await startDialtone(target, { label: "dialtone-server", heartbeatSeconds: 15, inspect: o.profile });
     server = dialtone;
     port = dialtone.port;
   } else {
@@ -267,9 +292,18 @@ async function stopSide(s: Side) {
   if (s.dataDir) await rm(s.dataDir, { recursive: true, force: true });
 }
 
+type Db = "postgres" | "pglite";
+
+/** Fan-out on each database `--db` names (both by default: issue 14 sets a target for each). */
 export async function fanout(o: BenchOptions): Promise<void> {
+  const dbs: Db[] = o.db === "both" ? ["postgres", "pglite"] : [o.db];
+  for (const db of dbs) await fanoutOn(o, db);
+}
+
+async function fanoutOn(o: BenchOptions, db: Db): Promise<void> {
   const subscribers = num(o, "subscribers", o.quick ? 200 : 1000);
-  const rates = list(o, "rates", [30, 100]);
+  // The embedded database has a target at 30 msg/s only; 100 msg/s saturates every side here.
+  const rates = list(o, "rates", db === "pglite" ? [30] : [30, 100]);
   const warmupS = num(o, "warmup", o.quick ? 1 : 2);
   const durationS = num(o, "duration", o.quick ? 3 : 5);
   const procs = num(o, "procs", 2);
@@ -279,18 +313,20 @@ export async function fanout(o: BenchOptions): Promise<void> {
   const tailS = num(o, "tail", 3);
   const results: Record<string, { openMs: number; presenceEvents: number; rates: RateResult[] }> = {};
   let profile: ReturnType<typeof summarizeProfile> | undefined;
-  const profileFile = path.join(BENCH_DIR, "results", "fanout-server.cpuprofile");
+  const resultName = db === "postgres" ? "fanout" : `fanout-${db}`;
+  const profileFile = path.join(BENCH_DIR, "results", `${resultName}-server.cpuprofile`);
 
   // Both sides stay up and take turns at each rate, so background load that comes and goes on
   // a shared machine falls on both alike.
   const sides: Side[] = [];
   try {
-    const kinds: Kind[] = o.set.wsSql === "0" ? ["dialtone", "ws"] : ["dialtone", "ws", "ws-sql"];
+    // ws + SQL stores in PostgreSQL: a second baseline for the PostgreSQL run only.
+    const kinds: Kind[] = o.set.wsSql === "0" || db === "pglite" ? ["dialtone", "ws"] : ["dialtone", "ws", "ws-sql"];
     for (const kind of kinds) {
       log(
-        `fanout: ${kind}: ${subscribers} subscribers in ${procs} processes${kind === "dialtone" ? `, Connect over ${http}, ${o.db}` : kind === "ws-sql" ? ", storing each message in PostgreSQL before the broadcast" : ""}`,
+        `fanout: ${kind}: ${subscribers} subscribers in ${procs} processes${kind === "dialtone" ? `, Connect over ${http}, ${db}` : kind === "ws-sql" ? ", storing each message in PostgreSQL before the broadcast" : ""}`,
       );
-      const side = await startSide(kind, o, subscribers, procs, streamsPerConn, accounts);
+      const side = await startSide(kind, o, db, subscribers, procs, streamsPerConn, accounts);
       sides.push(side);
       log(`fanout: ${kind}: opened in ${side.openMs.toFixed(0)} ms (${side.presenceEvents} presence events)`);
       results[kind] = { openMs: side.openMs, presenceEvents: side.presenceEvents, rates: [] };
@@ -342,6 +378,7 @@ export async function fanout(o: BenchOptions): Promise<void> {
         note: `of ${a.expected} / ${b.expected}`,
       },
       { metric: `@${rate}/s server CPU`, ours: a.serverCpuPct, baseline: b.serverCpuPct, unit: "% of a core" },
+      { metric: `@${rate}/s server RSS, most sampled`, ours: a.serverRssMaxMB, baseline: b.serverRssMaxMB, unit: "MB" },
       {
         metric: `@${rate}/s server CPU per delivery`,
         ours: (a.serverCpuS / a.delivered) * 1e6,
@@ -389,7 +426,7 @@ export async function fanout(o: BenchOptions): Promise<void> {
   });
   rows.push({ metric: "presence events during open", ours: results.dialtone!.presenceEvents, baseline: 0, unit: "" });
   printTable(
-    `fan-out: 1 sender → ${subscribers} subscribers, 300-byte ciphertext (Connect over ${http}, ${o.db}; a socket per subscriber on both sides)`,
+    `fan-out: 1 sender → ${subscribers} subscribers, 300-byte ciphertext (Connect over ${http}, ${db}; a socket per subscriber on both sides)`,
     rows,
     "raw ws",
   );
@@ -397,7 +434,7 @@ export async function fanout(o: BenchOptions): Promise<void> {
     process.stdout.write(`\nserver CPU profile (${profileFile}), top self time:\n`);
     for (const f of profile.top.slice(0, 15)) process.stdout.write(`  ${f.selfPct.toFixed(1).padStart(5)} %  ${f.fn}  ${f.where}\n`);
   }
-  const file = await writeResult("fanout", {
+  const file = await writeResult(resultName, {
     config: {
       subscribers,
       accounts,
@@ -407,7 +444,7 @@ export async function fanout(o: BenchOptions): Promise<void> {
       tailS,
       subscriberProcesses: procs,
       streamsPerConn,
-      db: o.db,
+      db,
       transport: `Connect protocol, binary, ${http}`,
       bodyBytes: 300,
     },
@@ -415,5 +452,5 @@ export async function fanout(o: BenchOptions): Promise<void> {
     ...(profile ? { profile } : {}),
     table: rows,
   });
-  log(`fanout: wrote ${file}`);
+  log(`fanout (${db}): wrote ${file}`);
 }

@@ -19,6 +19,7 @@ import { loginCommand, logoutCommand, profileSetCommand, registerCommand, whoami
 import { channelCreateCommand, channelDeleteCommand, channelRenameCommand, channelsCommand } from "./commands/channels.js";
 import { CONVERSATION_COMMANDS } from "./commands/conversation.js";
 import { historyCommand, sendCommand, tailCommand } from "./commands/messages.js";
+import { searchCommand } from "./commands/search.js";
 import { devicesCommand, inviteCommand, verifyCommand } from "./commands/trust.js";
 import { VOICE_COMMANDS } from "./commands/voice.js";
 import { IDENTITY_COMMANDS } from "./commands/identity.js";
@@ -39,6 +40,7 @@ export const COMMANDS: readonly Command[] = [
   historyCommand,
   ...CONVERSATION_COMMANDS,
   tailCommand,
+  searchCommand,
   inviteCommand,
   devicesCommand,
   ...IDENTITY_COMMANDS,

@@ -7,6 +7,7 @@ import type { Emitter } from "./emitter.js";
 import type { ClientEvents } from "./events.js";
 import type { History } from "./history.js";
 import type { KeyManager } from "./keys.js";
+import type { MessageCache } from "./search/message-cache.js";
 import type { Directory } from "./names.js";
 import type { ReadState } from "./read-state.js";
 import type { KeystoreStore } from "./store.js";
@@ -21,6 +22,8 @@ export interface ClientParts {
   readonly directory: Directory;
   readonly channels: ChannelBook;
   readonly history: History;
+  /** The local search cache: every message that opens here goes in (search/). */
+  readonly search: MessageCache;
   readonly readState: ReadState;
   readonly events: Emitter<ClientEvents>;
 }

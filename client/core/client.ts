@@ -29,6 +29,8 @@ import type { TrustSnapshot } from "./trust.js";
 import { sealMessage, type ChatMessage, type MessageDraft } from "./messages.js";
 import { Directory, resolveByNameOrId, userLabel, type ChannelView, type UserView } from "./names.js";
 import { Outbox } from "./outbox.js";
+import { MessageCache } from "./search/message-cache.js";
+import { fillFromHistory, searchMessages, type FillProgress, type SearchView } from "./search/client-search.js";
 import { ReadState } from "./read-state.js";
 import { sendTyping } from "./typing.js";
 import { recoverLoggedIn } from "./recovery.js";
@@ -104,6 +106,14 @@ export class DialtoneClient {
       directory: this.directory,
       channels,
       history: new History(api, (m) => this.#inbox.open(m)),
+      search: new MessageCache({
+        configDir: store.configDir,
+        server: store.server,
+        serverOrigin: store.origin,
+        userId: this.session.userId,
+        key: () => store.searchCacheKey(),
+        onError: (cause) => this.#events.emit("error", { message: "writing the search cache failed", cause }),
+      }),
       readState: new ReadState(api, this.#events),
       events: this.#events,
     };
@@ -232,6 +242,9 @@ export class DialtoneClient {
     clearTimeout(this.#backupTimer);
     // Keys that arrived since the last backup go into it before this process ends.
     await this.#duties.backUp().catch((cause: unknown) => this.#events.emit("error", { message: "backing up keys failed", cause }));
+    await this.#parts.search
+      .flush()
+      .catch((cause: unknown) => this.#events.emit("error", { message: "writing the search cache failed", cause }));
     await this.store.flush();
   }
 
@@ -388,6 +401,54 @@ export class DialtoneClient {
   /** The newest `limit` messages of a channel, oldest first. */
   history(channelId: string, limit = 50): Promise<readonly ChatMessage[]> {
     return this.#parts.history.latest(channelId, limit);
+  }
+
+  // --- search (search/: a local cache, encrypted at rest) ------------------------------------------
+
+  /** The local cache search runs over; the event handling calls its upsert/remove (edits, deletions). */
+  get searchCache(): MessageCache {
+    return this.#parts.search;
+  }
+
+  /** Messages holding every word of `query`, newest first, across channels or in one; loads the cache first. */
+  search(query: string, options: { readonly channelId?: string; readonly limit?: number } = {}): Promise<SearchView> {
+    return searchMessages(
+      { cache: this.#parts.search, channels: () => this.channels(), senderLabel: (id) => this.directory.labelOf(id) },
+      query,
+      options,
+    );
+  }
+
+  /**
+   * Pages every readable channel's (or one channel's) whole history into the search cache, drops
+   * cached messages the server no longer has (deleted meanwhile), then writes the cache.
+   */
+  async fillSearchCache(
+    options: { readonly channelId?: string; readonly onProgress?: (p: FillProgress) => void } = {},
+  ): Promise<{ channels: number; messages: number; pruned: number }> {
+    const { history, search } = this.#parts;
+    if (!search.loaded) await search.load();
+    let pruned = 0;
+    const report = await fillFromHistory(
+      this.channels().filter((c) => options.channelId === undefined || c.id === options.channelId),
+      (id, count) => history.loadOlder(id, count),
+      (id) => history.timeline(id).hasMore,
+      (p) => {
+        if (p.done)
+          pruned += search.prune(
+            p.channel.id,
+            new Set(
+              history
+                .timeline(p.channel.id)
+                .messages()
+                .map((m) => m.messageId),
+            ),
+          );
+        options.onProgress?.(p);
+      },
+    );
+    await search.flush();
+    return { ...report, pruned };
   }
 
   // --- directory, devices, verification, presence, invites -------------------------------------

@@ -60,6 +60,7 @@ export class EventReducer {
       case "messageDeleted": {
         const { channelId, messageId, deletedByUserId } = p.value;
         const message = history.timeline(channelId).markDeleted(messageId);
+        this.#p.search.remove(messageId); // search hook: a deleted message leaves the local cache
         events.emit("message-deleted", { channelId, messageId, message, deletedByUserId, by: directory.labelOf(deletedByUserId) });
         return;
       }

@@ -4,6 +4,7 @@
 import type { Message } from "../../gen/dialtone/v1/message_pb.js";
 import type { ClientParts } from "./client-parts.js";
 import { openMessage, type ChatMessage } from "./messages.js";
+import { CacheFeed } from "./search/client-search.js";
 
 const SEEN_MAX = 20_000;
 
@@ -13,9 +14,11 @@ export class Inbox {
   /** Messages that arrived before their key, by id: opened again when a key for their channel arrives. */
   readonly #locked = new Map<string, Message>();
   #lastFetchForMessage = 0;
+  readonly #searchFeed: CacheFeed;
 
   constructor(parts: ClientParts) {
     this.#p = parts;
+    this.#searchFeed = new CacheFeed(parts.search);
   }
 
   /** A message from the feed: emitted as "message" unless seen already. */
@@ -46,6 +49,8 @@ export class Inbox {
       directory.nameOf(msg.senderUserId),
       directory.labelOf(msg.senderUserId),
     );
+    // Search hook: every message that opens here (live, history, reopened) is cached for search.
+    this.#searchFeed.opened(opened, (id) => this.#p.history.timeline(msg.channelId).get(id));
     if (opened.error === "missing-key") {
       this.#locked.set(msg.messageId, msg);
       if (this.#locked.size > SEEN_MAX) this.#locked.delete(this.#locked.keys().next().value!);

@@ -85,6 +85,8 @@ export {
 } from "./session.js";
 export { readLastChannel, rememberLastChannel } from "./last-channel.js";
 export { DEFAULT_UI_SETTINGS, parseUiSettings, readUiSettings, writeUiSettings, type UiSettings } from "./ui-settings.js";
+export { MessageCache, type CachedMessage, type LoadReport, type SearchSink } from "./search/message-cache.js";
+export { cacheEntry, type FillProgress, type SearchHit, type SearchView } from "./search/client-search.js";
 export { recover, type RecoveryResult } from "./recovery.js";
 export type { IdentityStatus } from "./identity.js";
 export type { TrustEvent } from "./trust-book.js";

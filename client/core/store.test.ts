@@ -81,3 +81,20 @@ test("scheduled saves are coalesced and flush writes pending changes", async () 
   await store.flush();
   expect((await Keystore.open(dir, SERVER, PASS)).lastEventSeq).toBe(50n);
 });
+
+test("two processes asking for the search cache key at once get one key, kept on disk; a document without it opens", async () => {
+  const own = await mkdtemp(join(dir, "cache-key-"));
+  await KeystoreStore.openOrCreate(own, SERVER, PASS);
+  const [a, b] = await Promise.all([KeystoreStore.open(own, SERVER, PASS), KeystoreStore.open(own, SERVER, PASS)]);
+  // The keystore was just created without a cache key: the first to ask makes it, the other adopts it.
+  expect(a.keystore.searchCacheKey).toBeUndefined();
+  const [keyA, keyB] = await Promise.all([a.searchCacheKey(), b.searchCacheKey()]);
+  expect(keyA).toHaveLength(32);
+  expect(keyB).toEqual(keyA);
+  expect((await Keystore.open(own, SERVER, PASS)).searchCacheKey).toEqual(keyA);
+  // A later save by a third process that never asked keeps it.
+  const c = await KeystoreStore.open(own, SERVER, PASS);
+  c.keystore.setLastEventSeq(7n);
+  await c.save();
+  expect((await Keystore.open(own, SERVER, PASS)).searchCacheKey).toEqual(keyA);
+});

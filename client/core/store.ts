@@ -5,6 +5,7 @@
 // first key per epoch wins), then writes, holding a lock file so that two processes' saves take
 // turns: otherwise the one that read the file first would write over what the other just saved
 // (an invite secret, a key), and nothing would bring it back.
+import { generateSymmetricKey } from "../crypto/index.js";
 import { Keystore, KeystoreError, withFileLock, type Session } from "../keystore/index.js";
 
 export interface MergeReport {
@@ -24,7 +25,7 @@ export interface MergeOptions {
 /**
  * Copies into `into` what `from` holds and `into` lacks: channel and directory keys (latest
  * epoch), pinned devices, verified users, the identity, backup key, root and pinned identities,
- * invite secrets, the larger feed position, and maybe the session.
+ * invite secrets, the search cache key, the larger feed position, and maybe the session.
  */
 export function mergeKeystore(into: Keystore, from: Keystore, options: MergeOptions): MergeReport {
   let conflicts = 0;
@@ -70,6 +71,8 @@ export function mergeKeystore(into: Keystore, from: Keystore, options: MergeOpti
   if (root) count(() => into.pinRoot(root.fingerprint, root.source, root.pinnedAt));
   for (const p of from.pinnedIdentities()) count(() => into.pinIdentity(p.userId, p.publicKey, p.firstSeen));
   for (const i of from.inviteSecrets()) if (!into.inviteSecret(i.inviteId)) into.addInviteSecret(i.inviteId, i.secret, i.createdAt);
+  const cacheKey = from.searchCacheKey;
+  if (cacheKey) count(() => into.setSearchCacheKey(cacheKey));
   if (from.lastEventSeq > into.lastEventSeq) into.setLastEventSeq(from.lastEventSeq);
   if (!options.keepSession) {
     const s = from.session;
@@ -152,6 +155,11 @@ export class KeystoreStore {
 
   /** Merges what other processes saved, then writes. Saves never overlap, here or across processes. */
   save(): Promise<void> {
+    return this.#save(() => {});
+  }
+
+  /** `save()`, with `change` applied to the merged state just before it is written, inside the lock. */
+  #save(change: () => void): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const run = async () => {
@@ -159,12 +167,27 @@ export class KeystoreStore {
       await withFileLock(`${this.keystore.paths.file}.lock`, async () => {
         const disk = await Keystore.open(this.configDir, this.server, this.#passphrase);
         mergeKeystore(this.keystore, disk, { keepSession: this.#sessionChanged, forgottenChannels: this.#forgotten });
+        change();
         await this.keystore.save();
       });
     };
     const next = this.#chain.then(run, run);
     this.#chain = next.catch(() => {});
     return next;
+  }
+
+  /**
+   * The search cache's key, made on first use. Made under the keystore's lock after reading the
+   * file, so two processes starting their caches at once agree on one key (a second key would
+   * leave the other's segments unreadable).
+   */
+  async searchCacheKey(): Promise<Uint8Array> {
+    const held = this.keystore.searchCacheKey;
+    if (held) return held;
+    await this.#save(() => {
+      if (!this.keystore.searchCacheKey) this.keystore.setSearchCacheKey(generateSymmetricKey());
+    });
+    return this.keystore.searchCacheKey!;
   }
 
   /** Saves if anything changed since the last save. */

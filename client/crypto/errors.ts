@@ -9,6 +9,7 @@ export type CryptoErrorCode =
   | "malformed" // a sealed field, envelope, keystore file, key backup or backup document that cannot be parsed
   | "unsupported-version" // a version byte / field we do not know
   | "epoch-mismatch" // sealed field header names another epoch than the key supplied
+  | "key-mismatch" // a search cache segment names another cache key than the one supplied
   | "invalid-public-key" // X25519 produced the all-zero secret (RFC 7748 §6.1) or failed
   | "decrypt-failed"; // AES-GCM authentication failed: wrong key, wrong AAD or tampering
 

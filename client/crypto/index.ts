@@ -137,4 +137,19 @@ export {
   type BodyIds,
   type ContentInit,
 } from "./message-content.js";
+export {
+  SEARCH_KEY_ID_BYTES,
+  SEARCH_SEGMENT_HEADER_BYTES,
+  SEARCH_SEGMENT_VERSION,
+  decodeSearchRecords,
+  encodeSearchRecords,
+  openSearchSegment,
+  searchCacheAad,
+  searchCacheKeyId,
+  sealSearchSegment,
+  searchSegmentKeyId,
+  type CachedMessage,
+  type SearchRecord,
+  type SearchSegmentContext,
+} from "./search-cache.js";
 export { encodeTyping, openTyping, sealTyping, type TypingIds, type TypingState } from "./typing-notice.js";

@@ -341,6 +341,45 @@ describe("damaged contents", () => {
     });
   });
 
+  test("a version-2 document written before the search cache (no searchCacheKey) opens without one; a damaged one is named", async () => {
+    const paths = keystorePaths(dir, ORIGIN);
+    await mkdir(paths.dir, { recursive: true });
+    const fileKey = await deriveKeystoreKey(PASS, nodeScrypt);
+    const write = async (doc: string): Promise<void> => writeFile(paths.file, await sealKeystore(fileKey, ORIGIN, utf8Encode(doc)));
+    const pair = await generateX25519KeyPair();
+    const b64 = (b: Uint8Array): string => Buffer.from(b).toString("base64");
+    const doc = {
+      version: 2,
+      device: { privateKey: b64(pair.privateKey), publicKey: b64(pair.publicKey) },
+      channelKeys: {},
+      directoryKeys: {},
+      pinnedDevices: {},
+      verifiedUsers: {},
+      session: null,
+      lastEventSeq: "0",
+      identity: null,
+      backupKey: null,
+      root: null,
+      pinnedIdentities: {},
+      inviteSecrets: {},
+      pendingAdmissionSecret: null,
+      upgradedAt: null,
+    };
+    await write(JSON.stringify(doc));
+    const store = await Keystore.open(dir, ORIGIN, PASS);
+    expect(store.searchCacheKey).toBeUndefined();
+    const key = new Uint8Array(32).fill(11);
+    expect(store.setSearchCacheKey(key)).toBe("added");
+    expect(() => store.setSearchCacheKey(new Uint8Array(32).fill(12))).toThrow(expect.objectContaining({ code: "key-conflict" }));
+    await store.save();
+    expect((await Keystore.open(dir, ORIGIN, PASS)).searchCacheKey).toEqual(key);
+    await write(JSON.stringify({ ...doc, searchCacheKey: "AAAA" }));
+    await expect(Keystore.open(dir, ORIGIN, PASS)).rejects.toMatchObject({
+      code: "corrupted",
+      message: `keystore ${paths.file} decrypted but is not valid: searchCacheKey is not 32 bytes`,
+    });
+  });
+
   test("a file that is not a keystore", async () => {
     const paths = keystorePaths(dir, ORIGIN);
     await mkdir(paths.dir, { recursive: true });

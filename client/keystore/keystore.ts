@@ -120,6 +120,7 @@ export class Keystore {
       inviteSecrets: new Map(),
       pendingAdmissionSecret: undefined,
       upgradedAt: undefined,
+      searchCacheKey: undefined,
     });
     await ensurePrivateDir(configDir, paths.dir);
     await writeFileAtomic(paths.originFile, `${origin}\n`);
@@ -427,6 +428,25 @@ export class Keystore {
   /** When this keystore was upgraded from before signed identities (undefined: created after). */
   get upgradedAt(): Date | undefined {
     return this.#state.upgradedAt === undefined ? undefined : new Date(this.#state.upgradedAt);
+  }
+
+  // --- the local search cache (ENCRYPTION.md §13) ----------------------------------------------
+
+  get searchCacheKey(): Uint8Array | undefined {
+    const k = this.#state.searchCacheKey;
+    return k === undefined ? undefined : copy(k);
+  }
+
+  /** Sets the cache key once; another one later is refused (`key-conflict`): segments sealed under the first would be lost. */
+  setSearchCacheKey(key: Uint8Array): "added" | "unchanged" {
+    requireKey("setSearchCacheKey", key);
+    const held = this.#state.searchCacheKey;
+    if (held !== undefined) {
+      if (constantTimeEqual(held, key)) return "unchanged";
+      throw new KeystoreError("key-conflict", "setSearchCacheKey: this keystore already holds another search cache key");
+    }
+    this.#state.searchCacheKey = copy(key);
+    return "added";
   }
 
   // --- session and feed position ----------------------------------------------------------------

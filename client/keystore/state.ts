@@ -83,6 +83,8 @@ export interface KeystoreState {
   session: Session | undefined;
   /** the last event-feed seq applied (int64 on the wire, hence bigint) */
   lastEventSeq: bigint;
+  /** The key of the local search cache (ENCRYPTION.md §13), made on first use. */
+  searchCacheKey: Uint8Array | undefined;
 }
 
 // --- JSON form (version 2; version 1 lacks the fields from "identity" on and still opens) ------
@@ -96,7 +98,8 @@ export interface KeystoreState {
 //  "root":null|{"fingerprint":b64,"source","pinnedAt":iso},
 //  "pinnedIdentities":{"<user id>":{"publicKey":b64,"firstSeen":iso}},
 //  "inviteSecrets":{"<invite id>":{"secret":b64,"createdAt":iso}},
-//  "pendingAdmissionSecret":null|b64,"upgradedAt":null|iso}
+//  "pendingAdmissionSecret":null|b64,"upgradedAt":null|iso,
+//  "searchCacheKey":null|b64}  (absent in documents written before the search cache: null)
 
 export function serializeState(state: KeystoreState): string {
   const epochs = (keys: Map<number, Uint8Array>): Record<string, string> =>
@@ -143,6 +146,7 @@ export function serializeState(state: KeystoreState): string {
     ),
     pendingAdmissionSecret: state.pendingAdmissionSecret === undefined ? null : encodeBase64(state.pendingAdmissionSecret),
     upgradedAt: state.upgradedAt === undefined ? null : state.upgradedAt.toISOString(),
+    searchCacheKey: state.searchCacheKey === undefined ? null : encodeBase64(state.searchCacheKey),
   });
 }
 
@@ -282,6 +286,8 @@ export function parseState(text: string, where: string): KeystoreState {
       pendingAdmissionSecret: nullable("pendingAdmissionSecret", (v) => bytes(v, "pendingAdmissionSecret", 32)),
       // A version-1 document is being upgraded now: its pins predate signed identities.
       upgradedAt: v2 ? nullable("upgradedAt", (v) => date(v, "upgradedAt")) : new Date(),
+      // Added within version 2: older version-2 documents lack it, and older readers ignore it.
+      searchCacheKey: doc["searchCacheKey"] === undefined ? undefined : nullable("searchCacheKey", (v) => bytes(v, "searchCacheKey", 32)),
     };
   } catch (err) {
     if (err instanceof KeystoreError) throw err;

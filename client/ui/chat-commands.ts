@@ -21,6 +21,7 @@ import { UI_HINTS } from "./command-hints.js";
 import type { VoiceControl } from "./voice-control.js";
 import { errorText } from "./errors.js";
 import { clock } from "./scrollback.js";
+import { jumpToResult, runSearch } from "./search-view.js";
 
 export interface CommandContext {
   readonly state: ChatState;
@@ -217,6 +218,15 @@ export function runCommand(cmd: Command, ctx: CommandContext): void {
         if (cmd.confirm) await client.markVerified(result);
         state.report(safetyNumberLines(user, result, { marked: cmd.confirm, typed: cmd.user, hints: UI_HINTS }));
       });
+      return;
+    }
+    case "search":
+      if (cmd.channel === undefined) runSearch(state, cmd.query, undefined);
+      else withChannel(ctx, cmd.channel, (c) => runSearch(state, cmd.query, c.id));
+      return;
+    case "jump": {
+      const problem = jumpToResult(state, cmd.index);
+      if (problem) ctx.error(problem);
       return;
     }
     case "devices":

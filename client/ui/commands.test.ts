@@ -189,6 +189,17 @@ describe("commands", () => {
     expect(err("/admit carol please")).toBe(USAGE.admit);
   });
 
+  test("search, with an optional #channel first, and jump to a numbered result", () => {
+    expect(cmd("/search the Café menu")).toEqual({ name: "search", query: "the Café menu" });
+    expect(cmd("/s #general lunch plans")).toEqual({ name: "search", query: "lunch plans", channel: "general" });
+    expect(cmd("/search # alone")).toEqual({ name: "search", query: "# alone" });
+    expect(err("/search")).toBe(USAGE.search);
+    expect(err("/search #general")).toBe(USAGE.search);
+    expect(cmd("/jump 12")).toEqual({ name: "jump", index: 12 });
+    expect(err("/jump 0")).toBe(USAGE.jump);
+    expect(err("/jump two")).toBe(USAGE.jump);
+  });
+
   test("devices, logout, quit", () => {
     expect(cmd("/devices")).toEqual({ name: "devices" });
     expect(cmd("/logout")).toEqual({ name: "logout" });

@@ -29,6 +29,8 @@ export type Command =
   | { name: "devices-reject"; fingerprint: string }
   | { name: "admit"; user: string; role: "member" | "admin" }
   | { name: "recover"; code: string }
+  | { name: "search"; query: string; channel?: string }
+  | { name: "jump"; index: number }
   | { name: "logout" }
   | { name: "quit" }
   | { name: "me"; text: string }
@@ -68,6 +70,8 @@ export const USAGE = {
   unreact: "usage: /unreact <emoji>",
   notify: "usage: /notify [bell|desktop on|off]",
   typing: "usage: /typing on|off",
+  search: "usage: /search [#channel] <words>",
+  jump: "usage: /jump <result number of the last /search>",
 } as const;
 
 /**
@@ -188,6 +192,18 @@ export function parseInput(line: string): ParsedInput {
     }
     case "recover":
       return rest.trim() ? command({ name: "recover", code: rest.trim() }) : error(USAGE.recover);
+    case "search":
+    case "s": {
+      // A leading #word restricts the search to that channel.
+      const { word, rest: words } = firstWord(rest);
+      if (word.startsWith("#") && word.length > 1)
+        return words ? command({ name: "search", query: words, channel: channelArg(word) }) : error(USAGE.search);
+      return rest ? command({ name: "search", query: rest }) : error(USAGE.search);
+    }
+    case "jump": {
+      const n = rest.trim();
+      return /^[1-9]\d{0,4}$/.test(n) ? command({ name: "jump", index: Number(n) }) : error(USAGE.jump);
+    }
     case "admit": {
       const { word: user, rest: more } = firstWord(rest);
       const target = user.replace(/^@/, "");
@@ -375,6 +391,7 @@ const USER_HELP: HelpRow[] = [
   ["/notify [bell|desktop on|off]", "the bell and desktop notices at a mention of you"],
   ["/typing on|off", "send and show typing notices (off: neither)"],
   ["/verify <user> [confirm]", "show the safety number; confirm marks it verified"],
+  ["/search [#channel] <words>", "find messages (/s); /jump <n> opens result n"],
   ["/devices", "list devices and their fingerprints"],
   ["/devices approve <fingerprint>", "approve a new device of yours (compare the fingerprint it shows)"],
   ["/devices reject <fingerprint>", "revoke a device of yours you do not recognise"],
@@ -441,6 +458,8 @@ export const COMMAND_WORDS = [
   "/notify",
   "/typing",
   "/devices",
+  "/search",
+  "/jump",
   "/admit",
   "/recover",
   "/logout",

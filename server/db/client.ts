@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { runDataMigrations } from "./data-migrations.js";
+import { initPgliteDataDir, pgliteStartParams } from "./pglite.js";
 import * as schema from "./schema.js";
 import type { Db } from "./types.js";
 
@@ -33,7 +34,9 @@ export type DatabaseOptions =
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.kind === "pglite") {
+    if (opts.dataDir && !opts.loadDataDir) await initPgliteDataDir(opts.dataDir);
     const client = await PGlite.create({
+      startParams: pgliteStartParams(),
       ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
       ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
     });

@@ -22,12 +22,6 @@ export class RateLimiter {
     return w.count <= this.limit;
   }
 
-  /** True when the key is already at its limit (without counting). */
-  blocked(key: string): boolean {
-    const w = this.windows.get(key);
-    return !!w && this.now() - w.start < this.windowMs && w.count >= this.limit;
-  }
-
   private sweep(t: number) {
     for (const [k, w] of this.windows) if (t - w.start >= this.windowMs) this.windows.delete(k);
   }

@@ -41,9 +41,9 @@ test("rate limiter counts per key per window", () => {
   let now = 0;
   const rl = new RateLimiter(2, 1000, () => now);
   expect([rl.hit("a"), rl.hit("a"), rl.hit("a"), rl.hit("b")]).toEqual([true, true, false, true]);
-  expect(rl.blocked("a")).toBe(true);
+  now = 999;
+  expect(rl.hit("a")).toBe(false);
   now = 1000;
-  expect(rl.blocked("a")).toBe(false);
   expect(rl.hit("a")).toBe(true);
 });
 

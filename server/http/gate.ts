@@ -11,7 +11,7 @@ import { adminRequiredError, kAdminToken, kCaller, kPeer, PEER_HEADER, unauthent
 import type { Metrics } from "./metrics.js";
 import { authenticate, type SessionCache } from "./sessions.js";
 
-/** The calls made before there is a session: each is limited per client address (login-backoff.ts for passwords). */
+/** The calls made before there is a session. Those that hash a password are also limited per client address (PASSWORD_METHODS below; login-backoff.ts per account); GetRoot is not, it reads one public row. */
 export const UNAUTHENTICATED_METHODS: ReadonlySet<string> = new Set([
   "dialtone.v1.AuthService/Register",
   "dialtone.v1.AuthService/Login",

@@ -37,6 +37,23 @@ export interface ContentVector {
   sealed: string;
 }
 
+/** The search cache's vectors (ENCRYPTION.md §13): records as the generator writes them. */
+export interface SearchCacheVectors {
+  seed: number;
+  serverOrigin: string;
+  userId: string;
+  key: string;
+  keyId: string;
+  segments: Array<{
+    segmentName: string;
+    records: Array<Record<string, string | number>>;
+    nonce: string;
+    aad: string;
+    plaintext: string;
+    segment: string;
+  }>;
+}
+
 export interface TypingVector {
   notice: { typing: boolean; sentAt: [number, number] };
   plaintext: string;
@@ -50,6 +67,7 @@ export interface TypingVector {
 
 export interface Vectors {
   messageContent: { seed: number; cases: ContentVector[] };
+  searchCache: SearchCacheVectors;
   typingNotice: { seed: number; cases: TypingVector[] };
   sealed: Array<{
     context: Record<string, string>;

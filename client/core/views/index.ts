@@ -25,3 +25,4 @@ export {
 export { bodyText, senderText, unopenedBody } from "./messages.js";
 export { safetyNumberLines } from "./safety.js";
 export { MESH_COMFORTABLE_PEOPLE, MeshSizeWatch, meshSizeNotice } from "./mesh.js";
+export { dayAndTime, searchHitLine, searchSummary } from "./search.js";

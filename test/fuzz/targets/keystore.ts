@@ -28,6 +28,7 @@ export async function keystoreTargets(): Promise<FuzzTarget[]> {
     inviteSecrets: new Map(),
     pendingAdmissionSecret: undefined,
     upgradedAt: undefined,
+    searchCacheKey: new Uint8Array(32).fill(10),
   });
   const doc = JSON.parse(valid) as Record<string, unknown>;
   const fields = Object.keys(doc);
