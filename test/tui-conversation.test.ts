@@ -171,4 +171,14 @@ describe("conversations in the terminal UI", () => {
       await b2.close();
     }
   }, 200_000);
+
+  test("alice typing in the channel bob has open shows above his input", async () => {
+    // (Its going away is not asserted: the notice also expires by itself after 6 s, so such a check could not fail.)
+    await alice.type("a draft she has not sent");
+    const screen = await bob.waitFor("alice is typing…", 20_000);
+    expect(screen.split("\n").findIndex((r) => r.includes("alice is typing…"))).toBe(
+      screen.split("\n").findIndex((r) => r.startsWith("  > ")) - 1,
+    );
+    await alice.keys("C-u");
+  }, 60_000);
 });
