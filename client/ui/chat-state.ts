@@ -471,21 +471,24 @@ export class ChatState {
   }
 
   /** A line not from anyone: notices, command output, errors. Goes to `channelId`'s pane, else the active one. */
-  system(text: string | readonly string[], channelId?: string, kind: "system" | "highlight" = "system"): void {
+  /** Adds a notice to a pane; returns its entry id (undefined when held back or a repeat). */
+  system(text: string | readonly string[], channelId?: string, kind: "system" | "highlight" = "system"): string | undefined {
     const lines = typeof text === "string" ? [text] : text;
     const target = channelId ?? this.activeId;
     if (target !== undefined && this.isLoading(target)) {
       // Shown after the history that is loading, not above it.
       this.#afterLoad.set(target, [...(this.#afterLoad.get(target) ?? []), { lines, kind }]);
-      return;
+      return undefined;
     }
     const pane = this.pane(target);
     const joined = lines.join("\n");
     // The same notice twice in a row (a flapping background task) is shown once.
-    if (joined === this.#lastSystem && pane.newest?.body === joined) return;
+    if (joined === this.#lastSystem && pane.newest?.body === joined) return undefined;
     this.#lastSystem = joined;
-    pane.add({ id: `sys-${++this.#lineIds}`, order: pane.newest?.order ?? 0n, time: new Date(), kind, body: joined });
+    const id = `sys-${++this.#lineIds}`;
+    pane.add({ id, order: pane.newest?.order ?? 0n, time: new Date(), kind, body: joined });
     this.#changed();
+    return id;
   }
 
   /**
@@ -493,8 +496,10 @@ export class ChatState {
    * opens (esc goes back to the channel).
    */
   report(text: string | readonly string[], kind: "system" | "highlight" = "system"): void {
-    this.system(text, SYSTEM_VIEW, kind);
+    const id = this.system(text, SYSTEM_VIEW, kind);
     if (!this.inSystem) this.activate(SYSTEM_VIEW);
+    // Read from its top: output longer than the pane (/help) would otherwise open on its end.
+    if (id !== undefined) this.pane(SYSTEM_VIEW).showFromStart(id);
   }
 
   /** A notice that belongs to no channel (voice): into the system view, counted and shown in the status row until seen. */
@@ -512,6 +517,8 @@ export class ChatState {
     if (!this.inSystem) return false;
     const to = this.#beforeSystem && this.client.channel(this.#beforeSystem) ? this.#beforeSystem : [...this.channels].sort(byLabel)[0]?.id;
     if (!to) return false;
+    // Output read from its top (/help) was read: the view comes back at its newest notices.
+    this.pane(SYSTEM_VIEW).toBottom();
     this.activate(to);
     return true;
   }

@@ -369,3 +369,20 @@ describe("maxEntries", () => {
     expect(sb.view(4).newBelow).toBe(10);
   });
 });
+
+describe("showFromStart", () => {
+  test("an entry taller than the pane is shown from its first line; one that fits leaves the view at the bottom", () => {
+    const sb = filled(3);
+    const body = Array.from({ length: 12 }, (_, i) => `help line ${i}`).join("\n");
+    sb.add({ id: "help", order: 4n, time: at(10, 0), kind: "system", body });
+    sb.showFromStart("help");
+    const shown = texts(sb, 6);
+    expect(shown[0]).toContain("help line 0");
+    expect(shown.join("\n")).not.toContain("help line 11");
+    const short = filled(3);
+    short.add({ id: "note", order: 4n, time: at(10, 0), kind: "system", body: "one line" });
+    short.showFromStart("note");
+    expect(texts(short, 6).at(-1)).toContain("one line");
+    expect(short.atBottom).toBe(true);
+  });
+});

@@ -280,6 +280,17 @@ export class Scrollback {
     this.#anchor = this.#anchorAt(next);
   }
 
+  /**
+   * Shows entry `id` from its first line (long command output such as /help, read from its
+   * top); when everything from there down fits the pane, the view simply follows the bottom.
+   */
+  showFromStart(id: string): void {
+    if (!this.#byId.has(id)) return;
+    if (this.#follow) this.#unseen.clear();
+    this.#follow = false;
+    this.#anchor = { id, offset: 0 };
+  }
+
   /** Scrolls so that entry `id` is in view (a selected message); nothing when it already is. */
   reveal(id: string, height: number): void {
     const h = Math.max(1, Math.floor(height));
