@@ -118,6 +118,13 @@ describe("conversations in the terminal UI", () => {
     expect(pane(screen)).toMatch(/bob: lunch\?\n +🍕 1/);
     expect(screen).not.toContain("oops");
     expect(screen).not.toContain("yes at noon");
+
+    // g on a selected reply goes to the message it answers.
+    await bob.keys("M-Up");
+    await bob.waitFor("message selected: alice: yes at one");
+    await bob.type("g");
+    await bob.waitFor("message selected: bob: lunch?");
+    await bob.keys("Escape");
   }, 400_000);
 
   test("a mention of bob in a channel he does not have open rings his bell and counts in his sidebar", async () => {

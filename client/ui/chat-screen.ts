@@ -25,7 +25,7 @@ export const CHAT_HELP = [
   "alt+enter: new line",
   "/help: commands",
   "ctrl+up/down: select channel",
-  "alt+up: select a message (r e d +)",
+  "alt+up: select a message (r e d + g)",
   "pgup/pgdn: scroll",
   "ctrl+l: toggle sidebar",
   "ctrl+/ or f1: toggle help",
@@ -164,7 +164,8 @@ export class ChatScreen implements Screen {
 
   /**
    * Selection mode (alt+up): up/down move between messages, r replies, e edits (the text in the
-   * input), d deletes (asks first), + reacts (the emoji typed in the input), esc leaves. Another
+   * input), d deletes (asks first), + reacts (the emoji typed in the input), g goes to the message
+   * a reply answers, esc leaves. Another
    * key leaves it and does what it does.
    */
   #selectionKey(k: KeyPress): boolean {
@@ -209,6 +210,10 @@ export class ChatScreen implements Screen {
             return true;
           case "+":
             this.#compose(state.composeFor("react", entry));
+            return true;
+          case "g":
+            if (!entry.replyTo) this.#error = "not a reply: g goes to the message a reply answers";
+            else state.jumpTo(entry.replyTo.messageId, this.#paneHeight);
             return true;
         }
         state.selectedId = undefined;
@@ -518,10 +523,13 @@ export class ChatScreen implements Screen {
       return fitRow([seg("─ "), seg(what, "highlight"), seg("─".repeat(width), "border")], width);
     }
     if (state.selectedId !== undefined) {
+      // Which one, in words too: the highlight alone is lost on a terminal without colours.
+      const entry = state.activeId ? state.client.entries(state.activeId).find((e) => e.message.messageId === state.selectedId) : undefined;
+      const which = entry ? `${state.composeFor("reply", entry).label} · ` : "";
       return fitRow(
         [
           seg("─ "),
-          seg("message selected: r reply · e edit · d delete · + react · up/down · esc ", "highlight"),
+          seg(`message selected: ${which}r reply · e edit · d delete · + react · g go to replied · up/down · esc `, "highlight"),
           seg("─".repeat(width), "border"),
         ],
         width,

@@ -46,6 +46,8 @@ import { Scrollback, type PaneEntry } from "./scrollback.js";
 /** Panes keep this many entries as messages arrive (scrolling up pages older ones back in). */
 const PANE_MAX = 5000;
 
+/** How many pages back a jump to a replied-to message looks. */
+const JUMP_PAGES = 20;
 /** Messages fetched when a channel is first opened, and per page when scrolling past the top. */
 export const FIRST_PAGE = 100;
 export const OLDER_PAGE = 100;
@@ -783,6 +785,39 @@ export class ChatState {
         this.#older.delete(id);
         throw err;
       }
+    });
+  }
+
+  /**
+   * Selects the message a reply points at (g on a selected reply), paging older history into
+   * the pane until it is there (at most JUMP_PAGES pages back).
+   */
+  jumpTo(messageId: string, height: number): void {
+    const id = this.activeId;
+    if (!id || this.#older.has(id) || this.#firstLoad.get(id) !== "done") return;
+    const pane = this.pane(id);
+    this.#older.set(id, "loading");
+    this.run("finding the message replied to", async () => {
+      let exhausted = false;
+      try {
+        for (let page = 0; !pane.has(messageId) && !exhausted && page < JUMP_PAGES; page++) {
+          const older = await this.client.loadOlder(id, OLDER_PAGE);
+          pane.prependOlder(this.#entries(older.filter((m) => !pane.has(m.messageId))));
+          this.#refresh(id);
+          exhausted = older.length === 0;
+        }
+      } finally {
+        if (exhausted) this.#older.set(id, "exhausted");
+        else this.#older.delete(id);
+      }
+      if (this.activeId !== id) return;
+      if (!pane.has(messageId) || this.client.entries(id).every((e) => e.message.messageId !== messageId)) {
+        this.system("the message replied to is not in this channel's history any more (deleted, or further back)");
+        return;
+      }
+      this.selectedId = messageId;
+      pane.reveal(messageId, height);
+      this.#changed();
     });
   }
 
