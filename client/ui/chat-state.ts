@@ -794,11 +794,12 @@ export class ChatState {
    */
   jumpTo(messageId: string, height: number): void {
     const id = this.activeId;
-    if (!id || this.#older.has(id) || this.#firstLoad.get(id) !== "done") return;
+    // Not while a page is loading; an exhausted history (its beginning in view) just looks in the pane.
+    if (!id || this.#older.get(id) === "loading" || this.#firstLoad.get(id) !== "done") return;
     const pane = this.pane(id);
+    let exhausted = this.#older.get(id) === "exhausted";
     this.#older.set(id, "loading");
     this.run("finding the message replied to", async () => {
-      let exhausted = false;
       try {
         for (let page = 0; !pane.has(messageId) && !exhausted && page < JUMP_PAGES; page++) {
           const older = await this.client.loadOlder(id, OLDER_PAGE);
