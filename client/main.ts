@@ -1,10 +1,14 @@
 // dialtone: the terminal client. With a command it is the headless CLI (client/cli); with none
 // it starts the terminal UI (client/ui). `dialtone --help` prints the CLI help either way.
-import { runCli, splitCommand } from "./cli/run.js";
-import { createInterface } from "node:readline";
-import { promptHidden } from "./cli/prompt.js";
+//
+// Only the early unlock is imported statically: it starts the keystore's scrypt in node's thread
+// pool, and the rest of the client loads while it runs (client/keystore/early-unlock.ts).
+import { startEarlyUnlock } from "./keystore/early-unlock.js";
 
 const argv = process.argv.slice(2);
+startEarlyUnlock(argv, process.env);
+
+const { runCli, splitCommand } = await import("./cli/run.js");
 const wantsUi = splitCommand(argv).words.length === 0 && !argv.includes("--help") && !argv.includes("-h");
 
 if (wantsUi) {
@@ -13,6 +17,7 @@ if (wantsUi) {
   const code = await runUi(argv, process.env, (text) => void process.stderr.write(text));
   process.stdout.write("", () => process.exit(code));
 } else {
+  const [{ createInterface }, { promptHidden }] = await Promise.all([import("node:readline"), import("./cli/prompt.js")]);
   const stop = new AbortController();
   let interrupts = 0;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -3,12 +3,12 @@
 import { joinAad } from "./aad.js";
 import { decodeBase64, encodeBase64, utf8Encode } from "./bytes.js";
 import { CryptoError } from "./errors.js";
+import { KEYSTORE_SCRYPT_PARAMS } from "./keystore-params.js";
 import { KEY_BYTES, NONCE_BYTES, aesGcmDecrypt, aesGcmEncrypt, randomBytes, type Rng } from "./primitives.js";
 
 export const KEYSTORE_FORMAT_VERSION = 1;
 export const KEYSTORE_SALT_BYTES = 16;
-/** Fixed by the format; a file naming other parameters is refused (no downgrade, no DoS). */
-export const KEYSTORE_SCRYPT_PARAMS = { N: 32768, r: 8, p: 1 } as const;
+export { KEYSTORE_SCRYPT_PARAMS };
 
 /** scrypt(passphrase, salt, N, r, p) → 32 bytes. */
 export type ScryptFn = (passphrase: Uint8Array, salt: Uint8Array, N: number, r: number, p: number) => Promise<Uint8Array>;
