@@ -3,10 +3,18 @@
 // gets the same hello, replay and live events, in seq order; errors end the stream with
 // their code; heartbeats come while idle.
 import { randomUUID } from "node:crypto";
+import http from "node:http";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { EventService, type SubscribeResponse } from "../../../gen/dialtone/v1/event_service_pb.js";
+import {
+  EventService,
+  SubscribeRequestSchema,
+  SubscribeResponseSchema,
+  type SubscribeResponse,
+} from "../../../gen/dialtone/v1/event_service_pb.js";
+import { envelope } from "../../http/envelope.js";
 import type { Database } from "../../db/client.js";
 import { registerUser, sealedValue, type TestUser } from "../../../test/support/api.js";
 import { databaseSource, type DatabaseSource } from "../../../test/support/databases.js";
@@ -159,3 +167,93 @@ test("an idle Connect stream gets heartbeats", async () => {
   await s.until(() => s.items.filter((i) => i.item.case === "heartbeat").length >= 2, "two heartbeats", 15_000);
   await s.close();
 });
+
+/** Splits a Connect stream body into its envelopes' payloads (flags, data). */
+function envelopes(body: Buffer): { flags: number; data: Buffer }[] {
+  const out: { flags: number; data: Buffer }[] = [];
+  for (let at = 0; at + 5 <= body.length; ) {
+    const len = body.readUInt32BE(at + 1);
+    if (at + 5 + len > body.length) break;
+    out.push({ flags: body[at]!, data: body.subarray(at + 5, at + 5 + len) });
+    at += 5 + len;
+  }
+  return out;
+}
+
+test("HTTP/1.1: a reader that stops reading holds its stream back, then gets every event in order; its socket serves the next request", async () => {
+  const reader = await registerUser(server.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const chunks: Buffer[] = [];
+  let response: http.IncomingMessage | undefined;
+  const ended = new Promise<void>((resolve, reject) => {
+    const req = http.request(`${server.url}/dialtone.v1.EventService/Subscribe`, {
+      method: "POST",
+      agent,
+      headers: { "content-type": "application/connect+proto", "connect-protocol-version": "1", authorization: `Bearer ${reader.token}` },
+    });
+    req.on("error", reject);
+    req.on("response", (res) => {
+      response = res;
+      res.pause(); // not read until every message is sent: the server's writes must wait for the socket
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", resolve);
+      res.on("error", reject);
+    });
+    req.end(envelope(0, toBinary(SubscribeRequestSchema, create(SubscribeRequestSchema, {}))));
+  });
+  const start = Date.now();
+  while (!response) {
+    if (Date.now() - start > 10_000) throw new Error("no response to Subscribe");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  // ~6 MB of events (base64 in the JSON-free binary frames: 40 KB each): more than the loopback socket buffers hold, so writes fill them and wait for 'drain'.
+  const sent: string[] = [];
+  for (let batch = 0; batch < 15; batch++) {
+    const ids = Array.from({ length: 10 }, () => randomUUID());
+    await Promise.all(
+      ids.map((messageId) =>
+        admin.api.message.sendMessage({
+          messageId,
+          channelId,
+          encryptedBody: sealedValue(40_000),
+          encryptedSenderName: sealedValue(),
+          keyEpoch: 1,
+        }),
+      ),
+    );
+    sent.push(...ids);
+  }
+  // The server's order is the seq order; read the stream, then end it from the server's side.
+  response.resume();
+  const bodyOf = () => envelopes(Buffer.concat(chunks)).filter((e) => e.flags === 0);
+  const received = () =>
+    bodyOf().flatMap((e) => {
+      const it = fromBinary(SubscribeResponseSchema, e.data).item;
+      return it.case === "event" && it.value.payload.case === "messageCreated"
+        ? [{ id: it.value.payload.value.message!.messageId, seq: it.value.seq }]
+        : [];
+    });
+  while (received().length < sent.length) {
+    if (Date.now() - start > 60_000) throw new Error(`only ${received().length} of ${sent.length} events arrived`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const got = received();
+  expect(new Set(got.map((m) => m.id))).toEqual(new Set(sent));
+  expect(got.map((m) => m.seq)).toEqual([...got.map((m) => m.seq)].sort((a, b) => (a < b ? -1 : 1)));
+  await reader.api.device.revokeDevice({ deviceId: reader.deviceId });
+  await ended;
+  const last = envelopes(Buffer.concat(chunks)).at(-1)!;
+  expect(last.flags & 0b10).toBe(0b10); // the end-of-stream envelope, after every event
+  expect(JSON.parse(last.data.toString()).error.code).toBe("permission_denied");
+  // The kept-alive socket goes on to serve a plain request.
+  const health = await new Promise<{ status: number; reused: boolean; body: string }>((resolve, reject) => {
+    const req = http.get(`${server.url}/healthz`, { agent }, (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, body }));
+    });
+    req.on("error", reject);
+  });
+  expect(health).toEqual({ status: 200, reused: true, body: "ok" });
+  agent.destroy();
+}, 90_000);

@@ -19,7 +19,8 @@ import { toConnectError } from "../../http/errors.js";
 import type { NodeHandler } from "../../http/listener.js";
 import type { Metrics } from "../../http/metrics.js";
 import { authenticate, type SessionCache } from "../../http/sessions.js";
-import { endFrame, eventFrame, frame, heartbeatFrame, type Codec } from "./frames.js";
+import type { Socket } from "node:net";
+import { endFrame, eventChunk, eventFrame, frame, heartbeatFrame, type Codec } from "./frames.js";
 import { hello } from "./items.js";
 import { connectCodec, readRequest, type Req } from "./request.js";
 
@@ -55,11 +56,23 @@ function drained(res: Res): Promise<void> {
   });
 }
 
+/**
+ * The socket of an HTTP/1.1 chunked response whose headers are out, to write pre-framed chunks
+ * to directly: ServerResponse.write frames each write in three socket writes, corks the socket
+ * and uncorks it a tick later, per delivery. Nothing for HTTP/2 (its own framing) or HTTP/1.0.
+ */
+function directSocket(req: Req, res: Res): Socket | undefined {
+  if (req.httpVersion !== "1.1" || !("chunkedEncoding" in res) || !res.chunkedEncoding || !res.headersSent) return undefined;
+  return res.socket ?? undefined;
+}
+
 async function serve(deps: Deps, o: FastPathOptions, codec: Codec, req: Req, res: Res) {
   const start = performance.now();
   let gone = false;
   let subscription: Subscription | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
+  let direct: Socket | undefined;
+  const resume = () => subscription?.stream.resume();
   let ended: (err?: Error) => void = () => {};
   const live = new Promise<Error | undefined>((resolve) => (ended = resolve));
   res.once("close", () => {
@@ -95,12 +108,15 @@ async function serve(deps: Deps, o: FastPathOptions, codec: Codec, req: Req, res
       heartbeat = setTimeout(beat, Math.max(1, idleMs - (performance.now() - lastWrite)));
     };
     heartbeat = setTimeout(beat, idleMs);
-    res.on("drain", () => s.stream.resume());
+    // Heartbeats and the end still go through res: on HTTP/1.1 it writes to the same socket, in order.
+    direct = directSocket(req, res);
+    (direct ?? res).on("drain", resume);
     s.stream.attach({
       write(ev) {
+        if (gone) return true;
         lastWrite = performance.now();
         o.metrics.delivered(ev.seq !== 0n);
-        return res.write(eventFrame(ev, codec));
+        return direct ? direct.write(eventChunk(ev, codec)) : res.write(eventFrame(ev, codec));
       },
       end: (err) => ended(err),
     });
@@ -110,6 +126,7 @@ async function serve(deps: Deps, o: FastPathOptions, codec: Codec, req: Req, res
     error = toConnectError(err, deps.log, METHOD);
   } finally {
     clearTimeout(heartbeat);
+    direct?.off("drain", resume); // a kept-alive socket serves the next request
     subscription?.close();
     if (!gone && !res.writableEnded) res.end(endFrame(error));
     finishCall(deps.log, o.metrics, METHOD, gone ? "canceled" : (error ?? "ok"), start);

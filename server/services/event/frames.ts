@@ -28,6 +28,27 @@ export function eventFrame(event: Event, codec: Codec): Uint8Array {
   return f;
 }
 
+// The same frame as one HTTP/1.1 chunk (size line, frame, CRLF), for streams whose responses are
+// written straight to their sockets (fast-path.ts): one socket write per delivery.
+const chunks = { proto: new WeakMap<Event, Buffer>(), json: new WeakMap<Event, Buffer>() };
+
+/** eventFrame(event, codec) in HTTP/1.1 chunked transfer coding. */
+export function eventChunk(event: Event, codec: Codec): Buffer {
+  let c = chunks[codec].get(event);
+  if (!c) chunks[codec].set(event, (c = chunk(eventFrame(event, codec))));
+  return c;
+}
+
+/** `bytes` as one chunk of HTTP/1.1's chunked transfer coding (RFC 9112 §7.1). */
+export function chunk(bytes: Uint8Array): Buffer {
+  const size = `${bytes.byteLength.toString(16)}\r\n`;
+  const out = Buffer.allocUnsafe(size.length + bytes.byteLength + 2);
+  out.write(size, 0, "latin1");
+  out.set(bytes, size.length);
+  out.write("\r\n", size.length + bytes.byteLength, "latin1");
+  return out;
+}
+
 // Heartbeats carry the server time to the second: one frame per codec and second serves
 // every idle stream whose timer fires in it.
 const beats: Record<Codec, { at: number; frame: Uint8Array }> = {
