@@ -1,16 +1,24 @@
 // A subscriber load process: opens many event streams and records, for every MessageCreated
 // it receives, send → receive latency (the send time travels in the message id).
-//   kind "dialtone": EventService.Subscribe through the generated stubs with the lean transport
-//     of lean-transport.ts, over h2c (streamsPerConn streams multiplexed on each connection) or
-//     HTTP/1.1 (a socket each), or with connect-node's transport (connectTransport);
+//   kind "dialtone": EventService.Subscribe over HTTP/1.1 (a socket each), each frame decoded
+//     with the generated schema in the socket's data callback, as the ws client gets a callback
+//     per message: the same client work on both sides. With `stubs` (`--set client=stubs`), or
+//     over h2c (streamsPerConn streams multiplexed on each connection), it goes through the
+//     generated stubs with the lean transport of lean-transport.ts, or with connect-node's
+//     transport (connectTransport): their async-iterator layers cost ~13 µs more client CPU per
+//     message (a fan-out's load generators 107 % of a core against ws's 68 %), CPU the server
+//     under test then lacks on this 2-core machine;
 //   kind "ws": the raw ws baseline, one socket per subscriber, same payload decoded the same way.
 import http from "node:http";
 import { fromBinary } from "@bufbuild/protobuf";
-import { ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { codeFromString } from "@connectrpc/connect/protocol-connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import WebSocket from "ws";
 import type { Event } from "../../gen/dialtone/v1/event_pb.js";
-import { EventService, SubscribeResponseSchema } from "../../gen/dialtone/v1/event_service_pb.js";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { EventService, SubscribeRequestSchema, SubscribeResponseSchema } from "../../gen/dialtone/v1/event_service_pb.js";
+import { envelope } from "../../server/http/envelope.js";
 import { Histogram, nowUs, type HistogramData } from "../lib/hist.js";
 import { parseMessageId } from "../lib/payload.js";
 import { childOptions, emit, serve } from "../lib/proc.js";
@@ -23,6 +31,8 @@ export interface SubscribersOptions {
   http?: "2" | "1.1";
   /** connect-node's own transport (HTTP/1.1, as the dialtone CLI) instead of the lean one. */
   connectTransport?: boolean;
+  /** HTTP/1.1 through the generated stubs and the lean transport, not a callback per frame. */
+  stubs?: boolean;
   /** h2c only: streams multiplexed on one connection (1 = a connection per stream, like real clients). */
   streamsPerConn?: number;
   /** Source addresses, round-robin per connection (more than ~28k sockets to one port need several). */
@@ -140,6 +150,79 @@ function openDialtone(i: number): Promise<void> {
   });
 }
 
+// HTTP/1.1, a callback per frame: what a lean client written from the protos does.
+const SUBSCRIBE_PATH = `/${EventService.typeName}/${EventService.method.subscribe.name}`;
+const SUBSCRIBE_BODY = envelope(0, toBinary(SubscribeRequestSchema, create(SubscribeRequestSchema, {})));
+
+function openDialtoneH1(i: number): Promise<void> {
+  const tokens = o.tokens!;
+  const localAddress = addrs[i % addrs.length];
+  const ac = new AbortController();
+  aborts.push(ac);
+  return new Promise<void>((resolve, reject) => {
+    let opened = false;
+    let closed = false;
+    const req = http.request({
+      host,
+      port: o.port,
+      method: "POST",
+      path: SUBSCRIBE_PATH,
+      headers: {
+        "content-type": "application/connect+proto",
+        "connect-protocol-version": "1",
+        authorization: `Bearer ${tokens[i % tokens.length]}`,
+      },
+      agent: false,
+      ...(localAddress ? { localAddress } : {}),
+    });
+    ac.signal.addEventListener("abort", () => req.destroy(), { once: true });
+    const ended = (err?: unknown) => {
+      if (closed) return;
+      closed = true;
+      if (err !== undefined && !ac.signal.aborted) countError(err);
+      if (!opened) return reject(err ?? new Error("stream ended before its hello"));
+      counters.open--;
+      counters.ended++;
+    };
+    req.on("error", (err) => ended(err));
+    req.on("response", (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        return ended(new ConnectError(`HTTP ${res.statusCode}`, Code.Unknown));
+      }
+      let buf: Buffer | undefined;
+      res.on("data", (chunk: Buffer) => {
+        buf = buf ? Buffer.concat([buf, chunk]) : chunk;
+        while (buf.length >= 5) {
+          const len = buf.readUInt32BE(1);
+          if (buf.length < 5 + len) break;
+          const flags = buf[0]!;
+          const data = buf.subarray(5, 5 + len);
+          buf = buf.subarray(5 + len);
+          if (flags !== 0) {
+            const end = JSON.parse(data.toString("utf8") || "{}") as { error?: { code?: string; message?: string } };
+            if (end.error) ended(new ConnectError(end.error.message ?? "", codeFromString(end.error.code ?? "") ?? Code.Unknown));
+            continue;
+          }
+          // Decode first, then take the time, as the ws client does.
+          const item = fromBinary(SubscribeResponseSchema, data).item;
+          const at = nowUs();
+          if (item.case === "event") onEvent(item.value, at);
+          else if (item.case === "heartbeat") counters.heartbeats++;
+          else if (item.case === "hello" && !opened) {
+            opened = true;
+            counters.open++;
+            resolve();
+          }
+        }
+      });
+      res.on("error", (err) => ended(err));
+      res.on("close", () => ended());
+    });
+    req.end(SUBSCRIBE_BODY);
+  });
+}
+
 // ---- ws baseline --------------------------------------------------------------------------
 function openWs(i: number): Promise<void> {
   const localAddress = addrs[i % addrs.length];
@@ -185,7 +268,7 @@ async function openUpTo(total: number): Promise<{ open: number; failed: number; 
   const worker = async () => {
     for (let i = next(); i >= 0; i = next()) {
       try {
-        await (o.kind === "ws" ? openWs(i) : openDialtone(i));
+        await (o.kind === "ws" ? openWs(i) : o.http === "1.1" && !o.stubs && !o.connectTransport ? openDialtoneH1(i) : openDialtone(i));
       } catch {
         failed++;
         counters.failedOpen++;

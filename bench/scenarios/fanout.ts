@@ -239,7 +239,14 @@ async function startSide(
     Array.from({ length: procs }, (_, p) =>
       startChild("clients/subscribers.ts", {
         label: `${kind}-subscribers-${p}`,
-        opts: { kind: subKind, port, tokens: tokensOf(p), streamsPerConn, http: o.set.http === "2" ? "2" : "1.1" },
+        opts: {
+          kind: subKind,
+          port,
+          tokens: tokensOf(p),
+          streamsPerConn,
+          http: o.set.http === "2" ? "2" : "1.1",
+          stubs: o.set.client === "stubs",
+        },
       }).then((r) => r.child),
     ),
   );
