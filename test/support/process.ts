@@ -61,7 +61,12 @@ export async function startServerProcess(
   proc.stderr!.on("data", (c: Buffer) => (err += c.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within ${timeoutMs} ms:\n${out}\n${err}`)), timeoutMs);
+    // A server that never says it listens is killed: left running, it holds its port and data dir
+    // and loads the machine for the suites that follow.
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`server did not start within ${timeoutMs} ms (killed):\n${out}\n${err}`));
+    }, timeoutMs);
     const check = () => {
       const m = /dialtone-server listening on (\S+)/.exec(out);
       if (m) {
