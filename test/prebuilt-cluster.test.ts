@@ -90,7 +90,7 @@ describe("the pre-built cluster", () => {
     expect(fromInitdb.status.pending).toEqual([]);
   });
 
-  test("one made by another PGlite version is not used", () => {
+  test("one made by another PGlite release line is not used", () => {
     const other = dir("other-pglite");
     writeFileSync(path.join(other, CLUSTER_FILE), readFileSync(path.join(current, CLUSTER_FILE)));
     const manifest = JSON.parse(readFileSync(path.join(current, MANIFEST_FILE), "utf8")) as ClusterManifest;
@@ -99,6 +99,27 @@ describe("the pre-built cluster", () => {
       unusable: `the pre-built cluster is for PGlite 0.0.1, this is ${installedPgliteVersion()}`,
     });
   });
+
+  test("one made by another patch release of this PGlite's line is used (an install may get a newer patch)", () => {
+    const [major, minor] = installedPgliteVersion().split(".");
+    const patch = dir("other-patch");
+    writeFileSync(path.join(patch, CLUSTER_FILE), readFileSync(path.join(current, CLUSTER_FILE)));
+    const manifest = JSON.parse(readFileSync(path.join(current, MANIFEST_FILE), "utf8")) as ClusterManifest;
+    writeFileSync(path.join(patch, MANIFEST_FILE), JSON.stringify({ ...manifest, pglite: `${major}.${minor}.999` }));
+    expect(findPrebuiltCluster(patch)).toEqual({
+      file: path.join(patch, CLUSTER_FILE),
+      manifest: { ...manifest, pglite: `${major}.${minor}.999` },
+    });
+  });
+
+  test("one that does not load leaves no trace: the data dir falls back to initdb and says why", async () => {
+    const damaged = dir("damaged");
+    writeFileSync(path.join(damaged, CLUSTER_FILE), gzipSync(Buffer.from("not a tar archive, not a cluster")));
+    writeFileSync(path.join(damaged, MANIFEST_FILE), readFileSync(path.join(current, MANIFEST_FILE)));
+    const r = await startFresh("damaged-dir", damaged);
+    expect(r.origin).toEqual({ from: "initdb", reason: expect.stringContaining("the pre-built cluster did not load") });
+    expect(r.schema).toEqual(fromInitdb.schema);
+  }, 120_000);
 
   test("a manifest without a field is not used, and says which field", () => {
     const broken = dir("broken-manifest");

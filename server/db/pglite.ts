@@ -12,7 +12,7 @@
 // ~2 s faster but left ~100 MB more resident for good: glibc's heap keeps what PGlite's unpacking
 // allocated (the tarball, then a copy of each file; 64 MB of brk heap in smaps after a GC).
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { findPrebuiltCluster } from "./prebuilt-cluster.js";
@@ -54,6 +54,8 @@ function runChild(dataDir: string, tarball?: string): Promise<void> {
 /**
  * Makes sure `dataDir` will hold a cluster: an existing one is kept; a fresh dir gets the
  * pre-built cluster in `clusterDir` when this PGlite can load it, else initdb in a child process.
+ * The cluster is unpacked straight into the dir, as initdb writes into it: a process killed
+ * meanwhile leaves a half cluster that the next start takes for an existing one (as before).
  */
 export async function initPgliteDataDir(dataDir: string, clusterDir?: string): Promise<ClusterOrigin> {
   if (existsSync(join(dataDir, "PG_VERSION"))) return { from: "existing" };
@@ -62,6 +64,15 @@ export async function initPgliteDataDir(dataDir: string, clusterDir?: string): P
     await runChild(dataDir);
     return { from: "initdb", reason: cluster.unusable };
   }
-  await runChild(dataDir, cluster.file);
+  const hadFiles = existsSync(dataDir) && readdirSync(dataDir).length > 0;
+  try {
+    await runChild(dataDir, cluster.file);
+  } catch (err) {
+    // A cluster this PGlite refuses, or a damaged tarball: what it left is ours to clear.
+    if (hadFiles) throw err;
+    rmSync(dataDir, { recursive: true, force: true });
+    await runChild(dataDir);
+    return { from: "initdb", reason: `the pre-built cluster did not load: ${(err as Error).message.split("\n")[0]}` };
+  }
   return { from: "prebuilt", migration: cluster.manifest.migration };
 }

@@ -11,7 +11,7 @@ export const CLUSTER_FILE = "pgdata.tar.gz";
 export const MANIFEST_FILE = "pgdata.json";
 
 export interface ClusterManifest {
-  /** The PGlite version that wrote it: another may not read its catalog. */
+  /** The PGlite version that wrote it: one of another release line may not read it. */
   pglite: string;
   /** build.js's hash of what the cluster is made from (its cache key). */
   key: string;
@@ -48,6 +48,18 @@ export function findPrebuiltCluster(dir: string = defaultClusterDir): ClusterLoo
   for (const field of ["pglite", "key", "migration"] as const)
     if (typeof manifest[field] !== "string") return { unusable: `${manifestFile} has no ${field}` };
   const running = installedPgliteVersion();
-  if (manifest.pglite !== running) return { unusable: `the pre-built cluster is for PGlite ${manifest.pglite}, this is ${running}` };
+  if (releaseLine(manifest.pglite) !== releaseLine(running))
+    return { unusable: `the pre-built cluster is for PGlite ${manifest.pglite}, this is ${running}` };
   return { file, manifest };
+}
+
+/**
+ * PGlite versions that read each other's clusters share a release line: 0.5.x, or 1.x from 1.0
+ * on. It is the range npm installs for `^0.5.16` (an installed package may well get 0.5.17, newer
+ * than the build's), and the server already relies on it for every existing data dir after an
+ * update. Should one still refuse the cluster, the server falls back to initdb (pglite.ts).
+ */
+function releaseLine(version: string): string {
+  const [major, minor] = version.split(".");
+  return major === "0" ? `0.${minor}` : `${major}`;
 }
