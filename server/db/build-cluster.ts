@@ -1,6 +1,7 @@
 // Makes the pre-built cluster (see prebuilt-cluster.ts) for build.js: an in-memory PGlite opened
-// and migrated exactly as the server does it (openDatabase, Database.migrate), checkpointed so a
-// first start replays no WAL, dumped and gzipped (41 MB of files, ~5 MB packed).
+// and migrated exactly as the server does it (openDatabase, Database.migrate), checkpointed (a
+// dump of a running cluster is recovered at its first start: from here, next to no WAL to replay),
+// dumped and gzipped (41 MB of files, ~5 MB packed).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
