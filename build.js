@@ -12,7 +12,14 @@
 // Every output file sits two levels below the package root, like the sources it comes from, so
 // paths the code builds from import.meta.url still hold: `../../bin/dialtone-voiced.js` (the
 // client finding the daemon) and `./migrations` (copied next to the bundle).
-import { cpSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+//
+// It also ships the pre-built PGlite cluster (server/db/prebuilt-cluster.ts): a fresh embedded
+// data dir starts from it instead of running initdb. Making it costs an initdb (~11 s), so it is
+// carried over from the previous dist/js/ while its inputs hash the same.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, cpSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { build } from "esbuild";
 
 const OUT = "dist/js";
@@ -48,6 +55,7 @@ await build({
   logLevel: "warning",
 });
 cpSync("server/db/migrations", `${TMP}/migrations`, { recursive: true });
+prebuiltCluster(TMP);
 // The bins compare this file's mtime with the sources' (see bin/launch.js).
 writeFileSync(`${TMP}/BUILD`, `${started.toISOString()}\n`);
 utimesSync(`${TMP}/BUILD`, started, started);
@@ -62,3 +70,50 @@ try {
 }
 renameSync(TMP, OUT);
 rmSync(OLD, { recursive: true, force: true });
+
+/**
+ * What the cluster is made of: PGlite's version, every migration file, and the code that opens
+ * and migrates the database (its start parameters included).
+ */
+function clusterKey() {
+  const hash = createHash("sha256");
+  hash.update(JSON.parse(readFileSync("node_modules/@electric-sql/pglite/package.json", "utf8")).version);
+  const files = readdirSync("server/db/migrations", { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath ?? e.path, e.name))
+    .concat(["client.ts", "pglite.ts", "data-migrations.ts", "build-cluster.ts", "prebuilt-cluster.ts"].map((f) => join("server/db", f)))
+    .sort();
+  for (const f of files) hash.update(`\0${f}\0`).update(readFileSync(f));
+  return hash.digest("hex");
+}
+
+/** Puts pgdata.tar.gz and pgdata.json in `dir`: the previous build's when current, else new. */
+function prebuiltCluster(dir) {
+  const key = clusterKey();
+  try {
+    if (JSON.parse(readFileSync(`${OUT}/pgdata.json`, "utf8")).key === key) {
+      copyFileSync(`${OUT}/pgdata.tar.gz`, `${dir}/pgdata.tar.gz`);
+      copyFileSync(`${OUT}/pgdata.json`, `${dir}/pgdata.json`);
+      return;
+    }
+  } catch {
+    // none, or unreadable: make a new one
+  }
+  const t0 = performance.now();
+  // In its own process: the in-memory cluster and its dump (~500 MB) leave with it. Through tsx,
+  // so the server's own migration code applies the migrations.
+  execFileSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "--input-type=module",
+      "-e",
+      'const { buildPrebuiltCluster } = await import("./server/db/build-cluster.ts"); await buildPrebuiltCluster(...process.argv.slice(1));',
+      dir,
+      key,
+    ],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  process.stderr.write(`build: pre-built the embedded database cluster in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+}

@@ -9,10 +9,11 @@ import { COMMANDS_HELP, runCommand } from "./cli/index.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { DataDirBusy, lockDataDir } from "./datalock.js";
 import { openDatabase } from "./db/client.js";
+import type { ClusterOrigin } from "./db/pglite.js";
 import { bootstrapInvite } from "./domain/invites.js";
 import { PgBus } from "./events/pg-bus.js";
 import { createListener } from "./http/listener.js";
-import { createLogger, heldWriter } from "./log.js";
+import { createLogger, heldWriter, type Logger } from "./log.js";
 import { resolveSecrets } from "./secrets.js";
 
 const HELP = `dialtone-server: the Dialtone chat server
@@ -85,6 +86,7 @@ async function main(argv: string[]) {
   const database = config.dbUrl
     ? await openDatabase({ kind: "postgres", url: config.dbUrl })
     : await openDatabase({ kind: "pglite", dataDir: join(config.dataDir, "pgdata") });
+  logOrigin(log, database.origin);
   await database.migrate();
   // On PostgreSQL, LISTEN/NOTIFY lets several server processes share the database.
   const bus = config.dbUrl ? await PgBus.connect(config.dbUrl, log) : undefined;
@@ -158,6 +160,12 @@ async function main(argv: string[]) {
       .then(() => log.info("tls certificate reloaded"))
       .catch((err: Error) => log.error("tls reload failed", { name: err.name }));
   });
+}
+
+/** Says how a fresh embedded data dir got its cluster: from the build's pre-built one, or initdb and why. */
+function logOrigin(log: Logger, origin: ClusterOrigin | undefined): void {
+  if (origin?.from === "prebuilt") log.info("embedded database created from the pre-built cluster", { migration: origin.migration });
+  if (origin?.from === "initdb") log.info("embedded database created by initdb (slower)", { reason: origin.reason });
 }
 
 /** Whether `command` is an executable on PATH (after `npm ci` in a checkout, dialtone is not). */

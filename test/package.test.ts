@@ -91,6 +91,9 @@ describe("npm pack | npm install -g", () => {
         "dist/js/dialtone.js.map",
         "dist/js/dialtone-server.js",
         "dist/js/dialtone-voiced.js",
+        // the pre-built embedded database cluster, so a first start skips initdb
+        "dist/js/pgdata.tar.gz",
+        "dist/js/pgdata.json",
       ]),
     );
     expect(files.filter((f) => f.endsWith(".ts"))).toEqual([]);
@@ -176,6 +179,13 @@ describe("npm pack | npm install -g", () => {
     test("answers /healthz", async () => {
       const res = await fetch(`${server.url}/healthz`);
       expect(res.status).toBe(200);
+    });
+
+    test("created its database from the package's pre-built cluster, not by initdb", async () => {
+      // Log lines are held until the banner, then written in order: "listening" comes after it.
+      while (!server.stderr().includes('"msg":"listening"')) await new Promise((r) => setTimeout(r, 20));
+      expect(server.stderr()).toContain('"msg":"embedded database created from the pre-built cluster"');
+      expect(server.stderr()).not.toContain("initdb");
     });
 
     test("the installed client registers with the printed invite and says who it is", async () => {

@@ -8,7 +8,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { runDataMigrations } from "./data-migrations.js";
-import { initPgliteDataDir, pgliteStartParams } from "./pglite.js";
+import { type ClusterOrigin, initPgliteDataDir, pgliteStartParams } from "./pglite.js";
 import * as schema from "./schema.js";
 import type { Db } from "./types.js";
 
@@ -21,6 +21,8 @@ export interface Database {
   readonly maxConnections: number;
   /** Applies pending migrations, SQL then data (idempotent). */
   migrate(): Promise<void>;
+  /** Embedded on a data dir only: where its cluster came from (the server logs it). */
+  readonly origin?: ClusterOrigin;
   /** Embedded only: a consistent copy of the whole database (tests, backups). */
   dump?(): Promise<Blob>;
   close(): Promise<void>;
@@ -29,12 +31,18 @@ export interface Database {
 export const migrationsFolder = fileURLToPath(new URL("./migrations", import.meta.url));
 
 export type DatabaseOptions =
-  | { kind: "pglite"; dataDir?: string; loadDataDir?: Blob | File }
+  | {
+      kind: "pglite";
+      dataDir?: string;
+      loadDataDir?: Blob | File;
+      /** Where a fresh data dir finds the pre-built cluster (default: the build's dist/js/). */
+      prebuiltClusterDir?: string;
+    }
   | { kind: "postgres"; url: string; maxConnections?: number };
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.kind === "pglite") {
-    if (opts.dataDir && !opts.loadDataDir) await initPgliteDataDir(opts.dataDir);
+    const origin = opts.dataDir && !opts.loadDataDir ? await initPgliteDataDir(opts.dataDir, opts.prebuiltClusterDir) : undefined;
     const client = await PGlite.create({
       startParams: pgliteStartParams(),
       ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
@@ -45,6 +53,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       kind: "pglite",
       db,
       maxConnections: 1,
+      ...(origin ? { origin } : {}),
       migrate: async () => {
         await migratePglite(db as never, { migrationsFolder });
         await runDataMigrations(db);

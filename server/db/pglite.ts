@@ -7,36 +7,72 @@
 //   cluster (~500 MB) that stay resident until a full GC, which an idle server may never run; in
 //   a worker thread, glibc's malloc keeps the arena (~300 MB idle). It runs in a child process,
 //   whose memory goes back to the OS when it exits (~0.3 s more: a node start).
+// A fresh data dir normally skips initdb: PGlite unpacks the pre-built cluster the build ships
+// (prebuilt-cluster.ts) into it, also in the child. In the server's own process that start was
+// ~2 s faster but left ~100 MB more resident for good: glibc's heap keeps what PGlite's unpacking
+// allocated (the tarball, then a copy of each file; 64 MB of brk heap in smaps after a GC).
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { findPrebuiltCluster } from "./prebuilt-cluster.js";
 
 export const PGLITE_SHARED_BUFFERS = "16MB";
 
 export const pgliteStartParams = (): string[] => [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
 
-// Imports PGlite by the URL the server itself resolved (the bundle's node_modules, or the checkout's).
-const INITDB = `
-const [pglite, dataDir, params] = process.argv.slice(1);
+/** Where the cluster in a data dir came from, for the server's log. */
+export type ClusterOrigin = { from: "existing" } | { from: "prebuilt"; migration: string } | { from: "initdb"; reason: string };
+
+// Imports PGlite by the URL the server itself resolved (the bundle's node_modules, or the checkout's);
+// given a tarball, PGlite unpacks it (loadDataDir) instead of running initdb.
+const CREATE = `
+const [pglite, dataDir, params, tarball] = process.argv.slice(1);
 const { PGlite } = await import(pglite);
-await (await PGlite.create({ dataDir, startParams: JSON.parse(params) })).close();
+const { readFile } = await import("node:fs/promises");
+const loadDataDir = tarball ? new Blob([await readFile(tarball)], { type: "application/gzip" }) : undefined;
+await (await PGlite.create({ dataDir, startParams: JSON.parse(params), loadDataDir })).close();
 `;
 
-/** Creates a PGlite cluster in `dataDir` if it has none, in a child process (see above). */
-export async function initPgliteDataDir(dataDir: string): Promise<void> {
-  if (existsSync(join(dataDir, "PG_VERSION"))) return;
+function runChild(dataDir: string, tarball?: string): Promise<void> {
   const args = [
     "--input-type=module",
     "-e",
-    INITDB,
+    CREATE,
     import.meta.resolve("@electric-sql/pglite"),
     dataDir,
     JSON.stringify(pgliteStartParams()),
   ];
-  await new Promise<void>((resolve, reject) => {
+  if (tarball) args.push(tarball);
+  return new Promise<void>((resolve, reject) => {
     execFile(process.execPath, args, { env: {}, maxBuffer: 1 << 20 }, (err, _stdout, stderr) =>
       err ? reject(new Error(`creating the embedded database in ${dataDir} failed: ${stderr.trim() || err.message}`)) : resolve(),
     );
   });
+}
+
+/**
+ * Makes sure `dataDir` will hold a cluster: an existing one is kept; a fresh dir gets the
+ * pre-built cluster in `clusterDir` when this PGlite can load it, else initdb in a child process.
+ * The cluster is unpacked straight into the dir, as initdb writes into it: a process killed
+ * meanwhile leaves a half cluster that the next start takes for an existing one (as before).
+ */
+export async function initPgliteDataDir(dataDir: string, clusterDir?: string): Promise<ClusterOrigin> {
+  if (existsSync(join(dataDir, "PG_VERSION"))) return { from: "existing" };
+  const cluster = findPrebuiltCluster(clusterDir);
+  if ("unusable" in cluster) {
+    await runChild(dataDir);
+    return { from: "initdb", reason: cluster.unusable };
+  }
+  const hadFiles = existsSync(dataDir) && readdirSync(dataDir).length > 0;
+  try {
+    await runChild(dataDir, cluster.file);
+  } catch (err) {
+    // A cluster this PGlite refuses, or a damaged tarball: what it left is ours to clear.
+    if (hadFiles) throw err;
+    rmSync(dataDir, { recursive: true, force: true });
+    await runChild(dataDir);
+    return { from: "initdb", reason: `the pre-built cluster did not load: ${(err as Error).message.split("\n")[0]}` };
+  }
+  return { from: "prebuilt", migration: cluster.manifest.migration };
 }
