@@ -2,7 +2,7 @@
 // exactly the database initdb and the migrations give; without a usable one it falls back to
 // initdb, and an older one is migrated the rest of the way. Real PGlite throughout (slow: every
 // initdb here is ~10 s).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
@@ -119,6 +119,20 @@ describe("the pre-built cluster", () => {
     const r = await startFresh("damaged-dir", damaged);
     expect(r.origin).toEqual({ from: "initdb", reason: expect.stringContaining("the pre-built cluster did not load") });
     expect(r.schema).toEqual(fromInitdb.schema);
+  }, 120_000);
+
+  test("a first start killed while creating leaves nothing at the data dir; the next start clears its leftovers", async () => {
+    const parent = dir("interrupted");
+    const dataDir = path.join(parent, "pgdata");
+    // What a start killed mid-unpack leaves behind: a half cluster beside the data dir, never in it.
+    const leftover = path.join(parent, "pgdata.creating-99999");
+    mkdirSync(path.join(leftover, "base"), { recursive: true });
+    writeFileSync(path.join(leftover, "PG_VERSION"), "17\n");
+    mkdirSync(dataDir); // an empty data dir (made by the operator) is fine too
+    const r = await startFresh("interrupted", current);
+    expect(r.origin).toEqual({ from: "prebuilt", migration: expect.any(String) });
+    expect(r.schema).toEqual(fromInitdb.schema);
+    expect(readdirSync(parent).sort()).toEqual(["pgdata"]);
   }, 120_000);
 
   test("a manifest without a field is not used, and says which field", () => {

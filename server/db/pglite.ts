@@ -12,8 +12,8 @@
 // ~2 s faster but left ~100 MB more resident for good: glibc's heap keeps what PGlite's unpacking
 // allocated (the tarball, then a copy of each file; 64 MB of brk heap in smaps after a GC).
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { findPrebuiltCluster } from "./prebuilt-cluster.js";
 
@@ -51,27 +51,51 @@ function runChild(dataDir: string, tarball?: string): Promise<void> {
   });
 }
 
+/** The directory a new cluster is made in, beside `dataDir`, until it is renamed into place. */
+const CREATING = ".creating-";
+
+/**
+ * Runs `create` on a directory beside `dataDir` and renames the result into place, so a process
+ * killed meanwhile (a first start interrupted) leaves no half cluster that the next start would
+ * take for an existing one. Leftovers of such a start are removed first. A `dataDir` that holds
+ * files already (but no cluster) is someone's: the cluster is made in it, as initdb would.
+ */
+async function createWhole(dataDir: string, create: (dir: string) => Promise<void>): Promise<void> {
+  if (existsSync(dataDir) && readdirSync(dataDir).length > 0) return create(dataDir);
+  const parent = dirname(dataDir);
+  mkdirSync(parent, { recursive: true, mode: 0o700 });
+  for (const name of readdirSync(parent)) {
+    if (name.startsWith(`${basename(dataDir)}${CREATING}`)) rmSync(join(parent, name), { recursive: true, force: true });
+  }
+  const tmp = `${dataDir}${CREATING}${process.pid}`;
+  mkdirSync(tmp, { mode: 0o700 });
+  try {
+    await create(tmp);
+    renameSync(tmp, dataDir); // replaces an empty dataDir too
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
 /**
  * Makes sure `dataDir` will hold a cluster: an existing one is kept; a fresh dir gets the
  * pre-built cluster in `clusterDir` when this PGlite can load it, else initdb in a child process.
- * The cluster is unpacked straight into the dir, as initdb writes into it: a process killed
- * meanwhile leaves a half cluster that the next start takes for an existing one (as before).
+ * Either is made whole before it appears at `dataDir` (createWhole).
  */
 export async function initPgliteDataDir(dataDir: string, clusterDir?: string): Promise<ClusterOrigin> {
   if (existsSync(join(dataDir, "PG_VERSION"))) return { from: "existing" };
   const cluster = findPrebuiltCluster(clusterDir);
   if ("unusable" in cluster) {
-    await runChild(dataDir);
+    await createWhole(dataDir, (dir) => runChild(dir));
     return { from: "initdb", reason: cluster.unusable };
   }
-  const hadFiles = existsSync(dataDir) && readdirSync(dataDir).length > 0;
   try {
-    await runChild(dataDir, cluster.file);
+    await createWhole(dataDir, (dir) => runChild(dir, cluster.file));
   } catch (err) {
-    // A cluster this PGlite refuses, or a damaged tarball: what it left is ours to clear.
-    if (hadFiles) throw err;
-    rmSync(dataDir, { recursive: true, force: true });
-    await runChild(dataDir);
+    // A cluster this PGlite refuses, or a damaged tarball: nothing of it is left at dataDir.
+    if (existsSync(dataDir) && readdirSync(dataDir).length > 0) throw err;
+    await createWhole(dataDir, (dir) => runChild(dir));
     return { from: "initdb", reason: `the pre-built cluster did not load: ${(err as Error).message.split("\n")[0]}` };
   }
   return { from: "prebuilt", migration: cluster.manifest.migration };

@@ -1,11 +1,15 @@
 // The test harness's server launcher: a server that never says it listens is killed, not left behind.
 import { expect, test } from "@jest/globals";
-import { startServerProcess } from "./process.js";
+import { cleanEnv, startServerProcess } from "./process.js";
 
 test("a server that does not start in time is killed, and the error says so", async () => {
   const pidFile = `${process.pid}-${Date.now()}`;
   let pid: number | undefined;
-  const started = startServerProcess(process.env, 1_000, [process.execPath, "-e", `console.log("${pidFile}", process.pid); setInterval(() => {}, 1000)`]);
+  const started = startServerProcess(cleanEnv(), 1_000, [
+    process.execPath,
+    "-e",
+    `console.log("${pidFile}", process.pid); setInterval(() => {}, 1000)`,
+  ]);
   await expect(started).rejects.toThrow(/did not start within 1000 ms \(killed\)/);
   await started.catch((err: Error) => {
     pid = Number(new RegExp(`${pidFile} (\\d+)`).exec(err.message)?.[1]);
