@@ -68,8 +68,12 @@ export async function recordVerified(p: ClientParts, result: SafetyNumberResult)
   await p.store.flush();
 }
 
+/**
+ * Who this client is. The trust view is the one the client shares keys on: fetched by this
+ * process's last reconcile (each command's, fresh) and fetched again once an event made it stale.
+ */
 export async function whoami(p: ClientParts, identity: IdentityStatus["state"] | undefined): Promise<WhoAmI> {
-  const [s, trust] = await Promise.all([p.api.auth.getSession({}), p.trust.refresh().catch(() => undefined)]);
+  const [s, trust] = await Promise.all([p.api.auth.getSession({}), p.trust.snapshot().catch(() => undefined)]);
   const pk = p.store.keystore.devicePublicKey;
   const idKey = trust?.identities.get(s.userId);
   return {

@@ -9,6 +9,7 @@ import { ensureIdentity, type IdentityStatus } from "./identity.js";
 import { writeKeyBackup } from "./key-backup.js";
 import { deviceFingerprint, publicKeyFromBase64, signStatement, type AdmissionRoleName } from "../crypto/index.js";
 import type { DeviceStanding, TrustSnapshot } from "./trust.js";
+import type { TrustLists } from "./trust-book.js";
 import { rotateAfterRemoval } from "./rotation.js";
 
 /** A fingerprint as typed: hex digits only, lower case ("9b3e 32aa …" and "9B3E32AA…" match). */
@@ -51,25 +52,33 @@ export class TrustDuties {
     if (this.#unsupported) return undefined;
     const { api, store, session, trust, events } = this.#p;
     const me = { userId: session.userId, deviceId: session.deviceId };
+    // Fresh at every run: members register and devices appear without this client hearing of
+    // it. One fetch serves settling the identity and the evaluation below, unless settling wrote.
+    let lists: Promise<TrustLists> | undefined = trust.takePrefetched() ?? trust.fetchLists();
     try {
       if (this.#status?.state !== "ready") {
-        let status = await ensureIdentity({ api, store, me });
-        if (status.state === "awaiting-approval") {
+        const held = await lists;
+        let settled = await ensureIdentity({ api, store, me }, held);
+        if (settled.status.state === "awaiting-approval") {
           // Approved meanwhile? The identity handed over waits among our envelopes: take it
           // before telling anyone to approve a device that already was.
           await this.#p.keys.fetchKeys();
-          if (store.keystore.identity) status = await ensureIdentity({ api, store, me });
+          if (store.keystore.identity) settled = await ensureIdentity({ api, store, me }, held);
         }
+        const status = settled.status;
         this.#status = status;
         const told = JSON.stringify(status);
         if (told !== this.#told) {
           this.#told = told;
           events.emit("identity", status);
         }
-        trust.invalidate();
+        if (settled.changed) {
+          // It published or certified: what was fetched before is stale.
+          trust.invalidate();
+          lists = undefined;
+        }
       }
-      // Fresh at every run: members register and devices appear without this client hearing of it.
-      const snapshot = await trust.refreshQuietly();
+      const snapshot = await trust.refreshQuietly(lists);
       const report = await runAdminDuties({ api, store, me }, snapshot, trust.identities);
       // Reported once this client admitted whom its invites vouch for: they never show as pending.
       if (report.admitted.length > 0) await trust.refresh();
