@@ -2,7 +2,8 @@
 // settle this device's identity, refresh who is admitted, let an admin's client admit whom its
 // invites vouch for, approve a new device of one's own, admit a member by hand.
 import { ApiError, UsageError } from "./errors.js";
-import { admitExplicitly, runAdminDuties, signDirectoryKeys, type AdmissionReport } from "./admissions.js";
+import { admitExplicitly, listDirectoryStatements, runAdminDuties, signDirectoryKeys, type AdmissionReport } from "./admissions.js";
+import type { KeyStatement } from "../../gen/dialtone/v1/identity_pb.js";
 import { coalesce } from "./coalesce.js";
 import type { ClientParts } from "./client-parts.js";
 import { ensureIdentity, type IdentityStatus } from "./identity.js";
@@ -29,6 +30,8 @@ export class TrustDuties {
   #told = "";
   #unsupported = false;
   readonly #signed = new Set<string>();
+  /** The directory's key statements, listed ahead for the next run (prefetch()). */
+  #listedDirectory: Promise<KeyStatement[]> | undefined;
   /** Keys arrived since the last backup this process wrote. */
   #keysAdded = false;
   /** Settles the identity, refreshes trust and runs an admin's duties (coalesced). */
@@ -55,6 +58,8 @@ export class TrustDuties {
     // Fresh at every run: members register and devices appear without this client hearing of
     // it. One fetch serves settling the identity and the evaluation below, unless settling wrote.
     let lists: Promise<TrustLists> | undefined = trust.takePrefetched() ?? trust.fetchLists();
+    const listed = this.#listedDirectory;
+    this.#listedDirectory = undefined;
     try {
       if (this.#status?.state !== "ready") {
         const held = await lists;
@@ -87,7 +92,7 @@ export class TrustDuties {
         // Only an admin's directory key is believed: the admin's client makes the first one.
         await this.#p.keys.ensureDirectoryKey(true);
       }
-      await signDirectoryKeys({ api, store, me, signed: this.#signed }, snapshot);
+      await signDirectoryKeys({ api, store, me, signed: this.#signed, listed: () => listed ?? listDirectoryStatements(api) }, snapshot);
       return report;
     } catch (err) {
       // A server from before signed identities: nothing to settle, keep chatting.
