@@ -46,6 +46,23 @@ export class TrustDuties {
     return this.#status;
   }
 
+  /**
+   * Starts the next run's reads now, alongside other reads (a one-shot command opening): the
+   * trust lists, and for an admin's client holding directory keys, the directory's statements.
+   */
+  prefetch(): void {
+    const { api, store, session, trust } = this.#p;
+    trust.prefetch();
+    const ks = store.keystore;
+    // The keystore's admin flag is a hint only: the signed role decides, and without the hint
+    // the statements are listed when needed.
+    if (session.isAdmin && ks.identity && ks.directoryEpochs().length > 0) {
+      const listed = listDirectoryStatements(api);
+      listed.catch(() => {});
+      this.#listedDirectory = listed;
+    }
+  }
+
   /** Re-settles the identity at the next run (it was just handed over to this device). */
   identityArrived(): void {
     this.#status = undefined;
