@@ -106,9 +106,19 @@ function reportTrust(ctx: Ctx, client: DialtoneClient): void {
   });
 }
 
+export interface ClientOptions {
+  /** Fetch and share keys first (settling trust): what most commands need. */
+  readonly reconcile: boolean;
+  /** Report trust and key notices on stderr (default true). */
+  readonly notices?: boolean;
+  /** The command shows whoami: its session read starts with the others. */
+  readonly whoami?: boolean;
+}
+
 /** The client of the server's keystore; with `reconcile`, keys are fetched and shared first. */
-export async function openClient(ctx: Ctx, opts: { reconcile: boolean; notices?: boolean } = { reconcile: true }): Promise<DialtoneClient> {
-  const client = await DialtoneClient.open(await access(ctx));
+export async function openClient(ctx: Ctx, opts: ClientOptions = { reconcile: true }): Promise<DialtoneClient> {
+  // What the command does next is read alongside the channel and profile lists.
+  const client = await DialtoneClient.open(await access(ctx), { reconcileNext: opts.reconcile, whoamiNext: opts.whoami === true });
   if (opts.notices !== false) reportTrust(ctx, client);
   try {
     if (opts.reconcile) await client.reconcile();
@@ -120,11 +130,7 @@ export async function openClient(ctx: Ctx, opts: { reconcile: boolean; notices?:
 }
 
 /** Runs `fn` with an open client and always closes it (stopping streams, saving the keystore). */
-export async function withClient<T>(
-  ctx: Ctx,
-  fn: (client: DialtoneClient) => Promise<T>,
-  opts?: { reconcile: boolean; notices?: boolean },
-): Promise<T> {
+export async function withClient<T>(ctx: Ctx, fn: (client: DialtoneClient) => Promise<T>, opts?: ClientOptions): Promise<T> {
   const client = await openClient(ctx, opts);
   try {
     return await fn(client);

@@ -2,7 +2,7 @@
 // in (their admission request MAC proves they hold the invite's secret), of the members whose
 // devices it had pinned before the upgrade to signed identities, and of anyone an admin admits
 // by hand after comparing safety numbers; statements for the directory keys it holds.
-import { AdmissionRole, type Identity } from "../../gen/dialtone/v1/identity_pb.js";
+import { AdmissionRole, type Identity, type KeyStatement } from "../../gen/dialtone/v1/identity_pb.js";
 import { KeyKind } from "../../gen/dialtone/v1/envelope_pb.js";
 import {
   constantTimeEqual,
@@ -12,6 +12,7 @@ import {
   publicKeyFromBase64,
   signStatement,
   verifyAdmissionMac,
+  verifyStatement,
   type AdmissionRoleName,
   type IdentityKeyPair,
 } from "../crypto/index.js";
@@ -139,16 +140,42 @@ export async function admitExplicitly(deps: AdmissionDeps, trust: TrustSnapshot,
   await admit(deps, identity, userId, key, role);
 }
 
-/** Signs a statement for every directory key we hold (admins only: members' signatures do not count). */
-export async function signDirectoryKeys(deps: AdmissionDeps & { readonly signed: Set<string> }, trust: TrustSnapshot): Promise<number> {
+/** The directory keys' statements as the server lists them. */
+export async function listDirectoryStatements(api: Pick<Api, "identity">): Promise<KeyStatement[]> {
+  return (await api.identity.listKeyStatements({ kind: KeyKind.DIRECTORY, scopeId: "directory" })).statements;
+}
+
+/**
+ * Signs a statement for every directory key we hold (admins only: members' signatures do not
+ * count), except those the server already lists with a valid signature of ours: a command
+ * that runs again does not publish them again. `signed` remembers, for this process, what is
+ * known to be published; `listed` is asked only when a key is not known to be.
+ */
+export async function signDirectoryKeys(
+  deps: AdmissionDeps & { readonly signed: Set<string>; readonly listed: () => Promise<KeyStatement[]> },
+  trust: TrustSnapshot,
+): Promise<number> {
   const identity = deps.store.keystore.identity;
   if (!identity || trust.members.get(deps.me.userId)?.role !== "admin") return 0;
   const ks = deps.store.keystore;
+  const unsigned = ks.directoryEpochs().filter((epoch) => !deps.signed.has(`directory:${epoch}`));
+  if (unsigned.length === 0) return 0;
+  const published = (await deps.listed()).filter((st) => st.signerUserId === deps.me.userId && st.kind === KeyKind.DIRECTORY);
   const statements = [];
-  for (const epoch of ks.directoryEpochs()) {
+  for (const epoch of unsigned) {
     const tag = `directory:${epoch}`;
-    if (deps.signed.has(tag)) continue;
     const hash = await keyHash(ks.directoryKey(epoch)!);
+    const hashText = encodeBase64(hash);
+    const statement = { kind: "directory-key", epoch, keyHash: hash } as const;
+    let present = false;
+    for (const st of published) {
+      if (st.epoch !== epoch || st.keyHash !== hashText) continue;
+      if ((present = await verifyStatement(identity.publicKey, statement, st.signature).catch(() => false))) break;
+    }
+    if (present) {
+      deps.signed.add(tag);
+      continue;
+    }
     statements.push({
       tag,
       input: {
@@ -156,7 +183,7 @@ export async function signDirectoryKeys(deps: AdmissionDeps & { readonly signed:
         scopeId: "directory",
         epoch,
         keyHash: encodeBase64(hash),
-        signature: await signStatement(identity.privateKey, { kind: "directory-key", epoch, keyHash: hash }),
+        signature: await signStatement(identity.privateKey, statement),
       },
     });
   }

@@ -3,6 +3,7 @@
 // (events.ts): the feed reduced by event-reducer.ts, messages by inbox.ts and outbox.ts, keys
 // waited for by key-waiting.ts. Nothing here touches a terminal.
 import { randomUUID } from "node:crypto";
+import type { GetSessionResponse } from "../../gen/dialtone/v1/auth_service_pb.js";
 import type { Message } from "../../gen/dialtone/v1/message_pb.js";
 import type { EpochKey } from "../crypto/index.js";
 import type { Session } from "../keystore/index.js";
@@ -48,6 +49,13 @@ export interface StartOptions {
   readonly persistPosition?: boolean;
 }
 
+export interface OpenOptions {
+  /** The caller reconciles right after opening: start that pass's reads now. */
+  readonly reconcileNext?: boolean;
+  /** The caller asks whoami() next: read the session now too. */
+  readonly whoamiNext?: boolean;
+}
+
 export class DialtoneClient {
   readonly store: KeystoreStore;
   readonly api: Api;
@@ -69,6 +77,8 @@ export class DialtoneClient {
   /** The admin flag as the server last said it (AdminChanged, or GetSession at connect). */
   #isAdmin: boolean | undefined;
   #sync: SyncEngine | undefined;
+  /** The session read started at opening for the next whoami() (OpenOptions.whoamiNext). */
+  #sessionRead: Promise<GetSessionResponse> | undefined;
 
   private constructor(store: KeystoreStore, api: Api) {
     this.store = store;
@@ -163,17 +173,31 @@ export class DialtoneClient {
     });
   }
 
-  /** Opens the keystore of `access.server` and requires a session in it. */
-  static async open(access: ServerAccess): Promise<DialtoneClient> {
-    return DialtoneClient.fromStore(await KeystoreStore.open(access.configDir, access.server, access.passphrase));
+  /**
+   * Opens the keystore of `access.server` and requires a session in it. With `reconcileNext`,
+   * the reads of the first reconcile start alongside the channel and profile lists (a one-shot
+   * command that reconciles right after opening): one round trip instead of several.
+   */
+  static async open(access: ServerAccess, opts: OpenOptions = {}): Promise<DialtoneClient> {
+    return DialtoneClient.fromStore(await KeystoreStore.open(access.configDir, access.server, access.passphrase), undefined, opts);
   }
 
   /** Wraps an open store (e.g. right after register/login) and loads channels and profiles. */
-  static async fromStore(store: KeystoreStore, api: Api = sessionApi(store)): Promise<DialtoneClient> {
+  static async fromStore(store: KeystoreStore, api: Api = sessionApi(store), opts: OpenOptions = {}): Promise<DialtoneClient> {
     const client = new DialtoneClient(store, api);
     // Our own device is pinned up front, so it is never announced as "new".
     const ks = store.keystore;
     if (ks.pinDevice(client.session.deviceId, client.session.userId, ks.devicePublicKey) === "pinned") store.markDirty();
+    if (opts.reconcileNext) {
+      // Reads only: the pass still checks everything it reads, and lists again after it wrote.
+      client.#duties.prefetch();
+      client.keys.prefetch();
+    }
+    if (opts.whoamiNext) {
+      const session = api.auth.getSession({});
+      session.catch(() => {}); // whoami() sees the error; an untaken read is dropped
+      client.#sessionRead = session;
+    }
     await Promise.all([client.#parts.channels.refresh(), client.directory.refresh()]);
     return client;
   }
@@ -491,7 +515,9 @@ export class DialtoneClient {
   }
 
   whoami(): Promise<WhoAmI> {
-    return whoami(this.#parts, this.#duties.status?.state);
+    const session = this.#sessionRead ?? this.api.auth.getSession({});
+    this.#sessionRead = undefined;
+    return whoami(this.#parts, this.#duties.status?.state, session);
   }
 
   /** This device's identity status, once settled (after the first reconcile). */

@@ -1,6 +1,7 @@
 // Devices and trust as the member sees them: every device with its fingerprint and pin status,
 // safety numbers and their verification, and this install's own identity.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { GetSessionResponse } from "../../gen/dialtone/v1/auth_service_pb.js";
 import { deviceFingerprint, formatFingerprint, identityFingerprint, publicKeyToBase64 } from "../crypto/index.js";
 import type { ClientParts } from "./client-parts.js";
 import type { DeviceView } from "./events.js";
@@ -68,8 +69,17 @@ export async function recordVerified(p: ClientParts, result: SafetyNumberResult)
   await p.store.flush();
 }
 
-export async function whoami(p: ClientParts, identity: IdentityStatus["state"] | undefined): Promise<WhoAmI> {
-  const [s, trust] = await Promise.all([p.api.auth.getSession({}), p.trust.refresh().catch(() => undefined)]);
+/**
+ * Who this client is, from the server's word on the session (read by the caller, possibly ahead)
+ * and the trust view. The trust view is the one the client shares keys on: fetched by this
+ * process's last reconcile (each command's, fresh) and fetched again once an event made it stale.
+ */
+export async function whoami(
+  p: ClientParts,
+  identity: IdentityStatus["state"] | undefined,
+  session: Promise<GetSessionResponse>,
+): Promise<WhoAmI> {
+  const [s, trust] = await Promise.all([session, p.trust.snapshot().catch(() => undefined)]);
   const pk = p.store.keystore.devicePublicKey;
   const idKey = trust?.identities.get(s.userId);
   return {

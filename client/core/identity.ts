@@ -18,6 +18,7 @@ import type { Api } from "./api.js";
 import { ApiError } from "./errors.js";
 import { writeKeyBackup } from "./key-backup.js";
 import type { KeystoreStore } from "./store.js";
+import type { TrustLists } from "./trust-book.js";
 
 export interface IdentityDeps {
   readonly api: Pick<Api, "identity" | "device" | "auth">;
@@ -33,6 +34,12 @@ export type IdentityStatus =
   /** The server shows another identity key for this account than the one this device holds. */
   | { readonly state: "conflict"; readonly message: string };
 
+/** What settling found, and whether it wrote to the server (lists fetched before are then stale). */
+export interface SettledIdentity {
+  readonly status: IdentityStatus;
+  readonly changed: boolean;
+}
+
 /** The device certificate of this install, signed by the identity. */
 export function certifySelf(identity: IdentityKeyPair, me: IdentityDeps["me"], devicePublicKey: Uint8Array): Promise<string> {
   return signStatement(identity.privateKey, { kind: "device-cert", userId: me.userId, deviceId: me.deviceId, devicePublicKey });
@@ -47,18 +54,19 @@ async function pendingMac(deps: IdentityDeps, identity: IdentityKeyPair): Promis
 /**
  * Makes sure this account has an identity and this device's place in it is settled: publishes
  * (or creates) the identity, certifies this device, files the invite's admission request, and
- * makes the first admin the root. Safe to call at every start; it costs one or two calls.
+ * makes the first admin the root. Safe to call at every start: it reads the pass's trust lists
+ * (identities, devices) and, once settled, makes no call of its own.
  */
-export async function ensureIdentity(deps: IdentityDeps): Promise<IdentityStatus> {
+export async function ensureIdentity(deps: IdentityDeps, lists: Pick<TrustLists, "identities" | "devices">): Promise<SettledIdentity> {
   const { api, store, me } = deps;
   const ks = store.keystore;
-  const { identities } = await api.identity.listIdentities({ userIds: [me.userId] });
-  const published = identities.find((i) => i.userId === me.userId);
+  const published = lists.identities.find((i) => i.userId === me.userId);
+  let changed = false;
   let held = ks.identity;
   let recoveryCode: string | undefined;
 
   if (!held) {
-    if (published) return { state: "awaiting-approval", fingerprint: await deviceFingerprint(ks.devicePublicKey) };
+    if (published) return { status: { state: "awaiting-approval", fingerprint: await deviceFingerprint(ks.devicePublicKey) }, changed };
     // The account's first identity: this device creates it, with the recovery code.
     const identity = await generateIdentityKeyPair();
     const code = generateRecoveryCode();
@@ -69,9 +77,12 @@ export async function ensureIdentity(deps: IdentityDeps): Promise<IdentityStatus
     recoveryCode = code.code;
   } else if (published && published.publicKey !== encodeBase64(held.publicKey)) {
     return {
-      state: "conflict",
-      message:
-        "the server shows another identity key for this account than the one this device holds: do not trust this server's word about your devices",
+      status: {
+        state: "conflict",
+        message:
+          "the server shows another identity key for this account than the one this device holds: do not trust this server's word about your devices",
+      },
+      changed,
     };
   }
 
@@ -84,11 +95,13 @@ export async function ensureIdentity(deps: IdentityDeps): Promise<IdentityStatus
       deviceCertificate: await certifySelf(held, me, ks.devicePublicKey),
       admissionMac: mac,
     });
+    changed = true;
   } else {
-    const { devices } = await api.device.listDevices({ userIds: [me.userId] });
-    const mine = devices.find((d) => d.deviceId === me.deviceId);
+    // The lists hold revoked devices too: a revoked one is not certified again.
+    const mine = lists.devices.find((d) => d.deviceId === me.deviceId && d.userId === me.userId && !d.revokedAt);
     if (mine && mine.certificate === "") {
       await api.identity.certifyDevice({ deviceId: me.deviceId, certificate: await certifySelf(held, me, ks.devicePublicKey) });
+      changed = true;
     }
   }
   if (mac !== "") {
@@ -96,21 +109,24 @@ export async function ensureIdentity(deps: IdentityDeps): Promise<IdentityStatus
     store.markDirty();
   }
   if (recoveryCode !== undefined) await writeKeyBackup({ api, store, me }).catch(() => undefined);
-  await becomeRootIfFirst(deps, held);
+  if (await becomeRootIfFirst(deps, held)) changed = true;
   await store.flush();
-  return { state: "ready", created: recoveryCode !== undefined, ...(recoveryCode !== undefined ? { recoveryCode } : {}) };
+  return {
+    status: { state: "ready", created: recoveryCode !== undefined, ...(recoveryCode !== undefined ? { recoveryCode } : {}) },
+    changed,
+  };
 }
 
 /**
  * The first admin's client signs its own admission as the community's root, once, while the
  * server holds none (the server keeps the first; a racing second admin gets refused).
  */
-async function becomeRootIfFirst(deps: IdentityDeps, identity: IdentityKeyPair): Promise<void> {
+async function becomeRootIfFirst(deps: IdentityDeps, identity: IdentityKeyPair): Promise<boolean> {
   const { api, store, me } = deps;
   const ks = store.keystore;
-  if (ks.root) return;
+  if (ks.root) return false;
   const session = await api.auth.getSession({});
-  if (!session.isAdmin) return;
+  if (!session.isAdmin) return false;
   // The server answers GetRoot with the one self-signed admission it holds (not_found: none yet).
   const hasRoot = await api.identity.getRoot({}).then(
     () => true,
@@ -119,7 +135,7 @@ async function becomeRootIfFirst(deps: IdentityDeps, identity: IdentityKeyPair):
       throw err;
     },
   );
-  if (hasRoot) return;
+  if (hasRoot) return false;
   try {
     await api.identity.admit({
       userId: me.userId,
@@ -132,9 +148,10 @@ async function becomeRootIfFirst(deps: IdentityDeps, identity: IdentityKeyPair):
       }),
     });
   } catch (err) {
-    if (err instanceof ApiError && (err.code === "permission-denied" || err.code === "already-exists")) return; // another admin was first
+    if (err instanceof ApiError && (err.code === "permission-denied" || err.code === "already-exists")) return false; // another admin was first
     throw err;
   }
   ks.pinRoot(await identityFingerprint(identity.publicKey), "self");
   store.markDirty();
+  return true;
 }

@@ -9,7 +9,7 @@
 // handing out a substituted key is caught before the key is used.
 import type { Channel } from "../../gen/dialtone/v1/channel_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { KeyKind, type Envelope, type EnvelopeInputSchema } from "../../gen/dialtone/v1/envelope_pb.js";
+import { KeyKind, type Envelope, type EnvelopeInputSchema, type MissingEnvelope } from "../../gen/dialtone/v1/envelope_pb.js";
 import type { EnvelopeRefSchema } from "../../gen/dialtone/v1/envelope_service_pb.js";
 import type { Profile } from "../../gen/dialtone/v1/profile_pb.js";
 import type { KeyStatement } from "../../gen/dialtone/v1/identity_pb.js";
@@ -122,6 +122,12 @@ export type EnvelopeInit = MessageInitShape<typeof EnvelopeInputSchema>;
 /** Key statements listed once per scope within one fetch. */
 type StatementCache = Map<string, Promise<KeyStatement[]>>;
 type EnvelopeRef = MessageInitShape<typeof EnvelopeRefSchema>;
+/** Listings started ahead of the pass that takes them, and the envelope writes made before. */
+interface Prefetched {
+  envelopes?: Promise<Envelope[]> | undefined;
+  missing?: Promise<MissingEnvelope[]> | undefined;
+  readonly writes: number;
+}
 
 function scopeOf(kind: KeyKind, scopeId: string): KeyScope | undefined {
   if (kind === KeyKind.CHANNEL) return { kind: "channel", channelId: scopeId };
@@ -169,6 +175,10 @@ export class KeyManager {
   readonly #reported = new Set<string>();
   /** The last rejection per scope, for error messages ("the key offered was rejected: ..."). */
   readonly #lastRejection = new Map<string, string>();
+  /** Envelope writes this client made (put, acknowledge): listings from before them are stale. */
+  #writes = 0;
+  /** Listings started ahead (prefetch()) for the next fetch and share, each taken once. */
+  #prefetched: Prefetched | undefined;
 
   /** Lists our envelopes and stores every key that passes the checks (coalesced). */
   readonly fetchKeys: () => Promise<FetchReport>;
@@ -185,6 +195,32 @@ export class KeyManager {
       await this.fetchKeys();
       await this.shareMissing();
     });
+  }
+
+  /**
+   * Starts listing our envelopes and the devices lacking keys now, alongside other reads (a
+   * one-shot command opening): the next fetchKeys and shareMissing take these listings, unless
+   * this client wrote envelopes meanwhile (then they list again).
+   */
+  prefetch(): void {
+    const { api } = this.#deps;
+    const envelopes = api.envelope.listEnvelopes({}).then((r) => r.envelopes);
+    const missing = api.envelope.listMissingEnvelopes({}).then((r) => r.missing);
+    envelopes.catch(() => {}); // the taker sees the error; an untaken listing is dropped
+    missing.catch(() => {});
+    this.#prefetched = { envelopes, missing, writes: this.#writes };
+  }
+
+  /** A prefetched listing, once, if no envelope was written since it was started. */
+  #take<K extends "envelopes" | "missing">(kind: K): Prefetched[K] {
+    const p = this.#prefetched;
+    if (!p || p.writes !== this.#writes) {
+      this.#prefetched = undefined;
+      return undefined;
+    }
+    const listing = p[kind];
+    p[kind] = undefined;
+    return listing;
   }
 
   get #keystore() {
@@ -287,6 +323,7 @@ export class KeyManager {
   }
 
   async #put(inputs: EnvelopeInit[]): Promise<number> {
+    this.#writes++;
     let stored = 0;
     for (let i = 0; i < inputs.length; i += PUT_BATCH) {
       stored += (await this.#deps.api.envelope.putEnvelopes({ envelopes: inputs.slice(i, i + PUT_BATCH) })).stored;
@@ -296,7 +333,7 @@ export class KeyManager {
 
   async #shareMissing(): Promise<number> {
     const { api } = this.#deps;
-    let rows = (await api.envelope.listMissingEnvelopes({})).missing;
+    let rows = (await this.#take("missing")) ?? (await api.envelope.listMissingEnvelopes({})).missing;
     if (rows.length >= MAX_MISSING_ROWS) {
       // Truncated: ask per scope we hold a key for, so keys we lack cannot hide ours.
       rows = [];
@@ -400,7 +437,7 @@ export class KeyManager {
   }
 
   async #fetchKeys(): Promise<FetchReport> {
-    const { envelopes } = await this.#deps.api.envelope.listEnvelopes({});
+    const envelopes = (await this.#take("envelopes")) ?? (await this.#deps.api.envelope.listEnvelopes({})).envelopes;
     let profiles: Profile[] | undefined;
     const statements: StatementCache = new Map();
     const accepted: EnvelopeRef[] = [];
@@ -443,6 +480,7 @@ export class KeyManager {
     }
     // Tell the server: an accepted envelope ends the "missing" listing for this device; a rejected
     // one is deleted, so junk from one member cannot stand in for the real key.
+    if (accepted.length + rejected.length > 0) this.#writes++;
     for (let i = 0; i < accepted.length; i += PUT_BATCH) {
       await this.#deps.api.envelope.acknowledgeEnvelopes({ accepted: accepted.slice(i, i + PUT_BATCH) });
     }
@@ -628,6 +666,7 @@ export class KeyManager {
     const pinnedSelf = await this.acceptDevice(me.deviceId, me.userId, publicKeyToBase64(this.#keystore.devicePublicKey));
     if (!pinnedSelf) return undefined;
     const self = await this.sealFor({ kind: "directory" }, 1, key, me.deviceId);
+    this.#writes++;
     const { stored } = await this.#deps.api.envelope.putEnvelopes({ envelopes: [self] });
     if (stored === 1) {
       this.#keystore.setDirectoryKey(1, key);

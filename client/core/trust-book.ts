@@ -2,6 +2,7 @@
 // the server (identities and every device, revoked ones included), evaluated by trust.ts, the
 // root pinned on first contact when no invite named it, identity keys pinned on first sight, and
 // every change that matters to a person reported once (unverified devices, pending members).
+import type { Device } from "../../gen/dialtone/v1/device_pb.js";
 import type { Identity } from "../../gen/dialtone/v1/identity_pb.js";
 import type { Api } from "./api.js";
 import { coalesce } from "./coalesce.js";
@@ -42,6 +43,20 @@ export type TrustEvent =
   | { readonly type: "root-problem"; readonly problem: string }
   | { readonly type: "root-pinned"; readonly fingerprint: string; readonly userId: string };
 
+/**
+ * The two lists an evaluation starts from, fetched together (identities, and every device with
+ * the revoked ones). One fetch serves a whole reconcile pass: settling this device's identity
+ * and evaluating who is admitted read the same lists instead of fetching them twice.
+ */
+export interface TrustLists {
+  readonly identities: readonly Identity[];
+  readonly devices: readonly Device[];
+  /** Orders fetches: an evaluation of older lists never replaces one of newer lists. */
+  readonly seq: number;
+  /** invalidate() calls seen when the fetch began: a later one makes the result stale. */
+  readonly asOf: number;
+}
+
 export interface TrustBookDeps {
   readonly api: Pick<Api, "identity" | "device">;
   readonly store: KeystoreStore;
@@ -77,7 +92,13 @@ export class TrustBook {
   /** The snapshot last reported on: changes are news against it. */
   #reportedOn: TrustSnapshot | undefined;
   #identities: readonly Identity[] = [];
-  #stale = true;
+  /** invalidate() calls so far, and how many the installed evaluation's lists had seen. */
+  #invalidations = 0;
+  #currentAsOf = -1;
+  #fetches = 0;
+  #installedSeq = -1;
+  /** Lists fetched ahead (prefetch()) for the next pass, taken once. */
+  #prefetched: Promise<TrustLists> | undefined;
   readonly #reported = new Set<string>();
   /** Re-fetches, re-evaluates and reports what changed (coalesced: a burst of events costs at most two runs). */
   readonly refresh: () => Promise<TrustSnapshot>;
@@ -86,7 +107,7 @@ export class TrustBook {
    * vouch for first, and reports after (report()), so a member admitted at once never shows as
    * pending.
    */
-  readonly refreshQuietly: () => Promise<TrustSnapshot>;
+  readonly refreshQuietly: (lists?: Promise<TrustLists>) => Promise<TrustSnapshot>;
 
   constructor(deps: TrustBookDeps) {
     this.#deps = deps;
@@ -95,7 +116,33 @@ export class TrustBook {
       await this.report();
       return snapshot;
     });
-    this.refreshQuietly = coalesce(() => this.#refresh());
+    const quietly = coalesce(() => this.#refresh());
+    // Lists already fetched cost no request: only fetching is worth coalescing.
+    this.refreshQuietly = (lists) => (lists ? this.#refresh(lists) : quietly());
+  }
+
+  /** Fetches identities and every device (revoked included) at once. */
+  fetchLists(): Promise<TrustLists> {
+    const seq = ++this.#fetches;
+    const asOf = this.#invalidations;
+    const { api } = this.#deps;
+    return Promise.all([api.identity.listIdentities({}), api.device.listDevices({ includeRevoked: true })]).then(
+      ([{ identities }, { devices }]) => ({ identities, devices, seq, asOf }),
+    );
+  }
+
+  /** Starts fetching the lists the next pass takes (takePrefetched), alongside other reads. */
+  prefetch(): void {
+    const lists = this.fetchLists();
+    lists.catch(() => {}); // the pass that takes it sees the error; an untaken one is dropped
+    this.#prefetched = lists;
+  }
+
+  /** The prefetched lists, once; undefined when none wait. */
+  takePrefetched(): Promise<TrustLists> | undefined {
+    const lists = this.#prefetched;
+    this.#prefetched = undefined;
+    return lists;
   }
 
   /** Reports what changed since the last report (after refreshQuietly). */
@@ -118,22 +165,19 @@ export class TrustBook {
 
   /** Marks the view stale (an identity, device or removal event arrived). */
   invalidate(): void {
-    this.#stale = true;
+    this.#invalidations++;
+    this.#prefetched = undefined;
   }
 
-  /** The current view, refreshed first if an event made it stale. */
+  /** The current view, refreshed first if an event made it stale (or none was fetched yet). */
   async snapshot(): Promise<TrustSnapshot> {
-    if (this.#current && !this.#stale) return this.#current;
+    if (this.#current && this.#currentAsOf === this.#invalidations) return this.#current;
     return this.refresh();
   }
 
-  async #refresh(): Promise<TrustSnapshot> {
-    this.#stale = false;
-    const { api, store, me } = this.#deps;
-    const [{ identities }, { devices }] = await Promise.all([
-      api.identity.listIdentities({}),
-      api.device.listDevices({ includeRevoked: true }),
-    ]);
+  async #refresh(fetched: Promise<TrustLists> = this.fetchLists()): Promise<TrustSnapshot> {
+    const { store, me } = this.#deps;
+    const { identities, devices, seq, asOf } = await fetched;
     const ks = store.keystore;
     let snapshot = await evaluateTrust({ identities, devices, pinnedRoot: ks.root?.fingerprint }, this.#verify);
     const offered = snapshot.root;
@@ -144,7 +188,11 @@ export class TrustBook {
       this.#deps.emit({ type: "root-pinned", fingerprint: formatFingerprint(offered.fingerprint), userId: offered.userId });
       snapshot = await evaluateTrust({ identities, devices, pinnedRoot: offered.fingerprint }, this.#verify);
     }
+    // Lists fetched before those of the installed view are older news: keep the newer view.
+    if (seq < this.#installedSeq && this.#current) return this.#current;
+    this.#installedSeq = seq;
     this.#current = snapshot;
+    this.#currentAsOf = asOf;
     this.#identities = identities;
     return snapshot;
   }

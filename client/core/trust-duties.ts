@@ -2,13 +2,15 @@
 // settle this device's identity, refresh who is admitted, let an admin's client admit whom its
 // invites vouch for, approve a new device of one's own, admit a member by hand.
 import { ApiError, UsageError } from "./errors.js";
-import { admitExplicitly, runAdminDuties, signDirectoryKeys, type AdmissionReport } from "./admissions.js";
+import { admitExplicitly, listDirectoryStatements, runAdminDuties, signDirectoryKeys, type AdmissionReport } from "./admissions.js";
+import type { KeyStatement } from "../../gen/dialtone/v1/identity_pb.js";
 import { coalesce } from "./coalesce.js";
 import type { ClientParts } from "./client-parts.js";
 import { ensureIdentity, type IdentityStatus } from "./identity.js";
 import { writeKeyBackup } from "./key-backup.js";
 import { deviceFingerprint, publicKeyFromBase64, signStatement, type AdmissionRoleName } from "../crypto/index.js";
 import type { DeviceStanding, TrustSnapshot } from "./trust.js";
+import type { TrustLists } from "./trust-book.js";
 import { rotateAfterRemoval } from "./rotation.js";
 
 /** A fingerprint as typed: hex digits only, lower case ("9b3e 32aa …" and "9B3E32AA…" match). */
@@ -28,6 +30,8 @@ export class TrustDuties {
   #told = "";
   #unsupported = false;
   readonly #signed = new Set<string>();
+  /** The directory's key statements, listed ahead for the next run (prefetch()). */
+  #listedDirectory: Promise<KeyStatement[]> | undefined;
   /** Keys arrived since the last backup this process wrote. */
   #keysAdded = false;
   /** Settles the identity, refreshes trust and runs an admin's duties (coalesced). */
@@ -42,6 +46,23 @@ export class TrustDuties {
     return this.#status;
   }
 
+  /**
+   * Starts the next run's reads now, alongside other reads (a one-shot command opening): the
+   * trust lists, and for an admin's client holding directory keys, the directory's statements.
+   */
+  prefetch(): void {
+    const { api, store, session, trust } = this.#p;
+    trust.prefetch();
+    const ks = store.keystore;
+    // The keystore's admin flag is a hint only: the signed role decides, and without the hint
+    // the statements are listed when needed.
+    if (session.isAdmin && ks.identity && ks.directoryEpochs().length > 0) {
+      const listed = listDirectoryStatements(api);
+      listed.catch(() => {});
+      this.#listedDirectory = listed;
+    }
+  }
+
   /** Re-settles the identity at the next run (it was just handed over to this device). */
   identityArrived(): void {
     this.#status = undefined;
@@ -51,25 +72,35 @@ export class TrustDuties {
     if (this.#unsupported) return undefined;
     const { api, store, session, trust, events } = this.#p;
     const me = { userId: session.userId, deviceId: session.deviceId };
+    // Fresh at every run: members register and devices appear without this client hearing of
+    // it. One fetch serves settling the identity and the evaluation below, unless settling wrote.
+    let lists: Promise<TrustLists> | undefined = trust.takePrefetched() ?? trust.fetchLists();
+    const listed = this.#listedDirectory;
+    this.#listedDirectory = undefined;
     try {
       if (this.#status?.state !== "ready") {
-        let status = await ensureIdentity({ api, store, me });
-        if (status.state === "awaiting-approval") {
+        const held = await lists;
+        let settled = await ensureIdentity({ api, store, me }, held);
+        if (settled.status.state === "awaiting-approval") {
           // Approved meanwhile? The identity handed over waits among our envelopes: take it
           // before telling anyone to approve a device that already was.
           await this.#p.keys.fetchKeys();
-          if (store.keystore.identity) status = await ensureIdentity({ api, store, me });
+          if (store.keystore.identity) settled = await ensureIdentity({ api, store, me }, held);
         }
+        const status = settled.status;
         this.#status = status;
         const told = JSON.stringify(status);
         if (told !== this.#told) {
           this.#told = told;
           events.emit("identity", status);
         }
-        trust.invalidate();
+        if (settled.changed) {
+          // It published or certified: what was fetched before is stale.
+          trust.invalidate();
+          lists = undefined;
+        }
       }
-      // Fresh at every run: members register and devices appear without this client hearing of it.
-      const snapshot = await trust.refreshQuietly();
+      const snapshot = await trust.refreshQuietly(lists);
       const report = await runAdminDuties({ api, store, me }, snapshot, trust.identities);
       // Reported once this client admitted whom its invites vouch for: they never show as pending.
       if (report.admitted.length > 0) await trust.refresh();
@@ -78,7 +109,7 @@ export class TrustDuties {
         // Only an admin's directory key is believed: the admin's client makes the first one.
         await this.#p.keys.ensureDirectoryKey(true);
       }
-      await signDirectoryKeys({ api, store, me, signed: this.#signed }, snapshot);
+      await signDirectoryKeys({ api, store, me, signed: this.#signed, listed: () => listed ?? listDirectoryStatements(api) }, snapshot);
       return report;
     } catch (err) {
       // A server from before signed identities: nothing to settle, keep chatting.

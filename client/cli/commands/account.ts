@@ -163,7 +163,10 @@ export const whoamiCommand: Command = {
   options: {},
   positionals: [0, 0],
   async run(ctx) {
-    await withClient(ctx, (client) => sessionSummary(ctx, "logged in", client, { deviceCreated: false }));
+    await withClient(ctx, (client) => sessionSummary(ctx, "logged in", client, { deviceCreated: false }), {
+      reconcile: true,
+      whoami: true,
+    });
   },
 };
 
