@@ -1,6 +1,7 @@
 // Opens the database (embedded PGlite or PostgreSQL through postgres.js) and applies
 // the committed migrations. The rest of the server sees only the `Database` handle.
 import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
@@ -8,7 +9,6 @@ import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { runDataMigrations } from "./data-migrations.js";
 import { type ClusterOrigin, initPgliteDataDir, pgliteStartParams } from "./pglite.js";
-import { PGliteThread } from "./pglite-thread.js";
 import * as schema from "./schema.js";
 import type { Db } from "./types.js";
 
@@ -17,7 +17,7 @@ export type { Db, Executor, Schema } from "./types.js";
 export interface Database {
   readonly kind: "pglite" | "postgres";
   readonly db: Db;
-  /** Size of the connection pool (PGlite: 1, a single connection, on a thread of its own). */
+  /** Size of the connection pool (PGlite: 1, a single in-process connection). */
   readonly maxConnections: number;
   /** Applies pending migrations, SQL then data (idempotent). */
   migrate(): Promise<void>;
@@ -43,13 +43,12 @@ export type DatabaseOptions =
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.kind === "pglite") {
     const origin = opts.dataDir && !opts.loadDataDir ? await initPgliteDataDir(opts.dataDir, opts.prebuiltClusterDir) : undefined;
-    const client = await PGliteThread.create({
+    const client = await PGlite.create({
       startParams: pgliteStartParams(),
       ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
       ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
     });
-    // drizzle's PGlite driver calls only query() and transaction(), which the thread offers.
-    const db = drizzlePglite({ client: client as never, schema }) as unknown as Db;
+    const db = drizzlePglite(client, { schema }) as unknown as Db;
     return {
       kind: "pglite",
       db,
@@ -59,7 +58,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         await migratePglite(db as never, { migrationsFolder });
         await runDataMigrations(db);
       },
-      dump: () => client.dumpDataDir(),
+      dump: () => client.dumpDataDir("none"),
       close: () => client.close(),
     };
   }
