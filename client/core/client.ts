@@ -106,7 +106,12 @@ export class DialtoneClient {
       channel: (id) => channels.row(id),
       emit: (e) => this.#reducer.onKeyEvent(e),
     });
-    this.directory = new Directory(api, (epoch) => this.keys.directoryKeyAt(epoch));
+    // A name that opens (its key came after the messages) or changes shows on the messages held too.
+    this.directory = new Directory(
+      api,
+      (epoch) => this.keys.directoryKeyAt(epoch),
+      () => this.#inbox.relabel(),
+    );
     this.#parts = {
       store,
       api,

@@ -19,6 +19,11 @@ export interface ClientEvents {
   /** A message that arrived before its key (body undefined, error "missing-key") opened now: show it in place. */
   "message-opened": ChatMessage;
   /**
+   * Messages held in a channel now show their senders by other names: a name opened after the
+   * messages did (its key came later), or someone renamed. Each is the message as it now reads.
+   */
+  "senders-relabelled": { readonly channelId: string; readonly messages: readonly ChatMessage[] };
+  /**
    * A message was deleted (by its sender, or an admin). `message`: it as this client held it
    * (its kind tells a deleted reaction, which is a reaction taken back, from a deleted message).
    */

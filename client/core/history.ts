@@ -34,9 +34,15 @@ export class Timeline {
 
   /** Swaps in a newer view of a held message (e.g. opened now that its key arrived). */
   replace(message: ChatMessage): void {
-    if (!this.#byId.has(message.messageId)) return;
-    this.#byId.set(message.messageId, message);
-    this.#sorted = this.#sorted.map((m) => (m.messageId === message.messageId ? message : m));
+    this.replaceMany([message]);
+  }
+
+  /** Swaps in newer views of several held messages, in one pass. */
+  replaceMany(messages: readonly ChatMessage[]): void {
+    const held = messages.filter((m) => this.#byId.has(m.messageId));
+    if (held.length === 0) return;
+    for (const m of held) this.#byId.set(m.messageId, m);
+    this.#sorted = this.#sorted.map((m) => this.#byId.get(m.messageId)!);
     this.#entries = undefined;
   }
 
@@ -96,6 +102,11 @@ export class History {
     let t = this.#timelines.get(channelId);
     if (!t) this.#timelines.set(channelId, (t = new Timeline()));
     return t;
+  }
+
+  /** Every channel's timeline held so far. */
+  timelines(): IterableIterator<Timeline> {
+    return this.#timelines.values();
   }
 
   drop(channelId: string): void {

@@ -3,7 +3,7 @@
 // back and opened again when it comes.
 import type { Message } from "../../gen/dialtone/v1/message_pb.js";
 import type { ClientParts } from "./client-parts.js";
-import { openMessage, type ChatMessage } from "./messages.js";
+import { openMessage, withDirectoryName, type ChatMessage } from "./messages.js";
 import { CacheFeed } from "./search/client-search.js";
 
 const SEEN_MAX = 20_000;
@@ -66,6 +66,27 @@ export class Inbox {
       if (opened.error === "missing-key") continue;
       this.#p.history.timeline(channelId).replace(opened);
       this.#p.events.emit("message-opened", opened);
+    }
+  }
+
+  /**
+   * Names opened or changed in the directory: each held message shown with an older label takes
+   * the current one; one "senders-relabelled" per channel that had any.
+   */
+  relabel(): void {
+    const { directory, history, events } = this.#p;
+    const names = new Map<string, { name: string | undefined; label: string }>();
+    for (const timeline of history.timelines()) {
+      const changed: ChatMessage[] = [];
+      for (const m of timeline.messages()) {
+        let d = names.get(m.senderUserId);
+        if (!d) names.set(m.senderUserId, (d = { name: directory.nameOf(m.senderUserId), label: directory.labelOf(m.senderUserId) }));
+        const next = withDirectoryName(m, d.name, d.label);
+        if (next !== m) changed.push(next);
+      }
+      if (changed.length === 0) continue;
+      timeline.replaceMany(changed);
+      events.emit("senders-relabelled", { channelId: changed[0]!.channelId, messages: changed });
     }
   }
 

@@ -36,3 +36,28 @@ test("a placeholder message opens when its key arrives, once, and the history ho
   const history = await bob.client.history(general.id, 10);
   expect(history.find((m) => m.messageId === sent.messageId)?.body).toBe("before the key");
 }, 60_000);
+
+test("a held message shows its sender's name once the name opens, and the new one after a rename", async () => {
+  await admin.client.setProfileName("carol", 10_000);
+  const general = admin.client.channels().find((c) => c.name === "general") ?? (await admin.client.createChannel("general"));
+  // Pending: bob holds neither the channel's key nor the directory's, so neither the body nor
+  // carol's name opens until he is admitted; which of the two opens first is a race.
+  const bob = await h.register("bob2", { serverInvite: true });
+  const opened: ChatMessage[] = [];
+  bob.client.on("message-opened", (m) => void opened.push(m));
+  bob.client.on("senders-relabelled", ({ messages }) => void opened.push(...messages));
+  bob.client.start();
+  await bob.client.waitOnline();
+
+  const sent = await admin.client.send(general.id, "who sent this?");
+  await admin.client.admit(bob.client.me.userId);
+  const latest = () => opened.filter((m) => m.messageId === sent.messageId).at(-1);
+  await eventually(() => latest()?.body !== undefined && latest()?.sender === "carol", 10_000, "the message opened, sent by carol");
+  expect(latest()).toMatchObject({ body: "who sent this?", sender: "carol", senderMismatch: false });
+
+  // A rename shows on the message already held, with the name it was sealed under kept as its claim.
+  await admin.client.setProfileName("caroline", 10_000);
+  await eventually(() => latest()?.sender === "caroline", 10_000, "the message relabelled");
+  expect(latest()).toMatchObject({ body: "who sent this?", claimedSender: "carol", senderMismatch: true });
+  expect((await bob.client.history(general.id, 10)).find((m) => m.messageId === sent.messageId)?.sender).toBe("caroline");
+}, 60_000);

@@ -104,6 +104,34 @@ function relationOf(content: MessageContent): MessageRelation | undefined {
 const sameName = (a: string, b: string) => a.normalize("NFC").trim() === b.normalize("NFC").trim();
 
 /**
+ * How a message's sender is shown: the directory's label once the account's name opened, else
+ * the name the message claims with the account's mark (a claim alone is no proof of who sent
+ * it), else the account's short id. A mismatch flags a claim that differs from the directory.
+ */
+function senderOf(
+  senderUserId: string,
+  claimed: string | undefined,
+  directoryName: string | undefined,
+  directoryLabel: string | undefined,
+): Pick<ChatMessage, "sender" | "senderMismatch"> {
+  return {
+    sender:
+      (directoryName !== undefined ? directoryLabel : undefined) ??
+      (claimed !== undefined ? `${claimed}#${shortId(senderUserId).slice(0, 4)}` : userLabel(senderUserId, undefined)),
+    senderMismatch: directoryName !== undefined && claimed !== undefined && !sameName(directoryName, claimed),
+  };
+}
+
+/**
+ * An opened message shown with the directory as it stands now (a name opened or changed since
+ * it was opened); the same object when nothing changes.
+ */
+export function withDirectoryName(m: ChatMessage, directoryName: string | undefined, directoryLabel: string | undefined): ChatMessage {
+  const next = senderOf(m.senderUserId, m.claimedSender, directoryName, directoryLabel);
+  return next.sender === m.sender && next.senderMismatch === m.senderMismatch ? m : { ...m, ...next };
+}
+
+/**
  * Opens a message with the key of its epoch. The ids come from the message row (the server's
  * word), so a ciphertext moved to another message, channel or sender fails to open.
  */
@@ -142,12 +170,8 @@ export async function openMessage(
     seq: msg.seq,
     ...ids,
     senderDeviceId: msg.senderDeviceId,
-    // A claim alone (no directory name yet) carries the account's mark: it is no proof of who sent it.
-    sender:
-      (directoryName !== undefined ? directoryLabel : undefined) ??
-      (claimed !== undefined ? `${claimed}#${shortId(msg.senderUserId).slice(0, 4)}` : userLabel(msg.senderUserId, undefined)),
+    ...senderOf(msg.senderUserId, claimed, directoryName, directoryLabel),
     claimedSender: claimed,
-    senderMismatch: directoryName !== undefined && claimed !== undefined && !sameName(directoryName, claimed),
     body,
     error,
     keyEpoch: msg.keyEpoch,

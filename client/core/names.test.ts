@@ -6,7 +6,7 @@ import { MessageSchema } from "../../gen/dialtone/v1/message_pb.js";
 import { generateSymmetricKey, sealText } from "../crypto/index.js";
 import { UsageError } from "./errors.js";
 import { Timeline } from "./history.js";
-import { openMessage, sealMessage, type ChatMessage } from "./messages.js";
+import { openMessage, sealMessage, withDirectoryName, type ChatMessage } from "./messages.js";
 import { ENCRYPTED_PLACEHOLDER, channelView, resolveByNameOrId } from "./names.js";
 
 const channels = [
@@ -75,6 +75,33 @@ describe("messages", () => {
     // A claim with no directory name behind it carries the account's mark; so does a shared name.
     expect(await openMessage(await row("alice"), key, undefined)).toMatchObject({ sender: "alice#5d7b", senderMismatch: false });
     expect(await openMessage(await row("bob"), key, "bob", "bob#5d7b")).toMatchObject({ sender: "bob#5d7b", senderMismatch: false });
+  });
+
+  test("a held message takes the directory's name once it opens or changes, and stays the same object otherwise", async () => {
+    const claimOnly = await openMessage(await row("alice"), key, undefined);
+    expect(claimOnly.sender).toBe("alice#5d7b");
+    // The account's name opened after the message: the directory's label replaces the marked claim.
+    expect(withDirectoryName(claimOnly, "alice", "alice")).toMatchObject({ sender: "alice", senderMismatch: false, body: "hello" });
+    // It opened as a different name: shown by the directory's name, the claim flagged.
+    expect(withDirectoryName(claimOnly, "mallory", "mallory")).toMatchObject({
+      sender: "mallory",
+      claimedSender: "alice",
+      senderMismatch: true,
+    });
+    // Renamed later: the new name, and the old claim is now a mismatch.
+    const named = await openMessage(await row("bob"), key, "bob");
+    expect(withDirectoryName(named, "robert", "robert")).toMatchObject({ sender: "robert", senderMismatch: true });
+    // Nothing changed: the same object, so nothing is shown again.
+    expect(withDirectoryName(named, "bob", "bob")).toBe(named);
+    expect(withDirectoryName(claimOnly, undefined, "user-5d7b2d2a")).toBe(claimOnly);
+    // An unopened body keeps its placeholder; only the sender moves.
+    const unopened = await openMessage(await row("bob"), undefined, undefined);
+    expect(withDirectoryName(unopened, "bob", "bob")).toMatchObject({
+      sender: "bob",
+      body: undefined,
+      error: "missing-key",
+      senderMismatch: false,
+    });
   });
 
   test("a missing or wrong key gives placeholders, never an exception", async () => {

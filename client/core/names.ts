@@ -71,25 +71,41 @@ export class Directory {
   readonly #keyFor: (epoch: number) => EpochKey | undefined;
   readonly #users = new Map<string, UserView>();
   readonly #rows = new Map<string, Profile>();
+  readonly #namesChanged: () => void;
 
-  constructor(api: Pick<Api, "directory">, keyFor: (epoch: number) => EpochKey | undefined) {
+  /** `namesChanged`: after a refresh, reopen or apply in which a name opened or changed. */
+  constructor(api: Pick<Api, "directory">, keyFor: (epoch: number) => EpochKey | undefined, namesChanged: () => void = () => {}) {
     this.#api = api;
     this.#keyFor = keyFor;
+    this.#namesChanged = namesChanged;
   }
 
   async refresh(): Promise<void> {
     const { profiles } = await this.#api.directory.listProfiles({});
-    for (const p of profiles) await this.apply(p);
+    await this.#applyAll(profiles);
   }
 
   /** Re-opens every profile (after the directory key arrived). */
   async reopen(): Promise<void> {
-    for (const p of [...this.#rows.values()]) await this.apply(p);
+    await this.#applyAll([...this.#rows.values()]);
   }
 
   async apply(profile: Profile): Promise<UserView> {
+    if (await this.#set(profile)) this.#namesChanged();
+    return this.#view(profile.userId)!;
+  }
+
+  async #applyAll(profiles: readonly Profile[]): Promise<void> {
+    let changed = false;
+    for (const p of profiles) changed = (await this.#set(p)) || changed;
+    if (changed) this.#namesChanged();
+  }
+
+  /** Stores a profile with its name opened; true when the name differs from the one held. */
+  async #set(profile: Profile): Promise<boolean> {
     this.#rows.set(profile.userId, profile);
     const name = await openName(profile.encryptedName, this.#keyFor, { purpose: "profile-name", userId: profile.userId });
+    const before = this.#users.get(profile.userId);
     this.#users.set(profile.userId, {
       userId: profile.userId,
       name,
@@ -97,7 +113,7 @@ export class Directory {
       isAdmin: profile.isAdmin,
       removed: profile.removedAt !== undefined,
     });
-    return this.#view(profile.userId)!;
+    return before?.name !== name;
   }
 
   /**

@@ -215,6 +215,8 @@ export class ChatState {
       this.#refresh(m.channelId);
       this.#recount(m.channelId);
     });
+    // The pane's lines are rebuilt from the client's entries, which hold the relabelled messages.
+    on("senders-relabelled", ({ channelId }) => this.#refresh(channelId));
     on("message-deleted", ({ channelId }) => {
       this.#refresh(channelId);
       this.#recount(channelId);
