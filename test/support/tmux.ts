@@ -3,7 +3,7 @@
 // tmux. Keys go in with send-keys, the screen comes out with capture-pane.
 import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -150,8 +150,43 @@ export async function startTmux(command: readonly string[], options: TmuxOptions
       return out.trim() === "1";
     },
     async kill() {
+      // The panes' commands get SIGHUP when the server goes, and the UI saves its state as it
+      // quits: wait for them, so nothing writes into a directory the test is about to remove.
+      const pids = await tmux(socket, ["list-panes", "-a", "-F", "#{pane_dead} #{pane_pid}"])
+        .then((out) => out.split("\n").flatMap((l) => (l.startsWith("0 ") ? [Number(l.slice(2))] : [])))
+        .catch(() => []);
       await tmux(socket, ["kill-server"]).catch(() => {});
+      await Promise.all(pids.map((pid) => waitExited(pid)));
     },
   };
   return session;
+}
+
+/** Whether `pid` has ended (gone, or a zombie nobody reaped yet: it no longer runs). */
+function exited(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    // The state follows the parenthesised command name: "Z" is a zombie.
+    return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true;
+  }
+}
+
+/** Waits for `pid` to end; SIGKILL after 10 s (a UI that hangs while quitting is its test's failure to see). */
+async function waitExited(pid: number): Promise<void> {
+  const deadline = Date.now() + TIMEOUT_MS;
+  while (!exited(pid)) {
+    if (Date.now() > deadline) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+      throw new Error(`the pane's command (pid ${pid}) did not exit within ${TIMEOUT_MS} ms of SIGHUP`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
