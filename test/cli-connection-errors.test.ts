@@ -4,8 +4,7 @@
 // honest line naming the URL (never "the server said" for what no Dialtone server said, never a
 // Node error code, an OpenSSL string or an internal function name); real answers of a Dialtone
 // server keep being the server's.
-import { execFileSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -18,6 +17,7 @@ import { fakeIo } from "./support/cli-io.js";
 import { databaseSource, type DatabaseSource } from "./support/databases.js";
 import { freePort } from "./support/ports.js";
 import { startTestServer, type TestServer } from "./support/server.js";
+import { selfSigned } from "./support/tls.js";
 
 const PASSWORD = "correct horse battery";
 const PASSPHRASE = "keystore passphrase";
@@ -127,25 +127,8 @@ describe("a Dialtone server, reached the wrong way", () => {
   });
 
   test("a TLS server with a self-signed certificate: not trusted, said so", async () => {
-    const key = join(dir, "tls.key");
-    const cert = join(dir, "tls.crt");
-    execFileSync(
-      "openssl",
-      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"].concat([
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-        "-days",
-        "1",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-      ]),
-      { stdio: "ignore" },
-    );
-    const server = tls.createServer({ key: await readFile(key), cert: await readFile(cert) }, (s) => s.end());
+    const pair = selfSigned(dir, "tls", { names: "IP:127.0.0.1" });
+    const server = tls.createServer({ key: pair.key, cert: pair.cert }, (s) => s.end());
     const url = `https://${await listen(server)}`;
     expectOneLine(
       await register(url),

@@ -19,6 +19,7 @@ import { databaseSource } from "./support/databases.js";
 import { freePort, isPortOpen } from "./support/ports.js";
 import { REPO, tempDir } from "./support/process.js";
 import { startTestServer, type TestServer } from "./support/server.js";
+import { selfSigned } from "./support/tls.js";
 
 const run = promisify(execFile);
 const INSTALL = "install it with: apt-get install -y haproxy nginx";
@@ -33,27 +34,9 @@ const managers: Http2SessionManager[] = [];
 
 beforeAll(async () => {
   tmp = tempDir("dialtone-proxy-");
-  cert = path.join(tmp.dir, "cert.pem");
-  key = path.join(tmp.dir, "key.pem");
-  await run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-subj",
-    "/CN=localhost",
-    "-addext",
-    "subjectAltName=DNS:localhost",
-    "-days",
-    "2",
-    "-keyout",
-    key,
-    "-out",
-    cert,
-  ]);
+  const pair = selfSigned(tmp.dir, "proxy", { names: "DNS:localhost" });
+  cert = pair.certPath;
+  key = pair.keyPath;
   writeFileSync(path.join(tmp.dir, "haproxy.pem"), readFileSync(cert, "utf8") + readFileSync(key, "utf8"));
   mkdirSync(path.join(tmp.dir, "logs"));
   db = await (await databaseSource("pglite")).fresh();

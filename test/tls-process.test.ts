@@ -1,7 +1,6 @@
 // TLS on the real dialtone-server process: a self-signed certificate (openssl at test
 // time), Connect over HTTP/1.1 and gRPC over HTTP/2 by ALPN on one port, and after the
 // files are replaced and SIGHUP sent, a new connection sees the new certificate.
-import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { readFileSync, renameSync } from "node:fs";
 import path from "node:path";
@@ -11,6 +10,7 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { InviteService } from "../gen/dialtone/v1/invite_service_pb.js";
 import { cleanEnv, startServerProcess, tempDir, type ServerProcess } from "./support/process.js";
+import { selfSigned } from "./support/tls.js";
 
 let tmp: ReturnType<typeof tempDir>;
 let server: ServerProcess;
@@ -18,35 +18,7 @@ let adminToken: string;
 const managers: Http2SessionManager[] = [];
 
 /** A fresh self-signed pair for localhost, written to name.crt / name.key. */
-function selfSigned(name: string) {
-  const key = path.join(tmp.dir, `${name}.key`);
-  const cert = path.join(tmp.dir, `${name}.crt`);
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-subj",
-      `/CN=localhost ${name}`,
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "-days",
-      "2",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-    ],
-    { stdio: "ignore" },
-  );
-  const pem = readFileSync(cert);
-  return { key, cert, pem, fingerprint: new X509Certificate(pem).fingerprint256 };
-}
+const pairNamed = (name: string) => selfSigned(tmp.dir, name, { subject: `localhost ${name}` });
 
 /** A new TLS connection: the ALPN protocol chosen and the certificate presented. */
 function handshake(port: number, alpn: string[]): Promise<{ protocol: string | false; fingerprint: string }> {
@@ -71,9 +43,9 @@ function clients(port: number, ca: Buffer) {
 
 beforeAll(async () => {
   tmp = tempDir("dialtone-tls-");
-  const first = selfSigned("first");
-  renameSync(first.cert, path.join(tmp.dir, "server.crt"));
-  renameSync(first.key, path.join(tmp.dir, "server.key"));
+  const first = pairNamed("first");
+  renameSync(first.certPath, path.join(tmp.dir, "server.crt"));
+  renameSync(first.keyPath, path.join(tmp.dir, "server.key"));
   server = await startServerProcess(
     cleanEnv({
       DIALTONE_DATA_DIR: path.join(tmp.dir, "data"),
@@ -116,9 +88,9 @@ test("Connect over HTTP/1.1 and gRPC over HTTP/2; SIGHUP reloads the replaced ce
   expect(health).toBe(200);
 
   // Replace the files the way certbot does (write new, rename over), then SIGHUP.
-  const second = selfSigned("second");
-  renameSync(second.cert, path.join(tmp.dir, "server.crt"));
-  renameSync(second.key, path.join(tmp.dir, "server.key"));
+  const second = pairNamed("second");
+  renameSync(second.certPath, path.join(tmp.dir, "server.crt"));
+  renameSync(second.keyPath, path.join(tmp.dir, "server.key"));
   const logged = server.stderr().length;
   server.proc.kill("SIGHUP");
   for (let i = 0; !server.stderr().slice(logged).includes("tls certificate reloaded"); i++) {
@@ -127,7 +99,7 @@ test("Connect over HTTP/1.1 and gRPC over HTTP/2; SIGHUP reloads the replaced ce
   }
   expect(await handshake(server.port, ["h2"])).toEqual({ protocol: "h2", fingerprint: second.fingerprint });
   expect(await handshake(server.port, ["http/1.1"])).toEqual({ protocol: "http/1.1", fingerprint: second.fingerprint });
-  const two = clients(server.port, second.pem);
+  const two = clients(server.port, second.cert);
   expect((await two.h1()).invites.length).toBeGreaterThanOrEqual(1);
   expect((await two.h2()).invites.length).toBeGreaterThanOrEqual(1);
   await expect(clients(server.port, firstPem).h1()).rejects.toThrow(/certificate/i);

@@ -7,9 +7,8 @@ import {
   createGrpcWebTransport,
   Http2SessionManager,
 } from "@connectrpc/connect-node";
-import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import http2 from "node:http2";
 import https from "node:https";
@@ -18,6 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AuthService } from "../../gen/dialtone/v1/auth_service_pb.js";
+import { selfSigned } from "../../test/support/tls.js";
 import { EventService, type SubscribeResponse } from "../../gen/dialtone/v1/event_service_pb.js";
 import { createListener, withHealth, type Listener, type ListenerOptions, type NodeHandler } from "./listener.js";
 
@@ -466,34 +466,7 @@ describe("close()", () => {
 
 describe("TLS: ALPN h2 and http/1.1 on one port", () => {
   let dir: string;
-  const pair = (name: string) => {
-    const key = path.join(dir, `${name}.key`);
-    const cert = path.join(dir, `${name}.crt`);
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        "-days",
-        "1",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-      ],
-      { stdio: "ignore" },
-    );
-    return { key: readFileSync(key), cert: readFileSync(cert) };
-  };
+  const pair = (name: string) => selfSigned(dir, name);
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), "dialtone-tls-"));
   });
