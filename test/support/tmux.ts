@@ -37,7 +37,10 @@ export interface TmuxSession {
   paste(text: string): Promise<void>;
   /** The visible screen, one string per row (trailing spaces trimmed). */
   capture(): Promise<string[]>;
-  /** Resolves with the screen once `pred` holds; fails with the last screen after `timeoutMs`. */
+  /**
+   * Resolves with the screen once `pred` holds on two captures in a row (the second is returned);
+   * fails with the last screen after `timeoutMs`.
+   */
   waitFor(pred: string | RegExp | ((screen: string) => boolean), timeoutMs?: number, what?: string): Promise<string>;
   resize(width: number, height: number): Promise<void>;
   /** Whether the pane's command is still running. */
@@ -127,7 +130,13 @@ export async function startTmux(command: readonly string[], options: TmuxOptions
       let screen = "";
       for (;;) {
         screen = (await session.capture()).join("\n");
-        if (test(screen)) return screen;
+        if (test(screen)) {
+          // A capture can land while tmux is still taking in a frame (the top rows new, the rest
+          // of the last frame below them): the screen returned is one captured after a match.
+          const again = (await session.capture()).join("\n");
+          if (test(again)) return again;
+          continue;
+        }
         if (Date.now() > deadline) {
           const label = what ?? (typeof pred === "function" ? "the condition" : JSON.stringify(String(pred)));
           throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}; the screen was:\n${screen}`);
