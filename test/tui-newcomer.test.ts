@@ -4,63 +4,15 @@
 // first channel by name, a register form with one error at a time in the server's field names,
 // a refused command glued to what is typed next, an input that wraps mid-word, /help and voice
 // notices in the open channel, /devices as an unaligned list, and admin work that needed buf curl.
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { DialtoneClient, register, rememberServer } from "../client/core/index.js";
-import { mintInvite } from "./support/api.js";
-import { CLIENT_BIN } from "./support/cli.js";
-import { freePort } from "./support/ports.js";
-import { cleanEnv, REPO, startServerProcess, tempDir, type ServerProcess } from "./support/process.js";
-import { TEST_ADMIN_TOKEN } from "./support/server.js";
-import { requireTmux, startTmux, type TmuxSession } from "./support/tmux.js";
+import type { TmuxSession } from "./support/tmux.js";
+import { PASSPHRASE, PASSWORD, startTuiWorld, TONE_VOICE, type TuiWorld } from "./support/tui-world.js";
 
-const PASSWORD = "correct horse battery staple";
-const PASSPHRASE = "keystore passphrase 42";
-
-let root: { dir: string; remove: () => void };
-let port: number;
-let server: ServerProcess;
-const sessions: TmuxSession[] = [];
+let world: TuiWorld;
 let alice: TmuxSession;
 
-/**
- * `dialtone` in a tmux pane with its own config dir, home and runtime dir (a voice daemon it
- * starts plays a tone: no sound hardware). The passphrase is typed, never taken from the environment.
- */
-async function startClient(dir: string, withServer = true): Promise<TmuxSession> {
-  const home = join(root.dir, `${dir}-home`);
-  mkdirSync(home, { recursive: true });
-  const argv = [process.execPath, CLIENT_BIN, ...(withServer ? ["--server", server.url] : [])];
-  const s = await startTmux([...argv, "--voice-audio", "tone:440", "--voice-ptt-backend", "none"], {
-    width: 120,
-    height: 40,
-    cwd: REPO,
-    env: {
-      HOME: home,
-      DIALTONE_CONFIG_DIR: join(root.dir, dir),
-      XDG_RUNTIME_DIR: join(root.dir, `${dir}-run`),
-      XDG_STATE_HOME: join(root.dir, `${dir}-state`),
-      LANG: "C.UTF-8",
-      PATH: process.env["PATH"] ?? "/usr/bin:/bin",
-    },
-  });
-  sessions.push(s);
-  return s;
-}
-
-async function install(who: string, inviter?: DialtoneClient): Promise<DialtoneClient> {
-  const invite = inviter ? (await inviter.createInvite()).token : await mintInvite(server.url);
-  const res = await register(
-    { server: server.url, configDir: join(root.dir, who), passphrase: PASSPHRASE },
-    { username: who, password: PASSWORD, invite },
-  );
-  await rememberServer(join(root.dir, who), server.url);
-  const client = await DialtoneClient.fromStore(res.store);
-  await client.reconcile();
-  await inviter?.reconcile();
-  return client;
-}
+/** A UI whose passphrase is typed (never taken from the environment); its voice daemon plays a tone. */
+const startClient = (dir: string, withServer = true) => world.startClient(dir, { passphrase: false, withServer, args: TONE_VOICE });
 
 async function command(s: TmuxSession, line: string): Promise<void> {
   await s.type(line);
@@ -112,20 +64,10 @@ async function resume(s: TmuxSession): Promise<void> {
 }
 
 beforeAll(async () => {
-  requireTmux(); // fails (never skips) without tmux
-  root = tempDir("dialtone-tui-newcomer-");
-  port = await freePort();
-  server = await startServerProcess(
-    cleanEnv({
-      DIALTONE_DATA_DIR: join(root.dir, "server-data"),
-      DIALTONE_LISTEN_ADDR: `127.0.0.1:${port}`,
-      DIALTONE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-    }),
-    180_000,
-  );
-  const a = await install("alice");
+  world = await startTuiWorld("dialtone-tui-newcomer-");
+  const a = await world.install("alice");
   await a.setProfileName("alice", 30_000);
-  const b = await install("bob", a);
+  const b = await world.install("bob", a);
   await b.setProfileName("bob", 30_000);
   for (const name of ["alpha", "beta", "gamma"]) await a.createChannel(name);
   await a.reconcile();
@@ -135,9 +77,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  for (const s of sessions) await s.kill();
-  await server?.stop();
-  root?.remove();
+  await world?.stop();
 }, 60_000);
 
 describe("the terminal UI, as a newcomer finds it (issue 16)", () => {
@@ -297,7 +237,7 @@ describe("the terminal UI, as a newcomer finds it (issue 16)", () => {
     const carol = await startClient("carol", false);
     await carol.waitFor("[ Register ]", 60_000);
     await carol.waitFor(/^\s*> Server/m);
-    await carol.type(`127.0.0.1:${port}`);
+    await carol.type(`127.0.0.1:${world.server.port}`);
     await carol.keys("Enter");
     let screen = await carol.waitFor("x username is required", 20_000, "the form's errors");
     for (const e of ["x password is required", "x keystore passphrase must be at least 8 characters", "x invite token is required"])

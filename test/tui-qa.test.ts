@@ -3,75 +3,16 @@
 // down (queued, sent once after the reconnect), and a new install of a known account (it waits
 // for approval from the account's first device, then reads the history). A real dialtone-server,
 // real `dialtone` processes in tmux; every assertion reads `tmux capture-pane` text.
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
-import { rememberServer } from "../client/core/index.js";
-import { DialtoneClient, register } from "../client/core/index.js";
-import { mintInvite } from "./support/api.js";
-import { CLIENT_BIN, dialtone } from "./support/cli.js";
-import { freePort } from "./support/ports.js";
-import { cleanEnv, REPO, startServerProcess, tempDir, type ServerProcess } from "./support/process.js";
-import { TEST_ADMIN_TOKEN } from "./support/server.js";
-import { requireTmux, startTmux, type TmuxSession } from "./support/tmux.js";
+import { dialtone } from "./support/cli.js";
+import { cleanEnv } from "./support/process.js";
+import type { TmuxSession } from "./support/tmux.js";
+import { PASSPHRASE, PASSWORD, startTuiWorld, type TuiWorld } from "./support/tui-world.js";
 
-const PASSWORD = "correct horse battery staple";
-const PASSPHRASE = "keystore passphrase 42";
-
-let root: { dir: string; remove: () => void };
-let port: number;
-let server: ServerProcess;
-const sessions: TmuxSession[] = [];
+let world: TuiWorld;
 let alice: TmuxSession;
 let bob: TmuxSession;
-
-async function startServer(): Promise<void> {
-  server = await startServerProcess(
-    cleanEnv({
-      DIALTONE_DATA_DIR: join(root.dir, "server-data"),
-      DIALTONE_LISTEN_ADDR: `127.0.0.1:${port}`,
-      DIALTONE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-    }),
-    180_000,
-  );
-}
-
-/** `dialtone` in tmux with its own config dir and home; `passphrase` pre-fills the form's field. */
-async function startClient(dir: string, size: { width: number; height: number }, passphrase = true): Promise<TmuxSession> {
-  const home = join(root.dir, `${dir}-home`);
-  mkdirSync(home, { recursive: true });
-  const s = await startTmux([process.execPath, CLIENT_BIN, "--server", server.url], {
-    ...size,
-    cwd: REPO,
-    env: {
-      HOME: home,
-      DIALTONE_CONFIG_DIR: join(root.dir, dir),
-      XDG_RUNTIME_DIR: join(root.dir, `${dir}-run`),
-      LANG: "C.UTF-8",
-      PATH: process.env["PATH"] ?? "/usr/bin:/bin",
-      ...(passphrase ? { DIALTONE_PASSPHRASE: PASSPHRASE } : {}),
-    },
-  });
-  sessions.push(s);
-  return s;
-}
-
-/**
- * Registers `who`: the first account (the admin) with the server's invite, a member with one the
- * admin's client `inviter` mints, whose next run admits the member and shares its keys.
- */
-async function install(who: string, inviter?: DialtoneClient): Promise<DialtoneClient> {
-  const invite = inviter ? (await inviter.createInvite()).token : await mintInvite(server.url);
-  const res = await register(
-    { server: server.url, configDir: join(root.dir, who), passphrase: PASSPHRASE },
-    { username: who, password: PASSWORD, invite },
-  );
-  await rememberServer(join(root.dir, who), server.url);
-  const client = await DialtoneClient.fromStore(res.store);
-  await client.reconcile(); // publishes its identity with the invite's admission request
-  await inviter?.reconcile();
-  return client;
-}
 
 async function command(s: TmuxSession, line: string): Promise<void> {
   await s.type(line);
@@ -93,13 +34,10 @@ const inputRows = (screen: string) => {
 };
 
 beforeAll(async () => {
-  requireTmux(); // fails (never skips) without tmux
-  root = tempDir("dialtone-tui-qa-");
-  port = await freePort();
-  await startServer();
-  const a = await install("alice");
+  world = await startTuiWorld("dialtone-tui-qa-");
+  const a = await world.install("alice");
   await a.setProfileName("alice", 30_000);
-  const b = await install("bob", a);
+  const b = await world.install("bob", a);
   await b.setProfileName("bob", 30_000);
   for (const name of ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]) await a.createChannel(name);
   await a.reconcile();
@@ -109,14 +47,12 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  for (const s of sessions) await s.kill();
-  await server?.stop();
-  root?.remove();
+  await world?.stop();
 }, 60_000);
 
 describe("the terminal UI, as a demanding user finds it", () => {
   test("the login form at 20x8 keeps the focused field and how to quit in view", async () => {
-    alice = await startClient("alice", { width: 20, height: 8 });
+    alice = await world.startClient("alice", { width: 20, height: 8 });
     const screen = await alice.waitFor("[ Login ]", 60_000);
     expect(rows(screen)).toHaveLength(8);
     expect(screen).toContain("ctrl+q: quit");
@@ -187,7 +123,7 @@ describe("the terminal UI, as a demanding user finds it", () => {
   }, 300_000);
 
   test("a word longer than a row starts right after the name (no row with the name alone)", async () => {
-    bob = await startClient("bob", { width: 100, height: 30 });
+    bob = await world.startClient("bob", { width: 100, height: 30 });
     await bob.waitFor("[ Login ]", 60_000);
     await bob.keys("Enter");
     await bob.waitFor("● online", 120_000, "bob online");
@@ -254,7 +190,7 @@ describe("the terminal UI, as a demanding user finds it", () => {
 
   test("sent while the server is down: shown as waiting, then delivered once after the reconnect (never marked failed, never doubled)", async () => {
     await alice.waitFor(/│ ● bob\b/, 30_000, "bob online in alice's sidebar");
-    await server.stop();
+    await world.stopServer();
     await alice.waitFor("○ offline", 30_000);
     // Offline, alice cannot know who is online: bob is no longer shown so (he stayed with the dot).
     await alice.waitFor((t) => /│ ○ bob\b/.test(t) && !/│ ● bob\b/.test(t), 30_000, "bob not shown online while alice is offline");
@@ -266,7 +202,7 @@ describe("the terminal UI, as a demanding user finds it", () => {
     const voice = await alice.waitFor("x offline: voice needs the server");
     expect(inputRows(voice)).toEqual(["  > /voice join"]);
     await alice.keys("C-u");
-    await startServer();
+    await world.startServer();
     for (const s of [bob, alice]) {
       const screen = await s.waitFor(
         (t) => t.includes("● online") && /alice: queued while offline 2/.test(t),
@@ -282,7 +218,7 @@ describe("the terminal UI, as a demanding user finds it", () => {
   }, 300_000);
 
   test("a new install of a known account waits for approval: the others see an unverified device; approved from the first device, it reads the history", async () => {
-    const fresh = await startClient("bob-laptop", { width: 100, height: 30 }, false);
+    const fresh = await world.startClient("bob-laptop", { width: 100, height: 30, passphrase: false });
     await fresh.waitFor("[ Register ]", 60_000);
     await fresh.keys("C-r");
     await fresh.waitFor("[ Login ]");
@@ -325,8 +261,8 @@ describe("the terminal UI, as a demanding user finds it", () => {
 
   test("a session logged out elsewhere: its stream ends at once, the header says so, the send is refused and not retried; /logout and a fresh login work", async () => {
     const out = await dialtone(
-      ["logout", "--server", server.url],
-      cleanEnv({ DIALTONE_CONFIG_DIR: join(root.dir, "bob"), DIALTONE_PASSPHRASE: PASSPHRASE }),
+      ["logout", "--server", world.server.url],
+      cleanEnv({ DIALTONE_CONFIG_DIR: join(world.root, "bob"), DIALTONE_PASSPHRASE: PASSPHRASE }),
     );
     expect(out.code).toBe(0);
     await command(bob, "after the revocation");
@@ -349,7 +285,7 @@ describe("the terminal UI, as a demanding user finds it", () => {
   }, 300_000);
 
   test("quitting with a message still waiting for the server prints it on the terminal given back", async () => {
-    await server.stop();
+    await world.stopServer();
     await alice.waitFor("○ offline", 30_000);
     await command(alice, "typed just before quitting");
     await alice.waitFor(/1 message waiting for the connection/, 30_000);

@@ -1,55 +1,22 @@
 // /search and /jump in the terminal UI (issue 15), driven in tmux against a real dialtone-server:
 // a message this install opened before the UI started and one that arrives live are both found,
 // newest first, in the system view; #channel restricts; /jump opens a result's channel.
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "@jest/globals";
-import { DialtoneClient, register, rememberServer } from "../client/core/index.js";
-import { mintInvite } from "./support/api.js";
-import { CLIENT_BIN } from "./support/cli.js";
-import { freePort } from "./support/ports.js";
-import { cleanEnv, REPO, startServerProcess, tempDir, type ServerProcess } from "./support/process.js";
-import { TEST_ADMIN_TOKEN } from "./support/server.js";
-import { requireTmux, startTmux, type TmuxSession } from "./support/tmux.js";
+import type { DialtoneClient } from "../client/core/index.js";
+import type { TmuxSession } from "./support/tmux.js";
+import { PASSPHRASE, startTuiWorld, TONE_VOICE, type TuiWorld } from "./support/tui-world.js";
 
-const PASSWORD = "correct horse battery staple";
-const PASSPHRASE = "keystore passphrase 42";
-
-let root: { dir: string; remove: () => void };
-let server: ServerProcess;
+let world: TuiWorld;
 let ui: TmuxSession | undefined;
 let bob: DialtoneClient;
-
-async function install(who: string, inviter?: DialtoneClient): Promise<DialtoneClient> {
-  const invite = inviter ? (await inviter.createInvite()).token : await mintInvite(server.url);
-  const res = await register(
-    { server: server.url, configDir: join(root.dir, who), passphrase: PASSPHRASE },
-    { username: who, password: PASSWORD, invite },
-  );
-  await rememberServer(join(root.dir, who), server.url);
-  const client = await DialtoneClient.fromStore(res.store);
-  await client.reconcile();
-  await inviter?.reconcile();
-  return client;
-}
 
 const header = (screen: string) => screen.split("\n")[0] ?? "";
 
 beforeAll(async () => {
-  requireTmux(); // fails (never skips) without tmux
-  root = tempDir("dialtone-tui-search-");
-  const port = await freePort();
-  server = await startServerProcess(
-    cleanEnv({
-      DIALTONE_DATA_DIR: join(root.dir, "server-data"),
-      DIALTONE_LISTEN_ADDR: `127.0.0.1:${port}`,
-      DIALTONE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-    }),
-    180_000,
-  );
-  const alice = await install("alice");
+  world = await startTuiWorld("dialtone-tui-search-");
+  const alice = await world.install("alice");
   await alice.setProfileName("alice", 30_000);
-  bob = await install("bob", alice);
+  bob = await world.install("bob", alice);
   await bob.setProfileName("bob", 30_000);
   const alpha = await alice.createChannel("alpha");
   const beta = await alice.createChannel("beta");
@@ -61,28 +28,13 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await ui?.kill();
   await bob?.close();
-  await server?.stop();
-  root?.remove();
+  await world?.stop();
 }, 60_000);
 
 test("/search lists cached and live messages newest first; #channel restricts; /jump opens the channel", async () => {
-  const home = join(root.dir, "alice-home");
-  mkdirSync(home, { recursive: true });
-  ui = await startTmux([process.execPath, CLIENT_BIN, "--server", server.url, "--voice-audio", "tone:440", "--voice-ptt-backend", "none"], {
-    width: 120,
-    height: 40,
-    cwd: REPO,
-    env: {
-      HOME: home,
-      DIALTONE_CONFIG_DIR: join(root.dir, "alice"),
-      XDG_RUNTIME_DIR: join(root.dir, "alice-run"),
-      XDG_STATE_HOME: join(root.dir, "alice-state"),
-      LANG: "C.UTF-8",
-      PATH: process.env["PATH"] ?? "/usr/bin:/bin",
-    },
-  });
+  // The passphrase is typed, as a user would.
+  ui = await world.startClient("alice", { passphrase: false, args: TONE_VOICE });
   await ui.waitFor(/^\s*> Keystore Passphrase/m, 60_000, "the cursor on the passphrase");
   await ui.type(PASSPHRASE);
   await ui.keys("Enter");
