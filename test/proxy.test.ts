@@ -61,7 +61,9 @@ function nginxConf(ports?: { listen: number; upstream: number }): string {
       .replace(/^\s*listen \[::\]:\d+.*\n/gm, "")
       .replace(/listen 80;/, `listen 127.0.0.1:${ports.listen + 1};`)
       .replace(/listen 443 ssl http2;/, `listen 127.0.0.1:${ports.listen} ssl http2;`)
-      .replace("server 127.0.0.1:8080;", `server 127.0.0.1:${ports.upstream};`);
+      .replaceAll("server 127.0.0.1:8080;", `server 127.0.0.1:${ports.upstream};`)
+      // One worker: every request meets the idle upstream connections the ones before it left.
+      .replace("worker_processes auto;", "worker_processes 1;");
   }
   const file = path.join(tmp.dir, ports ? "nginx-run.conf" : "nginx.conf");
   writeFileSync(file, conf);
@@ -128,6 +130,15 @@ async function exercise(port: number) {
     "Connect over HTTP/1.1": createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { ca } }),
     "gRPC over HTTP/2": createGrpcTransport({ baseUrl, sessionManager: sm }),
   };
+  // Unary calls of both protocols in turn: neither may get the other's idle upstream connection.
+  for (let round = 0; round < 5; round++) {
+    for (const [name, transport] of Object.entries(transports)) {
+      const session = await createClient(AuthService, transport)
+        .getSession({}, { headers: bearer(admin.token) })
+        .catch((err: unknown) => Promise.reject(new Error(`${name}, round ${round}: ${String(err)}\n${proxyErrors()}`)));
+      expect(session.userId).toBe(admin.userId);
+    }
+  }
   const channelId = randomUUID();
   await admin.api.channel.createChannel({ channelId, encryptedName: sealedValue() });
   for (const [name, transport] of Object.entries(transports)) {
@@ -168,6 +179,15 @@ async function exercise(port: number) {
   // /healthz through the proxy, and the backend health check sees it too.
   const health = await fetch(`http://127.0.0.1:${port + 1}/healthz`, { redirect: "manual" });
   expect(health.status).toBe(301);
+}
+
+/** nginx's error log (the shipped config's path, moved into the temp dir), to explain a failure. */
+function proxyErrors(): string {
+  try {
+    return readFileSync(path.join(tmp.dir, "logs", "dialtone.error.log"), "utf8");
+  } catch {
+    return "(no nginx error log)";
+  }
 }
 
 /** Waits until the proxy answers /healthz with 200 (its backend is up). */
