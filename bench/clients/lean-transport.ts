@@ -20,8 +20,7 @@ import {
   type MessageShape,
 } from "@bufbuild/protobuf";
 import { Code, ConnectError, type StreamResponse, type Transport } from "@connectrpc/connect";
-import { codeFromString } from "@connectrpc/connect/protocol-connect";
-import { envelope } from "../../server/http/envelope.js";
+import { EnvelopeReader, endStreamError, envelope } from "../../server/http/envelope.js";
 
 export interface LeanTransportOptions {
   host: string;
@@ -31,23 +30,19 @@ export interface LeanTransportOptions {
   http?: "2" | "1.1";
 }
 
-/** Splits a byte stream into Connect envelopes; yields decoded messages, throws the end-stream error. */
+/** Decodes a Connect stream's messages; throws the end-stream's error. */
 async function* messages<O extends DescMessage>(schema: O, body: AsyncIterable<Buffer>): AsyncGenerator<MessageShape<O>> {
-  let buf: Buffer = Buffer.alloc(0);
+  const reader = new EnvelopeReader();
   for await (const chunk of body) {
-    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-    while (buf.length >= 5) {
-      const len = buf.readUInt32BE(1);
-      if (buf.length < 5 + len) break;
-      const flags = buf[0]!;
-      const data = buf.subarray(5, 5 + len);
-      buf = buf.subarray(5 + len);
+    const got: { flags: number; data: Buffer }[] = [];
+    reader.push(chunk, (flags, data) => got.push({ flags, data }));
+    for (const { flags, data } of got) {
       if (flags === 0) {
         yield fromBinary(schema, data);
         continue;
       }
-      const end = JSON.parse(data.toString("utf8") || "{}") as { error?: { code?: string; message?: string } };
-      if (end.error) throw new ConnectError(end.error.message ?? "", codeFromString(end.error.code ?? "") ?? Code.Unknown);
+      const err = endStreamError(data);
+      if (err) throw err;
       return;
     }
   }

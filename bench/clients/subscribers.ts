@@ -12,13 +12,12 @@
 import http from "node:http";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
-import { codeFromString } from "@connectrpc/connect/protocol-connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import WebSocket from "ws";
 import type { Event } from "../../gen/dialtone/v1/event_pb.js";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { EventService, SubscribeRequestSchema, SubscribeResponseSchema } from "../../gen/dialtone/v1/event_service_pb.js";
-import { envelope } from "../../server/http/envelope.js";
+import { EnvelopeReader, endStreamError, envelope } from "../../server/http/envelope.js";
 import { Histogram, nowUs, type HistogramData } from "../lib/hist.js";
 import { parseMessageId } from "../lib/payload.js";
 import { childOptions, emit, serve } from "../lib/proc.js";
@@ -190,19 +189,13 @@ function openDialtoneH1(i: number): Promise<void> {
         res.resume();
         return ended(new ConnectError(`HTTP ${res.statusCode}`, Code.Unknown));
       }
-      let buf: Buffer | undefined;
-      res.on("data", (chunk: Buffer) => {
-        buf = buf ? Buffer.concat([buf, chunk]) : chunk;
-        while (buf.length >= 5) {
-          const len = buf.readUInt32BE(1);
-          if (buf.length < 5 + len) break;
-          const flags = buf[0]!;
-          const data = buf.subarray(5, 5 + len);
-          buf = buf.subarray(5 + len);
+      const reader = new EnvelopeReader();
+      res.on("data", (chunk: Buffer) =>
+        reader.push(chunk, (flags, data) => {
           if (flags !== 0) {
-            const end = JSON.parse(data.toString("utf8") || "{}") as { error?: { code?: string; message?: string } };
-            if (end.error) ended(new ConnectError(end.error.message ?? "", codeFromString(end.error.code ?? "") ?? Code.Unknown));
-            continue;
+            const err = endStreamError(data);
+            if (err) ended(err);
+            return;
           }
           // Decode first, then take the time, as the ws client does.
           const item = fromBinary(SubscribeResponseSchema, data).item;
@@ -214,8 +207,8 @@ function openDialtoneH1(i: number): Promise<void> {
             counters.open++;
             resolve();
           }
-        }
-      });
+        }),
+      );
       res.on("error", (err) => ended(err));
       res.on("close", () => ended());
     });

@@ -1,29 +1,11 @@
 import { describe, expect, test } from "@jest/globals";
 import { editsOf, firstLine, foldConversation } from "./conversation.js";
 import { unreadCounts } from "./unread.js";
-import type { ChatMessage, MessageRelation } from "./messages.js";
+import type { MessageRelation } from "./messages.js";
+import { chatMessage } from "../../test/support/chat-message.js";
 
-let seq = 0n;
-function msg(id: string, sender: string, body: string | undefined, relation?: MessageRelation): ChatMessage {
-  seq += 1n;
-  return {
-    seq,
-    channelId: "c",
-    messageId: id,
-    senderUserId: sender,
-    senderDeviceId: `${sender}-d`,
-    sender,
-    claimedSender: sender,
-    senderMismatch: false,
-    body,
-    error: body === undefined ? "missing-key" : undefined,
-    keyEpoch: 1,
-    sentAt: new Date(0),
-    claimedSentAt: undefined,
-    mentions: [],
-    relation,
-  };
-}
+const msg = (id: string, sender: string, body: string | undefined, relation?: MessageRelation) =>
+  chatMessage({ messageId: id, sender, body, relation });
 
 describe("foldConversation", () => {
   test("the sender's latest edit is shown once, marked edited; another person's edit is ignored", () => {

@@ -1,5 +1,6 @@
 // The outbox's rules, with the network, the keys and the clock replaced by fakes.
 import { describe, expect, test } from "@jest/globals";
+import { chatMessage } from "../../test/support/chat-message.js";
 import type { EpochKey } from "../crypto/index.js";
 import { ApiError, KeyError } from "./errors.js";
 import type { ChatMessage } from "./messages.js";
@@ -48,25 +49,8 @@ function harness(
   return { outbox, posts, pauses, seals, updates, settled };
 }
 
-function message(channelId: string, messageId: string, keyEpoch: number): ChatMessage {
-  return {
-    seq: 1n,
-    channelId,
-    messageId,
-    senderUserId: "u",
-    senderDeviceId: "d",
-    sender: "me",
-    claimedSender: "me",
-    senderMismatch: false,
-    body: "hi",
-    error: undefined,
-    keyEpoch,
-    sentAt: new Date(0),
-    claimedSentAt: undefined,
-    mentions: [],
-    relation: undefined,
-  };
-}
+const message = (channelId: string, messageId: string, keyEpoch: number): ChatMessage =>
+  chatMessage({ seq: 1n, channelId, messageId, keyEpoch, senderUserId: "u", senderDeviceId: "d", sender: "me", body: "hi" });
 
 const down = () => new ApiError("unavailable", "cannot reach the server");
 

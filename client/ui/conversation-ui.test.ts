@@ -1,5 +1,6 @@
 // The pure parts of the conversation UI: nick colours, date lines, selection, completion.
 import { describe, expect, test } from "@jest/globals";
+import { chatMessage } from "../../test/support/chat-message.js";
 import { foldConversation, type ChatMessage } from "../core/index.js";
 import { complete } from "./completion.js";
 import { dayLabel, dayRules } from "./day-rules.js";
@@ -44,24 +45,8 @@ describe("date lines", () => {
   });
 });
 
-let seq = 0n;
-const m = (id: string, sender: string, body: string | undefined): ChatMessage => ({
-  seq: ++seq,
-  channelId: "c",
-  messageId: id,
-  senderUserId: sender,
-  senderDeviceId: "d",
-  sender,
-  claimedSender: sender,
-  senderMismatch: false,
-  body,
-  error: body === undefined ? "missing-key" : undefined,
-  keyEpoch: 1,
-  sentAt: new Date(0),
-  claimedSentAt: undefined,
-  mentions: [],
-  relation: undefined,
-});
+const m = (id: string, sender: string, body: string | undefined): ChatMessage =>
+  chatMessage({ messageId: id, sender, body, senderDeviceId: "d" });
 
 describe("selection", () => {
   const entries = foldConversation(

@@ -3,35 +3,10 @@ import { foldConversation, type ChatMessage, type MessageRelation } from "../cor
 import { entryView, reactionsText } from "./entry-view.js";
 import { textMarks } from "./marks.js";
 import { formatEntry } from "./scrollback.js";
+import { chatMessage } from "../../test/support/chat-message.js";
 
-let seq = 0n;
-function msg(
-  id: string,
-  sender: string,
-  body: string | undefined,
-  relation?: MessageRelation,
-  over: Partial<ChatMessage> = {},
-): ChatMessage {
-  seq += 1n;
-  return {
-    seq,
-    channelId: "c",
-    messageId: id,
-    senderUserId: sender,
-    senderDeviceId: `${sender}-d`,
-    sender,
-    claimedSender: sender,
-    senderMismatch: false,
-    body,
-    error: body === undefined ? "missing-key" : undefined,
-    keyEpoch: 1,
-    sentAt: new Date(2026, 11, 1, 12, 30),
-    claimedSentAt: undefined,
-    mentions: [],
-    relation,
-    ...over,
-  };
-}
+const msg = (id: string, sender: string, body: string | undefined, relation?: MessageRelation, over: Partial<ChatMessage> = {}) =>
+  chatMessage({ messageId: id, sender, body, relation, sentAt: new Date(2026, 11, 1, 12, 30), ...over });
 
 const ctx = { myUserId: "bob", labelOf: (id: string) => id, history: false };
 const view = (messages: ChatMessage[], deleted: string[] = []) =>

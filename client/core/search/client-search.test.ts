@@ -1,24 +1,17 @@
 import { expect, test } from "@jest/globals";
 import type { ChatMessage } from "../messages.js";
 import { CacheFeed, cacheEntry } from "./client-search.js";
+import { chatMessage } from "../../../test/support/chat-message.js";
 
-const base = {
+const base = chatMessage({
   seq: 7n,
   channelId: "c1",
   messageId: "m-edit",
-  senderUserId: "alice",
-  senderDeviceId: "d",
   sender: "alice",
-  claimedSender: "alice",
-  senderMismatch: false,
+  senderDeviceId: "d",
   body: "new text",
-  error: undefined,
-  keyEpoch: 1,
   sentAt: new Date(5000),
-  claimedSentAt: undefined,
-  mentions: [],
-  relation: undefined,
-} as unknown as ChatMessage;
+});
 const target = { ...base, messageId: "m-1", seq: 3n, body: "old text" } as ChatMessage;
 
 test("a message is cached by its own id; one that did not open, and a reaction, are not", () => {

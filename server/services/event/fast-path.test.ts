@@ -8,13 +8,14 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { endStreamFlag } from "@connectrpc/connect/protocol-connect";
 import {
   EventService,
   SubscribeRequestSchema,
   SubscribeResponseSchema,
   type SubscribeResponse,
 } from "../../../gen/dialtone/v1/event_service_pb.js";
-import { envelope } from "../../http/envelope.js";
+import { envelope, envelopesOf } from "../../http/envelope.js";
 import type { Database } from "../../db/client.js";
 import { registerUser, sealedValue, type TestUser } from "../../../test/support/api.js";
 import { databaseSource, type DatabaseSource } from "../../../test/support/databases.js";
@@ -168,18 +169,6 @@ test("an idle Connect stream gets heartbeats", async () => {
   await s.close();
 });
 
-/** Splits a Connect stream body into its envelopes' payloads (flags, data). */
-function envelopes(body: Buffer): { flags: number; data: Buffer }[] {
-  const out: { flags: number; data: Buffer }[] = [];
-  for (let at = 0; at + 5 <= body.length; ) {
-    const len = body.readUInt32BE(at + 1);
-    if (at + 5 + len > body.length) break;
-    out.push({ flags: body[at]!, data: body.subarray(at + 5, at + 5 + len) });
-    at += 5 + len;
-  }
-  return out;
-}
-
 test("HTTP/1.1: a reader that stops reading holds its stream back, then gets every event in order; its socket serves the next request", async () => {
   const reader = await registerUser(server.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -225,7 +214,7 @@ test("HTTP/1.1: a reader that stops reading holds its stream back, then gets eve
   }
   // The server's order is the seq order; read the stream, then end it from the server's side.
   response.resume();
-  const bodyOf = () => envelopes(Buffer.concat(chunks)).filter((e) => e.flags === 0);
+  const bodyOf = () => envelopesOf(Buffer.concat(chunks)).filter((e) => e.flags === 0);
   const received = () =>
     bodyOf().flatMap((e) => {
       const it = fromBinary(SubscribeResponseSchema, e.data).item;
@@ -242,8 +231,8 @@ test("HTTP/1.1: a reader that stops reading holds its stream back, then gets eve
   expect(got.map((m) => m.seq)).toEqual([...got.map((m) => m.seq)].sort((a, b) => (a < b ? -1 : 1)));
   await reader.api.device.revokeDevice({ deviceId: reader.deviceId });
   await ended;
-  const last = envelopes(Buffer.concat(chunks)).at(-1)!;
-  expect(last.flags & 0b10).toBe(0b10); // the end-of-stream envelope, after every event
+  const last = envelopesOf(Buffer.concat(chunks)).at(-1)!;
+  expect(last.flags & endStreamFlag).toBe(endStreamFlag); // the end-of-stream envelope, after every event
   expect(JSON.parse(last.data.toString()).error.code).toBe("permission_denied");
   // The kept-alive socket goes on to serve a plain request.
   const health = await new Promise<{ status: number; reused: boolean; body: string }>((resolve, reject) => {
