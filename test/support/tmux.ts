@@ -133,9 +133,8 @@ export async function startTmux(command: readonly string[], options: TmuxOptions
         if (test(screen)) {
           // A capture can land while tmux is still taking in a frame (the top rows new, the rest
           // of the last frame below them): the screen returned is one captured after a match.
-          const again = (await session.capture()).join("\n");
-          if (test(again)) return again;
-          continue;
+          screen = (await session.capture()).join("\n");
+          if (test(screen)) return screen;
         }
         if (Date.now() > deadline) {
           const label = what ?? (typeof pred === "function" ? "the condition" : JSON.stringify(String(pred)));

@@ -56,7 +56,7 @@ export async function startTuiWorld(prefix: string): Promise<TuiWorld> {
   requireTmux(); // fails (never skips) without tmux
   const root = tempDir(prefix);
   const port = await freePort();
-  const startServer = () =>
+  const launchServer = () =>
     startServerProcess(
       cleanEnv({
         DIALTONE_DATA_DIR: join(root.dir, "server-data"),
@@ -65,7 +65,7 @@ export async function startTuiWorld(prefix: string): Promise<TuiWorld> {
       }),
       180_000,
     );
-  let server = await startServer();
+  let server = await launchServer();
   const sessions: TmuxSession[] = [];
   return {
     root: root.dir,
@@ -109,7 +109,7 @@ export async function startTuiWorld(prefix: string): Promise<TuiWorld> {
       await server.stop();
     },
     async startServer() {
-      server = await startServer();
+      server = await launchServer();
     },
     async stop() {
       for (const s of sessions) await s.kill();
