@@ -99,6 +99,9 @@ export class DialtoneClient {
       trust: () => this.trust.snapshot(),
       refreshTrust: () => this.trust.refresh(),
       keysAdded: () => {
+        // A key shared with us is news the trust view may predate (we were admitted, a device
+        // certified, after it was read): the next snapshot reads the lists again.
+        this.trust.invalidate();
         this.#duties.keysAdded();
         this.#scheduleBackup();
       },
